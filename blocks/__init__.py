@@ -1,0 +1,96 @@
+"""Blocks: a typed, encrypted registry of credentials and connection configs.
+
+Example:
+    >>> from blocks import S3Bucket                                    # doctest: +SKIP
+    >>> S3Bucket.load("data-lake").read_path("raw/2026/11/21.csv")      # doctest: +SKIP
+
+Built-in block types are imported on first access so that ``import blocks`` stays fast and never
+imports boto3, hvac or the Terraform framework.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from blocks.core import NAME_RULE, Block, SecretDict
+from blocks.errors import (
+    BlockAlreadyExists,
+    BlockNotFound,
+    BlocksError,
+    ConfigurationError,
+    ConflictError,
+    DecryptionError,
+    InvalidName,
+    KeyProviderError,
+    KeyringError,
+    MissingExtraError,
+    ReferencedBlockError,
+    StoreError,
+    UnknownBlockType,
+    ValidationError,
+)
+from blocks.registry import BlockSummary, Registry, VersionInfo
+from blocks.settings import Settings
+
+if TYPE_CHECKING:
+    from blocks.types.aws import AwsCredentials, S3Bucket
+    from blocks.types.database import DatabaseCredentials
+    from blocks.types.github import GitHubCredentials, GitHubRepository
+    from blocks.types.snowflake import SnowflakeConnector, SnowflakeCredentials
+    from blocks.types.system import Secret
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Secret": "blocks.types.system",
+    "AwsCredentials": "blocks.types.aws",
+    "S3Bucket": "blocks.types.aws",
+    "SnowflakeCredentials": "blocks.types.snowflake",
+    "SnowflakeConnector": "blocks.types.snowflake",
+    "GitHubCredentials": "blocks.types.github",
+    "GitHubRepository": "blocks.types.github",
+    "DatabaseCredentials": "blocks.types.database",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'blocks' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "NAME_RULE",
+    "AwsCredentials",
+    "Block",
+    "BlockAlreadyExists",
+    "BlockNotFound",
+    "BlockSummary",
+    "BlocksError",
+    "ConfigurationError",
+    "ConflictError",
+    "DatabaseCredentials",
+    "DecryptionError",
+    "GitHubCredentials",
+    "GitHubRepository",
+    "InvalidName",
+    "KeyProviderError",
+    "KeyringError",
+    "MissingExtraError",
+    "ReferencedBlockError",
+    "Registry",
+    "S3Bucket",
+    "Secret",
+    "SecretDict",
+    "Settings",
+    "SnowflakeConnector",
+    "SnowflakeCredentials",
+    "StoreError",
+    "UnknownBlockType",
+    "ValidationError",
+    "VersionInfo",
+]

@@ -1,0 +1,142 @@
+"""Block <-> canonical JSON bytes: secrets revealed for sealing, nested blocks as references.
+
+The document of a version is the canonical JSON (sorted keys, no spaces, UTF-8) of the block's
+fields. A nested block that was saved or loaded is written as ``{"$ref": "<block id>"}`` and
+resolved on load; an unsaved nested block is embedded whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pydantic
+from pydantic import BaseModel, SecretBytes, SecretStr
+from pydantic_core import to_jsonable_python
+
+from blocks.core import CONTEXT_RESOLVER, REF_KEY, Block, pydantic_errors
+from blocks.errors import ValidationError
+
+MASK = "********"
+B = TypeVar("B", bound=Block)
+Resolver = Callable[[str, type[Block]], Block]
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A block's canonical document and the blocks it references (field path -> block id)."""
+
+    document: bytes
+    refs: dict[str, str] = field(default_factory=dict)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Canonical JSON bytes: sorted keys, no insignificant whitespace, UTF-8, no NaN."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def encode(block: Block) -> Encoded:
+    """The document to seal for ``block``, with secrets revealed.
+
+    Raises:
+        ValidationError: a referenced nested block was changed after it was loaded or saved
+            (its changes would otherwise be silently dropped).
+    """
+    refs: dict[str, str] = {}
+    doc = _Walker(reveal=True, refs=refs, ref_form="id").model(block, "")
+    return Encoded(canonical_json(doc), refs)
+
+
+def decode(cls: type[B], document: bytes, resolver: Resolver, ref: str = "") -> B:
+    """Validate a stored document as ``cls``, resolving ``$ref`` entries through ``resolver``.
+
+    Raises:
+        ValidationError: the document no longer fits the type (schema changed), path named.
+    """
+    try:
+        return cls.model_validate_json(document, context={CONTEXT_RESOLVER: resolver})
+    except pydantic.ValidationError as exc:
+        raise ValidationError(ref or cls.block_type_slug, pydantic_errors(exc)) from None
+
+
+def to_display(block: Block, *, show_secrets: bool = False) -> dict[str, Any]:
+    """The block as a JSON-able dict for people: secrets as ``********`` unless asked for,
+    nested saved blocks as ``{"$ref": "slug/name"}``."""
+    return _Walker(reveal=show_secrets, refs={}, ref_form="name").model(block, "")
+
+
+def mask_document(value: Any, secret_paths: tuple[str, ...]) -> Any:
+    """Replace the values at ``secret_paths`` (``*`` = any key/item) in a plain document."""
+    for path in secret_paths:
+        value = _mask_at(value, path.split("."))
+    return value
+
+
+def _mask_at(value: Any, parts: list[str]) -> Any:
+    if not parts:
+        return MASK if value is not None else None
+    head, rest = parts[0], parts[1:]
+    if isinstance(value, Mapping):
+        if REF_KEY in value:
+            return value
+        if head == "*":
+            return {k: _mask_at(v, rest) for k, v in value.items()}
+        if head in value:
+            return {**value, head: _mask_at(value[head], rest)}
+    elif isinstance(value, list) and head == "*":
+        return [_mask_at(v, rest) for v in value]
+    return value
+
+
+@dataclass
+class _Walker:
+    reveal: bool
+    refs: dict[str, str]
+    ref_form: str  # "id" for storage, "name" for display
+
+    def model(self, model: BaseModel, path: str) -> dict[str, Any]:
+        return {
+            name: self.value(getattr(model, name), f"{path}.{name}" if path else name)
+            for name in type(model).model_fields
+        }
+
+    def value(self, value: Any, path: str) -> Any:
+        if value is None or isinstance(value, str | bool | int | float):
+            return value
+        if isinstance(value, Block):
+            return self.nested_block(value, path)
+        if isinstance(value, BaseModel):
+            return self.model(value, path)
+        if isinstance(value, SecretStr):
+            return value.get_secret_value() if self.reveal else MASK
+        if isinstance(value, SecretBytes):
+            return base64.b64encode(value.get_secret_value()).decode() if self.reveal else MASK
+        if isinstance(value, pydantic.Secret):
+            return self.value(value.get_secret_value(), path) if self.reveal else MASK
+        if isinstance(value, Mapping):
+            return {str(k): self.value(v, f"{path}.{k}") for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self.value(v, f"{path}.{i}") for i, v in enumerate(value)]
+        if isinstance(value, bytes):
+            return base64.b64encode(value).decode()
+        return to_jsonable_python(value)
+
+    def nested_block(self, block: Block, path: str) -> Any:
+        if block._block_id is None:
+            return self.model(block, path)
+        if self.ref_form == "name":
+            return {REF_KEY: block.block_ref}
+        if block._block_dirty:
+            raise ValidationError(
+                "",
+                [(path, f"the nested block {block.block_ref} was changed after it was loaded; "
+                        f"save it first with .save({block.block_name!r}, overwrite=True), or "
+                        "assign a new unsaved block to embed it")],
+            )
+        self.refs[path] = block._block_id
+        return {REF_KEY: block._block_id}

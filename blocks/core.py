@@ -1,0 +1,341 @@
+"""The :class:`Block` base class: type slug, schema, secret paths. No I/O happens here.
+
+``Block.save``/``load``/... delegate to the process's registry, which ``blocks.registry``
+installs through :func:`set_registry_factory` so that this module never imports upward.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import types
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, Union, get_args, get_origin
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, PrivateAttr, SecretBytes, SecretStr, model_validator
+
+from blocks import catalog
+from blocks.errors import InvalidName, ValidationError
+
+if TYPE_CHECKING:
+    from blocks.registry import Registry, VersionInfo
+
+NAME_RULE = (
+    "1-63 characters of lowercase letters, digits and dashes, starting and ending with a letter "
+    "or digit (e.g. 'data-lake')"
+)
+_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+REF_KEY = "$ref"
+CONTEXT_RESOLVER = "blocks.resolver"
+
+_registry_factory: Callable[[], Registry] | None = None
+
+
+def set_registry_factory(factory: Callable[[], Registry]) -> None:
+    """Install the function that gives ``Block`` methods their default registry."""
+    global _registry_factory
+    _registry_factory = factory
+
+
+def validate_name(name: object, what: str = "block name") -> str:
+    """Return ``name`` if it follows the naming rule, else raise :class:`InvalidName`."""
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        shown = name if isinstance(name, str) and len(name) <= 80 else type(name).__name__
+        raise InvalidName(f"invalid {what} {shown!r}: use {NAME_RULE}")
+    return name
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """``"s3-bucket/data-lake"`` -> ``("s3-bucket", "data-lake")``, validating the name."""
+    slug, sep, name = ref.partition("/")
+    if not sep or not slug:
+        raise InvalidName(f"invalid block reference {ref!r}: use 'type-slug/name'")
+    return slug, validate_name(name)
+
+
+def pydantic_errors(exc: pydantic.ValidationError, prefix: str = "") -> list[tuple[str, str]]:
+    """(dot path, message) pairs from a pydantic error, without the offending input values."""
+    out = []
+    for err in exc.errors(include_input=False, include_url=False, include_context=False):
+        path = ".".join(str(p) for p in err["loc"])
+        if prefix:
+            path = f"{prefix}.{path}" if path else prefix
+        out.append((path, err["msg"]))
+    return out
+
+
+class Block(BaseModel):
+    """Base class of every block type.
+
+    Subclass it with pydantic fields; secrets are ``SecretStr``, ``SecretBytes``,
+    ``pydantic.Secret[...]`` or :data:`SecretDict`. A field typed as another block is stored as a
+    reference when the nested block was saved or loaded, and embedded otherwise.
+
+    Example:
+        >>> class Webhook(Block):
+        ...     url: str
+        ...     token: SecretStr
+        >>> Webhook.block_type_slug
+        'webhook'
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_assignment=True,
+        hide_input_in_errors=True,
+        ser_json_bytes="base64",
+        val_json_bytes="base64",
+        revalidate_instances="never",
+    )
+
+    block_type_slug: ClassVar[str] = "block"
+    """Type slug; derived from the class name unless the class sets it."""
+    block_schema_version: ClassVar[str] = "1"
+    """Version of this type's schema; bump it when fields change incompatibly."""
+
+    _block_id: str | None = PrivateAttr(default=None)
+    _block_name: str | None = PrivateAttr(default=None)
+    _block_version: int | None = PrivateAttr(default=None)
+    _block_dirty: bool = PrivateAttr(default=False)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "block_type_slug" not in cls.__dict__:
+            cls.block_type_slug = catalog.slug_from_class_name(cls.__name__)
+        catalog.check_slug(cls.block_type_slug)
+        cls._secret_paths_cache = None
+        cls._schema_cache = None
+        catalog.register(cls)
+
+    _secret_paths_cache: ClassVar[tuple[str, ...] | None] = None
+    _schema_cache: ClassVar[dict[str, Any] | None] = None
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            raise ValidationError(self.block_type_slug, pydantic_errors(exc)) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            super().__setattr__(name, value)
+        except pydantic.ValidationError as exc:
+            raise ValidationError(self.block_type_slug, pydantic_errors(exc)) from None
+        if name in type(self).model_fields:
+            # A saved block edited in memory must be saved before a parent can reference it.
+            super().__setattr__("_block_dirty", True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _resolve_reference(
+        cls, data: Any, handler: pydantic.ValidatorFunctionWrapHandler, info: pydantic.ValidationInfo
+    ) -> Any:
+        if isinstance(data, Mapping) and REF_KEY in data:
+            resolver = (info.context or {}).get(CONTEXT_RESOLVER)
+            if resolver is None or set(data) != {REF_KEY}:
+                raise ValueError("a block reference can only be resolved by the registry")
+            return resolver(data[REF_KEY], cls)
+        return handler(data)
+
+    # -- identity -------------------------------------------------------------------------
+
+    @property
+    def block_name(self) -> str | None:
+        """Name this instance was saved or loaded under (``None`` for a new block)."""
+        return self._block_name
+
+    @property
+    def block_version(self) -> int | None:
+        """Version this instance was saved or loaded as."""
+        return self._block_version
+
+    @property
+    def block_ref(self) -> str | None:
+        """``slug/name`` of the saved block this instance came from."""
+        return f"{self.block_type_slug}/{self._block_name}" if self._block_name else None
+
+    # -- schema ---------------------------------------------------------------------------
+
+    @classmethod
+    def secret_paths(cls) -> tuple[str, ...]:
+        """Dot paths of secret values; ``*`` stands for any key of a dict or item of a list."""
+        if cls._secret_paths_cache is None:
+            cls._secret_paths_cache = tuple(_model_secret_paths(cls, "", set()))
+        return cls._secret_paths_cache
+
+    @classmethod
+    def block_schema(cls) -> dict[str, Any]:
+        """The type's schema: slug, version, checksum, secret paths and JSON Schema."""
+        if cls._schema_cache is None:
+            json_schema = cls.model_json_schema()
+            canonical = json.dumps(json_schema, sort_keys=True, separators=(",", ":"))
+            cls._schema_cache = {
+                "slug": cls.block_type_slug,
+                "title": json_schema.get("title", cls.__name__),
+                "description": (cls.__doc__ or "").strip().split("\n\n")[0],
+                "version": cls.block_schema_version,
+                "checksum": "sha256:" + hashlib.sha256(canonical.encode()).hexdigest(),
+                "secret_fields": list(cls.secret_paths()),
+                "block_references": _block_references(cls),
+                "json_schema": json_schema,
+            }
+        return cls._schema_cache
+
+    # -- persistence (recipe API; delegates to the registry) --------------------------------
+
+    def save(
+        self,
+        name: str,
+        *,
+        overwrite: bool = False,
+        expected_version: int | None = None,
+        registry: Registry | None = None,
+    ) -> VersionInfo:
+        """Save this block as a new version of ``slug/name``.
+
+        Args:
+            name: block name (see :data:`NAME_RULE`).
+            overwrite: allow adding a version to an existing block.
+            expected_version: compare-and-set; the save fails unless the block's current version
+                is this one (0 means "must not exist yet").
+            registry: registry to use; the process default otherwise.
+
+        Returns:
+            The new version's metadata.
+
+        Raises:
+            BlockAlreadyExists: the block exists and neither ``overwrite`` nor
+                ``expected_version`` was given.
+            ConflictError: ``expected_version`` did not match.
+            ValidationError: the document is invalid (field path named).
+        """
+        return _registry(registry).save(
+            self, name, overwrite=overwrite, expected_version=expected_version
+        )
+
+    @classmethod
+    def load(
+        cls, name: str, *, version: int | None = None, registry: Registry | None = None
+    ) -> Self:
+        """Load a block: ``S3Bucket.load("data-lake")`` or ``Block.load("s3-bucket/data-lake")``.
+
+        Raises:
+            BlockNotFound: no such block or version.
+            UnknownBlockType: the slug names no known type.
+            DecryptionError: the stored data cannot be opened with this key.
+        """
+        block = _registry(registry).load(cls._ref(name), version=version)
+        if not isinstance(block, cls):
+            raise TypeError(f"{block.block_ref} is a {type(block).__name__}, not a {cls.__name__}")
+        return block
+
+    @classmethod
+    def delete(cls, name: str, *, registry: Registry | None = None) -> None:
+        """Delete a block and all its versions (refused while other blocks reference it)."""
+        _registry(registry).delete(cls._ref(name))
+
+    @classmethod
+    def history(cls, name: str, *, registry: Registry | None = None) -> list[VersionInfo]:
+        """Every stored version of the block, oldest first."""
+        return _registry(registry).history(cls._ref(name))
+
+    @classmethod
+    def rollback(
+        cls,
+        name: str,
+        version: int,
+        *,
+        expected_version: int | None = None,
+        registry: Registry | None = None,
+    ) -> VersionInfo:
+        """Make a new version whose content is that of ``version``."""
+        return _registry(registry).rollback(
+            cls._ref(name), version, expected_version=expected_version
+        )
+
+    @classmethod
+    def _ref(cls, name: str) -> str:
+        if "/" in name:
+            slug, short = split_ref(name)
+            if cls is not Block and slug != cls.block_type_slug:
+                raise TypeError(
+                    f"{name!r} is not a {cls.__name__} ({cls.block_type_slug}); "
+                    f"use Block.load({name!r})"
+                )
+            return f"{slug}/{short}"
+        if cls is Block:
+            raise InvalidName(f"Block.load needs 'type-slug/name', got {name!r}")
+        return f"{cls.block_type_slug}/{validate_name(name)}"
+
+
+def _registry(registry: Registry | None) -> Registry:
+    if registry is not None:
+        return registry
+    if _registry_factory is None:
+        raise RuntimeError("blocks.registry was not imported")
+    return _registry_factory()
+
+
+def _is_secret_type(tp: Any) -> bool:
+    origin = get_origin(tp) or tp
+    return isinstance(origin, type) and issubclass(
+        origin, SecretStr | SecretBytes | pydantic.Secret
+    )
+
+
+def _annotation_secret_paths(tp: Any, prefix: str, seen: set[type]) -> list[str]:
+    if _is_secret_type(tp):
+        return [prefix]
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _annotation_secret_paths(get_args(tp)[0], prefix, seen)
+    if origin in (Union, types.UnionType):
+        found: list[str] = []
+        for arg in get_args(tp):
+            found += [p for p in _annotation_secret_paths(arg, prefix, seen) if p not in found]
+        return found
+    if origin in (dict, Mapping) and len(get_args(tp)) == 2:
+        return _annotation_secret_paths(get_args(tp)[1], f"{prefix}.*", seen)
+    if origin in (list, tuple, set, frozenset, Sequence):
+        out: list[str] = []
+        for arg in get_args(tp):
+            if arg is not Ellipsis:
+                out += _annotation_secret_paths(arg, f"{prefix}.*", seen)
+        return out
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return _model_secret_paths(tp, prefix, seen)
+    return []
+
+
+def _model_secret_paths(model: type[BaseModel], prefix: str, seen: set[type]) -> list[str]:
+    if model in seen:
+        return []
+    seen = seen | {model}
+    paths: list[str] = []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}.{name}" if prefix else name
+        paths += _annotation_secret_paths(field.annotation, path, seen)
+    return paths
+
+
+def _block_references(cls: type[Block]) -> dict[str, list[str]]:
+    """Field name -> slugs of block types that field may reference."""
+    refs: dict[str, list[str]] = {}
+    for name, field in cls.model_fields.items():
+        stack, slugs = [field.annotation], []
+        while stack:
+            tp = stack.pop()
+            if isinstance(tp, type) and issubclass(tp, Block):
+                slugs.append(tp.block_type_slug)
+            else:
+                stack.extend(get_args(tp))
+        if slugs:
+            refs[name] = sorted(set(slugs))
+    return refs
+
+
+SecretDict = dict[str, pydantic.Secret[pydantic.JsonValue]]
+"""A dict whose keys are visible and whose values are secret (secret path ``field.*``)."""

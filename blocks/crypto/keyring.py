@@ -1,0 +1,178 @@
+"""The keyring: AES-256 data-key terms, each wrapped by the master key. Hazardous: low-level.
+
+Following Vault's barrier design, the master key (a :class:`~blocks.keys.KeyProvider`) wraps only
+the few keyring terms; every version's data key is wrapped by a term. A process unwraps the
+terms once and keeps them in memory for a bounded time, so the number of master-key calls does
+not grow with the number of blocks or loads, and changing the master key is O(terms).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from blocks.crypto import envelope
+from blocks.errors import ConflictError, KeyringError
+from blocks.keys.base import KeyProvider
+
+
+@dataclass(frozen=True)
+class TermRecord:
+    """A stored keyring term: its key wrapped by the master key, and who wrapped it."""
+
+    term: int
+    wrapped_key: bytes
+    provider: str
+    key_id: str
+    created_at: datetime | None = None
+    retired_at: datetime | None = None
+
+
+class TermStore(Protocol):
+    """Where keyring terms persist (the SQL store implements it)."""
+
+    def load_terms(self) -> Sequence[TermRecord]:
+        """Every term, retired ones included, in ascending order."""
+        ...
+
+    def insert_term(self, record: TermRecord) -> None:
+        """Add a term; raise :class:`ConflictError` if that term number exists."""
+        ...
+
+
+def term_context(term: int) -> dict[str, str]:
+    """The master-key context a term is wrapped under."""
+    return {"purpose": "blocks-keyring-term", "term": str(term)}
+
+
+def data_key_binding(term: int, aad: bytes) -> bytes:
+    """Associated data of a wrapped data key: its term plus the version binding."""
+    return b"blocks-data-key\x00" + str(term).encode() + b"\x00" + aad
+
+
+class Keyring:
+    """Wraps and unwraps per-version data keys with the current term.
+
+    Args:
+        provider: the master-key provider that wraps the terms.
+        store: persistence of the wrapped terms.
+        cache_seconds: how long unwrapped terms stay in memory before they are re-read.
+        clock: monotonic clock (injectable for tests).
+        rng: randomness for new term keys and nonces (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        provider: KeyProvider,
+        store: TermStore,
+        *,
+        cache_seconds: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+        rng: envelope.Rng = os.urandom,
+    ) -> None:
+        self.provider = provider
+        self._store = store
+        self._ttl = cache_seconds
+        self._clock = clock
+        self._rng = rng
+        self._lock = threading.Lock()
+        self._terms: dict[int, AESGCM] = {}
+        self._records: dict[int, TermRecord] = {}
+        self._loaded_at: float | None = None
+
+    def __repr__(self) -> str:
+        return f"Keyring(provider={self.provider.name}, terms={sorted(self._terms)})"
+
+    @property
+    def current_term(self) -> int:
+        """The newest active term; new data keys are wrapped under it (created if none)."""
+        self._ensure_loaded()
+        active = [t for t, r in self._records.items() if r.retired_at is None]
+        if not active:
+            return self.rotate()
+        return max(active)
+
+    def records(self) -> list[TermRecord]:
+        """The stored terms (fresh from the store)."""
+        self.refresh()
+        return [self._records[t] for t in sorted(self._records)]
+
+    def wrap_data_key(self, data_key: bytes, aad: bytes) -> tuple[int, bytes]:
+        """Wrap a data key under the current term. Returns ``(term, wrapped)``."""
+        term = self.current_term
+        return term, envelope.encrypt(
+            self._term_key(term), data_key, data_key_binding(term, aad), rng=self._rng
+        )
+
+    def unwrap_data_key(self, term: int, wrapped: bytes, aad: bytes) -> bytes:
+        """Unwrap a data key (raises :class:`DecryptionError` when not authentic)."""
+        return envelope.decrypt(self._term_key(term), wrapped, data_key_binding(term, aad))
+
+    def rewrap_data_key(self, term: int, wrapped: bytes, aad: bytes) -> tuple[int, bytes]:
+        """Move a wrapped data key to the current term without touching its document."""
+        return self.wrap_data_key(self.unwrap_data_key(term, wrapped, aad), aad)
+
+    def rotate(self) -> int:
+        """Add a new term (new writes use it; old terms keep decrypting). Returns its number."""
+        for _ in range(5):
+            self.refresh()
+            term = max(self._records, default=0) + 1
+            key = self._rng(envelope.KEY_BYTES)
+            record = TermRecord(
+                term=term,
+                wrapped_key=self.provider.wrap(key, term_context(term)),
+                provider=self.provider.name,
+                key_id=self.provider.key_id,
+            )
+            try:
+                self._store.insert_term(record)
+            except ConflictError:
+                continue  # another process added this term first; take the next number
+            self.refresh()
+            return term
+        raise KeyringError("could not add a keyring term: other writers kept adding terms")
+
+    def refresh(self) -> None:
+        """Re-read the terms from the store, unwrapping only the ones not yet in memory."""
+        records = {r.term: r for r in self._store.load_terms()}
+        with self._lock:
+            for term, record in records.items():
+                if term not in self._terms:
+                    self._terms[term] = AESGCM(
+                        self.provider.unwrap(record.wrapped_key, term_context(term))
+                    )
+            for gone in set(self._terms) - set(records):
+                del self._terms[gone]
+            self._records = records
+            self._loaded_at = self._clock()
+
+    def forget(self) -> None:
+        """Drop every unwrapped term from memory."""
+        with self._lock:
+            self._terms.clear()
+            self._records.clear()
+            self._loaded_at = None
+
+    def _ensure_loaded(self) -> None:
+        loaded = self._loaded_at
+        if loaded is None or self._clock() - loaded > self._ttl:
+            if loaded is not None:
+                self.forget()
+            self.refresh()
+
+    def _term_key(self, term: int) -> AESGCM:
+        self._ensure_loaded()
+        key = self._terms.get(term)
+        if key is None:
+            self.refresh()  # written by another process since we loaded
+            key = self._terms.get(term)
+            if key is None:
+                raise KeyringError(f"keyring term {term} does not exist (was it retired?)")
+        return key

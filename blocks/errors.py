@@ -1,0 +1,130 @@
+"""The one error tree of Blocks.
+
+Every error the package raises on purpose derives from :class:`BlocksError`. Messages name the
+block (``s3-bucket/data-lake``), the field path and the fix; they never contain a secret value.
+Misuse of the low-level layers (a key of the wrong length, a wrong type) raises the ordinary
+``TypeError``/``ValueError`` instead, as in pyca/cryptography.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class BlocksError(Exception):
+    """Base class of every error Blocks raises on purpose."""
+
+
+class ConfigurationError(BlocksError):
+    """A setting is missing or wrong (``BLOCKS_*`` environment, provider config)."""
+
+
+class BlockNotFound(BlocksError, LookupError):
+    """No block (or no such version of a block) exists under that name."""
+
+
+class UnknownBlockType(BlocksError, LookupError):
+    """No registered block type has that slug."""
+
+
+class InvalidName(BlocksError, ValueError):
+    """A block, pool or queue name breaks the naming rule."""
+
+
+class ValidationError(BlocksError, ValueError):
+    """A block document (or pool template) does not validate.
+
+    Attributes:
+        ref: the block reference, e.g. ``s3-bucket/data-lake`` (may be empty for a new block).
+        errors: one ``(path, message)`` pair per problem; paths are dot paths such as
+            ``credentials.aws_access_key_id``.
+    """
+
+    def __init__(self, ref: str, errors: Sequence[tuple[str, str]]) -> None:
+        self.ref = ref
+        self.errors = list(errors)
+        where = f"{ref}: " if ref else ""
+        lines = "; ".join(f"{path or '(root)'}: {msg}" for path, msg in self.errors)
+        super().__init__(f"{where}invalid document: {lines}")
+
+
+class ConflictError(BlocksError):
+    """Someone else wrote first (compare-and-set failed) or the name is taken."""
+
+
+class BlockAlreadyExists(ConflictError):
+    """A block with that name exists and ``overwrite`` was not given."""
+
+
+class ReferencedBlockError(ConflictError):
+    """A block cannot be deleted because other blocks reference it."""
+
+    def __init__(self, ref: str, referrers: Sequence[str]) -> None:
+        self.ref = ref
+        self.referrers = list(referrers)
+        super().__init__(
+            f"{ref} is referenced by {', '.join(self.referrers)}; "
+            "delete or re-point those blocks first"
+        )
+
+
+class DecryptionError(BlocksError):
+    """Opaque: the ciphertext could not be opened.
+
+    Raised for a wrong key, a wrong binding (ciphertext moved to another block or version),
+    truncated or tampered data alike, always with the same message, so that the error tells an
+    attacker nothing about which check failed.
+    """
+
+    MESSAGE = (
+        "decryption failed: wrong master key, or the stored data was altered or moved"
+    )
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)
+
+
+class KeyProviderError(BlocksError):
+    """The master-key provider is unreachable, refused, or misconfigured."""
+
+    def __init__(self, provider: str, endpoint: str, reason: str) -> None:
+        self.provider = provider
+        self.endpoint = endpoint
+        self.reason = reason
+        super().__init__(f"key provider {provider} at {endpoint}: {reason}")
+
+
+class KeyringError(BlocksError):
+    """The keyring cannot do what was asked (unknown term, term still in use, ...)."""
+
+
+class StoreError(BlocksError):
+    """The database is unreachable or its schema is not what this version expects."""
+
+
+class MissingExtraError(BlocksError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+    def __init__(self, package: str, extra: str, purpose: str) -> None:
+        self.extra = extra
+        super().__init__(
+            f"{purpose} needs the '{package}' package: pip install 'blocks-registry[{extra}]'"
+        )
+
+
+__all__ = [
+    "BlockAlreadyExists",
+    "BlockNotFound",
+    "BlocksError",
+    "ConfigurationError",
+    "ConflictError",
+    "DecryptionError",
+    "InvalidName",
+    "KeyProviderError",
+    "KeyringError",
+    "MissingExtraError",
+    "ReferencedBlockError",
+    "StoreError",
+    "UnknownBlockType",
+    "ValidationError",
+]

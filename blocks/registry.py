@@ -1,0 +1,266 @@
+"""The Registry: save / load / delete / list / history / rollback. The one entry point.
+
+Example:
+    >>> from blocks import Registry, Secret
+    >>> registry = Registry()                      # BLOCKS_* settings, embedded SQLite by default
+    >>> Secret(value="s3cr3t").save("api-token", registry=registry)   # doctest: +SKIP
+    >>> registry.load("secret/api-token").get()                       # doctest: +SKIP
+    's3cr3t'
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from blocks import catalog, codec
+from blocks.core import Block, set_registry_factory, split_ref, validate_name
+from blocks.crypto import envelope
+from blocks.crypto.keyring import Keyring
+from blocks.errors import BlockNotFound, ValidationError
+from blocks.keys.base import KeyProvider
+from blocks.settings import Settings
+from blocks.store.records import BlockSummary, SealedVersion, StoredVersion, VersionInfo
+from blocks.store.sql import SqlStore
+
+__all__ = ["BlockSummary", "Registry", "VersionInfo"]
+
+_default: Registry | None = None
+_default_lock = threading.Lock()
+
+
+class Registry:
+    """A registry of typed, encrypted blocks.
+
+    Args:
+        settings: configuration; read from ``BLOCKS_*`` environment variables when omitted.
+        key_provider: master-key provider; built from ``settings`` when omitted.
+        clock: returns "now" for version timestamps (injectable for tests).
+        new_id: makes block ids (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        key_provider: KeyProvider | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        rng: envelope.Rng = os.urandom,
+    ) -> None:
+        self.settings = settings if settings is not None else Settings()
+        self.store = SqlStore(
+            self.settings.resolved_database_url, synchronous=self.settings.sqlite_synchronous
+        )
+        self._provider = key_provider
+        self._keyring: Keyring | None = None
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._new_id = new_id
+        self._rng = rng
+
+    def __repr__(self) -> str:
+        return f"Registry(store={self.store!r})"
+
+    @classmethod
+    def default(cls) -> Registry:
+        """The process-wide registry built from the environment (created on first use)."""
+        global _default
+        if _default is None:
+            with _default_lock:
+                if _default is None:
+                    _default = cls()
+        return _default
+
+    @classmethod
+    def reset_default(cls) -> None:
+        """Forget the process-wide registry (after changing ``BLOCKS_*`` variables)."""
+        global _default
+        with _default_lock:
+            if _default is not None:
+                _default.close()
+            _default = None
+
+    def close(self) -> None:
+        """Close database connections and drop unwrapped keys from memory."""
+        if self._keyring is not None:
+            self._keyring.forget()
+        self.store.close()
+
+    # -- keys -----------------------------------------------------------------------------
+
+    @property
+    def keyring(self) -> Keyring:
+        """The keyring (its provider is built, and a local key file created, on first use)."""
+        if self._keyring is None:
+            with self._lock:
+                if self._keyring is None:
+                    provider = self._provider
+                    if provider is None:
+                        from blocks.keys.factory import provider_from_settings
+
+                        fresh = not self.store.load_terms()
+                        provider = provider_from_settings(self.settings, create=fresh)
+                    self._keyring = Keyring(
+                        provider, self.store,
+                        cache_seconds=self.settings.keyring_cache_seconds, rng=self._rng,
+                    )
+        return self._keyring
+
+    def init(self) -> None:
+        """Create the database schema, the master key (local provider) and the first term."""
+        self.store.ensure_schema()
+        _ = self.keyring.current_term
+
+    # -- blocks ---------------------------------------------------------------------------
+
+    def save(
+        self,
+        block: Block,
+        name: str,
+        *,
+        overwrite: bool = False,
+        expected_version: int | None = None,
+        note: str | None = None,
+    ) -> VersionInfo:
+        """Save ``block`` as a new immutable version of ``slug/name``.
+
+        Raises:
+            BlockAlreadyExists, ConflictError, ValidationError, KeyProviderError.
+        """
+        if not isinstance(block, Block) or type(block) is Block:
+            raise TypeError("save() takes an instance of a Block subclass")
+        validate_name(name)
+        cls = type(block)
+        slug = cls.block_type_slug
+        try:
+            encoded = codec.encode(block)
+        except ValidationError as exc:
+            raise ValidationError(f"{slug}/{name}", exc.errors) from None
+        schema = cls.block_schema()
+        keyring = self.keyring
+        keyring.current_term  # noqa: B018 - unwrap the keyring before the transaction starts
+
+        def seal(block_id: str, version: int) -> SealedVersion:
+            aad = envelope.binding(block_id, slug, version)
+            data_key, blob = envelope.seal(encoded.document, aad, rng=self._rng)
+            term, wrapped = keyring.wrap_data_key(data_key, aad)
+            return SealedVersion(term, wrapped, blob)
+
+        info = self.store.save_version(
+            slug, name, overwrite=overwrite, expected_version=expected_version, seal=seal,
+            refs=encoded.refs, schema_checksum=schema["checksum"],
+            schema_version=cls.block_schema_version, note=note, now=self._clock(),
+            new_id=self._new_id,
+        )
+        self._stamp(block, info.block_id, name, info.version)
+        return info
+
+    def load(self, ref: str, *, version: int | None = None) -> Block:
+        """Load ``slug/name`` (its current version, or ``version``).
+
+        Raises:
+            BlockNotFound, UnknownBlockType, DecryptionError, ValidationError.
+        """
+        slug, name = split_ref(ref)
+        cls = catalog.get(slug)
+        row = self.store.get_version(slug, name, version)
+        if row is None:
+            raise BlockNotFound(self._not_found(slug, name, version))
+        return self._open(cls, row, set())
+
+    def delete(self, ref: str) -> None:
+        """Delete ``slug/name`` and all its versions; their data keys go with them.
+
+        Raises:
+            BlockNotFound, ReferencedBlockError (names the referencing blocks).
+        """
+        slug, name = split_ref(ref)
+        self.store.delete_block(slug, name)
+
+    def list(self, slug: str | None = None) -> list[BlockSummary]:
+        """Every block (or every block of one type), by type and name."""
+        return self.store.list_blocks(slug)
+
+    def summary(self, ref: str) -> BlockSummary:
+        """One block's id, current version and timestamps."""
+        slug, name = split_ref(ref)
+        found = self.store.summary(slug, name)
+        if found is None:
+            raise BlockNotFound(f"no block {slug}/{name}")
+        return found
+
+    def history(self, ref: str) -> list[VersionInfo]:
+        """Every version of ``slug/name``, oldest first."""
+        slug, name = split_ref(ref)
+        versions = self.store.history(slug, name)
+        if not versions:
+            raise BlockNotFound(f"no block {slug}/{name}")
+        return versions
+
+    def rollback(
+        self, ref: str, version: int, *, expected_version: int | None = None
+    ) -> VersionInfo:
+        """Write a new version whose content is that of ``version`` (history is kept)."""
+        old = self.load(ref, version=version)
+        _, name = split_ref(ref)
+        return self.save(
+            old, name, overwrite=True, expected_version=expected_version,
+            note=f"rollback to version {version}",
+        )
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _open(self, cls: type[Block], row: StoredVersion, seen: set[str]) -> Block:
+        ref = f"{row.type_slug}/{row.name}"
+        if row.wrapped_key is None or row.ciphertext is None or row.term is None:
+            raise BlockNotFound(f"{ref} version {row.version} was purged (crypto-shredded)")
+        aad = envelope.binding(row.block_id, row.type_slug, row.version)
+        data_key = self.keyring.unwrap_data_key(row.term, row.wrapped_key, aad)
+        document = envelope.unseal(data_key, row.ciphertext, aad)
+        seen = seen | {row.block_id}
+
+        def resolve(block_id: str, expected: type[Block]) -> Block:
+            if block_id in seen:
+                raise ValueError("reference cycle between blocks")
+            target = self.store.get_current_by_id(block_id)
+            if target is None:
+                raise ValueError("the referenced block no longer exists")
+            target_cls = catalog.get(target.type_slug)
+            if not issubclass(target_cls, expected):
+                raise ValueError(
+                    f"references {target.type_slug}/{target.name}, not a {expected.__name__}"
+                )
+            return self._open(target_cls, target, seen)
+
+        block = codec.decode(cls, document, resolve, ref)
+        self._stamp(block, row.block_id, row.name, row.version)
+        return block
+
+    @staticmethod
+    def _stamp(block: Block, block_id: str, name: str, version: int) -> None:
+        block._block_id = block_id
+        block._block_name = name
+        block._block_version = version
+        block._block_dirty = False
+
+    def _not_found(self, slug: str, name: str, version: int | None) -> str:
+        if version is not None and self.store.summary(slug, name) is not None:
+            return f"{slug}/{name} has no version {version}; see 'blocks history {slug}/{name}'"
+        return f"no block {slug}/{name}; see 'blocks ls {slug}'"
+
+
+def _default_factory() -> Registry:
+    return Registry.default()
+
+
+set_registry_factory(_default_factory)
+
+
+def describe(block: Block, *, show_secrets: bool = False) -> dict[str, Any]:
+    """A block as a JSON-able dict with secrets masked (unless ``show_secrets``)."""
+    return codec.to_display(block, show_secrets=show_secrets)

@@ -1,0 +1,102 @@
+"""Configuration from ``BLOCKS_*`` environment variables (pydantic-settings).
+
+Every setting can also be passed explicitly: ``Settings(home=..., database_url=...)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+KeyProviderName = Literal["local", "aws-kms", "vault-transit"]
+
+
+class Settings(BaseSettings):
+    """Where the registry lives and which master key protects it."""
+
+    model_config = SettingsConfigDict(env_prefix="BLOCKS_", extra="ignore", frozen=True)
+
+    home: Path = Field(
+        default=Path("~/.blocks"),
+        description="Directory for the embedded SQLite database and the local master key file.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the store, e.g. postgresql+psycopg://user@host/db. "
+            "Default: sqlite:///<home>/blocks.db."
+        ),
+    )
+    sqlite_synchronous: Literal["OFF", "NORMAL", "FULL"] = Field(
+        default="NORMAL",
+        description=(
+            "SQLite synchronous pragma. NORMAL (default) is crash-safe in WAL mode and may "
+            "lose the last commits on power loss; FULL fsyncs every commit."
+        ),
+    )
+    key_provider: KeyProviderName = Field(
+        default="local", description="Master-key provider: local, aws-kms or vault-transit."
+    )
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="local provider: base64 of 32 bytes; overrides the key file when set.",
+    )
+    master_key_file: Path | None = Field(
+        default=None, description="local provider: key file path. Default: <home>/master.key."
+    )
+    keyring_cache_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long a process keeps the unwrapped keyring in memory.",
+    )
+    kms_key_id: str | None = Field(
+        default=None, description="aws-kms provider: key id, alias (alias/name) or ARN."
+    )
+    kms_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("BLOCKS_KMS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS"),
+        description="aws-kms provider: endpoint override (e.g. a local test server).",
+    )
+    aws_region: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("BLOCKS_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+        description="aws-kms provider: region.",
+    )
+    vault_addr: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("BLOCKS_VAULT_ADDR", "VAULT_ADDR"),
+        description="vault-transit provider: Vault/OpenBao address.",
+    )
+    vault_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("BLOCKS_VAULT_TOKEN", "VAULT_TOKEN"),
+        description="vault-transit provider: token (or use AppRole).",
+    )
+    vault_role_id: str | None = Field(
+        default=None, description="vault-transit provider: AppRole role id."
+    )
+    vault_secret_id: SecretStr | None = Field(
+        default=None, description="vault-transit provider: AppRole secret id."
+    )
+    vault_approle_mount: str = Field(default="approle", description="AppRole auth mount path.")
+    vault_transit_mount: str = Field(default="transit", description="Transit engine mount path.")
+    vault_transit_key: str = Field(default="blocks", description="Transit key name.")
+    vault_namespace: str | None = Field(default=None, description="Vault Enterprise namespace.")
+
+    @field_validator("home", "master_key_file")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The store URL, defaulting to the embedded SQLite file under ``home``."""
+        return self.database_url or f"sqlite:///{self.home / 'blocks.db'}"
+
+    @property
+    def resolved_master_key_file(self) -> Path:
+        """The local master key file path."""
+        return self.master_key_file or self.home / "master.key"

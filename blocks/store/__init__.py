@@ -1,0 +1,1 @@
+"""Persistence: sqlmodel tables, alembic migrations, SQLite (embedded) or PostgreSQL."""

@@ -1,0 +1,179 @@
+"""Connections: a SQLAlchemy engine for writes and migrations, raw DB-API for hot reads.
+
+Point reads (``load``) skip SQLAlchemy entirely: a fresh process loading one block must not pay
+for importing it, and a load must cost tens of microseconds. Each thread keeps one read
+connection; a forked child opens its own.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from blocks.errors import ConfigurationError, MissingExtraError, StoreError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+SQLITE_PREFIX = "sqlite:///"
+BUSY_TIMEOUT_MS = 30_000
+
+
+def is_sqlite(url: str) -> bool:
+    """True for ``sqlite:///path`` URLs."""
+    return url.startswith("sqlite:")
+
+
+def sqlite_path(url: str) -> str:
+    """The file path of a ``sqlite:///path`` URL (in-memory databases are refused)."""
+    if not url.startswith(SQLITE_PREFIX):
+        raise ConfigurationError(f"SQLite URL must look like sqlite:///path/to/file.db, got {url!r}")
+    path = unquote(url[len(SQLITE_PREFIX) :].split("?", 1)[0])
+    if path in ("", ":memory:"):
+        raise ConfigurationError(
+            "an in-memory SQLite database cannot be shared between connections; "
+            "use a file: sqlite:///path/to/blocks.db"
+        )
+    return path
+
+
+def normalise_url(url: str) -> str:
+    """Use the psycopg (v3) driver for plain ``postgresql://`` URLs."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain) :]
+    return url
+
+
+def display_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (for messages and status output)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    creds, _, host = rest.rpartition("@")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+
+
+def ensure_parent(path: str) -> None:
+    """Create the database's directory, private to this user, if it does not exist."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
+
+
+def sqlite_pragmas(conn: Any, synchronous: str) -> None:
+    """Per-connection settings every SQLite connection of ours uses."""
+    cur = conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute(f"PRAGMA synchronous = {synchronous}")
+    # Deleted rows (shredded data keys) are overwritten, not left in free pages.
+    cur.execute("PRAGMA secure_delete = ON")
+    cur.close()
+
+
+def create_engine(url: str, synchronous: str) -> Engine:
+    """A SQLAlchemy engine for writes and migrations."""
+    import sqlalchemy
+    from sqlalchemy import event
+
+    url = normalise_url(url)
+    if is_sqlite(url):
+        ensure_parent(sqlite_path(url))
+        engine = sqlalchemy.create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.close()
+            sqlite_pragmas(dbapi_conn, synchronous)
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            # Take the write lock up front: two deferred transactions that both read and then
+            # write would otherwise fail with "database is locked" instead of waiting.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if url.startswith("postgresql+psycopg"):
+        _require_psycopg()
+        return sqlalchemy.create_engine(url, pool_pre_ping=True)
+    raise ConfigurationError(
+        f"unsupported database URL {display_url(url)!r}: use sqlite:///path or "
+        "postgresql+psycopg://user@host/db"
+    )
+
+
+class ReadConnections:
+    """One DB-API connection per thread (and per process) for point reads."""
+
+    def __init__(self, url: str, synchronous: str) -> None:
+        self.url = normalise_url(url)
+        self.sqlite = is_sqlite(self.url)
+        self.paramstyle = "qmark" if self.sqlite else "format"
+        self._synchronous = synchronous
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        """This thread's connection (opened on first use)."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.conn = self._connect()
+            local.pid = os.getpid()
+            with self._lock:
+                self._all.append(local.conn)
+        return local.conn
+
+    def close(self) -> None:
+        """Close every connection this process opened."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            try:
+                conn.close()
+            except Exception:  # noqa: S110 - closing is best effort
+                pass
+        self._local = threading.local()
+
+    def _connect(self) -> Any:
+        if self.sqlite:
+            path = sqlite_path(self.url)
+            ensure_parent(path)
+            try:
+                conn = sqlite3.connect(
+                    path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                    check_same_thread=False, cached_statements=64,
+                )
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open the SQLite database {path}: {exc}") from None
+            sqlite_pragmas(conn, self._synchronous)
+            return conn
+        psycopg = _require_psycopg()
+        from sqlalchemy.engine import make_url
+
+        conninfo = make_url(self.url).set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        try:
+            return psycopg.connect(conninfo, autocommit=True)
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreError(
+                f"cannot connect to {display_url(self.url)}: {reason}"
+            ) from None
+
+
+def _require_psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise MissingExtraError("psycopg", "postgres", "a PostgreSQL store") from None
+    return psycopg

@@ -1,0 +1,404 @@
+"""The SQL store: blocks, versions, references and keyring terms on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from blocks.crypto.keyring import TermRecord
+from blocks.errors import (
+    BlockAlreadyExists,
+    BlockNotFound,
+    ConflictError,
+    ReferencedBlockError,
+    StoreError,
+    ValidationError,
+)
+from blocks.store.engine import ReadConnections, create_engine, display_url
+from blocks.store.migrations import HEAD_REVISION
+from blocks.store.records import BlockSummary, SealedVersion, StoredVersion, VersionInfo
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+_VERSION_COLUMNS = (
+    "SELECT b.id, b.type_slug, b.name, v.version, b.current_version, v.term, v.wrapped_key, "
+    "v.ciphertext FROM block b JOIN block_version v ON v.block_id = b.id "
+)
+_SQL_CURRENT = _VERSION_COLUMNS + (
+    "WHERE b.type_slug = ? AND b.name = ? AND v.version = b.current_version"
+)
+_SQL_AT_VERSION = _VERSION_COLUMNS + "WHERE b.type_slug = ? AND b.name = ? AND v.version = ?"
+_SQL_BY_ID = _VERSION_COLUMNS + "WHERE b.id = ? AND v.version = b.current_version"
+_SQL_TERMS = (
+    "SELECT term, wrapped_key, provider, key_id, created_at, retired_at FROM keyring_term "
+    "ORDER BY term"
+)
+
+
+def utc(value: Any) -> datetime:
+    """Timestamps come back naive from SQLite and as strings from raw sqlite3; make them UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class SqlStore:
+    """Blocks and keyring terms in one SQL database.
+
+    Args:
+        url: SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).
+        synchronous: SQLite ``synchronous`` pragma.
+        auto_migrate: apply migrations on first use when the schema is behind.
+    """
+
+    def __init__(self, url: str, *, synchronous: str = "NORMAL", auto_migrate: bool = True):
+        self.url = url
+        self._synchronous = synchronous
+        self._auto_migrate = auto_migrate
+        self._reads = ReadConnections(url, synchronous)
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+        self._schema_ok = False
+
+    def __repr__(self) -> str:
+        return f"SqlStore({display_url(self.url)!r})"
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return "sqlite" if self._reads.sqlite else "postgresql"
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (created, and the schema checked, on first use)."""
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    self._engine = create_engine(self.url, self._synchronous)
+        self.ensure_schema()
+        return self._engine
+
+    def close(self) -> None:
+        """Close every connection."""
+        self._reads.close()
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def schema_revision(self) -> str | None:
+        """The database's alembic revision, or ``None`` for an empty database."""
+        try:
+            row = self._fetchone("SELECT version_num FROM alembic_version", ())
+        except Exception as exc:
+            if _is_missing_table(exc):
+                self._rollback_read()
+                return None
+            raise
+        return row[0] if row else None
+
+    def ensure_schema(self) -> None:
+        """Migrate to the head revision if needed (once per store object)."""
+        if self._schema_ok:
+            return
+        if self.schema_revision() != HEAD_REVISION:
+            if not self._auto_migrate:
+                raise StoreError(
+                    f"the database at {display_url(self.url)} is not initialised or is behind; "
+                    "run 'blocks init'"
+                )
+            if self._engine is None:
+                with self._lock:
+                    if self._engine is None:
+                        self._engine = create_engine(self.url, self._synchronous)
+            from blocks.store.migrate import upgrade
+
+            upgrade(self._engine)
+        self._schema_ok = True
+
+    # -- reads (DB-API fast path) ---------------------------------------------------------
+
+    def get_version(self, slug: str, name: str, version: int | None = None) -> StoredVersion | None:
+        """One version of a block (the current one by default)."""
+        self.ensure_schema()
+        if version is None:
+            row = self._fetchone(_SQL_CURRENT, (slug, name))
+        else:
+            row = self._fetchone(_SQL_AT_VERSION, (slug, name, version))
+        return StoredVersion(*row) if row else None
+
+    def get_current_by_id(self, block_id: str) -> StoredVersion | None:
+        """The current version of the block with this id."""
+        self.ensure_schema()
+        row = self._fetchone(_SQL_BY_ID, (block_id,))
+        return StoredVersion(*row) if row else None
+
+    def load_terms(self) -> Sequence[TermRecord]:
+        """Every keyring term, oldest first."""
+        self.ensure_schema()
+        rows = self._fetchall(_SQL_TERMS, ())
+        return [
+            TermRecord(t, bytes(k), p, kid, utc(c), utc(r) if r else None)
+            for t, k, p, kid, c, r in rows
+        ]
+
+    def _fetchone(self, sql: str, params: tuple[Any, ...]) -> Any:
+        conn = self._reads.get()
+        if not self._reads.sqlite:
+            sql = sql.replace("?", "%s")
+        try:
+            cur = conn.execute(sql, params)
+            return cur.fetchone()
+        except Exception as exc:
+            raise _translate(exc, self.url) from None
+
+    def _fetchall(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        conn = self._reads.get()
+        if not self._reads.sqlite:
+            sql = sql.replace("?", "%s")
+        try:
+            return list(conn.execute(sql, params).fetchall())
+        except Exception as exc:
+            raise _translate(exc, self.url) from None
+
+    def _rollback_read(self) -> None:
+        conn = self._reads.get()
+        if not self._reads.sqlite and not conn.autocommit:
+            conn.rollback()
+
+    # -- keyring terms --------------------------------------------------------------------
+
+    def insert_term(self, record: TermRecord) -> None:
+        """Add a keyring term (``ConflictError`` if the number is taken)."""
+        from sqlalchemy import insert
+        from sqlalchemy.exc import IntegrityError
+
+        from blocks.store.tables import KeyringTermRow
+
+        table = KeyringTermRow.__table__  # type: ignore[attr-defined]
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(table).values(
+                    term=record.term, wrapped_key=record.wrapped_key, provider=record.provider,
+                    key_id=record.key_id, created_at=record.created_at or datetime.now(UTC),
+                ))
+        except IntegrityError:
+            raise ConflictError(f"keyring term {record.term} already exists") from None
+
+    # -- block writes ---------------------------------------------------------------------
+
+    def save_version(
+        self,
+        slug: str,
+        name: str,
+        *,
+        overwrite: bool,
+        expected_version: int | None,
+        seal: Callable[[str, int], SealedVersion],
+        refs: Mapping[str, str],
+        schema_checksum: str,
+        schema_version: str,
+        note: str | None,
+        now: datetime,
+        new_id: Callable[[], str],
+    ) -> VersionInfo:
+        """Append a version and move the current pointer, atomically (compare-and-set).
+
+        ``seal(block_id, version)`` is called inside the transaction, once the id and the new
+        version number are known, so the ciphertext is bound to exactly that row.
+        """
+        from sqlalchemy.exc import IntegrityError
+
+        for _attempt in range(5):
+            try:
+                with self.engine.begin() as conn:
+                    return self._save_in(
+                        conn, slug, name, overwrite, expected_version, seal, refs,
+                        schema_checksum, schema_version, note, now, new_id,
+                    )
+            except IntegrityError:
+                self._check_refs_exist(slug, name, refs)
+                continue  # a concurrent writer created the block or took the version: re-read
+        raise ConflictError(f"{slug}/{name}: too many concurrent writers; retry")
+
+    def _save_in(
+        self, conn: Connection, slug: str, name: str, overwrite: bool,
+        expected_version: int | None, seal: Callable[[str, int], SealedVersion],
+        refs: Mapping[str, str], schema_checksum: str, schema_version: str, note: str | None,
+        now: datetime, new_id: Callable[[], str],
+    ) -> VersionInfo:
+        from sqlalchemy import delete, insert, select, update
+
+        from blocks.store.tables import BlockRefRow, BlockRow, BlockVersionRow
+
+        block, vers, ref = (
+            BlockRow.__table__, BlockVersionRow.__table__, BlockRefRow.__table__  # type: ignore[attr-defined]
+        )
+        ref_name = f"{slug}/{name}"
+        query = select(block.c.id, block.c.current_version).where(
+            block.c.type_slug == slug, block.c.name == name
+        )
+        if self.dialect == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            if expected_version not in (None, 0):
+                raise ConflictError(
+                    f"{ref_name} does not exist, but version {expected_version} was expected; "
+                    "it may have been deleted"
+                )
+            block_id, version = new_id(), 1
+            conn.execute(insert(block).values(
+                id=block_id, type_slug=slug, name=name, current_version=1,
+                created_at=now, updated_at=now,
+            ))
+        else:
+            block_id, current = row
+            if expected_version is not None and expected_version != current:
+                raise ConflictError(
+                    f"{ref_name} is at version {current}, not the expected {expected_version}: "
+                    "someone else wrote first; load it again and re-apply your change"
+                )
+            if expected_version is None and not overwrite:
+                raise BlockAlreadyExists(
+                    f"{ref_name} already exists; pass overwrite=True (CLI: --overwrite) to add "
+                    "a new version"
+                )
+            version = current + 1
+            conn.execute(
+                update(block)
+                .where(block.c.id == block_id, block.c.current_version == current)
+                .values(current_version=version, updated_at=now)
+            )
+        sealed = seal(block_id, version)
+        conn.execute(insert(vers).values(
+            block_id=block_id, version=version, term=sealed.term, wrapped_key=sealed.wrapped_key,
+            ciphertext=sealed.ciphertext, schema_checksum=schema_checksum,
+            schema_version=schema_version, note=note, created_at=now,
+        ))
+        conn.execute(delete(ref).where(ref.c.block_id == block_id))
+        if refs:
+            conn.execute(insert(ref), [
+                {"block_id": block_id, "path": path, "ref_block_id": target}
+                for path, target in sorted(refs.items())
+            ])
+        return VersionInfo(block_id, slug, name, version, now, sealed.term, schema_checksum, note)
+
+    def _check_refs_exist(self, slug: str, name: str, refs: Mapping[str, str]) -> None:
+        from sqlalchemy import select
+
+        from blocks.store.tables import BlockRow
+
+        block = BlockRow.__table__  # type: ignore[attr-defined]
+        if not refs:
+            return
+        with self.engine.connect() as conn:
+            found = set(conn.execute(
+                select(block.c.id).where(block.c.id.in_(set(refs.values())))
+            ).scalars())
+        missing = [(p, "the referenced block no longer exists; save it again or drop the field")
+                   for p, target in refs.items() if target not in found]
+        if missing:
+            raise ValidationError(f"{slug}/{name}", missing)
+
+    def delete_block(self, slug: str, name: str) -> None:
+        """Delete a block with every version (refused while other blocks reference it)."""
+        from sqlalchemy import delete, select
+        from sqlalchemy.exc import IntegrityError
+
+        from blocks.store.tables import BlockRefRow, BlockRow, BlockVersionRow
+
+        block, vers, ref = (
+            BlockRow.__table__, BlockVersionRow.__table__, BlockRefRow.__table__  # type: ignore[attr-defined]
+        )
+        ref_name = f"{slug}/{name}"
+        try:
+            with self.engine.begin() as conn:
+                query = select(block.c.id).where(block.c.type_slug == slug, block.c.name == name)
+                if self.dialect == "postgresql":
+                    query = query.with_for_update()
+                block_id = conn.execute(query).scalar()
+                if block_id is None:
+                    raise BlockNotFound(f"no block {ref_name}")
+                referrers = self._referrers(conn, block_id)
+                if referrers:
+                    raise ReferencedBlockError(ref_name, referrers)
+                conn.execute(delete(ref).where(ref.c.block_id == block_id))
+                conn.execute(delete(vers).where(vers.c.block_id == block_id))
+                conn.execute(delete(block).where(block.c.id == block_id))
+        except IntegrityError:
+            with self.engine.connect() as conn:
+                block_id = conn.execute(
+                    select(block.c.id).where(block.c.type_slug == slug, block.c.name == name)
+                ).scalar()
+                referrers = self._referrers(conn, block_id) if block_id else []
+            raise ReferencedBlockError(ref_name, referrers or ["a block saved concurrently"]) from None
+
+    @staticmethod
+    def _referrers(conn: Connection, block_id: str) -> list[str]:
+        from sqlalchemy import select
+
+        from blocks.store.tables import BlockRefRow, BlockRow
+
+        block, ref = BlockRow.__table__, BlockRefRow.__table__  # type: ignore[attr-defined]
+        rows = conn.execute(
+            select(block.c.type_slug, block.c.name, ref.c.path)
+            .join(ref, ref.c.block_id == block.c.id)
+            .where(ref.c.ref_block_id == block_id)
+            .order_by(block.c.type_slug, block.c.name, ref.c.path)
+        ).all()
+        return [f"{s}/{n} (field {p})" for s, n, p in rows]
+
+    # -- listings -------------------------------------------------------------------------
+
+    def list_blocks(self, slug: str | None = None) -> list[BlockSummary]:
+        """Blocks ordered by type and name, optionally of one type."""
+        sql = "SELECT id, type_slug, name, current_version, created_at, updated_at FROM block"
+        params: tuple[Any, ...] = ()
+        if slug is not None:
+            sql, params = sql + " WHERE type_slug = ?", (slug,)
+        self.ensure_schema()
+        rows = self._fetchall(sql + " ORDER BY type_slug, name", params)
+        return [BlockSummary(i, s, n, v, utc(c), utc(u)) for i, s, n, v, c, u in rows]
+
+    def summary(self, slug: str, name: str) -> BlockSummary | None:
+        """One block's summary."""
+        self.ensure_schema()
+        row = self._fetchone(
+            "SELECT id, type_slug, name, current_version, created_at, updated_at FROM block "
+            "WHERE type_slug = ? AND name = ?", (slug, name),
+        )
+        return BlockSummary(row[0], row[1], row[2], row[3], utc(row[4]), utc(row[5])) if row else None
+
+    def history(self, slug: str, name: str) -> list[VersionInfo]:
+        """Every version's metadata, oldest first."""
+        self.ensure_schema()
+        rows = self._fetchall(
+            "SELECT b.id, v.version, v.created_at, v.term, v.schema_checksum, v.note, "
+            "v.wrapped_key IS NULL FROM block b JOIN block_version v ON v.block_id = b.id "
+            "WHERE b.type_slug = ? AND b.name = ? ORDER BY v.version", (slug, name),
+        )
+        return [
+            VersionInfo(i, slug, name, v, utc(c), t, cs, note, bool(shred))
+            for i, v, c, t, cs, note, shred in rows
+        ]
+
+
+def _is_missing_table(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
+def _translate(exc: Exception, url: str) -> Exception:
+    if _is_missing_table(exc):
+        return exc
+    if isinstance(exc, StoreError):
+        return exc
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreError(f"database error at {display_url(url)}: {first}")
