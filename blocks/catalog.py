@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import re
 import threading
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
 from blocks.errors import UnknownBlockType
@@ -108,6 +107,8 @@ def _load_entry_points() -> None:
         if _entry_points_loaded:
             return
         _entry_points_loaded = True
+    from importlib.metadata import entry_points  # slow to import; only needed on a miss
+
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         ep.load()  # importing the class registers it through Block.__pydantic_init_subclass__
 

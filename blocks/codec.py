@@ -127,16 +127,17 @@ class _Walker:
         return to_jsonable_python(value)
 
     def nested_block(self, block: Block, path: str) -> Any:
-        if block._block_id is None:
+        block_id = block.block_id
+        if block_id is None:
             return self.model(block, path)
         if self.ref_form == "name":
             return {REF_KEY: block.block_ref}
-        if block._block_dirty:
+        if block.block_is_modified:
             raise ValidationError(
                 "",
                 [(path, f"the nested block {block.block_ref} was changed after it was loaded; "
                         f"save it first with .save({block.block_name!r}, overwrite=True), or "
                         "assign a new unsaved block to embed it")],
             )
-        self.refs[path] = block._block_id
-        return {REF_KEY: block._block_id}
+        self.refs[path] = block_id
+        return {REF_KEY: block_id}

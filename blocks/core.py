@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import types
+from dataclasses import dataclass
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, Union, get_args, get_origin
 
@@ -31,6 +32,16 @@ REF_KEY = "$ref"
 CONTEXT_RESOLVER = "blocks.resolver"
 
 _registry_factory: Callable[[], Registry] | None = None
+
+
+@dataclass(slots=True)
+class BlockMeta:
+    """Identity of a saved block instance: which block, name and version it is."""
+
+    block_id: str
+    name: str
+    version: int
+    dirty: bool = False
 
 
 def set_registry_factory(factory: Callable[[], Registry]) -> None:
@@ -88,6 +99,9 @@ class Block(BaseModel):
         ser_json_bytes="base64",
         val_json_bytes="base64",
         revalidate_instances="never",
+        # Build validators on first use: importing a module of types, or the base class,
+        # costs nothing until a type is actually used.
+        defer_build=True,
     )
 
     block_type_slug: ClassVar[str] = "block"
@@ -95,10 +109,9 @@ class Block(BaseModel):
     block_schema_version: ClassVar[str] = "1"
     """Version of this type's schema; bump it when fields change incompatibly."""
 
-    _block_id: str | None = PrivateAttr(default=None)
-    _block_name: str | None = PrivateAttr(default=None)
-    _block_version: int | None = PrivateAttr(default=None)
-    _block_dirty: bool = PrivateAttr(default=False)
+    # One private attribute (not four): pydantic initialises private defaults on every
+    # validation, and loads are on the hot path.
+    _block_meta: BlockMeta | None = PrivateAttr(default=None)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -119,20 +132,26 @@ class Block(BaseModel):
         except pydantic.ValidationError as exc:
             raise ValidationError(self.block_type_slug, pydantic_errors(exc)) from None
 
+    # Tell pydantic this __init__ only translates errors, so that validating a nested block
+    # goes through the plain validator (keeping dotted error paths) instead of calling it.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
     def __setattr__(self, name: str, value: Any) -> None:
         try:
             super().__setattr__(name, value)
         except pydantic.ValidationError as exc:
             raise ValidationError(self.block_type_slug, pydantic_errors(exc)) from None
-        if name in type(self).model_fields:
+        meta = self._block_meta
+        if meta is not None and name in type(self).model_fields:
             # A saved block edited in memory must be saved before a parent can reference it.
-            super().__setattr__("_block_dirty", True)
+            meta.dirty = True
 
     @model_validator(mode="wrap")
     @classmethod
     def _resolve_reference(
         cls, data: Any, handler: pydantic.ValidatorFunctionWrapHandler, info: pydantic.ValidationInfo
     ) -> Any:
+        # "wrap", not "before": in JSON mode only a wrap validator may return an instance.
         if isinstance(data, Mapping) and REF_KEY in data:
             resolver = (info.context or {}).get(CONTEXT_RESOLVER)
             if resolver is None or set(data) != {REF_KEY}:
@@ -143,19 +162,38 @@ class Block(BaseModel):
     # -- identity -------------------------------------------------------------------------
 
     @property
+    def block_id(self) -> str | None:
+        """Id of the saved block this instance came from (``None`` for a new block)."""
+        meta = self._block_meta
+        return meta.block_id if meta else None
+
+    @property
     def block_name(self) -> str | None:
         """Name this instance was saved or loaded under (``None`` for a new block)."""
-        return self._block_name
+        meta = self._block_meta
+        return meta.name if meta else None
 
     @property
     def block_version(self) -> int | None:
         """Version this instance was saved or loaded as."""
-        return self._block_version
+        meta = self._block_meta
+        return meta.version if meta else None
 
     @property
     def block_ref(self) -> str | None:
         """``slug/name`` of the saved block this instance came from."""
-        return f"{self.block_type_slug}/{self._block_name}" if self._block_name else None
+        meta = self._block_meta
+        return f"{self.block_type_slug}/{meta.name}" if meta else None
+
+    @property
+    def block_is_modified(self) -> bool:
+        """True when a field was assigned since this instance was saved or loaded."""
+        meta = self._block_meta
+        return meta.dirty if meta else False
+
+    def _stamp(self, block_id: str, name: str, version: int) -> None:
+        """Record that this instance is ``version`` of the saved block (registry use only)."""
+        self.__pydantic_private__["_block_meta"] = BlockMeta(block_id, name, version)  # type: ignore[index]
 
     # -- schema ---------------------------------------------------------------------------
 

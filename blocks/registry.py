@@ -13,15 +13,24 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import pydantic
+
 from blocks import catalog, codec
-from blocks.core import Block, set_registry_factory, split_ref, validate_name
+from blocks.core import (
+    CONTEXT_RESOLVER,
+    Block,
+    pydantic_errors,
+    set_registry_factory,
+    split_ref,
+    validate_name,
+)
 from blocks.crypto import envelope
 from blocks.crypto.keyring import Keyring
-from blocks.errors import BlockNotFound, ValidationError
+from blocks.errors import BlockNotFound, BlocksError, ValidationError
 from blocks.keys.base import KeyProvider
 from blocks.settings import Settings
 from blocks.store.records import BlockSummary, SealedVersion, StoredVersion, VersionInfo
@@ -157,7 +166,7 @@ class Registry:
             schema_version=cls.block_schema_version, note=note, now=self._clock(),
             new_id=self._new_id,
         )
-        self._stamp(block, info.block_id, name, info.version)
+        block._stamp(info.block_id, name, info.version)
         return info
 
     def load(self, ref: str, *, version: int | None = None) -> Block:
@@ -202,6 +211,41 @@ class Registry:
             raise BlockNotFound(f"no block {slug}/{name}")
         return versions
 
+    def parse(self, slug: str, data: Mapping[str, Any], *, ref: str = "") -> Block:
+        """Build (and validate) a block of type ``slug`` from a plain JSON document.
+
+        A nested block field may hold ``{"$ref": "type-slug/name"}`` or ``{"$ref": "<block id>"}``
+        to reference a saved block.
+
+        Raises:
+            UnknownBlockType, ValidationError (field path named, values never shown).
+        """
+        cls = catalog.get(slug)
+
+        def resolve(value: Any, expected: type[Block]) -> Block:
+            if not isinstance(value, str) or not value:
+                raise ValueError("a reference must be 'type-slug/name' or a block id")
+            try:
+                if "/" in value:
+                    block = self.load(value)
+                else:
+                    row = self.store.get_current_by_id(value)
+                    if row is None:
+                        raise BlockNotFound(f"no block with id {value}")
+                    block = self._open(catalog.get(row.type_slug), row, set())
+            except BlocksError as exc:
+                raise ValueError(str(exc)) from None
+            if not isinstance(block, expected):
+                raise ValueError(f"{block.block_ref} is not a {expected.__name__}")
+            return block
+
+        if not isinstance(data, Mapping):
+            raise ValidationError(ref or slug, [("", "the document must be a JSON object")])
+        try:
+            return cls.model_validate(dict(data), context={CONTEXT_RESOLVER: resolve})
+        except pydantic.ValidationError as exc:
+            raise ValidationError(ref or slug, pydantic_errors(exc)) from None
+
     def rollback(
         self, ref: str, version: int, *, expected_version: int | None = None
     ) -> VersionInfo:
@@ -238,15 +282,8 @@ class Registry:
             return self._open(target_cls, target, seen)
 
         block = codec.decode(cls, document, resolve, ref)
-        self._stamp(block, row.block_id, row.name, row.version)
+        block._stamp(row.block_id, row.name, row.version)
         return block
-
-    @staticmethod
-    def _stamp(block: Block, block_id: str, name: str, version: int) -> None:
-        block._block_id = block_id
-        block._block_name = name
-        block._block_version = version
-        block._block_dirty = False
 
     def _not_found(self, slug: str, name: str, version: int | None) -> str:
         if version is not None and self.store.summary(slug, name) is not None:

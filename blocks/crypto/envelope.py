@@ -6,8 +6,8 @@ blob to its place: :func:`binding` for documents and their wrapped data keys.
 
 from __future__ import annotations
 
-import json
 import os
+from json.encoder import encode_basestring_ascii as _quote
 from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
@@ -29,7 +29,11 @@ def binding(block_id: str, type_slug: str, version: int) -> bytes:
     """
     if not isinstance(version, int) or version < 1:
         raise ValueError("version must be a positive int")
-    return json.dumps(["blocks/v1", block_id, type_slug, version], separators=(",", ":")).encode()
+    # Same bytes as json.dumps([...], separators=(",", ":")), built without the encoder
+    # machinery because this runs on every load.
+    return (
+        f'["blocks/v1",{_quote(block_id)},{_quote(type_slug)},{version}]'.encode()
+    )
 
 
 def encrypt(key: bytes | AESGCM, plaintext: bytes, aad: bytes, *, rng: Rng = os.urandom) -> bytes:

@@ -19,7 +19,7 @@ from typing import Protocol
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from blocks.crypto import envelope
-from blocks.errors import ConflictError, KeyringError
+from blocks.errors import ConflictError, DecryptionError, KeyringError
 from blocks.keys.base import KeyProvider
 
 
@@ -144,14 +144,30 @@ class Keyring:
         records = {r.term: r for r in self._store.load_terms()}
         with self._lock:
             for term, record in records.items():
-                if term not in self._terms:
-                    self._terms[term] = AESGCM(
-                        self.provider.unwrap(record.wrapped_key, term_context(term))
-                    )
+                known = self._records.get(term)
+                # A term whose wrapping changed was re-wrapped under a new master key
+                # (rotate-master): unwrap it again, so a stale master key is noticed here.
+                if term not in self._terms or (
+                    known is not None and known.wrapped_key != record.wrapped_key
+                ):
+                    self._terms[term] = AESGCM(self._unwrap_term(record))
             for gone in set(self._terms) - set(records):
                 del self._terms[gone]
             self._records = records
             self._loaded_at = self._clock()
+
+    def _unwrap_term(self, record: TermRecord) -> bytes:
+        try:
+            return self.provider.unwrap(record.wrapped_key, term_context(record.term))
+        except DecryptionError:
+            if record.provider != self.provider.name:
+                raise KeyringError(
+                    f"the keyring is wrapped by the {record.provider} master key "
+                    f"{record.key_id}, but the configured master key is {self.provider.name} "
+                    f"{self.provider.key_id}; set BLOCKS_KEY_PROVIDER and its key setting to "
+                    "match (see 'blocks keys rotate-master')"
+                ) from None
+            raise
 
     def forget(self) -> None:
         """Drop every unwrapped term from memory."""

@@ -1,0 +1,210 @@
+"""Block commands: init, types, ls, inspect, save, rm, history, rollback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from blocks import catalog
+from blocks.cli.output import (
+    EXIT_OK,
+    error,
+    info,
+    key_provider_option,
+    print_json,
+    print_table,
+    registry,
+    wants_json,
+)
+from blocks.codec import to_display
+from blocks.core import split_ref
+from blocks.errors import ValidationError
+from blocks.store.engine import display_url
+from blocks.store.records import BlockSummary, VersionInfo
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the block commands."""
+    p = subparsers.add_parser("init", help="create the database, master key and keyring")
+    key_provider_option(p)
+    p.set_defaults(handler=cmd_init)
+
+    p = subparsers.add_parser("types", help="list block types, or show one type's schema")
+    p.add_argument("slug", nargs="?", help="type slug, e.g. s3-bucket")
+    p.set_defaults(handler=cmd_types)
+
+    p = subparsers.add_parser("ls", help="list blocks")
+    p.add_argument("slug", nargs="?", help="only blocks of this type")
+    p.set_defaults(handler=cmd_ls)
+
+    p = subparsers.add_parser("inspect", help="show a block (secrets masked)")
+    p.add_argument("ref", metavar="SLUG/NAME")
+    p.add_argument("--version", type=int, help="an earlier version (default: current)")
+    p.add_argument("--show-secrets", action="store_true", help="print secret values in clear")
+    p.set_defaults(handler=cmd_inspect)
+
+    p = subparsers.add_parser("save", help="validate and save a block from a JSON document")
+    p.add_argument("ref", metavar="SLUG/NAME")
+    p.add_argument("--file", "-f", required=True, metavar="FILE",
+                   help="JSON document with the block's fields ('-' for stdin); nested blocks as "
+                        '{"$ref": "slug/name"}')
+    p.add_argument("--overwrite", action="store_true", help="add a version to an existing block")
+    p.add_argument("--expected-version", type=int, metavar="N",
+                   help="compare-and-set: fail unless the current version is N (0: must be new)")
+    p.set_defaults(handler=cmd_save)
+
+    p = subparsers.add_parser("rm", help="delete a block and all its versions")
+    p.add_argument("ref", metavar="SLUG/NAME")
+    p.set_defaults(handler=cmd_rm)
+
+    p = subparsers.add_parser("history", help="list a block's versions")
+    p.add_argument("ref", metavar="SLUG/NAME")
+    p.set_defaults(handler=cmd_history)
+
+    p = subparsers.add_parser("rollback", help="make an earlier version current again")
+    p.add_argument("ref", metavar="SLUG/NAME")
+    p.add_argument("--version", type=int, required=True, metavar="N", help="version to restore")
+    p.add_argument("--expected-version", type=int, metavar="N",
+                   help="compare-and-set on the current version")
+    p.set_defaults(handler=cmd_rollback)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    reg = registry(args)
+    reg.init()
+    keyring = reg.keyring
+    out = {
+        "database": display_url(reg.store.url),
+        "schema_revision": reg.store.schema_revision(),
+        "key_provider": keyring.provider.name,
+        "key_id": keyring.provider.key_id,
+        "current_term": keyring.current_term,
+    }
+    if wants_json(args):
+        print_json(out)
+    else:
+        for k, v in out.items():
+            print(f"{k}: {v}")
+    return EXIT_OK
+
+
+def cmd_types(args: argparse.Namespace) -> int:
+    if args.slug:
+        schema = catalog.get(args.slug).block_schema()
+        print_json(schema)
+        return EXIT_OK
+    types = catalog.all_types()
+    if wants_json(args):
+        print_json([_type_row(cls.block_schema()) for cls in types.values()])
+    else:
+        rows = [(s["slug"], s["title"], ", ".join(s["secret_fields"]) or "-")
+                for s in (cls.block_schema() for cls in types.values())]
+        print_table(["TYPE", "TITLE", "SECRET FIELDS"], rows)
+    return EXIT_OK
+
+
+def _type_row(schema: dict[str, Any]) -> dict[str, Any]:
+    return {k: schema[k] for k in ("slug", "title", "description", "version", "checksum",
+                                   "secret_fields", "block_references")}
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    if args.slug:
+        catalog.get(args.slug)
+    blocks = registry(args).list(args.slug)
+    if wants_json(args):
+        print_json([_summary(b) for b in blocks])
+    else:
+        print_table(["TYPE", "NAME", "VERSION", "UPDATED"],
+                    [(b.type_slug, b.name, b.current_version, b.updated_at) for b in blocks])
+    return EXIT_OK
+
+
+def _summary(b: BlockSummary) -> dict[str, Any]:
+    return {"ref": b.ref, "id": b.id, "type": b.type_slug, "name": b.name,
+            "current_version": b.current_version, "created_at": b.created_at,
+            "updated_at": b.updated_at}
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    reg = registry(args)
+    block = reg.load(args.ref, version=args.version)
+    summary = reg.summary(args.ref)
+    out = {
+        "ref": summary.ref,
+        "id": summary.id,
+        "type": summary.type_slug,
+        "version": block.block_version,
+        "current_version": summary.current_version,
+        "secret_fields": list(type(block).secret_paths()),
+        "data": to_display(block, show_secrets=args.show_secrets),
+    }
+    if wants_json(args):
+        print_json(out)
+    else:
+        print(f"{out['ref']}  version {out['version']} of {out['current_version']}  "
+              f"(id {out['id']})")
+        print(json.dumps(out["data"], indent=2, sort_keys=True))
+    return EXIT_OK
+
+
+def cmd_save(args: argparse.Namespace) -> int:
+    slug, name = split_ref(args.ref)
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+    except OSError as exc:
+        return error(f"cannot read {args.file}: {exc.strerror}")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        # The position only: the document may hold secrets, so no excerpt of it.
+        raise ValidationError(args.ref, [("", f"not valid JSON (line {exc.lineno}, column "
+                                               f"{exc.colno}): {exc.msg}")]) from None
+    reg = registry(args)
+    block = reg.parse(slug, data, ref=args.ref)
+    saved = reg.save(block, name, overwrite=args.overwrite,
+                     expected_version=args.expected_version)
+    if wants_json(args):
+        print_json(_version(saved))
+    else:
+        info(f"saved {saved.ref} version {saved.version}")
+    return EXIT_OK
+
+
+def cmd_rm(args: argparse.Namespace) -> int:
+    registry(args).delete(args.ref)
+    if wants_json(args):
+        print_json({"deleted": args.ref})
+    else:
+        info(f"deleted {args.ref}")
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    versions = registry(args).history(args.ref)
+    if wants_json(args):
+        print_json([_version(v) for v in versions])
+    else:
+        print_table(["VERSION", "CREATED", "TERM", "NOTE"],
+                    [(v.version, v.created_at, v.term,
+                      "purged" if v.shredded else v.note) for v in versions])
+    return EXIT_OK
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    saved = registry(args).rollback(args.ref, args.version,
+                                    expected_version=args.expected_version)
+    if wants_json(args):
+        print_json(_version(saved))
+    else:
+        info(f"{saved.ref}: version {saved.version} restores version {args.version}")
+    return EXIT_OK
+
+
+def _version(v: VersionInfo) -> dict[str, Any]:
+    return {"ref": v.ref, "id": v.block_id, "version": v.version, "created_at": v.created_at,
+            "term": v.term, "schema_checksum": v.schema_checksum, "note": v.note,
+            "purged": v.shredded}

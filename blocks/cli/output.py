@@ -1,0 +1,99 @@
+"""Shared CLI plumbing: the registry, JSON or table output, errors and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from blocks.errors import ConfigurationError
+from blocks.keys.factory import SPEC_HELP, ProviderSpec, parse_provider_spec
+from blocks.registry import Registry
+from blocks.settings import Settings
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def json_flag(parser: argparse.ArgumentParser) -> None:
+    """Accept ``--json`` after the sub-command too (``blocks ls --json``)."""
+    parser.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS,
+        help="print machine-readable JSON",
+    )
+
+
+def registry(args: argparse.Namespace) -> Registry:
+    """The registry for this invocation (``BLOCKS_*`` settings; ``--key-provider`` wins)."""
+    reg = getattr(args, "_registry", None)
+    if reg is None:
+        spec = getattr(args, "key_provider", None)
+        reg = Registry(spec.apply(Settings()) if spec is not None else None)
+        args._registry = reg
+    return reg
+
+
+def provider_spec(text: str) -> ProviderSpec:
+    """argparse ``type=`` for ``PROVIDER[:KEY]`` (a bad spec is a usage error, exit 2)."""
+    try:
+        return parse_provider_spec(text)
+    except ConfigurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def key_provider_option(parser: argparse.ArgumentParser) -> None:
+    """``--key-provider PROVIDER[:KEY]``: the master key for this invocation."""
+    parser.add_argument(
+        "--key-provider", type=provider_spec, metavar="PROVIDER[:KEY]", default=None,
+        help=f"master key to use instead of BLOCKS_KEY_PROVIDER: {SPEC_HELP}",
+    )
+
+
+def wants_json(args: argparse.Namespace) -> bool:
+    """True when ``--json`` was given before or after the sub-command."""
+    return bool(getattr(args, "json", False))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_json(value: Any) -> None:
+    """Pretty JSON on stdout."""
+    sys.stdout.write(json.dumps(value, indent=2, sort_keys=False, default=_default) + "\n")
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A plain aligned table on stdout (nothing but the header for no rows)."""
+    cells = [[str(h) for h in headers]] + [[_cell(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    for row in cells:
+        sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        sys.stdout.write("\n")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def error(message: str) -> int:
+    """Print ``error: message`` on stderr; returns the error exit code."""
+    sys.stderr.write(f"error: {message}\n")
+    return EXIT_ERROR
+
+
+def info(message: str) -> None:
+    """A progress or status line on stderr (stdout stays clean for data)."""
+    sys.stderr.write(message + "\n")
