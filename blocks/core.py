@@ -10,8 +10,8 @@ import hashlib
 import json
 import re
 import types
-from dataclasses import dataclass
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, Union, get_args, get_origin
 
 import pydantic
@@ -149,7 +149,10 @@ class Block(BaseModel):
     @model_validator(mode="wrap")
     @classmethod
     def _resolve_reference(
-        cls, data: Any, handler: pydantic.ValidatorFunctionWrapHandler, info: pydantic.ValidationInfo
+        cls,
+        data: Any,
+        handler: pydantic.ValidatorFunctionWrapHandler,
+        info: pydantic.ValidationInfo,
     ) -> Any:
         # "wrap", not "before": in JSON mode only a wrap validator may return an instance.
         if isinstance(data, Mapping) and REF_KEY in data:

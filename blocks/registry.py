@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import builtins
 import os
 import threading
 import uuid
@@ -191,7 +192,7 @@ class Registry:
         slug, name = split_ref(ref)
         self.store.delete_block(slug, name)
 
-    def list(self, slug: str | None = None) -> list[BlockSummary]:
+    def list(self, slug: str | None = None) -> builtins.list[BlockSummary]:
         """Every block (or every block of one type), by type and name."""
         return self.store.list_blocks(slug)
 
@@ -203,7 +204,7 @@ class Registry:
             raise BlockNotFound(f"no block {slug}/{name}")
         return found
 
-    def history(self, ref: str) -> list[VersionInfo]:
+    def history(self, ref: str) -> builtins.list[VersionInfo]:
         """Every version of ``slug/name``, oldest first."""
         slug, name = split_ref(ref)
         versions = self.store.history(slug, name)

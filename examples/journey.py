@@ -46,8 +46,9 @@ def show(block: Block) -> None:
 
 
 def cli(home: Path, *argv: str) -> str:
+    env = {**os.environ, "BLOCKS_HOME": str(home)}
     out = subprocess.run([sys.executable, "-m", "blocks.cli", *argv], check=True,
-                         capture_output=True, text=True, env={**os.environ, "BLOCKS_HOME": str(home)})
+                         capture_output=True, text=True, env=env)
     return out.stdout
 
 

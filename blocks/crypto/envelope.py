@@ -7,8 +7,8 @@ blob to its place: :func:`binding` for documents and their wrapped data keys.
 from __future__ import annotations
 
 import os
-from json.encoder import encode_basestring_ascii as _quote
 from collections.abc import Callable
+from json.encoder import encode_basestring_ascii as _quote
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM

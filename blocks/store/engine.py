@@ -7,6 +7,7 @@ connection; a forked child opens its own.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -30,7 +31,9 @@ def is_sqlite(url: str) -> bool:
 def sqlite_path(url: str) -> str:
     """The file path of a ``sqlite:///path`` URL (in-memory databases are refused)."""
     if not url.startswith(SQLITE_PREFIX):
-        raise ConfigurationError(f"SQLite URL must look like sqlite:///path/to/file.db, got {url!r}")
+        raise ConfigurationError(
+            f"SQLite URL must look like sqlite:///path/to/file.db, got {url!r}"
+        )
     path = unquote(url[len(SQLITE_PREFIX) :].split("?", 1)[0])
     if path in ("", ":memory:"):
         raise ConfigurationError(
@@ -137,10 +140,8 @@ class ReadConnections:
         with self._lock:
             conns, self._all = self._all, []
         for conn in conns:
-            try:
+            with contextlib.suppress(Exception):  # closing is best effort
                 conn.close()
-            except Exception:  # noqa: S110 - closing is best effort
-                pass
         self._local = threading.local()
 
     def _connect(self) -> Any:

@@ -25,13 +25,13 @@ def test_explicit_slug_wins_and_class_is_registered() -> None:
 
 
 def test_taking_another_types_slug_is_refused() -> None:
-    with pytest.raises(ValueError, match="already used by"):
+    with pytest.raises(ValueError, match=r"already used by"):
         type("Impostor", (Block,), {"__module__": "elsewhere", "block_type_slug": "test-creds",
                                     "__annotations__": {}})
 
 
 def test_unknown_slug_lists_known_types() -> None:
-    with pytest.raises(UnknownBlockType, match="known types: .*s3-bucket"):
+    with pytest.raises(UnknownBlockType, match=r"known types: .*s3-bucket"):
         catalog.get("no-such-type")
 
 
@@ -121,5 +121,5 @@ def test_block_load_needs_slug_on_base_class() -> None:
 
 
 def test_loading_with_other_types_slug_is_refused() -> None:
-    with pytest.raises(TypeError, match="use Block.load"):
+    with pytest.raises(TypeError, match=r"use Block\.load"):
         TestCreds.load("test-service/x")

@@ -61,7 +61,7 @@ def test_every_save_is_a_new_version_and_old_ones_stay_readable(registry: Regist
 
 def test_missing_version_error_points_to_history(registry: Registry) -> None:
     registry.save(creds(), "prod")
-    with pytest.raises(BlockNotFound, match="has no version 7.*blocks history"):
+    with pytest.raises(BlockNotFound, match=r"has no version 7.*blocks history"):
         registry.load("test-creds/prod", version=7)
 
 

@@ -1,4 +1,4 @@
-"""Envelope: known-answer vectors, one opaque DecryptionError, misuse raises TypeError/ValueError."""
+"""Envelope: known-answer vectors, one opaque DecryptionError, TypeError/ValueError on misuse."""
 
 from __future__ import annotations
 

@@ -52,7 +52,9 @@ def run(target: Any, home: Path, url: str, names: list[str]) -> list[tuple[str, 
     return out
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_two_processes_cas_on_one_block_one_conflict_no_lost_write(
     backend: str, blocks_home: Path, request: pytest.FixtureRequest
 ) -> None:
