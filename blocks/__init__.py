@@ -29,6 +29,8 @@ from blocks.errors import (
     StoreError,
     UnknownBlockType,
     ValidationError,
+    WorkPoolNotFound,
+    WorkQueueNotFound,
 )
 from blocks.registry import BlockSummary, Registry, VersionInfo
 from blocks.settings import Settings
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from blocks.types.database import DatabaseCredentials
     from blocks.types.github import GitHubCredentials, GitHubRepository
     from blocks.types.snowflake import SnowflakeConnector, SnowflakeCredentials
+    from blocks.pools import WorkPool, WorkQueue
     from blocks.types.system import Secret
 
 __version__ = "0.1.0"
@@ -51,6 +54,8 @@ _LAZY = {
     "GitHubCredentials": "blocks.types.github",
     "GitHubRepository": "blocks.types.github",
     "DatabaseCredentials": "blocks.types.database",
+    "WorkPool": "blocks.pools",
+    "WorkQueue": "blocks.pools",
 }
 
 
@@ -93,4 +98,8 @@ __all__ = [
     "UnknownBlockType",
     "ValidationError",
     "VersionInfo",
+    "WorkPool",
+    "WorkPoolNotFound",
+    "WorkQueue",
+    "WorkQueueNotFound",
 ]

@@ -27,6 +27,14 @@ class UnknownBlockType(BlocksError, LookupError):
     """No registered block type has that slug."""
 
 
+class WorkPoolNotFound(BlocksError, LookupError):
+    """No work pool (or no such version of one) exists under that name."""
+
+
+class WorkQueueNotFound(BlocksError, LookupError):
+    """The work pool has no queue of that name."""
+
+
 class InvalidName(BlocksError, ValueError):
     """A block, pool or queue name breaks the naming rule."""
 
@@ -102,6 +110,21 @@ class StoreError(BlocksError):
     """The database is unreachable or its schema is not what this version expects."""
 
 
+class GitError(BlocksError):
+    """A ``git`` command run by a block failed; the output is shown with secrets removed.
+
+    Attributes:
+        returncode: git's exit code.
+        output: git's standard error, with tokens and credentials scrubbed.
+    """
+
+    def __init__(self, action: str, returncode: int, output: str) -> None:
+        self.returncode = returncode
+        self.output = output
+        detail = f":\n{output.strip()}" if output.strip() else ""
+        super().__init__(f"{action} failed (git exit code {returncode}){detail}")
+
+
 class MissingExtraError(BlocksError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
@@ -119,6 +142,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "DecryptionError",
+    "GitError",
     "InvalidName",
     "KeyProviderError",
     "KeyringError",
@@ -127,4 +151,6 @@ __all__ = [
     "StoreError",
     "UnknownBlockType",
     "ValidationError",
+    "WorkPoolNotFound",
+    "WorkQueueNotFound",
 ]

@@ -4,4 +4,4 @@
 ``tests/store/test_migrations.py`` checks that it matches the scripts' head.
 """
 
-HEAD_REVISION = "0001_initial"
+HEAD_REVISION = "0002_pools"

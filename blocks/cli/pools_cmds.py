@@ -1,0 +1,378 @@
+"""Work-pool commands: ``blocks pools ls|inspect|create|update|pause|resume|rm|history|
+default-template|render`` and ``blocks pools queues ls|inspect|create|update|pause|resume|rm``.
+
+Rendered jobs hold resolved secrets; they are printed masked unless ``--show-secrets``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from blocks.cli.output import EXIT_OK, info, print_json, print_table, registry, wants_json
+from blocks.errors import ValidationError
+from blocks.pools import (
+    DEFAULT_QUEUE,
+    POOL_TYPES,
+    WorkPool,
+    WorkQueue,
+    default_base_job_template,
+)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``blocks pools`` and its sub-commands."""
+    pools = subparsers.add_parser("pools", help="work pools and their queues")
+    sub = pools.add_subparsers(dest="pools_command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("ls", help="list work pools")
+    p.set_defaults(handler=cmd_ls)
+
+    p = sub.add_parser("inspect", help="show a pool: settings, base job template, queues")
+    p.add_argument("name")
+    p.add_argument("--version", type=int, metavar="N", help="an earlier version")
+    p.set_defaults(handler=cmd_inspect)
+
+    p = sub.add_parser("create", help="create a work pool (with its default queue)")
+    p.add_argument("name")
+    p.add_argument("--type", required=True, choices=POOL_TYPES, help="infrastructure type")
+    _pool_options(p)
+    p.add_argument("--paused", action="store_true", help="create it paused")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the settings of an existing pool of the same type")
+    p.set_defaults(handler=cmd_create)
+
+    p = sub.add_parser("update", help="change a pool's settings (name and type are fixed)")
+    p.add_argument("name")
+    _pool_options(p)
+    p.add_argument("--no-concurrency-limit", action="store_true", help="remove the limit")
+    p.add_argument("--expected-version", type=int, metavar="N",
+                   help="compare-and-set: fail unless the pool is at version N")
+    p.set_defaults(handler=cmd_update)
+
+    for verb, paused in (("pause", True), ("resume", False)):
+        p = sub.add_parser(verb, help=f"{verb} a work pool")
+        p.add_argument("name")
+        p.set_defaults(handler=cmd_pause, paused=paused)
+
+    p = sub.add_parser("rm", help="delete a work pool with its queues and versions")
+    p.add_argument("name")
+    p.set_defaults(handler=cmd_rm)
+
+    p = sub.add_parser("history", help="list a pool's versions")
+    p.add_argument("name")
+    p.set_defaults(handler=cmd_history)
+
+    p = sub.add_parser("default-template", help="print a type's default base job template")
+    p.add_argument("type", choices=POOL_TYPES)
+    p.set_defaults(handler=cmd_default_template)
+
+    p = sub.add_parser("render", help="render the job a worker would run (secrets masked)")
+    p.add_argument("name")
+    p.add_argument("--queue", default=DEFAULT_QUEUE, help="queue (default: default)")
+    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                   help="a job variable; VALUE is JSON, or else a plain string (repeatable)")
+    p.add_argument("--values", metavar="FILE", help="JSON object of job variables ('-': stdin)")
+    p.add_argument("--show-secrets", action="store_true",
+                   help="print resolved secrets in clear")
+    p.set_defaults(handler=cmd_render)
+
+    _register_queues(sub)
+
+
+def _pool_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--description", help="what the pool is for")
+    p.add_argument("--base-job-template", metavar="FILE",
+                   help="JSON {job_configuration, variables} ('-': stdin); default: the type's")
+    p.add_argument("--concurrency-limit", type=int, metavar="N", help="most runs in flight")
+
+
+def _register_queues(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    queues = sub.add_parser("queues", help="work queues of a pool")
+    qsub = queues.add_subparsers(dest="queues_command", metavar="COMMAND")
+    qsub.required = True
+
+    p = qsub.add_parser("ls", help="list a pool's queues, by priority")
+    p.add_argument("pool")
+    p.set_defaults(handler=cmd_queue_ls)
+
+    p = qsub.add_parser("inspect", help="show a queue")
+    p.add_argument("pool")
+    p.add_argument("name")
+    p.set_defaults(handler=cmd_queue_inspect)
+
+    p = qsub.add_parser("create", help="add a queue to a pool")
+    p.add_argument("pool")
+    p.add_argument("name")
+    _queue_options(p)
+    p.add_argument("--paused", action="store_true", help="create it paused")
+    p.set_defaults(handler=cmd_queue_create)
+
+    p = qsub.add_parser("update", help="change a queue's settings")
+    p.add_argument("pool")
+    p.add_argument("name")
+    _queue_options(p)
+    p.add_argument("--no-concurrency-limit", action="store_true", help="remove the limit")
+    p.add_argument("--expected-version", type=int, metavar="N",
+                   help="compare-and-set: fail unless the queue is at version N")
+    p.set_defaults(handler=cmd_queue_update)
+
+    for verb, paused in (("pause", True), ("resume", False)):
+        p = qsub.add_parser(verb, help=f"{verb} a queue")
+        p.add_argument("pool")
+        p.add_argument("name")
+        p.set_defaults(handler=cmd_queue_pause, paused=paused)
+
+    p = qsub.add_parser("rm", help="delete a queue (not the default one)")
+    p.add_argument("pool")
+    p.add_argument("name")
+    p.set_defaults(handler=cmd_queue_rm)
+
+
+def _queue_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--description", help="what the queue is for")
+    p.add_argument("--priority", type=int, metavar="N", help="1 is the highest")
+    p.add_argument("--concurrency-limit", type=int, metavar="N", help="most runs in flight")
+
+
+# -- pools ----------------------------------------------------------------------------------
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    pools = WorkPool.list_pools(registry=registry(args))
+    if wants_json(args):
+        print_json([_pool_summary(p) for p in pools])
+    else:
+        print_table(
+            ["NAME", "TYPE", "VERSION", "PAUSED", "CONCURRENCY", "UPDATED"],
+            [(p.name, p.type, p.version, p.is_paused, p.concurrency_limit, p.updated_at)
+             for p in pools],
+        )
+    return EXIT_OK
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    reg = registry(args)
+    pool = WorkPool.load(args.name, version=args.version, registry=reg)
+    current = WorkPool.load(args.name, registry=reg).version
+    out = {
+        **_pool_summary(pool),
+        "current_version": current,
+        "description": pool.description,
+        "base_job_template": pool.base_job_template,
+        "queues": [_queue_dict(q) for q in pool.queues()],
+    }
+    if wants_json(args):
+        print_json(out)
+    else:
+        print(f"{pool.name}  ({pool.type})  version {pool.version} of {current}"
+              f"{'  PAUSED' if pool.is_paused else ''}")
+        if pool.description:
+            print(pool.description)
+        print("queues: " + ", ".join(f"{q['name']} (priority {q['priority']})"
+                                     for q in out["queues"]))
+        print(json.dumps(pool.base_job_template, indent=2))
+    return EXIT_OK
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    fields: dict[str, Any] = {"name": args.name, "type": args.type, "is_paused": args.paused}
+    if args.description is not None:
+        fields["description"] = args.description
+    if args.concurrency_limit is not None:
+        fields["concurrency_limit"] = args.concurrency_limit
+    if args.base_job_template:
+        fields["base_job_template"] = _read_json(args.base_job_template, f"work-pool/{args.name}")
+    pool = WorkPool(**fields).save(overwrite=args.overwrite, registry=registry(args))
+    return _saved(args, pool, "created" if pool.version == 1 else "updated")
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    pool = WorkPool.load(args.name, registry=registry(args))
+    if args.description is not None:
+        pool.description = args.description
+    if args.concurrency_limit is not None:
+        pool.concurrency_limit = args.concurrency_limit
+    if args.no_concurrency_limit:
+        pool.concurrency_limit = None
+    if args.base_job_template:
+        pool.base_job_template = _read_json(args.base_job_template, f"work-pool/{args.name}")
+    pool.save(expected_version=args.expected_version)
+    return _saved(args, pool, "updated")
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    pool = WorkPool.load(args.name, registry=registry(args))
+    (pool.pause if args.paused else pool.resume)()
+    return _saved(args, pool, "paused" if args.paused else "resumed")
+
+
+def cmd_rm(args: argparse.Namespace) -> int:
+    WorkPool.delete(args.name, registry=registry(args))
+    if wants_json(args):
+        print_json({"deleted": args.name})
+    else:
+        info(f"deleted work pool {args.name}")
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    versions = WorkPool.history(args.name, registry=registry(args))
+    if wants_json(args):
+        print_json([_pool_summary(p) for p in versions])
+    else:
+        print_table(["VERSION", "SAVED", "PAUSED", "CONCURRENCY"],
+                    [(p.version, p.updated_at, p.is_paused, p.concurrency_limit)
+                     for p in versions])
+    return EXIT_OK
+
+
+def cmd_default_template(args: argparse.Namespace) -> int:
+    print_json(default_base_job_template(args.type))
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    ref = f"work-pool/{args.name}"
+    values: dict[str, Any] = {}
+    if args.values:
+        loaded = _read_json(args.values, ref)
+        if not isinstance(loaded, dict):
+            raise ValidationError(ref, [("job_variables", "--values must be a JSON object")])
+        values.update(loaded)
+    for item in args.var:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise ValidationError(ref, [("job_variables", "--var takes NAME=VALUE")])
+        values[name] = _json_or_text(text)
+    pool = WorkPool.load(args.name, registry=registry(args))
+    job = pool.render_job(values, queue=args.queue)
+    configuration = job.configuration if args.show_secrets else job.masked()
+    if wants_json(args):
+        print_json({"pool": job.pool, "queue": job.queue, "type": job.pool_type,
+                    "secrets_masked": not args.show_secrets and bool(job.secrets),
+                    "configuration": configuration})
+    else:
+        print(json.dumps(configuration, indent=2))
+    return EXIT_OK
+
+
+# -- queues ---------------------------------------------------------------------------------
+
+
+def cmd_queue_ls(args: argparse.Namespace) -> int:
+    queues = WorkPool.load(args.pool, registry=registry(args)).queues()
+    if wants_json(args):
+        print_json([_queue_dict(q) for q in queues])
+    else:
+        print_table(
+            ["NAME", "PRIORITY", "PAUSED", "CONCURRENCY", "VERSION", "DESCRIPTION"],
+            [(q.name, q.priority, q.is_paused, q.concurrency_limit, q.version, q.description)
+             for q in queues],
+        )
+    return EXIT_OK
+
+
+def cmd_queue_inspect(args: argparse.Namespace) -> int:
+    queue = WorkPool.load(args.pool, registry=registry(args)).queue(args.name)
+    out = _queue_dict(queue)
+    if wants_json(args):
+        print_json(out)
+    else:
+        for key, value in out.items():
+            print(f"{key}: {'-' if value is None else value}")
+    return EXIT_OK
+
+
+def cmd_queue_create(args: argparse.Namespace) -> int:
+    pool = WorkPool.load(args.pool, registry=registry(args))
+    queue = pool.create_queue(
+        args.name, description=args.description or "", priority=args.priority,
+        concurrency_limit=args.concurrency_limit, is_paused=args.paused,
+    )
+    return _queue_saved(args, queue, "created")
+
+
+def cmd_queue_update(args: argparse.Namespace) -> int:
+    queue = WorkPool.load(args.pool, registry=registry(args)).queue(args.name)
+    if args.description is not None:
+        queue.description = args.description
+    if args.priority is not None:
+        queue.priority = args.priority
+    if args.concurrency_limit is not None:
+        queue.concurrency_limit = args.concurrency_limit
+    if args.no_concurrency_limit:
+        queue.concurrency_limit = None
+    queue.save(expected_version=args.expected_version)
+    return _queue_saved(args, queue, "updated")
+
+
+def cmd_queue_pause(args: argparse.Namespace) -> int:
+    queue = WorkPool.load(args.pool, registry=registry(args)).queue(args.name)
+    (queue.pause if args.paused else queue.resume)()
+    return _queue_saved(args, queue, "paused" if args.paused else "resumed")
+
+
+def cmd_queue_rm(args: argparse.Namespace) -> int:
+    WorkPool.load(args.pool, registry=registry(args)).delete_queue(args.name)
+    if wants_json(args):
+        print_json({"deleted": {"pool": args.pool, "queue": args.name}})
+    else:
+        info(f"deleted queue {args.name} of work pool {args.pool}")
+    return EXIT_OK
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _pool_summary(pool: WorkPool) -> dict[str, Any]:
+    return {"name": pool.name, "type": pool.type, "version": pool.version,
+            "is_paused": pool.is_paused, "concurrency_limit": pool.concurrency_limit,
+            "created_at": pool.created_at, "updated_at": pool.updated_at}
+
+
+def _queue_dict(queue: WorkQueue) -> dict[str, Any]:
+    return queue.model_dump()
+
+
+def _saved(args: argparse.Namespace, pool: WorkPool, verb: str) -> int:
+    if wants_json(args):
+        print_json({**_pool_summary(pool), "description": pool.description,
+                    "base_job_template": pool.base_job_template})
+    else:
+        info(f"{verb} work pool {pool.name} ({pool.type}), version {pool.version}")
+    return EXIT_OK
+
+
+def _queue_saved(args: argparse.Namespace, queue: WorkQueue, verb: str) -> int:
+    if wants_json(args):
+        print_json(_queue_dict(queue))
+    else:
+        info(f"{verb} queue {queue.name} of work pool {queue.pool} (priority {queue.priority})")
+    return EXIT_OK
+
+
+def _read_json(source: str, ref: str) -> Any:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text()
+    except OSError as exc:
+        raise ValidationError(ref, [("", f"cannot read {source}: {exc.strerror}")]) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        # The position only: values may hold secrets, so no excerpt of the text.
+        raise ValidationError(
+            ref, [("", f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}): "
+                       f"{exc.msg}")]
+        ) from None
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text

@@ -1,0 +1,235 @@
+"""Persistence of work queues: compare-and-set updates, the ``default`` queue kept.
+
+Queues live in the registry database beside their pool (see :mod:`blocks.pools.store`); the
+``default`` queue is created with the pool and cannot be deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from blocks.errors import ConflictError, WorkQueueNotFound
+from blocks.pools.store import DEFAULT_QUEUE, QUEUE_FIELDS, pool_id_of, tables
+from blocks.store.sql import utc
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection, Engine, Row
+
+
+@dataclass(frozen=True)
+class QueueRecord:
+    """A queue as stored."""
+
+    id: str
+    pool: str
+    name: str
+    description: str
+    priority: int
+    concurrency_limit: int | None
+    is_paused: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+
+class QueueStore:
+    """The queues of work pools on the registry's SQLAlchemy engine.
+
+    Args:
+        engine: returns the engine (``lambda: registry.store.engine``).
+        clock: "now" for timestamps.
+        new_id: makes row ids.
+    """
+
+    def __init__(
+        self,
+        engine: Callable[[], Engine],
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._new_id = new_id
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine."""
+        return self._engine()
+
+    def list_queues(self, pool_name: str) -> list[QueueRecord]:
+        """A pool's queues by priority (1 first), then name.
+
+        Raises:
+            WorkPoolNotFound: no such pool.
+        """
+        pool, _, queue = tables()
+        with self.engine.connect() as conn:
+            pool_id = pool_id_of(conn, pool_name)
+            rows = conn.execute(
+                _queue_select(pool, queue)
+                .where(queue.c.pool_id == pool_id)
+                .order_by(queue.c.priority, queue.c.name)
+            ).all()
+        return [_queue_record(row) for row in rows]
+
+    def get_queue(self, pool_name: str, name: str) -> QueueRecord:
+        """One queue.
+
+        Raises:
+            WorkPoolNotFound, WorkQueueNotFound.
+        """
+        pool, _, queue = tables()
+        with self.engine.connect() as conn:
+            pool_id = pool_id_of(conn, pool_name)
+            row = conn.execute(
+                _queue_select(pool, queue).where(queue.c.pool_id == pool_id, queue.c.name == name)
+            ).first()
+        if row is None:
+            raise WorkQueueNotFound(_no_queue(pool_name, name))
+        return _queue_record(row)
+
+    def create_queue(
+        self,
+        pool_name: str,
+        name: str,
+        *,
+        description: str = "",
+        priority: int | None = None,
+        concurrency_limit: int | None = None,
+        is_paused: bool = False,
+    ) -> QueueRecord:
+        """Add a queue to a pool; ``priority`` defaults to one below the lowest.
+
+        Raises:
+            WorkPoolNotFound: no such pool.
+            ConflictError: the pool already has a queue of that name.
+        """
+        from sqlalchemy import func, insert, select
+        from sqlalchemy.exc import IntegrityError
+
+        _, _, queue = tables()
+        now = self._clock()
+        try:
+            with self.engine.begin() as conn:
+                pool_id = pool_id_of(conn, pool_name)
+                if priority is None:
+                    lowest = conn.execute(
+                        select(func.max(queue.c.priority)).where(queue.c.pool_id == pool_id)
+                    ).scalar()
+                    priority = (lowest or 0) + 1
+                conn.execute(insert(queue).values(
+                    id=self._new_id(), pool_id=pool_id, name=name, description=description,
+                    priority=priority, concurrency_limit=concurrency_limit, is_paused=is_paused,
+                    version=1, created_at=now, updated_at=now,
+                ))
+        except IntegrityError:
+            raise ConflictError(
+                f"work pool {pool_name!r} already has a queue {name!r}; update it instead"
+            ) from None
+        return self.get_queue(pool_name, name)
+
+    def update_queue(
+        self,
+        pool_name: str,
+        name: str,
+        changes: Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
+    ) -> QueueRecord:
+        """Change a queue's ``description``, ``priority``, ``concurrency_limit``, ``is_paused``.
+
+        Raises:
+            WorkPoolNotFound, WorkQueueNotFound.
+            ConflictError: the queue's version is not ``expected_version``.
+            ValueError: ``changes`` names another field (name and pool never change).
+        """
+        from sqlalchemy import update
+
+        unknown = sorted(set(changes) - set(QUEUE_FIELDS))
+        if unknown:
+            raise ValueError(f"queue fields {unknown} cannot be changed; only {QUEUE_FIELDS}")
+        _, _, queue = tables()
+        with self.engine.begin() as conn:
+            pool_id = pool_id_of(conn, pool_name)
+            where = [queue.c.pool_id == pool_id, queue.c.name == name]
+            if expected_version is not None:
+                where.append(queue.c.version == expected_version)
+            result = conn.execute(
+                update(queue)
+                .where(*where)
+                .values(**dict(changes), version=queue.c.version + 1, updated_at=self._clock())
+            )
+            if result.rowcount != 1:
+                current = self._queue_version(conn, pool_id, pool_name, name)
+                raise ConflictError(
+                    f"queue {name!r} of work pool {pool_name!r} is at version {current}, not "
+                    f"the expected {expected_version}: someone else wrote first"
+                )
+        return self.get_queue(pool_name, name)
+
+    def delete_queue(self, pool_name: str, name: str) -> None:
+        """Delete a queue (never the ``default`` one).
+
+        Raises:
+            WorkPoolNotFound, WorkQueueNotFound.
+            ConflictError: ``name`` is ``default``.
+        """
+        from sqlalchemy import delete
+
+        if name == DEFAULT_QUEUE:
+            raise ConflictError(
+                f"the default queue of work pool {pool_name!r} cannot be deleted; "
+                "delete the pool to remove it"
+            )
+        _, _, queue = tables()
+        with self.engine.begin() as conn:
+            pool_id = pool_id_of(conn, pool_name)
+            result = conn.execute(
+                delete(queue).where(queue.c.pool_id == pool_id, queue.c.name == name)
+            )
+            if result.rowcount != 1:
+                raise WorkQueueNotFound(_no_queue(pool_name, name))
+
+    @staticmethod
+    def _queue_version(conn: Connection, pool_id: str, pool_name: str, name: str) -> int:
+        from sqlalchemy import select
+
+        _, _, queue = tables()
+        version = conn.execute(
+            select(queue.c.version).where(queue.c.pool_id == pool_id, queue.c.name == name)
+        ).scalar()
+        if version is None:
+            raise WorkQueueNotFound(_no_queue(pool_name, name))
+        return int(version)
+
+
+
+def _queue_select(pool: Table, queue: Table) -> Any:
+    from sqlalchemy import select
+
+    return select(
+        queue.c.id, pool.c.name, queue.c.name, queue.c.description, queue.c.priority,
+        queue.c.concurrency_limit, queue.c.is_paused, queue.c.version, queue.c.created_at,
+        queue.c.updated_at,
+    ).join(pool, pool.c.id == queue.c.pool_id)
+
+
+def _queue_record(row: Row[Any]) -> QueueRecord:
+    qid, pool, name, description, priority, limit, paused, version, created, updated = tuple(row)
+    return QueueRecord(
+        id=qid, pool=pool, name=name, description=description, priority=priority,
+        concurrency_limit=limit, is_paused=bool(paused), version=version,
+        created_at=utc(created), updated_at=utc(updated),
+    )
+
+
+
+def _no_queue(pool: str, name: str) -> str:
+    return f"work pool {pool!r} has no queue {name!r}; see 'blocks pools queues ls {pool}'"
