@@ -36,11 +36,11 @@ from blocks.registry import BlockSummary, Registry, VersionInfo
 from blocks.settings import Settings
 
 if TYPE_CHECKING:
+    from blocks.pools import WorkPool, WorkQueue
     from blocks.types.aws import AwsCredentials, S3Bucket
     from blocks.types.database import DatabaseCredentials
     from blocks.types.github import GitHubCredentials, GitHubRepository
     from blocks.types.snowflake import SnowflakeConnector, SnowflakeCredentials
-    from blocks.pools import WorkPool, WorkQueue
     from blocks.types.system import Secret
 
 __version__ = "0.1.0"
