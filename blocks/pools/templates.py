@@ -114,12 +114,14 @@ def _kubernetes() -> dict[str, Any]:
             "labels": "{{ labels }}",
         },
         "spec": {
+            # One pod per flow run; these are Job fields (Prefect's default puts them in the
+            # pod spec, where Kubernetes ignores or rejects them).
+            "parallelism": 1,
+            "completions": 1,
             "backoffLimit": "{{ backoff_limit }}",
             "ttlSecondsAfterFinished": "{{ finished_job_ttl }}",
             "template": {
                 "spec": {
-                    "parallelism": 1,
-                    "completions": 1,
                     "restartPolicy": "Never",
                     "serviceAccountName": "{{ service_account_name }}",
                     "containers": [container],

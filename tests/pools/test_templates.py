@@ -64,3 +64,12 @@ def test_job_variable_models_hold_the_fields_of_each_type() -> None:
         "image_pull_policy", "finished_job_ttl",
     }
     assert "job_manifest" in default_base_job_template("kubernetes")["job_configuration"]
+
+
+def test_kubernetes_job_fields_sit_on_the_job_spec_not_the_pod_spec() -> None:
+    from blocks.pools import default_base_job_template
+
+    manifest = default_base_job_template("kubernetes")["job_configuration"]["job_manifest"]
+    assert manifest["spec"]["parallelism"] == 1 and manifest["spec"]["completions"] == 1
+    pod_spec = manifest["spec"]["template"]["spec"]
+    assert "parallelism" not in pod_spec and "completions" not in pod_spec
