@@ -2,7 +2,8 @@
 
 Run with ``scripts/demo.sh`` (or ``python examples/journey.py [--home DIR]``). It initialises a
 registry, saves and loads every built-in block type, uses some for real work, rotates a secret
-and rolls it back, and shows that referenced blocks cannot be deleted. Every step checks its
+and rolls it back, shows that referenced blocks cannot be deleted, and declares a work pool
+whose rendered job resolves a secret block. Every step checks its
 result, so the script fails loudly if anything is wrong. Secrets are never printed.
 """
 
@@ -32,6 +33,7 @@ from blocks import (
     Settings,
     SnowflakeConnector,
     SnowflakeCredentials,
+    WorkPool,
 )
 from blocks.codec import to_display
 
@@ -135,6 +137,22 @@ def journey(home: Path) -> None:
     else:
         raise AssertionError("delete of a referenced block was allowed")
 
+    step("declare a Kubernetes work pool and render the job a worker would run")
+    Secret(value="db-pass-for-flows").save("warehouse-db-pass", registry=registry)
+    pool = WorkPool(name="k8s-etl", type="kubernetes", concurrency_limit=4)
+    pool.save(registry=registry)
+    pool.create_queue("critical", priority=1, registry=registry)
+    print(cli(home, "pools", "queues", "ls", "k8s-etl"), end="")
+    job = pool.render_job(
+        {"image": "acme/etl:1.4", "env": {"DB_PASS": "{{ blocks.secret.warehouse-db-pass }}"}},
+        queue="critical", registry=registry,
+    )
+    container = job.configuration["job_manifest"]["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "DB_PASS", "value": "db-pass-for-flows"} in container["env"]
+    masked = job.masked()["job_manifest"]["spec"]["template"]["spec"]["containers"][0]
+    assert "db-pass-for-flows" not in json.dumps(masked)
+    print(f"   rendered container (masked): {json.dumps(masked, sort_keys=True)}")
+
     step("the CLI masks secrets")
     out = cli(home, "inspect", "aws-credentials/prod")
     assert "demo-aws-secret" not in out
@@ -143,7 +161,8 @@ def journey(home: Path) -> None:
 
     step("no secret is in the database file")
     data = b"".join(p.read_bytes() for p in home.glob("blocks.db*"))
-    for secret in (b"xoxb-demo-slack-token", b"demo-aws-secret", b"ghp_demo_token_never_printed"):
+    for secret in (b"xoxb-demo-slack-token", b"demo-aws-secret", b"ghp_demo_token_never_printed",
+                   b"db-pass-for-flows"):
         assert secret not in data
     print(f"   checked {len(data)} bytes of {', '.join(p.name for p in home.glob('blocks.db*'))}")
     registry.close()
