@@ -100,10 +100,12 @@ class _Walker:
     ref_form: str  # "id" for storage, "name" for display
 
     def model(self, model: BaseModel, path: str) -> dict[str, Any]:
-        return {
-            name: self.value(getattr(model, name), f"{path}.{name}" if path else name)
-            for name in type(model).model_fields
-        }
+        # Keys are the published names (the alias when a field has one), as in the JSON Schema.
+        out = {}
+        for name, field in type(model).model_fields.items():
+            key = field.alias or name
+            out[key] = self.value(getattr(model, name), f"{path}.{key}" if path else key)
+        return out
 
     def value(self, value: Any, path: str) -> Any:
         if value is None or isinstance(value, str | bool | int | float):

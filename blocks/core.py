@@ -102,6 +102,9 @@ class Block(BaseModel):
         # Build validators on first use: importing a module of types, or the base class,
         # costs nothing until a type is actually used.
         defer_build=True,
+        # A field with an alias (``schema_`` published as ``schema``) accepts both names.
+        validate_by_name=True,
+        validate_by_alias=True,
     )
 
     block_type_slug: ClassVar[str] = "block"
@@ -357,7 +360,8 @@ def _model_secret_paths(model: type[BaseModel], prefix: str, seen: set[type]) ->
     seen = seen | {model}
     paths: list[str] = []
     for name, field in model.model_fields.items():
-        path = f"{prefix}.{name}" if prefix else name
+        key = field.alias or name
+        path = f"{prefix}.{key}" if prefix else key
         paths += _annotation_secret_paths(field.annotation, path, seen)
     return paths
 

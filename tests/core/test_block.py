@@ -123,3 +123,22 @@ def test_block_load_needs_slug_on_base_class() -> None:
 def test_loading_with_other_types_slug_is_refused() -> None:
     with pytest.raises(TypeError, match=r"use Block\.load"):
         TestCreds.load("test-service/x")
+
+
+def test_aliased_fields_are_stored_listed_and_accepted_under_their_alias() -> None:
+    from pydantic import Field
+
+    from blocks.codec import encode, to_display
+
+    class Aliased(Block):
+        block_type_slug = "test-aliased"
+        url_: SecretStr = Field(alias="url")
+        schema_: str = Field(alias="schema")
+
+    assert Aliased.secret_paths() == ("url",)
+    assert set(Aliased.block_schema()["json_schema"]["properties"]) == {"url", "schema"}
+    by_alias = Aliased(url="postgresql://u:pw@h/d", schema="public")
+    by_name = Aliased(url_="postgresql://u:pw@h/d", schema_="public")
+    assert encode(by_alias).document == encode(by_name).document
+    assert encode(by_alias).document == b'{"schema":"public","url":"postgresql://u:pw@h/d"}'
+    assert to_display(by_alias) == {"schema": "public", "url": "********"}
