@@ -102,8 +102,8 @@ class _Walker:
     def model(self, model: BaseModel, path: str) -> dict[str, Any]:
         # Keys are the published names (the alias when a field has one), as in the JSON Schema.
         out = {}
-        for name, field in type(model).model_fields.items():
-            key = field.alias or name
+        for name, info in type(model).model_fields.items():
+            key = info.alias or name
             out[key] = self.value(getattr(model, name), f"{path}.{key}" if path else key)
         return out
 

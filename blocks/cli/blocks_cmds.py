@@ -16,6 +16,7 @@ from blocks.cli.output import (
     key_provider_option,
     print_json,
     print_table,
+    provider_settings_lines,
     registry,
     wants_json,
 )
@@ -88,6 +89,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     else:
         for k, v in out.items():
             print(f"{k}: {v}")
+    if args.key_provider is not None:
+        info("the master key is not stored in the database; configure every process with:")
+        for line in provider_settings_lines(reg.settings):
+            info(f"  {line}")
     return EXIT_OK
 
 

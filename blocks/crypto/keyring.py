@@ -119,6 +119,32 @@ class Keyring:
         """Move a wrapped data key to the current term without touching its document."""
         return self.wrap_data_key(self.unwrap_data_key(term, wrapped, aad), aad)
 
+    def rewrap_data_keys(
+        self, items: Sequence[tuple[int, bytes, bytes]]
+    ) -> list[tuple[int, bytes] | None]:
+        """:meth:`rewrap_data_key` for a batch of ``(term, wrapped, aad)``, all to one term.
+
+        An item that does not open gives ``None`` instead of raising, so one altered row does
+        not stop a batch.
+        """
+        target = self.current_term
+        target_key = self._term_key(target)
+        keys: dict[int, AESGCM] = {}
+        out: list[tuple[int, bytes] | None] = []
+        for term, wrapped, aad in items:
+            key = keys.get(term)
+            if key is None:
+                key = keys[term] = self._term_key(term)
+            try:
+                data_key = envelope.decrypt(key, wrapped, data_key_binding(term, aad))
+            except DecryptionError:
+                out.append(None)
+                continue
+            out.append((target, envelope.encrypt(
+                target_key, data_key, data_key_binding(target, aad), rng=self._rng
+            )))
+        return out
+
     def rotate(self) -> int:
         """Add a new term (new writes use it; old terms keep decrypting). Returns its number."""
         for _ in range(5):

@@ -12,6 +12,7 @@ from blocks.errors import (
     BlockAlreadyExists,
     BlockNotFound,
     ConflictError,
+    KeyringError,
     ReferencedBlockError,
     StoreError,
     ValidationError,
@@ -40,11 +41,10 @@ _SQL_TERMS = (
 
 def utc(value: Any) -> datetime:
     """Timestamps come back naive from SQLite and as strings from raw sqlite3; make them UTC."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 class SqlStore:
@@ -184,12 +184,30 @@ class SqlStore:
         table = KeyringTermRow.__table__  # type: ignore[attr-defined]
         try:
             with self.engine.begin() as conn:
+                self._check_same_master_key(conn, record)
                 conn.execute(insert(table).values(
                     term=record.term, wrapped_key=record.wrapped_key, provider=record.provider,
                     key_id=record.key_id, created_at=record.created_at or datetime.now(UTC),
                 ))
         except IntegrityError:
             raise ConflictError(f"keyring term {record.term} already exists") from None
+
+    def _check_same_master_key(self, conn: Connection, record: TermRecord) -> None:
+        # All terms share one master key: refuse a term wrapped under a key that
+        # 'keys rotate-master' replaced meanwhile (the lock orders us after such a rotation).
+        if self.dialect == "postgresql":
+            conn.exec_driver_sql("LOCK TABLE keyring_term IN SHARE ROW EXCLUSIVE MODE")
+        from sqlalchemy import text
+
+        other = conn.execute(
+            text("SELECT provider, key_id FROM keyring_term WHERE provider <> :p OR key_id <> :k"),
+            {"p": record.provider, "k": record.key_id},
+        ).first()
+        if other is not None:
+            raise KeyringError(
+                f"the keyring is now wrapped by the {other[0]} master key {other[1]}, not "
+                f"{record.provider} {record.key_id}; update BLOCKS_KEY_PROVIDER and its key setting"
+            )
 
     # -- block writes ---------------------------------------------------------------------
 
@@ -233,20 +251,12 @@ class SqlStore:
         refs: Mapping[str, str], schema_checksum: str, schema_version: str, note: str | None,
         now: datetime, new_id: Callable[[], str],
     ) -> VersionInfo:
-        from sqlalchemy import delete, insert, select, update
+        from blocks.store.statements import write_statements
 
-        from blocks.store.tables import BlockRefRow, BlockRow, BlockVersionRow
-
-        block, vers, ref = (
-            BlockRow.__table__, BlockVersionRow.__table__, BlockRefRow.__table__  # type: ignore[attr-defined]
-        )
+        st = write_statements()
         ref_name = f"{slug}/{name}"
-        query = select(block.c.id, block.c.current_version).where(
-            block.c.type_slug == slug, block.c.name == name
-        )
-        if self.dialect == "postgresql":
-            query = query.with_for_update()
-        row = conn.execute(query).first()
+        find = st.find_for_update if self.dialect == "postgresql" else st.find
+        row = conn.execute(find, {"p_slug": slug, "p_name": name}).first()
         if row is None:
             if expected_version not in (None, 0):
                 raise ConflictError(
@@ -254,10 +264,10 @@ class SqlStore:
                     "it may have been deleted"
                 )
             block_id, version = new_id(), 1
-            conn.execute(insert(block).values(
-                id=block_id, type_slug=slug, name=name, current_version=1,
-                created_at=now, updated_at=now,
-            ))
+            conn.execute(st.create, {
+                "id": block_id, "type_slug": slug, "name": name, "current_version": 1,
+                "created_at": now, "updated_at": now,
+            })
         else:
             block_id, current = row
             if expected_version is not None and expected_version != current:
@@ -271,20 +281,18 @@ class SqlStore:
                     "a new version"
                 )
             version = current + 1
-            conn.execute(
-                update(block)
-                .where(block.c.id == block_id, block.c.current_version == current)
-                .values(current_version=version, updated_at=now)
-            )
+            conn.execute(st.bump, {"p_id": block_id, "p_current": current,
+                                   "p_version": version, "p_now": now})
         sealed = seal(block_id, version)
-        conn.execute(insert(vers).values(
-            block_id=block_id, version=version, term=sealed.term, wrapped_key=sealed.wrapped_key,
-            ciphertext=sealed.ciphertext, schema_checksum=schema_checksum,
-            schema_version=schema_version, note=note, created_at=now,
-        ))
-        conn.execute(delete(ref).where(ref.c.block_id == block_id))
+        conn.execute(st.add_version, {
+            "block_id": block_id, "version": version, "term": sealed.term,
+            "wrapped_key": sealed.wrapped_key, "ciphertext": sealed.ciphertext,
+            "schema_checksum": schema_checksum, "schema_version": schema_version, "note": note,
+            "created_at": now,
+        })
+        conn.execute(st.clear_refs, {"p_id": block_id})
         if refs:
-            conn.execute(insert(ref), [
+            conn.execute(st.add_refs, [
                 {"block_id": block_id, "path": path, "ref_block_id": target}
                 for path, target in sorted(refs.items())
             ])
@@ -338,7 +346,8 @@ class SqlStore:
                     select(block.c.id).where(block.c.type_slug == slug, block.c.name == name)
                 ).scalar()
                 referrers = self._referrers(conn, block_id) if block_id else []
-            raise ReferencedBlockError(ref_name, referrers or ["a block saved concurrently"]) from None
+            concurrent = referrers or ["a block saved concurrently"]
+            raise ReferencedBlockError(ref_name, concurrent) from None
 
     @staticmethod
     def _referrers(conn: Connection, block_id: str) -> list[str]:
@@ -374,7 +383,9 @@ class SqlStore:
             "SELECT id, type_slug, name, current_version, created_at, updated_at FROM block "
             "WHERE type_slug = ? AND name = ?", (slug, name),
         )
-        return BlockSummary(row[0], row[1], row[2], row[3], utc(row[4]), utc(row[5])) if row else None
+        if row is None:
+            return None
+        return BlockSummary(row[0], row[1], row[2], row[3], utc(row[4]), utc(row[5]))
 
     def history(self, slug: str, name: str) -> list[VersionInfo]:
         """Every version's metadata, oldest first."""

@@ -129,6 +129,7 @@ def test_init_with_aws_kms(
     code, out, err = run(capsys, "init", "--key-provider", f"aws-kms:{kms_key}", "--json")
     assert code == 0, err
     assert json.loads(out)["key_id"] == kms_key
+    assert f"BLOCKS_KEY_PROVIDER=aws-kms\n  BLOCKS_KMS_KEY_ID={kms_key}" in err
     code, out, _ = run(capsys, "keys", "--key-provider", f"aws-kms:{kms_key}", "status")
     assert code == 0 and f"aws-kms {kms_key}" in out
 
