@@ -17,7 +17,12 @@ KeyProviderName = Literal["local", "aws-kms", "vault-transit"]
 class Settings(BaseSettings):
     """Where the registry lives and which master key protects it."""
 
-    model_config = SettingsConfigDict(env_prefix="BLOCKS_", extra="ignore", frozen=True)
+    # validate_by_name: Settings(vault_addr=...) must win over VAULT_ADDR in the environment
+    # (without it, keyword arguments of aliased fields are silently ignored).
+    model_config = SettingsConfigDict(
+        env_prefix="BLOCKS_", extra="ignore", frozen=True,
+        validate_by_name=True, validate_by_alias=True,
+    )
 
     home: Path = Field(
         default=Path("~/.blocks"),

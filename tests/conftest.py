@@ -1,0 +1,151 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Registries on SQLite and PostgreSQL (issue 2): blocks_home, sqlite_registry, pg_url,
+# pg_registry, registry (parametrised over both databases).
+from tests.registry_fixtures import (  # noqa: F401
+    blocks_home,
+    pg_registry,
+    pg_url,
+    registry,
+    sqlite_registry,
+)
+from tests.servers import Server, ServerUnavailable, start_moto, start_openbao  # issue 3, below
+
+# ==================================================================================================
+# Key-provider test servers (issue 3): moto (AWS KMS) and OpenBao dev (Vault Transit).
+# Session-scoped: each server starts once on 127.0.0.1 and stops at the end of the session.
+# A missing binary skips the tests that need it, except with CI=true, where it fails.
+# ==================================================================================================
+
+
+def _start_or_skip(start: Any, workdir: Path) -> Server:
+    try:
+        return start(workdir)  # type: ignore[no-any-return]
+    except ServerUnavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A moto server (AWS KMS endpoint) on a free loopback port."""
+    server = _start_or_skip(start_moto, tmp_path_factory.mktemp("moto"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def openbao_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """An OpenBao dev server with the Transit engine at ``transit/`` and AppRole at ``approle/``."""
+    server = _start_or_skip(start_openbao, tmp_path_factory.mktemp("openbao"))
+    import hvac
+
+    root = hvac.Client(url=server.url, token=server.extra["token"])
+    root.sys.enable_secrets_engine("transit", path="transit")
+    root.sys.enable_auth_method("approle", path="approle")
+    yield server
+    server.stop()
+
+
+AWS_TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing-secret-never-printed",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, moto_server: Server) -> Server:
+    """Fake AWS credentials and region in the environment, pointing KMS at the moto server."""
+    for name, value in AWS_TEST_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", moto_server.url)
+    return moto_server
+
+
+@pytest.fixture
+def kms_key(aws_env: Server) -> str:
+    """A new symmetric KMS key in moto, returned as its alias ``alias/blocks-<random>``."""
+    import boto3
+
+    client = boto3.client("kms", endpoint_url=aws_env.url)
+    key_id = client.create_key(Description="blocks test")["KeyMetadata"]["KeyId"]
+    alias = f"alias/blocks-{secrets.token_hex(4)}"
+    client.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return alias
+
+
+@dataclass(frozen=True)
+class VaultAccess:
+    """Where and how tests reach the OpenBao dev server."""
+
+    url: str
+    root_token: str
+
+    def client(self) -> Any:
+        """An hvac client with the root token."""
+        import hvac
+
+        return hvac.Client(url=self.url, token=self.root_token)
+
+    def new_transit_key(self) -> str:
+        """Create a fresh ``aes256-gcm96`` Transit key; returns its name."""
+        name = f"blocks-{secrets.token_hex(4)}"
+        self.client().secrets.transit.create_key(name=name, key_type="aes256-gcm96")
+        return name
+
+    def approle_for(self, key: str) -> tuple[str, str]:
+        """An AppRole allowed to encrypt/decrypt with ``key`` only: ``(role_id, secret_id)``."""
+        client = self.client()
+        policy = (
+            f'path "transit/encrypt/{key}" {{ capabilities = ["update"] }}\n'
+            f'path "transit/decrypt/{key}" {{ capabilities = ["update"] }}\n'
+        )
+        client.sys.create_or_update_policy(name=f"p-{key}", policy=policy)
+        client.auth.approle.create_or_update_approle(
+            role_name=key, token_policies=[f"p-{key}"], token_ttl="5m"
+        )
+        role_id = client.auth.approle.read_role_id(role_name=key)["data"]["role_id"]
+        secret_id = client.auth.approle.generate_secret_id(role_name=key)["data"]["secret_id"]
+        return role_id, secret_id
+
+
+@pytest.fixture
+def vault(openbao_server: Server, monkeypatch: pytest.MonkeyPatch) -> VaultAccess:
+    """The OpenBao dev server, with ``VAULT_ADDR``/``VAULT_TOKEN`` set in the environment."""
+    monkeypatch.setenv("VAULT_ADDR", openbao_server.url)
+    monkeypatch.setenv("VAULT_TOKEN", openbao_server.extra["token"])
+    return VaultAccess(openbao_server.url, openbao_server.extra["token"])
+
+
+# ==================================================================================================
+# End of the key-provider section.
+# ==================================================================================================
+
+
+# ==================================================================================================
+# CI guard: under CI=true a skipped test is a failure, so nothing is silently left out.
+# ==================================================================================================
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("CI") != "true":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if skipped:
+        for report in skipped:
+            reporter.write_line(f"CI=true forbids skips: {report.nodeid} {report.longrepr}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
