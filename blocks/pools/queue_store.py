@@ -6,19 +6,18 @@ Queues live in the registry database beside their pool (see :mod:`blocks.pools.s
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from blocks.errors import ConflictError, WorkQueueNotFound
-from blocks.pools.store import DEFAULT_QUEUE, QUEUE_FIELDS, pool_id_of, tables
+from blocks.pools.store import DEFAULT_QUEUE, QUEUE_FIELDS, EngineStore, pool_id_of, tables
 from blocks.store.sql import utc
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
-    from sqlalchemy.engine import Connection, Engine, Row
+    from sqlalchemy.engine import Connection, Row
 
 
 @dataclass(frozen=True)
@@ -38,30 +37,8 @@ class QueueRecord:
 
 
 
-class QueueStore:
-    """The queues of work pools on the registry's SQLAlchemy engine.
-
-    Args:
-        engine: returns the engine (``lambda: registry.store.engine``).
-        clock: "now" for timestamps.
-        new_id: makes row ids.
-    """
-
-    def __init__(
-        self,
-        engine: Callable[[], Engine],
-        *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-    ) -> None:
-        self._engine = engine
-        self._clock = clock
-        self._new_id = new_id
-
-    @property
-    def engine(self) -> Engine:
-        """The SQLAlchemy engine."""
-        return self._engine()
+class QueueStore(EngineStore):
+    """The queues of work pools on the registry's SQLAlchemy engine."""
 
     def list_queues(self, pool_name: str) -> list[QueueRecord]:
         """A pool's queues by priority (1 first), then name.

@@ -55,8 +55,8 @@ def tables() -> tuple[Table, Table, Table]:
     )
 
 
-class PoolStore:
-    """Work pools on the registry's SQLAlchemy engine.
+class EngineStore:
+    """Base of the pool and queue stores: the registry's engine, a clock and an id factory.
 
     Args:
         engine: returns the engine (``lambda: registry.store.engine``), so that opening it and
@@ -80,6 +80,10 @@ class PoolStore:
     def engine(self) -> Engine:
         """The SQLAlchemy engine."""
         return self._engine()
+
+
+class PoolStore(EngineStore):
+    """Work pools on the registry's SQLAlchemy engine."""
 
     # -- pools ----------------------------------------------------------------------------
 
