@@ -6,7 +6,7 @@ source "$(dirname "$0")/bootstrap.sh" "[dev]"
 cd "$ROOT"
 echo "== ruff"
 ruff check blocks terraform/provider tests benchmarks examples
-echo "== mypy (strict) on blocks/"
-mypy blocks
+echo "== mypy (strict) on blocks/ and the Terraform provider"
+MYPYPATH=terraform/provider mypy -p blocks -p blocks_terraform
 echo "== pytest"
 python -m pytest "$@"

@@ -1,0 +1,12 @@
+# Any registered block type (including plug-in types) from a JSON document.
+# Prefer the typed resources where they exist: they validate each attribute.
+variable "bot_token" {
+  type      = string
+  sensitive = true
+}
+
+resource "blocks_block" "webhook" {
+  type = "github-credentials"
+  name = "bot"
+  data = jsonencode({ token = var.bot_token })
+}

@@ -1,0 +1,2 @@
+# Import by block name or github-credentials/<name>.
+terraform import blocks_github_credentials.ci ci

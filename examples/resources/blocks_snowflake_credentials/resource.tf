@@ -1,0 +1,12 @@
+variable "snowflake_password" {
+  type      = string
+  sensitive = true
+}
+
+resource "blocks_snowflake_credentials" "loader" {
+  name     = "loader"
+  account  = "nh12345.us-east-2.aws"
+  user     = "loader"
+  password = var.snowflake_password
+  role     = "LOADER"
+}

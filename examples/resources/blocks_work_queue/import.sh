@@ -1,0 +1,2 @@
+# Import by <pool>/<queue>.
+terraform import blocks_work_queue.critical etl/critical

@@ -1,0 +1,11 @@
+resource "blocks_work_pool" "etl" {
+  name = "etl"
+  type = "process"
+}
+
+resource "blocks_work_queue" "critical" {
+  pool              = blocks_work_pool.etl.name
+  name              = "critical"
+  priority          = 1
+  concurrency_limit = 5
+}

@@ -1,0 +1,160 @@
+"""``blocks_block``: a block of any registered type, given as a type slug and a JSON document.
+
+Prefer the typed resources (``blocks_s3_bucket``...): their attributes are checked one by one.
+This one is for plug-in types a provider build does not know yet and for bulk migrations. The
+document is validated against the type at plan time; a nested block is written as
+``{"$ref": "slug/name"}``. The whole document, secrets included, is in state (sensitive).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from tf import types
+from tf.schema import Attribute
+from tf.types import Unknown
+from tf.utils import Diagnostics
+
+from blocks_terraform.framework import Json, PlanContext, Resource, guarded, is_known, loads
+from blocks_terraform.resources.typed import check_name, same_secret
+from blocks_terraform.runtime import report_blocks_error
+
+
+class BlockResource(Resource):
+    """The generic ``blocks_block`` resource."""
+
+    @classmethod
+    def get_name(cls) -> str:
+        return "block"
+
+    @classmethod
+    def get_schema(cls) -> Any:
+        return cls.make_schema(
+            [
+                Attribute("id", types.String(), computed=True,
+                          description="`<type>/<name>`; what `terraform import` accepts."),
+                Attribute("type", types.String(), required=True, requires_replace=True,
+                          description="Block type slug, e.g. `s3-bucket` (see `blocks types`). "
+                                      "Changing it replaces the block."),
+                Attribute("name", types.String(), required=True, requires_replace=True,
+                          description="Block name (1-63 lowercase letters, digits, dashes). "
+                                      "Changing it replaces the block."),
+                Attribute("data", Json(), required=True, sensitive=True,
+                          description="The block's fields as a JSON document "
+                                      "(`jsonencode({...})`); nested blocks as "
+                                      "`{\"$ref\" = \"slug/name\"}`. Held in state (sensitive)."),
+                Attribute("version", types.Number(), computed=True,
+                          description="Current version of the block in the registry."),
+            ],
+            description="A block of any registered type from a JSON document, validated "
+                        "against the type's schema at plan time.",
+        )
+
+    def check_config(self, diags: Diagnostics, config: dict[str, Any]) -> None:
+        """Check the type exists and the document validates (nested references skipped).
+
+        Runs at plan time, so that validate-only provider processes never import Blocks.
+        """
+        check_name(diags, config.get("name"))
+        slug, raw = config.get("type"), config.get("data")
+        if slug is None or not is_known(slug):
+            return
+        from blocks import catalog
+        from blocks.errors import UnknownBlockType, ValidationError
+
+        try:
+            cls = catalog.get(slug)
+        except UnknownBlockType as exc:
+            diags.add_error("Unknown block type", str(exc), path=["type"])
+            return
+        if raw is None or not is_known(raw):
+            return
+        data = loads(raw)
+        if not isinstance(data, dict):
+            diags.add_error("Invalid data", "data must be a JSON object of the block's fields",
+                            path=["data"])
+            return
+        refs = {k for k, v in data.items() if isinstance(v, dict) and "$ref" in v}
+        try:
+            cls(**{k: v for k, v in data.items() if k not in refs})
+        except ValidationError as exc:
+            wanted = [(p, m) for p, m in exc.errors if p.split(".")[0] not in refs and p]
+            if wanted:
+                report_blocks_error(diags, ValidationError(exc.ref, wanted), {"data"},
+                                    prefix="data")
+
+    def plan(self, ctx: PlanContext, prior: dict[str, Any] | None, planned: dict[str, Any]) -> Any:
+        """Validate; unknown version when the document changes."""
+        self.check_config(ctx.diagnostics, ctx.config)
+        slug, name = planned.get("type"), planned.get("name")
+        planned["id"] = f"{slug}/{name}" if is_known(slug) and is_known(name) else Unknown
+        if prior is None or planned.get("data") != prior.get("data"):
+            planned["version"] = Unknown
+        return planned
+
+    @guarded
+    def create(self, ctx: Any, planned: dict[str, Any]) -> Any:
+        """Save a new block."""
+        return self._save(ctx, planned, expected_version=0)
+
+    @guarded
+    def update(self, ctx: Any, current: dict[str, Any], planned: dict[str, Any]) -> Any:
+        """Save a new version (compare-and-set on the refreshed version)."""
+        return self._save(ctx, planned, expected_version=int(current["version"])) or current
+
+    @guarded
+    def read(self, ctx: Any, current: dict[str, Any]) -> dict[str, Any] | None:
+        """Refresh; a document changed outside Terraform shows with its secrets masked."""
+        from blocks import codec
+        from blocks.errors import BlockNotFound
+
+        ref = f"{current['type']}/{current['name']}"
+        try:
+            block = self.provider.runtime.registry.load(ref)
+        except BlockNotFound:
+            return None
+        stored = codec.to_display(block, show_secrets=True)
+        data = current.get("data")
+        if current.get("version") is not None and not same_secret(data, stored):
+            stored = codec.mask_document(stored, type(block).secret_paths())
+        return {**current, "id": ref, "data": stored, "version": block.block_version}
+
+    @guarded
+    def delete(self, ctx: Any, current: dict[str, Any]) -> None:
+        """Delete the block and its versions."""
+        from blocks.errors import BlockNotFound
+
+        with contextlib.suppress(BlockNotFound):
+            self.provider.runtime.registry.delete(f"{current['type']}/{current['name']}")
+
+    def import_(self, ctx: Any, id: str) -> dict[str, Any] | None:
+        """Import by ``slug/name``."""
+        slug, sep, name = id.partition("/")
+        if not sep:
+            ctx.diagnostics.add_error("Invalid import id", "use '<type-slug>/<name>'")
+            return None
+        state = {"id": id, "type": slug, "name": name, "data": None, "version": None}
+        found = self.read(ctx, state)
+        if found is None and not ctx.diagnostics.has_errors():
+            ctx.diagnostics.add_error("Cannot import", f"no block {id}")
+        return found
+
+    def _save(self, ctx: Any, planned: dict[str, Any], expected_version: int) -> Any:
+        from blocks import catalog
+        from blocks.errors import ValidationError
+
+        registry = self.provider.runtime.registry
+        data = {
+            k: registry.load(v["$ref"]) if isinstance(v, dict) and set(v) == {"$ref"} else v
+            for k, v in planned["data"].items()
+        }
+        try:
+            block = catalog.get(planned["type"])(**data)
+            info = registry.save(block, planned["name"], overwrite=expected_version != 0,
+                                 expected_version=expected_version)
+        except ValidationError as exc:
+            report_blocks_error(ctx.diagnostics, exc, {"data"}, prefix="data")
+            return None
+        ref = f"{planned['type']}/{planned['name']}"
+        return {**planned, "id": ref, "version": info.version}

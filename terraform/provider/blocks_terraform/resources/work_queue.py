@@ -1,0 +1,169 @@
+"""``blocks_work_queue``: a queue of a work pool.
+
+``pool`` and ``name`` force replacement. Declaring the pool's ``default`` queue adopts it
+(every pool has one); destroying it only stops managing it, since it cannot be deleted.
+State holds the queue's settings only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from tf import types
+from tf.schema import Attribute
+from tf.types import Unknown
+from tf.utils import Diagnostics
+
+from blocks_terraform.framework import PlanContext, Resource, guarded, is_known
+from blocks_terraform.resources.typed import check_name
+
+DEFAULT_QUEUE = "default"
+SETTINGS = ("description", "priority", "concurrency_limit", "paused")
+
+
+class WorkQueueResource(Resource):
+    """The ``blocks_work_queue`` resource."""
+
+    @classmethod
+    def get_name(cls) -> str:
+        return "work_queue"
+
+    @classmethod
+    def get_schema(cls) -> Any:
+        return cls.make_schema(
+            [
+                Attribute("id", types.String(), computed=True,
+                          description="`<pool>/<name>`; what `terraform import` accepts."),
+                Attribute("pool", types.String(), required=True, requires_replace=True,
+                          description="Name of the work pool (e.g. "
+                                      "`blocks_work_pool.this.name`). Changing it replaces "
+                                      "the queue."),
+                Attribute("name", types.String(), required=True, requires_replace=True,
+                          description="Queue name, unique in its pool. `default` adopts the "
+                                      "pool's default queue. Changing it replaces the queue."),
+                Attribute("description", types.String(), optional=True, computed=True,
+                          description="What the queue is for. Default: empty."),
+                Attribute("priority", types.Number(), optional=True, computed=True,
+                          description="1 is the highest priority (>= 1). Default: one below "
+                                      "the pool's lowest-priority queue."),
+                Attribute("concurrency_limit", types.Number(), optional=True,
+                          description="Most runs in flight from this queue (>= 0). Default: "
+                                      "no limit."),
+                Attribute("paused", types.Bool(), optional=True, computed=True,
+                          description="A paused queue hands out no runs. Default: false."),
+                Attribute("version", types.Number(), computed=True,
+                          description="Current stored version of the queue."),
+            ],
+            description="A work queue of a work pool.",
+        )
+
+    def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:
+        """Check priority and limit (names are checked at plan time)."""
+        super().validate(diags, type_name, config)
+        priority = config.get("priority")
+        if priority is not None and is_known(priority) and priority < 1:
+            diags.add_error("Invalid priority", "priority must be >= 1 (1 is the highest)",
+                            path=["priority"])
+        limit = config.get("concurrency_limit")
+        if limit is not None and is_known(limit) and limit < 0:
+            diags.add_error("Invalid concurrency_limit", "concurrency_limit must be >= 0",
+                            path=["concurrency_limit"])
+
+    def plan(self, ctx: PlanContext, prior: dict[str, Any] | None, planned: dict[str, Any]) -> Any:
+        """Check names; omitted settings plan their defaults; ``version`` unknown on change."""
+        check_name(ctx.diagnostics, ctx.config.get("name"))
+        check_name(ctx.diagnostics, ctx.config.get("pool"), "pool")
+        cfg = ctx.config
+        if cfg.get("description") is None:
+            planned["description"] = ""
+        if cfg.get("paused") is None:
+            planned["paused"] = False
+        if cfg.get("priority") is None:
+            planned["priority"] = Unknown if prior is None else prior.get("priority")
+        pool, name = planned.get("pool"), planned.get("name")
+        planned["id"] = f"{pool}/{name}" if is_known(pool) and is_known(name) else Unknown
+        if prior is None or any(planned.get(k) != prior.get(k) for k in SETTINGS):
+            planned["version"] = Unknown
+        return planned
+
+    @guarded
+    def create(self, ctx: Any, planned: dict[str, Any]) -> Any:
+        """Create the queue (or adopt the pool's ``default`` queue)."""
+        registry = self.provider.runtime.registry
+        pool = self._pool(planned["pool"])
+        settings = self._settings(planned)
+        if planned["name"] == DEFAULT_QUEUE:
+            queue = pool.queue(DEFAULT_QUEUE, registry=registry)
+            for key, value in settings.items():
+                if value is not None or key == "concurrency_limit":
+                    setattr(queue, key, value)
+            queue.save()
+        else:
+            queue = pool.create_queue(planned["name"], registry=registry, **settings)
+        return self._state(queue)
+
+    @guarded
+    def update(self, ctx: Any, current: dict[str, Any], planned: dict[str, Any]) -> Any:
+        """Store the changed settings (compare-and-set on the refreshed version)."""
+        queue = self._pool(current["pool"]).queue(current["name"])
+        for key, value in self._settings(planned).items():
+            setattr(queue, key, value)
+        queue.save(expected_version=int(current["version"]))
+        return self._state(queue)
+
+    @guarded
+    def read(self, ctx: Any, current: dict[str, Any]) -> dict[str, Any] | None:
+        """Refresh; ``None`` (re-create) when the queue or its pool was deleted."""
+        from blocks.errors import WorkPoolNotFound, WorkQueueNotFound
+
+        try:
+            queue = self._pool(current["pool"]).queue(current["name"])
+        except (WorkPoolNotFound, WorkQueueNotFound):
+            return None
+        return self._state(queue)
+
+    @guarded
+    def delete(self, ctx: Any, current: dict[str, Any]) -> None:
+        """Delete the queue (the ``default`` queue is left in place)."""
+        from blocks.errors import WorkPoolNotFound, WorkQueueNotFound
+
+        if current["name"] == DEFAULT_QUEUE:
+            return
+        with contextlib.suppress(WorkPoolNotFound, WorkQueueNotFound):
+            self._pool(current["pool"]).delete_queue(current["name"])
+
+    def import_(self, ctx: Any, id: str) -> dict[str, Any] | None:
+        """Import by ``<pool>/<name>``."""
+        pool, sep, name = id.partition("/")
+        if not sep:
+            ctx.diagnostics.add_error("Invalid import id", "use '<pool>/<queue name>'")
+            return None
+        found = self.read(ctx, {"pool": pool, "name": name})
+        if found is None and not ctx.diagnostics.has_errors():
+            ctx.diagnostics.add_error("Cannot import", f"no work queue {id!r}")
+        return found
+
+    def _pool(self, name: str) -> Any:
+        from blocks.pools import WorkPool
+
+        return WorkPool.load(name, registry=self.provider.runtime.registry)
+
+    @staticmethod
+    def _settings(planned: dict[str, Any]) -> dict[str, Any]:
+        limit, priority = planned.get("concurrency_limit"), planned.get("priority")
+        return {
+            "description": planned.get("description") or "",
+            "priority": int(priority) if priority is not None and is_known(priority) else None,
+            "concurrency_limit": int(limit) if limit is not None else None,
+            "is_paused": bool(planned.get("paused")),
+        }
+
+    @staticmethod
+    def _state(queue: Any) -> dict[str, Any]:
+        return {
+            "id": f"{queue.pool}/{queue.name}", "pool": queue.pool, "name": queue.name,
+            "description": queue.description, "priority": queue.priority,
+            "concurrency_limit": queue.concurrency_limit, "paused": queue.is_paused,
+            "version": queue.version,
+        }
