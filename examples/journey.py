@@ -73,6 +73,53 @@ def make_git_repo(root: Path) -> str:
     return bare.as_uri()
 
 
+def terraform_journey(home: Path, registry: Registry) -> None:
+    """``blocks terraform install``, then apply examples/terraform and correct a drift."""
+    import shutil
+
+    repo = Path(__file__).resolve().parents[1]
+    work = home / "tf"
+    for part in ("examples/terraform", "terraform/modules/work-pool"):
+        shutil.copytree(repo / part, work / part, ignore=shutil.ignore_patterns(
+            ".terraform", "*.tfstate*", ".terraform.lock.hcl"))
+    cli(home, "terraform", "install")
+    env = {**os.environ, "BLOCKS_HOME": str(home),
+           "TF_CLI_CONFIG_FILE": str(home / "terraform" / "terraform.rc"),
+           "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+    terraform = shutil.which("terraform", path=str(Path(sys.executable).parent)) or "terraform"
+
+    def tf(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([terraform, *argv, "-no-color"], cwd=work / "examples/terraform",
+                              env=env, capture_output=True, text=True, check=False)
+
+    # The lake and the flows repository were made in Python above: adopt them with import,
+    # then apply makes them match the configuration.
+    for argv in (("init", "-input=false"),
+                 ("import", "blocks_s3_bucket.lake", "data-lake"),
+                 ("import", "blocks_github_repository.flows", "flows"),
+                 ("apply", "-auto-approve", "-input=false")):
+        done = tf(*argv)
+        if done.returncode != 0:
+            raise SystemExit(f"terraform {argv[0]} failed:\n{done.stdout}{done.stderr}")
+    print("   terraform init, import of 2 blocks made in Python, apply: ok")
+    print("   " + cli(home, "ls").replace("\n", "\n   ").rstrip())
+    print("   " + cli(home, "pools", "ls").replace("\n", "\n   ").rstrip())
+    lake = S3Bucket.load("data-lake", registry=registry)
+    lake.bucket_folder = "edited-by-hand"
+    lake.save("data-lake", overwrite=True, registry=registry)
+    plan = tf("plan", "-detailed-exitcode", "-input=false")
+    assert plan.returncode == 2 and "edited-by-hand" in plan.stdout, plan.stdout + plan.stderr
+    print("   drift seen by terraform plan: bucket_folder \"edited-by-hand\" -> \"raw\"")
+    assert tf("apply", "-auto-approve", "-input=false").returncode == 0
+    assert S3Bucket.load("data-lake", registry=registry).bucket_folder == "raw"
+    assert tf("plan", "-detailed-exitcode", "-input=false").returncode == 0
+    print("   terraform apply corrected it; the next plan has no changes")
+    state = (work / "examples/terraform/terraform.tfstate").read_text()
+    generated = Secret.load("warehouse-password", registry=registry).get()
+    assert isinstance(generated, str) and generated not in state
+    print("   the generated warehouse password is in the registry, not in terraform.tfstate")
+
+
 def journey(home: Path) -> None:
     step(f"initialise an embedded registry in {home}")
     print(cli(home, "init"), end="")
@@ -158,6 +205,9 @@ def journey(home: Path) -> None:
     assert "demo-aws-secret" not in out
     print(out, end="")
     print(cli(home, "ls"), end="")
+
+    step("declare blocks and a work pool as code with Terraform (offline), then fix drift")
+    terraform_journey(home, registry)
 
     step("no secret is in the database file")
     data = b"".join(p.read_bytes() for p in home.glob("blocks.db*"))

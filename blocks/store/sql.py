@@ -270,6 +270,11 @@ class SqlStore:
             })
         else:
             block_id, current = row
+            if expected_version == 0:
+                raise BlockAlreadyExists(
+                    f"{ref_name} already exists (version {current}), but expected_version=0 "
+                    "asks for a new block"
+                )
             if expected_version is not None and expected_version != current:
                 raise ConflictError(
                     f"{ref_name} is at version {current}, not the expected {expected_version}: "

@@ -67,7 +67,8 @@ def test_missing_version_error_points_to_history(registry: Registry) -> None:
 
 def test_expected_version_is_compare_and_set(registry: Registry) -> None:
     registry.save(creds(), "prod", expected_version=0)
-    with pytest.raises(ConflictError, match="not the expected 0"):
+    with pytest.raises(BlockAlreadyExists,
+                       match=r"already exists \(version 1\), but expected_version=0"):
         registry.save(creds(), "prod", expected_version=0)
     registry.save(creds("pw-2"), "prod", expected_version=1)
     with pytest.raises(ConflictError, match="at version 2, not the expected 1"):

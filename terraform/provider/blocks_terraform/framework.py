@@ -287,11 +287,16 @@ def report_exception(diags: Diagnostics, exc: BaseException, path: list[Any] | N
     as the ``blocks`` CLI does.
     """
     name = type(exc).__name__
-    if any(cls.__name__ == "BlocksError" for cls in type(exc).__mro__):
+    if _is_blocks_error(exc, "BlocksError"):
         diags.add_error(f"blocks: {name}", str(exc), path=path)
     else:
         diags.add_error(f"blocks: internal error ({name})",
                         "This is a bug in the Blocks provider; please report it.", path=path)
+
+
+def _is_blocks_error(exc: BaseException, kind: str) -> bool:
+    # By class name: this module must not import blocks (schema calls stay light).
+    return any(cls.__name__ == kind for cls in type(exc).__mro__)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -309,6 +314,15 @@ def guarded(method: F) -> F:
         try:
             return method(self, ctx, *args)
         except Exception as exc:
+            if method.__name__ == "create" and args and _is_blocks_error(exc, "ConflictError"):
+                planned = args[0]
+                ref = planned.get("id") or planned.get("name")
+                ctx.diagnostics.add_error(
+                    "blocks: already exists",
+                    f"{exc}.\n\nIt exists outside this Terraform state. To manage it here, "
+                    f"import it:\n  terraform import blocks_{type(self).get_name()}.<NAME> {ref}",
+                )
+                return None
             report_exception(ctx.diagnostics, exc)
             return args[0] if method.__name__ in {"update", "read"} and args else None
 
