@@ -11,11 +11,11 @@ from typing import Any
 from blocks import catalog
 from blocks.cli.output import (
     EXIT_OK,
+    emit_rows,
     error,
     info,
     key_provider_option,
     print_json,
-    print_table,
     provider_settings_lines,
     registry,
     wants_json,
@@ -101,14 +101,9 @@ def cmd_types(args: argparse.Namespace) -> int:
         schema = catalog.get(args.slug).block_schema()
         print_json(schema)
         return EXIT_OK
-    types = catalog.all_types()
-    if wants_json(args):
-        print_json([_type_row(cls.block_schema()) for cls in types.values()])
-    else:
-        rows = [(s["slug"], s["title"], ", ".join(s["secret_fields"]) or "-")
-                for s in (cls.block_schema() for cls in types.values())]
-        print_table(["TYPE", "TITLE", "SECRET FIELDS"], rows)
-    return EXIT_OK
+    schemas = [cls.block_schema() for cls in catalog.all_types().values()]
+    return emit_rows(args, schemas, _type_row, ["TYPE", "TITLE", "SECRET FIELDS"],
+                     lambda s: (s["slug"], s["title"], ", ".join(s["secret_fields"]) or "-"))
 
 
 def _type_row(schema: dict[str, Any]) -> dict[str, Any]:
@@ -119,13 +114,9 @@ def _type_row(schema: dict[str, Any]) -> dict[str, Any]:
 def cmd_ls(args: argparse.Namespace) -> int:
     if args.slug:
         catalog.get(args.slug)
-    blocks = registry(args).list(args.slug)
-    if wants_json(args):
-        print_json([_summary(b) for b in blocks])
-    else:
-        print_table(["TYPE", "NAME", "VERSION", "UPDATED"],
-                    [(b.type_slug, b.name, b.current_version, b.updated_at) for b in blocks])
-    return EXIT_OK
+    return emit_rows(args, registry(args).list(args.slug), _summary,
+                     ["TYPE", "NAME", "VERSION", "UPDATED"],
+                     lambda b: (b.type_slug, b.name, b.current_version, b.updated_at))
 
 
 def _summary(b: BlockSummary) -> dict[str, Any]:
@@ -189,14 +180,10 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    versions = registry(args).history(args.ref)
-    if wants_json(args):
-        print_json([_version(v) for v in versions])
-    else:
-        print_table(["VERSION", "CREATED", "TERM", "NOTE"],
-                    [(v.version, v.created_at, v.term,
-                      "purged" if v.shredded else v.note) for v in versions])
-    return EXIT_OK
+    return emit_rows(args, registry(args).history(args.ref), _version,
+                     ["VERSION", "CREATED", "TERM", "NOTE"],
+                     lambda v: (v.version, v.created_at, v.term,
+                                "purged" if v.shredded else v.note))
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:

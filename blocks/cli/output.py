@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from blocks.errors import ConfigurationError
 from blocks.keys.factory import SPEC_HELP, ProviderSpec, parse_provider_spec
@@ -19,6 +19,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 Handler = Callable[[argparse.Namespace], int]
+T = TypeVar("T")
 
 
 def json_flag(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +79,21 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     for row in cells:
         sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         sys.stdout.write("\n")
+
+
+def emit_rows(
+    args: argparse.Namespace,
+    items: Sequence[T],
+    as_json: Callable[[T], Any],
+    headers: Sequence[str],
+    as_row: Callable[[T], Sequence[Any]],
+) -> int:
+    """A listing: JSON objects with ``--json``, else a table; returns the success code."""
+    if wants_json(args):
+        print_json([as_json(item) for item in items])
+    else:
+        print_table(headers, [as_row(item) for item in items])
+    return EXIT_OK
 
 
 def _cell(value: Any) -> str:

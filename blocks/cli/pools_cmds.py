@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from blocks.cli.output import EXIT_OK, info, print_json, print_table, registry, wants_json
+from blocks.cli.output import EXIT_OK, emit_rows, info, print_json, registry, wants_json
 from blocks.errors import ValidationError
 from blocks.pools import (
     DEFAULT_QUEUE,
@@ -143,16 +143,11 @@ def _queue_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    pools = WorkPool.list_pools(registry=registry(args))
-    if wants_json(args):
-        print_json([_pool_summary(p) for p in pools])
-    else:
-        print_table(
-            ["NAME", "TYPE", "VERSION", "PAUSED", "CONCURRENCY", "UPDATED"],
-            [(p.name, p.type, p.version, p.is_paused, p.concurrency_limit, p.updated_at)
-             for p in pools],
-        )
-    return EXIT_OK
+    return emit_rows(
+        args, WorkPool.list_pools(registry=registry(args)), _pool_summary,
+        ["NAME", "TYPE", "VERSION", "PAUSED", "CONCURRENCY", "UPDATED"],
+        lambda p: (p.name, p.type, p.version, p.is_paused, p.concurrency_limit, p.updated_at),
+    )
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -221,14 +216,11 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    versions = WorkPool.history(args.name, registry=registry(args))
-    if wants_json(args):
-        print_json([_pool_summary(p) for p in versions])
-    else:
-        print_table(["VERSION", "SAVED", "PAUSED", "CONCURRENCY"],
-                    [(p.version, p.updated_at, p.is_paused, p.concurrency_limit)
-                     for p in versions])
-    return EXIT_OK
+    return emit_rows(
+        args, WorkPool.history(args.name, registry=registry(args)), _pool_summary,
+        ["VERSION", "SAVED", "PAUSED", "CONCURRENCY"],
+        lambda p: (p.version, p.updated_at, p.is_paused, p.concurrency_limit),
+    )
 
 
 def cmd_default_template(args: argparse.Namespace) -> int:
@@ -265,16 +257,12 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_queue_ls(args: argparse.Namespace) -> int:
-    queues = WorkPool.load(args.pool, registry=registry(args)).queues()
-    if wants_json(args):
-        print_json([_queue_dict(q) for q in queues])
-    else:
-        print_table(
-            ["NAME", "PRIORITY", "PAUSED", "CONCURRENCY", "VERSION", "DESCRIPTION"],
-            [(q.name, q.priority, q.is_paused, q.concurrency_limit, q.version, q.description)
-             for q in queues],
-        )
-    return EXIT_OK
+    return emit_rows(
+        args, WorkPool.load(args.pool, registry=registry(args)).queues(), _queue_dict,
+        ["NAME", "PRIORITY", "PAUSED", "CONCURRENCY", "VERSION", "DESCRIPTION"],
+        lambda q: (q.name, q.priority, q.is_paused, q.concurrency_limit, q.version,
+                   q.description),
+    )
 
 
 def cmd_queue_inspect(args: argparse.Namespace) -> int:
