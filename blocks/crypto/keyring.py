@@ -115,17 +115,14 @@ class Keyring:
         """Unwrap a data key (raises :class:`DecryptionError` when not authentic)."""
         return envelope.decrypt(self._term_key(term), wrapped, data_key_binding(term, aad))
 
-    def rewrap_data_key(self, term: int, wrapped: bytes, aad: bytes) -> tuple[int, bytes]:
-        """Move a wrapped data key to the current term without touching its document."""
-        return self.wrap_data_key(self.unwrap_data_key(term, wrapped, aad), aad)
-
     def rewrap_data_keys(
         self, items: Sequence[tuple[int, bytes, bytes]]
     ) -> list[tuple[int, bytes] | None]:
-        """:meth:`rewrap_data_key` for a batch of ``(term, wrapped, aad)``, all to one term.
+        """Move wrapped data keys ``(term, wrapped, aad)`` to the current term.
 
-        An item that does not open gives ``None`` instead of raising, so one altered row does
-        not stop a batch.
+        Documents are not touched: each data key is unwrapped with its term and wrapped again
+        with the current one, returned as ``(term, wrapped)``. An item that does not open gives
+        ``None`` instead of raising, so one altered row does not stop a batch.
         """
         target = self.current_term
         target_key = self._term_key(target)
