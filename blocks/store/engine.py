@@ -66,6 +66,11 @@ def ensure_parent(path: str) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
 
 
+def native_sql(sql: str, sqlite: bool) -> str:
+    """Our DB-API SQL is written with ``?`` placeholders; psycopg wants ``%s``."""
+    return sql if sqlite else sql.replace("?", "%s")
+
+
 def sqlite_pragmas(conn: Any, synchronous: str) -> None:
     """Per-connection settings every SQLite connection of ours uses."""
     cur = conn.cursor()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from blocks.crypto.keyring import TermRecord
 from blocks.errors import BlockNotFound, ConflictError, KeyringError
+from blocks.store.engine import native_sql
 from blocks.store.sql import utc
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ def rewrap_batch(
         if updates:
             # Plain DB-API executemany: building SQLAlchemy parameters costs more than the
             # cryptography at 100,000 rows.
-            sql = _UPDATE if store.dialect == "sqlite" else _UPDATE.replace("?", "%s")
+            sql = native_sql(_UPDATE, store.dialect == "sqlite")
             moved = conn.exec_driver_sql(sql, updates).rowcount
     end = None if len(rows) < limit else (rows[-1].block_id, rows[-1].version)
     return BatchResult(moved, failed, end)

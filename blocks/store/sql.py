@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from blocks.crypto.keyring import TermRecord
 from blocks.errors import (
@@ -17,13 +17,14 @@ from blocks.errors import (
     StoreError,
     ValidationError,
 )
-from blocks.store.engine import ReadConnections, create_engine, display_url
+from blocks.store.engine import ReadConnections, create_engine, display_url, native_sql
 from blocks.store.migrations import HEAD_REVISION
 from blocks.store.records import BlockSummary, SealedVersion, StoredVersion, VersionInfo
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+T = TypeVar("T")
 _VERSION_COLUMNS = (
     "SELECT b.id, b.type_slug, b.name, v.version, b.current_version, v.term, v.wrapped_key, "
     "v.ciphertext FROM block b JOIN block_version v ON v.block_id = b.id "
@@ -97,8 +98,7 @@ class SqlStore:
         try:
             row = self._fetchone("SELECT version_num FROM alembic_version", ())
         except Exception as exc:
-            if _is_missing_table(exc):
-                self._rollback_read()
+            if _is_missing_table(exc):  # read connections autocommit: nothing to roll back
                 return None
             raise
         return row[0] if row else None
@@ -148,29 +148,18 @@ class SqlStore:
             for t, k, p, kid, c, r in rows
         ]
 
-    def _fetchone(self, sql: str, params: tuple[Any, ...]) -> Any:
-        conn = self._reads.get()
-        if not self._reads.sqlite:
-            sql = sql.replace("?", "%s")
+    def _read(self, sql: str, params: tuple[Any, ...], fetch: Callable[[Any], T]) -> T:
         try:
-            cur = conn.execute(sql, params)
-            return cur.fetchone()
+            cursor = self._reads.get().execute(native_sql(sql, self._reads.sqlite), params)
+            return fetch(cursor)
         except Exception as exc:
             raise _translate(exc, self.url) from None
+
+    def _fetchone(self, sql: str, params: tuple[Any, ...]) -> Any:
+        return self._read(sql, params, lambda cursor: cursor.fetchone())
 
     def _fetchall(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
-        conn = self._reads.get()
-        if not self._reads.sqlite:
-            sql = sql.replace("?", "%s")
-        try:
-            return list(conn.execute(sql, params).fetchall())
-        except Exception as exc:
-            raise _translate(exc, self.url) from None
-
-    def _rollback_read(self) -> None:
-        conn = self._reads.get()
-        if not self._reads.sqlite and not conn.autocommit:
-            conn.rollback()
+        return self._read(sql, params, lambda cursor: list(cursor.fetchall()))
 
     # -- keyring terms --------------------------------------------------------------------
 
