@@ -70,6 +70,14 @@ def to_display(block: Block, *, show_secrets: bool = False) -> dict[str, Any]:
     return _Walker(reveal=show_secrets, refs={}, ref_form="name").model(block, "")
 
 
+def reveal(block: Block) -> tuple[dict[str, Any], frozenset[str]]:
+    """The block as JSON with secrets in clear and nested saved blocks embedded, plus the set
+    of revealed secret strings (so that output for people can mask them)."""
+    secrets: set[str] = set()
+    document = _Walker(reveal=True, refs={}, ref_form="inline", secrets=secrets).model(block, "")
+    return document, frozenset(secrets)
+
+
 def mask_document(value: Any, secret_paths: tuple[str, ...]) -> Any:
     """Replace the values at ``secret_paths`` (``*`` = any key/item) in a plain document."""
     for path in secret_paths:
@@ -97,41 +105,49 @@ def _mask_at(value: Any, parts: list[str]) -> Any:
 class _Walker:
     reveal: bool
     refs: dict[str, str]
-    ref_form: str  # "id" for storage, "name" for display
+    ref_form: str  # "id" for storage, "name" for display, "inline" to embed saved blocks too
+    secrets: set[str] | None = None  # when given, every revealed secret leaf is recorded here
 
-    def model(self, model: BaseModel, path: str) -> dict[str, Any]:
+    def model(self, model: BaseModel, path: str, secret: bool = False) -> dict[str, Any]:
         # Keys are the published names (the alias when a field has one), as in the JSON Schema.
         out = {}
         for name, info in type(model).model_fields.items():
             key = info.alias or name
-            out[key] = self.value(getattr(model, name), f"{path}.{key}" if path else key)
+            out[key] = self.value(getattr(model, name), f"{path}.{key}" if path else key, secret)
         return out
 
-    def value(self, value: Any, path: str) -> Any:
+    def value(self, value: Any, path: str, secret: bool = False) -> Any:
         if value is None or isinstance(value, str | bool | int | float):
-            return value
+            return self.leaf(value, secret)
         if isinstance(value, Block):
-            return self.nested_block(value, path)
+            return self.nested_block(value, path, secret)
         if isinstance(value, BaseModel):
-            return self.model(value, path)
+            return self.model(value, path, secret)
         if isinstance(value, SecretStr):
-            return value.get_secret_value() if self.reveal else MASK
+            return self.leaf(value.get_secret_value(), True) if self.reveal else MASK
         if isinstance(value, SecretBytes):
-            return base64.b64encode(value.get_secret_value()).decode() if self.reveal else MASK
+            raw = base64.b64encode(value.get_secret_value()).decode()
+            return self.leaf(raw, True) if self.reveal else MASK
         if isinstance(value, pydantic.Secret):
-            return self.value(value.get_secret_value(), path) if self.reveal else MASK
+            return self.value(value.get_secret_value(), path, True) if self.reveal else MASK
         if isinstance(value, Mapping):
-            return {str(k): self.value(v, f"{path}.{k}") for k, v in value.items()}
+            return {str(k): self.value(v, f"{path}.{k}", secret) for k, v in value.items()}
         if isinstance(value, list | tuple | set | frozenset):
-            return [self.value(v, f"{path}.{i}") for i, v in enumerate(value)]
+            return [self.value(v, f"{path}.{i}", secret) for i, v in enumerate(value)]
         if isinstance(value, bytes):
-            return base64.b64encode(value).decode()
-        return to_jsonable_python(value)
+            return self.leaf(base64.b64encode(value).decode(), secret)
+        return self.leaf(to_jsonable_python(value), secret)
 
-    def nested_block(self, block: Block, path: str) -> Any:
+    def leaf(self, value: Any, secret: bool) -> Any:
+        if secret and self.secrets is not None and value is not None \
+                and not isinstance(value, bool):
+            self.secrets.add(str(value))
+        return value
+
+    def nested_block(self, block: Block, path: str, secret: bool) -> Any:
         block_id = block.block_id
-        if block_id is None:
-            return self.model(block, path)
+        if block_id is None or self.ref_form == "inline":
+            return self.model(block, path, secret)
         if self.ref_form == "name":
             return {REF_KEY: block.block_ref}
         if block.block_is_modified:

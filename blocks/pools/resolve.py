@@ -7,14 +7,10 @@ picks one field. The Prefect rule applies: a block whose only field is ``value``
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import pydantic
-from pydantic import BaseModel, SecretBytes, SecretStr
-from pydantic_core import to_jsonable_python
-
+from blocks import codec
+from blocks.core import Block
 from blocks.errors import BlockNotFound
 from blocks.pools.render import BlockResolver, ResolvedBlock
 
@@ -46,37 +42,10 @@ def block_exists(registry: Registry, ref: str) -> bool:
     return True
 
 
-def reveal(block: BaseModel) -> ResolvedBlock:
+def reveal(block: Block) -> ResolvedBlock:
     """A block's fields as JSON with secrets in clear, and the set of those secret strings."""
-    secrets: set[str] = set()
-    value = _Revealer(secrets).model(block)
+    value: Any
+    value, secrets = codec.reveal(block)
     if list(value) == ["value"]:
         value = value["value"]
-    return ResolvedBlock(value=value, secrets=frozenset(secrets))
-
-
-class _Revealer:
-    def __init__(self, secrets: set[str]) -> None:
-        self.secrets = secrets
-
-    def model(self, model: BaseModel) -> dict[str, Any]:
-        return {name: self.value(getattr(model, name)) for name in type(model).model_fields}
-
-    def value(self, value: Any, secret: bool = False) -> Any:
-        if isinstance(value, SecretStr):
-            return self.value(value.get_secret_value(), True)
-        if isinstance(value, SecretBytes):
-            return self.value(base64.b64encode(value.get_secret_value()).decode(), True)
-        if isinstance(value, pydantic.Secret):
-            return self.value(value.get_secret_value(), True)
-        if isinstance(value, BaseModel):
-            return {name: self.value(getattr(value, name), secret)
-                    for name in type(value).model_fields}
-        if isinstance(value, Mapping):
-            return {str(k): self.value(v, secret) for k, v in value.items()}
-        if isinstance(value, list | tuple | set | frozenset):
-            return [self.value(v, secret) for v in value]
-        plain = to_jsonable_python(value) if not isinstance(value, str | int | float) else value
-        if secret and plain is not None and not isinstance(plain, bool):
-            self.secrets.add(str(plain))
-        return plain
+    return ResolvedBlock(value=value, secrets=secrets)

@@ -6,13 +6,16 @@ real registry.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from blocks import Registry
 from blocks.errors import BlockNotFound, ValidationError
 from blocks.pools import ResolvedBlock, default_base_job_template, render_job
 from blocks.pools.render import mask
+from blocks.pools.resolve import registry_resolver
 
 SECRET = "hunter2-db-password"
 BLOCKS: dict[str, ResolvedBlock] = {
@@ -301,3 +304,19 @@ def test_secret_embedded_as_json_text_is_masked() -> None:
         del BLOCKS["secret/sa-key"]
     assert '\\n' in job.configuration["command"]
     assert "line1" not in job.masked()["command"]
+
+
+def test_block_placeholders_use_published_field_names(registry: Registry) -> None:
+    """Aliased fields resolve under the name the schema, CLI and Terraform publish."""
+    from blocks import DatabaseCredentials
+
+    DatabaseCredentials(url="postgresql+psycopg://etl:pw-Zq5@db/app").save(
+        "by-url", registry=registry)
+    template = {
+        "job_configuration": {"env": {"DB": "{{ blocks.database-credentials.by-url.url }}"}},
+        "variables": {"type": "object", "properties": {}},
+    }
+    job = render_job(template, {}, pool_type="process",
+                     resolver=registry_resolver(registry), ref="work-pool/p")
+    assert job.configuration["env"]["DB"] == "postgresql+psycopg://etl:pw-Zq5@db/app"
+    assert "pw-Zq5" not in json.dumps(job.masked())
