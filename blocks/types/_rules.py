@@ -6,6 +6,7 @@ import importlib
 from collections.abc import Sequence
 from types import ModuleType
 
+from pydantic import SecretStr
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_core import ValidationError as PydanticValidationError
 
@@ -32,6 +33,11 @@ def raise_field_errors(model: str, problems: Sequence[tuple[str, str]]) -> None:
             for field, message in problems
         ],
     )
+
+
+def reveal(secret: SecretStr | None) -> str | None:
+    """The value of an optional secret string."""
+    return secret.get_secret_value() if secret is not None else None
 
 
 def import_extra(module: str, *, package: str, extra: str, purpose: str) -> ModuleType:

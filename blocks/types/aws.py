@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from blocks.core import Block
-from blocks.types._rules import import_extra, raise_field_errors
+from blocks.types._rules import import_extra, raise_field_errors, reveal
 
 _ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
@@ -245,8 +245,8 @@ class AwsCredentials(Block):
             return entry
         session = boto3.Session(
             aws_access_key_id=self.aws_access_key_id,
-            aws_secret_access_key=_reveal(self.aws_secret_access_key),
-            aws_session_token=_reveal(self.aws_session_token),
+            aws_secret_access_key=reveal(self.aws_secret_access_key),
+            aws_session_token=reveal(self.aws_session_token),
             profile_name=self.profile_name,
             region_name=self.region_name,
         )
@@ -278,8 +278,8 @@ class AwsCredentials(Block):
 
     def _fingerprint(self) -> str:
         values = [
-            self.aws_access_key_id, _reveal(self.aws_secret_access_key),
-            _reveal(self.aws_session_token), self.profile_name, self.region_name,
+            self.aws_access_key_id, reveal(self.aws_secret_access_key),
+            reveal(self.aws_session_token), self.profile_name, self.region_name,
             self.aws_client_parameters.model_dump(), self.role_arn, self.role_session_name,
             self.external_id,
         ]
@@ -389,7 +389,3 @@ def _key_parts(path: str) -> list[str]:
     if ".." in parts:
         raise ValueError("'..' is not allowed in S3 paths")
     return parts
-
-
-def _reveal(secret: SecretStr | None) -> str | None:
-    return secret.get_secret_value() if secret is not None else None

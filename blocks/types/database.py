@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, JsonValue, SecretStr, field_validator, m
 
 from blocks.core import Block
 from blocks.errors import MissingExtraError
-from blocks.types._rules import raise_field_errors
+from blocks.types._rules import raise_field_errors, reveal
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
@@ -111,7 +111,7 @@ class DatabaseCredentials(Block):
         return SaURL.create(
             self.driver,
             username=self.username,
-            password=self.password.get_secret_value() if self.password is not None else None,
+            password=reveal(self.password),
             host=self.host,
             port=self.port,
             database=self.database,

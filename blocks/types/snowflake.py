@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, SecretBytes, SecretStr, field_validator, model_validator
 
 from blocks.core import Block
-from blocks.types._rules import import_extra, raise_field_errors
+from blocks.types._rules import import_extra, raise_field_errors, reveal
 
 Authenticator = Literal[
     "snowflake",
@@ -134,7 +134,7 @@ class SnowflakeCredentials(Block):
             )
         if self.private_key is not None:
             problems += _pem_problems(
-                self.private_key.get_secret_value(), _reveal(self.private_key_passphrase)
+                self.private_key.get_secret_value(), reveal(self.private_key_passphrase)
             )
         raise_field_errors(type(self).__name__, problems)
         return self
@@ -153,7 +153,7 @@ class SnowflakeCredentials(Block):
             pem = self.private_key.get_secret_value()
         elif self.private_key_path is not None:
             pem = self.private_key_path.expanduser().read_bytes()
-            problems = _pem_problems(pem, _reveal(self.private_key_passphrase))
+            problems = _pem_problems(pem, reveal(self.private_key_passphrase))
             if problems:
                 raise ValueError(
                     f"private_key_path {self.private_key_path}: " + problems[0][1]
@@ -329,10 +329,6 @@ def _normalise_pem(pem: bytes) -> bytes:
         return f"{header}\n{body.strip()}\n{footer}\n".encode()
     lines = textwrap.wrap("".join(body.split()), 64)
     return "\n".join([header, *lines, footer, ""]).encode()
-
-
-def _reveal(secret: SecretStr | None) -> str | None:
-    return secret.get_secret_value() if secret is not None else None
 
 
 def _passphrase(secret: SecretStr | None) -> bytes | None:
