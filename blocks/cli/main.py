@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Sequence
 
 import blocks.cli
-from blocks.cli.output import EXIT_ERROR, EXIT_USAGE, error, json_flag
+from blocks.cli.output import EXIT_USAGE, error, json_flag
 from blocks.errors import BlocksError
 
 
@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         return error(
             f"internal error ({type(exc).__name__}); set BLOCKS_DEBUG=1 to see the traceback"
-        ) or EXIT_ERROR
+        )
     finally:
         reg = getattr(args, "_registry", None)
         if reg is not None:
