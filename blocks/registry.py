@@ -192,6 +192,23 @@ class Registry:
         slug, name = split_ref(ref)
         self.store.delete_block(slug, name)
 
+    def rename(
+        self, ref: str, new_name: str, *, expected_version: int | None = None
+    ) -> BlockSummary:
+        """Rename ``slug/name`` to ``slug/new_name``: same block id, history kept.
+
+        References from other blocks follow (they are stored by id).
+
+        Raises:
+            BlockNotFound, InvalidName, ConflictError (the new name is taken, or the current
+            version is not ``expected_version``).
+        """
+        slug, name = split_ref(ref)
+        validate_name(new_name)
+        return self.store.rename_block(
+            slug, name, new_name, expected_version=expected_version, now=self._clock()
+        )
+
     def list(self, slug: str | None = None) -> builtins.list[BlockSummary]:
         """Every block (or every block of one type), by type and name."""
         return self.store.list_blocks(slug)

@@ -292,6 +292,52 @@ class SqlStore:
             ])
         return VersionInfo(block_id, slug, name, version, now, sealed.term, schema_checksum, note)
 
+    def rename_block(
+        self, slug: str, name: str, new_name: str, *, expected_version: int | None, now: datetime
+    ) -> BlockSummary:
+        """Give a block a new name: same id, versions and references (they are by id).
+
+        Raises:
+            BlockNotFound: no such block.
+            ConflictError: ``new_name`` is taken, or the version is not ``expected_version``.
+        """
+        from sqlalchemy import select, update
+        from sqlalchemy.exc import IntegrityError
+
+        from blocks.store.tables import BlockRow
+
+        block = BlockRow.__table__  # type: ignore[attr-defined]
+        ref_name = f"{slug}/{name}"
+        try:
+            with self.engine.begin() as conn:
+                query = select(block.c.id, block.c.current_version).where(
+                    block.c.type_slug == slug, block.c.name == name
+                )
+                if self.dialect == "postgresql":
+                    query = query.with_for_update()
+                row = conn.execute(query).first()
+                if row is None:
+                    raise BlockNotFound(f"no block {ref_name}; see 'blocks ls {slug}'")
+                block_id, current = row
+                if expected_version is not None and expected_version != current:
+                    raise ConflictError(
+                        f"{ref_name} is at version {current}, not the expected "
+                        f"{expected_version}: someone else wrote first"
+                    )
+                if new_name != name:
+                    conn.execute(
+                        update(block).where(block.c.id == block_id)
+                        .values(name=new_name, updated_at=now)
+                    )
+        except IntegrityError:
+            raise ConflictError(
+                f"cannot rename {ref_name}: {slug}/{new_name} already exists; delete or rename "
+                "it first"
+            ) from None
+        found = self.summary(slug, new_name)
+        assert found is not None
+        return found
+
     def _check_refs_exist(self, slug: str, name: str, refs: Mapping[str, str]) -> None:
         from sqlalchemy import select
 
