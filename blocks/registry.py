@@ -31,10 +31,11 @@ from blocks.core import (
 )
 from blocks.crypto import envelope
 from blocks.crypto.keyring import Keyring
-from blocks.errors import BlockNotFound, BlocksError, ValidationError
+from blocks.errors import BlockNotFound, BlocksError, IntegrityError, ValidationError
 from blocks.keys.base import KeyProvider
 from blocks.settings import Settings
-from blocks.store.records import BlockSummary, SealedVersion, StoredVersion, VersionInfo
+from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
+from blocks.store.sealing import KeyringSealer, has_unsealed_marker, seal_unsealed
 from blocks.store.sql import SqlStore
 
 __all__ = ["BlockSummary", "Registry", "VersionInfo"]
@@ -115,11 +116,24 @@ class Registry:
 
                         fresh = not self.store.load_terms()
                         provider = provider_from_settings(self.settings, create=fresh)
-                    self._keyring = Keyring(
+                    keyring = Keyring(
                         provider, self.store,
                         cache_seconds=self.settings.keyring_cache_seconds, rng=self._rng,
                     )
+                    sealer = KeyringSealer(keyring)
+                    self.store.ensure_schema()
+                    if has_unsealed_marker(self.store):
+                        seal_unsealed(self.store, sealer)
+                    self.store.sealer = sealer
+                    self._keyring = keyring
         return self._keyring
+
+    @property
+    def sealer(self) -> KeyringSealer:
+        """MACs and checks the authenticated records (block heads, pools, queues)."""
+        _ = self.keyring
+        assert self.store.sealer is not None
+        return self.store.sealer  # type: ignore[return-value]
 
     def init(self) -> None:
         """Create the database schema, the master key (local provider) and the first term."""
@@ -178,9 +192,11 @@ class Registry:
         """
         slug, name = split_ref(ref)
         cls = catalog.get(slug)
+        self.keyring  # noqa: B018 - seal a freshly upgraded database before reading its rows
         row = self.store.get_version(slug, name, version)
         if row is None:
             raise BlockNotFound(self._not_found(slug, name, version))
+        self._check(row, f"{slug}/{name}", version)
         return self._open(cls, row, set())
 
     def delete(self, ref: str) -> None:
@@ -205,6 +221,7 @@ class Registry:
         """
         slug, name = split_ref(ref)
         validate_name(new_name)
+        _ = self.keyring  # the head is re-sealed: unwrap the keyring before the transaction
         return self.store.rename_block(
             slug, name, new_name, expected_version=expected_version, now=self._clock()
         )
@@ -224,9 +241,16 @@ class Registry:
     def history(self, ref: str) -> builtins.list[VersionInfo]:
         """Every version of ``slug/name``, oldest first."""
         slug, name = split_ref(ref)
+        self.keyring  # noqa: B018 - seal a freshly upgraded database before reading its rows
         versions = self.store.history(slug, name)
         if not versions:
             raise BlockNotFound(f"no block {slug}/{name}")
+        head = self.store.get_version(slug, name)
+        if head is not None:
+            self._check(head, f"{slug}/{name}", None)
+            numbers = [v.version for v in versions]
+            if numbers != list(range(1, (head.latest_version or 0) + 1)):
+                raise IntegrityError(f"{slug}/{name}", "versions are missing from its history")
         return versions
 
     def parse(self, slug: str, data: Mapping[str, Any], *, ref: str = "") -> Block:
@@ -250,6 +274,7 @@ class Registry:
                     row = self.store.get_current_by_id(value)
                     if row is None:
                         raise BlockNotFound(f"no block with id {value}")
+                    self._check(row, f"the block with id {value}", None)
                     block = self._open(catalog.get(row.type_slug), row, set())
             except BlocksError as exc:
                 raise ValueError(str(exc)) from None
@@ -277,8 +302,46 @@ class Registry:
 
     # -- internals ------------------------------------------------------------------------
 
+    def _move_head(
+        self, ref: str, *, current: int, stages: Mapping[str, int], expected_latest: int
+    ) -> Head:
+        """Point ``ref``'s sealed head at version ``current`` with ``stages`` (internal).
+
+        For rotation: ``stages`` maps stage names to versions (``{"current": 4, "previous":
+        3, "pending": 5}``) and must hold ``"current": current``; every staged version must
+        exist and not be purged. One transaction: the stored head is verified, then moved
+        with a compare-and-set on its ``latest_version`` (``expected_latest``), and re-sealed.
+        No version is written.
+
+        Raises:
+            ConflictError: the latest version is not ``expected_latest`` (someone wrote first).
+            BlockNotFound: no such block, or a staged version does not exist / was purged.
+            IntegrityError: the stored head does not authenticate.
+            ValueError: ``stages["current"] != current`` or a version out of range.
+        """
+        slug, name = split_ref(ref)
+        _ = self.keyring
+        return self.store.move_head(
+            slug, name, current=current, stages=stages, expected_latest=expected_latest,
+            now=self._clock(),
+        )
+
+    def _check(self, row: StoredVersion, what: str, version: int | None) -> None:
+        """Refuse a row whose head does not authenticate or whose version row is not right."""
+        self.sealer.check_head(row.head, what)
+        latest = row.latest_version or 0
+        if row.version is None:
+            if version is None:
+                raise IntegrityError(what, "its current version is missing")
+            if version <= latest:
+                raise IntegrityError(what, f"version {version} is missing")
+            raise BlockNotFound(f"{what} has no version {version}; see 'blocks history {what}'")
+        if row.version > latest:
+            raise IntegrityError(what, f"version {row.version} is beyond the sealed head")
+
     def _open(self, cls: type[Block], row: StoredVersion, seen: set[str]) -> Block:
         ref = f"{row.type_slug}/{row.name}"
+        assert row.version is not None
         if row.wrapped_key is None or row.ciphertext is None or row.term is None:
             raise BlockNotFound(f"{ref} version {row.version} was purged (crypto-shredded)")
         aad = envelope.binding(row.block_id, row.type_slug, row.version)
@@ -292,6 +355,7 @@ class Registry:
             target = self.store.get_current_by_id(block_id)
             if target is None:
                 raise ValueError("the referenced block no longer exists")
+            self._check(target, f"the block {block_id} referenced by {ref}", None)
             target_cls = catalog.get(target.type_slug)
             if not issubclass(target_cls, expected):
                 raise ValueError(
