@@ -72,11 +72,11 @@ class _Stored(BaseModel):
 
 
 def _store(registry: Registry) -> PoolStore:
-    return PoolStore(lambda: registry.store.engine)
+    return PoolStore(lambda: registry.store.engine, lambda: registry.sealer)
 
 
 def _queues(registry: Registry) -> QueueStore:
-    return QueueStore(lambda: registry.store.engine)
+    return QueueStore(lambda: registry.store.engine, lambda: registry.sealer)
 
 
 class WorkQueue(_Stored):
@@ -420,6 +420,9 @@ class WorkPool(_Stored):
         """
         chosen = self._registry_or(registry)
         if self.version > 0:
+            # The stored version this object came from must still authenticate: a pool
+            # document edited in the database never reaches the resolver.
+            _store(chosen).get_pool(self.name, self.version)
             _queues(chosen).get_queue(self.name, queue)
         validate_base_job_template(self.base_job_template, ref=self._ref())
         return render_job(

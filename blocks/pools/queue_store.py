@@ -17,7 +17,7 @@ from blocks.store.sql import utc
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
-    from sqlalchemy.engine import Connection, Row
+    from sqlalchemy.engine import Row
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class QueueStore(EngineStore):
                 .where(queue.c.pool_id == pool_id)
                 .order_by(queue.c.priority, queue.c.name)
             ).all()
-        return [_queue_record(row) for row in rows]
+        return [self._verified(row, pool_name) for row in rows]
 
     def get_queue(self, pool_name: str, name: str) -> QueueRecord:
         """One queue.
@@ -70,7 +70,12 @@ class QueueStore(EngineStore):
             ).first()
         if row is None:
             raise WorkQueueNotFound(_no_queue(pool_name, name))
-        return _queue_record(row)
+        return self._verified(row, pool_name)
+
+    def _verified(self, row: Row[Any], pool_name: str) -> QueueRecord:
+        values = tuple(row)
+        self.check_queue(values[10:], pool_name)
+        return _queue_record(values[:10])
 
     def create_queue(
         self,
@@ -101,10 +106,13 @@ class QueueStore(EngineStore):
                         select(func.max(queue.c.priority)).where(queue.c.pool_id == pool_id)
                     ).scalar()
                     priority = (lowest or 0) + 1
+                qid = self._new_id()
+                term, mac = self.seal_queue(qid, pool_id, name, 1, description, priority,
+                                            concurrency_limit, is_paused)
                 conn.execute(insert(queue).values(
-                    id=self._new_id(), pool_id=pool_id, name=name, description=description,
+                    id=qid, pool_id=pool_id, name=name, description=description,
                     priority=priority, concurrency_limit=concurrency_limit, is_paused=is_paused,
-                    version=1, created_at=now, updated_at=now,
+                    version=1, created_at=now, updated_at=now, mac_term=term, mac=mac,
                 ))
         except IntegrityError:
             raise ConflictError(
@@ -132,22 +140,34 @@ class QueueStore(EngineStore):
         unknown = sorted(set(changes) - set(QUEUE_FIELDS))
         if unknown:
             raise ValueError(f"queue fields {unknown} cannot be changed; only {QUEUE_FIELDS}")
-        _, _, queue = tables()
+        pool, _, queue = tables()
         with self.engine.begin() as conn:
-            pool_id = pool_id_of(conn, pool_name)
-            where = [queue.c.pool_id == pool_id, queue.c.name == name]
-            if expected_version is not None:
-                where.append(queue.c.version == expected_version)
+            pool_id = pool_id_of(conn, pool_name, lock=True)
+            row = conn.execute(
+                _queue_select(pool, queue).where(queue.c.pool_id == pool_id, queue.c.name == name)
+            ).first()
+            if row is None:
+                raise WorkQueueNotFound(_no_queue(pool_name, name))
+            old = self._verified(row, pool_name)
+            if expected_version is not None and old.version != expected_version:
+                raise ConflictError(
+                    f"queue {name!r} of work pool {pool_name!r} is at version {old.version}, "
+                    f"not the expected {expected_version}: someone else wrote first"
+                )
+            new = {key: changes.get(key, getattr(old, key)) for key in QUEUE_FIELDS}
+            term, mac = self.seal_queue(
+                old.id, pool_id, name, old.version + 1, new["description"], new["priority"],
+                new["concurrency_limit"], new["is_paused"],
+            )
             result = conn.execute(
                 update(queue)
-                .where(*where)
-                .values(**dict(changes), version=queue.c.version + 1, updated_at=self._clock())
+                .where(queue.c.id == old.id, queue.c.version == old.version)
+                .values(**new, version=old.version + 1, updated_at=self._clock(),
+                        mac_term=term, mac=mac)
             )
             if result.rowcount != 1:
-                current = self._queue_version(conn, pool_id, pool_name, name)
                 raise ConflictError(
-                    f"queue {name!r} of work pool {pool_name!r} is at version {current}, not "
-                    f"the expected {expected_version}: someone else wrote first"
+                    f"queue {name!r} of work pool {pool_name!r} changed during the update; retry"
                 )
         return self.get_queue(pool_name, name)
 
@@ -174,19 +194,6 @@ class QueueStore(EngineStore):
             if result.rowcount != 1:
                 raise WorkQueueNotFound(_no_queue(pool_name, name))
 
-    @staticmethod
-    def _queue_version(conn: Connection, pool_id: str, pool_name: str, name: str) -> int:
-        from sqlalchemy import select
-
-        _, _, queue = tables()
-        version = conn.execute(
-            select(queue.c.version).where(queue.c.pool_id == pool_id, queue.c.name == name)
-        ).scalar()
-        if version is None:
-            raise WorkQueueNotFound(_no_queue(pool_name, name))
-        return int(version)
-
-
 
 def _queue_select(pool: Table, queue: Table) -> Any:
     from sqlalchemy import select
@@ -195,11 +202,15 @@ def _queue_select(pool: Table, queue: Table) -> Any:
         queue.c.id, pool.c.name, queue.c.name, queue.c.description, queue.c.priority,
         queue.c.concurrency_limit, queue.c.is_paused, queue.c.version, queue.c.created_at,
         queue.c.updated_at,
+        # what the queue's MAC covers, in check_queue's order
+        queue.c.id, queue.c.pool_id, queue.c.name, queue.c.version, queue.c.description,
+        queue.c.priority, queue.c.concurrency_limit, queue.c.is_paused, queue.c.mac_term,
+        queue.c.mac,
     ).join(pool, pool.c.id == queue.c.pool_id)
 
 
-def _queue_record(row: Row[Any]) -> QueueRecord:
-    qid, pool, name, description, priority, limit, paused, version, created, updated = tuple(row)
+def _queue_record(row: tuple[Any, ...]) -> QueueRecord:
+    qid, pool, name, description, priority, limit, paused, version, created, updated = row
     return QueueRecord(
         id=qid, pool=pool, name=name, description=description, priority=priority,
         concurrency_limit=limit, is_paused=bool(paused), version=version,

@@ -17,6 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from blocks.codec import canonical_json
 from blocks.errors import ConflictError, ValidationError, WorkPoolNotFound
+from blocks.store.sealing import (
+    KeyringSealer,
+    pool_head_message,
+    pool_version_message,
+    queue_message,
+)
 from blocks.store.sql import utc
 
 if TYPE_CHECKING:
@@ -61,6 +67,8 @@ class EngineStore:
     Args:
         engine: returns the engine (``lambda: registry.store.engine``), so that opening it and
             migrating the schema happen on first use.
+        sealer: returns the registry's sealer (``lambda: registry.sealer``): every pool head,
+            pool version and queue is MAC'd on write and checked on read.
         clock: "now" for timestamps.
         new_id: makes row ids.
     """
@@ -68,18 +76,45 @@ class EngineStore:
     def __init__(
         self,
         engine: Callable[[], Engine],
+        sealer: Callable[[], KeyringSealer],
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._engine = engine
+        self._sealer = sealer
         self._clock = clock
         self._new_id = new_id
 
     @property
     def engine(self) -> Engine:
-        """The SQLAlchemy engine."""
+        """The SQLAlchemy engine.
+
+        The keyring comes first: it seals a freshly upgraded database, and a first term must
+        not be created while one of our write transactions holds the lock.
+        """
+        self._sealer().keyring.current_term  # noqa: B018
         return self._engine()
+
+    @property
+    def sealer(self) -> KeyringSealer:
+        """The registry's sealer."""
+        return self._sealer()
+
+    def check_queue(self, row: tuple[Any, ...], pool_name: str) -> None:
+        """Raise IntegrityError unless a queue row (``QUEUE_COLUMNS`` order) authenticates."""
+        qid, pool_id, name, version, desc, prio, limit, paused, term, mac = row[:10]
+        self.sealer.check(term, mac, queue_message(qid, pool_id, name, version, desc, prio,
+                                                   limit, paused),
+                          f"queue {name!r} of work pool {pool_name!r}")
+
+    def seal_queue(
+        self, qid: str, pool_id: str, name: str, version: int, description: str, priority: int,
+        limit: int | None, paused: bool,
+    ) -> tuple[int, bytes]:
+        """``(mac_term, mac)`` of a queue's new state."""
+        return self.sealer.sign(queue_message(qid, pool_id, name, version, description,
+                                              priority, limit, paused))
 
 
 class PoolStore(EngineStore):
@@ -97,7 +132,16 @@ class PoolStore(EngineStore):
             query = query.where(vers.c.version == version)
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
-        return _pool_record(row) if row is not None else None
+            if row is None:
+                head = conn.execute(_head_select(pool).where(pool.c.name == name)).first()
+                if head is not None:  # the pool exists: its head must be authentic
+                    self._check_head(tuple(head))
+                    if version is None or version <= head[3]:
+                        from blocks.errors import IntegrityError
+
+                        raise IntegrityError(f"work pool {name!r}", "a version is missing")
+                return None
+        return self._verified(row)
 
     def list_pools(self) -> list[PoolRecord]:
         """Every pool's current version, by name."""
@@ -108,7 +152,7 @@ class PoolStore(EngineStore):
             .order_by(pool.c.name)
         )
         with self.engine.connect() as conn:
-            return [_pool_record(row) for row in conn.execute(query).all()]
+            return [self._verified(row) for row in conn.execute(query).all()]
 
     def pool_history(self, name: str) -> list[PoolRecord]:
         """Every version of a pool, oldest first.
@@ -122,7 +166,34 @@ class PoolStore(EngineStore):
             rows = conn.execute(query).all()
         if not rows:
             raise WorkPoolNotFound(_no_pool(name))
-        return [_pool_record(row) for row in rows]
+        records = [self._verified(row) for row in rows]
+        if [r.version for r in records] != list(range(1, records[0].current_version + 1)):
+            from blocks.errors import IntegrityError
+
+            raise IntegrityError(f"work pool {name!r}", "versions are missing from its history")
+        return records
+
+    def _check_head(self, head: tuple[Any, ...]) -> None:
+        pool_id, name, pool_type, current, term, mac = head
+        self.sealer.check(term, mac, pool_head_message(pool_id, name, pool_type, current),
+                          f"work pool {name!r}")
+
+    def _verified(self, row: Row[Any]) -> PoolRecord:
+        """A pool version row whose head and document authenticate, as a record."""
+        values = tuple(row)
+        pool_id, name, pool_type, version, current = values[:5]
+        document = values[5]
+        self._check_head((pool_id, name, pool_type, current, values[9], values[10]))
+        self.sealer.check(
+            values[11], values[12],
+            pool_version_message(pool_id, name, pool_type, version, document),
+            f"work pool {name!r} version {version}",
+        )
+        if not isinstance(version, int) or not 1 <= version <= current:
+            from blocks.errors import IntegrityError
+
+            raise IntegrityError(f"work pool {name!r}", "a version is beyond the sealed head")
+        return _pool_record(values[:9])
 
     def save_pool(
         self,
@@ -173,14 +244,16 @@ class PoolStore(EngineStore):
         self, conn: Connection, name: str, pool_type: str, body: str, overwrite: bool,
         expected_version: int | None, note: str | None,
     ) -> int:
-        from sqlalchemy import insert, select, update
+        from sqlalchemy import insert, update
 
         pool, vers, queue = tables()
         now = self._clock()
-        query = select(pool.c.id, pool.c.type, pool.c.current_version).where(pool.c.name == name)
+        query = _head_select(pool).where(pool.c.name == name)
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
         row = conn.execute(query).first()
+        if row is not None:
+            self._check_head(tuple(row))
         if row is None:
             if expected_version not in (None, 0):
                 raise ConflictError(
@@ -188,17 +261,22 @@ class PoolStore(EngineStore):
                     "expected; it may have been deleted"
                 )
             pool_id, version = self._new_id(), 1
+            head_term, head_mac = self.sealer.sign(pool_head_message(pool_id, name, pool_type, 1))
             conn.execute(insert(pool).values(
                 id=pool_id, name=name, type=pool_type, current_version=1,
-                created_at=now, updated_at=now,
+                created_at=now, updated_at=now, head_term=head_term, head_mac=head_mac,
             ))
+            qid = self._new_id()
+            q_term, q_mac = self.seal_queue(qid, pool_id, DEFAULT_QUEUE, 1,
+                                            DEFAULT_QUEUE_DESCRIPTION, 1, None, False)
             conn.execute(insert(queue).values(
-                id=self._new_id(), pool_id=pool_id, name=DEFAULT_QUEUE,
+                id=qid, pool_id=pool_id, name=DEFAULT_QUEUE,
                 description=DEFAULT_QUEUE_DESCRIPTION, priority=1, concurrency_limit=None,
                 is_paused=False, version=1, created_at=now, updated_at=now,
+                mac_term=q_term, mac=q_mac,
             ))
         else:
-            pool_id, stored_type, current = row
+            pool_id, _, stored_type, current = row[:4]
             if stored_type != pool_type:
                 raise ValidationError(
                     f"work-pool/{name}",
@@ -217,15 +295,23 @@ class PoolStore(EngineStore):
                     "overwrite=True (CLI: 'blocks pools update')"
                 )
             version = current + 1
+            head_term, head_mac = self.sealer.sign(
+                pool_head_message(pool_id, name, pool_type, version)
+            )
             moved = conn.execute(
                 update(pool)
                 .where(pool.c.id == pool_id, pool.c.current_version == current)
-                .values(current_version=version, updated_at=now)
+                .values(current_version=version, updated_at=now, head_term=head_term,
+                        head_mac=head_mac)
             )
             if moved.rowcount != 1:
                 raise ConflictError(f"work pool {name!r} changed during the save; retry")
+        mac_term, mac = self.sealer.sign(
+            pool_version_message(pool_id, name, pool_type, version, body)
+        )
         conn.execute(insert(vers).values(
-            pool_id=pool_id, version=version, document=body, note=note, created_at=now
+            pool_id=pool_id, version=version, document=body, note=note, created_at=now,
+            mac_term=mac_term, mac=mac,
         ))
         return version
 
@@ -236,15 +322,46 @@ class PoolStore(EngineStore):
             WorkPoolNotFound: no such pool.
             ConflictError: ``new_name`` is taken.
         """
-        from sqlalchemy import update
+        from sqlalchemy import select, update
         from sqlalchemy.exc import IntegrityError
 
-        pool, _, _ = tables()
+        pool, vers, _ = tables()
         try:
             with self.engine.begin() as conn:
-                pool_id = pool_id_of(conn, name, lock=True)
+                query = _head_select(pool).where(pool.c.name == name)
+                if conn.dialect.name == "postgresql":
+                    query = query.with_for_update()
+                head = conn.execute(query).first()
+                if head is None:
+                    raise WorkPoolNotFound(_no_pool(name))
+                self._check_head(tuple(head))
+                pool_id, _, pool_type, current = head[:4]
                 if new_name != name:
-                    conn.execute(update(pool).where(pool.c.id == pool_id).values(name=new_name))
+                    # Every version is bound to the pool's name: check each, then re-seal it.
+                    rows = conn.execute(
+                        select(vers.c.version, vers.c.document, vers.c.mac_term, vers.c.mac)
+                        .where(vers.c.pool_id == pool_id)
+                    ).all()
+                    for version, document, term, mac in rows:
+                        self.sealer.check(
+                            term, mac,
+                            pool_version_message(pool_id, name, pool_type, version, document),
+                            f"work pool {name!r} version {version}",
+                        )
+                        new_term, new_mac = self.sealer.sign(
+                            pool_version_message(pool_id, new_name, pool_type, version, document)
+                        )
+                        conn.execute(
+                            update(vers)
+                            .where(vers.c.pool_id == pool_id, vers.c.version == version)
+                            .values(mac_term=new_term, mac=new_mac)
+                        )
+                    head_term, head_mac = self.sealer.sign(
+                        pool_head_message(pool_id, new_name, pool_type, current)
+                    )
+                    conn.execute(update(pool).where(pool.c.id == pool_id).values(
+                        name=new_name, head_term=head_term, head_mac=head_mac
+                    ))
         except IntegrityError:
             raise ConflictError(
                 f"cannot rename work pool {name!r}: a pool {new_name!r} already exists; delete "
@@ -292,17 +409,25 @@ def pool_id_of(conn: Connection, name: str, *, lock: bool = False) -> str:
     return str(pool_id)
 
 
+def _head_select(pool: Table) -> Any:
+    from sqlalchemy import select
+
+    return select(pool.c.id, pool.c.name, pool.c.type, pool.c.current_version,
+                  pool.c.head_term, pool.c.head_mac)
+
+
 def _pool_select(pool: Table, vers: Table) -> Any:
     from sqlalchemy import select
 
     return select(
         pool.c.id, pool.c.name, pool.c.type, vers.c.version, pool.c.current_version,
         vers.c.document, pool.c.created_at, vers.c.created_at, vers.c.note,
+        pool.c.head_term, pool.c.head_mac, vers.c.mac_term, vers.c.mac,
     ).join(vers, vers.c.pool_id == pool.c.id)
 
 
-def _pool_record(row: Row[Any]) -> PoolRecord:
-    pool_id, name, pool_type, version, current, document, created, updated, note = tuple(row)
+def _pool_record(row: tuple[Any, ...]) -> PoolRecord:
+    pool_id, name, pool_type, version, current, document, created, updated, note = row
     return PoolRecord(
         id=pool_id, name=name, type=pool_type, version=version, current_version=current,
         document=json.loads(document), created_at=utc(created), updated_at=utc(updated),

@@ -14,7 +14,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from blocks.errors import ConfigurationError, MissingExtraError, StoreError
+from blocks.errors import ConfigurationError, MissingExtraError, RegistryLockedError, StoreError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -71,6 +71,13 @@ def busy_timeout_seconds() -> float:
     return BUSY_TIMEOUT_MS / 1000
 
 
+def is_lock_timeout(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked" (the busy timeout ran out)."""
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "database is locked" in str(exc) or "database table is locked" in str(exc)
+    )
+
+
 def native_sql(sql: str, sqlite: bool) -> str:
     """Our DB-API SQL is written with ``?`` placeholders; psycopg wants ``%s``."""
     return sql if sqlite else sql.replace("?", "%s")
@@ -106,6 +113,12 @@ def create_engine(url: str, synchronous: str) -> Engine:
             cur.execute("PRAGMA journal_mode = WAL")
             cur.close()
             sqlite_pragmas(dbapi_conn, synchronous)
+
+        @event.listens_for(engine, "handle_error")
+        def _on_error(context: Any) -> None:
+            # A writer held the lock past the busy timeout: say so, in one line.
+            if is_lock_timeout(context.original_exception):
+                raise RegistryLockedError(busy_timeout_seconds()) from None
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:

@@ -25,7 +25,7 @@ from blocks.errors import (
     RegistryLockedError,
     ValidationError,
 )
-from blocks.store.engine import busy_timeout_seconds
+from blocks.store.engine import is_lock_timeout
 from blocks.store.records import BlockSummary, Head, SealedVersion, VersionInfo
 
 _HEAD = (
@@ -316,7 +316,6 @@ class Writer:
 
 
 def _locked(exc: sqlite3.OperationalError, started: float) -> Exception:
-    if "locked" in str(exc) or "busy" in str(exc):
-        return RegistryLockedError(round(max(time.monotonic() - started,
-                                                busy_timeout_seconds()), 1))
+    if is_lock_timeout(exc):
+        return RegistryLockedError(round(time.monotonic() - started, 1))
     return exc
