@@ -180,6 +180,7 @@ class KeyManager:
                 exist.
         """
         keyops.retire_term(self.registry.store, term)
+        self.registry.store.checkpoint()  # the term's wrapped key must not linger in the WAL
         self.registry.keyring.refresh()
 
     def rotate_master(self, new_provider: KeyProvider) -> MasterRotation:
@@ -229,4 +230,6 @@ class KeyManager:
             ConflictError: ``version`` is the current version.
         """
         slug, name = split_ref(ref)
+        self.registry.load(ref)  # the head must authenticate: it decides which is current
         keyops.shred_version(self.registry.store, slug, name, version)
+        self.registry.store.checkpoint()  # the shredded key must not linger in the WAL

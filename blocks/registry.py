@@ -207,6 +207,7 @@ class Registry:
         """
         slug, name = split_ref(ref)
         self.store.delete_block(slug, name)
+        self.store.checkpoint()  # the shredded keys must not linger in the SQLite WAL
 
     def rename(
         self, ref: str, new_name: str, *, expected_version: int | None = None

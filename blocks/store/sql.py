@@ -126,6 +126,18 @@ class SqlStore:
             upgrade(self._engine)
         self._schema_ok = True
 
+    def checkpoint(self) -> None:
+        """Move the SQLite write-ahead log into the database file and truncate it to zero.
+
+        Called after shredding (delete, purge, retire): until a checkpoint, ``blocks.db-wal``
+        still holds the pages written before, wrapped data keys and ciphertexts included.
+        Best effort: a reader in another process holding an old snapshot keeps those frames
+        until it finishes. A no-op on PostgreSQL.
+        """
+        if not self._reads.sqlite:
+            return
+        self._reads.get().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
     # -- reads (DB-API fast path) ---------------------------------------------------------
 
     def get_version(self, slug: str, name: str, version: int | None = None) -> StoredVersion | None:
