@@ -233,7 +233,10 @@ class PoolStore(EngineStore):
                     )
                 break
             except IntegrityError:
-                continue  # a concurrent writer created the pool or took the version: re-read
+                # a concurrent writer created the pool or took the version, or the cached
+                # term was retired: refresh the keyring and re-read
+                self.sealer.stale()
+                continue
         else:
             raise ConflictError(f"work pool {name!r}: too many concurrent writers; retry")
         record = self.get_pool(name, version)

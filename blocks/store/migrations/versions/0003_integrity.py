@@ -20,16 +20,17 @@ branch_labels = None
 depends_on = None
 
 
+TERM = "term"  # an integer referencing keyring_term: a MAC under a retired term cannot land
 COLUMNS = (
     ("block", "latest_version", sa.Integer),
     ("block", "stages", sa.Text),
-    ("block", "head_term", sa.Integer),
+    ("block", "head_term", TERM),
     ("block", "head_mac", sa.LargeBinary),
-    ("work_pool", "head_term", sa.Integer),
+    ("work_pool", "head_term", TERM),
     ("work_pool", "head_mac", sa.LargeBinary),
-    ("work_pool_version", "mac_term", sa.Integer),
+    ("work_pool_version", "mac_term", TERM),
     ("work_pool_version", "mac", sa.LargeBinary),
-    ("work_queue", "mac_term", sa.Integer),
+    ("work_queue", "mac_term", TERM),
     ("work_queue", "mac", sa.LargeBinary),
 )
 
@@ -38,7 +39,17 @@ def upgrade() -> None:
     # Plain ADD/DROP COLUMN, never a batch table copy: copying ``block`` on SQLite would drop
     # the original, and its ON DELETE CASCADE would take every version with it.
     for table, column, kind in COLUMNS:
-        op.add_column(table, sa.Column(column, kind, nullable=True))
+        if kind == TERM and op.get_context().dialect.name == "sqlite":
+            # alembic would add the constraint separately, which SQLite cannot do
+            op.execute(f"ALTER TABLE {table} ADD COLUMN {column} INTEGER "
+                       "REFERENCES keyring_term (term)")
+        elif kind == TERM:
+            op.add_column(table, sa.Column(
+                column, sa.Integer, sa.ForeignKey("keyring_term.term", name=f"fk_{table}_{column}"),
+                nullable=True,
+            ))
+        else:
+            op.add_column(table, sa.Column(column, kind, nullable=True))
     op.execute(
         "UPDATE block SET latest_version = (SELECT MAX(v.version) FROM block_version v "
         "WHERE v.block_id = block.id)"
@@ -54,5 +65,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("registry_state")
-    for table, column, _ in reversed(COLUMNS):
+    for table, column, kind in reversed(COLUMNS):
+        if kind == TERM and op.get_context().dialect.name == "postgresql":
+            op.drop_constraint(f"fk_{table}_{column}", table, type_="foreignkey")
         op.drop_column(table, column)
