@@ -125,8 +125,19 @@ class Keyring:
         )
 
     def unwrap_data_key(self, term: int, wrapped: bytes, aad: bytes) -> bytes:
-        """Unwrap a data key (raises :class:`DecryptionError` when not authentic)."""
-        return envelope.decrypt(self._term_key(term), wrapped, data_key_binding(term, aad))
+        """Unwrap a data key (raises :class:`DecryptionError` when not authentic).
+
+        A term that is not in the keyring is a stored row that was altered: a term is only
+        retired once no version uses it. That is a :class:`DecryptionError` too.
+        """
+        if type(term) is not int:
+            raise DecryptionError()
+        self._ensure_loaded()  # a wrong master key raises here, with its own message
+        try:
+            key = self._term_key(term)
+        except KeyringError:
+            raise DecryptionError() from None
+        return envelope.decrypt(key, wrapped, data_key_binding(term, aad))
 
     def mac(self, term: int, message: bytes) -> bytes:
         """HMAC-SHA256 of ``message`` under ``term``'s MAC key (derived from the term key).

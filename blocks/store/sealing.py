@@ -60,7 +60,7 @@ class KeyringSealer:
 
     def valid(self, term: Any, mac: Any, message: Message) -> bool:
         """True if ``mac`` authenticates ``message(term)`` under ``term``."""
-        if type(term) is not int or mac is None:
+        if type(term) is not int or not isinstance(mac, bytes | memoryview):
             return False
         return self.keyring.verify(term, message(term), bytes(mac))
 

@@ -12,6 +12,7 @@ from blocks.errors import (
     BlockNotFound,
     BlocksError,
     ConflictError,
+    IntegrityError,
     KeyringError,
     ReferencedBlockError,
     StoreError,
@@ -43,8 +44,17 @@ _SQL_TERMS = (
 
 
 def utc(value: Any) -> datetime:
-    """Timestamps come back naive from SQLite and as strings from raw sqlite3; make them UTC."""
-    moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    """Timestamps come back naive from SQLite and as strings from raw sqlite3; make them UTC.
+
+    Raises:
+        IntegrityError: the stored value is not a timestamp (never echoed).
+    """
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        moment = None
+    if not isinstance(moment, datetime):
+        raise IntegrityError("a stored timestamp", "it is not a timestamp")
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
@@ -159,10 +169,14 @@ class SqlStore:
         """Every keyring term, oldest first."""
         self.ensure_schema()
         rows = self._fetchall(_SQL_TERMS, ())
-        return [
-            TermRecord(t, bytes(k), p, kid, utc(c), utc(r) if r else None)
-            for t, k, p, kid, c, r in rows
-        ]
+        records = []
+        for t, k, p, kid, c, r in rows:
+            if type(t) is not int or not isinstance(k, bytes | memoryview) or not isinstance(
+                p, str
+            ) or not isinstance(kid, str):
+                raise IntegrityError("a keyring term", "its stored fields have the wrong types")
+            records.append(TermRecord(t, bytes(k), p, kid, utc(c), utc(r) if r else None))
+        return records
 
     def _read(self, sql: str, params: tuple[Any, ...], fetch: Callable[[Any], T]) -> T:
         try:
