@@ -11,6 +11,8 @@ are still to be sealed; once it is gone, a row without a MAC is an integrity err
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,8 +22,8 @@ branch_labels = None
 depends_on = None
 
 
-TERM = "term"  # an integer referencing keyring_term: a MAC under a retired term cannot land
-COLUMNS = (
+TERM: Any = "term"  # an integer referencing keyring_term: a MAC under a retired term cannot land
+COLUMNS: tuple[tuple[str, str, Any], ...] = (
     ("block", "latest_version", sa.Integer),
     ("block", "stages", sa.Text),
     ("block", "head_term", TERM),
