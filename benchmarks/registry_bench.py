@@ -1,9 +1,15 @@
-"""Registry benchmark (issue 2). Run by hand: ``.venv/bin/python benchmarks/registry_bench.py``.
+"""Registry benchmark (issues 2, 13). Run: ``.venv/bin/python benchmarks/registry_bench.py``.
 
-Prints ``load`` p50/p95 with N blocks stored on SQLite and PostgreSQL, ``save`` p50 on SQLite,
-and the wall time of a fresh process that imports blocks and loads one Secret.
-Targets: load p50 <= 0.05 ms (SQLite), <= 1 ms (PostgreSQL); save p50 <= 1 ms (SQLite);
-fresh import + first load <= 0.3 s.
+Prints ``load`` p50/p95 with N blocks stored on SQLite and PostgreSQL, ``save`` p50, and the
+wall time of a fresh process that imports blocks and loads one Secret. Floors measured in the
+same run, on the same database file:
+
+- load floor: one raw sqlite3 point read of the same row + two AES-GCM opens + one pydantic
+  validation of the same type;
+- save floor: a raw sqlite3 compare-and-set (BEGIN IMMEDIATE, read the head, insert the
+  version, move the head, COMMIT).
+
+Targets: load p50 <= 5x its floor, save p50 <= 5x its floor; fresh import + first load <= 0.3 s.
 """
 
 from __future__ import annotations
@@ -12,12 +18,15 @@ import argparse
 import os
 import random
 import secrets
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from blocks import Registry, Secret, Settings
 
@@ -61,6 +70,61 @@ def bench_saves(reg: Registry, samples: int) -> float:
     return pct(times, 0.5) * 1e3
 
 
+def load_floor(db: Path, names: list[str], samples: int) -> float:
+    """p50 of one point read + two AES-GCM opens + one pydantic validation (ms)."""
+    conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    sql = ("SELECT b.id, b.type_slug, b.name, v.version, b.current_version, v.term, "
+           "v.wrapped_key, v.ciphertext FROM block b JOIN block_version v ON v.block_id = b.id "
+           "WHERE b.type_slug = ? AND b.name = ? AND v.version = b.current_version")
+    key, nonce = AESGCM(os.urandom(32)), os.urandom(12)
+    wrapped = key.encrypt(nonce, os.urandom(32), b"aad-of-a-data-key")
+    blob = key.encrypt(nonce, b'{"value":"' + secrets.token_urlsafe(24).encode() + b'"}', b"aad")
+    picks = [random.choice(names) for _ in range(samples)]
+    times = []
+    clock = time.perf_counter
+    for name in picks:
+        t0 = clock()
+        conn.execute(sql, ("secret", name)).fetchone()
+        AESGCM(key.decrypt(nonce, wrapped, b"aad-of-a-data-key"))
+        plain = key.decrypt(nonce, blob, b"aad")
+        Secret.model_validate_json(plain)
+        times.append(clock() - t0)
+    conn.close()
+    return pct(times, 0.5) * 1e3
+
+
+def save_floor(db: Path, samples: int) -> float:
+    """p50 of a raw sqlite3 compare-and-set on the registry's own tables (ms)."""
+    conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    block_id = "floor-" + secrets.token_hex(8)
+    now = "2026-01-01 00:00:00"
+    conn.execute("INSERT INTO block (id, type_slug, name, current_version, created_at, "
+                 "updated_at) VALUES (?, 'floor', 'floor', 0, ?, ?)", (block_id, now, now))
+    payload = os.urandom(120)
+    times = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        _, current = conn.execute(
+            "SELECT id, current_version FROM block WHERE type_slug = ? AND name = ?",
+            ("floor", "floor"),
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO block_version (block_id, version, term, wrapped_key, ciphertext, "
+            "schema_checksum, schema_version, note, created_at) "
+            "VALUES (?, ?, 1, ?, ?, 'x', '1', NULL, ?)",
+            (block_id, current + 1, payload[:60], payload, now),
+        )
+        conn.execute("UPDATE block SET current_version = ?, updated_at = ? "
+                     "WHERE id = ? AND current_version = ?", (current + 1, now, block_id, current))
+        conn.execute("COMMIT")
+        times.append(time.perf_counter() - t0)
+    conn.execute("DELETE FROM block WHERE id = ?", (block_id,))
+    conn.close()
+    return pct(times, 0.5) * 1e3
+
+
 def fresh_process(home: Path, runs: int) -> float:
     env = {**os.environ, "BLOCKS_HOME": str(home)}
     code = "from blocks import Secret; Secret.load('x')"
@@ -82,9 +146,17 @@ def main() -> None:
         home = Path(tmp)
         reg = Registry(Settings(home=home))
         names = fill(reg, args.blocks)
+        db = home / "blocks.db"
         p50, p95 = bench_loads(reg, names, args.samples)
+        floor = load_floor(db, names, args.samples)
         print(f"sqlite   load p50 {p50:.4f} ms  p95 {p95:.4f} ms  ({args.blocks} blocks)")
-        print(f"sqlite   save p50 {bench_saves(reg, 1000):.4f} ms")
+        print(f"sqlite   load floor p50 {floor:.4f} ms  -> load is {p50 / floor:.1f}x its floor "
+              "(target <= 5x)")
+        save = bench_saves(reg, 1000)
+        sfloor = save_floor(db, 1000)
+        print(f"sqlite   save p50 {save:.4f} ms")
+        print(f"sqlite   save floor p50 {sfloor:.4f} ms  -> save is {save / sfloor:.1f}x its floor "
+              "(target <= 5x)")
         reg.save(Secret(value="fresh"), "x")
         reg.close()
         print(f"fresh process import + first load: {fresh_process(home, 7) * 1e3:.0f} ms (median)")

@@ -31,6 +31,13 @@ def head_message(
     block_id: str, type_slug: str, name: str, current: int, latest: int, stages: str, term: int
 ) -> bytes:
     """A block head: its id, type, name, current and latest version, stages (canonical JSON)."""
+    if (type(block_id) is str and type(type_slug) is str and type(name) is str
+            and type(stages) is str and type(current) is int and type(latest) is int
+            and type(term) is int):  # the common case, on every load: no per-field checks
+        return (
+            f'["{HEAD}",{_quote(block_id)},{_quote(type_slug)},{_quote(name)},{current},'
+            f"{latest},{_quote(stages)},{term}]"
+        ).encode()
     return (
         f"[{_s(HEAD)},{_s(block_id)},{_s(type_slug)},{_s(name)},"
         f"{_int(current)},{_int(latest)},{_s(stages)},{_int(term)}]"

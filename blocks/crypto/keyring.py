@@ -97,6 +97,7 @@ class Keyring:
         self._lock = threading.Lock()
         self._terms: dict[int, AESGCM] = {}
         self._macs: dict[int, bytes] = {}
+        self._current: int | None = None  # newest active term, computed on refresh
         self._records: dict[int, TermRecord] = {}
         self._loaded_at: float | None = None
 
@@ -107,10 +108,10 @@ class Keyring:
     def current_term(self) -> int:
         """The newest active term; new data keys are wrapped under it (created if none)."""
         self._ensure_loaded()
-        active = [t for t, r in self._records.items() if r.retired_at is None]
-        if not active:
+        current = self._current
+        if current is None:
             return self.rotate()
-        return max(active)
+        return current
 
     def records(self) -> list[TermRecord]:
         """The stored terms (fresh from the store)."""
@@ -144,11 +145,11 @@ class Keyring:
 
         Callers put a purpose tag, every bound field and the term itself into ``message``.
         """
-        return hmac.new(self._mac_key(term), message, hashlib.sha256).digest()
+        return hmac.digest(self._mac_key(term), message, hashlib.sha256)
 
     def verify(self, term: int | None, message: bytes, tag: bytes | None) -> bool:
         """True if ``tag`` is the MAC of ``message`` under ``term`` (False for unknown terms)."""
-        if not isinstance(term, int) or not isinstance(tag, bytes | bytearray | memoryview):
+        if type(term) is not int or type(tag) is not bytes:
             return False
         self._ensure_loaded()  # a wrong master key raises here, with its own message
         key = self._macs.get(term)
@@ -157,8 +158,7 @@ class Keyring:
             key = self._macs.get(term)
             if key is None:
                 return False
-        expected = hmac.new(key, message, hashlib.sha256).digest()
-        return hmac.compare_digest(expected, bytes(tag))
+        return hmac.compare_digest(hmac.digest(key, message, hashlib.sha256), tag)
 
     def rewrap_data_keys(
         self, items: Sequence[tuple[int, bytes, bytes]]
@@ -225,6 +225,8 @@ class Keyring:
                 del self._terms[gone]
                 self._macs.pop(gone, None)
             self._records = records
+            active = [t for t, r in records.items() if r.retired_at is None]
+            self._current = max(active) if active else None
             self._loaded_at = self._clock()
 
     def _unwrap_term(self, record: TermRecord) -> bytes:
@@ -246,6 +248,7 @@ class Keyring:
             self._terms.clear()
             self._macs.clear()
             self._records.clear()
+            self._current = None
             self._loaded_at = None
 
     def _ensure_loaded(self) -> None:

@@ -10,7 +10,6 @@ a valid MAC is an :class:`~blocks.errors.IntegrityError`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from blocks.codec import canonical_json
@@ -60,9 +59,13 @@ class KeyringSealer:
 
     def valid(self, term: Any, mac: Any, message: Message) -> bool:
         """True if ``mac`` authenticates ``message(term)`` under ``term``."""
-        if type(term) is not int or not isinstance(mac, bytes | memoryview):
+        if type(term) is not int:
             return False
-        return self.keyring.verify(term, message(term), bytes(mac))
+        if type(mac) is not bytes:
+            if not isinstance(mac, memoryview):  # psycopg returns bytes; SQLite bytes
+                return False
+            mac = bytes(mac)
+        return self.keyring.verify(term, message(term), mac)
 
     def check(self, term: Any, mac: Any, message: Message, what: str) -> None:
         """Raise :class:`IntegrityError` naming ``what`` unless the record authenticates."""
@@ -74,7 +77,8 @@ class KeyringSealer:
     def seal_head(self, head: Head) -> Head:
         """``head`` sealed under the current term."""
         term, mac = self.sign(lambda t: head_message(head, t))
-        return replace(head, term=term, mac=mac)
+        return Head(head.block_id, head.type_slug, head.name, head.current_version,
+                    head.latest_version, head.stages, term, mac)
 
     def check_head(self, head: Head, what: str) -> None:
         """Raise :class:`IntegrityError` unless the head authenticates and is consistent."""
