@@ -230,6 +230,6 @@ class KeyManager:
             ConflictError: ``version`` is the current version.
         """
         slug, name = split_ref(ref)
-        self.registry.load(ref)  # the head must authenticate: it decides which is current
+        self.registry._check_head(ref)  # the head decides which version is current
         keyops.shred_version(self.registry.store, slug, name, version)
         self.registry.store.checkpoint()  # the shredded key must not linger in the WAL

@@ -327,6 +327,16 @@ class Registry:
             now=self._clock(),
         )
 
+    def _check_head(self, ref: str) -> Head:
+        """The verified head of ``ref`` (internal; raises BlockNotFound, IntegrityError)."""
+        slug, name = split_ref(ref)
+        self.keyring  # noqa: B018 - seal a freshly upgraded database before reading its rows
+        row = self.store.get_version(slug, name)
+        if row is None:
+            raise BlockNotFound(self._not_found(slug, name, None))
+        self._check(row, f"{slug}/{name}", None)
+        return row.head
+
     def _check(self, row: StoredVersion, what: str, version: int | None) -> None:
         """Refuse a row whose head does not authenticate or whose version row is not right."""
         self.sealer.check_head(row.head, what)

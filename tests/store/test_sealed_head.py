@@ -133,3 +133,14 @@ def test_secret_type_loads_after_many_saves(registry: Registry) -> None:
     for i in range(3):
         Secret(value=f"v{i}").save("s", overwrite=True, registry=registry)
     assert Secret.load("s", registry=registry).get() == "v2"
+
+
+def test_purge_refuses_a_moved_pointer(registry: Registry) -> None:
+    from blocks.key_management import KeyManager
+
+    two_versions(registry)
+    sql(registry, "UPDATE block SET current_version = 1")
+    # The real current version is 2: a moved pointer must not let purge shred it.
+    assert_integrity(lambda: KeyManager(registry).purge("test-creds/db", 2))
+    sql(registry, "UPDATE block SET current_version = 2")
+    assert registry.load("test-creds/db").password.get_secret_value() == NEW
