@@ -21,7 +21,8 @@ ENTRY_POINT_GROUP = "blocks.types"
 BUILTIN_TYPES: dict[str, str] = {
     "secret": "blocks.types.system:Secret",
     "aws-credentials": "blocks.types.aws:AwsCredentials",
-    "s3-bucket": "blocks.types.aws:S3Bucket",
+    "minio-credentials": "blocks.types.aws:MinIOCredentials",
+    "s3-bucket": "blocks.types.s3:S3Bucket",
     "snowflake-credentials": "blocks.types.snowflake:SnowflakeCredentials",
     "snowflake-connector": "blocks.types.snowflake:SnowflakeConnector",
     "github-credentials": "blocks.types.github:GitHubCredentials",
