@@ -41,6 +41,7 @@ NAME_RULE = (
 )
 _NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 REF_KEY = "$ref"
+PREFECT_SLUG_KEY = "block_type_slug"
 CONTEXT_RESOLVER = "blocks.resolver"
 
 _registry_factory: Callable[[], Registry] | None = None
@@ -178,6 +179,12 @@ class Block(AsyncTwins, BaseModel):
             if resolver is None or set(data) != {REF_KEY}:
                 raise ValueError("a block reference can only be resolved by the registry")
             return resolver(data[REF_KEY], cls)
+        if isinstance(data, Mapping) and PREFECT_SLUG_KEY in data:
+            # Prefect documents (and Prefect's model_dump) name the type of each block.
+            slug = data[PREFECT_SLUG_KEY]
+            if slug != cls.block_type_slug:
+                raise ValueError(f"is a {slug!r} document, not a {cls.block_type_slug!r}")
+            data = {k: v for k, v in data.items() if k != PREFECT_SLUG_KEY}
         return handler(data)
 
     @model_serializer(mode="wrap")

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from blocks._async import run_sync
-from blocks.core import REF_KEY, Block
+from blocks.core import PREFECT_SLUG_KEY, REF_KEY, Block
 from blocks.types import _s3_transfer as transfer
 from blocks.types._rules import strip_union_tags
 from blocks.types._s3_transfer import key_parts
@@ -43,7 +43,7 @@ def _credentials_kind(value: Any) -> str:
     if isinstance(value, Mapping):
         if REF_KEY in value:
             return "ref"  # a stored reference: its type is known once it is resolved
-        if "minio_root_user" in value:
+        if "minio_root_user" in value or value.get(PREFECT_SLUG_KEY) == "minio-credentials":
             return "minio"
     return "aws"
 
