@@ -215,12 +215,13 @@ class S3Bucket(Block):
         """Upload every file under a local folder to ``to_folder`` (default: the root).
 
         Returns:
-            The key prefix the files went to, or ``None`` when the folder had no files.
+            ``to_folder`` as given (``""`` for the root), as prefect-aws returns it, or ``None``
+            when the folder had no files.
         """
         prefix = self.prefix_for(to_folder)
         count = transfer.upload_folder(self.get_s3_client(), self.bucket_name, prefix,
                                        Path(from_folder), upload_kwargs)
-        return prefix.rstrip("/") if count else None
+        return (to_folder or "") if count else None
 
     def download_object_to_path(
         self, from_path: str, to_path: str | Path | None = None, **download_kwargs: Any

@@ -153,9 +153,9 @@ def test_folders_both_ways_stay_inside_the_folder(creds: AwsCredentials, tmp_pat
     (src / "sub").mkdir(parents=True)
     (src / "a.txt").write_text("a")
     (src / "sub" / "b.txt").write_text("b")
-    assert bucket.upload_from_folder(src, "up") == "team/up"
+    assert bucket.upload_from_folder(src, "up") == "up"
     assert keys(bucket) == ["team/up/a.txt", "team/up/sub/b.txt"]
-    assert bucket.upload_from_folder(tmp_path / "src" / "sub" / "..", "up") == "team/up"
+    assert bucket.upload_from_folder(tmp_path / "src" / "sub" / "..", "up") == "up"
     (tmp_path / "empty").mkdir()
     assert bucket.upload_from_folder(tmp_path / "empty") is None
     out = bucket.download_folder_to_path("up", tmp_path / "down")
