@@ -40,7 +40,7 @@ from blocks.settings import Settings
 if TYPE_CHECKING:
     from blocks.pools import WorkPool, WorkQueue
     from blocks.types.aws import AwsCredentials, MinIOCredentials
-    from blocks.types.database import DatabaseCredentials
+    from blocks.types.database import DatabaseCredentials, SqlAlchemyConnector
     from blocks.types.github import GitHubCredentials, GitHubRepository
     from blocks.types.s3 import S3Bucket
     from blocks.types.snowflake import SnowflakeConnector, SnowflakeCredentials
@@ -58,6 +58,7 @@ _LAZY = {
     "GitHubCredentials": "blocks.types.github",
     "GitHubRepository": "blocks.types.github",
     "DatabaseCredentials": "blocks.types.database",
+    "SqlAlchemyConnector": "blocks.types.database",
     "WorkPool": "blocks.pools",
     "WorkQueue": "blocks.pools",
 }
@@ -101,6 +102,7 @@ __all__ = [
     "Settings",
     "SnowflakeConnector",
     "SnowflakeCredentials",
+    "SqlAlchemyConnector",
     "StoreError",
     "UnknownBlockType",
     "ValidationError",

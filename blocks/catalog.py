@@ -28,6 +28,7 @@ BUILTIN_TYPES: dict[str, str] = {
     "github-credentials": "blocks.types.github:GitHubCredentials",
     "github-repository": "blocks.types.github:GitHubRepository",
     "database-credentials": "blocks.types.database:DatabaseCredentials",
+    "sqlalchemy-connector": "blocks.types.database:SqlAlchemyConnector",
 }
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
