@@ -3,14 +3,16 @@
 Block types defer building their validators until first use (``defer_build``), and pydantic
 sets a model's ``__signature__`` only when it builds it, so until then ``inspect`` fell back to
 ``Block.__init__(**data)``. Each block class gets a lazy ``__signature__`` computed from its
-fields, and a ``__doc__`` that appends one line per field (type, default, description). The JSON
-Schema keeps the class's own docstring as its description (see :func:`schema_description`).
+fields, and a ``__doc__`` that appends a ``Fields:`` section (type, default, description; pydoc
+reads ``__doc__`` directly, so it is built when the class is). The JSON Schema keeps the class's
+own docstring as its description (see :func:`schema_description`).
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Any
+import types
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -37,10 +39,29 @@ class _Shown:
         return self.text
 
 
+def plain(annotation: Any) -> Any:
+    """The annotation without ``Annotated`` metadata (tags, constraints), for people."""
+    if get_origin(annotation) is Annotated:
+        return plain(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, types.UnionType):
+        members: list[Any] = []
+        for arg in get_args(annotation):
+            for member in get_args(plain(arg)) if get_origin(plain(arg)) in (
+                    Union, types.UnionType) else [plain(arg)]:
+                if member not in members:
+                    members.append(member)
+        return Union[tuple(members)]  # noqa: UP007 - built from a tuple at run time
+    return annotation
+
+
 def _type_text(annotation: Any) -> str:
+    annotation = plain(annotation)
     if isinstance(annotation, type):
         return annotation.__name__
-    return str(annotation).replace("typing.", "").replace("pydantic.types.", "")
+    text = str(annotation).replace("typing.", "").replace("pydantic.types.", "")
+    for prefix in ("blocks.types.aws.", "blocks.types.s3.", "blocks.types.database."):
+        text = text.replace(prefix, "")
+    return text
 
 
 def field_signature(cls: type[BaseModel]) -> inspect.Signature:
@@ -48,7 +69,7 @@ def field_signature(cls: type[BaseModel]) -> inspect.Signature:
     params = [
         inspect.Parameter(
             info.alias or name, inspect.Parameter.KEYWORD_ONLY,
-            default=_default_of(info), annotation=info.annotation,
+            default=_default_of(info), annotation=plain(info.annotation),
         )
         for name, info in cls.model_fields.items()
     ]
@@ -75,24 +96,14 @@ class LazySignature:
         return field_signature(owner)
 
 
-class LazyDoc:
-    """A class ``__doc__`` computing ``field_doc`` on first access (``type`` calls it)."""
-
-    def __init__(self, source: str | None) -> None:
-        self.source = source
-
-    def __get__(self, obj: object, owner: type[BaseModel]) -> str:
-        return field_doc(owner, self.source)
-
-
 def install(cls: type[BaseModel]) -> None:
     """Give a new block class its lazy signature and field docs."""
     if "__signature__" not in cls.__dict__:
         cls.__signature__ = LazySignature()  # type: ignore[assignment]
-    source = cls.__dict__.get("__doc__")
-    if not isinstance(source, LazyDoc):
+    if _DOC_SOURCE not in cls.__dict__:
+        source = cls.__dict__.get("__doc__")
         setattr(cls, _DOC_SOURCE, source)
-        cls.__doc__ = LazyDoc(source)  # type: ignore[assignment]
+        cls.__doc__ = field_doc(cls, source)
 
 
 def schema_description(schema: dict[str, Any], cls: type[Any]) -> None:
