@@ -17,7 +17,7 @@ import pytest
 from tests.prefect_server import client_env
 from tests.servers import Server
 
-pytestmark = [pytest.mark.aws, pytest.mark.slow]
+pytestmark = [pytest.mark.aws, pytest.mark.prefect, pytest.mark.slow]
 
 FLOW = Path(__file__).with_name("dropin_flow.py")
 BIG = 50 * 1024 * 1024
