@@ -60,10 +60,17 @@ def strip_union_tags(model: str, field: str, tags: set[str]) -> Iterator[None]:
         yield
     except PydanticValidationError as exc:
         details: list[InitErrorDetails] = []
+        seen: set[tuple[tuple[str | int, ...], str]] = set()
         for err in exc.errors(include_input=False, include_url=False, include_context=False):
             loc = tuple(err["loc"])
             if len(loc) >= 2 and loc[0] == field and loc[1] in tags:
-                loc = (field, *loc[2:])
+                # Also drop the labels pydantic gives validated members of a nested union.
+                rest = [p for p in loc[2:]
+                        if not (isinstance(p, str) and p.startswith("function-"))]
+                loc = (field, *rest)
+            if (loc, err["msg"]) in seen:
+                continue
+            seen.add((loc, err["msg"]))
             details.append(InitErrorDetails(
                 type=PydanticCustomError("block_rule", "{reason}", {"reason": err["msg"]}),
                 loc=loc, input=None,

@@ -101,6 +101,19 @@ def test_credentials_errors_name_the_kind_that_was_meant() -> None:
     assert [p for p, _ in info.value.errors] == ["credentials.minio_root_password"]
 
 
+def test_credentials_reference_errors_are_plain(sqlite_registry: Registry) -> None:
+    from blocks import Secret
+
+    Secret(value="x").save("pw", registry=sqlite_registry)
+    for ref, expected in (("secret/pw", "secret/pw is not a AwsCredentials"),
+                          ("secret/nope", "no block secret/nope")):
+        with pytest.raises(ValidationError) as info:
+            sqlite_registry.parse("s3-bucket", {"bucket_name": "abc",
+                                                "credentials": {"$ref": ref}})
+        assert {p for p, _ in info.value.errors} == {"credentials"}
+        assert expected in str(info.value) and "function-" not in str(info.value)
+
+
 def test_assume_role_kwargs_reach_sts(creds: AwsCredentials) -> None:
     role = creds.model_copy(update={
         "role_arn": ROLE_ARN, "assume_role_kwargs": {"RoleSessionName": "from-kwargs",
