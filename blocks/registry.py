@@ -184,8 +184,10 @@ class Registry:
         block._stamp(info.block_id, name, info.version)
         return info
 
-    def load(self, ref: str, *, version: int | None = None) -> Block:
+    def load(self, ref: str, *, version: int | None = None, validate: bool = True) -> Block:
         """Load ``slug/name`` (its current version, or ``version``).
+
+        ``validate=False`` loads a document that no longer fits its type (see ``Block.load``).
 
         Raises:
             BlockNotFound, UnknownBlockType, DecryptionError, ValidationError.
@@ -197,7 +199,7 @@ class Registry:
         if row is None:
             raise BlockNotFound(self._not_found(slug, name, version))
         self._check(row, f"{slug}/{name}", version)
-        return self._open(cls, row, set())
+        return self._open(cls, row, set(), validate)
 
     def delete(self, ref: str) -> None:
         """Delete ``slug/name`` and all its versions; their data keys go with them.
@@ -350,7 +352,9 @@ class Registry:
         if row.version > latest:
             raise IntegrityError(what, f"version {row.version} is beyond the sealed head")
 
-    def _open(self, cls: type[Block], row: StoredVersion, seen: set[str]) -> Block:
+    def _open(
+        self, cls: type[Block], row: StoredVersion, seen: set[str], validate: bool = True
+    ) -> Block:
         ref = f"{row.type_slug}/{row.name}"
         assert row.version is not None
         if row.wrapped_key is None or row.ciphertext is None or row.term is None:
@@ -372,9 +376,9 @@ class Registry:
                 raise ValueError(
                     f"references {target.type_slug}/{target.name}, not a {expected.__name__}"
                 )
-            return self._open(target_cls, target, seen)
+            return self._open(target_cls, target, seen, validate)
 
-        block = codec.decode(cls, document, resolve, ref)
+        block = codec.decode(cls, document, resolve, ref, validate=validate)
         block._stamp(row.block_id, row.name, row.version)
         return block
 

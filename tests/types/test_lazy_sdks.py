@@ -12,7 +12,7 @@ HEAVY = ("boto3", "botocore", "snowflake", "psycopg", "sqlalchemy.dialects.postg
 
 
 @pytest.mark.parametrize(
-    "module", ["aws", "snowflake", "github", "database", "system"],
+    "module", ["aws", "s3", "snowflake", "github", "database", "system"],
 )
 def test_importing_a_type_module_loads_no_sdk(module: str) -> None:
     code = (

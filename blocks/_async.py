@@ -1,0 +1,142 @@
+"""Async twins of the sync API: each runs the one sync core on a worker thread.
+
+``aload``/``asave``/... and the async I/O methods of the types (``S3Bucket.aread_path``...) are
+thin wrappers over :func:`run_sync`, so there is one code path to keep right, and the event loop
+never waits on the database, the key provider or the network.
+
+The workers are our own few threads reading one ``SimpleQueue``, and each result goes back
+with one ``call_soon_threadsafe``: a load takes tens of microseconds, and this hand-off costs
+about half of what ``loop.run_in_executor``/``asyncio.to_thread`` add
+(``benchmarks/prefect_dropin_bench.py`` measures all three). Context variables are not carried
+over to the worker (the sync core uses none).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import threading
+from collections.abc import Callable
+from queue import SimpleQueue
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    from blocks.core import Block
+    from blocks.registry import Registry, VersionInfo
+
+P = ParamSpec("P")
+T = TypeVar("T")
+B = TypeVar("B", bound="Block")
+
+WORKERS = 4
+_Job = tuple[Callable[[], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
+_jobs: SimpleQueue[_Job] = SimpleQueue()
+_started = 0
+_start_lock = threading.Lock()
+
+
+def _deliver(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+def _work() -> None:
+    while True:
+        call, loop, future = _jobs.get()
+        try:
+            result, error = call(), None
+        except BaseException as exc:  # handed to the awaiting task, raised there
+            result, error = None, exc
+        # RuntimeError: the loop was closed while the job ran, so nobody is waiting.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_deliver, future, result, error)
+        del call, future, result, error
+
+
+def _ensure_workers() -> None:
+    global _started
+    if _started < WORKERS:
+        with _start_lock:
+            while _started < WORKERS:
+                threading.Thread(target=_work, name=f"blocks-async-{_started}",
+                                 daemon=True).start()
+                _started += 1
+
+
+async def run_sync(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run ``fn(*args, **kwargs)`` on a worker thread and await its result."""
+    _ensure_workers()
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+    call = functools.partial(fn, *args, **kwargs) if kwargs else functools.partial(fn, *args)
+    _jobs.put((call, loop, future))
+    return await future
+
+
+class AsyncTwins:
+    """``aload``/``asave``/``adelete``/``ahistory``/``arollback``, mixed into ``Block``.
+
+    The ``self``/``cls`` annotations name ``Block`` (which subclasses this mixin); mypy cannot
+    see that relation from here, hence the ``misc`` ignores.
+    """
+
+    @classmethod
+    async def aload(  # type: ignore[misc]
+        cls: type[B],
+        name: str,
+        *,
+        version: int | None = None,
+        validate: bool = True,
+        registry: Registry | None = None,
+    ) -> B:
+        """``await S3Bucket.aload("data-lake")``: :meth:`load` without blocking the loop."""
+        return await run_sync(
+            cls.load, name, version=version, validate=validate, registry=registry
+        )
+
+    async def asave(  # type: ignore[misc]
+        self: Block,
+        name: str | None = None,
+        *,
+        overwrite: bool = False,
+        expected_version: int | None = None,
+        registry: Registry | None = None,
+    ) -> VersionInfo:
+        """:meth:`save` without blocking the event loop."""
+        return await run_sync(
+            self.save, name, overwrite=overwrite, expected_version=expected_version,
+            registry=registry,
+        )
+
+    @classmethod
+    async def adelete(  # type: ignore[misc]
+        cls: type[Block], name: str, *, registry: Registry | None = None
+    ) -> None:
+        """:meth:`delete` without blocking the event loop."""
+        await run_sync(cls.delete, name, registry=registry)
+
+    @classmethod
+    async def ahistory(  # type: ignore[misc]
+        cls: type[Block], name: str, *, registry: Registry | None = None
+    ) -> list[VersionInfo]:
+        """:meth:`history` without blocking the event loop."""
+        return await run_sync(cls.history, name, registry=registry)
+
+    @classmethod
+    async def arollback(  # type: ignore[misc]
+        cls: type[Block],
+        name: str,
+        version: int,
+        *,
+        expected_version: int | None = None,
+        registry: Registry | None = None,
+    ) -> VersionInfo:
+        """:meth:`rollback` without blocking the event loop."""
+        return await run_sync(
+            cls.rollback, name, version, expected_version=expected_version, registry=registry
+        )
