@@ -53,13 +53,17 @@ def type_name(prop: dict[str, Any], defs: dict[str, Any]) -> str:
     if isinstance(kind, list):
         return " | ".join(k for k in kind if k != "null")
     if kind == "array":
-        return "list of " + type_name(prop.get("items", {}), defs)
+        return _of("list", type_name(prop.get("items", {}), defs))
     if kind == "object":
         extra = prop.get("additionalProperties")
-        return "map of " + type_name(extra, defs) if isinstance(extra, dict) else "object"
+        return _of("map", type_name(extra, defs)) if isinstance(extra, dict) else "object"
     if kind == "string" and prop.get("format") in ("password", "uri", "date-time", "path"):
         return "string" if prop["format"] == "password" else f"string ({prop['format']})"
     return str(kind) if kind else "any"
+
+
+def _of(container: str, item: str) -> str:
+    return container if item == "any" else f"{container} of {item}"
 
 
 def _short(value: Any) -> str:
