@@ -58,6 +58,7 @@ def main(argv: list[str]) -> int:
             if line is None:
                 break
             log.write(line)
+            log.flush()  # `tail -f .venv/bootstrap.log` shows pip as it goes
             found = PACKAGE.match(line)
             if found:
                 packages.add(found.group(1).lower())

@@ -34,6 +34,10 @@ class BlocksParser(argparse.ArgumentParser):
     Sub-parsers are of the same class (argparse's default ``parser_class``).
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         if action.choices is None or value in action.choices:
             return
@@ -63,6 +67,17 @@ class BlocksParser(argparse.ArgumentParser):
         hint = did_you_mean(option, option_strings(self)) if option.startswith("-") else ""
         more = f" (and {len(extras) - 1} more)" if len(extras) > 1 else ""
         self.error(f"unrecognized argument {first!r}{hint}{more}")
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Sub-command names as long as ``default-template`` on the line of their help."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):  # argparse under-counts these
+            longest = max((len(name) for name in action.choices), default=0)
+            self._action_max_length = max(self._action_max_length,
+                                          longest + self._current_indent + 2 * 2)
 
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
