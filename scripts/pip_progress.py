@@ -28,7 +28,8 @@ STAGES = (
     ("building the package", re.compile(r"^(Building wheels|Building editable)")),
     ("installing", re.compile(r"^Installing collected packages")),
 )
-PACKAGE = re.compile(r"^(?:Collecting|Requirement already satisfied:) ([A-Za-z0-9_.\-]+)")
+PACKAGE = re.compile(r"^\s*(?:Collecting|Requirement already satisfied:|Building wheel for"
+                     r"|Building editable for) ([A-Za-z0-9_.\-]+)")
 
 
 def main(argv: list[str]) -> int:
