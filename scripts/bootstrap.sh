@@ -23,19 +23,26 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1
 fi
 PY_VERSION="$("$PY" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
 
-if [ -x "$VENV/bin/python" ]; then
+LOG="$VENV/bootstrap.log"
+_make_venv() {  # without ensurepip's silent minute: pip goes in with progress lines
+    "$PY" -m venv --clear --without-pip "$VENV"
+    if ! "$PY" "$ROOT/scripts/pip_progress.py" --label="installing pip into .venv" "$LOG" -- \
+            "$VENV/bin/python" -m ensurepip --default-pip; then
+        echo "error: could not install pip into .venv; on Debian/Ubuntu install the" \
+             "python3-venv package (apt-get install python3-venv)" >&2
+        exit 1
+    fi
+}
+if [ -x "$VENV/bin/python" ] && [ -x "$VENV/bin/pip" ]; then
     VENV_VERSION="$("$VENV/bin/python" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' \
                     2>/dev/null || echo broken)"
     if [ "$VENV_VERSION" != "$PY_VERSION" ]; then
         echo "== .venv has Python $VENV_VERSION, $PY is $PY_VERSION: making it again"
-        "$PY" -m venv --clear "$VENV"
+        _make_venv
     fi
 else
     echo "== creating .venv with $PY (Python $PY_VERSION)"
-    if ! "$PY" -m venv "$VENV"; then
-        echo "error: '$PY -m venv' failed; on Debian/Ubuntu install the python3-venv package" >&2
-        exit 1
-    fi
+    _make_venv
 fi
 
 STAMP="$VENV/bootstrap.stamp"
@@ -50,7 +57,8 @@ else
         echo "   upgrading pip"
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
     fi
-    "$VENV/bin/python" "$ROOT/scripts/pip_progress.py" "$VENV/bootstrap.log" -- \
+    : > "$LOG"
+    "$VENV/bin/python" "$ROOT/scripts/pip_progress.py" "$LOG" -- \
         "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
         -e "$ROOT$EXTRAS"
     "$VENV/bin/python" "$ROOT/scripts/install_state.py" write "$STAMP" "$EXTRAS"

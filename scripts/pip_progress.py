@@ -1,11 +1,12 @@
 """Run pip with a line per stage instead of pip's full output (used by scripts/bootstrap.sh).
 
-Usage: python scripts/pip_progress.py LOG -- PIP ARGS...
+Usage: python scripts/pip_progress.py [--label=TEXT] LOG -- PIP ARGS...
 
 Every line pip prints goes to LOG. On the terminal: one line per stage (resolving and
 downloading, building, installing, done), and a line at least every few seconds while a stage
 lasts, so an install never looks stuck. Build back-end notices (setuptools' "editable
-installation" warning) stay in the log. When pip fails, the end of the log is printed.
+installation" warning) stay in the log (appended to). When pip fails, the end of the log is
+printed. ``--label`` names the one stage of a command that has no stages of pip's (ensurepip).
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ PACKAGE = re.compile(r"^\s*(?:Collecting|Requirement already satisfied:|Building
 
 
 def main(argv: list[str]) -> int:
+    label = argv.pop(0).removeprefix("--label=") if argv[0].startswith("--label=") else ""
     log_path, sep, *pip = argv
     if sep != "--" or not pip:
-        raise SystemExit("usage: pip_progress.py LOG -- PIP ARGS...")
+        raise SystemExit("usage: pip_progress.py [--label=TEXT] LOG -- PIP ARGS...")
     lines: queue.Queue[str | None] = queue.Queue()
     proc = subprocess.Popen(pip, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             errors="replace", bufsize=1)
@@ -49,8 +51,11 @@ def main(argv: list[str]) -> int:
 
     threading.Thread(target=read, daemon=True).start()
     started = last_said = time.monotonic()
-    stage, packages, latest = -1, set(), ""
-    with open(log_path, "w") as log:
+    stages = ((label, re.compile("(?!)")),) if label else STAGES
+    stage, packages, latest = (0 if label else -1), set(), ""
+    if label:
+        say(f"   {label}")
+    with open(log_path, "a") as log:
         while True:
             try:
                 line = lines.get(timeout=1.0)
@@ -65,18 +70,18 @@ def main(argv: list[str]) -> int:
                 packages.add(found.group(1).lower())
                 latest = found.group(1)
             now = time.monotonic()
-            new = next((i for i, (_, pattern) in enumerate(STAGES)
+            new = next((i for i, (_, pattern) in enumerate(stages)
                         if i > stage and pattern.match(line)), stage)
             if new != stage:
                 stage = new
                 more = ""
                 if line.startswith("Installing collected packages"):
                     more = f" {len(line.split(':', 1)[1].split(','))} packages"
-                say(f"   {STAGES[stage][0]}{more}")
+                say(f"   {stages[stage][0]}{more}")
                 last_said = now
             elif stage >= 0 and now - last_said >= HEARTBEAT_S:
                 counted = f", {len(packages)} packages, now {latest}" if latest else ""
-                say(f"   ... still {STAGES[stage][0]} ({now - started:.0f} s{counted})")
+                say(f"   ... still {stages[stage][0]} ({now - started:.0f} s{counted})")
                 last_said = now
     code = proc.wait()
     if code != 0:
