@@ -150,7 +150,7 @@ zmodload zsh/zpty
 zpty z zsh -f -i
 zpty -w z "PS1='> '; autoload -U compinit; compinit -u -d $ZDUMP; source $SCRIPT; print READY"
 out=""
-for i in {1..200}; do
+for i in {1..600}; do
   zpty -r -t z chunk && out+=$chunk
   [[ $out == *READY*'> '* ]] && break
   sleep 0.05
@@ -159,7 +159,7 @@ zpty -n -w z "$LINE"$'\t'
 sleep 0.5
 zpty -n -w z $'\t'
 got=""
-for i in {1..100}; do
+for i in {1..300}; do
   zpty -r -t z chunk && got+=$chunk
   [[ $got == *"$EXPECT"* ]] && break
   sleep 0.05
