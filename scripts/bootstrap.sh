@@ -1,16 +1,67 @@
 # Shared by scripts/demo.sh and scripts/test.sh: make .venv and install the package into it.
 # Usage: source scripts/bootstrap.sh EXTRAS   (EXTRAS like "" or "[dev]")
+#
+# PYTHON=/path/to/python3.12 picks the interpreter (default: python3; Python >= 3.11).
+# A line per stage; pip's own output goes to .venv/bootstrap.log. A rerun skips pip when
+# pyproject.toml, the extras and the Python version are unchanged (.venv/bootstrap.stamp).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
 PY="${PYTHON:-python3}"
-if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-    echo "error: Python >= 3.11 is needed ($PY is $("$PY" --version 2>&1))" >&2
+EXTRAS="${1:-}"
+_bootstrap_started=$SECONDS
+
+if ! command -v "$PY" >/dev/null 2>&1; then
+    echo "error: no Python interpreter '$PY' on PATH; install Python >= 3.11 (and git), or" \
+         "name one with PYTHON=/path/to/python3.11" >&2
     exit 1
 fi
-if [ ! -x "$ROOT/.venv/bin/python" ]; then
-    "$PY" -m venv "$ROOT/.venv"
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
+    echo "error: Blocks needs Python >= 3.11, but $PY is $("$PY" --version 2>&1 | head -1);" \
+         "install a newer one and run again with PYTHON=/path/to/python3.11 (or newer)" >&2
+    exit 1
 fi
-VENV="$ROOT/.venv"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT$1"
+PY_VERSION="$("$PY" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
+
+LOG="$VENV/bootstrap.log"
+_make_venv() {  # without ensurepip's silent minute: pip goes in with progress lines
+    "$PY" -m venv --clear --without-pip "$VENV"
+    if ! "$PY" "$ROOT/scripts/pip_progress.py" --label="installing pip into .venv" "$LOG" -- \
+            "$VENV/bin/python" -m ensurepip --default-pip; then
+        echo "error: could not install pip into .venv; on Debian/Ubuntu install the" \
+             "python3-venv package (apt-get install python3-venv)" >&2
+        exit 1
+    fi
+}
+if [ -x "$VENV/bin/python" ] && [ -x "$VENV/bin/pip" ]; then
+    VENV_VERSION="$("$VENV/bin/python" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' \
+                    2>/dev/null || echo broken)"
+    if [ "$VENV_VERSION" != "$PY_VERSION" ]; then
+        echo "== .venv has Python $VENV_VERSION, $PY is $PY_VERSION: making it again"
+        _make_venv
+    fi
+else
+    echo "== creating .venv with $PY (Python $PY_VERSION)"
+    _make_venv
+fi
+
+STAMP="$VENV/bootstrap.stamp"
+if reason="$("$VENV/bin/python" "$ROOT/scripts/install_state.py" check "$STAMP" "$EXTRAS")" \
+        && [ -x "$VENV/bin/blocks" ]; then
+    echo "== .venv is up to date (Python $PY_VERSION, blocks-registry$EXTRAS): pip not run"
+else
+    echo "== installing blocks-registry$EXTRAS and its dependencies into .venv" \
+         "(${reason:-blocks command missing}; pip's log: .venv/bootstrap.log)"
+    if ! "$VENV/bin/python" -c 'import pip, sys; sys.exit(int(pip.__version__.split(".")[0]) < 23)'
+    then
+        echo "   upgrading pip"
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    fi
+    : > "$LOG"
+    "$VENV/bin/python" "$ROOT/scripts/pip_progress.py" "$LOG" -- \
+        "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
+        -e "$ROOT$EXTRAS"
+    "$VENV/bin/python" "$ROOT/scripts/install_state.py" write "$STAMP" "$EXTRAS"
+    echo "== installed in $((SECONDS - _bootstrap_started)) s"
+fi
 export PATH="$VENV/bin:$PATH"

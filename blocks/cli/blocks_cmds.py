@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from blocks import catalog
+from blocks.cli import readonly
+from blocks.cli.confirm import confirm, yes_option
 from blocks.cli.output import (
     EXIT_OK,
     emit_rows,
@@ -20,6 +22,7 @@ from blocks.cli.output import (
     registry,
     wants_json,
 )
+from blocks.cli.schema_table import print_type
 from blocks.codec import to_display
 from blocks.core import split_ref
 from blocks.errors import ValidationError
@@ -59,6 +62,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     p = subparsers.add_parser("rm", help="delete a block and all its versions")
     p.add_argument("ref", metavar="SLUG/NAME")
+    yes_option(p)
     p.set_defaults(handler=cmd_rm)
 
     p = subparsers.add_parser(
@@ -84,9 +88,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def cmd_init(args: argparse.Namespace) -> int:
     reg = registry(args)
+    found = readonly.exists(reg) and bool(reg.store.load_terms())
     reg.init()
     keyring = reg.keyring
     out = {
+        "created": not found,
         "database": display_url(reg.store.url),
         "schema_revision": reg.store.schema_revision(),
         "key_provider": keyring.provider.name,
@@ -96,8 +102,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     if wants_json(args):
         print_json(out)
     else:
+        print(f"{'found the existing' if found else 'created a new'} registry")
         for k, v in out.items():
-            print(f"{k}: {v}")
+            if k != "created":
+                print(f"{k}: {v}")
     if args.key_provider is not None:
         info("the master key is not stored in the database; configure every process with:")
         for line in provider_settings_lines(reg.settings):
@@ -108,7 +116,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_types(args: argparse.Namespace) -> int:
     if args.slug:
         schema = catalog.get(args.slug).block_schema()
-        print_json(schema)
+        if wants_json(args):
+            print_json(schema)
+        else:
+            print_type(schema)
         return EXIT_OK
     schemas = [cls.block_schema() for cls in catalog.all_types().values()]
     return emit_rows(args, schemas, _type_row, ["TYPE", "TITLE", "SECRET FIELDS"],
@@ -180,6 +191,8 @@ def cmd_save(args: argparse.Namespace) -> int:
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
+    versions = registry(args).summary(args.ref).current_version
+    confirm(args, f"delete {args.ref}", f"All its {versions} version(s) are destroyed.")
     registry(args).delete(args.ref)
     if wants_json(args):
         print_json({"deleted": args.ref})

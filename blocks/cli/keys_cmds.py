@@ -7,6 +7,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from blocks.cli.confirm import confirm, yes_option
 from blocks.cli.output import (
     EXIT_OK,
     error,
@@ -47,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     p = sub.add_parser("retire", help="delete a term's key (refused while versions use it)")
     p.add_argument("term", type=int, metavar="T")
+    yes_option(p)
     p.set_defaults(handler=cmd_retire)
 
     p = sub.add_parser(
@@ -61,6 +63,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("ref", metavar="SLUG/NAME")
     p.add_argument("--version", type=int, required=True, metavar="N")
+    yes_option(p)
     p.set_defaults(handler=cmd_purge)
 
 
@@ -119,6 +122,7 @@ def cmd_rewrap(args: argparse.Namespace) -> int:
 
 
 def cmd_retire(args: argparse.Namespace) -> int:
+    confirm(args, f"retire keyring term {args.term}", "Its key is deleted for good.")
     _keys(args).retire(args.term)
     if wants_json(args):
         print_json({"retired_term": args.term})
@@ -147,6 +151,8 @@ def cmd_rotate_master(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
+    confirm(args, f"purge {args.ref} version {args.version}",
+            "Its data key is destroyed: that version can never be read again.")
     _keys(args).purge(args.ref, args.version)
     if wants_json(args):
         print_json({"purged": args.ref, "version": args.version})

@@ -1,6 +1,8 @@
 """Entry point of the ``blocks`` command.
 
-Exit codes: 0 success, 1 error (the message says what and how to fix it), 2 usage.
+Exit codes: 0 success, 1 error (the message says what and how to fix it), 2 usage, 141 when
+stdout was closed early (``blocks ls | head -1``: quiet, as for ``git log | head``).
+``blocks`` alone, or a command group alone (``blocks keys``), prints its help and exits 0.
 """
 
 from __future__ import annotations
@@ -13,26 +15,34 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+import blocks
 import blocks.cli
-from blocks.cli.output import EXIT_USAGE, error, json_flag
+from blocks.cli import parser as cli_parser
+from blocks.cli import readonly
+from blocks.cli.confirm import NotConfirmed
+from blocks.cli.output import EXIT_USAGE, error, json_flag, registry
 from blocks.errors import BlocksError
+
+EXIT_PIPE = 128 + 13  # what a shell reports for a process ended by SIGPIPE
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every ``blocks/cli/*_cmds.py`` module's commands."""
-    parser = argparse.ArgumentParser(
+    parser = cli_parser.BlocksParser(
         prog="blocks",
         description="Typed, encrypted registry of credentials and connection configs.",
     )
+    parser.add_argument("--version", action="version", version=f"blocks {blocks.__version__}")
     parser.add_argument("--json", action="store_true", default=False,
                         help="print machine-readable JSON")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    subparsers.required = True
     for mod in sorted(pkgutil.iter_modules(blocks.cli.__path__), key=lambda m: m.name):
         if mod.name.endswith("_cmds"):
             importlib.import_module(f"blocks.cli.{mod.name}").register(subparsers)
     for choice in subparsers.choices.values():
         _add_json_everywhere(choice)
+    cli_parser.finish(parser)
+    readonly.mark(list(cli_parser.walk(parser)))
     return parser
 
 
@@ -47,21 +57,43 @@ def _add_json_everywhere(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    try:
+        code = _run(sys.argv[1:] if argv is None else list(argv))
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly. Point stdout at /dev/null so that
+        # the interpreter's last flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_PIPE
+
+
+def _run(argv: list[str]) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            _, command = cli_parser.chosen(parser, argv)
+            assert isinstance(command, cli_parser.BlocksParser)
+            command.unrecognized(extras)
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
-    handler = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_usage(sys.stderr)
-        return EXIT_USAGE
+    handler = args.handler
     try:
+        if getattr(args, "read_only", False) and not readonly.exists(registry(args)):
+            return error(readonly.missing_message(registry(args)))
         return int(handler(args))
     except BlocksError as exc:
         return error(str(exc))
+    except NotConfirmed as exc:
+        error(str(exc))
+        return exc.exit_code
     except KeyboardInterrupt:
         return error("interrupted")
+    except BrokenPipeError:
+        raise
     except Exception as exc:
         # Unexpected errors: no message text (it might carry data), only the type.
         if os.environ.get("BLOCKS_DEBUG"):

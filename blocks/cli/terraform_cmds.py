@@ -14,6 +14,7 @@ from types import ModuleType
 
 from blocks.cli.output import EXIT_OK, info, print_json, wants_json
 from blocks.errors import MissingExtraError
+from blocks.private_files import private_dir
 from blocks.settings import Settings
 
 
@@ -61,6 +62,8 @@ def cmd_install(args: argparse.Namespace) -> int:
     schema_cache = _provider_module("schema_cache")
 
     home = Settings().home / "terraform"
+    if args.mirror is None or (args.cli_config is None and not args.print_only):
+        private_dir(home.parent)  # BLOCKS_HOME is 0700 whoever creates it first
     mirror = args.mirror or home / "plugins"
     config_path = None if args.print_only else (args.cli_config or home / "terraform.rc")
     done = install.install(mirror, python=args.python, cli_config_path=config_path)

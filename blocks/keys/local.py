@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from blocks.errors import DecryptionError, KeyProviderError
 from blocks.keys.base import canonical_context
+from blocks.private_files import private_dir
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -91,7 +92,7 @@ class LocalKeyProvider:
                     "local", str(path),
                     "master key file not found; run 'blocks init' or set BLOCKS_MASTER_KEY",
                 )
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(path.parent)
             key = os.urandom(KEY_BYTES)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:

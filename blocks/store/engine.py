@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from blocks.errors import ConfigurationError, MissingExtraError, RegistryLockedError, StoreError
+from blocks.private_files import private_file
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -62,8 +63,8 @@ def display_url(url: str) -> str:
 
 
 def ensure_parent(path: str) -> None:
-    """Create the database's directory, private to this user, if it does not exist."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
+    """Create the database file (0600) and its directory (0700) if they do not exist."""
+    private_file(path)
 
 
 def busy_timeout_seconds() -> float:

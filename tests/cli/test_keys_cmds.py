@@ -43,12 +43,12 @@ def test_keys_status_lists_provider_terms_and_versions(
 
 def test_keys_rotate_rewrap_retire(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "keys", "rotate")[:2] == (0, "current term: 2\n")
-    code, _, err = run(capsys, "keys", "retire", "1")
+    code, _, err = run(capsys, "keys", "retire", "1", "--yes")
     assert code == 1 and "still wraps the data keys of 5 version(s)" in err
     code, out, err = run(capsys, "keys", "rewrap", "--batch-size", "2")
     assert code == 0 and "rewrapped 5 data key(s) under term 2" in out
     assert "rewrap [" in err and "5/5 (100%)" in err
-    assert run(capsys, "keys", "retire", "1")[:2] == (0, "retired term 1\n")
+    assert run(capsys, "keys", "retire", "1", "--yes")[:2] == (0, "retired term 1\n")
     code, out, _ = run(capsys, "--json", "keys", "status")
     assert [t["term"] for t in json.loads(out)["terms"]] == [2]
 
@@ -84,11 +84,11 @@ def test_keys_purge_shreds_an_old_version(
     reg = Registry(Settings(home=filled))
     reg.save(Secret(value="newer"), "s0", overwrite=True)
     reg.close()
-    code, out, _ = run(capsys, "keys", "purge", "secret/s0", "--version", "1")
+    code, out, _ = run(capsys, "keys", "purge", "secret/s0", "--version", "1", "--yes")
     assert code == 0 and "its data key is gone" in out
     code, _, err = run(capsys, "inspect", "secret/s0", "--version", "1")
     assert code == 1 and "purged" in err
-    code, _, err = run(capsys, "keys", "purge", "secret/s0", "--version", "2")
+    code, _, err = run(capsys, "keys", "purge", "secret/s0", "--version", "2", "--yes")
     assert code == 1 and "current version" in err
 
 

@@ -1,0 +1,96 @@
+"""The examples at the end of each command's ``--help``.
+
+Keyed by command path. A command registered with its own ``epilog=`` keeps it; a command with
+neither gets no examples, which ``tests/cli/test_help.py`` reports, so add one here (or pass
+``epilog="examples:\\n  blocks ..."`` to ``add_parser``) with every new command.
+"""
+
+from __future__ import annotations
+
+EXAMPLES: dict[str, list[str]] = {
+    "": [
+        "blocks init                                  # create the registry in ~/.blocks",
+        "echo '{\"value\": \"s3cr3t\"}' | blocks save secret/api-token --file -",
+        "blocks inspect secret/api-token",
+        "blocks ls --json",
+    ],
+    "init": [
+        "blocks init",
+        "blocks init --key-provider aws-kms:alias/blocks",
+        "blocks init --key-provider vault-transit:transit/blocks",
+    ],
+    "types": ["blocks types", "blocks types s3-bucket", "blocks types s3-bucket --json"],
+    "ls": ["blocks ls", "blocks ls aws-credentials", "blocks ls --json"],
+    "inspect": [
+        "blocks inspect s3-bucket/data-lake",
+        "blocks inspect secret/api-token --version 1 --show-secrets",
+    ],
+    "save": [
+        "blocks save aws-credentials/prod --file prod.json",
+        "echo '{\"value\": \"rotated\"}' | blocks save secret/api-token --file - --overwrite",
+        "blocks save secret/api-token --file new.json --expected-version 2",
+    ],
+    "rm": ["blocks rm secret/api-token", "blocks rm secret/api-token --yes   # no prompt"],
+    "history": ["blocks history secret/api-token", "blocks history secret/api-token --json"],
+    "rollback": ["blocks rollback secret/api-token --version 1"],
+    "completion": [
+        "source <(blocks completion bash)                  # in ~/.bashrc",
+        "blocks completion zsh > \"${fpath[1]}/_blocks\"    # then restart zsh",
+        "blocks completion fish > ~/.config/fish/completions/blocks.fish",
+    ],
+    "keys": ["blocks keys status", "blocks keys rotate && blocks keys rewrap"],
+    "keys status": ["blocks keys status", "blocks keys status --json"],
+    "keys rotate": ["blocks keys rotate"],
+    "keys rewrap": ["blocks keys rewrap", "blocks keys rewrap --term 1 --batch-size 500"],
+    "keys retire": ["blocks keys retire 1", "blocks keys retire 1 --yes   # no prompt"],
+    "keys rotate-master": [
+        "blocks keys rotate-master --to aws-kms:alias/blocks",
+        "blocks keys rotate-master --to vault-transit:transit/blocks",
+    ],
+    "keys purge": [
+        "blocks keys purge secret/api-token --version 1",
+        "blocks keys purge secret/api-token --version 1 --yes   # no prompt",
+    ],
+    "pools": ["blocks pools ls", "blocks pools create k8s-etl --type kubernetes"],
+    "pools ls": ["blocks pools ls", "blocks pools ls --json"],
+    "pools inspect": ["blocks pools inspect k8s-etl", "blocks pools inspect k8s-etl --version 1"],
+    "pools create": [
+        "blocks pools create k8s-etl --type kubernetes --concurrency-limit 4",
+        "blocks pools create local --type process --base-job-template template.json",
+    ],
+    "pools update": [
+        "blocks pools update k8s-etl --concurrency-limit 8",
+        "blocks pools update k8s-etl --no-concurrency-limit --expected-version 2",
+    ],
+    "pools pause": ["blocks pools pause k8s-etl"],
+    "pools resume": ["blocks pools resume k8s-etl"],
+    "pools rm": ["blocks pools rm k8s-etl"],
+    "pools history": ["blocks pools history k8s-etl"],
+    "pools default-template": ["blocks pools default-template kubernetes > template.json"],
+    "pools render": [
+        "blocks pools render k8s-etl --var image=acme/etl:1.4",
+        "blocks pools render k8s-etl --queue critical --values vars.json --show-secrets",
+    ],
+    "pools queues": ["blocks pools queues ls k8s-etl"],
+    "pools queues ls": ["blocks pools queues ls k8s-etl"],
+    "pools queues inspect": ["blocks pools queues inspect k8s-etl critical"],
+    "pools queues create": ["blocks pools queues create k8s-etl critical --priority 1"],
+    "pools queues update": ["blocks pools queues update k8s-etl critical --concurrency-limit 2"],
+    "pools queues pause": ["blocks pools queues pause k8s-etl critical"],
+    "pools queues resume": ["blocks pools queues resume k8s-etl critical"],
+    "pools queues rm": ["blocks pools queues rm k8s-etl critical"],
+    "terraform": ["blocks terraform install", "blocks terraform docs --out terraform/docs"],
+    "terraform install": [
+        "blocks terraform install && export TF_CLI_CONFIG_FILE=~/.blocks/terraform/terraform.rc",
+        "blocks terraform install --print",
+    ],
+    "terraform docs": ["blocks terraform docs --out terraform/docs"],
+}
+
+
+def examples_for(path: tuple[str, ...]) -> str | None:
+    """The ``examples:`` epilog of a command, or ``None`` when it has none."""
+    lines = EXAMPLES.get(" ".join(path))
+    if not lines:
+        return None
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)

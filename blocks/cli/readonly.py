@@ -1,0 +1,51 @@
+"""Read-only commands on a home with no registry say so, and create nothing.
+
+Without this, ``blocks ls`` on a fresh machine would create ``~/.blocks/blocks.db`` (and
+``keys status`` a master key) just to report that there is nothing there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from blocks.registry import Registry
+from blocks.store.engine import display_url, is_sqlite, sqlite_path
+
+# Commands that only read. A new read-only command joins by calling read_only(parser) when it
+# registers, or by being listed here.
+READ_ONLY_COMMANDS = frozenset({
+    "ls", "inspect", "history",
+    "keys status",
+    "pools ls", "pools inspect", "pools history", "pools render",
+    "pools queues ls", "pools queues inspect",
+})
+
+
+def read_only(parser: argparse.ArgumentParser) -> None:
+    """Mark a command as read-only: it refuses to run, creating nothing, without a registry."""
+    parser.set_defaults(read_only=True)
+
+
+def mark(tree: list[tuple[tuple[str, ...], argparse.ArgumentParser]]) -> None:
+    """Mark the commands of :data:`READ_ONLY_COMMANDS` in a walked parser tree."""
+    for path, parser in tree:
+        if " ".join(path) in READ_ONLY_COMMANDS:
+            read_only(parser)
+
+
+def exists(registry: Registry) -> bool:
+    """True when the registry's database exists and has a schema (nothing is created)."""
+    url = registry.store.url
+    if is_sqlite(url) and not os.path.exists(sqlite_path(url)):
+        return False
+    return registry.store.schema_revision() is not None
+
+
+def missing_message(registry: Registry) -> str:
+    """What to say when a read-only command finds no registry."""
+    url = registry.store.url
+    where = (f"{sqlite_path(url)} (BLOCKS_HOME={registry.settings.home})" if is_sqlite(url)
+             else display_url(url))
+    return (f"no registry at {where}; create one with 'blocks init', or point BLOCKS_HOME or "
+            "BLOCKS_DATABASE_URL at an existing one")
