@@ -33,6 +33,11 @@ EXAMPLES: dict[str, list[str]] = {
     "rm": ["blocks rm secret/api-token", "blocks rm secret/api-token --yes   # no prompt"],
     "history": ["blocks history secret/api-token", "blocks history secret/api-token --json"],
     "rollback": ["blocks rollback secret/api-token --version 1"],
+    "mv": [
+        "blocks mv secret/db-pass db-password          # same id, history and references kept",
+        "blocks mv secret/db-pass db-password --expected-version 3",
+    ],
+    "verify": ["blocks verify", "blocks verify --json   # every problem, for scripts"],
     "completion": [
         "source <(blocks completion bash)                  # in ~/.bashrc",
         "blocks completion zsh > \"${fpath[1]}/_blocks\"    # then restart zsh",
@@ -65,6 +70,7 @@ EXAMPLES: dict[str, list[str]] = {
     "pools pause": ["blocks pools pause k8s-etl"],
     "pools resume": ["blocks pools resume k8s-etl"],
     "pools rm": ["blocks pools rm k8s-etl"],
+    "pools mv": ["blocks pools mv k8s-etl k8s-batch   # queues and history follow"],
     "pools history": ["blocks pools history k8s-etl"],
     "pools default-template": ["blocks pools default-template kubernetes > template.json"],
     "pools render": [

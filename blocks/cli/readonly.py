@@ -15,7 +15,7 @@ from blocks.store.engine import display_url, is_sqlite, sqlite_path
 # Commands that only read. A new read-only command joins by calling read_only(parser) when it
 # registers, or by being listed here.
 READ_ONLY_COMMANDS = frozenset({
-    "ls", "inspect", "history",
+    "ls", "inspect", "history", "verify",
     "keys status",
     "pools ls", "pools inspect", "pools history", "pools render",
     "pools queues ls", "pools queues inspect",

@@ -45,7 +45,7 @@ def test_nested_block_field_names_its_type_and_inner_secrets(
     assert main(["types", "s3-bucket"]) == 0
     rows = _rows(capsys.readouterr().out)
     assert rows["bucket_name"][:2] == ["string", "yes"]
-    assert rows["credentials"][0] == "block aws-credentials"
+    assert rows["credentials"][0] == "block aws-credentials | minio-credentials"
     assert rows["credentials"][2] == "inside"        # credentials.aws_secret_access_key
     assert rows["bucket_folder"][3] == '""'           # default
     assert rows["bucket_name"][4].startswith("Bucket name")
