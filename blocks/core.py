@@ -12,7 +12,17 @@ import re
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, Union, get_args, get_origin
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Literal,
+    Self,
+    Union,
+    get_args,
+    get_origin,
+)
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, PrivateAttr, SecretBytes, SecretStr, model_validator
@@ -262,16 +272,24 @@ class Block(BaseModel):
 
     @classmethod
     def load(
-        cls, name: str, *, version: int | None = None, registry: Registry | None = None
+        cls,
+        name: str,
+        *,
+        version: int | None = None,
+        stage: Literal["current", "pending", "previous"] | None = None,
+        registry: Registry | None = None,
     ) -> Self:
         """Load a block: ``S3Bucket.load("data-lake")`` or ``Block.load("s3-bucket/data-lake")``.
+
+        ``stage="previous"`` or ``"pending"`` loads a rotation's old or not-yet-promoted
+        credential instead of the current one.
 
         Raises:
             BlockNotFound: no such block or version.
             UnknownBlockType: the slug names no known type.
             DecryptionError: the stored data cannot be opened with this key.
         """
-        block = _registry(registry).load(cls._ref(name), version=version)
+        block = _registry(registry).load(cls._ref(name), version=version, stage=stage)
         if not isinstance(block, cls):
             raise TypeError(f"{block.block_ref} is a {type(block).__name__}, not a {cls.__name__}")
         return block

@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 
@@ -36,6 +36,9 @@ from blocks.keys.base import KeyProvider
 from blocks.settings import Settings
 from blocks.store.records import BlockSummary, SealedVersion, StoredVersion, VersionInfo
 from blocks.store.sql import SqlStore
+
+Stage = Literal["current", "pending", "previous"]
+STAGES: tuple[str, ...] = ("current", "pending", "previous")
 
 __all__ = ["BlockSummary", "Registry", "VersionInfo"]
 
@@ -136,8 +139,12 @@ class Registry:
         overwrite: bool = False,
         expected_version: int | None = None,
         note: str | None = None,
+        stage: Literal["pending"] | None = None,
     ) -> VersionInfo:
         """Save ``block`` as a new immutable version of ``slug/name``.
+
+        With ``stage="pending"`` the version is staged: labelled ``pending`` while ``current``
+        stays where it is (rotators use this; :meth:`move_stages` promotes it).
 
         Raises:
             BlockAlreadyExists, ConflictError, ValidationError, KeyProviderError.
@@ -165,23 +172,81 @@ class Registry:
             slug, name, overwrite=overwrite, expected_version=expected_version, seal=seal,
             refs=encoded.refs, schema_checksum=schema["checksum"],
             schema_version=cls.block_schema_version, note=note, now=self._clock(),
-            new_id=self._new_id,
+            new_id=self._new_id, make_current=stage is None, stage=stage,
         )
         block._stamp(info.block_id, name, info.version)
         return info
 
-    def load(self, ref: str, *, version: int | None = None) -> Block:
-        """Load ``slug/name`` (its current version, or ``version``).
+    def load(
+        self, ref: str, *, version: int | None = None, stage: Stage | None = None
+    ) -> Block:
+        """Load ``slug/name``: its current version, a ``version``, or a ``stage``.
+
+        ``stage`` is ``"current"`` (the default), ``"pending"`` (a rotation's new credential
+        before promotion) or ``"previous"`` (the credential promotion replaced, kept until the
+        rotation policy's grace ends).
 
         Raises:
             BlockNotFound, UnknownBlockType, DecryptionError, ValidationError.
         """
         slug, name = split_ref(ref)
         cls = catalog.get(slug)
-        row = self.store.get_version(slug, name, version)
+        if stage is not None and stage != "current":
+            if version is not None:
+                raise TypeError("give version or stage, not both")
+            if stage not in STAGES:
+                raise ValueError(f"stage must be one of {', '.join(STAGES)}, got {stage!r}")
+            row = self.store.get_version_at_stage(slug, name, stage)
+            if row is None:
+                raise BlockNotFound(self._no_stage(slug, name, stage))
+        else:
+            row = self.store.get_version(slug, name, version)
         if row is None:
             raise BlockNotFound(self._not_found(slug, name, version))
         return self._open(cls, row, set())
+
+    def stages(self, ref: str) -> dict[str, int]:
+        """``{stage: version}`` of ``slug/name``; ``current`` is always there."""
+        slug, name = split_ref(ref)
+        found = self.store.get_stages(slug, name)
+        if found is None:
+            raise BlockNotFound(f"no block {slug}/{name}")
+        return found[1]
+
+    def move_stages(
+        self,
+        ref: str,
+        *,
+        expected_current: int,
+        current: int | None = None,
+        pending: int | Literal["keep"] | None = "keep",
+        previous: int | Literal["keep"] | None = "keep",
+    ) -> None:
+        """Move ``current`` and the ``pending``/``previous`` labels in one compare-and-set.
+
+        Moving ``current`` does not move ``previous`` by itself: a promotion passes
+        ``current=<pending>, previous=<old current>, pending=None``. ``None`` drops a label,
+        ``"keep"`` leaves it.
+
+        Raises:
+            ConflictError: the current version is no longer ``expected_current``.
+            BlockNotFound: no such block, or ``current`` names no version.
+        """
+        slug, name = split_ref(ref)
+        found = self.store.get_stages(slug, name)
+        if found is None:
+            raise BlockNotFound(f"no block {slug}/{name}")
+        block_id = found[0]
+        known = {v.version for v in self.store.history(slug, name) if not v.shredded}
+        for label, target in (("current", current), ("pending", pending),
+                              ("previous", previous)):
+            if isinstance(target, int) and target not in known:
+                raise BlockNotFound(f"{slug}/{name} has no version {target} to be {label}")
+        labels = {k: v for k, v in (("pending", pending), ("previous", previous)) if v != "keep"}
+        self.store.move_stages(
+            f"{slug}/{name}", block_id, expected_current=expected_current, current=current,
+            labels=labels, now=self._clock(),
+        )
 
     def delete(self, ref: str) -> None:
         """Delete ``slug/name`` and all its versions; their data keys go with them.
@@ -285,6 +350,11 @@ class Registry:
         block = codec.decode(cls, document, resolve, ref)
         block._stamp(row.block_id, row.name, row.version)
         return block
+
+    def _no_stage(self, slug: str, name: str, stage: str) -> str:
+        if self.store.summary(slug, name) is None:
+            return f"no block {slug}/{name}; see 'blocks ls {slug}'"
+        return f"{slug}/{name} has no {stage} version (no rotation holds one now)"
 
     def _not_found(self, slug: str, name: str, version: int | None) -> str:
         if version is not None and self.store.summary(slug, name) is not None:

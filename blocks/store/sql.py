@@ -139,6 +139,32 @@ class SqlStore:
         row = self._fetchone(_SQL_BY_ID, (block_id,))
         return StoredVersion(*row) if row else None
 
+    def get_stages(self, slug: str, name: str) -> tuple[str, dict[str, int]] | None:
+        """``(block id, {stage: version})`` with ``current`` always present; ``None``: no block."""
+        from blocks.store.stages import SQL_READ, stage_map
+
+        self.ensure_schema()
+        return stage_map(self._fetchall(SQL_READ, (slug, name)))
+
+    def get_version_at_stage(self, slug: str, name: str, stage: str) -> StoredVersion | None:
+        """The version a stage label (``pending``, ``previous``) points at."""
+        from blocks.store.stages import SQL_AT_STAGE
+
+        self.ensure_schema()
+        row = self._fetchone(SQL_AT_STAGE, (slug, name, stage))
+        return StoredVersion(*row) if row else None
+
+    def move_stages(
+        self, ref: str, block_id: str, *, expected_current: int, current: int | None,
+        labels: Mapping[str, int | None], now: datetime,
+    ) -> None:
+        """Move the current pointer and stage labels atomically (compare-and-set on current)."""
+        from blocks.store.stages import move
+
+        with self.engine.begin() as conn:
+            move(conn, ref, block_id, expected_current=expected_current, current=current,
+                 labels=labels, now=now, postgres=self.dialect == "postgresql")
+
     def load_terms(self) -> Sequence[TermRecord]:
         """Every keyring term, oldest first."""
         self.ensure_schema()
@@ -214,11 +240,16 @@ class SqlStore:
         note: str | None,
         now: datetime,
         new_id: Callable[[], str],
+        make_current: bool = True,
+        stage: str | None = None,
     ) -> VersionInfo:
         """Append a version and move the current pointer, atomically (compare-and-set).
 
         ``seal(block_id, version)`` is called inside the transaction, once the id and the new
-        version number are known, so the ciphertext is bound to exactly that row.
+        version number are known, so the ciphertext is bound to exactly that row. With
+        ``make_current=False`` the version is appended (for a staged, pending version) and the
+        current pointer stays; the block must exist. ``stage`` labels the new version
+        (``pending``) in the same transaction.
         """
         from sqlalchemy.exc import IntegrityError
 
@@ -227,7 +258,8 @@ class SqlStore:
                 with self.engine.begin() as conn:
                     return self._save_in(
                         conn, slug, name, overwrite, expected_version, seal, refs,
-                        schema_checksum, schema_version, note, now, new_id,
+                        schema_checksum, schema_version, note, now, new_id, make_current,
+                        stage,
                     )
             except IntegrityError:
                 self._check_refs_exist(slug, name, refs)
@@ -238,7 +270,8 @@ class SqlStore:
         self, conn: Connection, slug: str, name: str, overwrite: bool,
         expected_version: int | None, seal: Callable[[str, int], SealedVersion],
         refs: Mapping[str, str], schema_checksum: str, schema_version: str, note: str | None,
-        now: datetime, new_id: Callable[[], str],
+        now: datetime, new_id: Callable[[], str], make_current: bool = True,
+        stage: str | None = None,
     ) -> VersionInfo:
         from blocks.store.statements import write_statements
 
@@ -246,6 +279,8 @@ class SqlStore:
         ref_name = f"{slug}/{name}"
         find = st.find_for_update if self.dialect == "postgresql" else st.find
         row = conn.execute(find, {"p_slug": slug, "p_name": name}).first()
+        if row is None and not make_current:
+            raise BlockNotFound(f"no block {ref_name}; a staged version needs an existing block")
         if row is None:
             if expected_version not in (None, 0):
                 raise ConflictError(
@@ -258,7 +293,7 @@ class SqlStore:
                 "created_at": now, "updated_at": now,
             })
         else:
-            block_id, current = row
+            block_id, current, latest = row
             if expected_version == 0:
                 raise BlockAlreadyExists(
                     f"{ref_name} already exists (version {current}), but expected_version=0 "
@@ -274,9 +309,10 @@ class SqlStore:
                     f"{ref_name} already exists; pass overwrite=True (CLI: --overwrite) to add "
                     "a new version"
                 )
-            version = current + 1
-            conn.execute(st.bump, {"p_id": block_id, "p_current": current,
-                                   "p_version": version, "p_now": now})
+            version = max(current, latest or 0) + 1
+            if make_current:
+                conn.execute(st.bump, {"p_id": block_id, "p_current": current,
+                                       "p_version": version, "p_now": now})
         sealed = seal(block_id, version)
         conn.execute(st.add_version, {
             "block_id": block_id, "version": version, "term": sealed.term,
@@ -284,12 +320,17 @@ class SqlStore:
             "schema_checksum": schema_checksum, "schema_version": schema_version, "note": note,
             "created_at": now,
         })
-        conn.execute(st.clear_refs, {"p_id": block_id})
-        if refs:
+        if make_current:
+            conn.execute(st.clear_refs, {"p_id": block_id})
+        if refs and make_current:
             conn.execute(st.add_refs, [
                 {"block_id": block_id, "path": path, "ref_block_id": target}
                 for path, target in sorted(refs.items())
             ])
+        if stage is not None:
+            from blocks.store.stages import set_label
+
+            set_label(conn, block_id, stage, version)
         return VersionInfo(block_id, slug, name, version, now, sealed.term, schema_checksum, note)
 
     def _check_refs_exist(self, slug: str, name: str, refs: Mapping[str, str]) -> None:

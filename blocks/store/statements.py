@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from blocks.store.tables import BlockRefRow, BlockRow, BlockVersionRow
 
@@ -35,7 +35,12 @@ class WriteStatements:
 @cache
 def write_statements() -> WriteStatements:
     """The process-wide statements (params: ``p_slug``, ``p_name``, ``p_id``, ...)."""
-    find = select(block.c.id, block.c.current_version).where(
+    # The latest version number too: a staged (pending) version may sit above the current one.
+    latest = (
+        select(func.max(version.c.version)).where(version.c.block_id == block.c.id)
+        .scalar_subquery()
+    )
+    find = select(block.c.id, block.c.current_version, latest).where(
         block.c.type_slug == bindparam("p_slug"), block.c.name == bindparam("p_name")
     )
     return WriteStatements(
