@@ -304,7 +304,7 @@ class Rotation:
                     block = rotator.create(ctx)
                     info = self.registry.save(
                         block, name, stage="pending", expected_version=run.base_version,
-                        note=f"rotation {run.id[:8]}: pending ({rotator.name})",
+                        note=f"rotation {run.id[:8]} ({rotator.name})",
                     )
                     run.pending_version = info.version
                 self.hook("create", "upstream")
