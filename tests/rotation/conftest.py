@@ -68,3 +68,90 @@ def new_user(moto: MotoAuth) -> tuple[str, str, str]:
             "Resource": "*"}]}))
     key = iam.create_access_key(UserName=name)["AccessKey"]
     return name, key["AccessKeyId"], key["SecretAccessKey"]
+
+
+# ==================================================================================================
+# A private PostgreSQL cluster that checks passwords (scram-sha-256), run as the postgres user.
+# ==================================================================================================
+
+
+@dataclass(frozen=True)
+class PrivatePostgres:
+    """A password-checking cluster on a free loopback port."""
+
+    host: str
+    port: int
+    superuser: str
+    password: str
+
+    def admin(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(host=self.host, port=self.port, dbname="postgres",
+                               user=self.superuser, password=self.password, autocommit=True)
+
+    def can_login(self, user: str, password: str) -> bool:
+        import psycopg
+
+        try:
+            psycopg.connect(host=self.host, port=self.port, dbname="postgres", user=user,
+                            password=password, connect_timeout=5).close()
+        except psycopg.OperationalError:
+            return False
+        return True
+
+
+def _pg_binary(name: str) -> str:
+    import glob
+    import shutil
+
+    found = shutil.which(name) or next(iter(sorted(glob.glob(
+        f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    if found is None:
+        raise FileNotFoundError(name)
+    return found
+
+
+@pytest.fixture(scope="session")
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """``initdb --auth=scram-sha-256`` + ``pg_ctl start`` as the ``postgres`` OS user."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    from tests.servers import HOST, free_port
+
+    try:
+        initdb, pg_ctl = _pg_binary("initdb"), _pg_binary("pg_ctl")
+        runuser = shutil.which("runuser")
+        if runuser is None:
+            raise FileNotFoundError("runuser")
+    except FileNotFoundError as exc:
+        reason = f"cannot start a private PostgreSQL cluster: {exc} not found"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    root = tempfile.mkdtemp(prefix="blocks-pg-")
+    os.chmod(root, 0o755)
+    shutil.chown(root, "postgres", "postgres")
+    data, password = f"{root}/data", secrets.token_urlsafe(18)
+    pwfile = f"{root}/pw"
+    Path(pwfile).write_text(password)
+    shutil.chown(pwfile, "postgres", "postgres")
+    os.chmod(pwfile, 0o600)
+    as_pg = [runuser, "-u", "postgres", "--"]
+    port = free_port()
+    run = {"check": True, "capture_output": True, "timeout": 120}
+    subprocess.run([*as_pg, initdb, "-D", data, "-U", "postgres", "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}"], **run)  # type: ignore[call-overload]
+    os.unlink(pwfile)
+    subprocess.run([*as_pg, pg_ctl, "-D", data, "-l", f"{root}/log", "-w", "-t", "60", "-o",
+                    f"-p {port} -k {root} -c listen_addresses={HOST}", "start"],
+                   **run)  # type: ignore[call-overload]
+    try:
+        yield PrivatePostgres(HOST, port, "postgres", password)
+    finally:
+        subprocess.run([*as_pg, pg_ctl, "-D", data, "-m", "fast", "-w", "stop"],
+                       capture_output=True, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
