@@ -302,6 +302,8 @@ class Rotation:
                 run.pending_version = self._staged_pending(ref, run)
                 if run.pending_version is None:
                     block = rotator.create(ctx)
+                    # The state create made must survive a crash right after staging.
+                    self._write(rec, run=run)
                     info = self.registry.save(
                         block, name, stage="pending", expected_version=run.base_version,
                         note=f"rotation {run.id[:8]} ({rotator.name})",
