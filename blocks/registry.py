@@ -237,11 +237,6 @@ class Registry:
         if found is None:
             raise BlockNotFound(f"no block {slug}/{name}")
         block_id = found[0]
-        known = {v.version for v in self.store.history(slug, name) if not v.shredded}
-        for label, target in (("current", current), ("pending", pending),
-                              ("previous", previous)):
-            if isinstance(target, int) and target not in known:
-                raise BlockNotFound(f"{slug}/{name} has no version {target} to be {label}")
         labels = {k: v for k, v in (("pending", pending), ("previous", previous)) if v != "keep"}
         self.store.move_stages(
             f"{slug}/{name}", block_id, expected_current=expected_current, current=current,

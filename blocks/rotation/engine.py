@@ -206,14 +206,15 @@ class Rotation:
         """Rotate, resume or revoke whatever is due; one outcome per block."""
         refs = self.due()
         outcomes = []
-        for i, ref in enumerate(refs, 1):
-            try:
-                outcome = self.rotate(ref)
-            except BlockNotFound:
-                continue  # deleted meanwhile
-            outcomes.append(outcome)
-            if progress is not None:
-                progress(i, len(refs), outcome)
+        with self.store.holding():
+            for i, ref in enumerate(refs, 1):
+                try:
+                    outcome = self.rotate(ref)
+                except BlockNotFound:
+                    continue  # deleted meanwhile
+                outcomes.append(outcome)
+                if progress is not None:
+                    progress(i, len(refs), outcome)
         return outcomes
 
     def _leased(
@@ -233,21 +234,31 @@ class Rotation:
                 raise RotationError(ref, "cancel", "a rotation of this block is running in "
                                     "another process; retry when it ends")
             return Outcome(ref, "busy")
+        fresh = self.store.get(block_id)
         try:
-            fresh = self.store.get(block_id)
             if fresh is None:
                 raise BlockNotFound(f"no rotation policy for {ref} any more")
             return body(fresh)
         except LeaseLost:
             return Outcome(ref, "busy")
         finally:
-            # Taken over or deleted: nothing of ours to release.
-            with contextlib.suppress(LeaseLost, BlocksError):
-                self.store.write(block_id, self.owner, lease_owner=None, lease_until=None)
+            if fresh is None or not fresh.released:
+                # Taken over or deleted: nothing of ours to release.
+                with contextlib.suppress(LeaseLost, BlocksError):
+                    self.store.write(block_id, self.owner, fresh.take_events() if fresh else [],
+                                     lease_owner=None, lease_until=None)
+
+    @staticmethod
+    def _release_if(rec: PolicyRecord, last: bool) -> dict[str, Any]:
+        """Columns that release the lease in a run's last write (saves a transaction)."""
+        rec.released = last
+        return {"lease_owner": None, "lease_until": None} if last else {}
 
     def _write(self, rec: PolicyRecord, events: list[Event] | None = None, **values: Any) -> None:
-        values.setdefault("lease_until", self.clock() + LEASE)
-        self.store.write(rec.block_id, self.owner, events or [], **values)
+        if "lease_owner" not in values:
+            values.setdefault("lease_until", self.clock() + LEASE)
+        self.store.write(rec.block_id, self.owner, [*rec.take_events(), *(events or [])],
+                         **values)
 
     def _event(self, rec: PolicyRecord, run_id: str, step: str, outcome: str, versions: str,
                error: str | None = None) -> Event:
@@ -260,7 +271,7 @@ class Rotation:
 
         def checkpoint() -> None:
             if run is not None:
-                self._write(rec, run=run)
+                self._write(rec, run=run, state="running")
             else:
                 self._write(rec, revoke_state=state)
 
@@ -286,9 +297,9 @@ class Rotation:
             return Outcome(ref, "revoked" if revoked else "not-due")
         base = self.registry.stages(ref)["current"]
         run = Run(str(uuid.uuid4()), "start", base, now, self.actor, state={})
-        self._write(rec, [self._event(rec, run.id, "start", "ok", f"current={base}")],
-                    run=run, state="running")
         rec.run = run
+        # Recorded with create's state in one write (a crash before it left nothing to resume).
+        rec.pending_events.append(self._event(rec, run.id, "start", "ok", f"current={base}"))
         return self._steps(ref, rec, run)
 
     def _steps(self, ref: str, rec: PolicyRecord, run: Run) -> Outcome:
@@ -303,7 +314,7 @@ class Rotation:
                 if run.pending_version is None:
                     block = rotator.create(ctx)
                     # The state create made must survive a crash right after staging.
-                    self._write(rec, run=run)
+                    self._write(rec, run=run, state="running")
                     info = self.registry.save(
                         block, name, stage="pending", expected_version=run.base_version,
                         note=f"rotation {run.id[:8]} ({rotator.name})",
@@ -360,6 +371,7 @@ class Rotation:
             run=None, state="idle", last_error=None, last_rotated_at=now,
             next_due_at=rec.policy.next_due(now), revoke_version=run.base_version,
             revoke_due_at=now + rec.policy.grace, revoke_state=run.state,
+            **self._release_if(rec, rec.policy.grace > timedelta(0)),
         )
         self.hook("promote", "recorded")
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import JsonValue
@@ -66,6 +68,15 @@ class PolicyRecord:
     revoke_state: dict[str, JsonValue] = field(default_factory=dict)
     lease_owner: str | None = None
     lease_until: datetime | None = None
+    pending_events: list[Event] = field(default_factory=list)
+    """Events recorded with the next write (the engine's, not stored)."""
+    released: bool = False
+    """The engine's last write released the lease."""
+
+    def take_events(self) -> list[Event]:
+        """The events waiting for the next write (and forget them)."""
+        events, self.pending_events = self.pending_events, []
+        return events
 
     def is_due(self, now: datetime) -> bool:
         """Rotation due, a run to resume, or a revocation due."""
@@ -106,17 +117,77 @@ def _decode(row: Any) -> PolicyRecord:
     )
 
 
+@cache
+def _update(keys: tuple[str, ...]) -> Any:
+    """``UPDATE rotation_policy SET <keys> WHERE block_id AND lease_owner`` (built once)."""
+    from sqlalchemy import bindparam, update
+
+    c = policy_table.c
+    return (update(policy_table)
+            .where(c.block_id == bindparam("p_id"), c.lease_owner == bindparam("p_owner"))
+            .values({k: bindparam(f"v_{k}") for k in keys}))
+
+
+@cache
+def _statements() -> dict[str, Any]:
+    from sqlalchemy import bindparam, insert, or_, select, update
+
+    c = policy_table.c
+    free = or_(c.lease_owner.is_(None), c.lease_until < bindparam("p_now"))
+    take = update(policy_table).values(lease_owner=bindparam("p_owner"),
+                                       lease_until=bindparam("p_until"))
+    return {
+        "get": select(policy_table).where(c.block_id == bindparam("p_id")),
+        "acquire": take.where(c.block_id == bindparam("p_id"), free),
+        "steal": take.where(c.block_id == bindparam("p_id"),
+                            or_(free, c.lease_owner == bindparam("p_dead"))),
+        "event": insert(event_table),
+    }
+
+
 class RotationStore:
     """SQL on the rotation tables, through the registry's store engine."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._held: Connection | None = None
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Reuse one connection for every statement inside (a run of many small writes)."""
+        if self._held is not None:
+            yield
+            return
+        with self.engine.connect() as conn:
+            self._held = conn
+            try:
+                yield
+            finally:
+                self._held = None
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        if self._held is None:
+            with self.engine.connect() as conn:
+                yield conn
+        else:
+            with self._begin() as conn:  # a held connection must not stay in a transaction
+                yield conn
+
+    @contextlib.contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        if self._held is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._held.begin():
+            yield self._held
 
     def put_policy(self, block_id: str, policy: RotationPolicy, next_due: datetime | None) -> None:
         """Create or replace a block's policy (its run, history and lease are kept)."""
         from sqlalchemy import insert, select, update
 
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             exists = conn.execute(
                 select(policy_table.c.block_id).where(policy_table.c.block_id == block_id)
             ).first()
@@ -133,23 +204,19 @@ class RotationStore:
         """Remove a policy; False if there was none."""
         from sqlalchemy import delete
 
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             gone = conn.execute(delete(policy_table).where(policy_table.c.block_id == block_id))
         return bool(gone.rowcount)
 
     def get(self, block_id: str) -> PolicyRecord | None:
-        from sqlalchemy import select
-
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(policy_table).where(policy_table.c.block_id == block_id)
-            ).first()
+        with self._connect() as conn:
+            row = conn.execute(_statements()["get"], {"p_id": block_id}).first()
         return _decode(row) if row else None
 
     def all(self) -> list[PolicyRecord]:
         from sqlalchemy import select
 
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return [_decode(r) for r in conn.execute(select(policy_table))]
 
     def due(self, now: datetime) -> list[str]:
@@ -157,7 +224,7 @@ class RotationStore:
         from sqlalchemy import or_, select
 
         c = policy_table.c
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(
                 select(c.block_id).where(or_(
                     c.next_due_at <= now, c.run.is_not(None), c.revoke_due_at <= now
@@ -172,17 +239,12 @@ class RotationStore:
         steal_from: str | None = None,
     ) -> bool:
         """Take the lease if free or expired (or held by ``steal_from``, a dead process)."""
-        from sqlalchemy import or_, update
-
-        c = policy_table.c
-        free = or_(c.lease_owner.is_(None), c.lease_until < now)
+        params = {"p_id": block_id, "p_owner": owner, "p_until": until, "p_now": now}
         if steal_from is not None:
-            free = or_(free, c.lease_owner == steal_from)
-        with self.engine.begin() as conn:
-            taken = conn.execute(
-                update(policy_table).where(c.block_id == block_id, free)
-                .values(lease_owner=owner, lease_until=until)
-            )
+            params["p_dead"] = steal_from
+        statement = _statements()["steal" if steal_from is not None else "acquire"]
+        with self._begin() as conn:
+            taken = conn.execute(statement, params)
         return bool(taken.rowcount)
 
     def write(
@@ -193,29 +255,22 @@ class RotationStore:
         Raises:
             LeaseLost: another process took the lease (this one was too slow).
         """
-        from sqlalchemy import update
-
-        c = policy_table.c
-        encoded = {k: _encode(k, v) for k, v in values.items()}
-        with self.engine.begin() as conn:
-            done = conn.execute(
-                update(policy_table).where(c.block_id == block_id, c.lease_owner == owner)
-                .values(**encoded)
-            )
+        keys = tuple(sorted(values))
+        params = {f"v_{k}": _encode(k, values[k]) for k in keys}
+        with self._begin() as conn:
+            done = conn.execute(_update(keys), {"p_id": block_id, "p_owner": owner, **params})
             if not done.rowcount:
                 raise LeaseLost(block_id)
             self._events(conn, events)
 
     def add_events(self, events: Sequence[Event]) -> None:
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             self._events(conn, events)
 
     @staticmethod
     def _events(conn: Connection, events: Sequence[Event]) -> None:
-        from sqlalchemy import insert
-
         if events:
-            conn.execute(insert(event_table), [e.__dict__ for e in events])
+            conn.execute(_statements()["event"], [e.__dict__ for e in events])
 
     def events(self, block_id: str | None = None, limit: int | None = None) -> list[Event]:
         """Recorded steps, oldest first (the newest ``limit`` of them)."""
@@ -228,7 +283,7 @@ class RotationStore:
             query = query.where(c.block_id == block_id)
         if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = list(conn.execute(query))
         return [Event(r[0], r[1], utc(r[2]), *r[3:]) for r in reversed(rows)]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, ForeignKey, String
@@ -59,14 +60,37 @@ def stage_map(rows: list[Any]) -> tuple[str, dict[str, int]] | None:
     return str(rows[0][0]), stages
 
 
-def set_label(conn: Connection, block_id: str, stage: str, version: int | None) -> None:
-    """Point ``stage`` at ``version`` (``None`` removes the label)."""
-    from sqlalchemy import delete, insert
+@cache
+def _statements() -> dict[str, Any]:
+    """Built once per process (building expressions costs as much as running them)."""
+    from sqlalchemy import bindparam, delete, insert, select, update
+
+    from blocks.store.tables import BlockRow, BlockVersionRow
 
     table: Any = BlockStageRow.__table__  # type: ignore[attr-defined]
-    conn.execute(delete(table).where(table.c.block_id == block_id, table.c.stage == stage))
+    block: Any = BlockRow.__table__  # type: ignore[attr-defined]
+    version: Any = BlockVersionRow.__table__  # type: ignore[attr-defined]
+    find = select(block.c.current_version).where(block.c.id == bindparam("p_id"))
+    return {
+        "drop": delete(table).where(table.c.block_id == bindparam("p_id"),
+                                    table.c.stage == bindparam("p_stage")),
+        "add": insert(table),
+        "find": find,
+        "find_for_update": find.with_for_update(),
+        "versions": select(version.c.version).where(
+            version.c.block_id == bindparam("p_id"), version.c.wrapped_key.is_not(None),
+            version.c.version.in_(bindparam("p_versions", expanding=True))),
+        "bump": update(block).where(block.c.id == bindparam("p_id"))
+        .values(current_version=bindparam("p_current"), updated_at=bindparam("p_now")),
+    }
+
+
+def set_label(conn: Connection, block_id: str, stage: str, version: int | None) -> None:
+    """Point ``stage`` at ``version`` (``None`` removes the label)."""
+    st = _statements()
+    conn.execute(st["drop"], {"p_id": block_id, "p_stage": stage})
     if version is not None:
-        conn.execute(insert(table).values(block_id=block_id, stage=stage, version=version))
+        conn.execute(st["add"], {"block_id": block_id, "stage": stage, "version": version})
 
 
 def move(
@@ -84,17 +108,12 @@ def move(
 
     Raises:
         ConflictError: the current version is no longer ``expected_current``.
-        BlockNotFound: the block was deleted.
+        BlockNotFound: the block was deleted, or a target version does not exist (or is
+            purged).
     """
-    from sqlalchemy import select, update
-
-    from blocks.store.tables import BlockRow
-
-    block: Any = BlockRow.__table__  # type: ignore[attr-defined]
-    query = select(block.c.current_version).where(block.c.id == block_id)
-    if postgres:
-        query = query.with_for_update()
-    found = conn.execute(query).scalar()
+    st = _statements()
+    found = conn.execute(st["find_for_update" if postgres else "find"], {"p_id": block_id}
+                         ).scalar()
     if found is None:
         raise BlockNotFound(f"no block {ref}")
     if found != expected_current:
@@ -102,11 +121,15 @@ def move(
             f"{ref} is at version {found}, not the expected {expected_current}: someone saved "
             "it meanwhile"
         )
+    targets = {v for v in (current, *labels.values()) if v is not None}
+    if targets:
+        known = set(conn.execute(st["versions"], {"p_id": block_id,
+                                                  "p_versions": sorted(targets)}).scalars())
+        missing = sorted(targets - known)
+        if missing:
+            raise BlockNotFound(f"{ref} has no version {missing[0]} to stage")
     if current is not None and current != found:
-        conn.execute(
-            update(block).where(block.c.id == block_id)
-            .values(current_version=current, updated_at=now)
-        )
+        conn.execute(st["bump"], {"p_id": block_id, "p_current": current, "p_now": now})
     for stage, version in labels.items():
         if stage not in LABELS:
             raise ValueError(f"unknown stage label {stage!r}")

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg import sql
 
+from blocks import Registry
+from blocks.core import Block
+from blocks.types.database import DatabaseCredentials
 from tests.conftest import _start_or_skip
 from tests.servers import Server, start_moto
 
@@ -155,3 +159,32 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         subprocess.run([*as_pg, pg_ctl, "-D", data, "-m", "fast", "-w", "stop"],
                        capture_output=True, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def creds_on(pg: PrivatePostgres, user: str, password: str) -> DatabaseCredentials:
+    return DatabaseCredentials(driver="postgresql+psycopg", host=pg.host, port=pg.port,
+                               database="postgres", username=user, password=password)
+
+
+@pytest.fixture
+def roles(private_postgres: PrivatePostgres, sqlite_registry: Registry) -> dict[str, Any]:
+    """An admin role (CREATEROLE) saved as a block, and app / app_clone roles."""
+    tag = secrets.token_hex(3)
+    names = {"admin": f"rot_admin_{tag}", "app": f"app_{tag}", "clone": f"app_{tag}_clone"}
+    passwords = {k: secrets.token_urlsafe(12) for k in names}
+    with private_postgres.admin() as conn:
+        for key, name in names.items():
+            extra = sql.SQL(" CREATEROLE") if key == "admin" else sql.SQL("")
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}{}").format(
+                sql.Identifier(name), sql.Literal(passwords[key]), extra))
+    creds_on(private_postgres, names["admin"], passwords["admin"]).save(
+        "pg-admin", registry=sqlite_registry)
+    creds_on(private_postgres, names["app"], passwords["app"]).save("app", registry=sqlite_registry)
+    return {"names": names, "passwords": passwords}
+
+
+def accepts_on(pg: PrivatePostgres) -> Callable[[Block], bool]:
+    def accepts(block: Block) -> bool:
+        assert isinstance(block, DatabaseCredentials) and block.password is not None
+        return pg.can_login(str(block.username), block.password.get_secret_value())
+    return accepts

@@ -2,50 +2,18 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from blocks import Registry
-from blocks.core import Block
 from blocks.rotation import Rotation, RotationPolicy, set_rotation
 from blocks.types.database import DatabaseCredentials
-from tests.rotation.conftest import PrivatePostgres
+from tests.rotation.conftest import PrivatePostgres, accepts_on, creds_on
 from tests.rotation.contract import Accepts, RotatorContract
 
 pytestmark = pytest.mark.postgres
-
-
-def _creds(pg: PrivatePostgres, user: str, password: str) -> DatabaseCredentials:
-    return DatabaseCredentials(driver="postgresql+psycopg", host=pg.host, port=pg.port,
-                               database="postgres", username=user, password=password)
-
-
-@pytest.fixture
-def roles(private_postgres: PrivatePostgres, sqlite_registry: Registry) -> dict[str, Any]:
-    """An admin role (CREATEROLE) saved as a block, and app / app_clone roles."""
-    tag = secrets.token_hex(3)
-    names = {"admin": f"rot_admin_{tag}", "app": f"app_{tag}", "clone": f"app_{tag}_clone"}
-    passwords = {k: secrets.token_urlsafe(12) for k in names}
-    with private_postgres.admin() as conn:
-        for key, name in names.items():
-            extra = sql.SQL(" CREATEROLE") if key == "admin" else sql.SQL("")
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}{}").format(
-                sql.Identifier(name), sql.Literal(passwords[key]), extra))
-    _creds(private_postgres, names["admin"], passwords["admin"]).save(
-        "pg-admin", registry=sqlite_registry)
-    _creds(private_postgres, names["app"], passwords["app"]).save("app", registry=sqlite_registry)
-    return {"names": names, "passwords": passwords}
-
-
-def _accepts(pg: PrivatePostgres) -> Accepts:
-    def accepts(block: Block) -> bool:
-        assert isinstance(block, DatabaseCredentials) and block.password is not None
-        return pg.can_login(str(block.username), block.password.get_secret_value())
-    return accepts
 
 
 class TestSingleUserContract(RotatorContract):
@@ -63,7 +31,7 @@ class TestSingleUserContract(RotatorContract):
 
     @pytest.fixture
     def accepts(self, private_postgres: PrivatePostgres) -> Accepts:
-        return _accepts(private_postgres)
+        return accepts_on(private_postgres)
 
 
 class TestAlternatingUsersContract(TestSingleUserContract):
@@ -97,12 +65,12 @@ def test_alternating_users_flip_roles_and_old_connections_keep_working(
     assert second.username == names["clone"]
     # During the grace: the open connection and new sign-ins with the previous credential work.
     assert held.execute("SELECT 1").fetchone() == (1,)
-    assert _accepts(private_postgres)(first) and _accepts(private_postgres)(second)
+    assert accepts_on(private_postgres)(first) and accepts_on(private_postgres)(second)
     assert rot.rotate(ref, force=True).status == "rotated"  # revokes `first`, flips back
     third = sqlite_registry.load(ref)
     assert isinstance(third, DatabaseCredentials) and third.username == names["app"]
-    assert not _accepts(private_postgres)(first)
-    assert _accepts(private_postgres)(second) and _accepts(private_postgres)(third)
+    assert not accepts_on(private_postgres)(first)
+    assert accepts_on(private_postgres)(second) and accepts_on(private_postgres)(third)
     held.close()
 
 
@@ -122,7 +90,7 @@ def test_wrong_admin_password_fails_without_leaking(
     sqlite_registry: Registry, private_postgres: PrivatePostgres, roles: dict[str, Any]
 ) -> None:
     bad = "wrong-admin-password-xyz"
-    _creds(private_postgres, roles["names"]["admin"], bad).save(
+    creds_on(private_postgres, roles["names"]["admin"], bad).save(
         "pg-admin", overwrite=True, registry=sqlite_registry)
     set_rotation("database-credentials/app", RotationPolicy(
         rotator="postgres-password", options={"admin_block": "database-credentials/pg-admin"}),
@@ -134,4 +102,4 @@ def test_wrong_admin_password_fails_without_leaking(
     pending = sqlite_registry.load("database-credentials/app", stage="pending")
     assert isinstance(pending, DatabaseCredentials) and pending.password is not None
     assert pending.password.get_secret_value() not in (outcome.error or "")
-    assert _accepts(private_postgres)(sqlite_registry.load("database-credentials/app"))
+    assert accepts_on(private_postgres)(sqlite_registry.load("database-credentials/app"))

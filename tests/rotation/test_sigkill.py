@@ -19,8 +19,7 @@ import pytest
 from blocks import Registry, Settings
 from blocks.rotation import RotationPolicy, rotation_events, set_rotation
 from blocks.types.database import DatabaseCredentials
-from tests.rotation.conftest import PrivatePostgres
-from tests.rotation.test_postgres import _accepts, roles  # noqa: F401 - fixture
+from tests.rotation.conftest import PrivatePostgres, accepts_on
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -63,7 +62,7 @@ def setup(blocks_home: Path, roles: dict[str, Any]) -> Registry:
 def _current_works(reg: Registry, pg: PrivatePostgres) -> DatabaseCredentials:
     current = reg.load(REF)
     assert isinstance(current, DatabaseCredentials)
-    assert _accepts(pg)(current), "the current credential does not work upstream"
+    assert accepts_on(pg)(current), "the current credential does not work upstream"
     return current
 
 
