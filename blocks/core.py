@@ -31,7 +31,7 @@ from blocks import catalog
 from blocks.errors import InvalidName, ValidationError
 
 if TYPE_CHECKING:
-    from blocks.registry import Registry, VersionInfo
+    from blocks.registry import BlockSummary, Registry, VersionInfo
 
 NAME_RULE = (
     "1-63 characters of lowercase letters, digits and dashes, starting and ending with a letter "
@@ -298,6 +298,20 @@ class Block(BaseModel):
     def delete(cls, name: str, *, registry: Registry | None = None) -> None:
         """Delete a block and all its versions (refused while other blocks reference it)."""
         _registry(registry).delete(cls._ref(name))
+
+    @classmethod
+    def rename(
+        cls,
+        name: str,
+        new_name: str,
+        *,
+        expected_version: int | None = None,
+        registry: Registry | None = None,
+    ) -> BlockSummary:
+        """Rename a block: same id, history kept, references follow (see ``Registry.rename``)."""
+        return _registry(registry).rename(
+            cls._ref(name), new_name, expected_version=expected_version
+        )
 
     @classmethod
     def history(cls, name: str, *, registry: Registry | None = None) -> list[VersionInfo]:

@@ -92,6 +92,22 @@ class DecryptionError(BlocksError):
         super().__init__(self.MESSAGE)
 
 
+class IntegrityError(BlocksError):
+    """A stored record does not authenticate: the database was altered outside Blocks.
+
+    Raised when a block's sealed head (name, current and latest version, stages), a version
+    row, a work pool document or a queue fails its check. The message names the object and
+    never echoes stored bytes; no secret is resolved once it is raised.
+    """
+
+    def __init__(self, what: str, detail: str = "does not authenticate") -> None:
+        self.what = what
+        super().__init__(
+            f"integrity check failed for {what}: {detail}; the database may have been altered "
+            "outside Blocks (run 'blocks verify' to list every problem)"
+        )
+
+
 class KeyProviderError(BlocksError):
     """The master-key provider is unreachable, refused, or misconfigured."""
 
@@ -108,6 +124,16 @@ class KeyringError(BlocksError):
 
 class StoreError(BlocksError):
     """The database is unreachable or its schema is not what this version expects."""
+
+
+class RegistryLockedError(StoreError):
+    """Another writer held the database's write lock for longer than the busy timeout."""
+
+    def __init__(self, waited: float) -> None:
+        self.waited = waited
+        super().__init__(
+            f"registry is locked by another writer; waited {waited:g} s. Retry when it is done"
+        )
 
 
 class GitError(BlocksError):
@@ -158,11 +184,13 @@ __all__ = [
     "ConflictError",
     "DecryptionError",
     "GitError",
+    "IntegrityError",
     "InvalidName",
     "KeyProviderError",
     "KeyringError",
     "MissingExtraError",
     "ReferencedBlockError",
+    "RegistryLockedError",
     "RotationError",
     "StoreError",
     "UnknownBlockType",

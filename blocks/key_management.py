@@ -26,7 +26,7 @@ from blocks.crypto.keyring import TermRecord, term_context
 from blocks.errors import DecryptionError, KeyringError
 from blocks.keys.base import KeyProvider
 from blocks.registry import Registry
-from blocks.store import keyops
+from blocks.store import keyops, sealing
 
 Progress = Callable[[int, int], None]
 DEFAULT_BATCH = 1000
@@ -169,7 +169,8 @@ class KeyManager:
             cursor = batch.cursor
         if progress is not None and moved + len(failed) < total:
             progress(total, total)  # the rest were purged or moved by others meanwhile
-        return RewrapResult(target, sources, moved, failed)
+        _, unsealed = sealing.reseal(store, self.registry.sealer, sources)
+        return RewrapResult(target, sources, moved, failed + unsealed)
 
     def retire(self, term: int) -> None:
         """Delete a term's key for good.

@@ -31,10 +31,17 @@ from blocks.core import (
 )
 from blocks.crypto import envelope
 from blocks.crypto.keyring import Keyring
-from blocks.errors import BlockNotFound, BlocksError, ValidationError
+from blocks.errors import (
+    BlockNotFound,
+    BlocksError,
+    ConflictError,
+    IntegrityError,
+    ValidationError,
+)
 from blocks.keys.base import KeyProvider
 from blocks.settings import Settings
-from blocks.store.records import BlockSummary, SealedVersion, StoredVersion, VersionInfo
+from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
+from blocks.store.sealing import KeyringSealer, has_unsealed_marker, seal_unsealed
 from blocks.store.sql import SqlStore
 
 Stage = Literal["current", "pending", "previous"]
@@ -118,11 +125,24 @@ class Registry:
 
                         fresh = not self.store.load_terms()
                         provider = provider_from_settings(self.settings, create=fresh)
-                    self._keyring = Keyring(
+                    keyring = Keyring(
                         provider, self.store,
                         cache_seconds=self.settings.keyring_cache_seconds, rng=self._rng,
                     )
+                    sealer = KeyringSealer(keyring)
+                    self.store.ensure_schema()
+                    if has_unsealed_marker(self.store):
+                        seal_unsealed(self.store, sealer)
+                    self.store.sealer = sealer
+                    self._keyring = keyring
         return self._keyring
+
+    @property
+    def sealer(self) -> KeyringSealer:
+        """MACs and checks the authenticated records (block heads, pools, queues)."""
+        _ = self.keyring
+        assert self.store.sealer is not None
+        return self.store.sealer  # type: ignore[return-value]
 
     def init(self) -> None:
         """Create the database schema, the master key (local provider) and the first term."""
@@ -172,7 +192,7 @@ class Registry:
             slug, name, overwrite=overwrite, expected_version=expected_version, seal=seal,
             refs=encoded.refs, schema_checksum=schema["checksum"],
             schema_version=cls.block_schema_version, note=note, now=self._clock(),
-            new_id=self._new_id, make_current=stage is None, stage=stage,
+            new_id=self._new_id, stage=stage,
         )
         block._stamp(info.block_id, name, info.version)
         return info
@@ -191,27 +211,25 @@ class Registry:
         """
         slug, name = split_ref(ref)
         cls = catalog.get(slug)
+        self.keyring  # noqa: B018 - seal a freshly upgraded database before reading its rows
         if stage is not None and stage != "current":
             if version is not None:
                 raise TypeError("give version or stage, not both")
             if stage not in STAGES:
                 raise ValueError(f"stage must be one of {', '.join(STAGES)}, got {stage!r}")
-            row = self.store.get_version_at_stage(slug, name, stage)
-            if row is None:
+            version = self._stages(slug, name).get(stage)
+            if version is None:
                 raise BlockNotFound(self._no_stage(slug, name, stage))
-        else:
-            row = self.store.get_version(slug, name, version)
+        row = self.store.get_version(slug, name, version)
         if row is None:
             raise BlockNotFound(self._not_found(slug, name, version))
+        self._check(row, f"{slug}/{name}", version)
         return self._open(cls, row, set())
 
     def stages(self, ref: str) -> dict[str, int]:
-        """``{stage: version}`` of ``slug/name``; ``current`` is always there."""
+        """``{stage: version}`` of ``slug/name`` from its sealed head; ``current`` is there."""
         slug, name = split_ref(ref)
-        found = self.store.get_stages(slug, name)
-        if found is None:
-            raise BlockNotFound(f"no block {slug}/{name}")
-        return found[1]
+        return self._stages(slug, name)
 
     def move_stages(
         self,
@@ -222,26 +240,47 @@ class Registry:
         pending: int | Literal["keep"] | None = "keep",
         previous: int | Literal["keep"] | None = "keep",
     ) -> None:
-        """Move ``current`` and the ``pending``/``previous`` labels in one compare-and-set.
+        """Move ``current`` and the ``pending``/``previous`` stages in one compare-and-set.
 
-        Moving ``current`` does not move ``previous`` by itself: a promotion passes
-        ``current=<pending>, previous=<old current>, pending=None``. ``None`` drops a label,
-        ``"keep"`` leaves it.
+        A promotion passes ``current=<pending>, previous=<old current>, pending=None``.
+        ``None`` drops a stage, ``"keep"`` leaves it. The sealed head is moved with a
+        compare-and-set on its latest version, so nothing written meanwhile is lost.
 
         Raises:
-            ConflictError: the current version is no longer ``expected_current``.
-            BlockNotFound: no such block, or ``current`` names no version.
+            ConflictError: the current version is no longer ``expected_current``, or a version
+                was written meanwhile.
+            BlockNotFound: no such block, or a staged version does not exist / was purged.
         """
         slug, name = split_ref(ref)
-        found = self.store.get_stages(slug, name)
-        if found is None:
+        head = self._head(slug, name)
+        if head.current_version != expected_current:
+            raise ConflictError(
+                f"{slug}/{name} is at version {head.current_version}, not the expected "
+                f"{expected_current}: someone saved it meanwhile"
+            )
+        stages = head.stage_map()
+        target = current if current is not None else head.current_version
+        stages["current"] = target
+        for label, value in (("pending", pending), ("previous", previous)):
+            if value is None:
+                stages.pop(label, None)
+            elif value != "keep":
+                stages[label] = int(value)
+        self._move_head(f"{slug}/{name}", current=target, stages=stages,
+                        expected_latest=int(head.latest_version or head.current_version))
+
+    def _head(self, slug: str, name: str) -> Head:
+        row = self.store.get_version(slug, name, None)
+        if row is None:
             raise BlockNotFound(f"no block {slug}/{name}")
-        block_id = found[0]
-        labels = {k: v for k, v in (("pending", pending), ("previous", previous)) if v != "keep"}
-        self.store.move_stages(
-            f"{slug}/{name}", block_id, expected_current=expected_current, current=current,
-            labels=labels, now=self._clock(),
-        )
+        self.sealer.check_head(row.head, f"{slug}/{name}")
+        return row.head
+
+    def _stages(self, slug: str, name: str) -> dict[str, int]:
+        head = self._head(slug, name)
+        stages = head.stage_map()
+        stages.setdefault("current", head.current_version)
+        return stages
 
     def delete(self, ref: str) -> None:
         """Delete ``slug/name`` and all its versions; their data keys go with them.
@@ -251,6 +290,24 @@ class Registry:
         """
         slug, name = split_ref(ref)
         self.store.delete_block(slug, name)
+
+    def rename(
+        self, ref: str, new_name: str, *, expected_version: int | None = None
+    ) -> BlockSummary:
+        """Rename ``slug/name`` to ``slug/new_name``: same block id, history kept.
+
+        References from other blocks follow (they are stored by id).
+
+        Raises:
+            BlockNotFound, InvalidName, ConflictError (the new name is taken, or the current
+            version is not ``expected_version``).
+        """
+        slug, name = split_ref(ref)
+        validate_name(new_name)
+        _ = self.keyring  # the head is re-sealed: unwrap the keyring before the transaction
+        return self.store.rename_block(
+            slug, name, new_name, expected_version=expected_version, now=self._clock()
+        )
 
     def list(self, slug: str | None = None) -> builtins.list[BlockSummary]:
         """Every block (or every block of one type), by type and name."""
@@ -267,9 +324,16 @@ class Registry:
     def history(self, ref: str) -> builtins.list[VersionInfo]:
         """Every version of ``slug/name``, oldest first."""
         slug, name = split_ref(ref)
+        self.keyring  # noqa: B018 - seal a freshly upgraded database before reading its rows
         versions = self.store.history(slug, name)
         if not versions:
             raise BlockNotFound(f"no block {slug}/{name}")
+        head = self.store.get_version(slug, name)
+        if head is not None:
+            self._check(head, f"{slug}/{name}", None)
+            numbers = [v.version for v in versions]
+            if numbers != list(range(1, (head.latest_version or 0) + 1)):
+                raise IntegrityError(f"{slug}/{name}", "versions are missing from its history")
         return versions
 
     def parse(self, slug: str, data: Mapping[str, Any], *, ref: str = "") -> Block:
@@ -293,6 +357,7 @@ class Registry:
                     row = self.store.get_current_by_id(value)
                     if row is None:
                         raise BlockNotFound(f"no block with id {value}")
+                    self._check(row, f"the block with id {value}", None)
                     block = self._open(catalog.get(row.type_slug), row, set())
             except BlocksError as exc:
                 raise ValueError(str(exc)) from None
@@ -320,8 +385,46 @@ class Registry:
 
     # -- internals ------------------------------------------------------------------------
 
+    def _move_head(
+        self, ref: str, *, current: int, stages: Mapping[str, int], expected_latest: int
+    ) -> Head:
+        """Point ``ref``'s sealed head at version ``current`` with ``stages`` (internal).
+
+        For rotation: ``stages`` maps stage names to versions (``{"current": 4, "previous":
+        3, "pending": 5}``) and must hold ``"current": current``; every staged version must
+        exist and not be purged. One transaction: the stored head is verified, then moved
+        with a compare-and-set on its ``latest_version`` (``expected_latest``), and re-sealed.
+        No version is written.
+
+        Raises:
+            ConflictError: the latest version is not ``expected_latest`` (someone wrote first).
+            BlockNotFound: no such block, or a staged version does not exist / was purged.
+            IntegrityError: the stored head does not authenticate.
+            ValueError: ``stages["current"] != current`` or a version out of range.
+        """
+        slug, name = split_ref(ref)
+        _ = self.keyring
+        return self.store.move_head(
+            slug, name, current=current, stages=stages, expected_latest=expected_latest,
+            now=self._clock(),
+        )
+
+    def _check(self, row: StoredVersion, what: str, version: int | None) -> None:
+        """Refuse a row whose head does not authenticate or whose version row is not right."""
+        self.sealer.check_head(row.head, what)
+        latest = row.latest_version or 0
+        if row.version is None:
+            if version is None:
+                raise IntegrityError(what, "its current version is missing")
+            if version <= latest:
+                raise IntegrityError(what, f"version {version} is missing")
+            raise BlockNotFound(f"{what} has no version {version}; see 'blocks history {what}'")
+        if row.version > latest:
+            raise IntegrityError(what, f"version {row.version} is beyond the sealed head")
+
     def _open(self, cls: type[Block], row: StoredVersion, seen: set[str]) -> Block:
         ref = f"{row.type_slug}/{row.name}"
+        assert row.version is not None
         if row.wrapped_key is None or row.ciphertext is None or row.term is None:
             raise BlockNotFound(f"{ref} version {row.version} was purged (crypto-shredded)")
         aad = envelope.binding(row.block_id, row.type_slug, row.version)
@@ -335,6 +438,7 @@ class Registry:
             target = self.store.get_current_by_id(block_id)
             if target is None:
                 raise ValueError("the referenced block no longer exists")
+            self._check(target, f"the block {block_id} referenced by {ref}", None)
             target_cls = catalog.get(target.type_slug)
             if not issubclass(target_cls, expected):
                 raise ValueError(

@@ -1,4 +1,4 @@
-"""Block commands: init, types, ls, inspect, save, rm, history, rollback."""
+"""Block commands: init, types, ls, inspect, save, rm, mv, history, rollback."""
 
 from __future__ import annotations
 
@@ -61,6 +61,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = subparsers.add_parser("rm", help="delete a block and all its versions")
     p.add_argument("ref", metavar="SLUG/NAME")
     p.set_defaults(handler=cmd_rm)
+
+    p = subparsers.add_parser(
+        "mv", help="rename a block (same id, history kept, references follow)"
+    )
+    p.add_argument("ref", metavar="SLUG/OLD")
+    p.add_argument("new_name", metavar="NEW")
+    p.add_argument("--expected-version", type=int, metavar="N",
+                   help="compare-and-set on the current version")
+    p.set_defaults(handler=cmd_mv)
 
     p = subparsers.add_parser("history", help="list a block's versions")
     p.add_argument("ref", metavar="SLUG/NAME")
@@ -177,6 +186,23 @@ def cmd_rm(args: argparse.Namespace) -> int:
         print_json({"deleted": args.ref})
     else:
         info(f"deleted {args.ref}")
+    return EXIT_OK
+
+
+def cmd_mv(args: argparse.Namespace) -> int:
+    new_name = args.new_name
+    if "/" in new_name:  # 'blocks mv secret/a secret/b' reads naturally too
+        slug, _ = split_ref(args.ref)
+        new_slug, new_name = split_ref(new_name)
+        if new_slug != slug:
+            return error(f"a block's type cannot change ({args.ref} is a {slug}); "
+                         f"give the new name only: blocks mv {args.ref} {new_name}")
+    renamed = registry(args).rename(args.ref, new_name,
+                                    expected_version=args.expected_version)
+    if wants_json(args):
+        print_json({"renamed": args.ref, **_summary(renamed)})
+    else:
+        info(f"renamed {args.ref} to {renamed.ref}")
     return EXIT_OK
 
 

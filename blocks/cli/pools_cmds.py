@@ -63,6 +63,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("name")
     p.set_defaults(handler=cmd_rm)
 
+    p = sub.add_parser("mv", help="rename a work pool (same id; history and queues follow)")
+    p.add_argument("name", metavar="OLD")
+    p.add_argument("new_name", metavar="NEW")
+    p.set_defaults(handler=cmd_mv)
+
     p = sub.add_parser("history", help="list a pool's versions")
     p.add_argument("name")
     p.set_defaults(handler=cmd_history)
@@ -212,6 +217,15 @@ def cmd_rm(args: argparse.Namespace) -> int:
         print_json({"deleted": args.name})
     else:
         info(f"deleted work pool {args.name}")
+    return EXIT_OK
+
+
+def cmd_mv(args: argparse.Namespace) -> int:
+    pool = WorkPool.rename(args.name, args.new_name, registry=registry(args))
+    if wants_json(args):
+        print_json({"renamed": args.name, **_pool_summary(pool)})
+    else:
+        info(f"renamed work pool {args.name} to {pool.name}")
     return EXIT_OK
 
 

@@ -8,6 +8,8 @@ not grow with the number of blocks or loads, and changing the master key is O(te
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import threading
 import time
@@ -16,7 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from blocks.crypto import envelope
 from blocks.errors import ConflictError, DecryptionError, KeyringError
@@ -57,6 +61,14 @@ def data_key_binding(term: int, aad: bytes) -> bytes:
     return b"blocks-data-key\x00" + str(term).encode() + b"\x00" + aad
 
 
+MAC_INFO = b"blocks-integrity-mac/v1"
+
+
+def mac_key(term_key: bytes) -> bytes:
+    """The HMAC key of a term: HKDF-SHA256 of the term key (never the term key itself)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=MAC_INFO).derive(term_key)
+
+
 class Keyring:
     """Wraps and unwraps per-version data keys with the current term.
 
@@ -84,6 +96,7 @@ class Keyring:
         self._rng = rng
         self._lock = threading.Lock()
         self._terms: dict[int, AESGCM] = {}
+        self._macs: dict[int, bytes] = {}
         self._records: dict[int, TermRecord] = {}
         self._loaded_at: float | None = None
 
@@ -114,6 +127,27 @@ class Keyring:
     def unwrap_data_key(self, term: int, wrapped: bytes, aad: bytes) -> bytes:
         """Unwrap a data key (raises :class:`DecryptionError` when not authentic)."""
         return envelope.decrypt(self._term_key(term), wrapped, data_key_binding(term, aad))
+
+    def mac(self, term: int, message: bytes) -> bytes:
+        """HMAC-SHA256 of ``message`` under ``term``'s MAC key (derived from the term key).
+
+        Callers put a purpose tag, every bound field and the term itself into ``message``.
+        """
+        return hmac.new(self._mac_key(term), message, hashlib.sha256).digest()
+
+    def verify(self, term: int | None, message: bytes, tag: bytes | None) -> bool:
+        """True if ``tag`` is the MAC of ``message`` under ``term`` (False for unknown terms)."""
+        if not isinstance(term, int) or not isinstance(tag, bytes | bytearray | memoryview):
+            return False
+        self._ensure_loaded()  # a wrong master key raises here, with its own message
+        key = self._macs.get(term)
+        if key is None:
+            self.refresh()  # a term written by another process since we loaded
+            key = self._macs.get(term)
+            if key is None:
+                return False
+        expected = hmac.new(key, message, hashlib.sha256).digest()
+        return hmac.compare_digest(expected, bytes(tag))
 
     def rewrap_data_keys(
         self, items: Sequence[tuple[int, bytes, bytes]]
@@ -173,9 +207,12 @@ class Keyring:
                 if term not in self._terms or (
                     known is not None and known.wrapped_key != record.wrapped_key
                 ):
-                    self._terms[term] = AESGCM(self._unwrap_term(record))
+                    raw = self._unwrap_term(record)
+                    self._terms[term] = AESGCM(raw)
+                    self._macs[term] = mac_key(raw)
             for gone in set(self._terms) - set(records):
                 del self._terms[gone]
+                self._macs.pop(gone, None)
             self._records = records
             self._loaded_at = self._clock()
 
@@ -196,6 +233,7 @@ class Keyring:
         """Drop every unwrapped term from memory."""
         with self._lock:
             self._terms.clear()
+            self._macs.clear()
             self._records.clear()
             self._loaded_at = None
 
@@ -212,6 +250,16 @@ class Keyring:
         if key is None:
             self.refresh()  # written by another process since we loaded
             key = self._terms.get(term)
+            if key is None:
+                raise KeyringError(f"keyring term {term} does not exist (was it retired?)")
+        return key
+
+    def _mac_key(self, term: int) -> bytes:
+        self._ensure_loaded()
+        key = self._macs.get(term)
+        if key is None:
+            self.refresh()
+            key = self._macs.get(term)
             if key is None:
                 raise KeyringError(f"keyring term {term} does not exist (was it retired?)")
         return key

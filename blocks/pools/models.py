@@ -238,6 +238,21 @@ class WorkPool(_Stored):
         return [cls._from_record(r, registry) for r in records]
 
     @classmethod
+    def rename(cls, old: str, new: str, *, registry: Registry | None = None) -> WorkPool:
+        """Rename a pool: same id, history kept, its queues follow.
+
+        Raises:
+            WorkPoolNotFound: no such pool.
+            ConflictError: a pool called ``new`` exists.
+            InvalidName: ``new`` breaks the naming rule.
+        """
+        registry = registry or Registry.default()
+        record = _store(registry).rename_pool(
+            validate_name(old, "work pool name"), validate_name(new, "work pool name")
+        )
+        return cls._from_record(record, registry)
+
+    @classmethod
     def delete(cls, name: str, *, registry: Registry | None = None) -> None:
         """Delete a pool with its versions and queues.
 

@@ -229,6 +229,31 @@ class PoolStore(EngineStore):
         ))
         return version
 
+    def rename_pool(self, name: str, new_name: str) -> PoolRecord:
+        """Give a pool a new name: same id, versions and queues (they follow the pool id).
+
+        Raises:
+            WorkPoolNotFound: no such pool.
+            ConflictError: ``new_name`` is taken.
+        """
+        from sqlalchemy import update
+        from sqlalchemy.exc import IntegrityError
+
+        pool, _, _ = tables()
+        try:
+            with self.engine.begin() as conn:
+                pool_id = pool_id_of(conn, name, lock=True)
+                if new_name != name:
+                    conn.execute(update(pool).where(pool.c.id == pool_id).values(name=new_name))
+        except IntegrityError:
+            raise ConflictError(
+                f"cannot rename work pool {name!r}: a pool {new_name!r} already exists; delete "
+                "or rename it first"
+            ) from None
+        record = self.get_pool(new_name)
+        assert record is not None
+        return record
+
     def delete_pool(self, name: str) -> None:
         """Delete a pool with its versions and queues.
 
@@ -245,8 +270,12 @@ class PoolStore(EngineStore):
             conn.execute(delete(pool).where(pool.c.id == pool_id))
 
 
-def pool_id_of(conn: Connection, name: str) -> str:
+def pool_id_of(conn: Connection, name: str, *, lock: bool = False) -> str:
     """The id of the pool called ``name``, inside an open transaction.
+
+    Args:
+        lock: lock the pool's row until the transaction ends (PostgreSQL; SQLite write
+            transactions hold the database lock already).
 
     Raises:
         WorkPoolNotFound: no such pool.
@@ -254,7 +283,10 @@ def pool_id_of(conn: Connection, name: str) -> str:
     from sqlalchemy import select
 
     pool, _, _ = tables()
-    pool_id = conn.execute(select(pool.c.id).where(pool.c.name == name)).scalar()
+    query = select(pool.c.id).where(pool.c.name == name)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    pool_id = conn.execute(query).scalar()
     if pool_id is None:
         raise WorkPoolNotFound(_no_pool(name))
     return str(pool_id)

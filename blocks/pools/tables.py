@@ -1,18 +1,19 @@
 """sqlmodel tables of work pools and queues. Changes here need an alembic revision.
 
-Created by the ``0002_pools`` revision in ``blocks/store/migrations/versions/``.
+Created by the ``0002_pools`` revision in ``blocks/store/migrations/versions/``; the MAC
+columns by ``0003_integrity``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 class WorkPoolRow(SQLModel, table=True):
-    """A named work pool pointing at its current version. Name and type never change."""
+    """A named work pool pointing at its current version. The type never changes."""
 
     __tablename__ = "work_pool"
     __table_args__ = (UniqueConstraint("name", name="uq_work_pool_name"),)
@@ -23,6 +24,8 @@ class WorkPoolRow(SQLModel, table=True):
     current_version: int
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    head_term: int | None = Field(default=None)
+    head_mac: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
 class WorkPoolVersionRow(SQLModel, table=True):
@@ -44,6 +47,8 @@ class WorkPoolVersionRow(SQLModel, table=True):
     document: str = Field(sa_column=Column(Text, nullable=False))
     note: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    mac_term: int | None = Field(default=None)
+    mac: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
 class WorkQueueRow(SQLModel, table=True):
@@ -67,3 +72,5 @@ class WorkQueueRow(SQLModel, table=True):
     version: int
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    mac_term: int | None = Field(default=None)
+    mac: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

@@ -66,6 +66,11 @@ def ensure_parent(path: str) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
 
 
+def busy_timeout_seconds() -> float:
+    """How long a writer waits for another writer's lock before giving up."""
+    return BUSY_TIMEOUT_MS / 1000
+
+
 def native_sql(sql: str, sqlite: bool) -> str:
     """Our DB-API SQL is written with ``?`` placeholders; psycopg wants ``%s``."""
     return sql if sqlite else sql.replace("?", "%s")
@@ -74,7 +79,7 @@ def native_sql(sql: str, sqlite: bool) -> str:
 def sqlite_pragmas(conn: Any, synchronous: str) -> None:
     """Per-connection settings every SQLite connection of ours uses."""
     cur = conn.cursor()
-    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_seconds() * 1000)}")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute(f"PRAGMA synchronous = {synchronous}")
     # Deleted rows (shredded data keys) are overwritten, not left in free pages.
@@ -91,7 +96,7 @@ def create_engine(url: str, synchronous: str) -> Engine:
     if is_sqlite(url):
         ensure_parent(sqlite_path(url))
         engine = sqlalchemy.create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+            url, connect_args={"check_same_thread": False, "timeout": busy_timeout_seconds()}
         )
 
         @event.listens_for(engine, "connect")
@@ -155,7 +160,7 @@ class ReadConnections:
             ensure_parent(path)
             try:
                 conn = sqlite3.connect(
-                    path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                    path, timeout=busy_timeout_seconds(), isolation_level=None,
                     check_same_thread=False, cached_statements=64,
                 )
             except sqlite3.Error as exc:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from blocks.crypto.keyring import TermRecord
 from blocks.errors import BlockNotFound, ConflictError, KeyringError
 from blocks.store.engine import native_sql
+from blocks.store.sealing import KINDS
 from blocks.store.sql import utc
 
 if TYPE_CHECKING:
@@ -189,6 +190,19 @@ def retire_term(store: SqlStore, term: int) -> None:
             raise KeyringError(
                 f"keyring term {term} still wraps the data keys of {used} version(s); run "
                 f"'blocks keys rewrap --term {term}' first"
+            )
+        sealed = sum(
+            int(conn.execute(
+                # table and column names are constants of KINDS, never input
+                text(f"SELECT COUNT(*) FROM {kind.table} WHERE {kind.term} = :t"),  # noqa: S608
+                {"t": term},
+            ).scalar_one())
+            for kind in KINDS
+        )
+        if sealed:
+            raise KeyringError(
+                f"keyring term {term} still seals {sealed} head(s), pool document(s) or "
+                f"queue(s); run 'blocks keys rewrap --term {term}' first"
             )
         conn.execute(text("DELETE FROM keyring_term WHERE term = :t"), {"t": term})
 

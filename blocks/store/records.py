@@ -16,17 +16,48 @@ class SealedVersion:
 
 
 @dataclass(frozen=True)
-class StoredVersion:
-    """One version as read for decryption."""
+class Head:
+    """A block's head record as stored: what its MAC binds, the term and the MAC."""
 
     block_id: str
     type_slug: str
     name: str
-    version: int
+    current_version: int
+    latest_version: int | None
+    stages: str | None
+    term: int | None
+    mac: bytes | None
+
+    def stage_map(self) -> dict[str, int]:
+        """The stages as a dict (``{"current": N, ...}``); call only on a verified head."""
+        import json
+
+        loaded = json.loads(self.stages or "{}")
+        return {str(k): int(v) for k, v in loaded.items()}
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """One version as read for decryption, with the block's head (``version`` None: no row)."""
+
+    block_id: str
+    type_slug: str
+    name: str
+    version: int | None
     current_version: int
     term: int | None
     wrapped_key: bytes | None
     ciphertext: bytes | None
+    latest_version: int | None = None
+    stages: str | None = None
+    head_term: int | None = None
+    head_mac: bytes | None = None
+
+    @property
+    def head(self) -> Head:
+        """The block's head record."""
+        return Head(self.block_id, self.type_slug, self.name, self.current_version,
+                    self.latest_version, self.stages, self.head_term, self.head_mac)
 
 
 @dataclass(frozen=True)

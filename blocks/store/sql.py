@@ -9,31 +9,33 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from blocks.crypto.keyring import TermRecord
 from blocks.errors import (
-    BlockAlreadyExists,
     BlockNotFound,
+    BlocksError,
     ConflictError,
     KeyringError,
     ReferencedBlockError,
     StoreError,
-    ValidationError,
 )
 from blocks.store.engine import ReadConnections, create_engine, display_url, native_sql
 from blocks.store.migrations import HEAD_REVISION
-from blocks.store.records import BlockSummary, SealedVersion, StoredVersion, VersionInfo
+from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
+from blocks.store.writer import HeadSealer, Writer
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 T = TypeVar("T")
+# A LEFT JOIN: a head whose version row is gone must be seen (and refused), not look absent.
 _VERSION_COLUMNS = (
     "SELECT b.id, b.type_slug, b.name, v.version, b.current_version, v.term, v.wrapped_key, "
-    "v.ciphertext FROM block b JOIN block_version v ON v.block_id = b.id "
+    "v.ciphertext, b.latest_version, b.stages, b.head_term, b.head_mac "
+    "FROM block b LEFT JOIN block_version v ON v.block_id = b.id "
 )
 _SQL_CURRENT = _VERSION_COLUMNS + (
-    "WHERE b.type_slug = ? AND b.name = ? AND v.version = b.current_version"
+    "AND v.version = b.current_version WHERE b.type_slug = ? AND b.name = ?"
 )
-_SQL_AT_VERSION = _VERSION_COLUMNS + "WHERE b.type_slug = ? AND b.name = ? AND v.version = ?"
-_SQL_BY_ID = _VERSION_COLUMNS + "WHERE b.id = ? AND v.version = b.current_version"
+_SQL_AT_VERSION = _VERSION_COLUMNS + "AND v.version = ? WHERE b.type_slug = ? AND b.name = ?"
+_SQL_BY_ID = _VERSION_COLUMNS + "AND v.version = b.current_version WHERE b.id = ?"
 _SQL_TERMS = (
     "SELECT term, wrapped_key, provider, key_id, created_at, retired_at FROM keyring_term "
     "ORDER BY term"
@@ -62,6 +64,8 @@ class SqlStore:
         self._synchronous = synchronous
         self._auto_migrate = auto_migrate
         self._reads = ReadConnections(url, synchronous)
+        self.writer = Writer(self._reads.get, self._reads.sqlite)
+        self.sealer: HeadSealer | None = None  # set by the Registry that owns the keyring
         self._engine: Engine | None = None
         self._lock = threading.Lock()
         self._schema_ok = False
@@ -130,7 +134,7 @@ class SqlStore:
         if version is None:
             row = self._fetchone(_SQL_CURRENT, (slug, name))
         else:
-            row = self._fetchone(_SQL_AT_VERSION, (slug, name, version))
+            row = self._fetchone(_SQL_AT_VERSION, (version, slug, name))
         return StoredVersion(*row) if row else None
 
     def get_current_by_id(self, block_id: str) -> StoredVersion | None:
@@ -138,32 +142,6 @@ class SqlStore:
         self.ensure_schema()
         row = self._fetchone(_SQL_BY_ID, (block_id,))
         return StoredVersion(*row) if row else None
-
-    def get_stages(self, slug: str, name: str) -> tuple[str, dict[str, int]] | None:
-        """``(block id, {stage: version})`` with ``current`` always present; ``None``: no block."""
-        from blocks.store.stages import SQL_READ, stage_map
-
-        self.ensure_schema()
-        return stage_map(self._fetchall(SQL_READ, (slug, name)))
-
-    def get_version_at_stage(self, slug: str, name: str, stage: str) -> StoredVersion | None:
-        """The version a stage label (``pending``, ``previous``) points at."""
-        from blocks.store.stages import SQL_AT_STAGE
-
-        self.ensure_schema()
-        row = self._fetchone(SQL_AT_STAGE, (slug, name, stage))
-        return StoredVersion(*row) if row else None
-
-    def move_stages(
-        self, ref: str, block_id: str, *, expected_current: int, current: int | None,
-        labels: Mapping[str, int | None], now: datetime,
-    ) -> None:
-        """Move the current pointer and stage labels atomically (compare-and-set on current)."""
-        from blocks.store.stages import move
-
-        with self.engine.begin() as conn:
-            move(conn, ref, block_id, expected_current=expected_current, current=current,
-                 labels=labels, now=now, postgres=self.dialect == "postgresql")
 
     def load_terms(self) -> Sequence[TermRecord]:
         """Every keyring term, oldest first."""
@@ -240,115 +218,61 @@ class SqlStore:
         note: str | None,
         now: datetime,
         new_id: Callable[[], str],
-        make_current: bool = True,
         stage: str | None = None,
     ) -> VersionInfo:
-        """Append a version and move the current pointer, atomically (compare-and-set).
+        """Append a version and move the sealed head, atomically (compare-and-set).
 
         ``seal(block_id, version)`` is called inside the transaction, once the id and the new
-        version number are known, so the ciphertext is bound to exactly that row. With
-        ``make_current=False`` the version is appended (for a staged, pending version) and the
-        current pointer stays; the block must exist. ``stage`` labels the new version
-        (``pending``) in the same transaction.
+        version number are known, so the ciphertext is bound to exactly that row. ``stage``
+        stages the version (head's current stays; see ``Writer.save_version``).
         """
-        from sqlalchemy.exc import IntegrityError
+        self.ensure_schema()
+        return self._guard(lambda: self.writer.save_version(
+            self._require_sealer(), slug, name, overwrite=overwrite,
+            expected_version=expected_version, seal=seal, refs=refs,
+            schema_checksum=schema_checksum, schema_version=schema_version, note=note, now=now,
+            new_id=new_id, stage=stage,
+        ))
 
-        for _attempt in range(5):
-            try:
-                with self.engine.begin() as conn:
-                    return self._save_in(
-                        conn, slug, name, overwrite, expected_version, seal, refs,
-                        schema_checksum, schema_version, note, now, new_id, make_current,
-                        stage,
-                    )
-            except IntegrityError:
-                self._check_refs_exist(slug, name, refs)
-                continue  # a concurrent writer created the block or took the version: re-read
-        raise ConflictError(f"{slug}/{name}: too many concurrent writers; retry")
+    def rename_block(
+        self, slug: str, name: str, new_name: str, *, expected_version: int | None, now: datetime
+    ) -> BlockSummary:
+        """Give a block a new name: same id, versions and references (they are by id).
 
-    def _save_in(
-        self, conn: Connection, slug: str, name: str, overwrite: bool,
-        expected_version: int | None, seal: Callable[[str, int], SealedVersion],
-        refs: Mapping[str, str], schema_checksum: str, schema_version: str, note: str | None,
-        now: datetime, new_id: Callable[[], str], make_current: bool = True,
-        stage: str | None = None,
-    ) -> VersionInfo:
-        from blocks.store.statements import write_statements
+        Raises:
+            BlockNotFound: no such block.
+            ConflictError: ``new_name`` is taken, or the version is not ``expected_version``.
+            IntegrityError: the stored head does not authenticate.
+        """
+        self.ensure_schema()
+        return self._guard(lambda: self.writer.rename(
+            self._require_sealer(), slug, name, new_name, expected_version=expected_version,
+            now=now,
+        ))
 
-        st = write_statements()
-        ref_name = f"{slug}/{name}"
-        find = st.find_for_update if self.dialect == "postgresql" else st.find
-        row = conn.execute(find, {"p_slug": slug, "p_name": name}).first()
-        if row is None and not make_current:
-            raise BlockNotFound(f"no block {ref_name}; a staged version needs an existing block")
-        if row is None:
-            if expected_version not in (None, 0):
-                raise ConflictError(
-                    f"{ref_name} does not exist, but version {expected_version} was expected; "
-                    "it may have been deleted"
-                )
-            block_id, version = new_id(), 1
-            conn.execute(st.create, {
-                "id": block_id, "type_slug": slug, "name": name, "current_version": 1,
-                "created_at": now, "updated_at": now,
-            })
-        else:
-            block_id, current, latest = row
-            if expected_version == 0:
-                raise BlockAlreadyExists(
-                    f"{ref_name} already exists (version {current}), but expected_version=0 "
-                    "asks for a new block"
-                )
-            if expected_version is not None and expected_version != current:
-                raise ConflictError(
-                    f"{ref_name} is at version {current}, not the expected {expected_version}: "
-                    "someone else wrote first; load it again and re-apply your change"
-                )
-            if expected_version is None and not overwrite:
-                raise BlockAlreadyExists(
-                    f"{ref_name} already exists; pass overwrite=True (CLI: --overwrite) to add "
-                    "a new version"
-                )
-            version = max(current, latest or 0) + 1
-            if make_current:
-                conn.execute(st.bump, {"p_id": block_id, "p_current": current,
-                                       "p_version": version, "p_now": now})
-        sealed = seal(block_id, version)
-        conn.execute(st.add_version, {
-            "block_id": block_id, "version": version, "term": sealed.term,
-            "wrapped_key": sealed.wrapped_key, "ciphertext": sealed.ciphertext,
-            "schema_checksum": schema_checksum, "schema_version": schema_version, "note": note,
-            "created_at": now,
-        })
-        if make_current:
-            conn.execute(st.clear_refs, {"p_id": block_id})
-        if refs and make_current:
-            conn.execute(st.add_refs, [
-                {"block_id": block_id, "path": path, "ref_block_id": target}
-                for path, target in sorted(refs.items())
-            ])
-        if stage is not None:
-            from blocks.store.stages import set_label
+    def move_head(
+        self, slug: str, name: str, *, current: int, stages: Mapping[str, int],
+        expected_latest: int, now: datetime,
+    ) -> Head:
+        """Move a block's current pointer and stages under compare-and-set on the latest version."""
+        self.ensure_schema()
+        return self._guard(lambda: self.writer.move_head(
+            self._require_sealer(), slug, name, current=current, stages=stages,
+            expected_latest=expected_latest, now=now,
+        ))
 
-            set_label(conn, block_id, stage, version)
-        return VersionInfo(block_id, slug, name, version, now, sealed.term, schema_checksum, note)
+    def _require_sealer(self) -> HeadSealer:
+        if self.sealer is None:
+            raise StoreError("this store has no head sealer; write through a Registry")
+        return self.sealer
 
-    def _check_refs_exist(self, slug: str, name: str, refs: Mapping[str, str]) -> None:
-        from sqlalchemy import select
-
-        from blocks.store.tables import BlockRow
-
-        block = BlockRow.__table__  # type: ignore[attr-defined]
-        if not refs:
-            return
-        with self.engine.connect() as conn:
-            found = set(conn.execute(
-                select(block.c.id).where(block.c.id.in_(set(refs.values())))
-            ).scalars())
-        missing = [(p, "the referenced block no longer exists; save it again or drop the field")
-                   for p, target in refs.items() if target not in found]
-        if missing:
-            raise ValidationError(f"{slug}/{name}", missing)
+    def _guard(self, write: Callable[[], T]) -> T:
+        try:
+            return write()
+        except (BlocksError, ValueError, TypeError):
+            raise
+        except Exception as exc:  # a DB-API error: one line, no SQL parameters
+            raise _translate(exc, self.url) from None
 
     def delete_block(self, slug: str, name: str) -> None:
         """Delete a block with every version (refused while other blocks reference it)."""

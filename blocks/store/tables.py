@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -23,8 +32,21 @@ class KeyringTermRow(SQLModel, table=True):
     )
 
 
+class RegistryStateRow(SQLModel, table=True):
+    """Registry-wide state flags (``unsealed``: rows from before 0003 still to be sealed)."""
+
+    __tablename__ = "registry_state"
+
+    name: str = Field(primary_key=True, max_length=63)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class BlockRow(SQLModel, table=True):
-    """A named block of a type, pointing at its current version."""
+    """A named block of a type, pointing at its current version.
+
+    ``head_mac`` seals the head (id, type, name, current and latest version, stages) under the
+    keyring term ``head_term``; see :mod:`blocks.crypto.integrity`.
+    """
 
     __tablename__ = "block"
     __table_args__ = (UniqueConstraint("type_slug", "name", name="uq_block_type_slug_name"),)
@@ -35,6 +57,10 @@ class BlockRow(SQLModel, table=True):
     current_version: int
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    latest_version: int | None = Field(default=None)
+    stages: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    head_term: int | None = Field(default=None)
+    head_mac: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
 class BlockVersionRow(SQLModel, table=True):

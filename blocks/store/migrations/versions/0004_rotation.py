@@ -1,7 +1,7 @@
-"""Rotation: version stage labels, rotation policies with their run and lease, the audit trail.
+"""Rotation: policies with their run and lease, and the audit trail (stages are in the head).
 
 Revision ID: 0004_rotation
-Revises: 0002_pools
+Revises: 0003_integrity
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_rotation"
-down_revision = "0002_pools"
+down_revision = "0003_integrity"
 branch_labels = None
 depends_on = None
 
@@ -20,12 +20,6 @@ def _block_fk() -> sa.ForeignKey:
 
 
 def upgrade() -> None:
-    op.create_table(
-        "block_stage",
-        sa.Column("block_id", sa.String(36), _block_fk(), primary_key=True),
-        sa.Column("stage", sa.String(16), primary_key=True),
-        sa.Column("version", sa.Integer, nullable=False),
-    )
     op.create_table(
         "rotation_policy",
         sa.Column("block_id", sa.String(36), _block_fk(), primary_key=True),
@@ -62,4 +56,3 @@ def downgrade() -> None:
     op.drop_table("rotation_event")
     op.drop_index("ix_rotation_policy_next_due_at", "rotation_policy")
     op.drop_table("rotation_policy")
-    op.drop_table("block_stage")
