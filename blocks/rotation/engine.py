@@ -159,6 +159,16 @@ class Rotation:
         """The block's policy record, or ``None``."""
         return self.store.get(self.registry.summary(ref).id)
 
+    def promoted_versions(self, ref: str) -> set[int]:
+        """Versions of ``ref`` that a recorded rotation promoted to current."""
+        found = set()
+        for event in self.store.events(self.registry.summary(ref).id):
+            if event.step == "promote" and event.outcome == "ok":
+                current = event.versions.split()[0].removeprefix("current=")
+                if current.isdigit():
+                    found.add(int(current))
+        return found
+
     def drop_policy(self, ref: str) -> bool:
         """Stop rotating the block (its history stays)."""
         return self.store.drop_policy(self.registry.summary(ref).id)
