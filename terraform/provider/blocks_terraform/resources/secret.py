@@ -205,7 +205,7 @@ class SecretResource(Resource):
         ``<name>:generated`` (only version and fingerprint, as with ``generate``)."""
         name, _, mode = id.removeprefix("secret/").partition(":")
         state: dict[str, Any] = {a.name: None for a in self.get_schema().attributes}
-        state.update(name=name, generate=None)
+        state.update(name=name, generate=None, rotation=None)
         found: dict[str, Any] | None = self.read(ctx, state)
         if found is None:
             if not ctx.diagnostics.has_errors():
