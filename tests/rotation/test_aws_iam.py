@@ -113,3 +113,23 @@ def test_revoke_deactivates_then_deletes_the_previous_key(
     status = _status(moto_auth, user)
     assert first.aws_access_key_id not in status
     assert list(status.values()) == ["Active"]
+
+
+def test_a_key_left_by_an_interrupted_create_is_deleted_not_kept(
+    sqlite_registry: Registry, moto_auth: MotoAuth
+) -> None:
+    from blocks.rotation.aws_iam import AwsIamAccessKeyRotator, AwsIamOptions
+    from blocks.rotation.base import RotationContext
+
+    user, ref = _save(sqlite_registry, moto_auth, "orphan")
+    current = sqlite_registry.load(ref)
+    assert isinstance(current, AwsCredentials)
+    # A create that recorded the keys it saw, made a key, then died before staging it.
+    orphan = moto_auth.client("iam").create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+    state = {"user": user, "keys_before_create": [current.aws_access_key_id]}
+    ctx = RotationContext(sqlite_registry, ref, current, AwsIamOptions(), state)
+    pending = AwsIamAccessKeyRotator().create(ctx)
+    assert isinstance(pending, AwsCredentials)
+    status = _status(moto_auth, user)
+    assert orphan not in status
+    assert set(status) == {current.aws_access_key_id, pending.aws_access_key_id}
