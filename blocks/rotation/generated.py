@@ -78,8 +78,9 @@ class PasswordPolicy(BaseModel):
         allowed = set("".join(self.alphabet(c) for c in self.classes))
         if any(c not in allowed for c in value):
             out.append("holds characters outside the allowed classes")
+        chars = set(value)
         out += [f"has no {c} character" for c in self.classes
-                if not any(ch in self.alphabet(c) for ch in value)]
+                if not chars & set(self.alphabet(c))]
         return out
 
 
