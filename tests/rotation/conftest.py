@@ -19,6 +19,15 @@ from blocks.types.database import DatabaseCredentials
 from tests.conftest import _start_or_skip
 from tests.servers import Server, start_moto
 
+# The real-Terraform fixtures, for test_terraform.py (they start nothing until a test uses them).
+from tests.terraform.conftest import (  # noqa: F401
+    _private_spec_cache,
+    tf,
+    tf_initialised,
+    tf_mirror,
+    tf_registry,
+)
+
 ADMIN_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 # create_user, put_user_policy, create_access_key: then moto checks every request's key.

@@ -10,14 +10,7 @@ import pytest
 
 from blocks.registry import Registry
 from blocks.rotation import Rotation, rotation_events
-from tests.terraform.conftest import (  # noqa: F401 - fixtures
-    Terraform,
-    _private_spec_cache,
-    tf,
-    tf_initialised,
-    tf_mirror,
-    tf_registry,
-)
+from tests.terraform.conftest import Terraform
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
