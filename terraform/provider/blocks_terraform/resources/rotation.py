@@ -99,13 +99,15 @@ def trigger_changed(prior: dict[str, Any] | None, planned: dict[str, Any]) -> bo
 def apply_rotation(runtime: Any, ref: str, planned: dict[str, Any],
                    prior: dict[str, Any] | None) -> None:
     """Store or drop the policy, then rotate if the trigger changed (recorded as Terraform)."""
+    rotation = planned.get("rotation")
+    had = prior is not None and prior.get("rotation") is not None
+    if rotation is None and not had:
+        return  # nothing to do: no rotation tables touched
     from blocks.rotation import Rotation, default_actor
 
     rot = Rotation(runtime.registry, actor=default_actor("terraform"))
-    rotation = planned.get("rotation")
     if rotation is None:
-        if prior is not None and prior.get("rotation") is not None:
-            rot.drop_policy(ref)
+        rot.drop_policy(ref)
         return
     rot.set_policy(ref, policy_of(rotation))
     if trigger_changed(prior, planned):
