@@ -12,7 +12,17 @@ import re
 import types
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, Union, get_args, get_origin
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Literal,
+    Self,
+    Union,
+    get_args,
+    get_origin,
+)
 
 import pydantic
 from pydantic import (
@@ -314,6 +324,7 @@ class Block(AsyncTwins, BaseModel):
         *,
         version: int | None = None,
         validate: bool = True,
+        stage: Literal["current", "pending", "previous"] | None = None,
         registry: Registry | None = None,
     ) -> Self:
         """Load a block: ``S3Bucket.load("data-lake")`` or ``Block.load("s3-bucket/data-lake")``.
@@ -327,12 +338,17 @@ class Block(AsyncTwins, BaseModel):
                 names them. Save the block again once the fields are filled in.
             registry: registry to use; the process default otherwise.
 
+        ``stage="previous"`` or ``"pending"`` loads a rotation's old or not-yet-promoted
+        credential instead of the current one.
+
         Raises:
             BlockNotFound: no such block or version (also a ``ValueError``).
             UnknownBlockType: the slug names no known type.
             DecryptionError: the stored data cannot be opened with this key.
         """
-        block = _registry(registry).load(cls._ref(name), version=version, validate=validate)
+        block = _registry(registry).load(
+            cls._ref(name), version=version, stage=stage, validate=validate
+        )
         if not isinstance(block, cls):
             raise TypeError(f"{block.block_ref} is a {type(block).__name__}, not a {cls.__name__}")
         return block

@@ -162,6 +162,21 @@ class GitError(BlocksError):
         super().__init__(f"{action} failed (git exit code {returncode}){detail}")
 
 
+class RotationError(BlocksError):
+    """A rotation step failed or cannot run; the message names the block, the step and the fix.
+
+    Attributes:
+        ref: the block, e.g. ``secret/db-pass``.
+        step: ``create``, ``set``, ``test``, ``promote``, ``revoke``, ``cancel`` or ``policy``.
+    """
+
+    def __init__(self, ref: str, step: str, reason: str) -> None:
+        self.ref = ref
+        self.step = step
+        self.reason = reason
+        super().__init__(f"{ref}: rotation step {step}: {reason}")
+
+
 class MissingExtraError(BlocksError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
@@ -188,6 +203,7 @@ __all__ = [
     "MissingExtraError",
     "ReferencedBlockError",
     "RegistryLockedError",
+    "RotationError",
     "StoreError",
     "UnknownBlockType",
     "ValidationError",

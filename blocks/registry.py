@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 
@@ -31,12 +31,21 @@ from blocks.core import (
 )
 from blocks.crypto import envelope
 from blocks.crypto.keyring import Keyring
-from blocks.errors import BlockNotFound, BlocksError, IntegrityError, ValidationError
+from blocks.errors import (
+    BlockNotFound,
+    BlocksError,
+    ConflictError,
+    IntegrityError,
+    ValidationError,
+)
 from blocks.keys.base import KeyProvider
 from blocks.settings import Settings
 from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
 from blocks.store.sealing import KeyringSealer, has_unsealed_marker, seal_unsealed
 from blocks.store.sql import SqlStore
+
+Stage = Literal["current", "pending", "previous"]
+STAGES: tuple[str, ...] = ("current", "pending", "previous")
 
 __all__ = ["BlockSummary", "Registry", "VersionInfo"]
 
@@ -150,8 +159,12 @@ class Registry:
         overwrite: bool = False,
         expected_version: int | None = None,
         note: str | None = None,
+        stage: Literal["pending"] | None = None,
     ) -> VersionInfo:
         """Save ``block`` as a new immutable version of ``slug/name``.
+
+        With ``stage="pending"`` the version is staged: labelled ``pending`` while ``current``
+        stays where it is (rotators use this; :meth:`move_stages` promotes it).
 
         Raises:
             BlockAlreadyExists, ConflictError, ValidationError, KeyProviderError.
@@ -179,13 +192,24 @@ class Registry:
             slug, name, overwrite=overwrite, expected_version=expected_version, seal=seal,
             refs=encoded.refs, schema_checksum=schema["checksum"],
             schema_version=cls.block_schema_version, note=note, now=self._clock(),
-            new_id=self._new_id,
+            new_id=self._new_id, stage=stage,
         )
         block._stamp(info.block_id, name, info.version)
         return info
 
-    def load(self, ref: str, *, version: int | None = None, validate: bool = True) -> Block:
-        """Load ``slug/name`` (its current version, or ``version``).
+    def load(
+        self,
+        ref: str,
+        *,
+        version: int | None = None,
+        stage: Stage | None = None,
+        validate: bool = True,
+    ) -> Block:
+        """Load ``slug/name``: its current version, a ``version``, or a ``stage``.
+
+        ``stage`` is ``"current"`` (the default), ``"pending"`` (a rotation's new credential
+        before promotion) or ``"previous"`` (the credential promotion replaced, kept until the
+        rotation policy's grace ends).
 
         ``validate=False`` loads a document that no longer fits its type (see ``Block.load``).
 
@@ -195,11 +219,75 @@ class Registry:
         slug, name = split_ref(ref)
         cls = catalog.get(slug)
         self.keyring  # noqa: B018 - seal a freshly upgraded database before reading its rows
+        if stage is not None and stage != "current":
+            if version is not None:
+                raise TypeError("give version or stage, not both")
+            if stage not in STAGES:
+                raise ValueError(f"stage must be one of {', '.join(STAGES)}, got {stage!r}")
+            version = self._stages(slug, name).get(stage)
+            if version is None:
+                raise BlockNotFound(self._no_stage(slug, name, stage))
         row = self.store.get_version(slug, name, version)
         if row is None:
             raise BlockNotFound(self._not_found(slug, name, version))
         self._check(row, f"{slug}/{name}", version)
         return self._open(cls, row, set(), validate)
+
+    def stages(self, ref: str) -> dict[str, int]:
+        """``{stage: version}`` of ``slug/name`` from its sealed head; ``current`` is there."""
+        slug, name = split_ref(ref)
+        return self._stages(slug, name)
+
+    def move_stages(
+        self,
+        ref: str,
+        *,
+        expected_current: int,
+        current: int | None = None,
+        pending: int | Literal["keep"] | None = "keep",
+        previous: int | Literal["keep"] | None = "keep",
+    ) -> None:
+        """Move ``current`` and the ``pending``/``previous`` stages in one compare-and-set.
+
+        A promotion passes ``current=<pending>, previous=<old current>, pending=None``.
+        ``None`` drops a stage, ``"keep"`` leaves it. The sealed head is moved with a
+        compare-and-set on its latest version, so nothing written meanwhile is lost.
+
+        Raises:
+            ConflictError: the current version is no longer ``expected_current``, or a version
+                was written meanwhile.
+            BlockNotFound: no such block, or a staged version does not exist / was purged.
+        """
+        slug, name = split_ref(ref)
+        head = self._head(slug, name)
+        if head.current_version != expected_current:
+            raise ConflictError(
+                f"{slug}/{name} is at version {head.current_version}, not the expected "
+                f"{expected_current}: someone saved it meanwhile"
+            )
+        stages = head.stage_map()
+        target = current if current is not None else head.current_version
+        stages["current"] = target
+        for label, value in (("pending", pending), ("previous", previous)):
+            if value is None:
+                stages.pop(label, None)
+            elif value != "keep":
+                stages[label] = int(value)
+        self._move_head(f"{slug}/{name}", current=target, stages=stages,
+                        expected_latest=int(head.latest_version or head.current_version))
+
+    def _head(self, slug: str, name: str) -> Head:
+        row = self.store.get_version(slug, name, None)
+        if row is None:
+            raise BlockNotFound(f"no block {slug}/{name}")
+        self.sealer.check_head(row.head, f"{slug}/{name}")
+        return row.head
+
+    def _stages(self, slug: str, name: str) -> dict[str, int]:
+        head = self._head(slug, name)
+        stages = head.stage_map()
+        stages.setdefault("current", head.current_version)
+        return stages
 
     def delete(self, ref: str) -> None:
         """Delete ``slug/name`` and all its versions; their data keys go with them.
@@ -381,6 +469,11 @@ class Registry:
         block = codec.decode(cls, document, resolve, ref, validate=validate)
         block._stamp(row.block_id, row.name, row.version)
         return block
+
+    def _no_stage(self, slug: str, name: str, stage: str) -> str:
+        if self.store.summary(slug, name) is None:
+            return f"no block {slug}/{name}; see 'blocks ls {slug}'"
+        return f"{slug}/{name} has no {stage} version (no rotation holds one now)"
 
     def _not_found(self, slug: str, name: str, version: int | None) -> str:
         if version is not None and self.store.summary(slug, name) is not None:

@@ -138,11 +138,18 @@ def _spawn(name: str, argv: list[str], env: dict[str, str], workdir: Path) -> tu
     return process, log_path
 
 
-def start_moto(workdir: Path) -> Server:
-    """Start ``moto_server`` on a free loopback port and wait until it answers."""
+def start_moto(workdir: Path, *, no_auth_actions: int | None = None) -> Server:
+    """Start ``moto_server`` on a free loopback port and wait until it answers.
+
+    With ``no_auth_actions=N`` authentication is on after the first N AWS actions
+    (``INITIAL_NO_AUTH_ACTION_COUNT``): requests then need keys that exist in moto's IAM.
+    """
     port = free_port()
     argv = [find_binary("moto_server"), "-H", HOST, "-p", str(port)]
-    process, log_path = _spawn("moto", argv, dict(os.environ), workdir)
+    env = dict(os.environ)
+    if no_auth_actions is not None:
+        env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(no_auth_actions)
+    process, log_path = _spawn("moto", argv, env, workdir)
     server = Server("moto", f"http://{HOST}:{port}", process, log_path)
     try:
         wait_http(f"{server.url}/moto-api/", process=process)

@@ -22,6 +22,7 @@ from blocks.cli.output import (
     registry,
     wants_json,
 )
+from blocks.cli.rotation_cmds import print_events, rotation_events
 from blocks.cli.schema_table import print_type
 from blocks.codec import to_display
 from blocks.core import split_ref
@@ -219,10 +220,20 @@ def cmd_mv(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    return emit_rows(args, registry(args).history(args.ref), _version,
-                     ["VERSION", "CREATED", "TERM", "NOTE"],
-                     lambda v: (v.version, v.created_at, v.term,
-                                "purged" if v.shredded else v.note))
+    reg = registry(args)
+    versions = reg.history(args.ref)
+    stage_of = {v: s for s, v in reg.stages(args.ref).items()}
+    events = rotation_events(reg, args.ref)
+    if wants_json(args):
+        print_json([{**_version(v), "stage": stage_of.get(v.version)} for v in versions])
+        return EXIT_OK
+    emit_rows(args, versions, _version, ["VERSION", "STAGE", "CREATED", "TERM", "NOTE"],
+              lambda v: (v.version, stage_of.get(v.version), v.created_at, v.term,
+                         "purged" if v.shredded else v.note))
+    if events:
+        print("\nrotation:")
+        print_events(events)
+    return EXIT_OK
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:

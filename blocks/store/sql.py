@@ -244,18 +244,20 @@ class SqlStore:
         note: str | None,
         now: datetime,
         new_id: Callable[[], str],
+        stage: str | None = None,
     ) -> VersionInfo:
         """Append a version and move the sealed head, atomically (compare-and-set).
 
         ``seal(block_id, version)`` is called inside the transaction, once the id and the new
-        version number are known, so the ciphertext is bound to exactly that row.
+        version number are known, so the ciphertext is bound to exactly that row. ``stage``
+        stages the version (head's current stays; see ``Writer.save_version``).
         """
         self.ensure_schema()
         return self._guard(lambda: self.writer.save_version(
             self._require_sealer(), slug, name, overwrite=overwrite,
             expected_version=expected_version, seal=seal, refs=refs,
             schema_checksum=schema_checksum, schema_version=schema_version, note=note, now=now,
-            new_id=new_id,
+            new_id=new_id, stage=stage,
         ))
 
     def rename_block(

@@ -141,16 +141,20 @@ class Writer:
         self, sealer: HeadSealer, slug: str, name: str, *, overwrite: bool,
         expected_version: int | None, seal: Callable[[str, int], SealedVersion],
         refs: Mapping[str, str], schema_checksum: str, schema_version: str,
-        note: str | None, now: datetime, new_id: Callable[[], str],
+        note: str | None, now: datetime, new_id: Callable[[], str], stage: str | None = None,
     ) -> VersionInfo:
-        """Append a version and move the sealed head to it, atomically (compare-and-set)."""
+        """Append a version and move the sealed head to it, atomically (compare-and-set).
+
+        With ``stage`` (``"pending"``) the version is staged instead: the head's current
+        version stays, its stage map gains ``stage`` -> the new version (block must exist).
+        """
         stamp = self.stamp(now)
         for _attempt in range(_RETRIES):
             try:
                 with self.transaction() as conn:
                     return self._save_in(
                         conn, sealer, slug, name, overwrite, expected_version, seal, refs,
-                        schema_checksum, schema_version, note, now, stamp, new_id,
+                        schema_checksum, schema_version, note, now, stamp, new_id, stage,
                     )
             except BlocksError:
                 raise
@@ -165,10 +169,12 @@ class Writer:
         self, conn: Any, sealer: HeadSealer, slug: str, name: str, overwrite: bool,
         expected_version: int | None, seal: Callable[[str, int], SealedVersion],
         refs: Mapping[str, str], schema_checksum: str, schema_version: str, note: str | None,
-        now: datetime, stamp: Any, new_id: Callable[[], str],
+        now: datetime, stamp: Any, new_id: Callable[[], str], stage: str | None = None,
     ) -> VersionInfo:
         ref_name = f"{slug}/{name}"
         head, _ = self._read_head(conn, sealer, slug, name)
+        if head is None and stage is not None:
+            raise BlockNotFound(f"no block {ref_name}; a staged version needs an existing block")
         if head is None:
             if expected_version not in (None, 0):
                 raise ConflictError(
@@ -195,9 +201,16 @@ class Writer:
                 )
             version = int(head.latest_version or current) + 1
         sealed = seal(block_id, version)
-        new_head = sealer.seal_head(Head(
-            block_id, slug, name, version, version, stages_json({"current": version}), None, None
-        ))
+        if head is not None and stage is not None:
+            stages = {**head.stage_map(), stage: version}
+            new_head = sealer.seal_head(replace(
+                head, latest_version=version, stages=stages_json(stages), term=None, mac=None
+            ))
+        else:
+            new_head = sealer.seal_head(Head(
+                block_id, slug, name, version, version, stages_json({"current": version}), None,
+                None,
+            ))
         if head is None:
             conn.execute(self._create, (
                 block_id, slug, name, version, version, new_head.stages, new_head.term,
@@ -209,6 +222,9 @@ class Writer:
             block_id, version, sealed.term, sealed.wrapped_key, sealed.ciphertext,
             schema_checksum, schema_version, note, stamp,
         ))
+        if stage is not None:  # references follow the current version only
+            return VersionInfo(block_id, slug, name, version, now, sealed.term, schema_checksum,
+                               note)
         conn.execute(self._clear_refs, (block_id,))
         if refs:
             conn.cursor().executemany(self._add_ref, [

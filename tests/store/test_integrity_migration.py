@@ -10,6 +10,7 @@ from blocks import Registry, Settings
 from blocks.errors import IntegrityError
 from blocks.pools import WorkPool
 from blocks.store.migrate import downgrade
+from blocks.store.migrations import HEAD_REVISION
 from tests.core.models import TestCreds
 from tests.store.tamper import tamper
 
@@ -38,7 +39,7 @@ def test_a_0002_database_is_sealed_on_first_open(
     assert new.load("test-creds/a").password.get_secret_value() == PW + "-2"
     assert [v.version for v in new.history("test-creds/a")] == [1, 2]
     assert WorkPool.load("k8s", registry=new).queue("critical").name == "critical"
-    assert new.store.schema_revision() == "0003_integrity"
+    assert new.store.schema_revision() == HEAD_REVISION
     new.close()
 
     # Sealed once: from now on a row without its MAC is an integrity error.

@@ -32,6 +32,15 @@ from blocks_terraform.framework import (
     guarded,
     is_known,
 )
+from blocks_terraform.resources.rotation import (
+    apply_rotation,
+    restore_target,
+    rotated_versions,
+    rotation_attributes,
+    rotation_block,
+    trigger_changed,
+    validate_rotation,
+)
 from blocks_terraform.resources.typed import check_name, common_attributes, same_secret
 from blocks_terraform.runtime import MASK
 
@@ -78,8 +87,9 @@ class SecretResource(Resource):
                           description="Keyed fingerprint (`hmac-sha256:...`) of the stored "
                                       f"value; `{DRIFTED}` when it was changed outside "
                                       "Terraform."),
+                *rotation_attributes(),
             ],
-            block_types=[SingleNestedBlock("generate", generate)],
+            block_types=[SingleNestedBlock("generate", generate), rotation_block()],
             description="A `secret` block. With `generate`, the value is made by the provider "
                         "and only a version and a keyed fingerprint are kept in state.",
         )
@@ -95,6 +105,7 @@ class SecretResource(Resource):
         elif not given:
             diags.add_error("Missing secret value", "set one of value, value_json or generate",
                             path=["value"])
+        validate_rotation(diags, config)
         options = config.get("generate") or {}
         length = options.get("length")
         if length is not None and is_known(length) and (length < 16 or length != int(length)):
@@ -106,7 +117,7 @@ class SecretResource(Resource):
         check_name(ctx.diagnostics, ctx.config.get("name"))
         name = planned.get("name")
         planned["id"] = f"secret/{name}" if is_known(name) else Unknown
-        if prior is None or writes(prior, planned):
+        if prior is None or writes(prior, planned) or trigger_changed(prior, planned):
             planned["version"] = Unknown
             planned["fingerprint"] = Unknown
         return planned
@@ -115,10 +126,22 @@ class SecretResource(Resource):
     def create(self, ctx: Any, planned: dict[str, Any]) -> dict[str, Any]:
         """Save the configured or a freshly generated value."""
         created: dict[str, Any] = self._write(planned, self._value(planned), expected_version=0)
+        apply_rotation(self.provider.runtime, created["id"], planned, None)
         return created
 
     @guarded
     def update(self, ctx: Any, current: dict[str, Any], planned: dict[str, Any]) -> Any:
+        """Write (or restore) the value, then apply the rotation policy and trigger."""
+        state = self._update_value(current, planned)
+        ref = f"secret/{planned['name']}"
+        apply_rotation(self.provider.runtime, ref, planned, current)
+        if trigger_changed(current, planned):
+            block = self.provider.runtime.registry.load(ref)
+            state = {**state, "version": block.block_version,
+                     "fingerprint": self.provider.runtime.fingerprint(block.get())}
+        return state
+
+    def _update_value(self, current: dict[str, Any], planned: dict[str, Any]) -> Any:
         """Write a new value, restore a drifted generated one, or just adopt the block."""
         registry = self.provider.runtime.registry
         ref = f"secret/{planned['name']}"
@@ -155,8 +178,12 @@ class SecretResource(Resource):
             return {**state, key: stored, "version": block.block_version,
                     "fingerprint": fingerprint}
         if current.get("generate") is not None:
-            if fingerprint != current.get("fingerprint"):
+            rotated = rotated_versions(runtime, state["id"], current)
+            if fingerprint != current.get("fingerprint") and block.block_version in rotated:
+                state.update(version=block.block_version, fingerprint=fingerprint)
+            elif fingerprint != current.get("fingerprint"):
                 state["fingerprint"] = DRIFTED  # and keep Terraform's version to restore
+                state["version"] = restore_target(rotated, current["version"])
             else:
                 state["version"] = block.block_version
             return state
@@ -178,7 +205,7 @@ class SecretResource(Resource):
         ``<name>:generated`` (only version and fingerprint, as with ``generate``)."""
         name, _, mode = id.removeprefix("secret/").partition(":")
         state: dict[str, Any] = {a.name: None for a in self.get_schema().attributes}
-        state.update(name=name, generate=None)
+        state.update(name=name, generate=None, rotation=None)
         found: dict[str, Any] | None = self.read(ctx, state)
         if found is None:
             if not ctx.diagnostics.has_errors():

@@ -1,0 +1,86 @@
+"""Rotating secrets: staged versions, rotators that change credentials upstream, policies.
+
+Example:
+    >>> from blocks import Secret
+    >>> from blocks.rotation import RotationPolicy, rotate, set_rotation
+    >>> set_rotation("secret/api-token", RotationPolicy(rotator="generated", interval="30d"))
+    ... # doctest: +SKIP
+    >>> rotate("secret/api-token", now=True).status                     # doctest: +SKIP
+    'rotated'
+    >>> Secret.load("api-token", stage="previous")                      # doctest: +SKIP
+
+``blocks rotate --due`` (cron) rotates what is due; see ``blocks rotation --help``.
+Loads follow rotation without a cache: every ``load`` reads the current pointer (one indexed
+read), so a running process gets the new credential on its first load after promotion.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from blocks.rotation.base import RotationContext, Rotator
+from blocks.rotation.engine import Outcome, Rotation, default_actor
+from blocks.rotation.plugins import ENTRY_POINT_GROUP, register
+from blocks.rotation.policy import RotationPolicy
+from blocks.rotation.records import Event, PolicyRecord
+
+if TYPE_CHECKING:
+    from blocks.registry import Registry
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Event",
+    "Outcome",
+    "PolicyRecord",
+    "Rotation",
+    "RotationContext",
+    "RotationPolicy",
+    "Rotator",
+    "cancel_rotation",
+    "default_actor",
+    "get_rotation",
+    "register",
+    "rotate",
+    "rotate_due",
+    "rotation_events",
+    "set_rotation",
+]
+
+
+def _rotation(registry: Registry | None, actor: str | None = None) -> Rotation:
+    from blocks.registry import Registry
+
+    return Rotation(registry or Registry.default(), actor=actor)
+
+
+def set_rotation(
+    ref: str, policy: RotationPolicy, *, registry: Registry | None = None
+) -> PolicyRecord:
+    """Store ``policy`` with the block ``slug/name`` (validated for its type)."""
+    return _rotation(registry).set_policy(ref, policy)
+
+
+def get_rotation(ref: str, *, registry: Registry | None = None) -> PolicyRecord | None:
+    """The block's policy, schedule and state, or ``None``."""
+    return _rotation(registry).policy(ref)
+
+
+def rotate(ref: str, *, now: bool = False, registry: Registry | None = None) -> Outcome:
+    """Rotate the block if due (``now=True``: regardless), resuming an interrupted run."""
+    return _rotation(registry).rotate(ref, force=now)
+
+
+def rotate_due(*, registry: Registry | None = None) -> list[Outcome]:
+    """Rotate, resume or revoke whatever is due."""
+    return _rotation(registry).rotate_due()
+
+
+def cancel_rotation(ref: str, *, registry: Registry | None = None) -> Outcome:
+    """Roll back the block's rotation in flight."""
+    return _rotation(registry).cancel(ref)
+
+
+def rotation_events(ref: str, *, registry: Registry | None = None) -> list[Event]:
+    """The block's recorded rotation steps, oldest first."""
+    rot = _rotation(registry)
+    return rot.store.events(rot.registry.summary(ref).id)

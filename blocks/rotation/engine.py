@@ -1,0 +1,467 @@
+"""The rotation state machine: start, create, set, test, promote, revoke, cancel; resumable.
+
+Every step is recorded (the run's last completed step and an event) before the next starts, so a
+process killed at any point is resumed by the next run, or rolled back with ``cancel``. A lease
+on the block's policy row makes concurrent runs (two ``blocks rotate --due`` on one database)
+rotate each block once: the first takes the lease, the second skips the block; a lease whose
+process died (same host, pid gone) or whose time ran out is taken over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from blocks import catalog, codec
+from blocks.core import Block, split_ref
+from blocks.errors import BlockNotFound, BlocksError, ConfigurationError, RotationError
+from blocks.rotation import plugins
+from blocks.rotation.base import RotationContext, Rotator
+from blocks.rotation.policy import RotationPolicy
+from blocks.rotation.records import Event, LeaseLost, PolicyRecord, RotationStore, Run
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from blocks.registry import Registry
+
+Hook = Callable[[str, str], None]
+"""``hook(step, moment)``: ``moment`` is ``upstream`` (the step's work is done, not yet
+recorded) or ``recorded``. Tests use it to kill the process between the two."""
+
+LEASE = timedelta(minutes=10)
+MAX_ERROR = 500
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one ``rotate``/``cancel`` did to one block.
+
+    ``status``: ``rotated``, ``revoked`` (only the previous credential was revoked), ``not-due``,
+    ``busy`` (another process holds the lease), ``cancelled`` or ``failed``.
+    """
+
+    ref: str
+    status: str
+    version: int | None = None
+    step: str | None = None
+    error: str | None = None
+    run_id: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+def default_actor(kind: str = "api") -> str:
+    """``api:<OS user>`` (or ``cli:``, ``terraform:``): who runs the rotation."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = f"uid{os.getuid()}"
+    return f"{kind}:{user}"
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _dead_local_owner(owner: str | None) -> bool:
+    if not owner:
+        return False
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def scrub(message: str, blocks: list[Block | None]) -> str:
+    """``message`` with every secret value of ``blocks`` replaced by ``***``, shortened."""
+    for block in blocks:
+        if block is None:
+            continue
+        for secret in sorted(codec.reveal(block)[1], key=len, reverse=True):
+            if len(secret) >= 4:
+                message = message.replace(secret, "***")
+    return message[:MAX_ERROR]
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line reason: our messages as they are, others as ``Type: first line``."""
+    if isinstance(exc, RotationError):
+        return exc.reason
+    if isinstance(exc, BlocksError):
+        return str(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class Rotation:
+    """Runs rotations for one registry.
+
+    Args:
+        registry: the registry whose blocks rotate.
+        actor: who is recorded (``cli:alice``, ``terraform:alice``; default ``api:<user>``).
+        clock: "now" (injectable for tests).
+        hook: called around each step (tests kill the process there).
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        actor: str | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        hook: Hook | None = None,
+    ) -> None:
+        self.registry = registry
+        self.actor = actor or default_actor()
+        self.clock = clock
+        self.hook = hook or (lambda step, moment: None)
+        self.store = RotationStore(registry.store.engine)
+        self.owner = _owner()
+
+    # -- policies -------------------------------------------------------------------------
+
+    def set_policy(self, ref: str, policy: RotationPolicy) -> PolicyRecord:
+        """Validate ``policy`` for the block and store it; the first rotation is due at once
+        for a schedule, or on ``--now`` for a manual policy."""
+        slug, _ = split_ref(ref)
+        block_id = self.registry.summary(ref).id
+        rotator, options = self._rotator(ref, policy)
+        rotator.check(catalog.get(slug), options)
+        now = self.clock()
+        existing = self.store.get(block_id)
+        if existing is not None and existing.last_rotated_at is not None:
+            next_due = policy.next_due(existing.last_rotated_at)
+        else:
+            next_due = now if policy.next_due(now) is not None else None
+        self.store.put_policy(block_id, policy, next_due)
+        found = self.store.get(block_id)
+        assert found is not None
+        return found
+
+    def policy(self, ref: str) -> PolicyRecord | None:
+        """The block's policy record, or ``None``."""
+        return self.store.get(self.registry.summary(ref).id)
+
+    def promoted_versions(self, ref: str) -> set[int]:
+        """Versions of ``ref`` that a recorded rotation promoted to current."""
+        found = set()
+        for event in self.store.events(self.registry.summary(ref).id):
+            if event.step == "promote" and event.outcome == "ok":
+                current = event.versions.split()[0].removeprefix("current=")
+                if current.isdigit():
+                    found.add(int(current))
+        return found
+
+    def drop_policy(self, ref: str) -> bool:
+        """Stop rotating the block (its history stays)."""
+        return self.store.drop_policy(self.registry.summary(ref).id)
+
+    def _rotator(self, ref: str, policy: RotationPolicy) -> tuple[Rotator, BaseModel]:
+        import pydantic
+
+        from blocks.core import pydantic_errors
+        from blocks.errors import ValidationError
+
+        rotator = plugins.get(policy.rotator)
+        try:
+            options = rotator.options_model.model_validate(policy.options)
+        except pydantic.ValidationError as exc:
+            raise ValidationError(f"rotation of {ref}", pydantic_errors(exc, "options")) from None
+        return rotator, options
+
+    # -- running --------------------------------------------------------------------------
+
+    def rotate(self, ref: str, *, force: bool = False) -> Outcome:
+        """Rotate ``ref`` if due (or ``force``), resuming an interrupted run first."""
+        return self._leased(ref, lambda rec: self._advance(ref, rec, force))
+
+    def cancel(self, ref: str) -> Outcome:
+        """Roll back the run in flight: upstream accepts ``current`` again, pending is dropped."""
+        def go(rec: PolicyRecord) -> Outcome:
+            if rec.run is None:
+                raise RotationError(ref, "cancel", "no rotation in flight; nothing to cancel")
+            rec.run.cancelling = True
+            self._write(rec, run=rec.run)
+            return self._cancel(ref, rec, rec.run)
+
+        return self._leased(ref, go, busy_is_error=True)
+
+    def due(self) -> list[str]:
+        """Refs of blocks with something due (rotation, resumption or revocation)."""
+        ids = self.store.due(self.clock())
+        if not ids:
+            return []
+        refs = {b.id: b.ref for b in self.registry.list()}
+        return [refs[i] for i in ids if i in refs]
+
+    def rotate_due(self, progress: Callable[[int, int, Outcome], None] | None = None
+                   ) -> list[Outcome]:
+        """Rotate, resume or revoke whatever is due; one outcome per block."""
+        refs = self.due()
+        outcomes = []
+        with self.store.holding():
+            for i, ref in enumerate(refs, 1):
+                try:
+                    outcome = self.rotate(ref)
+                except BlockNotFound:
+                    continue  # deleted meanwhile
+                outcomes.append(outcome)
+                if progress is not None:
+                    progress(i, len(refs), outcome)
+        return outcomes
+
+    def _leased(
+        self, ref: str, body: Callable[[PolicyRecord], Outcome], busy_is_error: bool = False
+    ) -> Outcome:
+        block_id = self.registry.summary(ref).id
+        rec = self.store.get(block_id)
+        if rec is None:
+            raise ConfigurationError(
+                f"{ref} has no rotation policy; set one with 'blocks rotation set {ref} "
+                "--rotator NAME --every 30d' or blocks.rotation.set_rotation()"
+            )
+        now = self.clock()
+        steal = rec.lease_owner if _dead_local_owner(rec.lease_owner) else None
+        if not self.store.acquire(block_id, self.owner, now, now + LEASE, steal):
+            if busy_is_error:
+                raise RotationError(ref, "cancel", "a rotation of this block is running in "
+                                    "another process; retry when it ends")
+            return Outcome(ref, "busy")
+        fresh = self.store.get(block_id)
+        try:
+            if fresh is None:
+                raise BlockNotFound(f"no rotation policy for {ref} any more")
+            return body(fresh)
+        except LeaseLost:
+            return Outcome(ref, "busy")
+        finally:
+            if fresh is None or not fresh.released:
+                # Taken over or deleted: nothing of ours to release.
+                with contextlib.suppress(LeaseLost, BlocksError):
+                    self.store.write(block_id, self.owner, fresh.take_events() if fresh else [],
+                                     lease_owner=None, lease_until=None)
+
+    @staticmethod
+    def _release_if(rec: PolicyRecord, last: bool) -> dict[str, Any]:
+        """Columns that release the lease in a run's last write (saves a transaction)."""
+        rec.released = last
+        return {"lease_owner": None, "lease_until": None} if last else {}
+
+    def _write(self, rec: PolicyRecord, events: list[Event] | None = None, **values: Any) -> None:
+        if "lease_owner" not in values:
+            values.setdefault("lease_until", self.clock() + LEASE)
+        self.store.write(rec.block_id, self.owner, [*rec.take_events(), *(events or [])],
+                         **values)
+
+    def _event(self, rec: PolicyRecord, run_id: str, step: str, outcome: str, versions: str,
+               error: str | None = None) -> Event:
+        return Event(rec.block_id, run_id, self.clock(), self.actor, step, outcome, versions,
+                     error)
+
+    def _context(self, ref: str, rec: PolicyRecord, current: Block, state: dict[str, Any],
+                 run: Run | None = None) -> RotationContext:
+        _, options = self._rotator(ref, rec.policy)
+
+        def checkpoint() -> None:
+            if run is not None:
+                self._write(rec, run=run, state="running")
+            else:
+                self._write(rec, revoke_state=state)
+
+        return RotationContext(self.registry, ref, current, options, state,
+                               _checkpoint=checkpoint)
+
+    def _advance(self, ref: str, rec: PolicyRecord, force: bool) -> Outcome:
+        now = self.clock()
+        if rec.run is not None:
+            if rec.run.cancelling:
+                return self._cancel(ref, rec, rec.run)
+            return self._steps(ref, rec, rec.run)
+        rotation_due = force or (rec.next_due_at is not None and rec.next_due_at <= now)
+        revoked = False
+        if rec.revoke_version is not None and (
+            rotation_due or (rec.revoke_due_at is not None and rec.revoke_due_at <= now)
+        ):
+            failed = self._revoke(ref, rec)
+            if failed is not None:
+                return failed
+            revoked = True
+        if not rotation_due:
+            return Outcome(ref, "revoked" if revoked else "not-due")
+        base = self.registry.stages(ref)["current"]
+        run = Run(str(uuid.uuid4()), "start", base, now, self.actor, state={})
+        rec.run = run
+        # Recorded with create's state in one write (a crash before it left nothing to resume).
+        rec.pending_events.append(self._event(rec, run.id, "start", "ok", f"current={base}"))
+        return self._steps(ref, rec, run)
+
+    def _steps(self, ref: str, rec: PolicyRecord, run: Run) -> Outcome:
+        rotator, _ = self._rotator(ref, rec.policy)
+        _, name = split_ref(ref)
+        current = self.registry.load(ref, version=run.base_version)
+        ctx = self._context(ref, rec, current, run.state, run)
+        step = "create"
+        try:
+            if run.step == "start":
+                run.pending_version = self._staged_pending(ref, run)
+                if run.pending_version is None:
+                    block = rotator.create(ctx)
+                    # The state create made must survive a crash right after staging.
+                    self._write(rec, run=run, state="running")
+                    info = self.registry.save(
+                        block, name, stage="pending", expected_version=run.base_version,
+                        note=f"rotation {run.id[:8]} ({rotator.name})",
+                    )
+                    run.pending_version = info.version
+                self.hook("create", "upstream")
+                self._record(rec, run, "create")
+            ctx.pending = self.registry.load(ref, version=run.pending_version)
+            for step, method in (("set", rotator.set), ("test", rotator.test)):
+                if run.step == {"set": "create", "test": "set"}[step]:
+                    method(ctx)
+                    self.hook(step, "upstream")
+                    self._record(rec, run, step)
+            step = "promote"
+            self._promote(ref, rec, run)
+        except LeaseLost:
+            raise
+        except Exception as exc:
+            return self._fail(ref, rec, run, step, exc, [current, ctx.pending])
+        outcome = Outcome(ref, "rotated", run.pending_version, run_id=run.id)
+        if rec.policy.grace <= timedelta(0):
+            fresh = self.store.get(rec.block_id)
+            if fresh is not None and fresh.revoke_version is not None:
+                failed = self._revoke(ref, fresh)
+                if failed is not None:
+                    return failed
+        return outcome
+
+    def _staged_pending(self, ref: str, run: Run) -> int | None:
+        """A pending version staged by this run before a crash kept it from being recorded."""
+        pending = self.registry.stages(ref).get("pending")
+        return pending if pending is not None and pending > run.base_version else None
+
+    def _record(self, rec: PolicyRecord, run: Run, step: str) -> None:
+        run.step = step
+        versions = f"current={run.base_version} pending={run.pending_version}"
+        self._write(rec, [self._event(rec, run.id, step, "ok", versions)], run=run,
+                    state="running", last_error=None)
+        self.hook(step, "recorded")
+
+    def _promote(self, ref: str, rec: PolicyRecord, run: Run) -> None:
+        assert run.pending_version is not None
+        if self.registry.stages(ref)["current"] != run.pending_version:
+            self.registry.move_stages(
+                ref, expected_current=run.base_version, current=run.pending_version,
+                pending=None, previous=run.base_version,
+            )
+        self.hook("promote", "upstream")
+        now = self.clock()
+        self._write(
+            rec,
+            [self._event(rec, run.id, "promote", "ok",
+                         f"current={run.pending_version} previous={run.base_version}")],
+            run=None, state="idle", last_error=None, last_rotated_at=now,
+            next_due_at=rec.policy.next_due(now), revoke_version=run.base_version,
+            revoke_due_at=now + rec.policy.grace, revoke_state=run.state,
+            **self._release_if(rec, rec.policy.grace > timedelta(0)),
+        )
+        self.hook("promote", "recorded")
+
+    def _revoke(self, ref: str, rec: PolicyRecord) -> Outcome | None:
+        """Revoke the previous credential; an outcome only on failure."""
+        version = rec.revoke_version
+        assert version is not None
+        run_id = str(uuid.uuid4())
+        rotator, _ = self._rotator(ref, rec.policy)
+        stages = self.registry.stages(ref)
+        current = self.registry.load(ref)
+        previous: Block | None = None
+        note = "ok"
+        try:
+            if version == stages["current"]:
+                note = "skipped"  # rolled back to it: it is the credential in use again
+            else:
+                try:
+                    previous = self.registry.load(ref, version=version)
+                except BlockNotFound:
+                    note = "skipped"  # purged: nothing left to revoke with
+            if previous is not None:
+                ctx = self._context(ref, rec, current, rec.revoke_state)
+                ctx.previous = previous
+                rotator.revoke(ctx)
+            self.hook("revoke", "upstream")
+            if stages.get("previous") == version:
+                self.registry.move_stages(ref, expected_current=stages["current"], previous=None)
+        except LeaseLost:
+            raise
+        except Exception as exc:
+            message = scrub(describe_error(exc), [current, previous])
+            self._write(rec, [self._event(rec, run_id, "revoke", "failed", f"previous={version}",
+                                          message)], state="failed", last_error=message)
+            return Outcome(ref, "failed", step="revoke", error=message)
+        self._write(rec, [self._event(rec, run_id, "revoke", note, f"previous={version}")],
+                    revoke_version=None, revoke_due_at=None, revoke_state=None,
+                    state="idle" if rec.run is None else "running", last_error=None)
+        self.hook("revoke", "recorded")
+        rec.revoke_version = None
+        return None
+
+    def _cancel(self, ref: str, rec: PolicyRecord, run: Run) -> Outcome:
+        stages = self.registry.stages(ref)
+        if run.pending_version is None:
+            run.pending_version = self._staged_pending(ref, run)
+        if run.pending_version is not None and stages["current"] == run.pending_version:
+            # Promotion happened before the crash: nothing to roll back, finish the run.
+            self._promote(ref, rec, run)
+            return Outcome(ref, "rotated", run.pending_version, "promote",
+                           "already promoted; the rotation was completed instead", run.id)
+        rotator, _ = self._rotator(ref, rec.policy)
+        current = self.registry.load(ref, version=run.base_version)
+        ctx = self._context(ref, rec, current, run.state, run)
+        try:
+            if run.pending_version is not None:
+                ctx.pending = self.registry.load(ref, version=run.pending_version)
+                rotator.cancel(ctx)
+                self.hook("cancel", "upstream")
+                if stages.get("pending") == run.pending_version:
+                    self.registry.move_stages(ref, expected_current=stages["current"],
+                                              pending=None)
+        except LeaseLost:
+            raise
+        except Exception as exc:
+            return self._fail(ref, rec, run, "cancel", exc, [current, ctx.pending])
+        self._write(rec, [self._event(rec, run.id, "cancel", "ok",
+                                      f"current={run.base_version} "
+                                      f"dropped={run.pending_version}")],
+                    run=None, state="idle", last_error=None)
+        self.hook("cancel", "recorded")
+        return Outcome(ref, "cancelled", run.base_version, run_id=run.id)
+
+    def _fail(self, ref: str, rec: PolicyRecord, run: Run, step: str, exc: Exception,
+              blocks: list[Block | None]) -> Outcome:
+        message = scrub(describe_error(exc), blocks)
+        hint = ("run 'blocks rotate --cancel " + ref + "' to roll back, or fix and run "
+                "'blocks rotate --due' to resume")
+        self._write(rec, [self._event(rec, run.id, step, "failed",
+                                      f"current={run.base_version} "
+                                      f"pending={run.pending_version}", message)],
+                    run=run, state="failed", last_error=f"{step}: {message}")
+        return Outcome(ref, "failed", step=step, error=f"{message} ({hint})", run_id=run.id)

@@ -1,0 +1,95 @@
+"""``rotation { }`` and ``rotate_trigger`` on ``blocks_secret`` with the real Terraform binary."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from blocks.registry import Registry
+from blocks.rotation import Rotation, rotation_events
+from tests.terraform.conftest import Terraform
+
+pytestmark = [pytest.mark.terraform, pytest.mark.slow]
+
+ROTATED = """
+resource "blocks_secret" "db" {
+  name = "db-password"
+  generate {
+    length = 40
+  }
+  rotation {
+    every   = "30d"
+    grace   = "0s"
+    options = jsonencode({ length = 40 })
+  }
+  rotate_trigger = "%s"
+}
+"""
+
+
+def _blocks(tf: Terraform, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLOCKS_")}
+    env["BLOCKS_HOME"] = str(tf.home)
+    return subprocess.run([sys.executable, "-m", "blocks.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_rotation_declared_in_terraform_then_rotated_leaves_no_changes(
+    tf: Terraform, tf_registry: Registry
+) -> None:
+    tf.write(ROTATED % "one")
+    tf.apply()
+    policy = Rotation(tf_registry).policy("secret/db-password")
+    assert policy is not None and policy.policy.schedule() == "every 30d"
+    first = tf_registry.load("secret/db-password").get()
+
+    done = _blocks(tf, "rotate", "--due")
+    assert done.returncode == 0, done.stderr
+    rotated = tf_registry.load("secret/db-password")
+    assert rotated.get() != first and rotated.block_version == 2
+    code, out = tf.plan()
+    assert code == 0, out  # neither a perpetual diff nor a revert
+    assert tf_registry.load("secret/db-password").get() == rotated.get()
+
+    tf.write(ROTATED % "two")  # rotate_trigger: rotate on apply
+    tf.apply()
+    assert tf_registry.load("secret/db-password").block_version == 3
+    assert tf.state("blocks_secret.db")["version"] == 3
+    tf.assert_no_changes()
+    actors = {e.actor.split(":")[0] for e in rotation_events("secret/db-password",
+                                                           registry=tf_registry)}
+    assert actors == {"cli", "terraform"}
+    state = tf.state_text()
+    for version in (1, 2, 3):
+        assert str(tf_registry.load("secret/db-password", version=version).get()) not in state
+
+
+def test_hand_edit_after_rotation_is_still_restored(tf: Terraform, tf_registry: Registry) -> None:
+    from blocks.types.system import Secret
+
+    tf.write(ROTATED % "one")
+    tf.apply()
+    assert _blocks(tf, "rotate", "secret/db-password", "--now").returncode == 0
+    rotated = tf_registry.load("secret/db-password").get()
+    tf.assert_no_changes()
+    Secret(value="set-by-hand").save("db-password", overwrite=True, registry=tf_registry)
+    code, out = tf.plan()
+    assert code == 2 and "changed-outside-terraform" in out
+    tf.apply()
+    assert tf_registry.load("secret/db-password").get() == rotated
+
+
+def test_rotation_requires_generate(tf: Terraform) -> None:
+    tf.write("""
+resource "blocks_secret" "s" {
+  name  = "plain"
+  value = "configured"
+  rotation { every = "30d" }
+}
+""")
+    proc = tf.run("plan", check=False)
+    assert proc.returncode == 1
+    assert "Rotation needs generate" in proc.stdout + proc.stderr
