@@ -70,13 +70,14 @@ def test_cli_rm_and_purge_leave_nothing_in_the_wal(blocks_home: Path) -> None:
     old, gone = wrapped_keys(db, "api", 1), wrapped_keys(db, "gone")
     reg.close()
     env = {**os.environ, "BLOCKS_HOME": str(blocks_home)}
-    for argv in (["keys", "purge", "secret/api", "--version", "1"], ["rm", "secret/gone"]):
+    for argv in (["keys", "purge", "secret/api", "--version", "1", "--yes"],
+                 ["rm", "secret/gone", "--yes"]):
         subprocess.run([sys.executable, "-m", "blocks.cli", *argv], env=env, check=True,
                        capture_output=True, timeout=60)
     on_disk = files(db)
     assert len(old + gone) == 2 and all(k not in on_disk for k in old + gone)
     retired = term_key(db, 1)
-    for argv in (["keys", "rotate"], ["keys", "rewrap"], ["keys", "retire", "1"]):
+    for argv in (["keys", "rotate"], ["keys", "rewrap"], ["keys", "retire", "1", "--yes"]):
         subprocess.run([sys.executable, "-m", "blocks.cli", *argv], env=env, check=True,
                        capture_output=True, timeout=60)
     assert retired not in files(db)
