@@ -8,6 +8,7 @@ resolved on load; an unsaved nested block is embedded whole.
 from __future__ import annotations
 
 import base64
+import contextvars
 import json
 import math
 from collections.abc import Callable, Iterator, Mapping
@@ -19,12 +20,16 @@ from pydantic import BaseModel, SecretBytes, SecretStr
 from pydantic_core import to_jsonable_python
 
 from blocks.core import CONTEXT_RESOLVER, REF_KEY, Block, pydantic_errors
-from blocks.errors import ValidationError
+from blocks.errors import ReferenceChainError, ValidationError
 
 MASK = "********"
 MAX_DEPTH = 64
 """Deepest nesting of objects and lists a document may have (a block's own document, or JSON
 text given to the CLI or Terraform); deeper input is refused with a :class:`ValidationError`."""
+MAX_DECODE_DEPTH = 33
+"""Most documents one load may decode inside each other: a block and a chain of 32 references
+(the bound :mod:`blocks.references` enforces on save)."""
+_decoding = contextvars.ContextVar("blocks_decode_depth", default=0)
 _MAX_INT_BITS = 14_000  # about 4,200 digits: Python refuses to print longer integers as text
 B = TypeVar("B", bound=Block)
 Resolver = Callable[[str, type[Block]], Block]
@@ -157,11 +162,22 @@ def decode(cls: type[B], document: bytes, resolver: Resolver, ref: str = "") -> 
 
     Raises:
         ValidationError: the document no longer fits the type (schema changed), path named.
+        ReferenceChainError: resolving references nests more than :data:`MAX_DECODE_DEPTH`
+            documents.
     """
+    depth = _decoding.get()
+    if depth >= MAX_DECODE_DEPTH:
+        raise ReferenceChainError(
+            f"{ref or cls.block_type_slug}: block references nest more than "
+            f"{MAX_DECODE_DEPTH - 1} levels deep (or loop); re-save the chain with fewer levels"
+        )
+    token = _decoding.set(depth + 1)
     try:
         return cls.model_validate_json(document, context={CONTEXT_RESOLVER: resolver})
     except pydantic.ValidationError as exc:
         raise ValidationError(ref or cls.block_type_slug, pydantic_errors(exc)) from None
+    finally:
+        _decoding.reset(token)
 
 
 def to_display(block: Block, *, show_secrets: bool = False) -> dict[str, Any]:

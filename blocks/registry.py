@@ -33,6 +33,7 @@ from blocks.crypto import envelope
 from blocks.crypto.keyring import Keyring
 from blocks.errors import BlockNotFound, BlocksError, ValidationError
 from blocks.keys.base import KeyProvider
+from blocks.references import check_references
 from blocks.settings import Settings
 from blocks.store.records import BlockSummary, SealedVersion, StoredVersion, VersionInfo
 from blocks.store.sql import SqlStore
@@ -151,6 +152,7 @@ class Registry:
             encoded = codec.encode(block)
         except ValidationError as exc:
             raise ValidationError(f"{slug}/{name}", exc.errors) from None
+        check_references(self.store, slug, name, encoded.refs)
         schema = cls.block_schema()
         keyring = self.keyring
         keyring.current_term  # noqa: B018 - unwrap the keyring before the transaction starts

@@ -139,6 +139,7 @@ class GitHubRepository(Block):
         if git is None:
             raise ConfigurationError("GitHubRepository.get_directory needs git on PATH")
         root = Path(local_path)
+        parts: tuple[str, ...]
         with tempfile.TemporaryDirectory(prefix="blocks-git-") as tmp:
             clone = Path(tmp) / "repo"
             argv = [git, "clone", "--quiet", "--depth", "1"]

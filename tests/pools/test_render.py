@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from blocks import Registry
+from blocks.codec import MASK
 from blocks.errors import BlockNotFound, ValidationError
 from blocks.pools import ResolvedBlock, default_base_job_template, render_job
-from blocks.codec import MASK
 from blocks.pools.resolve import registry_resolver
 
 SECRET = "hunter2-db-password"
