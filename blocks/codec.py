@@ -110,7 +110,8 @@ def json_problem(value: Any, path: str = "") -> tuple[str, str] | None:
     Checked without recursion, so that a hostile depth cannot exhaust the stack.
     """
     for where, depth, item in _nodes(value, path):
-        if depth > MAX_DEPTH:
+        # depth counts the objects and lists around item: the 65th one nested is refused
+        if depth >= MAX_DEPTH and isinstance(item, Mapping | list | tuple):
             return where, f"nested more than {MAX_DEPTH} levels deep"
         if isinstance(item, float) and not math.isfinite(item):
             return where, "NaN and infinite numbers are not allowed in JSON"
@@ -131,8 +132,8 @@ def _nodes(value: Any, path: str) -> Iterator[tuple[str, int, Any]]:
     while stack:
         where, depth, item = stack.pop()
         yield where, depth, item
-        if depth > MAX_DEPTH:
-            return
+        if depth >= MAX_DEPTH:
+            continue
         if isinstance(item, Mapping):
             stack.extend((f"{where}.{k}" if where else str(k), depth + 1, v)
                          for k, v in item.items())
