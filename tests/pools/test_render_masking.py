@@ -125,3 +125,16 @@ def test_cli_render_with_an_unbalanced_quote_is_a_one_line_error(tmp_path: Path)
     assert result.stderr.count("\n") == 1
     assert "internal error" not in result.stderr
     assert "containers[0].args: cannot split the command into arguments" in result.stderr
+
+
+def test_in_process_cli_render_with_an_unbalanced_quote_is_a_one_line_error(
+    blocks_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from blocks.cli.main import main
+
+    assert main(["pools", "create", "k8s", "--type", "kubernetes"]) == 0
+    capsys.readouterr()
+    assert main(["pools", "render", "k8s", "--var", "command=echo \"oops"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" not in err
+    assert "containers[0].args: cannot split the command into arguments" in err
