@@ -84,3 +84,23 @@ def test_light_json_check_mirrors_the_codec_bound() -> None:
     assert json_check.json_problem("[" * 64 + "]" * 64) is None
     assert codec.json_problem(json.loads("[" * 64 + "]" * 64)) is None
     assert codec.json_problem(json.loads("[" * 65 + "]" * 65)) is not None
+
+
+def test_generic_block_with_a_valid_reference_still_applies(tf: Terraform) -> None:
+    """``blocks_block`` now builds its block with ``Registry.parse``: references still resolve."""
+    tf.write('resource "blocks_block" "creds" {\n  type = "github-credentials"\n'
+             '  name = "ci"\n  data = jsonencode({ token = "ghp_ref_ok" })\n}\n'
+             'resource "blocks_block" "repo" {\n  type = "github-repository"\n'
+             '  name = "flows"\n  data = jsonencode({\n'
+             '    repository_url = "https://github.com/o/r.git"\n'
+             '    credentials = { "$ref" = blocks_block.creds.id }\n  })\n}\n')
+    tf.apply()
+    from blocks import GitHubRepository, Registry, Settings
+
+    registry = Registry(Settings(home=tf.home))
+    try:
+        repo = registry.load("github-repository/flows")
+        assert isinstance(repo, GitHubRepository) and repo.credentials is not None
+        assert repo.credentials.block_ref == "github-credentials/ci"
+    finally:
+        registry.close()
