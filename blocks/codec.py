@@ -9,8 +9,10 @@ resolved on load; an unsaved nested block is embedded whole.
 from __future__ import annotations
 
 import base64
+import contextvars
 import json
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -20,9 +22,17 @@ from pydantic_core import to_jsonable_python
 
 from blocks import _lenient
 from blocks.core import CONTEXT_RESOLVER, REF_KEY, Block, pydantic_errors
-from blocks.errors import ValidationError
+from blocks.errors import ReferenceChainError, ValidationError
 
 MASK = "********"
+MAX_DEPTH = 64
+"""Deepest nesting of objects and lists a document may have (a block's own document, or JSON
+text given to the CLI or Terraform); deeper input is refused with a :class:`ValidationError`."""
+MAX_DECODE_DEPTH = 33
+"""Most documents one load may decode inside each other: a block and a chain of 32 references
+(the bound :mod:`blocks.references` enforces on save)."""
+_decoding = contextvars.ContextVar("blocks_decode_depth", default=0)
+_MAX_INT_BITS = 14_000  # about 4,200 digits: Python refuses to print longer integers as text
 B = TypeVar("B", bound=Block)
 Resolver = Callable[[str, type[Block]], Block]
 
@@ -47,14 +57,110 @@ def encode(block: Block) -> Encoded:
 
     Raises:
         ValidationError: a referenced nested block was changed after it was loaded or saved
-            (its changes would otherwise be silently dropped).
+            (its changes would otherwise be silently dropped), or a value has no JSON form
+            (NaN or infinity, a lone surrogate, an integer too long, nesting too deep).
     """
     refs: dict[str, str] = {}
     doc = _Walker(reveal=True, refs=refs, ref_form="id").model(block, "")
+    problem = json_problem(doc)
+    if problem is not None:
+        raise ValidationError("", [problem])
     # Not canonical_json: sorting would reorder the keys of JSON values (Secret, dict fields);
     # the walker sorts the fields of each model instead.
     document = json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return Encoded(document.encode(), refs)
+
+
+def parse_json(data: str | bytes, ref: str = "", *, source: str = "the document") -> Any:
+    """Parse untrusted JSON text (a file given to the CLI, a Terraform attribute).
+
+    Refuses, with a one-line :class:`ValidationError` that never quotes the text: bytes that
+    are not UTF-8, invalid JSON (by position), ``NaN``/``Infinity`` and numbers out of range,
+    lone surrogates, integers too long to print, and nesting deeper than :data:`MAX_DEPTH`.
+    """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValidationError(
+                ref, [("", f"{source} is not UTF-8 text (invalid byte at offset {exc.start})")]
+            ) from None
+    try:
+        value = json.loads(data, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        # The position only: the text may hold secrets, so no excerpt of it.
+        raise ValidationError(
+            ref, [("", f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}): "
+                       f"{exc.msg}")]
+        ) from None
+    except _NonFinite:
+        raise ValidationError(ref, [("", f"{source} holds NaN or Infinity, which JSON "
+                                         "does not allow")]) from None
+    except RecursionError:
+        raise ValidationError(ref, [("", f"{source} is nested more than {MAX_DEPTH} levels "
+                                         "deep")]) from None
+    except ValueError:
+        # json raises a plain ValueError only for an integer too long to convert.
+        raise ValidationError(ref, [("", f"{source} holds an integer with too many digits")]
+                              ) from None
+    problem = json_problem(value)
+    if problem is not None:
+        raise ValidationError(ref, [problem])
+    return value
+
+
+def json_problem(value: Any, path: str = "") -> tuple[str, str] | None:
+    """The first ``(path, problem)`` that keeps ``value`` from being canonical JSON, if any.
+
+    Checked without recursion, so that a hostile depth cannot exhaust the stack.
+    """
+    for where, depth, item in _nodes(value, path):
+        # depth counts the objects and lists around item: the 65th one nested is refused
+        if depth >= MAX_DEPTH and isinstance(item, Mapping | list | tuple):
+            return where, f"nested more than {MAX_DEPTH} levels deep"
+        if isinstance(item, float) and not math.isfinite(item):
+            return where, "NaN and infinite numbers are not allowed in JSON"
+        if isinstance(item, int) and not isinstance(item, bool) \
+                and item.bit_length() > _MAX_INT_BITS:
+            return where, "integer with too many digits"
+        if isinstance(item, str) and not _is_utf8(item):
+            return where, "text holds a lone surrogate, which is not valid Unicode"
+        if isinstance(item, Mapping):
+            for key in item:
+                if isinstance(key, str) and not _is_utf8(key):
+                    return where, "a key holds a lone surrogate, which is not valid Unicode"
+    return None
+
+
+def _nodes(value: Any, path: str) -> Iterator[tuple[str, int, Any]]:
+    stack: list[tuple[str, int, Any]] = [(path, 0, value)]
+    while stack:
+        where, depth, item = stack.pop()
+        yield where, depth, item
+        if depth >= MAX_DEPTH:
+            continue
+        if isinstance(item, Mapping):
+            stack.extend((f"{where}.{k}" if where else str(k), depth + 1, v)
+                         for k, v in item.items())
+        elif isinstance(item, list | tuple):
+            stack.extend((f"{where}.{i}" if where else str(i), depth + 1, v)
+                         for i, v in enumerate(item))
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class _NonFinite(ValueError):
+    pass
+
+
+def _refuse_constant(_name: str) -> Any:
+    raise _NonFinite
 
 
 def decode(
@@ -67,13 +173,24 @@ def decode(
 
     Raises:
         ValidationError: the document no longer fits the type (schema changed), path named.
+        ReferenceChainError: resolving references nests more than :data:`MAX_DECODE_DEPTH`
+            documents.
     """
+    depth = _decoding.get()
+    if depth >= MAX_DECODE_DEPTH:
+        raise ReferenceChainError(
+            f"{ref or cls.block_type_slug}: block references nest more than "
+            f"{MAX_DECODE_DEPTH - 1} levels deep (or loop); re-save the chain with fewer levels"
+        )
+    token = _decoding.set(depth + 1)
     try:
         return cls.model_validate_json(document, context={CONTEXT_RESOLVER: resolver})
     except pydantic.ValidationError as exc:
         if not validate:
             return _lenient.construct(cls, document, resolver, ref or cls.block_type_slug)
         raise ValidationError(ref or cls.block_type_slug, pydantic_errors(exc)) from None
+    finally:
+        _decoding.reset(token)
 
 
 def to_display(block: Block, *, show_secrets: bool = False) -> dict[str, Any]:
@@ -82,12 +199,12 @@ def to_display(block: Block, *, show_secrets: bool = False) -> dict[str, Any]:
     return _Walker(reveal=show_secrets, refs={}, ref_form="name").model(block, "")
 
 
-def reveal(block: Block) -> tuple[dict[str, Any], frozenset[str]]:
-    """The block as JSON with secrets in clear and nested saved blocks embedded, plus the set
-    of revealed secret strings (so that output for people can mask them)."""
-    secrets: set[str] = set()
-    document = _Walker(reveal=True, refs={}, ref_form="inline", secrets=secrets).model(block, "")
-    return document, frozenset(secrets)
+def reveal(block: Block) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The block as JSON with nested saved blocks embedded: once with secrets in clear, once
+    with each secret replaced by ``********`` (same shape but for the masked secrets)."""
+    document = _Walker(reveal=True, refs={}, ref_form="inline").model(block, "")
+    masked = _Walker(reveal=False, refs={}, ref_form="inline").model(block, "")
+    return document, masked
 
 
 def mask_document(value: Any, secret_paths: tuple[str, ...]) -> Any:
@@ -118,48 +235,41 @@ class _Walker:
     reveal: bool
     refs: dict[str, str]
     ref_form: str  # "id" for storage, "name" for display, "inline" to embed saved blocks too
-    secrets: set[str] | None = None  # when given, every revealed secret leaf is recorded here
 
-    def model(self, model: BaseModel, path: str, secret: bool = False) -> dict[str, Any]:
+    def model(self, model: BaseModel, path: str) -> dict[str, Any]:
         # Keys are the published names (the alias when a field has one), as in the JSON Schema.
         out = {}
         for name, info in type(model).model_fields.items():
             key = info.alias or name
-            out[key] = self.value(getattr(model, name), f"{path}.{key}" if path else key, secret)
+            out[key] = self.value(getattr(model, name), f"{path}.{key}" if path else key)
         return dict(sorted(out.items())) if self.ref_form == "id" else out
 
-    def value(self, value: Any, path: str, secret: bool = False) -> Any:
+    def value(self, value: Any, path: str) -> Any:
         if value is None or isinstance(value, str | bool | int | float):
-            return self.leaf(value, secret)
+            return value
         if isinstance(value, Block):
-            return self.nested_block(value, path, secret)
+            return self.nested_block(value, path)
         if isinstance(value, BaseModel):
-            return self.model(value, path, secret)
+            return self.model(value, path)
         if isinstance(value, SecretStr):
-            return self.leaf(value.get_secret_value(), True) if self.reveal else MASK
+            return value.get_secret_value() if self.reveal else MASK
         if isinstance(value, SecretBytes):
             raw = base64.b64encode(value.get_secret_value()).decode()
-            return self.leaf(raw, True) if self.reveal else MASK
+            return raw if self.reveal else MASK
         if isinstance(value, pydantic.Secret):
-            return self.value(value.get_secret_value(), path, True) if self.reveal else MASK
+            return self.value(value.get_secret_value(), path) if self.reveal else MASK
         if isinstance(value, Mapping):
-            return {str(k): self.value(v, f"{path}.{k}", secret) for k, v in value.items()}
+            return {str(k): self.value(v, f"{path}.{k}") for k, v in value.items()}
         if isinstance(value, list | tuple | set | frozenset):
-            return [self.value(v, f"{path}.{i}", secret) for i, v in enumerate(value)]
+            return [self.value(v, f"{path}.{i}") for i, v in enumerate(value)]
         if isinstance(value, bytes):
-            return self.leaf(base64.b64encode(value).decode(), secret)
-        return self.leaf(to_jsonable_python(value), secret)
+            return base64.b64encode(value).decode()
+        return to_jsonable_python(value)
 
-    def leaf(self, value: Any, secret: bool) -> Any:
-        if secret and self.secrets is not None and value is not None \
-                and not isinstance(value, bool):
-            self.secrets.add(str(value))
-        return value
-
-    def nested_block(self, block: Block, path: str, secret: bool) -> Any:
+    def nested_block(self, block: Block, path: str) -> Any:
         block_id = block.block_id
         if block_id is None or self.ref_form == "inline":
-            return self.model(block, path, secret)
+            return self.model(block, path)
         if self.ref_form == "name":
             return {REF_KEY: block.block_ref}
         if block.block_is_modified:

@@ -36,6 +36,7 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from blocks import _introspect, catalog
 from blocks._async import AsyncTwins
@@ -85,8 +86,19 @@ def split_ref(ref: str) -> tuple[str, str]:
     """``"s3-bucket/data-lake"`` -> ``("s3-bucket", "data-lake")``, validating the name."""
     slug, sep, name = ref.partition("/")
     if not sep or not slug:
-        raise InvalidName(f"invalid block reference {ref!r}: use 'type-slug/name'")
+        raise InvalidName(f"invalid block reference {_shown(ref)}: use 'type-slug/name'")
+    try:
+        catalog.check_slug(slug)
+    except ValueError:
+        raise InvalidName(
+            f"invalid block reference {_shown(ref)}: the type slug must be lowercase words "
+            "joined by single dashes, e.g. 's3-bucket/data-lake'"
+        ) from None
     return slug, validate_name(name)
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 80 else f"of {len(text)} characters"
 
 
 def pydantic_errors(exc: pydantic.ValidationError, prefix: str = "") -> list[tuple[str, str]]:
@@ -100,7 +112,70 @@ def pydantic_errors(exc: pydantic.ValidationError, prefix: str = "") -> list[tup
     return out
 
 
-class Block(AsyncTwins, BaseModel):
+HIDDEN_INPUT = "********"
+
+
+def without_inputs(exc: pydantic.ValidationError) -> pydantic.ValidationError:
+    """The same pydantic error with every ``input`` replaced by ``********``.
+
+    pydantic puts the offending value (for a model-level error, the whole input, secrets
+    included) into ``errors()`` and ``json()`` even with ``hide_input_in_errors``.
+    """
+    details = [
+        InitErrorDetails(
+            type=PydanticCustomError(err["type"], err["msg"]), loc=err["loc"], input=HIDDEN_INPUT
+        )
+        for err in exc.errors(include_input=False, include_url=False, include_context=False)
+    ]
+    return pydantic.ValidationError.from_exception_data(exc.title, details, hide_input=True)
+
+
+class InputSafeModel(BaseModel):
+    """A pydantic model whose validation errors never carry the input values.
+
+    Every block type derives from it through :class:`Block`; nested models of the built-in
+    types (``AwsClientParameters``) derive from it directly.
+    """
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            raise without_inputs(exc) from None
+
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            super().__setattr__(name, value)
+        except pydantic.ValidationError as exc:
+            raise without_inputs(exc) from None
+
+    @classmethod
+    def model_validate(cls, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate(*args, **kwargs)
+        except pydantic.ValidationError as exc:
+            raise without_inputs(exc) from None
+
+    @classmethod
+    def model_validate_json(cls, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate_json(*args, **kwargs)
+        except pydantic.ValidationError as exc:
+            raise without_inputs(exc) from None
+
+    @classmethod
+    def model_validate_strings(cls, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate_strings(*args, **kwargs)
+        except pydantic.ValidationError as exc:
+            raise without_inputs(exc) from None
+
+
+class Block(AsyncTwins, InputSafeModel):
     """Base class of every block type.
 
     Subclass it with pydantic fields; secrets are ``SecretStr``, ``SecretBytes``,
@@ -157,7 +232,7 @@ class Block(AsyncTwins, BaseModel):
 
     def __init__(self, /, **data: Any) -> None:
         try:
-            super().__init__(**data)
+            BaseModel.__init__(self, **data)
         except pydantic.ValidationError as exc:
             raise ValidationError(self.block_type_slug, pydantic_errors(exc)) from None
 
@@ -167,7 +242,7 @@ class Block(AsyncTwins, BaseModel):
 
     def __setattr__(self, name: str, value: Any) -> None:
         try:
-            super().__setattr__(name, value)
+            BaseModel.__setattr__(self, name, value)
         except pydantic.ValidationError as exc:
             raise ValidationError(self.block_type_slug, pydantic_errors(exc)) from None
         meta = self._block_meta

@@ -60,6 +60,14 @@ class ValidationError(BlocksError, ValueError):
         super().__init__(f"{where}invalid document: {lines}")
 
 
+class ReferenceChainError(BlocksError):
+    """Loading a block went through more nested references than the bound allows.
+
+    Not a ``ValueError``, so that it passes through the validation of every enclosing document
+    unchanged instead of being wrapped once per level.
+    """
+
+
 class ConflictError(BlocksError):
     """Someone else wrote first (compare-and-set failed) or the name is taken."""
 
@@ -201,6 +209,7 @@ __all__ = [
     "KeyProviderError",
     "KeyringError",
     "MissingExtraError",
+    "ReferenceChainError",
     "ReferencedBlockError",
     "RegistryLockedError",
     "RotationError",

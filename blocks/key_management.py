@@ -22,7 +22,7 @@ from datetime import datetime
 
 from blocks.core import split_ref
 from blocks.crypto import envelope
-from blocks.crypto.keyring import TermRecord, term_context
+from blocks.crypto.keyring import TermRecord, key_mismatch_message, term_context
 from blocks.errors import DecryptionError, KeyringError
 from blocks.keys.base import KeyProvider
 from blocks.registry import Registry
@@ -203,11 +203,7 @@ class KeyManager:
             try:
                 key = old.unwrap(record.wrapped_key, ctx)
             except DecryptionError:
-                raise KeyringError(
-                    f"keyring term {record.term} does not open with the configured master key "
-                    f"{old.name} {old.key_id}; it is wrapped by {record.provider} "
-                    f"{record.key_id}: configure that key first"
-                ) from None
+                raise KeyringError(key_mismatch_message(record, old)) from None
             return TermRecord(
                 record.term, new_provider.wrap(key, ctx), new_provider.name, new_provider.key_id,
                 record.created_at, record.retired_at,

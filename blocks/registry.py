@@ -39,6 +39,7 @@ from blocks.errors import (
     ValidationError,
 )
 from blocks.keys.base import KeyProvider
+from blocks.references import check_references
 from blocks.settings import Settings
 from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
 from blocks.store.sealing import KeyringSealer, has_unsealed_marker, seal_unsealed
@@ -178,6 +179,7 @@ class Registry:
             encoded = codec.encode(block)
         except ValidationError as exc:
             raise ValidationError(f"{slug}/{name}", exc.errors) from None
+        check_references(self.store, slug, name, encoded.refs)
         schema = cls.block_schema()
         keyring = self.keyring
         keyring.current_term  # noqa: B018 - unwrap the keyring before the transaction starts

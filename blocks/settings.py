@@ -6,12 +6,16 @@ Every setting can also be passed explicitly: ``Settings(home=..., database_url=.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import pydantic
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from blocks.errors import ConfigurationError
+
 KeyProviderName = Literal["local", "aws-kms", "vault-transit"]
+SUPPORTED_DATABASES = ("sqlite:///", "postgresql://", "postgres://", "postgresql+psycopg://")
 
 
 class Settings(BaseSettings):
@@ -91,6 +95,23 @@ class Settings(BaseSettings):
     vault_transit_key: str = Field(default="blocks", description="Transit key name.")
     vault_namespace: str | None = Field(default=None, description="Vault Enterprise namespace.")
 
+    def __init__(self, /, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except pydantic.ValidationError as exc:
+            raise ConfigurationError(_describe(exc)) from None
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(SUPPORTED_DATABASES):
+            scheme = value.partition(":")[0][:40] or "(none)"
+            raise ValueError(
+                f"unsupported database {scheme!r}: use sqlite:///path/to/blocks.db or "
+                "postgresql+psycopg://user@host/db"
+            )
+        return value
+
     @field_validator("home", "master_key_file")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
@@ -105,3 +126,29 @@ class Settings(BaseSettings):
     def resolved_master_key_file(self) -> Path:
         """The local master key file path."""
         return self.master_key_file or self.home / "master.key"
+
+
+def env_names(field: str) -> str:
+    """The environment variable(s) that set a field, e.g. ``BLOCKS_VAULT_ADDR or VAULT_ADDR``."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices):
+        return " or ".join(str(choice) for choice in alias.choices)
+    return f"BLOCKS_{field.upper()}"
+
+
+def _describe(exc: pydantic.ValidationError) -> str:
+    # One line per invalid setting, naming its variable; never the value (it may be a key).
+    by_alias = {
+        str(choice).lower(): name
+        for name, info in Settings.model_fields.items()
+        if isinstance(info.validation_alias, AliasChoices)
+        for choice in info.validation_alias.choices
+    }
+    problems = []
+    for err in exc.errors(include_input=False, include_url=False, include_context=False):
+        field = str(err["loc"][0]) if err["loc"] else ""
+        field = by_alias.get(field.lower(), field)
+        message = str(err["msg"]).removeprefix("Value error, ")
+        problems.append(f"{env_names(field)} ({field}): {message}" if field else message)
+    return "invalid setting: " + "; ".join(problems)

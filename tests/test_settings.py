@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from blocks import Settings
+from blocks.errors import ConfigurationError
 
 
 def test_defaults_put_everything_under_home(monkeypatch: pytest.MonkeyPatch,
@@ -41,7 +42,7 @@ def test_blocks_prefixed_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_bad_provider_name_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BLOCKS_KEY_PROVIDER", "gcp-kms")
-    with pytest.raises(ValueError, match="key_provider"):
+    with pytest.raises(ConfigurationError, match="BLOCKS_KEY_PROVIDER"):
         Settings()
 
 

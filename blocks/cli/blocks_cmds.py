@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 from blocks import catalog
@@ -19,14 +17,14 @@ from blocks.cli.output import (
     key_provider_option,
     print_json,
     provider_settings_lines,
+    read_source,
     registry,
     wants_json,
 )
 from blocks.cli.rotation_cmds import print_events, rotation_events
 from blocks.cli.schema_table import print_type
-from blocks.codec import to_display
+from blocks.codec import parse_json, to_display
 from blocks.core import split_ref
-from blocks.errors import ValidationError
 from blocks.store.engine import display_url
 from blocks.store.records import BlockSummary, VersionInfo
 
@@ -170,16 +168,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def cmd_save(args: argparse.Namespace) -> int:
     slug, name = split_ref(args.ref)
-    try:
-        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
-    except OSError as exc:
-        return error(f"cannot read {args.file}: {exc.strerror}")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        # The position only: the document may hold secrets, so no excerpt of it.
-        raise ValidationError(args.ref, [("", f"not valid JSON (line {exc.lineno}, column "
-                                               f"{exc.colno}): {exc.msg}")]) from None
+    data = parse_json(read_source(args.file, args.ref), args.ref,
+                      source="stdin" if args.file == "-" else args.file)
     reg = registry(args)
     block = reg.parse(slug, data, ref=args.ref)
     saved = reg.save(block, name, overwrite=args.overwrite,

@@ -7,9 +7,10 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
-from blocks.errors import ConfigurationError
+from blocks.errors import ConfigurationError, ValidationError
 from blocks.keys.factory import SPEC_HELP, ProviderSpec, parse_provider_spec
 from blocks.registry import Registry
 from blocks.settings import Settings
@@ -54,6 +55,21 @@ def key_provider_option(parser: argparse.ArgumentParser) -> None:
         "--key-provider", type=provider_spec, metavar="PROVIDER[:KEY]", default=None,
         help=f"master key to use instead of BLOCKS_KEY_PROVIDER: {SPEC_HELP}",
     )
+
+
+def read_source(source: str, ref: str) -> bytes | str:
+    """The bytes of file ``source`` (``-``: standard input), for :func:`blocks.codec.parse_json`.
+
+    Raises:
+        ValidationError: the file cannot be read (the OS reason, never its content).
+    """
+    try:
+        if source == "-":
+            stream = getattr(sys.stdin, "buffer", None)
+            return stream.read() if stream is not None else sys.stdin.read()
+        return Path(source).read_bytes()
+    except OSError as exc:
+        raise ValidationError(ref, [("", f"cannot read {source}: {exc.strerror}")]) from None
 
 
 def wants_json(args: argparse.Namespace) -> bool:

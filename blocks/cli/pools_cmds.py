@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
-from blocks.cli.output import EXIT_OK, emit_rows, info, print_json, registry, wants_json
+from blocks import codec
+from blocks.cli.output import (
+    EXIT_OK,
+    emit_rows,
+    info,
+    print_json,
+    read_source,
+    registry,
+    wants_json,
+)
+from blocks.codec import parse_json
 from blocks.errors import ValidationError
 from blocks.pools import (
     DEFAULT_QUEUE,
@@ -254,13 +262,13 @@ def cmd_render(args: argparse.Namespace) -> int:
         name, sep, text = item.partition("=")
         if not sep or not name:
             raise ValidationError(ref, [("job_variables", "--var takes NAME=VALUE")])
-        values[name] = _json_or_text(text)
+        values[name] = _json_or_text(text, ref, name)
     pool = WorkPool.load(args.name, registry=registry(args))
     job = pool.render_job(values, queue=args.queue)
     configuration = job.configuration if args.show_secrets else job.masked()
     if wants_json(args):
         print_json({"pool": job.pool, "queue": job.queue, "type": job.pool_type,
-                    "secrets_masked": not args.show_secrets and bool(job.secrets),
+                    "secrets_masked": not args.show_secrets and job.has_secrets,
                     "configuration": configuration})
     else:
         print(json.dumps(configuration, indent=2))
@@ -359,22 +367,19 @@ def _queue_saved(args: argparse.Namespace, queue: WorkQueue, verb: str) -> int:
 
 
 def _read_json(source: str, ref: str) -> Any:
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text()
-    except OSError as exc:
-        raise ValidationError(ref, [("", f"cannot read {source}: {exc.strerror}")]) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        # The position only: values may hold secrets, so no excerpt of the text.
-        raise ValidationError(
-            ref, [("", f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}): "
-                       f"{exc.msg}")]
-        ) from None
+    return parse_json(read_source(source, ref), ref,
+                      source="stdin" if source == "-" else source)
 
 
-def _json_or_text(text: str) -> Any:
+def _json_or_text(text: str, ref: str, name: str) -> Any:
+    """A ``--var`` value: JSON when it parses as JSON, else the text itself."""
     try:
-        return json.loads(text)
+        json.loads(text)
     except json.JSONDecodeError:
+        problem = codec.json_problem(text, f"job_variables.{name}")
+        if problem is not None:
+            raise ValidationError(ref, [problem]) from None
         return text
+    except (RecursionError, ValueError):
+        pass  # JSON, but not a value we accept: parse_json says why
+    return parse_json(text, ref, source=f"--var {name}")

@@ -51,6 +51,20 @@ class TermStore(Protocol):
         ...
 
 
+def key_mismatch_message(record: TermRecord, provider: KeyProvider) -> str:
+    """Why a term does not open with the configured key, without sending the operator to the
+    key the database names: a database writer can put any key id there."""
+    claimed = f"{record.provider} {record.key_id}"
+    shown = repr(claimed[:120]) + ("..." if len(claimed) > 120 else "")
+    return (
+        f"keyring term {record.term} does not open with the configured master key "
+        f"({provider.name} {provider.key_id}); the database says it is wrapped by {shown}. "
+        "If a 'blocks keys rotate-master' moved this registry to that key, configure the key "
+        "it was moved to; if nobody did, the database may have been altered: do not "
+        "configure the key it names, and check the database"
+    )
+
+
 def term_context(term: int) -> dict[str, str]:
     """The master-key context a term is wrapped under."""
     return {"purpose": "blocks-keyring-term", "term": str(term)}
@@ -234,12 +248,7 @@ class Keyring:
             return self.provider.unwrap(record.wrapped_key, term_context(record.term))
         except DecryptionError:
             if record.provider != self.provider.name:
-                raise KeyringError(
-                    f"the keyring is wrapped by the {record.provider} master key "
-                    f"{record.key_id}, but the configured master key is {self.provider.name} "
-                    f"{self.provider.key_id}; set BLOCKS_KEY_PROVIDER and its key setting to "
-                    "match (see 'blocks keys rotate-master')"
-                ) from None
+                raise KeyringError(key_mismatch_message(record, self.provider)) from None
             raise
 
     def forget(self) -> None:

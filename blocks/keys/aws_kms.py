@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from blocks.errors import DecryptionError, KeyProviderError, MissingExtraError
+from blocks.keys.sdk_logging import provider_call
 
 NAME = "aws-kms"
 CONNECT_TIMEOUT = 5.0
@@ -115,9 +116,10 @@ class AwsKmsKeyProvider:
     def wrap(self, plaintext: bytes, context: Mapping[str, str]) -> bytes:
         ctx = _context(context)
         try:
-            answer = self._client.encrypt(
-                KeyId=self._key_id, Plaintext=plaintext, EncryptionContext=ctx
-            )
+            with provider_call():
+                answer = self._client.encrypt(
+                    KeyId=self._key_id, Plaintext=plaintext, EncryptionContext=ctx
+                )
         except Exception as exc:
             raise self._error(exc) from None
         return bytes(answer["CiphertextBlob"])
@@ -127,9 +129,10 @@ class AwsKmsKeyProvider:
         if not wrapped:
             raise DecryptionError()
         try:
-            answer = self._client.decrypt(
-                KeyId=self._key_id, CiphertextBlob=wrapped, EncryptionContext=ctx
-            )
+            with provider_call():
+                answer = self._client.decrypt(
+                    KeyId=self._key_id, CiphertextBlob=wrapped, EncryptionContext=ctx
+                )
         except Exception as exc:
             if _code(exc) in _AUTHENTICITY_CODES:
                 raise DecryptionError() from None
@@ -149,10 +152,14 @@ class AwsKmsKeyProvider:
     def _own_key_usable(self) -> bool:
         probe, ctx = b"blocks-health-check", {"purpose": "check"}
         try:
-            blob = self._client.encrypt(KeyId=self._key_id, Plaintext=probe, EncryptionContext=ctx)
-            answer = self._client.decrypt(
-                KeyId=self._key_id, CiphertextBlob=blob["CiphertextBlob"], EncryptionContext=ctx
-            )
+            with provider_call():
+                blob = self._client.encrypt(
+                    KeyId=self._key_id, Plaintext=probe, EncryptionContext=ctx
+                )
+                answer = self._client.decrypt(
+                    KeyId=self._key_id, CiphertextBlob=blob["CiphertextBlob"],
+                    EncryptionContext=ctx,
+                )
         except Exception:
             return False
         return bytes(answer["Plaintext"]) == probe

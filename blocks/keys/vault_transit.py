@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from blocks.errors import DecryptionError, KeyProviderError, MissingExtraError
 from blocks.keys.base import canonical_context
+from blocks.keys.sdk_logging import provider_call
 
 NAME = "vault-transit"
 TIMEOUT = 10.0
@@ -179,15 +180,16 @@ class VaultTransitKeyProvider:
     def _call(self, call: Callable[[], T], *, decrypting: bool) -> T:
         errors = self._hvac.exceptions
         try:
-            if not self._logged_in:
-                self._login()
-            try:
-                return call()
-            except errors.Forbidden:
-                if self._approle is None:
-                    raise
-                self._login()  # the AppRole token may have expired: log in once more
-                return call()
+            with provider_call():
+                if not self._logged_in:
+                    self._login()
+                try:
+                    return call()
+                except errors.Forbidden:
+                    if self._approle is None:
+                        raise
+                    self._login()  # the AppRole token may have expired: log in once more
+                    return call()
         except KeyProviderError:
             raise
         except errors.InvalidRequest as exc:

@@ -10,7 +10,6 @@ an object or list that left-out keys emptied.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import shlex
@@ -35,11 +34,12 @@ class ResolvedBlock:
     Attributes:
         value: the JSON value that replaces the placeholder (a ``Secret``'s value; other blocks'
             fields as an object, nested blocks included), secrets revealed.
-        secrets: the revealed secret strings, so that output for people can mask them.
+        masked: the same value as people may see it: every secret replaced by ``********``
+            (a block without secrets passes ``value`` again).
     """
 
     value: Any
-    secrets: frozenset[str] = frozenset()
+    masked: Any
 
 
 BlockResolver = Callable[[str], ResolvedBlock]
@@ -57,19 +57,29 @@ class RenderedJob:
         configuration: the rendered ``job_configuration``.
         pool: name of the pool rendered from (empty when rendered from a bare template).
         queue: name of the queue the job was rendered for.
-        secrets: secret strings resolved into ``configuration``.
+        shown: the same job rendered with each secret's masked form in place of its value
+            (what :meth:`masked` returns a copy of).
     """
 
     pool_type: str
-    configuration: dict[str, Any]
+    configuration: dict[str, Any] = field(repr=False)
     pool: str = ""
     queue: str = ""
-    secrets: frozenset[str] = field(default=frozenset(), repr=False)
+    shown: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def masked(self) -> dict[str, Any]:
-        """``configuration`` with every resolved secret replaced by ``********``."""
-        result: dict[str, Any] = mask(self.configuration, self.secrets)
-        return result
+        """``configuration`` with every resolved secret replaced by ``********``.
+
+        The masks sit exactly where secrets were substituted: the job is rendered a second
+        time from the secrets' masked forms, so no secret text, whatever its quotes or
+        escapes, reaches this view, and configuration that merely resembles a secret stays.
+        """
+        return copy.deepcopy(self.shown)
+
+    @property
+    def has_secrets(self) -> bool:
+        """True when a secret was substituted somewhere in ``configuration``."""
+        return self.shown != self.configuration
 
     def __repr__(self) -> str:
         return (
@@ -116,26 +126,37 @@ def render_job(
     """
     variables: Mapping[str, Any] = template.get("variables", {})
     merged = merge_values(variables, values or {}, ref=ref)
-    resolving = _Resolving(resolver, ref)
-    resolved = {
-        name: resolving.fill_value(value, join_path("job_variables", name))
-        for name, value in merged.items()
-    }
+    cache: dict[str, ResolvedBlock] = {}
     system_labels = {k: v for k, v in ((POOL_LABEL, pool), (QUEUE_LABEL, queue)) if v}
-    if system_labels and "labels" in variables.get("properties", {}):
-        resolved["labels"] = {**(resolved.get("labels") or {}), **system_labels}
-    filled = resolving.fill_template(template.get("job_configuration", {}), resolved)
-    configuration = filled if isinstance(filled, dict) else {}
-    resolving.raise_errors()
-    prepare = _PREPARE.get(pool_type)
-    if prepare is not None:
-        prepare(configuration)
+    if "labels" not in variables.get("properties", {}):
+        system_labels = {}
+
+    def one_pass(masked: bool) -> dict[str, Any]:
+        resolving = _Resolving(resolver, ref, cache, masked=masked)
+        resolved = {
+            name: resolving.fill_value(value, join_path("job_variables", name))
+            for name, value in merged.items()
+        }
+        if system_labels:
+            resolved["labels"] = {**(resolved.get("labels") or {}), **system_labels}
+        filled = resolving.fill_template(template.get("job_configuration", {}), resolved)
+        configuration = filled if isinstance(filled, dict) else {}
+        resolving.raise_errors()
+        prepare = _PREPARE.get(pool_type)
+        if prepare is not None:
+            try:
+                prepare(configuration, masked)
+            except _PrepareError as exc:
+                raise ValidationError(ref, [(exc.path, exc.reason)]) from None
+        return configuration
+
+    configuration = one_pass(masked=False)
     return RenderedJob(
         pool_type=pool_type,
         configuration=configuration,
         pool=pool,
         queue=queue,
-        secrets=secret_forms(resolving.secrets),
+        shown=one_pass(masked=True),
     )
 
 
@@ -172,40 +193,6 @@ def merge_values(
     return merged
 
 
-def secret_forms(secrets: set[str] | frozenset[str]) -> frozenset[str]:
-    """Each secret with the forms rendering may give it: JSON-escaped (inside a value embedded
-    as JSON text) and split into words (a command split into arguments)."""
-    forms: set[str] = set()
-    for secret in secrets:
-        forms.add(secret)
-        forms.add(json.dumps(secret)[1:-1])
-        if any(c.isspace() for c in secret):
-            forms.update(secret.split())
-            with contextlib.suppress(ValueError):
-                forms.update(shlex.split(secret))
-    return frozenset(f for f in forms if f)
-
-
-def mask(value: Any, secrets: frozenset[str] | set[str]) -> Any:
-    """A copy of a JSON document with every occurrence of ``secrets`` replaced by ``********``."""
-    ordered = sorted((s for s in secrets if s), key=len, reverse=True)
-    return _mask(value, ordered) if ordered else copy.deepcopy(value)
-
-
-def _mask(value: Any, ordered: list[str]) -> Any:
-    if isinstance(value, str):
-        for secret in ordered:
-            value = value.replace(secret, MASK)
-        return value
-    if isinstance(value, dict):
-        return {k: _mask(v, ordered) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mask(v, ordered) for v in value]
-    if isinstance(value, int | float) and not isinstance(value, bool) and str(value) in ordered:
-        return MASK
-    return value
-
-
 class _Unset:
     """Marks a template entry whose variable has no value: the entry is left out."""
 
@@ -213,15 +200,31 @@ class _Unset:
 _UNSET = _Unset()
 
 
-class _Resolving:
-    """One rendering pass: resolves blocks (cached), collects secrets and errors."""
+class _PrepareError(Exception):
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
 
-    def __init__(self, resolver: BlockResolver | None, ref: str) -> None:
+
+class _Resolving:
+    """One rendering pass: resolves blocks (cached across passes) and collects errors.
+
+    The masked pass substitutes each block's masked form, so it never sees a secret value.
+    """
+
+    def __init__(
+        self,
+        resolver: BlockResolver | None,
+        ref: str,
+        cache: dict[str, ResolvedBlock],
+        *,
+        masked: bool,
+    ) -> None:
         self.resolver = resolver
         self.ref = ref
-        self.secrets: set[str] = set()
+        self.masked = masked
         self.errors: list[tuple[str, str]] = []
-        self._cache: dict[str, ResolvedBlock] = {}
+        self._cache = cache
 
     def raise_errors(self) -> None:
         if self.errors:
@@ -241,15 +244,16 @@ class _Resolving:
                 )
                 return None
         resolved = self._cache[ref]
-        self.secrets |= resolved.secrets
-        value = resolved.value
+        value, shown = resolved.value, resolved.masked
         for depth, part in enumerate(placeholder.field_path):
             if not isinstance(value, Mapping) or part not in value:
                 field_path = ".".join(placeholder.field_path[: depth + 1])
                 self.errors.append((path, f"block {ref} has no field {field_path}"))
                 return None
             value = value[part]
-        return copy.deepcopy(value)
+            # A path into a wholly secret value (a Secret holding an object) stays masked.
+            shown = shown.get(part) if isinstance(shown, Mapping) else MASK
+        return copy.deepcopy(shown if self.masked else value)
 
     def fill_value(self, value: Any, path: str) -> Any:
         """Resolve block placeholders inside a job-variable value (other text stays as is)."""
@@ -313,27 +317,38 @@ def _as_text(value: Any) -> str:
 
 
 def _env_list(env: Any, key: str = "name") -> Any:
+    # Values as workers want them: text as is, anything else (an object, a number) as JSON.
     if not isinstance(env, Mapping):
         return env
-    return [{key: str(k), "value": str(v)} for k, v in env.items() if v is not None]
+    return [{key: str(k), "value": _as_text(v)} for k, v in env.items() if v is not None]
 
 
-def _args(command: Any) -> Any:
-    return shlex.split(command) if isinstance(command, str) else command
+def _args(command: Any, masked: bool, path: str) -> Any:
+    if not isinstance(command, str):
+        return command
+    try:
+        return shlex.split(command)
+    except ValueError as exc:
+        if masked:
+            # The real command split (it was rendered first); its masked form need not.
+            return [MASK]
+        # shlex's reason ("No closing quotation") only: the command may hold a secret.
+        raise _PrepareError(path, f"cannot split the command into arguments: {exc}") from None
 
 
-def _prepare_kubernetes(configuration: dict[str, Any]) -> None:
+def _prepare_kubernetes(configuration: dict[str, Any], masked: bool) -> None:
     manifest = configuration.get("job_manifest")
     pod_spec = _dig(manifest, "spec", "template", "spec")
-    for container in (pod_spec or {}).get("containers", []):
+    for index, container in enumerate((pod_spec or {}).get("containers", [])):
         if isinstance(container, dict):
             if "env" in container:
                 container["env"] = _env_list(container["env"])
             if "args" in container:
-                container["args"] = _args(container["args"])
+                path = f"job_manifest.spec.template.spec.containers[{index}].args"
+                container["args"] = _args(container["args"], masked, path)
 
 
-def _prepare_ecs(configuration: dict[str, Any]) -> None:
+def _prepare_ecs(configuration: dict[str, Any], masked: bool) -> None:
     task_definition = configuration.get("task_definition")
     if isinstance(task_definition, dict):
         for key in ("cpu", "memory"):
@@ -345,12 +360,13 @@ def _prepare_ecs(configuration: dict[str, Any]) -> None:
     if isinstance(request.get("tags"), Mapping):
         request["tags"] = [{"key": str(k), "value": str(v)} for k, v in request["tags"].items()]
     overrides = _dig(request, "overrides") or {}
-    for container in overrides.get("containerOverrides", []):
+    for index, container in enumerate(overrides.get("containerOverrides", [])):
         if isinstance(container, dict):
             if "environment" in container:
                 container["environment"] = _env_list(container["environment"])
             if "command" in container:
-                container["command"] = _args(container["command"])
+                path = f"task_run_request.overrides.containerOverrides[{index}].command"
+                container["command"] = _args(container["command"], masked, path)
 
 
 def _dig(value: Any, *keys: str) -> Any:
@@ -361,7 +377,7 @@ def _dig(value: Any, *keys: str) -> Any:
     return value
 
 
-_PREPARE: dict[str, Callable[[dict[str, Any]], None]] = {
+_PREPARE: dict[str, Callable[[dict[str, Any], bool], None]] = {
     "kubernetes": _prepare_kubernetes,
     "ecs": _prepare_ecs,
 }

@@ -43,9 +43,10 @@ def block_exists(registry: Registry, ref: str) -> bool:
 
 
 def reveal(block: Block) -> ResolvedBlock:
-    """A block's fields as JSON with secrets in clear, and the set of those secret strings."""
+    """A block's fields as JSON with secrets in clear, and the same with secrets masked."""
     value: Any
-    value, secrets = codec.reveal(block)
+    masked: Any
+    value, masked = codec.reveal(block)
     if list(value) == ["value"]:
-        value = value["value"]
-    return ResolvedBlock(value=value, secrets=secrets)
+        value, masked = value["value"], masked["value"]
+    return ResolvedBlock(value=value, masked=masked)

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import (
     AliasChoices,
-    BaseModel,
     ConfigDict,
     Field,
     JsonValue,
@@ -29,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from blocks.core import Block
+from blocks.core import Block, InputSafeModel
 from blocks.types._rules import import_extra, raise_field_errors, reveal
 
 _ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
@@ -66,7 +65,7 @@ _cache: OrderedDict[str, _Cached] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-class AwsClientParameters(BaseModel):
+class AwsClientParameters(InputSafeModel):
     """Extra arguments for boto3 clients (as prefect-aws's ``AwsClientParameters``)."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)

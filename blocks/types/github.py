@@ -90,9 +90,14 @@ class GitHubRepository(Block):
             raise ValueError(
                 "must be an https://, ssh://, git://, file:// or user@host:path repository URL"
             )
-        if parts.password is not None:
+        # A token as the user name (https://<token>@github.com/...) is still a credential: it
+        # would be stored in clear, shown by inspect and passed on git's command line. Only
+        # ssh keeps a bare user name (ssh://git@host/...), which is no secret.
+        has_user = parts.username is not None and (parts.scheme != "ssh" or parts.password)
+        if has_user or parts.password is not None:
             raise ValueError(
-                "must not contain a password or token; put the token in credentials"
+                "must not contain a user name, password or token; put the token in "
+                "credentials (a GitHubCredentials block)"
             )
         return value
 
@@ -133,7 +138,8 @@ class GitHubRepository(Block):
         git = shutil.which("git")
         if git is None:
             raise ConfigurationError("GitHubRepository.get_directory needs git on PATH")
-        destination = Path(local_path)
+        root = Path(local_path)
+        parts: tuple[str, ...]
         with tempfile.TemporaryDirectory(prefix="blocks-git-") as tmp:
             clone = Path(tmp) / "repo"
             argv = [git, "clone", "--quiet", "--depth", "1"]
@@ -141,7 +147,7 @@ class GitHubRepository(Block):
                 argv += ["--branch", self.reference]
             argv += ["--", self.repository_url, str(clone)]
             self._run(argv, f"git clone of {self.repository_url}")
-            source = clone
+            source, parts = clone, ()
             if from_path:
                 source = (clone / from_path).resolve()
                 if not source.is_relative_to(clone.resolve()):
@@ -150,13 +156,9 @@ class GitHubRepository(Block):
                     raise ValueError(
                         f"from_path {from_path!r} does not exist in {self.repository_url}"
                     )
-                destination = destination / from_path
-            if source.is_dir():
-                shutil.copytree(source, destination, symlinks=True, dirs_exist_ok=True)
-            else:
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, destination)
-        return destination
+                parts = source.relative_to(clone.resolve()).parts
+            _copy_into(root, source, parts)
+        return root.joinpath(*parts)
 
     def git_env(self) -> dict[str, str]:
         """The environment ``git`` runs with: the token as an extra header, no prompts, no
@@ -192,6 +194,55 @@ class GitHubRepository(Block):
         for secret in (_basic(token), token):
             text = text.replace(secret, MASK)
         return text
+
+
+def _copy_into(root: Path, source: Path, parts: tuple[str, ...]) -> None:
+    """Copy ``source`` (a file or a tree) to ``root/<parts>`` without following any symlink
+    found under ``root``.
+
+    ``root`` may hold an earlier checkout whose symlinks point outside it (``flows -> /etc``);
+    writing through one would let a repository overwrite files anywhere. Such a link on the way
+    is replaced by a real directory or file, and the repository's own symlinks are copied as
+    links, never followed.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    if not parts:
+        for child in source.iterdir():
+            _copy_entry(child, root / child.name)
+        return
+    _copy_entry(source, _real_dir(root, parts[:-1]) / parts[-1])
+
+
+def _real_dir(root: Path, parts: tuple[str, ...]) -> Path:
+    current = root
+    for part in parts:
+        current = current / part
+        if current.is_symlink() or (current.exists() and not current.is_dir()):
+            current.unlink()
+        current.mkdir(exist_ok=True)
+    return current
+
+
+def _copy_entry(source: Path, target: Path) -> None:
+    if source.is_symlink():
+        _remove(target)
+        target.symlink_to(os.readlink(source))
+    elif source.is_dir():
+        if target.is_symlink() or (target.exists() and not target.is_dir()):
+            target.unlink()
+        target.mkdir(exist_ok=True)
+        for child in source.iterdir():
+            _copy_entry(child, target / child.name)
+    else:
+        _remove(target)
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def _remove(target: Path) -> None:
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.is_dir():
+        shutil.rmtree(target)
 
 
 def _basic(token: str) -> str:

@@ -249,7 +249,7 @@ def test_wrong_provider_names_the_keyring_master_key(settings: Settings) -> None
 
     assert VaultTransitKeyProvider  # the real one is exercised in test_migration.py
     other = Registry(settings, key_provider=FakeRemote(os.urandom(32)))
-    with pytest.raises(KeyringError, match=r"wrapped by the local master key sha256:"):
+    with pytest.raises(KeyringError, match=r"wrapped by 'local sha256:"):
         other.load("secret/s0")
 
 

@@ -12,18 +12,19 @@ from typing import Any
 import pytest
 
 from blocks import Registry
+from blocks.codec import MASK
 from blocks.errors import BlockNotFound, ValidationError
 from blocks.pools import ResolvedBlock, default_base_job_template, render_job
-from blocks.pools.render import mask
 from blocks.pools.resolve import registry_resolver
 
 SECRET = "hunter2-db-password"
 BLOCKS: dict[str, ResolvedBlock] = {
-    "secret/db-password": ResolvedBlock(SECRET, frozenset({SECRET})),
+    "secret/db-password": ResolvedBlock(SECRET, MASK),
     "aws-credentials/prod": ResolvedBlock(
         {"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "wJalrXUtnFEMI-secret",
          "region_name": "eu-west-1"},
-        frozenset({"wJalrXUtnFEMI-secret"}),
+        {"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": MASK,
+         "region_name": "eu-west-1"},
     ),
 }
 
@@ -250,7 +251,7 @@ def test_block_placeholder_without_a_resolver_is_refused() -> None:
 
 
 def test_resolved_value_is_not_scanned_for_placeholders_again() -> None:
-    BLOCKS["secret/braces"] = ResolvedBlock("{{ image }}", frozenset({"{{ image }}"}))
+    BLOCKS["secret/braces"] = ResolvedBlock("{{ image }}", MASK)
     try:
         config = render("docker", {"env": {"X": "{{ blocks.secret.braces }}"}})
     finally:
@@ -273,15 +274,20 @@ def test_rendered_job_masks_secrets_in_repr_and_masked_but_not_configuration() -
     ]
 
 
-def test_mask_replaces_non_string_secret_values() -> None:
-    assert mask({"pin": 123456, "ok": 7, "flag": True}, frozenset({"123456"})) == {
-        "pin": "********", "ok": 7, "flag": True,
-    }
+def test_non_string_secret_values_are_masked() -> None:
+    BLOCKS["secret/pin"] = ResolvedBlock(123456, MASK)
+    try:
+        job = render_job(default_base_job_template("process"),
+                         {"env": {"PIN": "{{ blocks.secret.pin }}", "OK": "123456"}},
+                         pool_type="process", resolver=resolver)
+    finally:
+        del BLOCKS["secret/pin"]
+    assert job.configuration["env"] == {"PIN": 123456, "OK": "123456"}
+    assert job.masked()["env"] == {"PIN": MASK, "OK": "123456"}
 
 
 def test_secret_split_into_command_arguments_is_masked() -> None:
-    BLOCKS["secret/phrase"] = ResolvedBlock("correct horse battery", frozenset(
-        {"correct horse battery"}))
+    BLOCKS["secret/phrase"] = ResolvedBlock("correct horse battery", MASK)
     try:
         job = render_job(default_base_job_template("kubernetes"),
                          {"command": "login --phrase '{{ blocks.secret.phrase }}'"},
@@ -294,8 +300,7 @@ def test_secret_split_into_command_arguments_is_masked() -> None:
 
 
 def test_secret_embedded_as_json_text_is_masked() -> None:
-    BLOCKS["secret/sa-key"] = ResolvedBlock({"key": 'line1\nquote"d'}, frozenset(
-        {'line1\nquote"d'}))
+    BLOCKS["secret/sa-key"] = ResolvedBlock({"key": 'line1\nquote"d'}, MASK)
     try:
         job = render_job(default_base_job_template("process"),
                          {"command": "run --key '{{ blocks.secret.sa-key }}'"},

@@ -50,6 +50,8 @@ from tf.schema import Attribute, Block, NestedBlock, NestMode, Schema
 from tf.types import NormalizedJson, Unknown
 from tf.utils import Diagnostics, _to_attribute_path, read_dynamic_value
 
+from blocks_terraform.json_check import json_problem
+
 SCHEMA_VERSION = 0
 """Schema version of every resource; bump with an ``upgrade`` when state must change shape."""
 
@@ -162,10 +164,9 @@ class Resource(TfResource):
         for attribute in self.get_schema().attributes:
             value = config.get(attribute.name)
             if isinstance(attribute.type, Json) and isinstance(value, str):
-                try:
-                    json.loads(value)
-                except ValueError as exc:
-                    diags.add_error(f"Invalid JSON in {attribute.name}", str(exc),
+                problem = json_problem(value)
+                if problem is not None:
+                    diags.add_error(f"Invalid JSON in {attribute.name}", problem,
                                     path=[attribute.name])
 
     def upgrade(self, ctx: Any, version: int, old: State) -> State:

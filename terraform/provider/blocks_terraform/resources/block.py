@@ -76,6 +76,12 @@ class BlockResource(Resource):
                             path=["data"])
             return
         refs = {k for k, v in data.items() if isinstance(v, dict) and "$ref" in v}
+        for key in sorted(refs):
+            target = data[key]["$ref"]
+            if set(data[key]) != {"$ref"} or not isinstance(target, str) or not target:
+                diags.add_error(f"Invalid value for data.{key}",
+                                f"data.{key}: a reference is {{\"$ref\": \"type-slug/name\"}} "
+                                "with nothing else", path=["data"])
         try:
             cls(**{k: v for k, v in data.items() if k not in refs})
         except ValidationError as exc:
@@ -141,20 +147,16 @@ class BlockResource(Resource):
         return found
 
     def _save(self, ctx: Any, planned: dict[str, Any], expected_version: int) -> Any:
-        from blocks import catalog
         from blocks.errors import ValidationError
 
         registry = self.provider.runtime.registry
-        data = {
-            k: registry.load(v["$ref"]) if isinstance(v, dict) and set(v) == {"$ref"} else v
-            for k, v in planned["data"].items()
-        }
+        ref = f"{planned['type']}/{planned['name']}"
         try:
-            block = catalog.get(planned["type"])(**data)
+            # parse resolves {"$ref": "slug/name"} at any depth and names a bad one's field.
+            block = registry.parse(planned["type"], planned["data"], ref=ref)
             info = registry.save(block, planned["name"], overwrite=expected_version != 0,
                                  expected_version=expected_version)
         except ValidationError as exc:
             report_blocks_error(ctx.diagnostics, exc, {"data"}, prefix="data")
             return None
-        ref = f"{planned['type']}/{planned['name']}"
         return {**planned, "id": ref, "version": info.version}

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import string
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tf import types
@@ -47,6 +48,8 @@ from blocks_terraform.runtime import MASK
 DRIFTED = "changed-outside-terraform"
 """``fingerprint`` in state when the stored value no longer matches Terraform's."""
 DEFAULT_LENGTH = 32
+MIN_LENGTH = 16
+MAX_LENGTH = 4096
 SPECIAL = "!#%*+-=?@^_"
 
 
@@ -64,8 +67,9 @@ class SecretResource(Resource):
         generate = Block(
             attributes=[
                 Attribute("length", types.Number(), optional=True,
-                          description=f"Length of the generated value. Default: "
-                                      f"{DEFAULT_LENGTH}; at least 16."),
+                          description=f"Length of the generated value: a whole number from "
+                                      f"{MIN_LENGTH} to {MAX_LENGTH}. Default: "
+                                      f"{DEFAULT_LENGTH}."),
                 Attribute("special", types.Bool(), optional=True,
                           description=f"Also use the characters `{SPECIAL}`. Default: false "
                                       "(letters and digits)."),
@@ -108,8 +112,9 @@ class SecretResource(Resource):
         validate_rotation(diags, config)
         options = config.get("generate") or {}
         length = options.get("length")
-        if length is not None and is_known(length) and (length < 16 or length != int(length)):
-            diags.add_error("Invalid generate.length", "length must be a whole number >= 16",
+        if length is not None and is_known(length) and length_problem(length):
+            diags.add_error("Invalid generate.length",
+                            f"length must be a whole number from {MIN_LENGTH} to {MAX_LENGTH}",
                             path=["generate", "length"])
 
     def plan(self, ctx: PlanContext, prior: dict[str, Any] | None, planned: dict[str, Any]) -> Any:
@@ -248,8 +253,29 @@ def writes(prior: dict[str, Any], planned: dict[str, Any]) -> bool:
     ) or prior.get("generate") is not None
 
 
+def length_problem(value: Any) -> bool:
+    """Whether ``generate.length`` is outside the whole numbers ``MIN_LENGTH..MAX_LENGTH``.
+
+    Terraform numbers arrive as int, float, or (past float range, ``1e400``) as text.
+    """
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return True
+    return not (number.is_finite() and number == number.to_integral_value()
+                and MIN_LENGTH <= number <= MAX_LENGTH)
+
+
 def generate_value(options: dict[str, Any]) -> str:
-    """A random value following the ``generate`` options (``secrets`` module)."""
+    """A random value following the ``generate`` options (``secrets`` module).
+
+    Raises:
+        ValueError: ``length`` is out of bounds (validation refuses it first).
+    """
     alphabet = string.ascii_letters + string.digits + (SPECIAL if options.get("special") else "")
-    length = int(options.get("length") or DEFAULT_LENGTH)
+    raw = options.get("length")
+    if raw is not None and length_problem(raw):
+        raise ValueError(f"generate.length must be a whole number from {MIN_LENGTH} to "
+                         f"{MAX_LENGTH}")
+    length = int(raw or DEFAULT_LENGTH)
     return "".join(secrets.choice(alphabet) for _ in range(length))

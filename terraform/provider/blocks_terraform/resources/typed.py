@@ -204,7 +204,7 @@ class TypedBlockResource(Resource):
         out = dict(data)
         for spec in self.fields:
             if spec.get("bytes") and isinstance(out.get(spec["name"]), str):
-                out[spec["name"]] = _as_bytes(out[spec["name"]])
+                out[spec["name"]] = _config_bytes(spec["name"], out[spec["name"]])
         return out
 
     def _save(self, ctx: Any, planned: dict[str, Any], expected_version: int) -> Any:
@@ -242,6 +242,16 @@ class TypedBlockResource(Resource):
                 value = value.get("$ref") if isinstance(value, dict) else None
             state[spec["name"]] = value
         return state
+
+
+def _config_bytes(name: str, value: str) -> bytes:
+    """:func:`_as_bytes` of a configured value; text that is neither is the field's error."""
+    try:
+        return _as_bytes(value)
+    except ValueError:  # binascii.Error: not base64 (the value is never quoted)
+        from blocks.errors import ValidationError
+
+        raise ValidationError("", [(name, "must be PEM text or the base64 of it")]) from None
 
 
 def _as_bytes(value: str) -> bytes:
