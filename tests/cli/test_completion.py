@@ -69,7 +69,7 @@ def test_bash_completes_commands_subcommands_options_and_choices(
 ) -> None:
     bash = scripts["bash"]
     assert bash_complete(bash, "blocks", "") == list(subcommands(build_parser()))
-    assert bash_complete(bash, "blocks", "ro") == ["rollback"]
+    assert bash_complete(bash, "blocks", "ro") == ["rollback", "rotate", "rotation"]
     assert bash_complete(bash, "blocks", "keys", "r") == [
         "rotate", "rewrap", "retire", "rotate-master"]
     assert bash_complete(bash, "blocks", "--json", "keys", "st") == ["status"]
