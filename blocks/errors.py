@@ -125,6 +125,11 @@ class GitError(BlocksError):
         super().__init__(f"{action} failed (git exit code {returncode}){detail}")
 
 
+class PrefectError(BlocksError):
+    """The Prefect server is unreachable, refused a request, or holds something Blocks cannot
+    take; the message names the server and the object."""
+
+
 class MissingExtraError(BlocksError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
@@ -147,6 +152,7 @@ __all__ = [
     "KeyProviderError",
     "KeyringError",
     "MissingExtraError",
+    "PrefectError",
     "ReferencedBlockError",
     "StoreError",
     "UnknownBlockType",
