@@ -184,8 +184,9 @@ def _default_errors(variables: Mapping[str, Any]) -> list[tuple[str, str]]:
                     (
                         _default_path(name, where),
                         f"a default cannot contain {placeholder.text}: only "
-                        "{{ blocks.<slug>.<name> }} (and Prefect's {{ prefect.blocks... }}) "
-                        "placeholders are allowed in values",
+                        "{{ blocks.<slug>.<name> }} placeholders are resolved in values "
+                        "(and Prefect's {{ prefect.blocks.… }} / {{ prefect.variables.… }} are "
+                        "left for its worker)",
                     )
                 )
     for error in schema_validator(schema).iter_errors(defaults):

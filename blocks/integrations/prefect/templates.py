@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from blocks.pools.placeholders import Placeholder
     from blocks.registry import Registry
 
-SECRET_REFUSED = (  # noqa: S105 - a message, not a password
+REFUSAL = (
     "{text} would publish a secret: Prefect keeps job templates in clear. Keep it in Blocks "
     "and load it in the flow ({cls}.load('{name}')), or mirror the block to Prefect "
     "('blocks mirror {ref} --to prefect') and write {{{{ prefect.blocks.{slug}.{name}{field} }}}}"
@@ -84,7 +84,7 @@ def _value(placeholder: Placeholder, resolving: _Resolving, path: str) -> Any:
     if _holds_secret(value, resolving.secrets):
         slug, name = placeholder.block_ref.split("/")
         field = "".join(f".{p}" for p in placeholder.field_path)
-        resolving.errors.append((path, SECRET_REFUSED.format(
+        resolving.errors.append((path, REFUSAL.format(
             text=placeholder.text, cls=_class_name(slug), name=name, ref=placeholder.block_ref,
             slug=slug, field=field,
         )))
