@@ -237,6 +237,7 @@ class Block(BaseModel):
         overwrite: bool = False,
         expected_version: int | None = None,
         registry: Registry | None = None,
+        mirror_to_prefect: bool = False,
     ) -> VersionInfo:
         """Save this block as a new version of ``slug/name``.
 
@@ -246,6 +247,8 @@ class Block(BaseModel):
             expected_version: compare-and-set; the save fails unless the block's current version
                 is this one (0 means "must not exist yet").
             registry: registry to use; the process default otherwise.
+            mirror_to_prefect: also keep a copy on the Prefect server from now on (every later
+                save re-pushes it); needs the ``prefect`` extra. See ``blocks mirror``.
 
         Returns:
             The new version's metadata.
@@ -256,9 +259,13 @@ class Block(BaseModel):
             ConflictError: ``expected_version`` did not match.
             ValidationError: the document is invalid (field path named).
         """
-        return _registry(registry).save(
-            self, name, overwrite=overwrite, expected_version=expected_version
-        )
+        chosen = _registry(registry)
+        info = chosen.save(self, name, overwrite=overwrite, expected_version=expected_version)
+        if mirror_to_prefect:
+            from blocks.integrations.mirrors import add_mirror
+
+            add_mirror(chosen, f"{type(self).block_type_slug}/{name}", "prefect")
+        return info
 
     @classmethod
     def load(

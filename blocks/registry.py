@@ -168,6 +168,9 @@ class Registry:
             new_id=self._new_id,
         )
         block._stamp(info.block_id, name, info.version)
+        from blocks.integrations.mirrors import after_save  # no HTTP client unless mirrored
+
+        after_save(self, info.block_id)
         return info
 
     def load(self, ref: str, *, version: int | None = None) -> Block:
