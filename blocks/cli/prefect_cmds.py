@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from blocks.cli.output import EXIT_OK, emit_rows, info, print_json, registry, wants_json
+from blocks.cli.output import EXIT_ERROR, EXIT_OK, emit_rows, info, print_json, registry, wants_json
 from blocks.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -192,4 +192,4 @@ def cmd_import(args: argparse.Namespace) -> int:
         print_json(result.as_json())
     else:
         print(result.render())
-    return EXIT_OK
+    return EXIT_ERROR if result.counts()["failed"] else EXIT_OK
