@@ -17,6 +17,7 @@ from blocks.core import NAME_RULE, Block, SecretDict
 from blocks.errors import (
     BlockAlreadyExists,
     BlockNotFound,
+    BlockNotSaved,
     BlocksError,
     ConfigurationError,
     ConflictError,
@@ -38,9 +39,10 @@ from blocks.settings import Settings
 
 if TYPE_CHECKING:
     from blocks.pools import WorkPool, WorkQueue
-    from blocks.types.aws import AwsCredentials, S3Bucket
-    from blocks.types.database import DatabaseCredentials
+    from blocks.types.aws import AwsCredentials, MinIOCredentials
+    from blocks.types.database import DatabaseCredentials, SqlAlchemyConnector
     from blocks.types.github import GitHubCredentials, GitHubRepository
+    from blocks.types.s3 import S3Bucket
     from blocks.types.snowflake import SnowflakeConnector, SnowflakeCredentials
     from blocks.types.system import Secret
 
@@ -49,12 +51,14 @@ __version__ = "0.1.0"
 _LAZY = {
     "Secret": "blocks.types.system",
     "AwsCredentials": "blocks.types.aws",
-    "S3Bucket": "blocks.types.aws",
+    "MinIOCredentials": "blocks.types.aws",
+    "S3Bucket": "blocks.types.s3",
     "SnowflakeCredentials": "blocks.types.snowflake",
     "SnowflakeConnector": "blocks.types.snowflake",
     "GitHubCredentials": "blocks.types.github",
     "GitHubRepository": "blocks.types.github",
     "DatabaseCredentials": "blocks.types.database",
+    "SqlAlchemyConnector": "blocks.types.database",
     "WorkPool": "blocks.pools",
     "WorkQueue": "blocks.pools",
 }
@@ -75,6 +79,7 @@ __all__ = [
     "Block",
     "BlockAlreadyExists",
     "BlockNotFound",
+    "BlockNotSaved",
     "BlockSummary",
     "BlocksError",
     "ConfigurationError",
@@ -87,6 +92,7 @@ __all__ = [
     "InvalidName",
     "KeyProviderError",
     "KeyringError",
+    "MinIOCredentials",
     "MissingExtraError",
     "ReferencedBlockError",
     "Registry",
@@ -96,6 +102,7 @@ __all__ = [
     "Settings",
     "SnowflakeConnector",
     "SnowflakeCredentials",
+    "SqlAlchemyConnector",
     "StoreError",
     "UnknownBlockType",
     "ValidationError",

@@ -21,12 +21,14 @@ ENTRY_POINT_GROUP = "blocks.types"
 BUILTIN_TYPES: dict[str, str] = {
     "secret": "blocks.types.system:Secret",
     "aws-credentials": "blocks.types.aws:AwsCredentials",
-    "s3-bucket": "blocks.types.aws:S3Bucket",
+    "minio-credentials": "blocks.types.aws:MinIOCredentials",
+    "s3-bucket": "blocks.types.s3:S3Bucket",
     "snowflake-credentials": "blocks.types.snowflake:SnowflakeCredentials",
     "snowflake-connector": "blocks.types.snowflake:SnowflakeConnector",
     "github-credentials": "blocks.types.github:GitHubCredentials",
     "github-repository": "blocks.types.github:GitHubRepository",
     "database-credentials": "blocks.types.database:DatabaseCredentials",
+    "sqlalchemy-connector": "blocks.types.database:SqlAlchemyConnector",
 }
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

@@ -1,7 +1,8 @@
 """Block <-> canonical JSON bytes: secrets revealed for sealing, nested blocks as references.
 
-The document of a version is the canonical JSON (sorted keys, no spaces, UTF-8) of the block's
-fields. A nested block that was saved or loaded is written as ``{"$ref": "<block id>"}`` and
+The document of a version is the compact JSON (no spaces, UTF-8) of the block's fields, sorted by
+field name; the keys of dict values keep their order, so a JSON ``Secret`` loads as it was saved.
+A nested block that was saved or loaded is written as ``{"$ref": "<block id>"}`` and
 resolved on load; an unsaved nested block is embedded whole.
 """
 
@@ -17,6 +18,7 @@ import pydantic
 from pydantic import BaseModel, SecretBytes, SecretStr
 from pydantic_core import to_jsonable_python
 
+from blocks import _lenient
 from blocks.core import CONTEXT_RESOLVER, REF_KEY, Block, pydantic_errors
 from blocks.errors import ValidationError
 
@@ -49,11 +51,19 @@ def encode(block: Block) -> Encoded:
     """
     refs: dict[str, str] = {}
     doc = _Walker(reveal=True, refs=refs, ref_form="id").model(block, "")
-    return Encoded(canonical_json(doc), refs)
+    # Not canonical_json: sorting would reorder the keys of JSON values (Secret, dict fields);
+    # the walker sorts the fields of each model instead.
+    document = json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return Encoded(document.encode(), refs)
 
 
-def decode(cls: type[B], document: bytes, resolver: Resolver, ref: str = "") -> B:
+def decode(
+    cls: type[B], document: bytes, resolver: Resolver, ref: str = "", *, validate: bool = True
+) -> B:
     """Validate a stored document as ``cls``, resolving ``$ref`` entries through ``resolver``.
+
+    With ``validate=False`` a document that does not fit is built field by field instead
+    (:func:`blocks._lenient.construct`), with a warning naming the fields.
 
     Raises:
         ValidationError: the document no longer fits the type (schema changed), path named.
@@ -61,6 +71,8 @@ def decode(cls: type[B], document: bytes, resolver: Resolver, ref: str = "") -> 
     try:
         return cls.model_validate_json(document, context={CONTEXT_RESOLVER: resolver})
     except pydantic.ValidationError as exc:
+        if not validate:
+            return _lenient.construct(cls, document, resolver, ref or cls.block_type_slug)
         raise ValidationError(ref or cls.block_type_slug, pydantic_errors(exc)) from None
 
 
@@ -114,7 +126,7 @@ class _Walker:
         for name, info in type(model).model_fields.items():
             key = info.alias or name
             out[key] = self.value(getattr(model, name), f"{path}.{key}" if path else key, secret)
-        return out
+        return dict(sorted(out.items())) if self.ref_form == "id" else out
 
     def value(self, value: Any, path: str, secret: bool = False) -> Any:
         if value is None or isinstance(value, str | bool | int | float):

@@ -10,15 +10,27 @@ import hashlib
 import json
 import re
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, Union, get_args, get_origin
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, PrivateAttr, SecretBytes, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PrivateAttr,
+    SecretBytes,
+    SecretStr,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
-from blocks import catalog
-from blocks.errors import InvalidName, ValidationError
+from blocks import _introspect, catalog
+from blocks._async import AsyncTwins
+from blocks._reveal import reveal_secrets, wants_secrets
+from blocks.errors import BlockNotSaved, InvalidName, ValidationError
 
 if TYPE_CHECKING:
     from blocks.registry import Registry, VersionInfo
@@ -29,6 +41,7 @@ NAME_RULE = (
 )
 _NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 REF_KEY = "$ref"
+PREFECT_SLUG_KEY = "block_type_slug"
 CONTEXT_RESOLVER = "blocks.resolver"
 
 _registry_factory: Callable[[], Registry] | None = None
@@ -77,7 +90,7 @@ def pydantic_errors(exc: pydantic.ValidationError, prefix: str = "") -> list[tup
     return out
 
 
-class Block(BaseModel):
+class Block(AsyncTwins, BaseModel):
     """Base class of every block type.
 
     Subclass it with pydantic fields; secrets are ``SecretStr``, ``SecretBytes``,
@@ -105,6 +118,8 @@ class Block(BaseModel):
         # A field with an alias (``schema_`` published as ``schema``) accepts both names.
         validate_by_name=True,
         validate_by_alias=True,
+        # help() shows the fields (see _introspect); the JSON Schema keeps the docstring.
+        json_schema_extra=_introspect.schema_description,
     )
 
     block_type_slug: ClassVar[str] = "block"
@@ -124,6 +139,7 @@ class Block(BaseModel):
         catalog.check_slug(cls.block_type_slug)
         cls._secret_paths_cache = None
         cls._schema_cache = None
+        _introspect.install(cls)
         catalog.register(cls)
 
     _secret_paths_cache: ClassVar[tuple[str, ...] | None] = None
@@ -163,7 +179,28 @@ class Block(BaseModel):
             if resolver is None or set(data) != {REF_KEY}:
                 raise ValueError("a block reference can only be resolved by the registry")
             return resolver(data[REF_KEY], cls)
+        if isinstance(data, Mapping) and PREFECT_SLUG_KEY in data:
+            # Prefect documents (and Prefect's model_dump) name the type of each block.
+            slug = data[PREFECT_SLUG_KEY]
+            if slug != cls.block_type_slug:
+                raise ValueError(f"is a {slug!r} document, not a {cls.block_type_slug!r}")
+            data = {k: v for k, v in data.items() if k != PREFECT_SLUG_KEY}
         return handler(data)
+
+    @model_serializer(mode="wrap")
+    def _serialize(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> Any:
+        # model_dump(context={"include_secrets": True}) reveals secrets, as in Prefect.
+        dumped = handler(self)
+        if wants_secrets(info.context):
+            return reveal_secrets(self, dumped, info.mode)
+        return dumped
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        # Prefect 3 code writes ``await X.load(...)`` in async flows; load is sync here and has
+        # already returned this block, so awaiting it just gives the block back.
+        return _ready(self).__await__()
 
     # -- identity -------------------------------------------------------------------------
 
@@ -219,7 +256,8 @@ class Block(BaseModel):
             cls._schema_cache = {
                 "slug": cls.block_type_slug,
                 "title": json_schema.get("title", cls.__name__),
-                "description": (cls.__doc__ or "").strip().split("\n\n")[0],
+                "description": (cls.__dict__.get("_block_doc_source") or "")
+                .strip().split("\n\n")[0],
                 "version": cls.block_schema_version,
                 "checksum": "sha256:" + hashlib.sha256(canonical.encode()).hexdigest(),
                 "secret_fields": list(cls.secret_paths()),
@@ -232,7 +270,7 @@ class Block(BaseModel):
 
     def save(
         self,
-        name: str,
+        name: str | None = None,
         *,
         overwrite: bool = False,
         expected_version: int | None = None,
@@ -242,7 +280,8 @@ class Block(BaseModel):
         """Save this block as a new version of ``slug/name``.
 
         Args:
-            name: block name (see :data:`NAME_RULE`).
+            name: block name (see :data:`NAME_RULE`); default: the name this block was loaded
+                or saved under (``block.save(overwrite=True)`` after a load, as in Prefect).
             overwrite: allow adding a version to an existing block.
             expected_version: compare-and-set; the save fails unless the block's current version
                 is this one (0 means "must not exist yet").
@@ -258,7 +297,15 @@ class Block(BaseModel):
                 ``expected_version`` was given.
             ConflictError: ``expected_version`` did not match.
             ValidationError: the document is invalid (field path named).
+            BlockNotSaved: no ``name`` was given and the block was never saved or loaded.
         """
+        if name is None:
+            name = self.block_name
+            if name is None:
+                raise BlockNotSaved(
+                    f"this {type(self).__name__} was never saved or loaded: "
+                    "give a name, e.g. block.save('data-lake')"
+                )
         chosen = _registry(registry)
         info = chosen.save(self, name, overwrite=overwrite, expected_version=expected_version)
         if mirror_to_prefect:
@@ -269,16 +316,30 @@ class Block(BaseModel):
 
     @classmethod
     def load(
-        cls, name: str, *, version: int | None = None, registry: Registry | None = None
+        cls,
+        name: str,
+        *,
+        version: int | None = None,
+        validate: bool = True,
+        registry: Registry | None = None,
     ) -> Self:
         """Load a block: ``S3Bucket.load("data-lake")`` or ``Block.load("s3-bucket/data-lake")``.
 
+        Args:
+            name: block name, or ``type-slug/name``.
+            version: a past version; default: the current one.
+            validate: with ``False``, a stored document that no longer fits the type (fields
+                added since it was saved) still loads, as in Prefect: missing fields are
+                ``None``, fields that do not validate keep their stored value, and a warning
+                names them. Save the block again once the fields are filled in.
+            registry: registry to use; the process default otherwise.
+
         Raises:
-            BlockNotFound: no such block or version.
+            BlockNotFound: no such block or version (also a ``ValueError``).
             UnknownBlockType: the slug names no known type.
             DecryptionError: the stored data cannot be opened with this key.
         """
-        block = _registry(registry).load(cls._ref(name), version=version)
+        block = _registry(registry).load(cls._ref(name), version=version, validate=validate)
         if not isinstance(block, cls):
             raise TypeError(f"{block.block_ref} is a {type(block).__name__}, not a {cls.__name__}")
         return block
@@ -307,6 +368,26 @@ class Block(BaseModel):
             cls._ref(name), version, expected_version=expected_version
         )
 
+    # -- placeholders -----------------------------------------------------------------------
+
+    def get_block_placeholder(self, *, prefect: bool = False) -> str:
+        """The template placeholder for this saved block: ``{{ blocks.<slug>.<name> }}``.
+
+        Args:
+            prefect: Prefect's form instead, ``{{ prefect.blocks.<slug>.<name> }}``, for a
+                block that is mirrored into a Prefect server under the same name.
+
+        Raises:
+            BlockNotSaved: the block was never saved or loaded.
+        """
+        name = self.block_name
+        if name is None:
+            raise BlockNotSaved(
+                f"this {type(self).__name__} has no placeholder until it is saved"
+            )
+        prefix = "prefect.blocks" if prefect else "blocks"
+        return "{{ " + f"{prefix}.{self.block_type_slug}.{name}" + " }}"
+
     @classmethod
     def _ref(cls, name: str) -> str:
         if "/" in name:
@@ -320,6 +401,10 @@ class Block(BaseModel):
         if cls is Block:
             raise InvalidName(f"Block.load needs 'type-slug/name', got {name!r}")
         return f"{cls.block_type_slug}/{validate_name(name)}"
+
+
+async def _ready(value: Any) -> Any:
+    return value
 
 
 def _registry(registry: Registry | None) -> Registry:

@@ -19,8 +19,12 @@ class ConfigurationError(BlocksError):
     """A setting is missing or wrong (``BLOCKS_*`` environment, provider config)."""
 
 
-class BlockNotFound(BlocksError, LookupError):
-    """No block (or no such version of a block) exists under that name."""
+class BlockNotFound(BlocksError, LookupError, ValueError):
+    """No block (or no such version of a block) exists under that name.
+
+    Also a ``ValueError``, which is what Prefect raises for a missing block document, so code
+    written for Prefect (``except ValueError``) keeps working.
+    """
 
 
 class UnknownBlockType(BlocksError, LookupError):
@@ -60,8 +64,11 @@ class ConflictError(BlocksError):
     """Someone else wrote first (compare-and-set failed) or the name is taken."""
 
 
-class BlockAlreadyExists(ConflictError):
-    """A block with that name exists and ``overwrite`` was not given."""
+class BlockAlreadyExists(ConflictError, ValueError):
+    """A block with that name exists and ``overwrite`` was not given.
+
+    Also a ``ValueError``, as Prefect's error for a taken block name is.
+    """
 
 
 class ReferencedBlockError(ConflictError):
@@ -74,6 +81,10 @@ class ReferencedBlockError(ConflictError):
             f"{ref} is referenced by {', '.join(self.referrers)}; "
             "delete or re-point those blocks first"
         )
+
+
+class BlockNotSaved(BlocksError, RuntimeError):
+    """The operation needs a saved (or loaded) block, e.g. its placeholder or a nameless save."""
 
 
 class DecryptionError(BlocksError):
@@ -143,6 +154,7 @@ class MissingExtraError(BlocksError, ImportError):
 __all__ = [
     "BlockAlreadyExists",
     "BlockNotFound",
+    "BlockNotSaved",
     "BlocksError",
     "ConfigurationError",
     "ConflictError",

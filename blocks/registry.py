@@ -173,8 +173,10 @@ class Registry:
         after_save(self, info.block_id)
         return info
 
-    def load(self, ref: str, *, version: int | None = None) -> Block:
+    def load(self, ref: str, *, version: int | None = None, validate: bool = True) -> Block:
         """Load ``slug/name`` (its current version, or ``version``).
+
+        ``validate=False`` loads a document that no longer fits its type (see ``Block.load``).
 
         Raises:
             BlockNotFound, UnknownBlockType, DecryptionError, ValidationError.
@@ -184,7 +186,7 @@ class Registry:
         row = self.store.get_version(slug, name, version)
         if row is None:
             raise BlockNotFound(self._not_found(slug, name, version))
-        return self._open(cls, row, set())
+        return self._open(cls, row, set(), validate)
 
     def delete(self, ref: str) -> None:
         """Delete ``slug/name`` and all its versions; their data keys go with them.
@@ -263,7 +265,9 @@ class Registry:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _open(self, cls: type[Block], row: StoredVersion, seen: set[str]) -> Block:
+    def _open(
+        self, cls: type[Block], row: StoredVersion, seen: set[str], validate: bool = True
+    ) -> Block:
         ref = f"{row.type_slug}/{row.name}"
         if row.wrapped_key is None or row.ciphertext is None or row.term is None:
             raise BlockNotFound(f"{ref} version {row.version} was purged (crypto-shredded)")
@@ -283,9 +287,9 @@ class Registry:
                 raise ValueError(
                     f"references {target.type_slug}/{target.name}, not a {expected.__name__}"
                 )
-            return self._open(target_cls, target, seen)
+            return self._open(target_cls, target, seen, validate)
 
-        block = codec.decode(cls, document, resolve, ref)
+        block = codec.decode(cls, document, resolve, ref, validate=validate)
         block._stamp(row.block_id, row.name, row.version)
         return block
 

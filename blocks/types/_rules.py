@@ -1,9 +1,10 @@
-"""Helpers shared by the built-in types: cross-field rule errors and lazy optional imports."""
+"""Helpers shared by the built-in types: rule errors, union error paths, lazy optional imports."""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import ModuleType
 
 from pydantic import SecretStr
@@ -46,3 +47,25 @@ def import_extra(module: str, *, package: str, extra: str, purpose: str) -> Modu
         return importlib.import_module(module)
     except ImportError:
         raise MissingExtraError(package, extra, purpose) from None
+
+
+@contextmanager
+def strip_union_tags(model: str, field: str, tags: set[str]) -> Iterator[None]:
+    """Re-raise a pydantic error without the tag of a tagged-union field in its paths.
+
+    pydantic reports an error inside a tagged union under the member's tag
+    (``credentials.aws.aws_secret_access_key``); people expect ``credentials.<field>``.
+    """
+    try:
+        yield
+    except PydanticValidationError as exc:
+        details: list[InitErrorDetails] = []
+        for err in exc.errors(include_input=False, include_url=False, include_context=False):
+            loc = tuple(err["loc"])
+            if len(loc) >= 2 and loc[0] == field and loc[1] in tags:
+                loc = (field, *loc[2:])
+            details.append(InitErrorDetails(
+                type=PydanticCustomError("block_rule", "{reason}", {"reason": err["msg"]}),
+                loc=loc, input=None,
+            ))
+        raise PydanticValidationError.from_exception_data(model, details) from None

@@ -1,7 +1,9 @@
-"""AWS blocks: :class:`AwsCredentials` and :class:`S3Bucket`.
+"""AWS credentials blocks: :class:`AwsCredentials` and :class:`MinIOCredentials`.
 
-Field names follow prefect-aws, so a Prefect ``AwsCredentials``/``S3Bucket`` document loads as
-is. boto3 is imported by the methods that need it (extra ``aws``), never by ``import blocks``.
+Field names follow prefect-aws, so a Prefect ``AwsCredentials``/``MinIOCredentials`` document
+loads as is (``assume_role_arn`` is accepted for ``role_arn``). :class:`S3Bucket` lives in
+:mod:`blocks.types.s3` and is importable from here too. boto3 is imported by the methods that
+need it (extra ``aws``), never by ``import blocks``.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import json
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -38,6 +42,15 @@ _RENEW_BEFORE = timedelta(minutes=5)
 DEFAULT_ROLE_SESSION_NAME = "blocks"
 
 _CACHE_SIZE = 16
+# Keys of STS AssumeRole that assume_role_kwargs may carry (prefect-aws AssumeRoleParameters).
+ASSUME_ROLE_KEYS = frozenset({
+    "RoleSessionName", "DurationSeconds", "Policy", "PolicyArns", "Tags", "TransitiveTagKeys",
+    "ExternalId", "SerialNumber", "TokenCode", "SourceIdentity", "ProvidedContexts",
+})
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 
 @dataclass
@@ -62,8 +75,10 @@ class AwsClientParameters(BaseModel):
         default=None, description="API version for the clients; default: the latest."
     )
     use_ssl: bool = Field(default=True, description="Use TLS (default true).")
-    verify: bool = Field(
-        default=True, description="Verify TLS certificates (default true)."
+    verify: bool | str | None = Field(
+        default=True,
+        description="Verify TLS certificates: true (default; null means the same), false, or "
+        "the path of a CA bundle.",
     )
     verify_cert_path: str | None = Field(
         default=None,
@@ -98,10 +113,12 @@ class AwsClientParameters(BaseModel):
             kwargs["api_version"] = self.api_version
         if not self.use_ssl:
             kwargs["use_ssl"] = False
-        if self.verify_cert_path and self.verify:
-            kwargs["verify"] = self.verify_cert_path
-        elif not self.verify:
+        if self.verify is False:
             kwargs["verify"] = False
+        elif isinstance(self.verify, str):
+            kwargs["verify"] = self.verify
+        elif self.verify_cert_path:
+            kwargs["verify"] = self.verify_cert_path
         if self.endpoint_url:
             kwargs["endpoint_url"] = self.endpoint_url
         if self.config:
@@ -149,9 +166,11 @@ class AwsCredentials(Block):
     )
     role_arn: str | None = Field(
         default=None,
+        validation_alias=AliasChoices("role_arn", "assume_role_arn"),
         description=(
             "IAM role to assume through STS (arn:aws:iam::<account>:role/<name>); the session "
-            "then uses the role's temporary credentials. Default: no role."
+            "then uses the role's temporary credentials. Also accepted as assume_role_arn "
+            "(prefect-aws). Default: no role."
         ),
     )
     role_session_name: str | None = Field(
@@ -162,6 +181,26 @@ class AwsCredentials(Block):
     external_id: str | None = Field(
         default=None, description="External id the role's trust policy requires, if any."
     )
+    assume_role_kwargs: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="More STS AssumeRole parameters, as in prefect-aws: DurationSeconds, "
+        "Policy, PolicyArns, Tags, TransitiveTagKeys, SerialNumber, TokenCode, SourceIdentity, "
+        "ProvidedContexts (RoleSessionName and ExternalId are also accepted here). "
+        "Null entries are ignored. Default: none.",
+    )
+
+    @field_validator("assume_role_kwargs", mode="before")
+    @classmethod
+    def _drop_nulls(cls, value: Any) -> Any:
+        # prefect-aws documents carry every AssumeRoleParameters key, unset ones as null.
+        if isinstance(value, dict):
+            return {k: v for k, v in value.items() if v is not None}
+        return value
+
+    @property
+    def assume_role_arn(self) -> str | None:
+        """prefect-aws's name for :attr:`role_arn`."""
+        return self.role_arn
 
     @model_validator(mode="after")
     def _check_rules(self) -> AwsCredentials:
@@ -189,8 +228,27 @@ class AwsCredentials(Block):
         for name in ("role_session_name", "external_id"):
             if getattr(self, name) is not None and self.role_arn is None:
                 problems.append((name, "only used with role_arn"))
+        problems += self._assume_role_kwargs_problems()
         raise_field_errors(type(self).__name__, problems)
         return self
+
+    def _assume_role_kwargs_problems(self) -> list[tuple[str, str]]:
+        kwargs = self.assume_role_kwargs
+        if not kwargs:
+            return []
+        if self.role_arn is None:
+            return [("assume_role_kwargs", "only used with role_arn (assume_role_arn)")]
+        problems = [
+            (f"assume_role_kwargs.{key}",
+             f"not an AssumeRole parameter; use one of {', '.join(sorted(ASSUME_ROLE_KEYS))}")
+            for key in kwargs if key not in ASSUME_ROLE_KEYS
+        ]
+        for key, field_name in (("RoleSessionName", "role_session_name"),
+                                ("ExternalId", "external_id")):
+            if key in kwargs and getattr(self, field_name) is not None:
+                problems.append((f"assume_role_kwargs.{key}",
+                                 f"give {field_name} or assume_role_kwargs.{key}, not both"))
+        return problems
 
     def get_boto3_session(self) -> Any:
         """A ``boto3.Session`` with these credentials (after assuming ``role_arn``, if set).
@@ -205,8 +263,7 @@ class AwsCredentials(Block):
             MissingExtraError: boto3 is not installed (extra ``aws``).
             botocore.exceptions.ClientError: STS refused to assume the role.
         """
-        with _cache_lock:
-            return self._entry_locked().session
+        return _session(self._fingerprint(), self._new_session)
 
     def get_client(self, service: str, **client_kwargs: Any) -> Any:
         """A boto3 client for ``service`` (``"s3"``, ``"sts"``, ...).
@@ -222,27 +279,25 @@ class AwsCredentials(Block):
         Raises:
             MissingExtraError: boto3 is not installed (extra ``aws``).
         """
-        with _cache_lock:
-            entry = self._entry_locked()
-            if not client_kwargs and service in entry.clients:
-                return entry.clients[service]
-            kwargs = {**self.aws_client_parameters.client_kwargs(), **client_kwargs}
-            client = entry.session.client(service, **kwargs)
-            if not client_kwargs:
-                entry.clients[service] = client
-            return client
+        return _client(
+            self._fingerprint(), self._new_session, service,
+            self.aws_client_parameters.client_kwargs(), client_kwargs,
+        )
 
-    def _entry_locked(self) -> _Cached:
+    def get_s3_client(self) -> S3Client:
+        """The (cached) boto3 S3 client, as prefect-aws's ``get_s3_client``."""
+        client: S3Client = self.get_client("s3")
+        return client
+
+    def get_secrets_manager_client(self) -> SecretsManagerClient:
+        """The (cached) boto3 Secrets Manager client (prefect-aws's name)."""
+        client: SecretsManagerClient = self.get_client("secretsmanager")
+        return client
+
+    def _new_session(self) -> tuple[Any, datetime | None]:
         boto3 = import_extra(
             "boto3", package="boto3", extra="aws", purpose="AwsCredentials.get_boto3_session"
         )
-        key = self._fingerprint()
-        entry = _cache.get(key)
-        if entry is not None and (
-            entry.expiry is None or entry.expiry - datetime.now(UTC) > _RENEW_BEFORE
-        ):
-            _cache.move_to_end(key)
-            return entry
         session = boto3.Session(
             aws_access_key_id=self.aws_access_key_id,
             aws_secret_access_key=reveal(self.aws_secret_access_key),
@@ -250,20 +305,16 @@ class AwsCredentials(Block):
             profile_name=self.profile_name,
             region_name=self.region_name,
         )
-        expiry = None
-        if self.role_arn is not None:
-            session, expiry = self._assume_role(boto3, session)
-        entry = _cache[key] = _Cached(session, expiry)
-        _cache.move_to_end(key)
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-        return entry
+        if self.role_arn is None:
+            return session, None
+        return self._assume_role(boto3, session)
 
     def _assume_role(self, boto3: Any, base: Any) -> tuple[Any, datetime]:
         sts = base.client("sts", **self.aws_client_parameters.client_kwargs())
         params: dict[str, Any] = {
-            "RoleArn": self.role_arn,
             "RoleSessionName": self.role_session_name or DEFAULT_ROLE_SESSION_NAME,
+            **self.assume_role_kwargs,
+            "RoleArn": self.role_arn,
         }
         if self.external_id is not None:
             params["ExternalId"] = self.external_id
@@ -281,111 +332,114 @@ class AwsCredentials(Block):
             self.aws_access_key_id, reveal(self.aws_secret_access_key),
             reveal(self.aws_session_token), self.profile_name, self.region_name,
             self.aws_client_parameters.model_dump(), self.role_arn, self.role_session_name,
-            self.external_id,
+            self.external_id, self.assume_role_kwargs,
         ]
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
-class S3Bucket(Block):
-    """An S3 bucket (optionally a folder in it) and the credentials to reach it.
+class MinIOCredentials(Block):
+    """Credentials for a MinIO server (or any S3-compatible store), as prefect-aws has them.
 
-    Paths given to the methods are relative to ``bucket_folder``; ``..`` segments are refused,
-    so a block scoped to a folder cannot reach keys outside it.
+    Set ``aws_client_parameters.endpoint_url`` to the server's URL. Accepted as
+    ``S3Bucket.credentials``.
 
     Example:
-        >>> bucket = S3Bucket(bucket_name="data-lake", bucket_folder="raw")    # doctest: +SKIP
-        >>> bucket.write_path("2026/11/21.csv", b"a,b\\n")                     # doctest: +SKIP
-        'raw/2026/11/21.csv'
+        >>> creds = MinIOCredentials(minio_root_user="admin", minio_root_password="...",
+        ...     aws_client_parameters={"endpoint_url": "http://minio:9000"})  # doctest: +SKIP
     """
 
-    bucket_name: str = Field(description="Bucket name (3-63 lowercase letters, digits, . and -).")
-    bucket_folder: str = Field(
-        default="",
-        description="Folder (key prefix) inside the bucket that paths are relative to; "
-        "default: the bucket's root.",
+    block_type_slug = "minio-credentials"  # Prefect's slug (not min-io-credentials)
+
+    minio_root_user: str = Field(description="Admin or root user (the S3 access key id).")
+    minio_root_password: SecretStr = Field(
+        description="Admin or root password (the S3 secret access key)."
     )
-    credentials: AwsCredentials = Field(
-        default_factory=AwsCredentials,
-        description="AWS credentials block; default: boto3's default chain.",
+    region_name: str | None = Field(
+        default=None, description="Region to sign requests for; default: boto3's."
+    )
+    aws_client_parameters: AwsClientParameters = Field(
+        default_factory=AwsClientParameters,
+        description="Client arguments; endpoint_url is the MinIO server's URL.",
     )
 
-    @field_validator("bucket_name")
-    @classmethod
-    def _check_bucket_name(cls, value: str) -> str:
-        if not _BUCKET_RE.match(value) or ".." in value:
-            raise ValueError("must be 3-63 lowercase letters, digits, dots and dashes")
-        return value
-
-    @field_validator("bucket_folder")
-    @classmethod
-    def _check_folder(cls, value: str) -> str:
-        return "/".join(_key_parts(value))
-
-    def key_for(self, path: str) -> str:
-        """The object key for ``path`` inside ``bucket_folder``.
-
-        Raises:
-            ValueError: ``path`` is empty or has a ``..`` segment.
-        """
-        parts = _key_parts(path)
-        if not parts:
-            raise ValueError("path must name an object, e.g. 'reports/2026.csv'")
-        return "/".join([self.bucket_folder, *parts] if self.bucket_folder else parts)
-
-    def read_path(self, path: str) -> bytes:
-        """The content of the object at ``path``.
+    def get_boto3_session(self) -> Any:
+        """A ``boto3.Session`` signing with the MinIO user and password (cached).
 
         Raises:
             MissingExtraError: boto3 is not installed (extra ``aws``).
-            botocore.exceptions.ClientError: e.g. ``NoSuchKey``, ``AccessDenied``.
         """
-        response = self._s3().get_object(Bucket=self.bucket_name, Key=self.key_for(path))
-        body = response["Body"]
-        try:
-            return bytes(body.read())
-        finally:
-            body.close()
+        return _session(self._fingerprint(), self._new_session)
 
-    def write_path(self, path: str, content: bytes) -> str:
-        """Write ``content`` to the object at ``path``, replacing it if it exists.
-
-        Returns:
-            The object's key (``bucket_folder`` included).
-        """
-        key = self.key_for(path)
-        self._s3().put_object(Bucket=self.bucket_name, Key=key, Body=content)
-        return key
-
-    def list_objects(
-        self, folder: str = "", *, page_size: int | None = None
-    ) -> list[dict[str, Any]]:
-        """Every object under ``folder`` (relative to ``bucket_folder``), recursively.
-
-        Args:
-            folder: sub-folder to list; default: all of ``bucket_folder``.
-            page_size: keys per ``ListObjectsV2`` request (S3's maximum and default: 1000).
-
-        Returns:
-            One dict per object as S3 returns it (``Key``, ``Size``, ``LastModified``,
-            ``ETag``, ...), ordered by key. Keys include ``bucket_folder``.
-        """
-        parts = [*_key_parts(self.bucket_folder), *_key_parts(folder)]
-        prefix = "/".join(parts) + "/" if parts else ""
-        paginator = self._s3().get_paginator("list_objects_v2")
-        objects: list[dict[str, Any]] = []
-        pages = paginator.paginate(
-            Bucket=self.bucket_name, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+    def get_client(self, service: str, **client_kwargs: Any) -> Any:
+        """A boto3 client for ``service`` (normally ``"s3"``); see AwsCredentials.get_client."""
+        return _client(
+            self._fingerprint(), self._new_session, service,
+            self.aws_client_parameters.client_kwargs(), client_kwargs,
         )
-        for page in pages:
-            objects.extend(page.get("Contents", []))
-        return objects
 
-    def _s3(self) -> Any:
-        return self.credentials.get_client("s3")
+    def get_s3_client(self) -> S3Client:
+        """The (cached) boto3 S3 client for the MinIO server."""
+        client: S3Client = self.get_client("s3")
+        return client
+
+    def _new_session(self) -> tuple[Any, datetime | None]:
+        boto3 = import_extra(
+            "boto3", package="boto3", extra="aws", purpose="MinIOCredentials.get_boto3_session"
+        )
+        session = boto3.Session(
+            aws_access_key_id=self.minio_root_user,
+            aws_secret_access_key=self.minio_root_password.get_secret_value(),
+            region_name=self.region_name,
+        )
+        return session, None
+
+    def _fingerprint(self) -> str:
+        values = ["minio", self.minio_root_user, self.minio_root_password.get_secret_value(),
+                  self.region_name, self.aws_client_parameters.model_dump()]
+        return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
-def _key_parts(path: str) -> list[str]:
-    parts = [p for p in path.split("/") if p not in ("", ".")]
-    if ".." in parts:
-        raise ValueError("'..' is not allowed in S3 paths")
-    return parts
+SessionFactory = Callable[[], tuple[Any, datetime | None]]
+
+
+def _entry_locked(key: str, new_session: SessionFactory) -> _Cached:
+    entry = _cache.get(key)
+    if entry is not None and (
+        entry.expiry is None or entry.expiry - datetime.now(UTC) > _RENEW_BEFORE
+    ):
+        _cache.move_to_end(key)
+        return entry
+    session, expiry = new_session()
+    entry = _cache[key] = _Cached(session, expiry)
+    _cache.move_to_end(key)
+    while len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return entry
+
+
+def _session(key: str, new_session: SessionFactory) -> Any:
+    with _cache_lock:
+        return _entry_locked(key, new_session).session
+
+
+def _client(
+    key: str, new_session: SessionFactory, service: str,
+    base_kwargs: dict[str, Any], client_kwargs: dict[str, Any],
+) -> Any:
+    with _cache_lock:
+        entry = _entry_locked(key, new_session)
+        if not client_kwargs and service in entry.clients:
+            return entry.clients[service]
+        client = entry.session.client(service, **{**base_kwargs, **client_kwargs})
+        if not client_kwargs:
+            entry.clients[service] = client
+        return client
+
+
+def __getattr__(name: str) -> Any:
+    # S3Bucket moved to blocks.types.s3; it stays importable from here.
+    if name == "S3Bucket":
+        from blocks.types.s3 import S3Bucket
+
+        return S3Bucket
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,9 +1,12 @@
-"""SQL database blocks: :class:`DatabaseCredentials`.
+"""SQL database blocks: :class:`DatabaseCredentials` and :class:`SqlAlchemyConnector`.
 
-Field names follow prefect-sqlalchemy. Give either the parts of a URL (``driver``, ``host``,
-``database``...) or a whole ``url``, not both. ``url`` is a secret, since URLs usually carry the
-password; in Python the field is ``url_`` (alias ``url``) so that ``url()`` can build the URL.
-The database driver (e.g. psycopg, extra ``postgres``) loads only in ``get_engine``.
+Field names follow prefect-sqlalchemy. :class:`DatabaseCredentials` takes either the parts of a
+URL (``driver``, ``host``, ``database``...) or a whole ``url``, not both; ``url`` is a secret,
+since URLs usually carry the password; in Python the field is ``url_`` (alias ``url``) so that
+``url()`` can build the URL. :class:`SqlAlchemyConnector` is prefect-sqlalchemy's block as it
+is (``connection_info`` holds the parts or the URL), so its documents load unchanged. Both have
+Prefect's ``fetch_one``/``fetch_many``/``fetch_all``/``execute``/``execute_many``. The database
+driver (e.g. psycopg, extra ``postgres``) loads only in ``get_engine``.
 """
 
 from __future__ import annotations
@@ -11,11 +14,21 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ConfigDict, Field, JsonValue, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from blocks.core import Block
 from blocks.errors import MissingExtraError
 from blocks.types._rules import raise_field_errors, reveal
+from blocks.types._sql import SqlMethods, SqlSession
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
@@ -26,7 +39,7 @@ _PARTS = ("driver", "username", "password", "host", "port", "database", "query")
 _EXTRAS = {"psycopg": ("psycopg", "postgres")}
 
 
-class DatabaseCredentials(Block):
+class DatabaseCredentials(SqlMethods, Block):
     """How to reach a SQL database through SQLAlchemy.
 
     Example:
@@ -69,12 +82,12 @@ class DatabaseCredentials(Block):
         description="Extra keyword arguments for the driver's connect() call.",
     )
 
+    _sql: SqlSession | None = PrivateAttr(default=None)
+
     @field_validator("driver")
     @classmethod
     def _check_driver(cls, value: str | None) -> str | None:
-        if value is not None and not _DRIVER_RE.match(value):
-            raise ValueError("must be 'dialect' or 'dialect+driver', e.g. postgresql+psycopg")
-        return value
+        return _checked_driver(value)
 
     @model_validator(mode="after")
     def _check_rules(self) -> DatabaseCredentials:
@@ -129,18 +142,104 @@ class DatabaseCredentials(Block):
             MissingExtraError: the driver module is one an extra provides (e.g. psycopg).
             ImportError: any other missing driver module.
         """
-        from sqlalchemy import create_engine
+        return _engine(self.url(), self.connect_args, engine_kwargs, "DatabaseCredentials")
 
-        connect_args = {**(self.connect_args or {}), **engine_kwargs.pop("connect_args", {})}
-        try:
-            return create_engine(self.url(), connect_args=connect_args, **engine_kwargs)
-        except ImportError as exc:
-            extra = _EXTRAS.get((exc.name or "").partition(".")[0])
-            if extra is None:
-                raise
-            raise MissingExtraError(
-                extra[0], extra[1], "DatabaseCredentials.get_engine"
-            ) from None
+
+class ConnectionComponents(BaseModel):
+    """The parts of a SQLAlchemy URL (prefect-sqlalchemy's ``ConnectionComponents``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    driver: str = Field(description="SQLAlchemy dialect and driver, e.g. postgresql+psycopg.")
+    database: str = Field(description="Database name (a file path for SQLite).")
+    username: str | None = Field(default=None, description="User name to sign in as.")
+    password: SecretStr | None = Field(default=None, description="Password of username.")
+    host: str | None = Field(default=None, description="Server host name or address.")
+    port: int | None = Field(
+        default=None, ge=1, le=65535, description="Server port; default: the dialect's."
+    )
+    query: dict[str, str] | None = Field(
+        default=None, description="URL query parameters for the dialect/driver."
+    )
+
+    @field_validator("driver")
+    @classmethod
+    def _check_driver(cls, value: str) -> str:
+        return _checked_driver(value) or value
+
+
+class SqlAlchemyConnector(SqlMethods, Block):
+    """prefect-sqlalchemy's ``SqlAlchemyConnector``: a database, its engine arguments, and
+    Prefect's fetch/execute calls.
+
+    Example:
+        >>> with SqlAlchemyConnector.load("warehouse") as db:               # doctest: +SKIP
+        ...     db.execute("create table if not exists t (x int)")
+        ...     db.fetch_all("select x from t where x > :least", {"least": 1})
+    """
+
+    block_type_slug = "sqlalchemy-connector"  # Prefect's slug
+
+    connection_info: ConnectionComponents | SecretStr = Field(
+        description="The URL's parts (driver, database, username, password, host, port, "
+        "query), or a whole SQLAlchemy URL (secret, as it usually holds the password).",
+    )
+    connect_args: dict[str, JsonValue] | None = Field(
+        default=None, description="Extra keyword arguments for the driver's connect() call."
+    )
+    fetch_size: int = Field(
+        default=1, ge=1, description="Rows fetch_many returns when no size is given (default 1)."
+    )
+
+    _sql: SqlSession | None = PrivateAttr(default=None)
+
+    @field_validator("connection_info")
+    @classmethod
+    def _check_url(cls, value: ConnectionComponents | SecretStr) -> Any:
+        if isinstance(value, SecretStr) and not _parses(value.get_secret_value()):
+            raise ValueError("is not a SQLAlchemy URL (dialect+driver://user:password@host/db)")
+        return value
+
+    def url(self) -> URL:
+        """The ``sqlalchemy.engine.URL`` (its ``str``/``repr`` hide the password)."""
+        from sqlalchemy.engine import URL as SaURL
+        from sqlalchemy.engine import make_url
+
+        info = self.connection_info
+        if isinstance(info, SecretStr):
+            return make_url(info.get_secret_value())
+        return SaURL.create(
+            info.driver, username=info.username, password=reveal(info.password),
+            host=info.host, port=info.port, database=info.database, query=info.query or {},
+        )
+
+    def get_engine(self, **engine_kwargs: Any) -> Engine:
+        """A SQLAlchemy ``Engine`` (see :meth:`DatabaseCredentials.get_engine`)."""
+        return _engine(self.url(), self.connect_args, engine_kwargs, "SqlAlchemyConnector")
+
+    def get_connection(self, **connect_kwargs: Any) -> Any:
+        """A new SQLAlchemy ``Connection`` from this block's engine (close it after use)."""
+        return self._session().engine.connect(**connect_kwargs)
+
+
+def _checked_driver(value: str | None) -> str | None:
+    if value is not None and not _DRIVER_RE.match(value):
+        raise ValueError("must be 'dialect' or 'dialect+driver', e.g. postgresql+psycopg")
+    return value
+
+
+def _engine(url: URL, block_args: dict[str, JsonValue] | None, engine_kwargs: dict[str, Any],
+            owner: str) -> Engine:
+    from sqlalchemy import create_engine
+
+    connect_args = {**(block_args or {}), **engine_kwargs.pop("connect_args", {})}
+    try:
+        return create_engine(url, connect_args=connect_args, **engine_kwargs)
+    except ImportError as exc:
+        extra = _EXTRAS.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        raise MissingExtraError(extra[0], extra[1], f"{owner}.get_engine") from None
 
 
 def _parses(url: str) -> bool:

@@ -12,10 +12,19 @@ import textwrap
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, SecretBytes, SecretStr, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretBytes,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from blocks.core import Block
 from blocks.types._rules import import_extra, raise_field_errors, reveal
+from blocks.types._snowflake_cursors import SnowflakeMethods, SnowflakeSession
 
 Authenticator = Literal[
     "snowflake",
@@ -216,8 +225,11 @@ class SnowflakeCredentials(Block):
         return self.private_key is not None or self.private_key_path is not None
 
 
-class SnowflakeConnector(Block):
+class SnowflakeConnector(SnowflakeMethods, Block):
     """A Snowflake database, warehouse and schema, with the credentials to reach them.
+
+    Prefect's ``fetch_one``/``fetch_many``/``fetch_all``/``execute``/``execute_many`` run on
+    one connection that the block keeps open until ``close()`` (or the end of a ``with``).
 
     Example:
         >>> with SnowflakeConnector.load("analytics").get_connection() as conn:  # doctest: +SKIP
@@ -240,6 +252,8 @@ class SnowflakeConnector(Block):
         ge=1,
         description="Seconds between status checks of a running query (default 1).",
     )
+
+    _session_state: SnowflakeSession | None = PrivateAttr(default=None)
 
     def get_connection(self, **connect_kwargs: Any) -> Any:
         """An open ``snowflake.connector.SnowflakeConnection`` to this database and schema.

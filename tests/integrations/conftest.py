@@ -10,7 +10,7 @@ import pytest
 from blocks import Registry, Settings
 from blocks.integrations.prefect import PrefectClient
 from tests.conftest import _start_or_skip
-from tests.integrations.prefect_server import start_prefect
+from tests.prefect_server import start_prefect
 from tests.servers import Server
 
 
@@ -18,6 +18,7 @@ from tests.servers import Server
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A Prefect 3.8 server on a free loopback port (SQLite, its own PREFECT_HOME)."""
     server = _start_or_skip(start_prefect, tmp_path_factory.mktemp("prefect"))
+    server.url = server.extra["api_url"]  # the bridge talks to the API root
     yield server
     server.stop()
 

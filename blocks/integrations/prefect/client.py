@@ -7,7 +7,8 @@ left out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from blocks.errors import ConfigurationError, MissingExtraError, PrefectError
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     import httpx
 
 PAGE = 200
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _TIMEOUT = 30.0
 
 
@@ -34,7 +36,9 @@ class PrefectClient:
     Args:
         api_url: the API URL; ``BLOCKS_PREFECT_API_URL`` / ``PREFECT_API_URL`` when omitted.
         api_key: a bearer token (Prefect Cloud); ``BLOCKS_PREFECT_API_KEY`` / ``PREFECT_API_KEY``.
-        transport: an httpx transport (tests count or shape calls with it).
+        transport: an httpx transport.
+        retries: how often a 429/502/503/504 answer is retried (with backoff).
+        sleep: waits between retries (injectable).
 
     Attributes:
         calls: ``(method, path)`` of every request sent, in order (reads are ``GET`` and the
@@ -52,6 +56,8 @@ class PrefectClient:
         settings: Settings | None = None,
         transport: httpx.BaseTransport | None = None,
         timeout: float = _TIMEOUT,
+        retries: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         settings = settings if settings is not None else Settings()
         url = api_url or settings.prefect_api_url
@@ -69,6 +75,8 @@ class PrefectClient:
             base_url=self.api_url + "/", headers=headers, timeout=timeout, transport=transport
         )
         self.calls: list[tuple[str, str]] = []
+        self.retries = retries
+        self._sleep = sleep
 
     def __repr__(self) -> str:
         return f"PrefectClient({self.api_url!r})"
@@ -104,13 +112,19 @@ class PrefectClient:
         """
         httpx = _httpx()
         self.calls.append((method, path))
-        try:
-            response = self._http.request(method, path.lstrip("/"), json=json, params=params)
-        except httpx.HTTPError as exc:
-            raise PrefectError(
-                f"Prefect server {self.api_url} is unreachable while handling {what} "
-                f"({type(exc).__name__}); check BLOCKS_PREFECT_API_URL and that the server runs"
-            ) from None
+        for attempt in range(self.retries + 1):
+            try:
+                response = self._http.request(method, path.lstrip("/"), json=json, params=params)
+            except httpx.HTTPError as exc:
+                raise PrefectError(
+                    f"Prefect server {self.api_url} is unreachable while handling {what} "
+                    f"({type(exc).__name__}); check BLOCKS_PREFECT_API_URL and that the server "
+                    "runs"
+                ) from None
+            if response.status_code not in RETRY_STATUSES or attempt == self.retries:
+                break
+            # Prefect answers 503 while its database is busy, and 429 when rate-limited.
+            self._sleep(_retry_after(response, attempt))
         status = response.status_code
         if status == 404 and missing_ok:
             return None
@@ -151,6 +165,13 @@ class PrefectClient:
             PrefectError: it does not.
         """
         self.request("GET", "health", "its health check")
+
+
+def _retry_after(response: httpx.Response, attempt: int) -> float:
+    header = response.headers.get("Retry-After", "")
+    if header.isdigit():
+        return min(float(header), 10.0)
+    return 0.25 * 2**attempt
 
 
 def is_read(method: str, path: str) -> bool:

@@ -83,37 +83,29 @@ class ImportResult:
 # -- Prefect document -> Blocks document --------------------------------------------------------
 
 
-def _drop_nulls(value: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in value.items() if v is not None}
-
-
 def _aws(data: dict[str, Any]) -> dict[str, Any]:
     from blocks.types.aws import AwsCredentials
 
-    out = _drop_nulls(data)
-    if isinstance(out.get("aws_client_parameters"), Mapping):
-        # prefect-aws writes unset client parameters as null: Blocks' defaults mean the same.
-        out["aws_client_parameters"] = _drop_nulls(out["aws_client_parameters"])
-    fields = AwsCredentials.model_fields
-    if "assume_role_arn" in out and "assume_role_arn" not in fields:
+    out = dict(data)
+    if "assume_role_kwargs" not in AwsCredentials.model_fields and "assume_role_arn" in out:
+        # A Blocks without Prefect's role fields: map the ones it has, refuse the rest.
         out["role_arn"] = out.pop("assume_role_arn")
         kwargs = dict(out.pop("assume_role_kwargs", None) or {})
         for key, name in (("RoleSessionName", "role_session_name"), ("ExternalId", "external_id")):
             if key in kwargs:
                 out[name] = kwargs.pop(key)
         if kwargs:
-            out["assume_role_kwargs"] = kwargs  # refused below, with the field named
-    elif not out.get("assume_role_kwargs"):
-        out.pop("assume_role_kwargs", None)
+            out["assume_role_kwargs"] = kwargs
     return out
 
 
 def _generic(data: dict[str, Any]) -> dict[str, Any]:
-    return _drop_nulls(data)
+    return data
 
 
-CONVERTERS = {"aws-credentials": _aws, "minio-credentials": _aws}
-"""Prefect type slug -> conversion of its data; other types map field for field."""
+CONVERTERS = {"aws-credentials": _aws}
+"""Prefect type slug -> conversion of its data; other types map field for field (Blocks' types
+use Prefect's field names)."""
 
 
 def blocks_slug(prefect_slug: str) -> str | None:

@@ -1,0 +1,57 @@
+"""A real Prefect server for tests: ``prefect server start`` on a free loopback port.
+
+Its own ``PREFECT_HOME`` and SQLite database in a work folder, no UI, no analytics. The server
+process comes from the ``prefect`` next to the interpreter (the dev extra installs
+``prefect==3.8.*`` with ``fastapi==0.150.*``: newer FastAPI 0.151-0.154 makes Prefect 3.8's
+server reject ``limit: null``). Reusable by any test that needs Prefect: start it with
+:func:`start_prefect` (or ``tests.servers.running(start_prefect)``) and give client processes
+:func:`client_env`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.servers import HOST, Server, ServerUnavailable, _spawn, find_binary, free_port, wait_http
+
+START_TIMEOUT = 180.0  # first start runs Prefect's migrations; slow on a busy 2-core machine
+
+
+def _base_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_UI_ENABLED="false",
+        PREFECT_LOGGING_LEVEL="WARNING",
+    )
+    return env
+
+
+def start_prefect(workdir: Path) -> Server:
+    """Start a Prefect server on a free port and wait until ``/api/health`` answers 200."""
+    port = free_port()
+    home = workdir / "prefect-home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = _base_env(home)
+    env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{workdir}/prefect.db"
+    argv = [find_binary("prefect"), "server", "start", "--host", HOST, "--port", str(port)]
+    process, log_path = _spawn("prefect", argv, env, workdir)
+    server = Server("prefect", f"http://{HOST}:{port}", process, log_path,
+                    {"api_url": f"http://{HOST}:{port}/api"})
+    try:
+        wait_http(f"{server.url}/api/health", ok=lambda s: s == 200, deadline=START_TIMEOUT,
+                  process=process)
+    except ServerUnavailable as exc:
+        server.stop()
+        raise ServerUnavailable(f"prefect server start: {exc}\n{server.log_tail()}") from None
+    return server
+
+
+def client_env(server: Server, home: Path) -> dict[str, str]:
+    """Environment for a process that runs flows against ``server`` (its own PREFECT_HOME)."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = _base_env(home)
+    env["PREFECT_API_URL"] = server.extra["api_url"]
+    return env
