@@ -158,3 +158,27 @@ def test_import_from_a_server_that_is_down_names_it_and_writes_nothing(
         import_blocks(down, bridge_registry)
     assert url in str(caught.value) and "block documents" in str(caught.value)
     assert bridge_registry.list() == []
+
+
+def test_import_pools_copies_a_prefect_pool_with_its_queues_and_a_rerun_changes_nothing(
+    bridge_registry: Registry, prefect: PrefectClient, tag: str
+) -> None:
+    from blocks.integrations.prefect.import_pools import import_pools
+    from blocks.pools import WorkPool, default_base_job_template
+
+    name = f"from-prefect-{tag}"
+    prefect.request("POST", "work_pools/", "pool", json={
+        "name": name, "type": "process", "description": "made in Prefect",
+        "concurrency_limit": 3, "base_job_template": default_base_job_template("process")})
+    prefect.request("POST", f"work_pools/{name}/queues", "queue",
+                    json={"name": "urgent", "priority": 2, "concurrency_limit": 1})
+    first = import_pools(prefect, bridge_registry, name=name)
+    assert [(i.name, i.outcome) for i in first.items] == [
+        (f"work pool {name}", "create"), (f"work queue {name}/default", "update"),
+        (f"work queue {name}/urgent", "create")]
+    pool = WorkPool.load(name, registry=bridge_registry)
+    assert (pool.description, pool.concurrency_limit) == ("made in Prefect", 3)
+    urgent = pool.queue("urgent", registry=bridge_registry)
+    assert (urgent.priority, urgent.concurrency_limit) == (2, 1)
+    again = import_pools(prefect, bridge_registry, name=name)
+    assert {i.outcome for i in again.items} == {"unchanged"}

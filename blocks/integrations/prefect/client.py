@@ -168,7 +168,7 @@ class PrefectClient:
 
 
 def _retry_after(response: httpx.Response, attempt: int) -> float:
-    header = response.headers.get("Retry-After", "")
+    header = str(response.headers.get("Retry-After", ""))
     if header.isdigit():
         return min(float(header), 10.0)
     return 0.25 * 2**attempt
