@@ -171,7 +171,7 @@ def _retry_after(response: httpx.Response, attempt: int) -> float:
     header = str(response.headers.get("Retry-After", ""))
     if header.isdigit():
         return min(float(header), 10.0)
-    return 0.25 * 2**attempt
+    return 0.25 * float(2**attempt)
 
 
 def is_read(method: str, path: str) -> bool:
