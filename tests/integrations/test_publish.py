@@ -228,7 +228,7 @@ def test_publish_on_save_failure_keeps_the_save_and_says_how_to_retry(
     name = unique("down")
     with pytest.raises(PrefectError) as caught:
         WorkPool(name=name, type="process", publish_to_prefect=True).save(registry=down)
-    assert f"work pool {name!r} is saved in Blocks (version 1)" in str(caught.value)
+    assert f"work pool {name!r} is saved in Blocks, but publishing" in str(caught.value)
     assert f"blocks pools publish {name}" in str(caught.value)
     assert "unreachable" in str(caught.value)
     assert WorkPool.load(name, registry=down).version == 1

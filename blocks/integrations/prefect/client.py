@@ -100,12 +100,14 @@ class PrefectClient:
 
     def request(
         self, method: str, path: str, what: str, *, json: Any = None, missing_ok: bool = False,
-        params: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None, conflict_ok: bool = False,
     ) -> Any:
         """Send one request; the decoded JSON answer (``None`` for 404 when ``missing_ok``).
 
         Args:
             what: the object, for error messages (``work pool 'etl'``).
+            missing_ok: answer ``None`` for 404.
+            conflict_ok: answer ``None`` for 409 (the object exists already).
 
         Raises:
             PrefectError: unreachable, 401/403, 404 (unless ``missing_ok``), 409, 422, 5xx.
@@ -126,7 +128,7 @@ class PrefectClient:
             # Prefect answers 503 while its database is busy, and 429 when rate-limited.
             self._sleep(_retry_after(response, attempt))
         status = response.status_code
-        if status == 404 and missing_ok:
+        if (status == 404 and missing_ok) or (status == 409 and conflict_ok):
             return None
         if status >= 300:
             raise PrefectError(self._refusal(method, status, what, response))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from blocks.errors import PrefectError, ValidationError
@@ -10,6 +11,11 @@ from blocks.integrations.prefect.publish import publish
 
 if TYPE_CHECKING:
     from blocks.registry import Registry
+
+
+# One publish at a time per process: Prefect shifts queue priorities on every change, so two
+# concurrent publishes of one pool (Terraform creates queues in parallel) would fight.
+_PUBLISHING = threading.Lock()
 
 
 def client_for(registry: Registry) -> PrefectClient:
@@ -27,12 +33,12 @@ def publish_saved_pool(registry: Registry, name: str) -> None:
     """
     from blocks.pools.models import WorkPool
 
-    pool = WorkPool.load(name, registry=registry)
     try:
-        with client_for(registry) as api:
+        with _PUBLISHING, client_for(registry) as api:
+            pool = WorkPool.load(name, registry=registry)
             publish(api, [pool], registry)
     except (PrefectError, ValidationError) as exc:
         raise PrefectError(
-            f"work pool {name!r} is saved in Blocks (version {pool.version}), but publishing "
+            f"work pool {name!r} is saved in Blocks, but publishing "
             f"it to Prefect failed: {exc}. Rerun 'blocks pools publish {name}'"
         ) from None

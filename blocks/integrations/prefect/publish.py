@@ -328,7 +328,15 @@ def _send(client: PrefectClient, change: Change) -> None:
         # Prefect creates a pool's default queue with the pool: make it match Blocks'.
         method, path = "PATCH", f"{base}/{DEFAULT_QUEUE}"
         body = {k: v for k, v in body.items() if k != "name"}
-    client.request(method, path, what, json=body if method != "DELETE" else None)
+    if change.action != "create":
+        client.request(method, path, what, json=body if method != "DELETE" else None)
+        return
+    if client.request(method, path, what, json=body, conflict_ok=True) is None:
+        # Created meanwhile (e.g. by a concurrent publish of the same pool): update it.
+        name = change.queue if change.kind == "work queue" else change.pool
+        update = {k: v for k, v in body.items() if k not in ("name", "type")}
+        client.request("PATCH", f"{base}/{name}" if change.kind == "work queue" else
+                       f"{base}{name}", what, json=update)
 
 
 def publish(

@@ -17,6 +17,7 @@ from tf.utils import Diagnostics
 
 from blocks_terraform.framework import PlanContext, Resource, guarded, is_known
 from blocks_terraform.resources.typed import check_name
+from blocks_terraform.resources.work_pool import prefect_hooks
 
 DEFAULT_QUEUE = "default"
 SETTINGS = ("description", "priority", "concurrency_limit", "paused")
@@ -121,7 +122,9 @@ class WorkQueueResource(Resource):
             queue = self._pool(current["pool"]).queue(current["name"])
         except (WorkPoolNotFound, WorkQueueNotFound):
             return None
-        return self._state(queue)
+        prefect = prefect_hooks(self.provider.runtime.registry)
+        drift = prefect.queue_drift(self.provider.runtime.registry, queue) if prefect else {}
+        return {**self._state(queue), **drift}
 
     @guarded
     def delete(self, ctx: Any, current: dict[str, Any]) -> None:
@@ -132,6 +135,9 @@ class WorkQueueResource(Resource):
             return
         with contextlib.suppress(WorkPoolNotFound, WorkQueueNotFound):
             self._pool(current["pool"]).delete_queue(current["name"])
+        prefect = prefect_hooks(self.provider.runtime.registry)
+        if prefect is not None:
+            prefect.delete_queue(self.provider.runtime.registry, current["pool"], current["name"])
 
     def import_(self, ctx: Any, id: str) -> dict[str, Any] | None:
         """Import by ``<pool>/<name>``."""
