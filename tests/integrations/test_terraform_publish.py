@@ -1,5 +1,5 @@
 """Terraform with ``prefect_api_url`` set: blocks_work_pool / blocks_work_queue are published to
-a real Prefect server, and a change made on the Prefect side shows as drift in ``terraform plan``."""
+a real Prefect server, and a change made on the Prefect side shows as drift in terraform plan."""
 
 from __future__ import annotations
 
@@ -82,3 +82,38 @@ def test_apply_publishes_and_prefect_side_drift_shows_in_plan(
 
     tf.destroy()
     assert prefect.request("GET", f"work_pools/{pool}", "pool", missing_ok=True) is None
+
+
+def test_work_queue_accepts_terraform_provider_prefect_work_pool_name(
+    tf: Terraform,  # noqa: F811
+) -> None:
+    from blocks import Registry, Settings
+    from blocks.pools import WorkPool
+
+    tf.write('''
+resource "blocks_work_pool" "etl" {
+  name = "renamed-etl"
+  type = "process"
+}
+
+resource "blocks_work_queue" "fast" {
+  work_pool_name = blocks_work_pool.etl.name
+  name           = "fast"
+  priority       = 2
+}
+''')
+    tf.apply()
+    registry = Registry(Settings(home=tf.home))
+    assert WorkPool.load("renamed-etl", registry=registry).queue("fast").priority == 2
+    registry.close()
+    assert tf.state("blocks_work_queue.fast")["pool"] == "renamed-etl"
+    tf.assert_no_changes()
+    tf.write('''
+resource "blocks_work_queue" "fast" {
+  pool           = "a"
+  work_pool_name = "a"
+  name           = "fast"
+}
+''')
+    code, out = tf.plan()
+    assert code == 1 and "exactly one of them" in out
