@@ -56,6 +56,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--keep", action="store_true", help="with --rm: keep the copy on the target")
     p.set_defaults(handler=cmd_mirror)
 
+    pf = subparsers.add_parser("prefect", help="Prefect-side helpers of the bridge")
+    pfsub = pf.add_subparsers(dest="prefect_command", metavar="COMMAND")
+    pfsub.required = True
+    p = pfsub.add_parser("deploy-rotation",
+                         help="deploy the shipped 'blocks rotate --due' flow on a pool")
+    p.add_argument("--pool", required=True, help="a pool published to Prefect")
+    p.add_argument("--cron", required=True, help='schedule, e.g. "*/15 * * * *"')
+    p.add_argument("--queue", help="queue of the pool (default: the pool's default)")
+    p.add_argument("--timezone", default="UTC", help="timezone of the schedule (default UTC)")
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="extra environment variable for the flow runs (repeatable)")
+    p.set_defaults(handler=cmd_deploy_rotation)
+
     imp = subparsers.add_parser("import", help="import blocks from another system")
     isub = imp.add_subparsers(dest="import_source", metavar="SOURCE")
     isub.required = True
@@ -168,6 +181,28 @@ def cmd_mirror_push(args: argparse.Namespace) -> int:
 
     pushed = push_stale(registry(args))
     info(f"{len(pushed)} mirror(s) pushed")
+    return EXIT_OK
+
+
+def cmd_deploy_rotation(args: argparse.Namespace) -> int:
+    from blocks.integrations.prefect.deploy import deploy_rotation
+
+    env = {}
+    for item in args.env:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigurationError(f"--env {item!r}: use NAME=VALUE")
+        env[key] = value
+    reg = registry(args)
+    with client(reg) as api:
+        deployment = deploy_rotation(api, reg, pool=args.pool, cron=args.cron, queue=args.queue,
+                                     timezone=args.timezone, env=env)
+    if wants_json(args):
+        print_json({"id": deployment["id"], "name": deployment["name"], "pool": args.pool,
+                    "cron": args.cron})
+    else:
+        info(f"deployed {deployment['name']} (id {deployment['id']}) on pool {args.pool}, "
+             f"schedule {args.cron!r}")
     return EXIT_OK
 
 
