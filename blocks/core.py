@@ -360,6 +360,7 @@ class Block(AsyncTwins, InputSafeModel):
         overwrite: bool = False,
         expected_version: int | None = None,
         registry: Registry | None = None,
+        mirror_to_prefect: bool = False,
     ) -> VersionInfo:
         """Save this block as a new version of ``slug/name``.
 
@@ -370,6 +371,8 @@ class Block(AsyncTwins, InputSafeModel):
             expected_version: compare-and-set; the save fails unless the block's current version
                 is this one (0 means "must not exist yet").
             registry: registry to use; the process default otherwise.
+            mirror_to_prefect: also keep a copy on the Prefect server from now on (every later
+                save re-pushes it); needs the ``prefect`` extra. See ``blocks mirror``.
 
         Returns:
             The new version's metadata.
@@ -388,9 +391,13 @@ class Block(AsyncTwins, InputSafeModel):
                     f"this {type(self).__name__} was never saved or loaded: "
                     "give a name, e.g. block.save('data-lake')"
                 )
-        return _registry(registry).save(
-            self, name, overwrite=overwrite, expected_version=expected_version
-        )
+        chosen = _registry(registry)
+        info = chosen.save(self, name, overwrite=overwrite, expected_version=expected_version)
+        if mirror_to_prefect:
+            from blocks.integrations.mirrors import add_mirror
+
+            add_mirror(chosen, f"{type(self).block_type_slug}/{name}", "prefect")
+        return info
 
     @classmethod
     def load(

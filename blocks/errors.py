@@ -185,6 +185,11 @@ class RotationError(BlocksError):
         super().__init__(f"{ref}: rotation step {step}: {reason}")
 
 
+class PrefectError(BlocksError):
+    """The Prefect server is unreachable, refused a request, or holds something Blocks cannot
+    take; the message names the server and the object."""
+
+
 class MissingExtraError(BlocksError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
@@ -209,6 +214,7 @@ __all__ = [
     "KeyProviderError",
     "KeyringError",
     "MissingExtraError",
+    "PrefectError",
     "ReferenceChainError",
     "ReferencedBlockError",
     "RegistryLockedError",

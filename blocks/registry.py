@@ -197,6 +197,8 @@ class Registry:
             new_id=self._new_id, stage=stage,
         )
         block._stamp(info.block_id, name, info.version)
+        if stage is None:  # a staged version is not current: mirrors keep the current one
+            self._after_current_moved(info.block_id)
         return info
 
     def load(
@@ -277,6 +279,14 @@ class Registry:
                 stages[label] = int(value)
         self._move_head(f"{slug}/{name}", current=target, stages=stages,
                         expected_latest=int(head.latest_version or head.current_version))
+        if target != head.current_version:
+            self._after_current_moved(head.block_id)
+
+    def _after_current_moved(self, block_id: str) -> None:
+        """Re-push a block whose current version changed to its mirrors (one indexed read)."""
+        from blocks.integrations.mirrors import after_save  # no HTTP client unless mirrored
+
+        after_save(self, block_id)
 
     def _head(self, slug: str, name: str) -> Head:
         row = self.store.get_version(slug, name, None)

@@ -94,6 +94,19 @@ class Settings(BaseSettings):
     vault_transit_mount: str = Field(default="transit", description="Transit engine mount path.")
     vault_transit_key: str = Field(default="blocks", description="Transit key name.")
     vault_namespace: str | None = Field(default=None, description="Vault Enterprise namespace.")
+    prefect_api_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("BLOCKS_PREFECT_API_URL", "PREFECT_API_URL"),
+        description=(
+            "Prefect bridge: the server's API URL, e.g. http://127.0.0.1:4200/api, or a Prefect "
+            "Cloud workspace URL (https://…/api/accounts/<id>/workspaces/<id>)."
+        ),
+    )
+    prefect_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("BLOCKS_PREFECT_API_KEY", "PREFECT_API_KEY"),
+        description="Prefect bridge: API key (Prefect Cloud), sent as a bearer token.",
+    )
 
     def __init__(self, /, **values: Any) -> None:
         try:

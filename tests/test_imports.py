@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 HEAVY = ["boto3", "botocore", "hvac", "grpc", "tf", "sqlalchemy", "alembic", "psycopg",
-         "sqlmodel", "snowflake"]
+         "sqlmodel", "snowflake", "httpx", "prefect"]
 
 
 def imported_after(code: str) -> set[str]:
@@ -34,3 +34,11 @@ def test_sdk_free_load_path(tmp_path: object) -> None:
     loaded = imported_after(f"import os; os.environ['BLOCKS_HOME'] = {str(tmp_path)!r}\n"
                             "from blocks import Secret\nassert Secret.load('x').get() == 'x'")
     assert loaded.isdisjoint(HEAVY)
+
+
+def test_import_blocks_does_not_import_the_prefect_bridge() -> None:
+    probe = ("import blocks, blocks.pools, sys\n"
+             "print(' '.join(m for m in sys.modules if m.startswith('blocks.integrations')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == ""

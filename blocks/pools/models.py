@@ -79,6 +79,19 @@ def _queues(registry: Registry) -> QueueStore:
     return QueueStore(lambda: registry.store.engine, lambda: registry.sealer)
 
 
+def _publish(registry: Registry, name: str) -> None:
+    # Loaded only for pools that publish: the bridge needs the 'prefect' extra (httpx).
+    from blocks.integrations.prefect.hooks import publish_saved_pool
+
+    publish_saved_pool(registry, name)
+
+
+def _publish_if_wanted(registry: Registry, name: str) -> None:
+    record = _store(registry).get_pool(name)
+    if record is not None and record.document.get("publish_to_prefect"):
+        _publish(registry, name)
+
+
 class WorkQueue(_Stored):
     """A queue of a work pool. Workers take runs from the highest-priority (1) queue first.
 
@@ -145,6 +158,7 @@ class WorkQueue(_Stored):
             expected = expected_version if expected_version is not None else self.version
             record = store.update_queue(self.pool, self.name, changes, expected_version=expected)
         self._refresh(record)
+        _publish_if_wanted(self._registry_or(registry), self.pool)
         return self
 
     def delete(self, *, registry: Registry | None = None) -> None:
@@ -153,7 +167,9 @@ class WorkQueue(_Stored):
         Raises:
             ConflictError: it is the pool's ``default`` queue, which cannot be deleted.
         """
-        _queues(self._registry_or(registry)).delete_queue(self.pool, self.name)
+        chosen = self._registry_or(registry)
+        _queues(chosen).delete_queue(self.pool, self.name)
+        _publish_if_wanted(chosen, self.pool)
 
     def pause(self, *, registry: Registry | None = None) -> Self:
         """Pause the queue and save."""
@@ -194,6 +210,13 @@ class WorkPool(_Stored):
         default=None, ge=0, description="Most runs in flight in the pool; none if unset."
     )
     is_paused: bool = Field(default=False, description="A paused pool hands out no runs.")
+    publish_to_prefect: bool = Field(
+        default=False,
+        description=(
+            "Publish the pool and its queues to the Prefect server (BLOCKS_PREFECT_API_URL) "
+            "after every save; needs the 'prefect' extra."
+        ),
+    )
     version: int = Field(default=0, ge=0, description="Stored version; 0 for a new pool.")
     created_at: datetime | None = Field(default=None, description="When it was created.")
     updated_at: datetime | None = Field(default=None, description="When this version was saved.")
@@ -320,6 +343,8 @@ class WorkPool(_Stored):
         )
         for key in ("version", "created_at", "updated_at"):
             object.__setattr__(self, key, getattr(record, key))
+        if self.publish_to_prefect:
+            _publish(chosen, self.name)
         return self
 
     def pause(self, *, registry: Registry | None = None) -> Self:
@@ -338,6 +363,7 @@ class WorkPool(_Stored):
             "base_job_template": self.base_job_template,
             "concurrency_limit": self.concurrency_limit,
             "is_paused": self.is_paused,
+            **({"publish_to_prefect": True} if self.publish_to_prefect else {}),
         }
 
     # -- queues ----------------------------------------------------------------------------
@@ -382,6 +408,8 @@ class WorkPool(_Stored):
             self.name, name, description=description, priority=priority,
             concurrency_limit=concurrency_limit, is_paused=is_paused,
         )
+        if self.publish_to_prefect:
+            _publish(chosen, self.name)
         return WorkQueue._from_record(record, chosen)
 
     def delete_queue(self, name: str, *, registry: Registry | None = None) -> None:
@@ -391,7 +419,10 @@ class WorkPool(_Stored):
             ConflictError: ``name`` is ``default``, which cannot be deleted.
             WorkQueueNotFound: the pool has no such queue.
         """
-        _queues(self._registry_or(registry)).delete_queue(self.name, name)
+        chosen = self._registry_or(registry)
+        _queues(chosen).delete_queue(self.name, name)
+        if self.publish_to_prefect:
+            _publish(chosen, self.name)
 
     # -- rendering -------------------------------------------------------------------------
 

@@ -4,7 +4,9 @@ Two kinds of placeholder may appear in any string of a template:
 
 * ``{{ name }}`` -- a job variable, declared in ``variables.properties``;
 * ``{{ blocks.<slug>.<name> }}`` -- a saved block (``blocks.secret.db-password``), optionally
-  followed by a dot path into its fields (``{{ blocks.aws-credentials.prod.region_name }}``).
+  followed by a dot path into its fields (``{{ blocks.aws-credentials.prod.region_name }}``);
+* ``{{ prefect.blocks.<slug>.<name> }}``, ``{{ prefect.variables.<name> }}`` -- Prefect's own
+  placeholders, resolved by a Prefect worker: Blocks passes them through untouched.
 
 A string that is exactly one placeholder is replaced by the value itself (any JSON type); a
 placeholder inside a longer string is replaced by the value's text.
@@ -25,8 +27,9 @@ BLOCK_RE = re.compile(
     r"(?P<path>(?:\.[A-Za-z0-9_-]+)*)$"
 )
 BLOCK_PREFIX = "blocks."
+PREFECT_RE = re.compile(r"^prefect\.(blocks|variables)\.[A-Za-z0-9_.-]+$")
 
-Kind = Literal["variable", "block", "invalid"]
+Kind = Literal["variable", "block", "prefect", "invalid"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,8 @@ class Placeholder:
     Attributes:
         text: the placeholder as written, braces included.
         expr: the text between the braces, stripped.
-        kind: ``variable``, ``block``, or ``invalid`` (neither form).
+        kind: ``variable``, ``block``, ``prefect`` (Prefect's own, left for its worker), or
+            ``invalid`` (none of these).
     """
 
     text: str
@@ -72,6 +76,8 @@ def whole(text: str) -> Placeholder | None:
 def _classify(text: str, expr: str) -> Placeholder:
     if expr.startswith(BLOCK_PREFIX):
         kind: Kind = "block" if BLOCK_RE.match(expr) else "invalid"
+    elif PREFECT_RE.match(expr):
+        kind = "prefect"
     else:
         kind = "variable" if VARIABLE_RE.match(expr) else "invalid"
     return Placeholder(text=text, expr=expr, kind=kind)

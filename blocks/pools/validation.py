@@ -8,7 +8,9 @@ Rules for a base job template (each problem is reported with its dot path):
 3. Every ``default`` in ``variables.properties`` validates against that property's schema, and
    refers to no other variable (only ``{{ blocks.<slug>.<name> }}`` placeholders may appear).
 4. Every ``{{ placeholder }}`` in ``job_configuration`` is declared in ``variables.properties``
-   or is a well-formed ``{{ blocks.<slug>.<name> }}``.
+   or is a well-formed ``{{ blocks.<slug>.<name> }}``. Prefect's own ``{{ prefect.blocks.… }}`` /
+   ``{{ prefect.variables.… }}`` are accepted in variable defaults (passed through for a Prefect
+   worker, which resolves them there) and refused in ``job_configuration``, as Prefect does.
 5. Every block placeholder names a block that exists (when a lookup is given).
 """
 
@@ -177,12 +179,14 @@ def _default_errors(variables: Mapping[str, Any]) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = []
     for name, default in defaults.items():
         for where, placeholder in walk(default):
-            if placeholder.kind != "block":
+            if placeholder.kind not in ("block", "prefect"):
                 errors.append(
                     (
                         _default_path(name, where),
                         f"a default cannot contain {placeholder.text}: only "
-                        "{{ blocks.<slug>.<name> }} placeholders are resolved in values",
+                        "{{ blocks.<slug>.<name> }} placeholders are resolved in values "
+                        "(and Prefect's {{ prefect.blocks.… }} / {{ prefect.variables.… }} are "
+                        "left for its worker)",
                     )
                 )
     for error in schema_validator(schema).iter_errors(defaults):
@@ -205,6 +209,15 @@ def _placeholder_errors(
                     where,
                     f"placeholder {placeholder.text} is neither a variable name nor "
                     "blocks.<slug>.<name>[.<field>]",
+                )
+            )
+        elif placeholder.kind == "prefect":
+            errors.append(
+                (
+                    where,
+                    f"{placeholder.text} is resolved by Prefect's worker in job-variable values "
+                    "only (the Prefect server refuses it in job_configuration): put it in a "
+                    "variable's default, e.g. variables.properties.env.default",
                 )
             )
         elif placeholder.kind == "variable" and placeholder.expr not in properties:

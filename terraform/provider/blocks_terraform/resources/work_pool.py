@@ -33,6 +33,15 @@ def pool_state(pool: Any) -> dict[str, Any]:
     }
 
 
+def prefect_hooks(registry: Any) -> Any:
+    """The Prefect bridge's hooks when the provider has ``prefect_api_url`` set, else None."""
+    if not registry.settings.prefect_api_url:
+        return None
+    from blocks.integrations.prefect import terraform_hooks
+
+    return terraform_hooks
+
+
 def pool_attributes(computed: bool) -> list[Attribute]:
     """The pool's attributes; all computed (except ``name``) for the data source."""
     settable = {"optional": not computed, "computed": True}
@@ -127,8 +136,10 @@ class WorkPoolResource(Resource):
         """Create the pool (and its ``default`` queue)."""
         from blocks.pools import WorkPool
 
-        pool = WorkPool(name=planned["name"], type=planned["type"], **self._settings(planned))
-        pool.save(registry=self.provider.runtime.registry)
+        registry = self.provider.runtime.registry
+        pool = WorkPool(name=planned["name"], type=planned["type"], **self._settings(planned),
+                        publish_to_prefect=prefect_hooks(registry) is not None)
+        pool.save(registry=registry)
         return {**planned, "id": pool.name, "version": pool.version}
 
     @guarded
@@ -139,6 +150,8 @@ class WorkPoolResource(Resource):
         pool = WorkPool.load(current["name"], registry=self.provider.runtime.registry)
         for key, value in self._settings(planned).items():
             setattr(pool, key, value)
+        if prefect_hooks(self.provider.runtime.registry) is not None:
+            pool.publish_to_prefect = True
         pool.save(expected_version=int(current["version"]))
         return {**planned, "version": pool.version}
 
@@ -152,7 +165,9 @@ class WorkPoolResource(Resource):
             pool = WorkPool.load(current["name"], registry=self.provider.runtime.registry)
         except WorkPoolNotFound:
             return None
-        return pool_state(pool)
+        prefect = prefect_hooks(self.provider.runtime.registry)
+        drift = prefect.pool_drift(self.provider.runtime.registry, pool) if prefect else {}
+        return {**pool_state(pool), **drift}
 
     @guarded
     def delete(self, ctx: Any, current: dict[str, Any]) -> None:
@@ -160,8 +175,12 @@ class WorkPoolResource(Resource):
         from blocks.errors import WorkPoolNotFound
         from blocks.pools import WorkPool
 
+        registry = self.provider.runtime.registry
         with contextlib.suppress(WorkPoolNotFound):
-            WorkPool.delete(current["name"], registry=self.provider.runtime.registry)
+            WorkPool.delete(current["name"], registry=registry)
+        prefect = prefect_hooks(registry)
+        if prefect is not None:
+            prefect.delete_pool(registry, current["name"])
 
     def import_(self, ctx: Any, id: str) -> dict[str, Any] | None:
         """Import by pool name."""

@@ -17,6 +17,7 @@ from tf.utils import Diagnostics
 
 from blocks_terraform.framework import PlanContext, Resource, guarded, is_known
 from blocks_terraform.resources.typed import check_name
+from blocks_terraform.resources.work_pool import prefect_hooks
 
 DEFAULT_QUEUE = "default"
 SETTINGS = ("description", "priority", "concurrency_limit", "paused")
@@ -35,10 +36,17 @@ class WorkQueueResource(Resource):
             [
                 Attribute("id", types.String(), computed=True,
                           description="`<pool>/<name>`; what `terraform import` accepts."),
-                Attribute("pool", types.String(), required=True, requires_replace=True,
+                Attribute("pool", types.String(), optional=True, computed=True,
+                          requires_replace=True,
                           description="Name of the work pool (e.g. "
                                       "`blocks_work_pool.this.name`). Changing it replaces "
-                                      "the queue."),
+                                      "the queue. Give this or `work_pool_name`."),
+                Attribute("work_pool_name", types.String(), optional=True, computed=True,
+                          requires_replace=True,
+                          description="The same as `pool`, under terraform-provider-prefect's "
+                                      "name (`prefect_work_queue.work_pool_name`), so a "
+                                      "configuration moves over by changing the resource "
+                                      "type. Give this or `pool`."),
                 Attribute("name", types.String(), required=True, requires_replace=True,
                           description="Queue name, unique in its pool. `default` adopts the "
                                       "pool's default queue. Changing it replaces the queue."),
@@ -72,9 +80,17 @@ class WorkQueueResource(Resource):
 
     def plan(self, ctx: PlanContext, prior: dict[str, Any] | None, planned: dict[str, Any]) -> Any:
         """Check names; omitted settings plan their defaults; ``version`` unknown on change."""
-        check_name(ctx.diagnostics, ctx.config.get("name"))
-        check_name(ctx.diagnostics, ctx.config.get("pool"), "pool")
         cfg = ctx.config
+        check_name(ctx.diagnostics, cfg.get("name"))
+        given = [k for k in ("pool", "work_pool_name") if cfg.get(k) is not None]
+        if len(given) != 1:
+            ctx.diagnostics.add_error(
+                "Invalid pool", "give the queue's pool as `pool` or as `work_pool_name` "
+                "(the terraform-provider-prefect name), exactly one of them",
+                path=[given[-1]] if given else None)
+            return planned
+        check_name(ctx.diagnostics, cfg.get(given[0]), given[0])
+        planned["pool"] = planned["work_pool_name"] = cfg.get(given[0])
         if cfg.get("description") is None:
             planned["description"] = ""
         if cfg.get("paused") is None:
@@ -121,7 +137,9 @@ class WorkQueueResource(Resource):
             queue = self._pool(current["pool"]).queue(current["name"])
         except (WorkPoolNotFound, WorkQueueNotFound):
             return None
-        return self._state(queue)
+        prefect = prefect_hooks(self.provider.runtime.registry)
+        drift = prefect.queue_drift(self.provider.runtime.registry, queue) if prefect else {}
+        return {**self._state(queue), **drift}
 
     @guarded
     def delete(self, ctx: Any, current: dict[str, Any]) -> None:
@@ -132,6 +150,9 @@ class WorkQueueResource(Resource):
             return
         with contextlib.suppress(WorkPoolNotFound, WorkQueueNotFound):
             self._pool(current["pool"]).delete_queue(current["name"])
+        prefect = prefect_hooks(self.provider.runtime.registry)
+        if prefect is not None:
+            prefect.delete_queue(self.provider.runtime.registry, current["pool"], current["name"])
 
     def import_(self, ctx: Any, id: str) -> dict[str, Any] | None:
         """Import by ``<pool>/<name>``."""
@@ -162,7 +183,8 @@ class WorkQueueResource(Resource):
     @staticmethod
     def _state(queue: Any) -> dict[str, Any]:
         return {
-            "id": f"{queue.pool}/{queue.name}", "pool": queue.pool, "name": queue.name,
+            "id": f"{queue.pool}/{queue.name}", "pool": queue.pool,
+            "work_pool_name": queue.pool, "name": queue.name,
             "description": queue.description, "priority": queue.priority,
             "concurrency_limit": queue.concurrency_limit, "paused": queue.is_paused,
             "version": queue.version,

@@ -1,0 +1,1 @@
+"""Bridges from Blocks to other systems (optional extras; never imported by ``import blocks``)."""

@@ -1,0 +1,295 @@
+"""Mirrors: a block copied to another system (a Prefect server) and re-pushed on every save.
+
+A mirror is opt-in per block (``block.save(name, mirror_to_prefect=True)`` or
+``blocks mirror SLUG/NAME --to prefect``). :func:`after_save` runs after every save of the
+registry: one indexed read finds the block's mirrors, and only when there is one is the target
+(and its HTTP client) imported. A failed push leaves the save in place, is recorded
+(``blocks mirror status``) and is retried by ``blocks mirror push`` or the next save.
+
+Targets implement :class:`MirrorTarget`; ``tests/integrations/mirror_contract.py`` is the
+shared contract test. Built in: ``prefect``. Others register under the entry-point group
+``blocks.mirror_targets`` (``name = "package.module:factory"``, factory(registry) -> target).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from blocks.core import split_ref
+from blocks.errors import BlocksError, ConfigurationError, PrefectError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+
+    from blocks.core import Block
+    from blocks.registry import Registry
+
+ENTRY_POINT_GROUP = "blocks.mirror_targets"
+BUILTIN_TARGETS = {"prefect": "blocks.integrations.prefect.mirror:PrefectMirror"}
+_ERROR_LIMIT = 500
+
+
+class MirrorTarget(Protocol):
+    """Where a mirrored block is copied. Implementations must be idempotent: pushing the same
+    block twice leaves one copy, and an unchanged copy is not rewritten."""
+
+    name: str
+    """Target name, e.g. ``prefect``."""
+
+    def push(self, block: Block, target_name: str) -> str:
+        """Create or replace the copy of ``block`` called ``target_name``; returns where it
+        lives on the target (e.g. ``secret/db-pass``)."""
+        ...
+
+    def read(self, block: Block, target_name: str) -> dict[str, Any] | None:
+        """The copy's data with secrets revealed, or ``None`` when there is no copy."""
+        ...
+
+    def remove(self, block: Block, target_name: str) -> bool:
+        """Delete the copy; whether there was one."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+@dataclass(frozen=True)
+class MirrorStatus:
+    """One mirror: which block, where, and whether the copy is the current version."""
+
+    ref: str
+    target: str
+    target_name: str
+    target_ref: str | None
+    pushed_version: int | None
+    current_version: int
+    pushed_at: datetime | None
+    last_error: str | None
+
+    @property
+    def state(self) -> str:
+        """``current``, ``stale`` (a newer version is not pushed yet) or ``error``."""
+        if self.last_error:
+            return "error"
+        return "current" if self.pushed_version == self.current_version else "stale"
+
+    def as_json(self) -> dict[str, Any]:
+        """The status as JSON."""
+        return {
+            "ref": self.ref, "target": self.target, "target_name": self.target_name,
+            "target_ref": self.target_ref, "pushed_version": self.pushed_version,
+            "current_version": self.current_version, "state": self.state,
+            "pushed_at": self.pushed_at.isoformat() if self.pushed_at else None,
+            "last_error": self.last_error,
+        }
+
+
+def _table() -> Table:
+    from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
+
+    global _TABLE
+    if _TABLE is None:
+        _TABLE = Table(
+            "block_mirror", MetaData(),
+            Column("block_id", String(36), primary_key=True),
+            Column("target", String(32), primary_key=True),
+            Column("target_name", String(128), nullable=False),
+            Column("target_ref", String(200)),
+            Column("pushed_version", Integer),
+            Column("pushed_at", DateTime(timezone=True)),
+            Column("last_error", Text),
+        )
+    return _TABLE
+
+
+_TABLE: Table | None = None
+
+
+def target_factory(name: str) -> Callable[[Registry], MirrorTarget]:
+    """The factory of target ``name`` (built in, or from the entry-point group).
+
+    Raises:
+        ConfigurationError: no such target.
+    """
+    spec = BUILTIN_TARGETS.get(name)
+    if spec is None:
+        from importlib.metadata import entry_points
+
+        found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
+        if not found:
+            known = sorted(BUILTIN_TARGETS)
+            raise ConfigurationError(f"unknown mirror target {name!r}; known: {known}")
+        return found[0].load()  # type: ignore[no-any-return]
+    module, attr = spec.split(":")
+    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+
+# -- configuration ----------------------------------------------------------------------------
+
+
+def add_mirror(
+    registry: Registry, ref: str, target: str = "prefect", *, target_name: str | None = None
+) -> MirrorStatus:
+    """Mirror ``slug/name`` to ``target`` from now on, and push it now.
+
+    Raises:
+        BlockNotFound: no such block.
+        PrefectError (or the target's error): the first push failed; the mirror stays
+            configured and ``blocks mirror push`` retries.
+    """
+    from sqlalchemy import delete, insert
+
+    factory = target_factory(target)
+    summary = registry.summary(ref)
+    _, name = split_ref(ref)
+    table = _table()
+    with registry.store.engine.begin() as conn:
+        conn.execute(delete(table).where(table.c.block_id == summary.id,
+                                         table.c.target == target))
+        conn.execute(insert(table).values(block_id=summary.id, target=target,
+                                          target_name=target_name or name))
+    _push_rows(registry, summary.id, raise_errors=True, factories={target: factory})
+    return next(s for s in mirror_status(registry) if s.ref == ref and s.target == target)
+
+
+def remove_mirror(registry: Registry, ref: str, *, delete_copy: bool = True) -> None:
+    """Stop mirroring ``slug/name`` (on every target); deletes the copies unless told not to.
+
+    Raises:
+        BlockNotFound: no such block.
+        ConfigurationError: the block is not mirrored.
+    """
+    from sqlalchemy import delete
+
+    summary = registry.summary(ref)
+    rows = _rows(registry, summary.id)
+    if not rows:
+        raise ConfigurationError(f"{ref} is not mirrored; see 'blocks mirror status'")
+    if delete_copy:
+        block = registry.load(ref)
+        for row in rows:
+            target = target_factory(row["target"])(registry)
+            try:
+                target.remove(block, row["target_name"])
+            finally:
+                target.close()
+    table = _table()
+    with registry.store.engine.begin() as conn:
+        conn.execute(delete(table).where(table.c.block_id == summary.id))
+
+
+def mirror_status(registry: Registry) -> list[MirrorStatus]:
+    """Every mirror with its state, by block reference."""
+    from sqlalchemy import select
+
+    table = _table()
+    by_id = {s.id: s for s in registry.list()}
+    with registry.store.engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(select(table))]
+    out = []
+    for row in rows:
+        summary = by_id.get(row["block_id"])
+        if summary is None:
+            continue
+        out.append(MirrorStatus(
+            ref=f"{summary.type_slug}/{summary.name}", target=row["target"],
+            target_name=row["target_name"], target_ref=row["target_ref"],
+            pushed_version=row["pushed_version"], current_version=summary.current_version,
+            pushed_at=row["pushed_at"], last_error=row["last_error"],
+        ))
+    return sorted(out, key=lambda s: (s.ref, s.target))
+
+
+def push_stale(registry: Registry) -> list[MirrorStatus]:
+    """Push every mirror that is not current; the mirrors pushed.
+
+    Raises:
+        BlocksError: the first failure, after every mirror was tried.
+    """
+    stale = [s for s in mirror_status(registry) if s.state != "current"]
+    first: BlocksError | None = None
+    for status in stale:
+        try:
+            _push_rows(registry, registry.summary(status.ref).id, raise_errors=True)
+        except BlocksError as exc:
+            first = first or exc
+    if first is not None:
+        raise first
+    return stale
+
+
+# -- the save hook ------------------------------------------------------------------------------
+
+
+def after_save(registry: Registry, block_id: str) -> None:
+    """Called by :meth:`Registry.save`: re-push the block if it is mirrored (one indexed read
+    when it is not).
+
+    Raises:
+        PrefectError (or the target's error): a push failed; the save stays, the failure is
+            recorded and ``blocks mirror push`` retries.
+    """
+    _push_rows(registry, block_id, raise_errors=True)
+
+
+def _rows(registry: Registry, block_id: str) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    table = _table()
+    with registry.store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(
+            select(table).where(table.c.block_id == block_id))]
+
+
+def _push_rows(
+    registry: Registry, block_id: str, *, raise_errors: bool,
+    factories: dict[str, Callable[[Registry], MirrorTarget]] | None = None,
+) -> None:
+    rows = _rows(registry, block_id)
+    if not rows:
+        return
+    row_of = registry.store.get_current_by_id(block_id)
+    if row_of is None:
+        return
+    ref = f"{row_of.type_slug}/{row_of.name}"
+    block = registry.load(ref)
+    version = block.block_version
+    failure: BlocksError | None = None
+    for row in rows:
+        factory = (factories or {}).get(row["target"]) or target_factory(row["target"])
+        target = factory(registry)
+        try:
+            where = target.push(block, row["target_name"])
+        except BlocksError as exc:
+            message = str(exc)[:_ERROR_LIMIT]
+            _record(registry, block_id, row["target"], error=message)
+            failure = failure or PrefectError(
+                f"{ref} is saved in Blocks (version {version}), but mirroring it to "
+                f"{row['target']} failed: {message}. 'blocks mirror push' retries"
+            )
+        else:
+            _record(registry, block_id, row["target"], target_ref=where, version=version)
+        finally:
+            target.close()
+    if failure is not None and raise_errors:
+        raise failure
+
+
+def _record(
+    registry: Registry, block_id: str, target: str, *, error: str | None = None,
+    target_ref: str | None = None, version: int | None = None,
+) -> None:
+    from sqlalchemy import update
+
+    table = _table()
+    values: dict[str, Any] = {"last_error": error}
+    if error is None:
+        values.update(target_ref=target_ref, pushed_version=version, pushed_at=datetime.now(UTC))
+    with registry.store.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.block_id == block_id,
+                                         table.c.target == target).values(**values))
