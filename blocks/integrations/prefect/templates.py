@@ -14,10 +14,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from blocks.pools.placeholders import PLACEHOLDER_RE, join_path, whole
-from blocks.pools.render import _Resolving
+from blocks.pools.render import ResolvedBlock, _Resolving
 from blocks.pools.resolve import registry_resolver
 
 if TYPE_CHECKING:
@@ -45,14 +46,25 @@ def to_prefect_template(
         ValidationError: a placeholder names a secret, a missing block or a missing field
             (every problem with its path).
     """
-    resolving = _Resolving(registry_resolver(registry), ref)
-    out = _fill(dict(template), resolving, "")
-    resolving.raise_errors()
+    resolver = registry_resolver(registry)
+    cache: dict[str, ResolvedBlock] = {}
+    passes = _Passes(_Resolving(resolver, ref, cache, masked=False),
+                     _Resolving(resolver, ref, cache, masked=True))
+    out = _fill(dict(template), passes, "")
+    passes.value.raise_errors()
     assert isinstance(out, dict)
     return out
 
 
-def _fill(node: Any, resolving: _Resolving, path: str) -> Any:
+@dataclass
+class _Passes:
+    """The clear pass (what is published) and the masked pass (where secrets would be)."""
+
+    value: _Resolving
+    shown: _Resolving
+
+
+def _fill(node: Any, resolving: _Passes, path: str) -> Any:
     if isinstance(node, str):
         placeholder = whole(node)
         if placeholder is not None and placeholder.kind == "block":
@@ -65,7 +77,7 @@ def _fill(node: Any, resolving: _Resolving, path: str) -> Any:
     return node
 
 
-def _text(text: str, resolving: _Resolving, path: str) -> str:
+def _text(text: str, resolving: _Passes, path: str) -> str:
     placeholder = whole(text)
     if placeholder is None or placeholder.kind != "block":
         return text
@@ -79,27 +91,21 @@ def _text(text: str, resolving: _Resolving, path: str) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
-def _value(placeholder: Placeholder, resolving: _Resolving, path: str) -> Any:
-    value = resolving.block(placeholder, path or "base_job_template")
-    if _holds_secret(value, resolving.secrets):
+def _value(placeholder: Placeholder, resolving: _Passes, path: str) -> Any:
+    where = path or "base_job_template"
+    value = resolving.value.block(placeholder, where)
+    if value is None:
+        return None
+    # The masked pass substitutes each secret's mask: where it differs, a secret is inside.
+    if resolving.shown.block(placeholder, where) != value:
         slug, name = placeholder.block_ref.split("/")
         field = "".join(f".{p}" for p in placeholder.field_path)
-        resolving.errors.append((path, REFUSAL.format(
+        resolving.value.errors.append((path, REFUSAL.format(
             text=placeholder.text, cls=_class_name(slug), name=name, ref=placeholder.block_ref,
             slug=slug, field=field,
         )))
         return None
     return value
-
-
-def _holds_secret(value: Any, secrets: set[str]) -> bool:
-    if isinstance(value, Mapping):
-        return any(_holds_secret(v, secrets) for v in value.values())
-    if isinstance(value, list):
-        return any(_holds_secret(v, secrets) for v in value)
-    if value is None or isinstance(value, bool):
-        return False
-    return bool(str(value)) and str(value) in secrets
 
 
 def _class_name(slug: str) -> str:
