@@ -85,6 +85,41 @@ EXAMPLES: dict[str, list[str]] = {
     "pools queues pause": ["blocks pools queues pause k8s-etl critical"],
     "pools queues resume": ["blocks pools queues resume k8s-etl critical"],
     "pools queues rm": ["blocks pools queues rm k8s-etl critical"],
+    "pools publish": [
+        "blocks pools publish k8s-etl --dry-run     # what would change on the Prefect server",
+        "blocks pools publish --all --prune",
+    ],
+    "pools diff": ["blocks pools diff k8s-etl", "blocks pools diff --all --detailed-exitcode"],
+    "mirror": [
+        "blocks mirror secret/db-pass --to prefect   # then {{ prefect.blocks.secret.db-pass }}",
+        "blocks mirror status",
+        "blocks mirror secret/db-pass --rm",
+    ],
+    "prefect": ["blocks prefect deploy-rotation --pool ops --cron '*/15 * * * *'"],
+    "prefect deploy-rotation": [
+        "blocks prefect deploy-rotation --pool ops --cron '*/15 * * * *'",
+        "blocks prefect deploy-rotation --pool ops --cron '0 * * * *' --env BLOCKS_HOME=/srv/b",
+    ],
+    "import": ["blocks import prefect --dry-run"],
+    "import prefect": [
+        "blocks import prefect --dry-run             # the plan, nothing written",
+        "blocks import prefect --type aws-credentials --name prod",
+        "blocks import prefect --pools",
+    ],
+    "rotate": [
+        "blocks rotate secret/api-token --now",
+        "blocks rotate --due                         # from cron: everything that is due",
+        "blocks rotate --cancel database-credentials/app",
+    ],
+    "rotation": ["blocks rotation ls"],
+    "rotation ls": ["blocks rotation ls", "blocks rotation ls --json"],
+    "rotation set": [
+        "blocks rotation set secret/api-token --rotator generated --every 30d --option length=40",
+        "blocks rotation set database-credentials/app --rotator postgres-password --cron "
+        "'0 3 * * 0' --grace 1d --option admin_block=database-credentials/pg-admin",
+    ],
+    "rotation show": ["blocks rotation show secret/api-token"],
+    "rotation unset": ["blocks rotation unset secret/api-token"],
     "terraform": ["blocks terraform install", "blocks terraform docs --out terraform/docs"],
     "terraform install": [
         "blocks terraform install && export TF_CLI_CONFIG_FILE=~/.blocks/terraform/terraform.rc",

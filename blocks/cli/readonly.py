@@ -16,6 +16,7 @@ from blocks.store.engine import display_url, is_sqlite, sqlite_path
 # registers, or by being listed here.
 READ_ONLY_COMMANDS = frozenset({
     "ls", "inspect", "history", "verify",
+    "rotation ls", "rotation show", "pools diff",
     "keys status",
     "pools ls", "pools inspect", "pools history", "pools render",
     "pools queues ls", "pools queues inspect",

@@ -112,9 +112,9 @@ def test_every_subcommand_typo_is_suggested(capsys: pytest.CaptureFixture[str]) 
 def test_unknown_command_without_a_close_match_points_at_help(
     capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(capsys, "frobnicate")
+    code, _, err = run(capsys, "xyzzy")
     assert code == 2
-    assert "unknown command 'frobnicate'; see 'blocks --help'" in err
+    assert "unknown command 'xyzzy'; see 'blocks --help'" in err
     assert "did you mean" not in err
 
 

@@ -53,7 +53,7 @@ def test_nested_block_field_names_its_type_and_inner_secrets(
 
 def test_every_builtin_type_has_a_row_per_field_with_a_description() -> None:
     for slug, cls in catalog.all_types().items():
-        if slug.startswith(("test-", "unit-")):
+        if not cls.__module__.startswith("blocks.types"):  # types that other tests define
             continue
         rows = field_rows(cls.block_schema())
         assert [r[0] for r in rows] == list(cls.model_json_schema()["properties"]), slug

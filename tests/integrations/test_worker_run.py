@@ -17,7 +17,7 @@ from blocks.integrations.prefect import PrefectClient
 from blocks.integrations.prefect.publish import publish
 from blocks.pools import WorkPool, default_base_job_template
 from tests.prefect_server import client_env
-from tests.servers import Server, find_binary
+from tests.servers import Server, closed_port_url, find_binary
 
 HERE = Path(__file__).parent
 
@@ -106,21 +106,29 @@ def test_deploy_rotation_schedules_the_shipped_flow_and_a_failure_is_a_failed_fl
     from blocks.cli.main import main
 
     monkeypatch.setenv("BLOCKS_PREFECT_API_URL", prefect_server.url)
-    # A registry whose master key cannot be reached: 'blocks rotate --due' must fail.
-    monkeypatch.setenv("BLOCKS_KEY_PROVIDER", "vault-transit")
-    monkeypatch.setenv("BLOCKS_VAULT_ADDR", "http://127.0.0.1:9")
+    # A due rotation whose upstream (IAM) does not answer: 'blocks rotate --due' must fail.
+    registry = Registry(Settings(home=blocks_home))
+    AwsCredentials(
+        aws_access_key_id="AKIAEXAMPLEEXAMPLE01", aws_secret_access_key="not-a-real-secret",
+        region_name="us-east-1",
+        aws_client_parameters={"endpoint_url": closed_port_url()},
+    ).save("iam-down", registry=registry)
+    registry.close()
+    assert main(["rotation", "set", "aws-credentials/iam-down", "--rotator",
+                 "aws-iam-access-key", "--every", "1s"]) == 0
+    time.sleep(2)  # due now, whether a new policy counts from now or from never
     assert main(["pools", "create", "rotation", "--type", "process"]) == 0
     assert main(["pools", "publish", "rotation"]) == 0
     capsys.readouterr()
     assert main(["prefect", "deploy-rotation", "--pool", "rotation", "--cron", "*/15 * * * *",
-                 "--json"]) == 0
+                 "--env", "AWS_MAX_ATTEMPTS=1", "--json"]) == 0
     deployed = json.loads(capsys.readouterr().out)
     with PrefectClient(prefect_server.url) as client:
         dep = client.request("GET", f"deployments/{deployed['id']}", "deployment")
         assert dep["work_pool_name"] == "rotation"
         assert [s["schedule"]["cron"] for s in dep["schedules"]] == ["*/15 * * * *"]
         env = dep["job_variables"]["env"]
-        assert env["BLOCKS_KEY_PROVIDER"] == "vault-transit"
+        assert env["AWS_MAX_ATTEMPTS"] == "1"
         assert env["BLOCKS_DATABASE_URL"].endswith("blocks.db")
         state, logs = run_deployment_once(client, prefect_server, tmp_path, dep["id"],
                                           "rotation")
