@@ -6,7 +6,8 @@ Each gap was reproduced against the real binary with a provider written the plai
 * **No object type, no nested attributes.** ``tf.types`` has scalars, list, set, map and
   ``NormalizedJson``; ``tf.blocks`` has only set-nested blocks. Free-form values (dicts,
   templates) are JSON-encoded strings (:class:`Json`); small fixed groups are single nested
-  blocks (:class:`SingleNestedBlock`).
+  blocks (:class:`SingleNestedBlock`) or nested attributes (:mod:`blocks_terraform.nested`,
+  protocol 6 ``nested_type``), which can be optional *and* computed.
 * **``plan()`` is not called on create.** ``tf`` plans a create itself (computed nulls become
   Unknown), so a resource cannot fill defaults or reject values at plan time. Our servicer
   calls :meth:`Resource.plan` for creates too, with ``ctx.creating`` set.
@@ -176,14 +177,15 @@ class Resource(TfResource):
 class ProviderServicer(tf_provider.ProviderServicer):
     """``tf``'s gRPC servicer with the gaps described in the module docstring filled.
 
-    Calls that reach resources first run the provider's ``prepare()`` (if it has one): gRPC
-    serves calls on a thread pool, and the first imports of a heavy package from several
-    threads at once can see partially initialised modules.
+    Calls that reach resources or settings first run the provider's ``prepare()`` (if it has
+    one): gRPC serves calls on a thread pool, and the first imports of a heavy package from
+    several threads at once can see partially initialised modules. Schema calls never do.
     """
 
     PREPARED_CALLS = (
         "ReadResource", "PlanResourceChange", "ApplyResourceChange", "ImportResourceState",
-        "ReadDataSource",
+        "ReadDataSource", "ValidateResourceConfig", "ValidateDataResourceConfig",
+        "ValidateProviderConfig", "ConfigureProvider",
     )
 
     def __init__(self, app: Provider) -> None:
