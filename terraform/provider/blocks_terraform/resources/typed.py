@@ -201,8 +201,6 @@ class TypedBlockResource(Resource):
                 if spec["kind"] == "object" and isinstance(value, str):
                     filled = fill(spec, {**(spec["default"] or {}), **json.loads(value)})
                     old[spec["name"]] = field_attribute(spec).type.encode(filled)
-        for attribute in self.get_schema().attributes:
-            old.setdefault(attribute.name, None)
         return old
 
     # -- CRUD -----------------------------------------------------------------------------
