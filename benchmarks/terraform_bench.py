@@ -150,6 +150,13 @@ def terraform_round(root: Path, name: str, source: str, count: int,
     work = Path(tempfile.mkdtemp(dir=root, prefix=f"{name}-"))
     (work / "main.tf").write_text(CONFIG.format(name=name, source=source, count=count))
     run_env = {**env, "BLOCKS_HOME": str(work / "home")}
+    if name == "blocks":  # `blocks init`: the provider refuses to create a registry itself
+        from blocks.registry import Registry
+        from blocks.settings import Settings
+
+        registry = Registry(Settings(home=work / "home"))
+        registry.init()
+        registry.close()
     timed(["init"], work, run_env)
     apply = timed(["apply", "-auto-approve"], work, run_env)
     refresh = timed(["plan", "-refresh-only"], work, run_env)

@@ -136,13 +136,25 @@ def tf_initialised(tf_mirror: install.Installed, tmp_path_factory: pytest.TempPa
     return workdir
 
 
+@pytest.fixture(scope="session")
+def tf_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A registry made once, as ``blocks init`` does (the provider refuses a missing one)."""
+    home = tmp_path_factory.mktemp("tf-home")
+    registry = Registry(Settings(home=home))
+    registry.init()
+    registry.close()
+    return home
+
+
 @pytest.fixture
-def tf(tf_mirror: install.Installed, tf_initialised: Path, tmp_path: Path) -> Terraform:
+def tf(tf_mirror: install.Installed, tf_initialised: Path, tf_home_template: Path,
+       tmp_path: Path) -> Terraform:
     """A fresh working directory (already initialised) with its own ``BLOCKS_HOME``."""
     workdir = tmp_path / "work"
     shutil.copytree(tf_initialised / ".terraform", workdir / ".terraform", symlinks=True)
     shutil.copy(tf_initialised / ".terraform.lock.hcl", workdir / ".terraform.lock.hcl")
     home = tmp_path / "home"
+    shutil.copytree(tf_home_template, home)
     env = _base_env(tf_mirror)
     env["BLOCKS_HOME"] = str(home)
     return Terraform(workdir, home, env)

@@ -155,7 +155,7 @@ def test_provider_config_overrides_the_environment(tf: Terraform) -> None:
     from blocks.settings import Settings
 
     url = f"sqlite:///{tf.workdir.parent / 'configured.db'}"
-    tf.write(f'provider "blocks" {{\n  database_url = "{url}"\n}}\n'
+    tf.write(f'provider "blocks" {{\n  database_url = "{url}"\n  create_registry = true\n}}\n'
              'resource "blocks_github_credentials" "gh" {\n  name = "gh"\n}\n')
     tf.apply()
     configured = Registry(Settings(home=tf.home, database_url=url))

@@ -66,13 +66,15 @@ def test_validate_tolerates_unknown_values(provider: BlocksProvider) -> None:
     assert not diags.diagnostics
 
 
-def test_create_plan_fills_defaults_and_id(provider: BlocksProvider) -> None:
+def test_create_plan_fills_defaults_and_leaves_the_id_to_apply(provider: BlocksProvider) -> None:
     res = resource(provider, "s3_bucket")
     config = full_state(res, name="lake", bucket_name="data-lake")
     planned = res.plan(PlanContext(Diagnostics(), "blocks_s3_bucket", set(), config=config,
                                    creating=True), None, dict(config))
-    assert planned["bucket_folder"] == ""
-    assert planned["id"] == "s3-bucket/lake"
+    assert planned["bucket_folder"] == "" and planned["credentials"] is None
+    # Unknown until the block exists, so references to it wait for it and known ones can be
+    # looked up at plan time.
+    assert planned["id"] is Unknown and planned["placeholder"] is Unknown
     assert planned["version"] is Unknown
 
 

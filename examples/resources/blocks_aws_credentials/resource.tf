@@ -9,3 +9,11 @@ resource "blocks_aws_credentials" "etl" {
   aws_secret_access_key = var.aws_secret_access_key
   region_name           = "eu-west-1"
 }
+
+# An S3-compatible store (MinIO, LocalStack): set only what differs, the rest keeps its default.
+resource "blocks_aws_credentials" "minio" {
+  name                  = "minio"
+  aws_access_key_id     = "minio-access"
+  aws_secret_access_key = var.aws_secret_access_key
+  aws_client_parameters = { endpoint_url = "http://127.0.0.1:9000" }
+}

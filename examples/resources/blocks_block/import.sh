@@ -1,2 +1,2 @@
 # Import by <type-slug>/<name>.
-terraform import blocks_block.webhook github-credentials/bot
+terraform import blocks_block.github_bot github-credentials/bot

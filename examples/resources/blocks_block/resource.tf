@@ -5,7 +5,8 @@ variable "bot_token" {
   sensitive = true
 }
 
-resource "blocks_block" "webhook" {
+# GitHub credentials for a bot account, as a generic block.
+resource "blocks_block" "github_bot" {
   type = "github-credentials"
   name = "bot"
   data = jsonencode({ token = var.bot_token })

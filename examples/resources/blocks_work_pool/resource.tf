@@ -21,3 +21,33 @@ resource "blocks_work_pool" "docker" {
   }))
   paused = true
 }
+
+# A template that names a block: the placeholder attribute makes Terraform create the
+# secret before the pool (the value itself never enters the template or state).
+resource "blocks_secret" "db_password" {
+  name = "db-password"
+  generate {}
+}
+
+data "blocks_default_job_template" "process" {
+  type = "process"
+}
+
+locals {
+  process = jsondecode(data.blocks_default_job_template.process.base_job_template)
+}
+
+resource "blocks_work_pool" "local" {
+  name = "local"
+  type = "process"
+  base_job_template = jsonencode({
+    job_configuration = local.process.job_configuration
+    variables = merge(local.process.variables, {
+      properties = merge(local.process.variables.properties, {
+        env = merge(local.process.variables.properties.env, {
+          default = { DB_PASSWORD = blocks_secret.db_password.placeholder }
+        })
+      })
+    })
+  })
+}

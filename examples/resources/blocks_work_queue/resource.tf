@@ -4,7 +4,7 @@ resource "blocks_work_pool" "etl" {
 }
 
 resource "blocks_work_queue" "critical" {
-  pool              = blocks_work_pool.etl.name
+  pool              = blocks_work_pool.etl.id # the id: replacing the pool replaces the queue
   name              = "critical"
   priority          = 1
   concurrency_limit = 5

@@ -6,7 +6,8 @@ Each gap was reproduced against the real binary with a provider written the plai
 * **No object type, no nested attributes.** ``tf.types`` has scalars, list, set, map and
   ``NormalizedJson``; ``tf.blocks`` has only set-nested blocks. Free-form values (dicts,
   templates) are JSON-encoded strings (:class:`Json`); small fixed groups are single nested
-  blocks (:class:`SingleNestedBlock`).
+  blocks (:class:`SingleNestedBlock`) or nested attributes (:mod:`blocks_terraform.nested`,
+  protocol 6 ``nested_type``), which can be optional *and* computed.
 * **``plan()`` is not called on create.** ``tf`` plans a create itself (computed nulls become
   Unknown), so a resource cannot fill defaults or reject values at plan time. Our servicer
   calls :meth:`Resource.plan` for creates too, with ``ctx.creating`` set.
@@ -18,9 +19,15 @@ Each gap was reproduced against the real binary with a provider written the plai
 * **No explicit schema version -> a warning on every plan** ("Using default upgrade"), since
   ``UpgradeResourceState`` treats ``None`` as older than anything. :class:`Resource` always
   declares :data:`SCHEMA_VERSION`.
+* **Stored state is passed through as is**, so an attribute added to a schema makes every
+  older state fail to load ("an object with N attributes is required"). Our
+  ``UpgradeResourceState`` fills added attributes with null and drops removed ones.
 * **``validate()`` receives Unknown values** (a reference to another resource's computed
   attribute, a variable during the first validate walk, even inside nested blocks).
   :func:`is_known` checks values recursively; validators skip what is not known yet.
+  Terraform >= 1.6 also sends *refined* unknowns (msgpack extension 12, e.g. a string known to
+  start with ``lake-``), which ``tf`` decodes as raw ``ExtType`` objects: :func:`serve` makes
+  them ``Unknown`` too.
 
 Also: ``plan()`` receives the configuration (``ctx.config``), so "omitted" can mean "the
 default" rather than "keep the prior value"; data-source results are encoded through their
@@ -42,13 +49,14 @@ from typing import Any, TypeVar, cast
 
 from tf import provider as tf_provider
 from tf import runner
+from tf import utils as tf_utils
 from tf.gen import tfplugin_pb2 as pb
 from tf.iface import Config, DataSource, Provider, State
 from tf.iface import PlanContext as TfPlanContext
 from tf.iface import Resource as TfResource
 from tf.schema import Attribute, Block, NestedBlock, NestMode, Schema
 from tf.types import NormalizedJson, Unknown
-from tf.utils import Diagnostics, _to_attribute_path, read_dynamic_value
+from tf.utils import Diagnostics, _to_attribute_path, read_dynamic_value, to_dynamic_value
 
 from blocks_terraform.json_check import json_problem
 
@@ -177,14 +185,15 @@ class Resource(TfResource):
 class ProviderServicer(tf_provider.ProviderServicer):
     """``tf``'s gRPC servicer with the gaps described in the module docstring filled.
 
-    Calls that reach resources first run the provider's ``prepare()`` (if it has one): gRPC
-    serves calls on a thread pool, and the first imports of a heavy package from several
-    threads at once can see partially initialised modules.
+    Calls that reach resources or settings first run the provider's ``prepare()`` (if it has
+    one): gRPC serves calls on a thread pool, and the first imports of a heavy package from
+    several threads at once can see partially initialised modules. Schema calls never do.
     """
 
     PREPARED_CALLS = (
         "ReadResource", "PlanResourceChange", "ApplyResourceChange", "ImportResourceState",
-        "ReadDataSource",
+        "ReadDataSource", "ValidateResourceConfig", "ValidateDataResourceConfig",
+        "ValidateProviderConfig", "ConfigureProvider",
     )
 
     def __init__(self, app: Provider) -> None:
@@ -246,6 +255,21 @@ class ProviderServicer(tf_provider.ProviderServicer):
                 _to_attribute_path([k]) for k in sorted(ctx.requires_replace)
             ],
             diagnostics=diags.to_pb(),
+        )
+
+    def UpgradeResourceState(
+        self, request: pb.UpgradeResourceState.Request, context: Any
+    ) -> pb.UpgradeResourceState.Response:
+        """Upgrade as ``tf`` does, then fit the state to the current attribute names."""
+        response = super().UpgradeResourceState(request, context)
+        if any(d.severity == pb.Diagnostic.ERROR for d in response.diagnostics):
+            return response
+        state = read_dynamic_value(response.upgraded_state) or {}
+        schema = self._get_res_cls(request.type_name).get_schema()
+        names = [a.name for a in schema.attributes] + [b.type_name for b in schema.block_types]
+        return pb.UpgradeResourceState.Response(
+            upgraded_state=to_dynamic_value({n: state.get(n) for n in names}),
+            diagnostics=response.diagnostics,
         )
 
     def ReadDataSource(
@@ -368,6 +392,16 @@ def _cached_cert() -> tuple[bytes, Any]:
 
 _tf_cert = runner._self_signed_cert
 
+UNKNOWN_EXTENSIONS = (0, 12)
+"""cty's msgpack extension codes of an unknown value: plain, and with refinements."""
+
+
+def _msgpack_ext_hook(code: int, data: bytes) -> Any:
+    return Unknown if code in UNKNOWN_EXTENSIONS else _tf_ext_hook(code, data)
+
+
+_tf_ext_hook = tf_utils._msgpack_ext_hook
+
 
 def serve(provider: Provider, argv: Iterable[str] | None = None) -> None:
     """Run ``provider`` as a Terraform plugin (prints the go-plugin handshake, then serves)."""
@@ -375,6 +409,7 @@ def serve(provider: Provider, argv: Iterable[str] | None = None) -> None:
     # ours replace them here (see ProviderServicer and _cached_cert).
     tf_provider.ProviderServicer = ProviderServicer
     runner._self_signed_cert = _cached_cert
+    tf_utils._msgpack_ext_hook = _msgpack_ext_hook
     runner.run_provider(provider, list(argv) if argv is not None else sys.argv)
 
 

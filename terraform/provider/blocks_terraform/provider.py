@@ -18,7 +18,8 @@ from blocks_terraform.runtime import Runtime
 SOURCE = "registry.terraform.io/blocks-registry/blocks"
 """The provider's source address (``blocks-registry/blocks`` in ``required_providers``)."""
 
-KEY_PROVIDERS = ("local", "aws-kms", "vault-transit")
+CREATE_REGISTRY = "create_registry"
+"""The one provider attribute that is not a ``Settings`` field."""
 
 
 class BlocksProvider(Provider):
@@ -53,25 +54,59 @@ class BlocksProvider(Provider):
             )
             for spec in self.specs["provider"]
         ]
+        attributes.append(Attribute(
+            CREATE_REGISTRY, types.Bool(), optional=True,
+            description="Create the registry (database schema, master key, keyring) when "
+                        "there is none at `home` / `database_url`. Default: `false`: a "
+                        "missing registry is an error (create it with `blocks init`), so a "
+                        "mistyped location never silently starts an empty registry with a "
+                        "new master key.",
+        ))
         return Schema(
             attributes=attributes,
             version=SCHEMA_VERSION,
             description="Blocks registry connection. Every setting is optional and defaults "
-            "to the same `BLOCKS_*` environment variable the `blocks` CLI reads.",
+            "to the same environment variable the `blocks` CLI reads.",
         )
 
     def validate_config(self, diags: Diagnostics, config: dict[str, Any]) -> None:
-        provider = config.get("key_provider")
-        if provider is not None and is_known(provider) and provider not in KEY_PROVIDERS:
-            diags.add_error(
-                "Invalid key_provider",
-                f"key_provider must be one of {', '.join(KEY_PROVIDERS)}",
-                path=["key_provider"],
-            )
+        """Check the known settings with the same rules as ``blocks.settings.Settings``."""
+        known = {k: v for k, v in (config or {}).items()
+                 if v is not None and is_known(v) and k != CREATE_REGISTRY}
+        for attribute, message in Runtime.settings_errors(known):
+            where = attribute if attribute in known else None
+            source = "" if where else " (from the environment; set it in the provider block " \
+                                      "or fix the variable)"
+            diags.add_error(f"Invalid provider setting {attribute}",
+                            f"{attribute}: {message}{source}",
+                            path=[where] if where else None)
 
     def configure_provider(self, diags: Diagnostics, config: dict[str, Any]) -> None:
-        known = {k: v for k, v in (config or {}).items() if v is not None and is_known(v)}
+        """Use the configured registry; refuse a missing one unless ``create_registry``."""
+        config = config or {}
+        known = {k: v for k, v in config.items()
+                 if v is not None and is_known(v) and k != CREATE_REGISTRY}
+        create = config.get(CREATE_REGISTRY)
         self.runtime = Runtime(known)
+        if not is_known(create) or not all(is_known(v) for v in config.values()):
+            return
+        self.validate_config(diags, config)
+        if diags.has_errors():
+            return
+        missing = self.runtime.missing_registry()
+        if missing is None:
+            return
+        if create:
+            self.runtime.registry.init()
+            return
+        where = next((k for k in ("database_url", "home") if k in known), None)
+        diags.add_error(
+            "No Blocks registry",
+            f"There is no Blocks registry at {missing}. Create it with `blocks init` (with "
+            "the same BLOCKS_HOME / BLOCKS_DATABASE_URL), or set `create_registry = true` in "
+            "the provider block to let Terraform create it; or fix the location.",
+            path=[where] if where else None,
+        )
 
     def get_resources(self) -> list[type[TfResource]]:
         from blocks_terraform.resources import block, secret, typed, work_pool, work_queue
@@ -90,11 +125,19 @@ class BlocksProvider(Provider):
         ]
 
     def get_data_sources(self) -> list[type[DataSource]]:
-        from blocks_terraform.data_sources import block, default_job_template, work_pool
+        from blocks_terraform.data_sources import (
+            block,
+            blocks,
+            default_job_template,
+            work_pool,
+            work_pools,
+        )
 
         return [
             block.BlockDataSource,
+            blocks.BlocksDataSource,
             work_pool.WorkPoolDataSource,
+            work_pools.WorkPoolsDataSource,
             default_job_template.DefaultJobTemplateDataSource,
         ]
 

@@ -80,6 +80,39 @@ class Runtime:
 
         return Settings(**self.config)
 
+    @staticmethod
+    def settings_errors(config: dict[str, Any]) -> list[tuple[str, str]]:
+        """``(setting, message)`` for each provider setting (or variable) ``Settings`` refuses."""
+        import pydantic
+
+        from blocks.settings import Settings
+
+        try:
+            Settings(**config)
+        except pydantic.ValidationError as exc:
+            return [(str(e["loc"][0]) if e["loc"] else "provider", e["msg"])
+                    for e in exc.errors()]
+        return []
+
+    def missing_registry(self) -> str | None:
+        """Where the registry should be, when it is not there (no schema or no keyring).
+
+        Nothing is created by looking: a missing SQLite file is not opened at all.
+        """
+        from pathlib import Path
+
+        from blocks.store.engine import display_url
+
+        settings = self.settings()
+        url = settings.resolved_database_url
+        where = display_url(url)
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+            return where
+        store = self.registry.store
+        if store.schema_revision() is None or not store.load_terms():
+            return where
+        return None
+
     @property
     def registry(self) -> Registry:
         """The registry (opened on first use)."""

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1
+FORMAT = 2
 
 
 def cache_path() -> Path:
@@ -100,7 +100,7 @@ def build() -> dict[str, Any]:
             "description": schema["description"],
             "checksum": schema["checksum"],
             "secret_fields": schema["secret_fields"],
-            "fields": typed_schema.field_specs(schema, by_alias),
+            "fields": typed_schema.field_specs(schema, by_alias, _factory_defaults(cls)),
         }
         for spec in types[slug]["fields"]:
             annotation = str(cls.model_fields[spec["field"]].annotation)
@@ -114,6 +114,22 @@ def build() -> dict[str, Any]:
         "provider": typed_schema.settings_specs(Settings.model_fields),
         "types": types,
     }
+
+
+def _factory_defaults(cls: Any) -> dict[str, Any]:
+    """JSON defaults of the fields whose default comes from a factory (nested models)."""
+    from pydantic import BaseModel
+
+    out: dict[str, Any] = {}
+    for name, info in cls.model_fields.items():
+        if info.default_factory is None:
+            continue
+        value = info.get_default(call_default_factory=True)
+        if isinstance(value, BaseModel):
+            out[name] = value.model_dump(mode="json")
+        elif value is None or isinstance(value, str | int | float | bool | list | dict):
+            out[name] = value
+    return out
 
 
 def _write(path: Path, specs: dict[str, Any]) -> None:

@@ -8,12 +8,16 @@ answer ``GetProviderSchema`` without importing pydantic or the block types:
 
 * ``string``, ``number``, ``bool``: a scalar attribute;
 * ``list``: a list of ``element`` scalars;
-* ``json``: anything else (objects, dicts, nested models, mixed unions), as a JSON string;
+* ``object``: a nested model with fixed fields (``aws_client_parameters``), a nested
+  attribute whose ``attributes`` are field specs of its own; any field left out means that
+  field's default, so a partly set object converges;
+* ``json``: anything else (free-form dicts, mixed unions), as a JSON string;
 * ``ref``: a nested block field; the attribute takes the referenced resource's ``id``
   (``slug/name``).
 
 Fields that have a non-null default are optional and computed: omitting them means the
-default, which the plan shows.
+default, which the plan shows. Fields whose default is null (references included) are
+optional only: omitting one unsets it.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ _SCALARS = {"string": "string", "integer": "number", "number": "number", "boolea
 
 
 def field_specs(
-    block_schema: dict[str, Any], aliases: dict[str, str] | None = None
+    block_schema: dict[str, Any], aliases: dict[str, str] | None = None,
+    defaults: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Field specs for one block type, in the model's field order.
 
@@ -33,6 +38,8 @@ def field_specs(
         block_schema: the output of ``Block.block_schema()``.
         aliases: JSON Schema property name (a field's alias) -> Python field name, for types
             whose fields have aliases (secret paths and references use field names).
+        defaults: JSON defaults of fields whose default comes from a factory (JSON Schema
+            leaves them out), by field name.
 
     Returns:
         One spec per top-level field.
@@ -45,21 +52,45 @@ def field_specs(
     specs = []
     for name, prop in json_schema.get("properties", {}).items():
         field = (aliases or {}).get(name, name)
-        spec = _spec(name, prop, defs)
+        spec = _spec(name, prop, defs, secret_paths, [name, field])
         spec["field"] = field
         if field in refs:
-            spec.update(kind="ref", element=None, ref_slugs=refs[field], enum=None)
+            # A reference holds an id; no default (omitted = the model's own default).
+            spec.update(kind="ref", element=None, ref_slugs=refs[field], enum=None,
+                        attributes=None, default=None, has_default=True)
+        elif not spec["has_default"] and field in (defaults or {}):
+            spec.update(default=(defaults or {})[field], has_default=True)
         spec["required"] = name in required
         # A nested block field holds an id; the nested block's secrets stay in that resource.
-        spec["sensitive"] = field not in refs and any(
-            p == key or p.startswith(key + ".") for p in secret_paths for key in (name, field)
-        )
+        spec["sensitive"] = field not in refs and _secret(secret_paths, [name, field])
         spec["description"] = _describe(spec, prop)
         specs.append(spec)
     return specs
 
 
-def _spec(name: str, prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+def _secret(secret_paths: list[str], keys: list[str]) -> bool:
+    return any(p == key or p.startswith(key + ".") for p in secret_paths for key in keys)
+
+
+def _object_specs(
+    option: dict[str, Any], defs: dict[str, Any], secret_paths: list[str], prefix: str
+) -> list[dict[str, Any]]:
+    """Specs of a nested model's fields (secret paths relative to the parent field)."""
+    required = set(option.get("required", []))
+    out = []
+    for name, prop in option["properties"].items():
+        spec = _spec(name, prop, defs, secret_paths, [f"{prefix}.{name}"])
+        spec.update(field=name, required=name in required,
+                    sensitive=_secret(secret_paths, [f"{prefix}.{name}"]))
+        spec["description"] = _describe(spec, prop)
+        out.append(spec)
+    return out
+
+
+def _spec(
+    name: str, prop: dict[str, Any], defs: dict[str, Any], secret_paths: list[str],
+    keys: list[str],
+) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "name": name,
         "kind": "json",
@@ -70,6 +101,7 @@ def _spec(name: str, prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, An
         "enum": None,
         "ref_slugs": None,
         "integer": False,
+        "attributes": None,
     }
     options = [o for o in prop.get("anyOf", [prop]) if o.get("type") != "null"]
     if len(options) != 1:
@@ -87,6 +119,10 @@ def _spec(name: str, prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, An
         element = _SCALARS.get(_deref(option.get("items", {}), defs).get("type", ""))
         if element is not None:
             spec.update(kind="list", element=element)
+    elif option.get("type") == "object" and option.get("properties") and (
+            option.get("additionalProperties") is False or "$ref" in options[0]):
+        # A nested model: fixed fields, so a nested attribute rather than a JSON string.
+        spec.update(kind="object", attributes=_object_specs(option, defs, secret_paths, keys[-1]))
     return spec
 
 
@@ -107,10 +143,14 @@ def _describe(spec: dict[str, Any], prop: dict[str, Any]) -> str:
         notes.append(f"The `id` of a {kinds} resource (`slug/name`).")
     if spec["kind"] == "json":
         notes.append("A JSON document (use `jsonencode(...)`).")
+    if spec["kind"] == "object":
+        notes.append("An object; attributes left out take their defaults.")
     if spec["enum"]:
         notes.append("One of: " + ", ".join(f"`{v}`" for v in spec["enum"]) + ".")
     if spec["required"]:
         notes.append("Required.")
+    elif spec["kind"] == "object" and spec["default"] is not None:
+        notes.append("Default: every attribute at its default.")
     elif spec["default"] is not None:
         notes.append(f"Default: `{_show(spec['default'])}`.")
     else:
@@ -137,20 +177,36 @@ def settings_specs(fields: dict[str, Any]) -> list[dict[str, Any]]:
 
     Returns:
         One spec per setting; secrets and the database URL (it may hold a password) are
-        sensitive.
+        sensitive. Each description names every environment variable the setting is read
+        from (``BLOCKS_*`` and the un-prefixed forms some accept) and its default.
     """
     out = []
     for name, info in fields.items():
         annotation = str(info.annotation)
         kind = "number" if "float" in annotation or "int" in annotation else "string"
         sensitive = "Secret" in annotation or name == "database_url"
-        env = f"BLOCKS_{name.upper()}"
-        description = (info.description or name).rstrip(".")
+        text = (info.description or name).rstrip(".") + "."
+        if "Default:" not in text:
+            default = info.get_default(call_default_factory=True)
+            text += f" Default: `{_show(default)}`." if default is not None else " Default: none."
+        variables = ", ".join(f"`{v}`" for v in environment_variables(name, info))
         out.append({
             "name": name,
             "kind": kind,
             "sensitive": sensitive,
-            "description": f"{description}. Default: the `{env}` environment variable, "
-                           "as for the `blocks` CLI.",
+            "environment": environment_variables(name, info),
+            "description": f"{text} Read from {variables} when not set here, as the `blocks` "
+                           "CLI does.",
         })
     return out
+
+
+def environment_variables(name: str, info: Any) -> list[str]:
+    """The environment variables a ``Settings`` field is read from, in precedence order."""
+    alias = info.validation_alias
+    choices = getattr(alias, "choices", None)
+    if choices:
+        return [str(c) for c in choices]
+    if isinstance(alias, str):
+        return [alias]
+    return [f"BLOCKS_{name.upper()}"]

@@ -2,8 +2,10 @@
 
 Prefer the typed resources (``blocks_s3_bucket``...): their attributes are checked one by one.
 This one is for plug-in types a provider build does not know yet and for bulk migrations. The
-document is validated against the type at plan time; a nested block is written as
-``{"$ref": "slug/name"}``. The whole document, secrets included, is in state (sensitive).
+document is validated against the type in ``terraform validate`` and at plan time (nested
+``{"$ref": "slug/name"}`` references must then name stored blocks). ``name`` changes in place
+(a rename keeps the block's id and history); ``type`` forces replacement. The whole document,
+secrets included, is in state (sensitive).
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ from tf.types import Unknown
 from tf.utils import Diagnostics
 
 from blocks_terraform.framework import Json, PlanContext, Resource, guarded, is_known, loads
-from blocks_terraform.resources.typed import check_name, same_secret
+from blocks_terraform.resources.common import (
+    check_exists,
+    check_name,
+    identity,
+    or_state,
+    plan_identity,
+    rename,
+    same_secret,
+    unchanged,
+)
 from blocks_terraform.runtime import report_blocks_error
 
 
@@ -33,28 +44,45 @@ class BlockResource(Resource):
         return cls.make_schema(
             [
                 Attribute("id", types.String(), computed=True,
-                          description="`<type>/<name>`; what `terraform import` accepts."),
+                          description="`<type>/<name>`; what `terraform import` accepts and "
+                                      "what nested-block fields take. Known after apply when "
+                                      "the block is created or renamed."),
                 Attribute("type", types.String(), required=True, requires_replace=True,
                           description="Block type slug, e.g. `s3-bucket` (see `blocks types`). "
                                       "Changing it replaces the block."),
-                Attribute("name", types.String(), required=True, requires_replace=True,
+                Attribute("name", types.String(), required=True,
                           description="Block name (1-63 lowercase letters, digits, dashes). "
-                                      "Changing it replaces the block."),
+                                      "Changing it renames the block in place: same id and "
+                                      "history, and blocks that reference it follow."),
                 Attribute("data", Json(), required=True, sensitive=True,
                           description="The block's fields as a JSON document "
                                       "(`jsonencode({...})`); nested blocks as "
                                       "`{\"$ref\" = \"slug/name\"}`. Held in state (sensitive)."),
                 Attribute("version", types.Number(), computed=True,
                           description="Current version of the block in the registry."),
+                Attribute("placeholder", types.String(), computed=True,
+                          description="`{{ blocks.<type>.<name> }}`, for work-pool templates: "
+                                      "using `blocks_block.<label>.placeholder` makes "
+                                      "Terraform create the block before the pool. Known "
+                                      "after apply when the block is created or renamed."),
             ],
             description="A block of any registered type from a JSON document, validated "
-                        "against the type's schema at plan time.",
+                        "against the type's schema in `terraform validate` and at plan time.",
         )
 
-    def check_config(self, diags: Diagnostics, config: dict[str, Any]) -> None:
+    def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:
+        """The type's rules on the values known at validate time."""
+        super().validate(diags, type_name, config)
+        if not diags.has_errors():
+            self.check_config(diags, config)
+
+    def check_config(self, diags: Diagnostics, config: dict[str, Any],
+                     registry: Any = None) -> None:
         """Check the type exists and the document validates (nested references skipped).
 
-        Runs at plan time, so that validate-only provider processes never import Blocks.
+        Args:
+            registry: when given (at plan time), known ``$ref`` references must name stored
+                blocks.
         """
         check_name(diags, config.get("name"))
         slug, raw = config.get("type"), config.get("data")
@@ -82,6 +110,8 @@ class BlockResource(Resource):
                 diags.add_error(f"Invalid value for data.{key}",
                                 f"data.{key}: a reference is {{\"$ref\": \"type-slug/name\"}} "
                                 "with nothing else", path=["data"])
+            elif registry is not None:
+                check_exists(diags, registry, target, ["data"], f"data.{key}")
         try:
             cls(**{k: v for k, v in data.items() if k not in refs})
         except ValidationError as exc:
@@ -92,9 +122,8 @@ class BlockResource(Resource):
 
     def plan(self, ctx: PlanContext, prior: dict[str, Any] | None, planned: dict[str, Any]) -> Any:
         """Validate; unknown version when the document changes."""
-        self.check_config(ctx.diagnostics, ctx.config)
-        slug, name = planned.get("type"), planned.get("name")
-        planned["id"] = f"{slug}/{name}" if is_known(slug) and is_known(name) else Unknown
+        self.check_config(ctx.diagnostics, ctx.config, self.provider.runtime.registry)
+        plan_identity(planned.get("type"), planned, prior)
         if prior is None or planned.get("data") != prior.get("data"):
             planned["version"] = Unknown
         return planned
@@ -102,12 +131,20 @@ class BlockResource(Resource):
     @guarded
     def create(self, ctx: Any, planned: dict[str, Any]) -> Any:
         """Save a new block."""
-        return self._save(ctx, planned, expected_version=0)
+        planned.update(identity(planned["type"], planned["name"]))
+        block = self._build(ctx, planned)
+        return None if block is None else self._store(block, planned, expected_version=0)
 
     @guarded
     def update(self, ctx: Any, current: dict[str, Any], planned: dict[str, Any]) -> Any:
-        """Save a new version (compare-and-set on the refreshed version)."""
-        return self._save(ctx, planned, expected_version=int(current["version"])) or current
+        """Rename in place if ``name`` changed, then save a new version if the document
+        changed (compare-and-set on the refreshed version)."""
+        block = self._build(ctx, planned)
+        if block is None:
+            return current
+        current = rename(self.provider.runtime.registry, planned["type"], current, planned)
+        return or_state(ctx, current, lambda: self._store(
+            block, planned, expected_version=int(current["version"])))
 
     @guarded
     def read(self, ctx: Any, current: dict[str, Any]) -> dict[str, Any] | None:
@@ -124,7 +161,8 @@ class BlockResource(Resource):
         data = current.get("data")
         if current.get("version") is not None and not same_secret(data, stored):
             stored = codec.mask_document(stored, type(block).secret_paths())
-        return {**current, "id": ref, "data": stored, "version": block.block_version}
+        return {**current, **identity(current["type"], current["name"]), "data": stored,
+                "version": block.block_version}
 
     @guarded
     def delete(self, ctx: Any, current: dict[str, Any]) -> None:
@@ -140,23 +178,36 @@ class BlockResource(Resource):
         if not sep:
             ctx.diagnostics.add_error("Invalid import id", "use '<type-slug>/<name>'")
             return None
-        state = {"id": id, "type": slug, "name": name, "data": None, "version": None}
+        check_name(ctx.diagnostics, name)
+        if ctx.diagnostics.has_errors():
+            return None
+        state = {"id": id, "type": slug, "name": name, "data": None, "version": None,
+                 "placeholder": None}
         found = self.read(ctx, state)
-        if found is None and not ctx.diagnostics.has_errors():
+        if ctx.diagnostics.has_errors():
+            return None
+        if found is None:
             ctx.diagnostics.add_error("Cannot import", f"no block {id}")
         return found
 
-    def _save(self, ctx: Any, planned: dict[str, Any], expected_version: int) -> Any:
+    def _build(self, ctx: Any, planned: dict[str, Any]) -> Any:
         from blocks.errors import ValidationError
 
         registry = self.provider.runtime.registry
         ref = f"{planned['type']}/{planned['name']}"
         try:
             # parse resolves {"$ref": "slug/name"} at any depth and names a bad one's field.
-            block = registry.parse(planned["type"], planned["data"], ref=ref)
-            info = registry.save(block, planned["name"], overwrite=expected_version != 0,
-                                 expected_version=expected_version)
+            return registry.parse(planned["type"], planned["data"], ref=ref)
         except ValidationError as exc:
             report_blocks_error(ctx.diagnostics, exc, {"data"}, prefix="data")
             return None
-        return {**planned, "id": ref, "version": info.version}
+    def _store(self, block: Any, planned: dict[str, Any], expected_version: int) -> Any:
+        registry = self.provider.runtime.registry
+        ref = f"{planned['type']}/{planned['name']}"
+        stored = unchanged(registry, ref, block) if expected_version else None
+        if stored is not None:
+            version = stored.block_version
+        else:
+            version = registry.save(block, planned["name"], overwrite=expected_version != 0,
+                                    expected_version=expected_version).version
+        return {**planned, **identity(planned["type"], planned["name"]), "version": version}

@@ -33,6 +33,15 @@ from blocks_terraform.framework import (
     guarded,
     is_known,
 )
+from blocks_terraform.resources.common import (
+    check_name,
+    common_attributes,
+    identity,
+    or_state,
+    plan_identity,
+    rename,
+    same_secret,
+)
 from blocks_terraform.resources.rotation import (
     apply_rotation,
     restore_target,
@@ -42,7 +51,6 @@ from blocks_terraform.resources.rotation import (
     trigger_changed,
     validate_rotation,
 )
-from blocks_terraform.resources.typed import check_name, common_attributes, same_secret
 from blocks_terraform.runtime import MASK
 
 DRIFTED = "changed-outside-terraform"
@@ -116,12 +124,12 @@ class SecretResource(Resource):
             diags.add_error("Invalid generate.length",
                             f"length must be a whole number from {MIN_LENGTH} to {MAX_LENGTH}",
                             path=["generate", "length"])
+        check_name(diags, config.get("name"))
 
     def plan(self, ctx: PlanContext, prior: dict[str, Any] | None, planned: dict[str, Any]) -> Any:
         """Check the name; unknown version and fingerprint whenever something will be written."""
         check_name(ctx.diagnostics, ctx.config.get("name"))
-        name = planned.get("name")
-        planned["id"] = f"secret/{name}" if is_known(name) else Unknown
+        plan_identity("secret", planned, prior)
         if prior is None or writes(prior, planned) or trigger_changed(prior, planned):
             planned["version"] = Unknown
             planned["fingerprint"] = Unknown
@@ -130,12 +138,19 @@ class SecretResource(Resource):
     @guarded
     def create(self, ctx: Any, planned: dict[str, Any]) -> dict[str, Any]:
         """Save the configured or a freshly generated value."""
+        planned.update(identity("secret", planned["name"]))
         created: dict[str, Any] = self._write(planned, self._value(planned), expected_version=0)
         apply_rotation(self.provider.runtime, created["id"], planned, None)
         return created
 
     @guarded
     def update(self, ctx: Any, current: dict[str, Any], planned: dict[str, Any]) -> Any:
+        """Rename in place if ``name`` changed; then write (or restore) the value and apply
+        the rotation policy and trigger."""
+        current = rename(self.provider.runtime.registry, "secret", current, planned)
+        return or_state(ctx, current, lambda: self._update(current, planned))
+
+    def _update(self, current: dict[str, Any], planned: dict[str, Any]) -> Any:
         """Write (or restore) the value, then apply the rotation policy and trigger."""
         state = self._update_value(current, planned)
         ref = f"secret/{planned['name']}"
@@ -151,8 +166,8 @@ class SecretResource(Resource):
         registry = self.provider.runtime.registry
         ref = f"secret/{planned['name']}"
         if not writes(current, planned):
-            return {**planned, "version": current["version"],
-                    "fingerprint": current["fingerprint"]}
+            return {**planned, **identity("secret", planned["name"]),
+                    "version": current["version"], "fingerprint": current["fingerprint"]}
         drifted = current.get("fingerprint") == DRIFTED
         # A drifted generated secret keeps Terraform's version in state (the rollback target);
         # otherwise state holds the refreshed version, the compare-and-set base.
@@ -161,7 +176,7 @@ class SecretResource(Resource):
             # Drifted generated value, same options: bring Terraform's version back.
             info = registry.rollback(ref, int(current["version"]), expected_version=expected)
             value = registry.load(ref).get()
-            return {**planned, "version": info.version,
+            return {**planned, **identity("secret", planned["name"]), "version": info.version,
                     "fingerprint": self.provider.runtime.fingerprint(value)}
         return self._write(planned, self._value(planned), expected_version=expected)
 
@@ -177,7 +192,7 @@ class SecretResource(Resource):
             return None
         stored = block.get()
         fingerprint = runtime.fingerprint(stored)
-        state = {**current, "id": f"secret/{current['name']}"}
+        state = {**current, **identity("secret", current["name"])}
         if current.get("version") is None:  # import: adopt what is stored
             key = "value" if isinstance(stored, str) else "value_json"
             return {**state, key: stored, "version": block.block_version,
@@ -209,10 +224,13 @@ class SecretResource(Resource):
         """Import by name (the value goes into state, as with ``value``), or by
         ``<name>:generated`` (only version and fingerprint, as with ``generate``)."""
         name, _, mode = id.removeprefix("secret/").partition(":")
+        check_name(ctx.diagnostics, name)
+        if ctx.diagnostics.has_errors():
+            return None
         state: dict[str, Any] = {a.name: None for a in self.get_schema().attributes}
         state.update(name=name, generate=None, rotation=None)
         found: dict[str, Any] | None = self.read(ctx, state)
-        if found is None:
+        if found is None or ctx.diagnostics.has_errors():
             if not ctx.diagnostics.has_errors():
                 ctx.diagnostics.add_error("Cannot import", f"no block secret/{name}")
             return None
@@ -237,7 +255,7 @@ class SecretResource(Resource):
         info = Secret(value=value).save(planned["name"], overwrite=expected_version != 0,
                                         expected_version=expected_version,
                                         registry=runtime.registry)
-        return {**planned, "id": f"secret/{planned['name']}", "version": info.version,
+        return {**planned, **identity("secret", planned["name"]), "version": info.version,
                 "fingerprint": runtime.fingerprint(value)}
 
 

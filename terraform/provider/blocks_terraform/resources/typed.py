@@ -2,7 +2,12 @@
 
 Each class is built from the type's cached field specs (see :mod:`blocks_terraform.typed_schema`),
 so a new block type, built-in or plug-in, becomes a resource without code here. Its attributes
-are ``id`` (``slug/name``), ``name``, ``version`` and one attribute per model field.
+are ``id`` (``slug/name``), ``name``, ``version``, ``placeholder`` and one attribute per model
+field; a nested model with fixed fields (``aws_client_parameters``) is a nested attribute.
+
+The type's validators run in ``terraform validate`` on the values known then, and again at plan
+time with every value known by then; references to blocks that are not in the registry are
+refused at plan time.
 
 State holds every field value, secret fields included when the configuration sets them (they
 are marked sensitive). A secret changed outside Terraform is detected by comparing the stored
@@ -12,9 +17,7 @@ plan proposes to write the configured value back.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hmac
 import json
 from typing import Any
 
@@ -24,13 +27,32 @@ from tf.types import Unknown
 from tf.utils import Diagnostics
 
 from blocks_terraform.framework import Json, PlanContext, Resource, guarded, is_known, loads
+from blocks_terraform.nested import NestedAttribute
+from blocks_terraform.resources.common import (
+    check_exists,
+    check_name,
+    common_attributes,
+    decode_bytes,
+    identity,
+    or_state,
+    plan_identity,
+    rename,
+    same_secret,
+    unchanged,
+)
 from blocks_terraform.runtime import MASK, report_blocks_error
+
+__all__ = ["TypedBlockResource", "check_name", "common_attributes", "resource_class",
+           "same_secret"]
 
 _TYPES = {"string": types.String, "number": types.Number, "bool": types.Bool}
 
+SCHEMA_VERSION = 1
+"""Version 1: nested models became nested attributes (they were JSON strings in version 0)."""
+
 
 def tf_type(spec: dict[str, Any]) -> Any:
-    """The ``tf`` type of a field spec."""
+    """The ``tf`` type of a (non-object) field spec."""
     if spec["kind"] == "list":
         return types.List(_TYPES[spec["element"]]())
     if spec["kind"] == "json":
@@ -47,25 +69,49 @@ def is_computed(spec: dict[str, Any]) -> bool:
 
 def field_attribute(spec: dict[str, Any]) -> Attribute:
     """The Terraform attribute of a field spec."""
-    return Attribute(
-        spec["name"], tf_type(spec), description=spec["description"],
-        required=spec["required"], optional=not spec["required"], computed=is_computed(spec),
-        sensitive=spec["sensitive"],
-    )
+    flags = {"description": spec["description"], "required": spec["required"],
+             "optional": not spec["required"], "computed": is_computed(spec),
+             "sensitive": spec["sensitive"]}
+    if spec["kind"] == "object":
+        return NestedAttribute(spec["name"], [field_attribute(s) for s in spec["attributes"]],
+                               **flags)
+    return Attribute(spec["name"], tf_type(spec), **flags)
 
 
-def common_attributes(slug: str) -> list[Attribute]:
-    """``id``, ``name`` and ``version``, shared by every block resource."""
-    return [
-        Attribute("id", types.String(), computed=True,
-                  description=f"`{slug}/<name>`: what nested-block fields of other resources "
-                              "take, and what `terraform import` accepts."),
-        Attribute("name", types.String(), required=True, requires_replace=True,
-                  description="Block name: 1-63 lowercase letters, digits and dashes. "
-                              "Changing it replaces the block."),
-        Attribute("version", types.Number(), computed=True,
-                  description="Current version of the block in the registry."),
-    ]
+def fill(spec: dict[str, Any], value: Any) -> Any:
+    """An object field's value with every attribute left out at its default."""
+    if spec["kind"] != "object" or not isinstance(value, dict):
+        return value
+    out = {}
+    for inner in spec["attributes"]:
+        item = value.get(inner["name"])
+        if item is None and is_computed(inner):
+            item = inner["default"] if inner.get("has_default") else None
+        out[inner["name"]] = fill(inner, item)
+    return out
+
+
+def model_value(spec: dict[str, Any], value: Any) -> Any:
+    """An attribute value (raw configuration or decoded state) as model input."""
+    if spec["kind"] == "json":
+        return loads(value)
+    if spec["kind"] == "object" and isinstance(value, dict):
+        inner = {s["name"]: s for s in spec["attributes"]}
+        return {k: model_value(inner[k], v) for k, v in value.items()
+                if v is not None and k in inner}
+    if spec.get("bytes") and isinstance(value, str):
+        return _config_bytes(spec["name"], value)
+    return value
+
+
+def _config_bytes(name: str, value: str) -> bytes:
+    """:func:`decode_bytes` of a configured value; text that is neither is the field's error."""
+    try:
+        return decode_bytes(value)
+    except ValueError:  # binascii.Error: not base64 (the value is never quoted)
+        from blocks.errors import ValidationError
+
+        raise ValidationError("", [(name, "must be PEM text or the base64 of it")]) from None
 
 
 class TypedBlockResource(Resource):
@@ -82,20 +128,29 @@ class TypedBlockResource(Resource):
 
     @classmethod
     def get_schema(cls) -> Any:
-        return cls.make_schema(
+        schema = cls.make_schema(
             common_attributes(cls.slug) + [field_attribute(s) for s in cls.fields],
-            description=f"{cls.description} Typed `{cls.slug}` block, validated at plan time "
-                        "by the block type's own rules.",
+            description=f"{cls.description} Typed `{cls.slug}` block, validated by the block "
+                        "type's own rules in `terraform validate` and at plan time.",
         )
+        schema.version = SCHEMA_VERSION
+        return schema
 
-    # -- plan ---------------------------------------------------------------------------
+    # -- validate and plan --------------------------------------------------------------
 
-    def check_config(self, diags: Diagnostics, config: dict[str, Any]) -> None:
+    def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:
+        """The type's rules on the values known at validate time (the provider is not
+        configured yet, so references are looked up at plan time)."""
+        super().validate(diags, type_name, config)
+        if not diags.has_errors():
+            self.check_config(diags, config)
+
+    def check_config(self, diags: Diagnostics, config: dict[str, Any],
+                     registry: Any = None) -> None:
         """Check the configuration with the block type's validators, skipping unknown values.
 
-        Runs at plan time (from :meth:`plan`), not in ``validate()``: validating needs the
-        pydantic models, and the process Terraform starts only to validate then never has to
-        import them.
+        Args:
+            registry: when given (at plan time), known references must name stored blocks.
         """
         check_name(diags, config.get("name"))
         data, refs = {}, set()
@@ -103,14 +158,19 @@ class TypedBlockResource(Resource):
             value = config.get(spec["name"])
             if value is None:
                 continue
+            if spec["kind"] == "ref":
+                refs.add(spec["name"])
+                if is_known(value) and check_ref(diags, spec, value) and registry is not None:
+                    check_exists(diags, registry, value, [spec["name"]], spec["name"])
+                continue
             if not is_known(value):
                 # Cross-field rules cannot be judged yet; apply-time validation sees it all.
                 return
-            if spec["kind"] == "ref":
-                refs.add(spec["name"])
-                check_ref(diags, spec, value)
-                continue
-            data[spec["name"]] = loads(value) if spec["kind"] == "json" else value
+            try:
+                data[spec["name"]] = model_value(spec, value)
+            except ValueError as exc:
+                diags.add_error(f"Invalid {spec['name']}", str(exc), path=[spec["name"]])
+                return
         self.check_model(diags, data, refs)
 
     def check_model(self, diags: Diagnostics, data: dict[str, Any], skipped: set[str]) -> None:
@@ -119,7 +179,7 @@ class TypedBlockResource(Resource):
         from blocks.errors import ValidationError
 
         try:
-            catalog.get(self.slug)(**self.to_model_input(data))
+            catalog.get(self.slug)(**data)
         except ValidationError as exc:
             wanted = [(p, m) for p, m in exc.errors
                       if p.split(".")[0] not in skipped and (p or not skipped)]
@@ -128,35 +188,58 @@ class TypedBlockResource(Resource):
 
     def plan(self, ctx: PlanContext, prior: dict[str, Any] | None, planned: dict[str, Any]) -> Any:
         """Validate; fill defaults for omitted fields; ``version`` unknown when a field changes."""
-        self.check_config(ctx.diagnostics, ctx.config)
+        self.check_config(ctx.diagnostics, ctx.config, self.provider.runtime.registry)
         for spec in self.fields:
-            if ctx.config.get(spec["name"]) is None and is_computed(spec):
+            configured = ctx.config.get(spec["name"])
+            if configured is None and is_computed(spec):
                 if spec.get("has_default"):
                     planned[spec["name"]] = spec["default"]
                 else:
                     planned[spec["name"]] = Unknown if prior is None else prior.get(spec["name"])
-        name = planned.get("name")
-        planned["id"] = f"{self.slug}/{name}" if is_known(name) else Unknown
+            elif spec["kind"] == "object":
+                planned[spec["name"]] = fill(spec, configured)
+        plan_identity(self.slug, planned, prior)
         if prior is None or any(planned[n] != prior.get(n) for n in self.field_names):
             planned["version"] = Unknown
         return planned
+
+    def upgrade(self, ctx: Any, version: int, old: Any) -> Any:
+        """Version 0 held nested models as JSON strings; they are objects now."""
+        if version < 1:
+            for spec in self.fields:
+                value = old.get(spec["name"])
+                if spec["kind"] == "object" and isinstance(value, str):
+                    filled = fill(spec, {**(spec["default"] or {}), **json.loads(value)})
+                    old[spec["name"]] = field_attribute(spec).type.encode(filled)
+        return old
 
     # -- CRUD -----------------------------------------------------------------------------
 
     @guarded
     def create(self, ctx: Any, planned: dict[str, Any]) -> dict[str, Any] | None:
         """Save a new block (refused when one exists already: import it instead)."""
-        created: dict[str, Any] | None = self._save(ctx, planned, expected_version=0)
+        planned.update(identity(self.slug, planned["name"]))
+        block = self.build(ctx.diagnostics, planned)
+        if block is None:
+            return None
+        created: dict[str, Any] = self.store(block, planned, expected_version=0)
         return created
 
     @guarded
     def update(self, ctx: Any, current: dict[str, Any], planned: dict[str, Any]) -> Any:
-        """Save a new version, unless someone else wrote since the last refresh."""
-        return self._save(ctx, planned, expected_version=int(current["version"])) or current
+        """Rename in place if ``name`` changed, then save a new version if a field changed
+        (compare-and-set on the refreshed version)."""
+        block = self.build(ctx.diagnostics, planned)
+        if block is None:
+            return current
+        current = rename(self.provider.runtime.registry, self.slug, current, planned)
+        return or_state(ctx, current, lambda: self.store(
+            block, planned, expected_version=int(current["version"])))
 
     @guarded
     def read(self, ctx: Any, current: dict[str, Any]) -> dict[str, Any] | None:
         """Refresh from the registry; ``None`` (re-create) when the block is gone."""
+        from blocks import codec
         from blocks.errors import BlockNotFound
 
         try:
@@ -169,7 +252,8 @@ class TypedBlockResource(Resource):
             name = spec["name"]
             if spec["sensitive"] and not importing and not same_secret(
                     current.get(name), state[name], as_bytes=spec.get("bytes", False)):
-                state[name] = MASK
+                state[name] = (codec.mask_document(state[name], _inner_secrets(spec))
+                               if spec["kind"] == "object" else MASK)
             elif spec.get("bytes") and current.get(name) is not None:
                 state[name] = current[name]  # the same key, in the form the configuration uses
         return state
@@ -185,10 +269,15 @@ class TypedBlockResource(Resource):
     def import_(self, ctx: Any, id: str) -> dict[str, Any] | None:
         """Import by name or ``slug/name``."""
         name = id.split("/", 1)[1] if id.startswith(f"{self.slug}/") else id
+        check_name(ctx.diagnostics, name)
+        if ctx.diagnostics.has_errors():
+            return None
         state: dict[str, Any] = {a.name: None for a in self.get_schema().attributes}
         state["name"] = name
         found: dict[str, Any] | None = self.read(ctx, state)
-        if found is None and not ctx.diagnostics.has_errors():
+        if ctx.diagnostics.has_errors():
+            return None
+        if found is None:
             ctx.diagnostics.add_error("Cannot import", f"no block {self.slug}/{name}")
         return found
 
@@ -199,15 +288,8 @@ class TypedBlockResource(Resource):
         """Names of the model-field attributes."""
         return {s["name"] for s in self.fields}
 
-    def to_model_input(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Attribute values -> model constructor arguments (base64 secrets decoded)."""
-        out = dict(data)
-        for spec in self.fields:
-            if spec.get("bytes") and isinstance(out.get(spec["name"]), str):
-                out[spec["name"]] = _config_bytes(spec["name"], out[spec["name"]])
-        return out
-
-    def _save(self, ctx: Any, planned: dict[str, Any], expected_version: int) -> Any:
+    def build(self, diags: Diagnostics, planned: dict[str, Any]) -> Any:
+        """The block the planned values describe (references loaded); ``None`` when invalid."""
         from blocks import catalog
         from blocks.errors import ValidationError
 
@@ -217,14 +299,24 @@ class TypedBlockResource(Resource):
             value = planned.get(spec["name"])
             if value is None or not is_known(value):
                 continue
-            data[spec["name"]] = registry.load(value) if spec["kind"] == "ref" else value
+            data[spec["name"]] = (registry.load(value) if spec["kind"] == "ref"
+                                  else model_value(spec, value))
         try:
-            block = catalog.get(self.slug)(**self.to_model_input(data))
-            registry.save(block, planned["name"], overwrite=expected_version != 0,
-                                 expected_version=expected_version)
+            return catalog.get(self.slug)(**data)
         except ValidationError as exc:
-            report_blocks_error(ctx.diagnostics, exc, self.field_names)
+            report_blocks_error(diags, exc, self.field_names)
             return None
+
+    def store(self, block: Any, planned: dict[str, Any], expected_version: int) -> Any:
+        """Save ``block`` (unless it is exactly what is stored); the resulting state."""
+        registry = self.provider.runtime.registry
+        ref = f"{self.slug}/{planned['name']}"
+        stored = unchanged(registry, ref, block) if expected_version else None
+        if stored is not None:
+            block = stored
+        else:
+            registry.save(block, planned["name"], overwrite=expected_version != 0,
+                          expected_version=expected_version)
         return self.state_of(block, planned, keep_known=True)
 
     def state_of(self, block: Any, base: dict[str, Any], keep_known: bool = False) -> Any:
@@ -232,7 +324,7 @@ class TypedBlockResource(Resource):
         from blocks import codec
 
         stored = codec.to_display(block, show_secrets=True)
-        state = {**base, "id": f"{self.slug}/{base['name']}", "version": block.block_version}
+        state = {**base, **identity(self.slug, base["name"]), "version": block.block_version}
         for spec in self.fields:
             if keep_known and base.get(spec["name"]) is not None and is_known(
                     base[spec["name"]]):
@@ -244,60 +336,22 @@ class TypedBlockResource(Resource):
         return state
 
 
-def _config_bytes(name: str, value: str) -> bytes:
-    """:func:`_as_bytes` of a configured value; text that is neither is the field's error."""
-    try:
-        return _as_bytes(value)
-    except ValueError:  # binascii.Error: not base64 (the value is never quoted)
-        from blocks.errors import ValidationError
-
-        raise ValidationError("", [(name, "must be PEM text or the base64 of it")]) from None
+def _inner_secrets(spec: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(s["name"] for s in spec["attributes"] if s["sensitive"])
 
 
-def _as_bytes(value: str) -> bytes:
-    """A bytes field's value from configuration: PEM text as is, anything else as base64."""
-    if value.lstrip().startswith("-----BEGIN"):
-        return value.encode()
-    return base64.b64decode(value, validate=True)
-
-
-def same_secret(in_state: Any, stored: Any, as_bytes: bool = False) -> bool:
-    """Constant-time comparison of a secret in state with the stored one."""
-    if in_state is None or stored is None:
-        return in_state is stored
-    if as_bytes and isinstance(in_state, str) and isinstance(stored, str):
-        try:
-            return hmac.compare_digest(_as_bytes(in_state).strip(), _as_bytes(stored).strip())
-        except ValueError:
-            return False
-    a = in_state if isinstance(in_state, str) else json.dumps(in_state, sort_keys=True)
-    b = stored if isinstance(stored, str) else json.dumps(stored, sort_keys=True)
-    return hmac.compare_digest(a.encode(), b.encode())
-
-
-def check_name(diags: Diagnostics, name: Any, attribute: str = "name") -> None:
-    """Report a block/pool name that breaks the naming rule (unknown names are skipped)."""
-    if name is None or not is_known(name):
-        return
-    from blocks.core import validate_name
-    from blocks.errors import InvalidName
-
-    try:
-        validate_name(name)
-    except InvalidName as exc:
-        diags.add_error(f"Invalid {attribute}", str(exc), path=[attribute])
-
-
-def check_ref(diags: Diagnostics, spec: dict[str, Any], value: str) -> None:
+def check_ref(diags: Diagnostics, spec: dict[str, Any], value: str) -> bool:
     """Report a nested-block reference that is not the ``id`` of an allowed type."""
     slug = value.split("/", 1)[0] if "/" in value else ""
-    if slug not in spec["ref_slugs"]:
-        kinds = ", ".join(f"blocks_{s.replace('-', '_')}" for s in spec["ref_slugs"])
-        diags.add_error(
-            f"Invalid {spec['name']}",
-            f"{spec['name']} takes the id of a {kinds} resource ('slug/name'), got {value!r}",
-            path=[spec["name"]],
-        )
+    if slug in spec["ref_slugs"]:
+        return True
+    kinds = ", ".join(f"blocks_{s.replace('-', '_')}" for s in spec["ref_slugs"])
+    diags.add_error(
+        f"Invalid {spec['name']}",
+        f"{spec['name']} takes the id of a {kinds} resource ('slug/name'), got {value!r}",
+        path=[spec["name"]],
+    )
+    return False
 
 
 def resource_class(slug: str, spec: dict[str, Any]) -> type[TypedBlockResource]:

@@ -1,9 +1,12 @@
 """``blocks_work_pool``: a work pool with its base job template, concurrency limit and pause.
 
-``name`` and ``type`` force replacement. Omitting ``base_job_template`` means the type's
-default template, which the plan shows and which causes no diff later. State holds the pool's
-settings; a template may name blocks through ``{{ blocks.<slug>.<name> }}`` placeholders, never
-their values.
+``type`` forces replacement; ``name`` changes in place (the pool keeps its id, history and
+queues). ``id`` is the pool name, known after apply when the pool is created: queues that
+take ``pool = blocks_work_pool.<label>.id`` are therefore replaced with the pool, in the same
+apply. Omitting ``base_job_template`` means the type's default template, which the plan shows
+and which causes no diff later. State holds the pool's settings; a template may name blocks
+through ``{{ blocks.<slug>.<name> }}`` placeholders (best through the blocks' ``placeholder``
+attributes), never their values; a known placeholder that names no block is refused at plan.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from tf.schema import Attribute
 from tf.utils import Diagnostics
 
 from blocks_terraform.framework import Json, PlanContext, Resource, guarded, is_known, loads
-from blocks_terraform.resources.typed import check_name
+from blocks_terraform.resources.common import check_name, or_state
 from blocks_terraform.runtime import report_blocks_error
 
 POOL_TYPES = ("process", "docker", "ecs", "kubernetes")
 SETTINGS = ("description", "base_job_template", "concurrency_limit", "paused")
+POOL_NAME = "work pool name"
 
 
 def pool_state(pool: Any) -> dict[str, Any]:
@@ -43,29 +47,48 @@ def prefect_hooks(registry: Any) -> Any:
 
 
 def pool_attributes(computed: bool) -> list[Attribute]:
-    """The pool's attributes; all computed (except ``name``) for the data source."""
+    """The pool's attributes; for the data source (``computed``) all read-only but ``name``,
+    and described as what was read rather than what to set."""
     settable = {"optional": not computed, "computed": True}
+
+    def say(resource: str, data_source: str) -> str:
+        return data_source if computed else resource
+
     return [
-        Attribute("id", types.String(), computed=True, description="The pool name."),
-        Attribute("name", types.String(), required=True, requires_replace=True,
-                  description="Pool name (1-63 lowercase letters, digits, dashes). Changing it "
-                              "replaces the pool."),
+        Attribute("id", types.String(), computed=True,
+                  description=say("The pool name; known after apply when the pool is created, "
+                                  "so queues that take `pool = blocks_work_pool.<label>.id` "
+                                  "are replaced together with the pool.", "The pool name.")),
+        Attribute("name", types.String(), required=True,
+                  description=say("Pool name (1-63 lowercase letters, digits, dashes). "
+                                  "Changing it renames the pool in place: same id, history "
+                                  "and queues.", "Name of the pool to read.")),
         Attribute("type", types.String(), required=not computed, computed=computed,
-                  requires_replace=True,
-                  description="One of `process`, `docker`, `ecs`, `kubernetes`. Changing it "
-                              "replaces the pool."),
+                  requires_replace=None if computed else True,
+                  description=say("One of `process`, `docker`, `ecs`, `kubernetes`. Changing "
+                                  "it replaces the pool (and the queues that take its `id`).",
+                                  "The pool type: `process`, `docker`, `ecs` or "
+                                  "`kubernetes`.")),
         Attribute("description", types.String(), **settable,
-                  description="What the pool is for. Default: empty."),
+                  description=say("What the pool is for. Default: empty.",
+                                  "What the pool is for.")),
         Attribute("base_job_template", Json(), **settable,
-                  description="`{job_configuration, variables}` as JSON (`jsonencode(...)`): "
-                              "the job with `{{ placeholders }}` and the JSON Schema of its "
-                              "variables. Default: the type's default template (see the "
-                              "`blocks_default_job_template` data source)."),
+                  description=say("`{job_configuration, variables}` as JSON "
+                                  "(`jsonencode(...)`): the job with `{{ placeholders }}` and "
+                                  "the JSON Schema of its variables. Default: the type's "
+                                  "default template (see the `blocks_default_job_template` "
+                                  "data source). Block placeholders are best written with the "
+                                  "blocks' `placeholder` attributes; a known one that names no "
+                                  "block is refused at plan.",
+                                  "`{job_configuration, variables}` as JSON: the job with "
+                                  "`{{ placeholders }}` and the JSON Schema of its variables.")),
         Attribute("concurrency_limit", types.Number(), optional=not computed,
                   computed=computed,
-                  description="Most runs in flight in the pool (>= 0). Default: no limit."),
+                  description=say("Most runs in flight in the pool (>= 0). Default: no limit.",
+                                  "Most runs in flight in the pool; null for no limit.")),
         Attribute("paused", types.Bool(), **settable,
-                  description="A paused pool hands out no runs. Default: false."),
+                  description=say("A paused pool hands out no runs. Default: false.",
+                                  "Whether the pool is paused (hands out no runs).")),
         Attribute("version", types.Number(), computed=True,
                   description="Current stored version of the pool."),
     ]
@@ -85,7 +108,8 @@ class WorkPoolResource(Resource):
                                            "template its workers render.")
 
     def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:
-        """Check type and limit (the rest needs Blocks and is checked at plan time)."""
+        """Check type, limit, name and template rules (block placeholders are looked up at
+        plan time, when the provider is configured)."""
         super().validate(diags, type_name, config)
         pool_type = config.get("type")
         if is_known(pool_type) and pool_type is not None and pool_type not in POOL_TYPES:
@@ -95,25 +119,37 @@ class WorkPoolResource(Resource):
         if limit is not None and is_known(limit) and limit < 0:
             diags.add_error("Invalid concurrency_limit", "concurrency_limit must be >= 0",
                             path=["concurrency_limit"])
+        if not diags.has_errors():
+            self.check_config(diags, config)
 
-    def check_config(self, diags: Diagnostics, config: dict[str, Any]) -> None:
-        """Check the name and the template's rules (placeholders, schema, defaults)."""
-        check_name(diags, config.get("name"))
+    def check_config(self, diags: Diagnostics, config: dict[str, Any],
+                     registry: Any = None) -> None:
+        """Check the name and the template's rules (placeholders, schema, defaults).
+
+        Args:
+            registry: when given (at plan time), block placeholders must name stored blocks.
+        """
+        check_name(diags, config.get("name"), what=POOL_NAME)
         raw = config.get("base_job_template")
         if raw is None or not is_known(raw):
             return
         template = loads(raw)
         from blocks.errors import ValidationError
         from blocks.pools import validate_base_job_template
+        from blocks.pools.resolve import block_exists
 
         try:
-            validate_base_job_template(template, ref=f"work-pool/{config.get('name')}")
+            validate_base_job_template(
+                template, ref=f"work-pool/{config.get('name')}",
+                block_exists=None if registry is None else (
+                    lambda ref: block_exists(registry, ref)),
+            )
         except ValidationError as exc:
             report_blocks_error(diags, exc, {"base_job_template"}, prefix="base_job_template")
 
     def plan(self, ctx: PlanContext, prior: dict[str, Any] | None, planned: dict[str, Any]) -> Any:
         """Validate; omitted settings plan their defaults; ``version`` unknown on change."""
-        self.check_config(ctx.diagnostics, ctx.config)
+        self.check_config(ctx.diagnostics, ctx.config, self.provider.runtime.registry)
         cfg = ctx.config
         if cfg.get("description") is None:
             planned["description"] = ""
@@ -124,10 +160,11 @@ class WorkPoolResource(Resource):
 
             if planned["type"] in POOL_TYPES:
                 planned["base_job_template"] = default_base_job_template(planned["type"])
-        planned["id"] = planned.get("name")
-        if prior is None or any(planned.get(k) != prior.get(k) for k in SETTINGS):
-            from tf.types import Unknown
+        from tf.types import Unknown
 
+        # Unknown on create, so that queues keyed by the pool's id are replaced with it.
+        planned["id"] = Unknown if prior is None else planned.get("name")
+        if prior is None or any(planned.get(k) != prior.get(k) for k in SETTINGS):
             planned["version"] = Unknown
         return planned
 
@@ -137,6 +174,7 @@ class WorkPoolResource(Resource):
         from blocks.pools import WorkPool
 
         registry = self.provider.runtime.registry
+        planned["id"] = planned["name"]
         pool = WorkPool(name=planned["name"], type=planned["type"], **self._settings(planned),
                         publish_to_prefect=prefect_hooks(registry) is not None)
         pool.save(registry=registry)
@@ -144,16 +182,43 @@ class WorkPoolResource(Resource):
 
     @guarded
     def update(self, ctx: Any, current: dict[str, Any], planned: dict[str, Any]) -> Any:
-        """Store the changed settings (compare-and-set on the refreshed version)."""
+        """Rename in place if ``name`` changed (queues follow); store changed settings
+        (compare-and-set on the refreshed version)."""
+        from blocks.pools import WorkPool
+
+        registry = self.provider.runtime.registry
+        if planned["name"] != current["name"]:
+            pool = WorkPool.load(current["name"], registry=registry)
+            if pool.version != int(current["version"]):
+                from blocks.errors import ConflictError
+
+                raise ConflictError(
+                    f"work pool {current['name']!r} is at version {pool.version}, not "
+                    f"{int(current['version'])}: someone else wrote since the refresh; "
+                    "run terraform apply again")
+            WorkPool.rename(current["name"], planned["name"], registry=registry)
+            current = {**current, "id": planned["name"], "name": planned["name"]}
+        return or_state(ctx, current, lambda: self._store(current, planned))
+
+    def _store(self, current: dict[str, Any], planned: dict[str, Any]) -> Any:
         from blocks.pools import WorkPool
 
         pool = WorkPool.load(current["name"], registry=self.provider.runtime.registry)
-        for key, value in self._settings(planned).items():
-            setattr(pool, key, value)
-        if prefect_hooks(self.provider.runtime.registry) is not None:
-            pool.publish_to_prefect = True
-        pool.save(expected_version=int(current["version"]))
-        return {**planned, "version": pool.version}
+        registry = self.provider.runtime.registry
+        settings = self._settings(planned)
+        publishing = prefect_hooks(registry) is not None
+        if publishing and not pool.publish_to_prefect:
+            settings["publish_to_prefect"] = True
+        if any(getattr(pool, key) != value for key, value in settings.items()):
+            for key, value in settings.items():
+                setattr(pool, key, value)
+            pool.save(expected_version=int(current["version"]))  # publishes when it is set
+        elif publishing:
+            # Unchanged in Blocks, so a planned change is drift on the Prefect side: put it back.
+            from blocks.integrations.prefect.hooks import publish_saved_pool
+
+            publish_saved_pool(registry, pool.name)
+        return {**planned, "id": pool.name, "version": pool.version}
 
     @guarded
     def read(self, ctx: Any, current: dict[str, Any]) -> dict[str, Any] | None:
@@ -184,8 +249,13 @@ class WorkPoolResource(Resource):
 
     def import_(self, ctx: Any, id: str) -> dict[str, Any] | None:
         """Import by pool name."""
+        check_name(ctx.diagnostics, id, what=POOL_NAME)
+        if ctx.diagnostics.has_errors():
+            return None
         found = self.read(ctx, {"name": id})
-        if found is None and not ctx.diagnostics.has_errors():
+        if ctx.diagnostics.has_errors():
+            return None
+        if found is None:
             ctx.diagnostics.add_error("Cannot import", f"no work pool {id!r}")
         return found
 

@@ -1,6 +1,10 @@
 """``blocks_work_queue``: a queue of a work pool.
 
-``pool`` and ``name`` force replacement. Declaring the pool's ``default`` queue adopts it
+``pool`` takes the pool's ``id`` (``blocks_work_pool.<label>.id``): it is unknown while the pool
+is being created or replaced, and then the queue is replaced too, so replacing a pool (which
+deletes its queues) converges in one apply. A renamed pool keeps its queues: the queue follows
+in place. Moving a queue to another existing pool re-creates it there. ``name`` forces
+replacement (the store has no queue rename). Declaring the pool's ``default`` queue adopts it
 (every pool has one); destroying it only stops managing it, since it cannot be deleted.
 State holds the queue's settings only.
 """
@@ -16,11 +20,12 @@ from tf.types import Unknown
 from tf.utils import Diagnostics
 
 from blocks_terraform.framework import PlanContext, Resource, guarded, is_known
-from blocks_terraform.resources.typed import check_name
-from blocks_terraform.resources.work_pool import prefect_hooks
+from blocks_terraform.resources.common import check_name, or_state
+from blocks_terraform.resources.work_pool import POOL_NAME, prefect_hooks
 
 DEFAULT_QUEUE = "default"
 SETTINGS = ("description", "priority", "concurrency_limit", "paused")
+QUEUE_NAME = "work queue name"
 
 
 class WorkQueueResource(Resource):
@@ -37,12 +42,13 @@ class WorkQueueResource(Resource):
                 Attribute("id", types.String(), computed=True,
                           description="`<pool>/<name>`; what `terraform import` accepts."),
                 Attribute("pool", types.String(), optional=True, computed=True,
-                          requires_replace=True,
-                          description="Name of the work pool (e.g. "
-                                      "`blocks_work_pool.this.name`). Changing it replaces "
-                                      "the queue. Give this or `work_pool_name`."),
+                          description="The work pool's `id` (its name): write "
+                                      "`blocks_work_pool.<label>.id`, so that replacing the "
+                                      "pool replaces the queue in the same apply (a literal "
+                                      "name or `.name` does not). A renamed pool keeps the "
+                                      "queue; another pool re-creates the queue there. Give "
+                                      "this or `work_pool_name`."),
                 Attribute("work_pool_name", types.String(), optional=True, computed=True,
-                          requires_replace=True,
                           description="The same as `pool`, under terraform-provider-prefect's "
                                       "name (`prefect_work_queue.work_pool_name`), so a "
                                       "configuration moves over by changing the resource "
@@ -77,11 +83,14 @@ class WorkQueueResource(Resource):
         if limit is not None and is_known(limit) and limit < 0:
             diags.add_error("Invalid concurrency_limit", "concurrency_limit must be >= 0",
                             path=["concurrency_limit"])
+        check_name(diags, config.get("name"), what=QUEUE_NAME)
+        for key in ("pool", "work_pool_name"):
+            check_name(diags, config.get(key), key, what=POOL_NAME)
 
     def plan(self, ctx: PlanContext, prior: dict[str, Any] | None, planned: dict[str, Any]) -> Any:
         """Check names; omitted settings plan their defaults; ``version`` unknown on change."""
         cfg = ctx.config
-        check_name(ctx.diagnostics, cfg.get("name"))
+        check_name(ctx.diagnostics, cfg.get("name"), what=QUEUE_NAME)
         given = [k for k in ("pool", "work_pool_name") if cfg.get(k) is not None]
         if len(given) != 1:
             ctx.diagnostics.add_error(
@@ -89,7 +98,7 @@ class WorkQueueResource(Resource):
                 "(the terraform-provider-prefect name), exactly one of them",
                 path=[given[-1]] if given else None)
             return planned
-        check_name(ctx.diagnostics, cfg.get(given[0]), given[0])
+        check_name(ctx.diagnostics, cfg.get(given[0]), given[0], what=POOL_NAME)
         planned["pool"] = planned["work_pool_name"] = cfg.get(given[0])
         if cfg.get("description") is None:
             planned["description"] = ""
@@ -99,6 +108,9 @@ class WorkQueueResource(Resource):
             planned["priority"] = Unknown if prior is None else prior.get("priority")
         pool, name = planned.get("pool"), planned.get("name")
         planned["id"] = f"{pool}/{name}" if is_known(pool) and is_known(name) else Unknown
+        if prior is not None and not is_known(pool):
+            # The pool is being created or replaced (its id is unknown): its queues go with it.
+            ctx.requires_replace.add(given[0])
         if prior is None or any(planned.get(k) != prior.get(k) for k in SETTINGS):
             planned["version"] = Unknown
         return planned
@@ -121,11 +133,33 @@ class WorkQueueResource(Resource):
 
     @guarded
     def update(self, ctx: Any, current: dict[str, Any], planned: dict[str, Any]) -> Any:
-        """Store the changed settings (compare-and-set on the refreshed version)."""
+        """Store the changed settings (compare-and-set on the refreshed version).
+
+        When ``pool`` changed: a queue that followed its renamed pool is updated in place; one
+        that is not in the new pool is created there and removed from the old one.
+        """
+        from blocks.errors import WorkQueueNotFound
+
+        if planned["pool"] != current["pool"]:
+            try:
+                queue = self._pool(planned["pool"]).queue(current["name"])
+            except WorkQueueNotFound:
+                created = self.create(ctx, planned)
+                if created is not None:
+                    self.delete(ctx, current)
+                return created or current
+            current = {**self._state(queue), "version": current["version"]}
+        return or_state(ctx, current, lambda: self._store(current, planned))
+
+    def _store(self, current: dict[str, Any], planned: dict[str, Any]) -> Any:
         queue = self._pool(current["pool"]).queue(current["name"])
-        for key, value in self._settings(planned).items():
-            setattr(queue, key, value)
-        queue.save(expected_version=int(current["version"]))
+        settings = self._settings(planned)
+        if any(getattr(queue, key) != value for key, value in settings.items()
+               if value is not None or key == "concurrency_limit"):
+            for key, value in settings.items():
+                if value is not None or key == "concurrency_limit":
+                    setattr(queue, key, value)
+            queue.save(expected_version=int(current["version"]))
         return self._state(queue)
 
     @guarded
@@ -160,8 +194,14 @@ class WorkQueueResource(Resource):
         if not sep:
             ctx.diagnostics.add_error("Invalid import id", "use '<pool>/<queue name>'")
             return None
+        check_name(ctx.diagnostics, pool, "pool", what=POOL_NAME)
+        check_name(ctx.diagnostics, name, what=QUEUE_NAME)
+        if ctx.diagnostics.has_errors():
+            return None
         found = self.read(ctx, {"pool": pool, "name": name})
-        if found is None and not ctx.diagnostics.has_errors():
+        if ctx.diagnostics.has_errors():
+            return None
+        if found is None:
             ctx.diagnostics.add_error("Cannot import", f"no work queue {id!r}")
         return found
 
