@@ -21,6 +21,8 @@ Each gap was reproduced against the real binary with a provider written the plai
 * **``validate()`` receives Unknown values** (a reference to another resource's computed
   attribute, a variable during the first validate walk, even inside nested blocks).
   :func:`is_known` checks values recursively; validators skip what is not known yet.
+* **No write-only attributes** (tfplugin 6.9, Terraform >= 1.11): see :mod:`.protocol`, whose
+  calls :class:`Servicer` adds.
 
 Also: ``plan()`` receives the configuration (``ctx.config``), so "omitted" can mean "the
 default" rather than "keep the prior value"; data-source results are encoded through their
@@ -49,6 +51,8 @@ from tf.iface import Resource as TfResource
 from tf.schema import Attribute, Block, NestedBlock, NestMode, Schema
 from tf.types import NormalizedJson, Unknown
 from tf.utils import Diagnostics, _to_attribute_path, read_dynamic_value
+
+from blocks_terraform.protocol import WriteOnlyCalls
 
 SCHEMA_VERSION = 0
 """Schema version of every resource; bump with an ``upgrade`` when state must change shape."""
@@ -271,6 +275,10 @@ class ProviderServicer(tf_provider.ProviderServicer):
         )
 
 
+class Servicer(WriteOnlyCalls, ProviderServicer):
+    """The servicer :func:`serve` installs: ours, plus write-only attributes."""
+
+
 def _prepared(prepare: Callable[[], None], call: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(request: Any, context: Any) -> Any:
         prepare()
@@ -372,7 +380,7 @@ def serve(provider: Provider, argv: Iterable[str] | None = None) -> None:
     """Run ``provider`` as a Terraform plugin (prints the go-plugin handshake, then serves)."""
     # run_provider builds tf's servicer and certificate through module globals at call time;
     # ours replace them here (see ProviderServicer and _cached_cert).
-    tf_provider.ProviderServicer = ProviderServicer
+    tf_provider.ProviderServicer = Servicer
     runner._self_signed_cert = _cached_cert
     runner.run_provider(provider, list(argv) if argv is not None else sys.argv)
 

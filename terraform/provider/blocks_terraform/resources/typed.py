@@ -23,6 +23,7 @@ from tf.schema import Attribute
 from tf.types import Unknown
 from tf.utils import Diagnostics
 
+from blocks_terraform import writeonly
 from blocks_terraform.framework import Json, PlanContext, Resource, guarded, is_known, loads
 from blocks_terraform.runtime import MASK, report_blocks_error
 
@@ -83,12 +84,18 @@ class TypedBlockResource(Resource):
     @classmethod
     def get_schema(cls) -> Any:
         return cls.make_schema(
-            common_attributes(cls.slug) + [field_attribute(s) for s in cls.fields],
+            common_attributes(cls.slug) + [field_attribute(s) for s in cls.fields]
+            + writeonly.attributes(cls.fields, tf_type),
             description=f"{cls.description} Typed `{cls.slug}` block, validated at plan time "
                         "by the block type's own rules.",
         )
 
     # -- plan ---------------------------------------------------------------------------
+
+    def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:
+        """The framework's checks, and the rules of write-only twins."""
+        super().validate(diags, type_name, config)
+        writeonly.validate(diags, self.fields, config)
 
     def check_config(self, diags: Diagnostics, config: dict[str, Any]) -> None:
         """Check the configuration with the block type's validators, skipping unknown values.
@@ -100,7 +107,7 @@ class TypedBlockResource(Resource):
         check_name(diags, config.get("name"))
         data, refs = {}, set()
         for spec in self.fields:
-            value = config.get(spec["name"])
+            value = writeonly.config_value(config, spec)
             if value is None:
                 continue
             if not is_known(value):
@@ -139,6 +146,7 @@ class TypedBlockResource(Resource):
         planned["id"] = f"{self.slug}/{name}" if is_known(name) else Unknown
         if prior is None or any(planned[n] != prior.get(n) for n in self.field_names):
             planned["version"] = Unknown
+        writeonly.plan(self.fields, prior, planned)
         return planned
 
     # -- CRUD -----------------------------------------------------------------------------
@@ -164,7 +172,9 @@ class TypedBlockResource(Resource):
         except BlockNotFound:
             return None
         importing = current.get("version") is None
-        state: dict[str, Any] = self.state_of(block, current)
+        state: dict[str, Any] = writeonly.finish(
+            self.fields, self.state_of(block, current), self.provider.runtime.fingerprint,
+            previous=None if importing else current)
         for spec in self.fields:
             name = spec["name"]
             if spec["sensitive"] and not importing and not same_secret(
@@ -213,8 +223,11 @@ class TypedBlockResource(Resource):
 
         registry = self.provider.runtime.registry
         data: dict[str, Any] = {}
+        written = writeonly.managed(self.fields, planned)
         for spec in self.fields:
-            value = planned.get(spec["name"])
+            # Write-only values are only in the configuration.
+            value = ctx.config.get(f"{spec['name']}_wo") if spec["name"] in written else (
+                planned.get(spec["name"]))
             if value is None or not is_known(value):
                 continue
             data[spec["name"]] = registry.load(value) if spec["kind"] == "ref" else value
@@ -225,7 +238,8 @@ class TypedBlockResource(Resource):
         except ValidationError as exc:
             report_blocks_error(ctx.diagnostics, exc, self.field_names)
             return None
-        return self.state_of(block, planned, keep_known=True)
+        return writeonly.finish(self.fields, self.state_of(block, planned, keep_known=True),
+                                self.provider.runtime.fingerprint)
 
     def state_of(self, block: Any, base: dict[str, Any], keep_known: bool = False) -> Any:
         """State from a saved or loaded block; ``keep_known`` keeps the planned values."""
