@@ -226,11 +226,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 f"PATH or set BLOCKS_TEST_TERRAFORM_LATEST)")
         else:
             keep.append(item)
-            if isinstance(param, TerraformBinary):
-                config.stash[_USED].add(param)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    for item in session.items:  # after every deselection (-k, -m, ours)
+        callspec = getattr(item, "callspec", None)
+        param = callspec.params.get("terraform_binary") if callspec is not None else None
+        if isinstance(param, TerraformBinary):
+            session.config.stash[_USED].add(param)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -4,9 +4,13 @@ For every secret field ``<f>`` a typed resource also has
 
 * ``<f>_wo``: the same value, write-only: Terraform sends it to the provider in configuration
   only; plan and state hold null (see :mod:`blocks_terraform.protocol`);
+* ``<f>_from_secret``: the ``id`` of a ``blocks_secret`` (typically a generated one) whose
+  value the provider copies into the field inside the registry, so it never passes through
+  plan or state either; this works on every Terraform version;
 * ``<f>_wo_version``: a number stored in state; Terraform cannot compare a write-only value
   with anything, so changing the version is how a new ``<f>_wo`` value is written (as
-  terraform-provider-prefect's ``data_wo``/``data_wo_version``).
+  terraform-provider-prefect's ``data_wo``/``data_wo_version``). With ``<f>_from_secret``,
+  pass the secret's ``version`` so that a regenerated secret is copied again.
 
 State also holds ``write_only_fingerprint``: the keyed fingerprint (HMAC-SHA256 under
 ``secret/terraform-fingerprint-key``, as for generated secrets) of the values written through
@@ -57,10 +61,18 @@ def attributes(fields: Iterable[dict[str, Any]], tf_type: Any) -> list[Attribute
                         f"`{name}_wo_version`; conflicts with `{name}`. Optional.",
         ))
         out.append(Attribute(
+            f"{name}_from_secret", types.String(), optional=True,
+            description=f"The `id` of a `blocks_secret` (e.g. a generated one) whose value "
+                        f"becomes `{name}`, copied inside the registry: it never enters plan or "
+                        f"state, on any Terraform version. Needs `{name}_wo_version` (pass the "
+                        f"secret's `version`); conflicts with `{name}` and `{name}_wo`. "
+                        "Optional.",
+        ))
+        out.append(Attribute(
             f"{name}_wo_version", types.Number(), optional=True,
-            description=f"Version of `{name}_wo`: required with it; change it to write a new "
-                        f"`{name}_wo` value (Terraform cannot see changes of write-only "
-                        "values). Optional.",
+            description=f"Version of `{name}_wo` or `{name}_from_secret`: required with "
+                        f"either; change it to write a new value (Terraform cannot see changes "
+                        "of write-only values). Optional.",
         ))
     if out:
         out.append(Attribute(
@@ -74,23 +86,32 @@ def attributes(fields: Iterable[dict[str, Any]], tf_type: Any) -> list[Attribute
 
 
 def validate(diags: Diagnostics, fields: Iterable[dict[str, Any]], config: dict[str, Any]) -> None:
-    """``<f>`` and ``<f>_wo`` are exclusive; ``<f>_wo`` and ``<f>_wo_version`` go together."""
+    """``<f>``, ``<f>_wo`` and ``<f>_from_secret`` are exclusive; the latter two need
+    ``<f>_wo_version``; ``<f>_from_secret`` is the id of a secret block."""
     for name in secret_fields(fields):
-        plain, wo, version = (config.get(k) for k in (name, f"{name}_wo", f"{name}_wo_version"))
-        if plain is not None and wo is not None:
-            diags.add_error(f"Conflicting {name} and {name}_wo",
-                            f"set {name} (held in state) or {name}_wo (write-only), not both",
-                            path=[f"{name}_wo"])
-        elif wo is not None and version is None:
+        sources = [k for k in (name, f"{name}_wo", f"{name}_from_secret")
+                   if config.get(k) is not None]
+        version = config.get(f"{name}_wo_version")
+        source = config.get(f"{name}_from_secret")
+        if len(sources) > 1:
+            diags.add_error(f"Conflicting {' and '.join(sources)}",
+                            f"set only one of {name} (held in state), {name}_wo (write-only) "
+                            f"and {name}_from_secret", path=[sources[1]])
+        elif sources and sources[0] != name and version is None:
             diags.add_error(f"Missing {name}_wo_version",
-                            f"{name}_wo needs {name}_wo_version (any number, e.g. 1); change the "
-                            f"version to write a new {name}_wo value",
+                            f"{sources[0]} needs {name}_wo_version (any number, e.g. 1, or the "
+                            f"secret's version); change it to write a new value",
                             path=[f"{name}_wo_version"])
-        elif wo is None and version is not None:
+        elif sources[:1] in ([], [name]) and version is not None:
             diags.add_error(f"{name}_wo_version without {name}_wo",
-                            f"{name}_wo_version versions the value of {name}_wo; set {name}_wo "
-                            "or remove the version",
+                            f"{name}_wo_version versions the value of {name}_wo or "
+                            f"{name}_from_secret; set one of them or remove the version",
                             path=[f"{name}_wo_version"])
+        if isinstance(source, str) and not (source.startswith("secret/") and len(source) > 7):
+            diags.add_error(f"Invalid {name}_from_secret",
+                            f"{name}_from_secret takes the id of a blocks_secret "
+                            f"('secret/<name>'), got {source!r}",
+                            path=[f"{name}_from_secret"])
 
 
 def managed(fields: Iterable[dict[str, Any]], state: dict[str, Any] | None) -> list[str]:
@@ -101,11 +122,22 @@ def managed(fields: Iterable[dict[str, Any]], state: dict[str, Any] | None) -> l
 
 
 def config_value(config: dict[str, Any], spec: dict[str, Any]) -> Any:
-    """A field's configured value: its own attribute, else its write-only twin."""
+    """A field's configured value for plan-time checks: its own attribute, else its write-only
+    twin; Unknown when it comes from a secret block (read at apply)."""
     value = config.get(spec["name"])
     if value is None and spec["sensitive"]:
         value = config.get(f"{spec['name']}_wo")
+        if value is None and config.get(f"{spec['name']}_from_secret") is not None:
+            return Unknown
     return value
+
+
+def written_value(config: dict[str, Any], name: str, registry: Any) -> Any:
+    """The value to store for a managed field: its ``_wo`` value, or its secret's value."""
+    source = config.get(f"{name}_from_secret")
+    if source is not None:
+        return registry.load(source).get()
+    return config.get(f"{name}_wo")
 
 
 def plan(fields: Iterable[dict[str, Any]], prior: dict[str, Any] | None,

@@ -225,9 +225,9 @@ class TypedBlockResource(Resource):
         data: dict[str, Any] = {}
         written = writeonly.managed(self.fields, planned)
         for spec in self.fields:
-            # Write-only values are only in the configuration.
-            value = ctx.config.get(f"{spec['name']}_wo") if spec["name"] in written else (
-                planned.get(spec["name"]))
+            # Write-only values are only in the configuration (or in a secret block).
+            value = writeonly.written_value(ctx.config, spec["name"], registry) if (
+                spec["name"] in written) else planned.get(spec["name"])
             if value is None or not is_known(value):
                 continue
             data[spec["name"]] = registry.load(value) if spec["kind"] == "ref" else value
