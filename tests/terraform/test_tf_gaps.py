@@ -148,7 +148,7 @@ def test_tf_protocol_code_still_lacks_write_only_attributes() -> None:
     declares the fields): no ``Schema.Attribute.write_only``, no client capabilities."""
     from tf.gen import tfplugin_pb2 as pb
 
-    from blocks_terraform.protocol import _messages, write_only_allowed
+    from blocks_terraform.protocol import WRITE_ONLY_TRUE, _messages, write_only_allowed
 
     assert "write_only" not in pb.Schema.Attribute.DESCRIPTOR.fields_by_name
     assert "client_capabilities" not in pb.ValidateResourceConfig.Request.DESCRIPTOR.fields_by_name
@@ -157,6 +157,7 @@ def test_tf_protocol_code_still_lacks_write_only_attributes() -> None:
     # tf's classes as unknown fields.
     extra = _messages()["AttributeExtra"].DESCRIPTOR.fields_by_name["write_only"]
     assert extra.number == 11
+    assert _messages()["AttributeExtra"](write_only=True).SerializeToString() == WRITE_ONLY_TRUE
     request = _messages()["ValidateResourceConfigRequestExtra"]()
     request.client_capabilities.write_only_attributes_allowed = True
     through_tf = pb.ValidateResourceConfig.Request.FromString(request.SerializeToString())

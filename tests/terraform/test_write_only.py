@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from blocks.registry import Registry
+from blocks.types.system import Secret
 from tests.terraform.conftest import Terraform
 
 pytestmark = pytest.mark.terraform
@@ -174,3 +175,42 @@ def test_schema_marks_twins_write_only_in_the_protocol() -> None:
     # Resources without secret fields get no twins and no fingerprint.
     assert not any(a.name.endswith(("_wo", "_fingerprint"))
                    for a in resources["s3_bucket"].get_schema().attributes)
+
+
+SECRET = """
+variable "api_token" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+resource "blocks_secret" "api" {
+  name             = "api"
+  value_wo         = var.api_token
+  value_wo_version = %d
+}
+"""
+
+
+@pytest.mark.terraform_min("1.11")
+def test_write_only_secret_block_value(tf: Terraform, tf_registry: Registry) -> None:
+    tf.env["TF_VAR_api_token"] = "tok-wo-1"
+    tf.write(SECRET % 1)
+    tf.apply()
+    assert tf_registry.load("secret/api").get() == "tok-wo-1"
+    state = tf.state("blocks_secret.api")
+    assert state["value"] is None and state["value_wo"] is None
+    assert state["fingerprint"].startswith("hmac-sha256:")
+    tf.assert_no_changes()
+    tf.env["TF_VAR_api_token"] = "tok-wo-2"
+    tf.assert_no_changes()  # a new value is written when the version changes
+    tf.write(SECRET % 2)
+    tf.apply()
+    assert tf_registry.load("secret/api").get() == "tok-wo-2"
+    Secret(value="by-hand").save("api", overwrite=True, registry=tf_registry)
+    code, out = tf.plan()
+    assert code == 2 and '"changed-outside-terraform"' in out, out
+    tf.apply()
+    assert tf_registry.load("secret/api").get() == "tok-wo-2"
+    tf.assert_no_changes()
+    text = _everything_terraform_keeps(tf)
+    assert "tok-wo" not in text and "by-hand" not in text

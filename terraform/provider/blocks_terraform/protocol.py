@@ -31,6 +31,11 @@ from tf.utils import Diagnostics, read_dynamic_value, to_dynamic_value
 WRITE_ONLY_SINCE = "1.11"
 """The first Terraform version that supports write-only attributes."""
 
+WRITE_ONLY_TRUE = b"\x58\x01"
+"""``Schema.Attribute.write_only = true`` on the wire (field 11, varint 1): what
+``AttributeExtra(write_only=True)`` serialises to, kept as bytes so that answering
+``GetProviderSchema`` does not build the descriptor pool (a test checks the two agree)."""
+
 
 @functools.cache
 def _messages() -> dict[str, Any]:
@@ -80,8 +85,7 @@ class WriteOnlyAttribute(Attribute):
 
     def to_pb(self) -> Any:
         attribute = super().to_pb()
-        attribute.MergeFromString(_messages()["AttributeExtra"](write_only=True)
-                                  .SerializeToString())
+        attribute.MergeFromString(WRITE_ONLY_TRUE)
         return attribute
 
 
