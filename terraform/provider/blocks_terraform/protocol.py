@@ -1,6 +1,6 @@
 """Plugin-protocol (tfplugin6) fields newer than the code ``tf`` generated, and write-only support.
 
-``tf`` 1.2 was generated from tfplugin 6.7; Terraform 1.11 speaks 6.9, which adds
+``tf`` 1.2's generated code predates tfplugin 6.9 (Terraform 1.11), which adds
 *write-only attributes*: an attribute's value is sent in configuration only (plan, apply and
 validate requests), and must be null in every plan, state and import the provider returns.
 Terraform marks a write-only attribute by ``Schema.Attribute.write_only`` (field 11) and says
