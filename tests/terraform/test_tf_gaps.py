@@ -163,3 +163,17 @@ def test_tf_protocol_code_still_lacks_write_only_attributes() -> None:
     through_tf = pb.ValidateResourceConfig.Request.FromString(request.SerializeToString())
     assert write_only_allowed(through_tf)
     assert not write_only_allowed(pb.ValidateResourceConfig.Request(type_name="x"))
+
+
+def test_tf_passes_refined_unknowns_on_as_raw_extension_values() -> None:
+    """Terraform >= 1.6 sends ``"v${unknown}"`` as msgpack extension 12 (an unknown with
+    refinements); ``tf`` decodes only extension 0 as Unknown, so ``is_known`` must catch it."""
+    import msgpack
+    from tf.utils import _msgpack_ext_hook
+
+    from blocks_terraform.framework import is_known
+
+    refined = _msgpack_ext_hook(12, b"\x81\x01\xa1v")  # prefix "v"
+    assert isinstance(refined, msgpack.ExtType)
+    assert not is_known(refined) and not is_known({"a": [refined]})
+    assert is_known({"a": ["v1"]})

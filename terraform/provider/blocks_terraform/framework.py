@@ -20,7 +20,10 @@ Each gap was reproduced against the real binary with a provider written the plai
   declares :data:`SCHEMA_VERSION`.
 * **``validate()`` receives Unknown values** (a reference to another resource's computed
   attribute, a variable during the first validate walk, even inside nested blocks).
-  :func:`is_known` checks values recursively; validators skip what is not known yet.
+  :func:`is_known` checks values recursively; validators skip what is not known yet. Terraform
+  >= 1.6 also sends *refined* unknowns (``"v${x}"``: an unknown string known to start with
+  ``v``, msgpack extension 12), which ``tf`` passes on as a raw ``msgpack.ExtType``: they are
+  unknown too (and go back to Terraform untouched).
 * **No write-only attributes** (tfplugin 6.9, Terraform >= 1.11): see :mod:`.protocol`, whose
   calls :class:`Servicer` adds.
 
@@ -42,6 +45,7 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from msgpack import ExtType  # type: ignore[import-untyped]
 from tf import provider as tf_provider
 from tf import runner
 from tf.gen import tfplugin_pb2 as pb
@@ -60,7 +64,7 @@ SCHEMA_VERSION = 0
 
 def is_known(value: Any) -> bool:
     """Whether ``value`` (and everything inside it) is known at this point of the plan."""
-    if value is Unknown:
+    if value is Unknown or isinstance(value, ExtType):
         return False
     if isinstance(value, dict):
         return all(is_known(v) for v in value.values())
