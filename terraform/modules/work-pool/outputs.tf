@@ -1,3 +1,8 @@
+output "id" {
+  description = "Id of the work pool (its name), for blocks_work_queue.pool elsewhere."
+  value       = blocks_work_pool.this.id
+}
+
 output "name" {
   description = "Name of the work pool."
   value       = blocks_work_pool.this.name
@@ -14,8 +19,13 @@ output "version" {
 }
 
 output "base_job_template" {
-  description = "The pool's base job template (JSON), the type's default unless given."
+  description = "The pool's base job template (JSON): the given one, or the type's default with the job-variable inputs as defaults."
   value       = blocks_work_pool.this.base_job_template
+}
+
+output "default_queue_id" {
+  description = "Id (<pool>/default) of the queue every pool has."
+  value       = "${blocks_work_pool.this.name}/default"
 }
 
 output "queue_ids" {

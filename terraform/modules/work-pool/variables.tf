@@ -43,7 +43,7 @@ variable "paused" {
 }
 
 variable "base_job_template" {
-  description = "Base job template as JSON ({job_configuration, variables}); null for the type's default template."
+  description = "Base job template as JSON ({job_configuration, variables}); null for the type's default template with the job-variable inputs (image, namespace, cpu, memory, env) as defaults. Exclusive with those inputs."
   type        = string
   default     = null
 
@@ -70,4 +70,73 @@ variable "queues" {
     condition     = alltrue([for n in keys(var.queues) : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", n)) && n != "default"])
     error_message = "Queue names must be 1-63 lowercase letters, digits and dashes, and not \"default\" (every pool has it)."
   }
+}
+
+variable "image" {
+  description = "Container image of the flow runs (docker, ecs and kubernetes pools), e.g. ghcr.io/acme/flows:1.4; null for the type's default."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.image == null ? true : can(regex("^[a-z0-9][A-Za-z0-9._/:@-]*$", var.image))
+    error_message = "The image must be an image reference such as ghcr.io/acme/flows:1.4 (no spaces)."
+  }
+}
+
+variable "namespace" {
+  description = "Kubernetes namespace of the flow-run jobs (kubernetes pools only); null for the template's default."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.namespace == null ? true : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", var.namespace))
+    error_message = "The namespace must be a Kubernetes namespace name: 1-63 lowercase letters, digits and dashes."
+  }
+}
+
+variable "cpu" {
+  description = "CPU per flow run: a Kubernetes request such as 500m or 2 (kubernetes pools), or CPU units such as 1024 (ecs pools); null for the template's default."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cpu == null ? true : can(regex("^[0-9]+(\\.[0-9]+)?m?$", var.cpu))
+    error_message = "The cpu must be a number, optionally with the m (millicores) suffix, e.g. 500m, 2 or 1024."
+  }
+}
+
+variable "memory" {
+  description = "Memory per flow run: a Kubernetes request such as 512Mi (kubernetes pools), MiB such as 2048 (ecs pools), or a Docker limit such as 512m (docker pools); null for the template's default."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.memory == null ? true : can(regex("^[0-9]+([KMGTkmgt]i?|[bB])?$", var.memory))
+    error_message = "The memory must be a number with an optional unit, e.g. 512Mi, 2048 or 512m."
+  }
+}
+
+variable "env" {
+  description = "Environment variables of the flow runs (every type). A value may name a block through its placeholder, e.g. \"{{ blocks.secret.db-password }}\" (a block resource's placeholder attribute or a module's *_placeholder output): it is resolved when a run starts and never stored in the pool."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.env) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])
+    error_message = "Environment variable names must be letters, digits and underscores, not starting with a digit."
+  }
+
+  validation {
+    condition     = alltrue([for v in values(var.env) : length(regexall("{{", v)) == length(regexall("{{ *blocks\\.[a-z0-9-]+\\.[a-z0-9-]+ *}}", v))])
+    error_message = "A {{ ... }} in an env value must be a block placeholder {{ blocks.<slug>.<name> }}, e.g. {{ blocks.secret.db-password }}."
+  }
+}
+
+variable "queue_settings" {
+  description = "Description and paused state of queues, by queue name (names of queues). Queues not listed get no description and are not paused."
+  type = map(object({
+    description = string
+    paused      = bool
+  }))
+  default = {}
 }

@@ -24,10 +24,12 @@ Each gap was reproduced against the real binary with a provider written the plai
   ``UpgradeResourceState`` fills added attributes with null and drops removed ones.
 * **``validate()`` receives Unknown values** (a reference to another resource's computed
   attribute, a variable during the first validate walk, even inside nested blocks).
-  :func:`is_known` checks values recursively; validators skip what is not known yet.
-  Terraform >= 1.6 also sends *refined* unknowns (msgpack extension 12, e.g. a string known to
-  start with ``lake-``), which ``tf`` decodes as raw ``ExtType`` objects: :func:`serve` makes
-  them ``Unknown`` too.
+  :func:`is_known` checks values recursively; validators skip what is not known yet. Terraform
+  >= 1.6 also sends *refined* unknowns (``"v${x}"``: an unknown string known to start with
+  ``v``, msgpack extension 12), which ``tf`` passes on as a raw ``msgpack.ExtType``: they are
+  unknown too (and go back to Terraform untouched).
+* **No write-only attributes** (tfplugin 6.9, Terraform >= 1.11): see :mod:`.protocol`, whose
+  calls :class:`Servicer` adds.
 
 Also: ``plan()`` receives the configuration (``ctx.config``), so "omitted" can mean "the
 default" rather than "keep the prior value"; data-source results are encoded through their
@@ -47,6 +49,7 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from msgpack import ExtType  # type: ignore[import-untyped]
 from tf import provider as tf_provider
 from tf import runner
 from tf import utils as tf_utils
@@ -59,6 +62,7 @@ from tf.types import NormalizedJson, Unknown
 from tf.utils import Diagnostics, _to_attribute_path, read_dynamic_value, to_dynamic_value
 
 from blocks_terraform.json_check import json_problem
+from blocks_terraform.protocol import WriteOnlyCalls
 
 SCHEMA_VERSION = 0
 """Schema version of every resource; bump with an ``upgrade`` when state must change shape."""
@@ -66,7 +70,7 @@ SCHEMA_VERSION = 0
 
 def is_known(value: Any) -> bool:
     """Whether ``value`` (and everything inside it) is known at this point of the plan."""
-    if value is Unknown:
+    if value is Unknown or isinstance(value, ExtType):
         return False
     if isinstance(value, dict):
         return all(is_known(v) for v in value.values())
@@ -296,6 +300,10 @@ class ProviderServicer(tf_provider.ProviderServicer):
         )
 
 
+class Servicer(WriteOnlyCalls, ProviderServicer):
+    """The servicer :func:`serve` installs: ours, plus write-only attributes."""
+
+
 def _prepared(prepare: Callable[[], None], call: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(request: Any, context: Any) -> Any:
         prepare()
@@ -407,7 +415,7 @@ def serve(provider: Provider, argv: Iterable[str] | None = None) -> None:
     """Run ``provider`` as a Terraform plugin (prints the go-plugin handshake, then serves)."""
     # run_provider builds tf's servicer and certificate through module globals at call time;
     # ours replace them here (see ProviderServicer and _cached_cert).
-    tf_provider.ProviderServicer = ProviderServicer
+    tf_provider.ProviderServicer = Servicer
     runner._self_signed_cert = _cached_cert
     tf_utils._msgpack_ext_hook = _msgpack_ext_hook
     runner.run_provider(provider, list(argv) if argv is not None else sys.argv)

@@ -156,7 +156,8 @@ def _describe(spec: dict[str, Any], prop: dict[str, Any]) -> str:
     else:
         notes.append("Optional.")
     if spec["sensitive"]:
-        notes.append("Sensitive: held in state when set in configuration "
+        notes.append("Sensitive: held in state when set in configuration; "
+                     f"`{spec['name']}_wo` keeps it out of state on Terraform >= 1.11 "
                      "(see guides/secrets-and-state.md).")
     return " ".join([text, *notes])
 

@@ -5,6 +5,9 @@ Three ways to set it, exactly one per resource:
 * ``value``: a string from configuration. It is in state (sensitive), as every
   configuration value is.
 * ``value_json``: a JSON document from configuration (in state, sensitive).
+* ``value_wo`` + ``value_wo_version`` (Terraform >= 1.11): a write-only string; plan and state
+  hold only the version and the fingerprint, and drift shows as for ``generate``
+  (see :mod:`blocks_terraform.writeonly`).
 * ``generate { ... }``: the provider makes a random value and stores it encrypted; state keeps
   only ``version`` and ``fingerprint`` (an HMAC-SHA256 under a key that is itself an encrypted
   block), never the value. A value changed outside Terraform shows as a changed fingerprint
@@ -33,6 +36,7 @@ from blocks_terraform.framework import (
     guarded,
     is_known,
 )
+from blocks_terraform.protocol import WriteOnlyAttribute
 from blocks_terraform.resources.common import (
     check_name,
     common_attributes,
@@ -95,6 +99,14 @@ class SecretResource(Resource):
                 Attribute("value_json", Json(), optional=True, sensitive=True,
                           description="The secret as a JSON document (`jsonencode(...)`). Held "
                                       "in state (sensitive)."),
+                WriteOnlyAttribute("value_wo", types.String(),
+                                   description="The secret as a write-only string (Terraform "
+                                               ">= 1.11): stored in the registry, never in "
+                                               "plan or state. Needs `value_wo_version`."),
+                Attribute("value_wo_version", types.Number(), optional=True,
+                          description="Version of `value_wo`: required with it; change it to "
+                                      "write a new `value_wo` (Terraform cannot see changes of "
+                                      "write-only values)."),
                 Attribute("fingerprint", types.String(), computed=True,
                           description="Keyed fingerprint (`hmac-sha256:...`) of the stored "
                                       f"value; `{DRIFTED}` when it was changed outside "
@@ -109,15 +121,20 @@ class SecretResource(Resource):
     def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:
         """Exactly one source of the value; sane generate options."""
         super().validate(diags, type_name, config)
-        given = [k for k in ("value", "value_json", "generate") if config.get(k) is not None]
+        given = [k for k in ("value", "value_json", "value_wo", "generate")
+                 if config.get(k) is not None]
         if len(given) > 1:
             diags.add_error("Conflicting secret sources",
-                            f"set only one of value, value_json, generate (got {', '.join(given)})",
-                            path=[given[1]])
+                            "set only one of value, value_json, value_wo, generate "
+                            f"(got {', '.join(given)})", path=[given[1]])
         elif not given:
-            diags.add_error("Missing secret value", "set one of value, value_json or generate",
-                            path=["value"])
+            diags.add_error("Missing secret value",
+                            "set one of value, value_json, value_wo or generate", path=["value"])
         validate_rotation(diags, config)
+        if (config.get("value_wo") is None) != (config.get("value_wo_version") is None):
+            diags.add_error("value_wo and value_wo_version go together",
+                            "set value_wo_version (any number, e.g. 1; change it to write a new "
+                            "value) with value_wo, and only with it", path=["value_wo_version"])
         options = config.get("generate") or {}
         length = options.get("length")
         if length is not None and is_known(length) and length_problem(length):
@@ -139,7 +156,8 @@ class SecretResource(Resource):
     def create(self, ctx: Any, planned: dict[str, Any]) -> dict[str, Any]:
         """Save the configured or a freshly generated value."""
         planned.update(identity("secret", planned["name"]))
-        created: dict[str, Any] = self._write(planned, self._value(planned), expected_version=0)
+        created: dict[str, Any] = self._write(planned, self._value(ctx, planned),
+                                              expected_version=0)
         apply_rotation(self.provider.runtime, created["id"], planned, None)
         return created
 
@@ -148,11 +166,11 @@ class SecretResource(Resource):
         """Rename in place if ``name`` changed; then write (or restore) the value and apply
         the rotation policy and trigger."""
         current = rename(self.provider.runtime.registry, "secret", current, planned)
-        return or_state(ctx, current, lambda: self._update(current, planned))
+        return or_state(ctx, current, lambda: self._update(ctx, current, planned))
 
-    def _update(self, current: dict[str, Any], planned: dict[str, Any]) -> Any:
+    def _update(self, ctx: Any, current: dict[str, Any], planned: dict[str, Any]) -> Any:
         """Write (or restore) the value, then apply the rotation policy and trigger."""
-        state = self._update_value(current, planned)
+        state = self._update_value(ctx, current, planned)
         ref = f"secret/{planned['name']}"
         apply_rotation(self.provider.runtime, ref, planned, current)
         if trigger_changed(current, planned):
@@ -161,7 +179,9 @@ class SecretResource(Resource):
                      "fingerprint": self.provider.runtime.fingerprint(block.get())}
         return state
 
-    def _update_value(self, current: dict[str, Any], planned: dict[str, Any]) -> Any:
+    def _update_value(
+        self, ctx: Any, current: dict[str, Any], planned: dict[str, Any]
+    ) -> Any:
         """Write a new value, restore a drifted generated one, or just adopt the block."""
         registry = self.provider.runtime.registry
         ref = f"secret/{planned['name']}"
@@ -178,7 +198,7 @@ class SecretResource(Resource):
             value = registry.load(ref).get()
             return {**planned, **identity("secret", planned["name"]), "version": info.version,
                     "fingerprint": self.provider.runtime.fingerprint(value)}
-        return self._write(planned, self._value(planned), expected_version=expected)
+        return self._write(planned, self._value(ctx, planned), expected_version=expected)
 
     @guarded
     def read(self, ctx: Any, current: dict[str, Any]) -> dict[str, Any] | None:
@@ -197,7 +217,7 @@ class SecretResource(Resource):
             key = "value" if isinstance(stored, str) else "value_json"
             return {**state, key: stored, "version": block.block_version,
                     "fingerprint": fingerprint}
-        if current.get("generate") is not None:
+        if current.get("generate") is not None or current.get("value_wo_version") is not None:
             rotated = rotated_versions(runtime, state["id"], current)
             if fingerprint != current.get("fingerprint") and block.block_version in rotated:
                 state.update(version=block.block_version, fingerprint=fingerprint)
@@ -243,7 +263,9 @@ class SecretResource(Resource):
             })
         return found
 
-    def _value(self, planned: dict[str, Any]) -> Any:
+    def _value(self, ctx: Any, planned: dict[str, Any]) -> Any:
+        if planned.get("value_wo_version") is not None:
+            return ctx.config.get("value_wo")
         if planned.get("generate") is not None:
             return generate_value(planned["generate"])
         return planned["value"] if planned.get("value") is not None else planned["value_json"]
@@ -261,6 +283,9 @@ class SecretResource(Resource):
 
 def writes(prior: dict[str, Any], planned: dict[str, Any]) -> bool:
     """Whether applying ``planned`` over ``prior`` writes a new version."""
+    if planned.get("value_wo_version") is not None:
+        return (prior.get("fingerprint") == DRIFTED
+                or prior.get("value_wo_version") != planned["value_wo_version"])
     if planned.get("generate") is not None:
         if prior.get("fingerprint") == DRIFTED:
             return True

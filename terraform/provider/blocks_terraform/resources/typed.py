@@ -26,6 +26,7 @@ from tf.schema import Attribute
 from tf.types import Unknown
 from tf.utils import Diagnostics
 
+from blocks_terraform import writeonly
 from blocks_terraform.framework import Json, PlanContext, Resource, guarded, is_known, loads
 from blocks_terraform.nested import NestedAttribute
 from blocks_terraform.resources.common import (
@@ -129,7 +130,8 @@ class TypedBlockResource(Resource):
     @classmethod
     def get_schema(cls) -> Any:
         schema = cls.make_schema(
-            common_attributes(cls.slug) + [field_attribute(s) for s in cls.fields],
+            common_attributes(cls.slug) + [field_attribute(s) for s in cls.fields]
+            + writeonly.attributes(cls.fields, tf_type),
             description=f"{cls.description} Typed `{cls.slug}` block, validated by the block "
                         "type's own rules in `terraform validate` and at plan time.",
         )
@@ -142,6 +144,7 @@ class TypedBlockResource(Resource):
         """The type's rules on the values known at validate time (the provider is not
         configured yet, so references are looked up at plan time)."""
         super().validate(diags, type_name, config)
+        writeonly.validate(diags, self.fields, config)
         if not diags.has_errors():
             self.check_config(diags, config)
 
@@ -155,7 +158,7 @@ class TypedBlockResource(Resource):
         check_name(diags, config.get("name"))
         data, refs = {}, set()
         for spec in self.fields:
-            value = config.get(spec["name"])
+            value = writeonly.config_value(config, spec)
             if value is None:
                 continue
             if spec["kind"] == "ref":
@@ -201,6 +204,7 @@ class TypedBlockResource(Resource):
         plan_identity(self.slug, planned, prior)
         if prior is None or any(planned[n] != prior.get(n) for n in self.field_names):
             planned["version"] = Unknown
+        writeonly.plan(self.fields, prior, planned)
         return planned
 
     def upgrade(self, ctx: Any, version: int, old: Any) -> Any:
@@ -219,7 +223,7 @@ class TypedBlockResource(Resource):
     def create(self, ctx: Any, planned: dict[str, Any]) -> dict[str, Any] | None:
         """Save a new block (refused when one exists already: import it instead)."""
         planned.update(identity(self.slug, planned["name"]))
-        block = self.build(ctx.diagnostics, planned)
+        block = self.build(ctx, planned)
         if block is None:
             return None
         created: dict[str, Any] = self.store(block, planned, expected_version=0)
@@ -229,7 +233,7 @@ class TypedBlockResource(Resource):
     def update(self, ctx: Any, current: dict[str, Any], planned: dict[str, Any]) -> Any:
         """Rename in place if ``name`` changed, then save a new version if a field changed
         (compare-and-set on the refreshed version)."""
-        block = self.build(ctx.diagnostics, planned)
+        block = self.build(ctx, planned)
         if block is None:
             return current
         current = rename(self.provider.runtime.registry, self.slug, current, planned)
@@ -247,7 +251,9 @@ class TypedBlockResource(Resource):
         except BlockNotFound:
             return None
         importing = current.get("version") is None
-        state: dict[str, Any] = self.state_of(block, current)
+        state: dict[str, Any] = writeonly.finish(
+            self.fields, self.state_of(block, current), self.provider.runtime.fingerprint,
+            previous=None if importing else current)
         for spec in self.fields:
             name = spec["name"]
             if spec["sensitive"] and not importing and not same_secret(
@@ -288,15 +294,18 @@ class TypedBlockResource(Resource):
         """Names of the model-field attributes."""
         return {s["name"] for s in self.fields}
 
-    def build(self, diags: Diagnostics, planned: dict[str, Any]) -> Any:
+    def build(self, ctx: Any, planned: dict[str, Any]) -> Any:
         """The block the planned values describe (references loaded); ``None`` when invalid."""
         from blocks import catalog
         from blocks.errors import ValidationError
 
         registry = self.provider.runtime.registry
         data: dict[str, Any] = {}
+        written = writeonly.managed(self.fields, planned)
         for spec in self.fields:
-            value = planned.get(spec["name"])
+            # Write-only values are only in the configuration (or in a secret block).
+            value = writeonly.written_value(ctx.config, spec["name"], registry) if (
+                spec["name"] in written) else planned.get(spec["name"])
             if value is None or not is_known(value):
                 continue
             data[spec["name"]] = (registry.load(value) if spec["kind"] == "ref"
@@ -304,7 +313,7 @@ class TypedBlockResource(Resource):
         try:
             return catalog.get(self.slug)(**data)
         except ValidationError as exc:
-            report_blocks_error(diags, exc, self.field_names)
+            report_blocks_error(ctx.diagnostics, exc, self.field_names)
             return None
 
     def store(self, block: Any, planned: dict[str, Any], expected_version: int) -> Any:
@@ -317,7 +326,8 @@ class TypedBlockResource(Resource):
         else:
             registry.save(block, planned["name"], overwrite=expected_version != 0,
                           expected_version=expected_version)
-        return self.state_of(block, planned, keep_known=True)
+        return writeonly.finish(self.fields, self.state_of(block, planned, keep_known=True),
+                                self.provider.runtime.fingerprint)
 
     def state_of(self, block: Any, base: dict[str, Any], keep_known: bool = False) -> Any:
         """State from a saved or loaded block; ``keep_known`` keeps the planned values."""

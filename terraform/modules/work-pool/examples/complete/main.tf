@@ -8,6 +8,15 @@ terraform {
 
 provider "blocks" {}
 
+# A generated secret the flow runs get as an environment variable: the pool stores only the
+# placeholder, resolved when a run starts.
+resource "blocks_secret" "db_password" {
+  name = "etl-db-password"
+  generate {
+    length = 32
+  }
+}
+
 module "etl_pool" {
   source = "../.."
 
@@ -16,10 +25,26 @@ module "etl_pool" {
   description       = "Nightly ETL"
   concurrency_limit = 10
 
+  image     = "ghcr.io/acme/flows:1.4"
+  namespace = "etl"
+  cpu       = "500m"
+  memory    = "1Gi"
+  env = {
+    LOG_LEVEL   = "info"
+    DB_PASSWORD = "{{ blocks.secret.${blocks_secret.db_password.name} }}"
+  }
+
   queues = {
     critical = { priority = 1, concurrency_limit = 2 }
     backfill = { priority = 5, concurrency_limit = null }
   }
+  queue_settings = {
+    backfill = { description = "Re-runs of past days", paused = true }
+  }
+}
+
+output "pool_id" {
+  value = module.etl_pool.id
 }
 
 output "queues" {

@@ -1,0 +1,14 @@
+output "connector_id" {
+  description = "Id (snowflake-connector/<name>) of the connector block."
+  value       = blocks_snowflake_connector.this.id
+}
+
+output "connector_placeholder" {
+  description = "Placeholder naming the connector block in work-pool templates and env."
+  value       = "{{ blocks.snowflake-connector.${blocks_snowflake_connector.this.name} }}"
+}
+
+output "credentials_id" {
+  description = "Id (snowflake-credentials/<name>) of the credentials block."
+  value       = blocks_snowflake_credentials.this.id
+}
