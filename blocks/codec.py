@@ -33,6 +33,7 @@ MAX_DECODE_DEPTH = 33
 (the bound :mod:`blocks.references` enforces on save)."""
 _decoding = contextvars.ContextVar("blocks_decode_depth", default=0)
 _MAX_INT_BITS = 14_000  # about 4,200 digits: Python refuses to print longer integers as text
+_FULL_CHECK_CHARS = 4_000  # a shorter text holds no integer of _MAX_INT_BITS
 B = TypeVar("B", bound=Block)
 Resolver = Callable[[str, type[Block]], Block]
 
@@ -62,13 +63,24 @@ def encode(block: Block) -> Encoded:
     """
     refs: dict[str, str] = {}
     doc = _Walker(reveal=True, refs=refs, ref_form="id").model(block, "")
-    problem = json_problem(doc)
-    if problem is not None:
-        raise ValidationError("", [problem])
     # Not canonical_json: sorting would reorder the keys of JSON values (Secret, dict fields);
     # the walker sorts the fields of each model instead.
-    document = json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return Encoded(document.encode(), refs)
+    text = ""
+    try:
+        text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        document: bytes | None = text.encode()
+    except (ValueError, RecursionError, UnicodeEncodeError):  # NaN, long ints, surrogates
+        document = None
+    # Too deep a nesting or too long an integer needs a long or bracket-heavy text, so the
+    # full walk (the slow part of a save) runs only then, or when the text could not be made.
+    if (document is None or len(text) > _FULL_CHECK_CHARS
+            or text.count("[") + text.count("{") > MAX_DEPTH):
+        problem = json_problem(doc)
+        if problem is not None:
+            raise ValidationError("", [problem])
+        if document is None:
+            raise ValidationError("", [("", "the document has no JSON form")])
+    return Encoded(document, refs)
 
 
 def parse_json(data: str | bytes, ref: str = "", *, source: str = "the document") -> Any:

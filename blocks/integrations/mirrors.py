@@ -89,13 +89,16 @@ class MirrorStatus:
         }
 
 
+MIRROR_TABLE = "block_mirror"
+
+
 def _table() -> Table:
     from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
 
     global _TABLE
     if _TABLE is None:
         _TABLE = Table(
-            "block_mirror", MetaData(),
+            MIRROR_TABLE, MetaData(),
             Column("block_id", String(36), primary_key=True),
             Column("target", String(32), primary_key=True),
             Column("target_name", String(128), nullable=False),
@@ -234,7 +237,9 @@ def after_save(registry: Registry, block_id: str) -> None:
         PrefectError (or the target's error): a push failed; the save stays, the failure is
             recorded and ``blocks mirror push`` retries.
     """
-    _push_rows(registry, block_id, raise_errors=True)
+    # The read connection of the load path: the SQLAlchemy engine would take the write lock.
+    if registry.store.row_exists(MIRROR_TABLE, "block_id", block_id):
+        _push_rows(registry, block_id, raise_errors=True)
 
 
 def _rows(registry: Registry, block_id: str) -> list[dict[str, Any]]:

@@ -185,6 +185,14 @@ class SqlStore:
         except Exception as exc:
             raise _translate(exc, self.url) from None
 
+    def row_exists(self, table: str, column: str, value: str) -> bool:
+        """Whether ``table`` has a row whose ``column`` is ``value``: one indexed read on the
+        DB-API connection of the load path, for the tables of packages above the store (the
+        mirrors' ``block_mirror``). ``table`` and ``column`` are names from code, never input.
+        """
+        sql = f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1"  # noqa: S608 - names from code
+        return self._fetchone(sql, (value,)) is not None
+
     def _fetchone(self, sql: str, params: tuple[Any, ...]) -> Any:
         return self._read(sql, params, lambda cursor: cursor.fetchone())
 

@@ -71,13 +71,14 @@ def test_nested_model_errors_carry_no_input() -> None:
     with pytest.raises(pydantic.ValidationError) as caught:
         AwsCredentials.model_validate({
             "aws_secret_access_key": MARK,
-            "aws_client_parameters": {"verify": MARK, "bogus": MARK},
+            # verify takes a bool or a CA bundle path (prefect-aws), so a list is the bad value
+            "aws_client_parameters": {"verify": [MARK], "bogus": MARK},
         })
     locs = {err["loc"] for err in caught.value.errors()}
-    assert ("aws_client_parameters", "verify") in locs
+    assert ("aws_client_parameters", "verify", "bool") in locs  # one error per member type
     assert not _leaks(caught.value)
-    for attempt in (lambda: AwsClientParameters.model_validate({"verify": MARK}),
-                    lambda: AwsClientParameters(verify=MARK),
+    for attempt in (lambda: AwsClientParameters.model_validate({"verify": [MARK]}),
+                    lambda: AwsClientParameters(verify=[MARK]),
                     lambda: AwsClientParameters.model_validate_json(f'{{"x": "{MARK}"}}')):
         with pytest.raises(pydantic.ValidationError) as caught:
             attempt()
