@@ -85,7 +85,7 @@ def test_nested_model_errors_carry_no_input() -> None:
         assert not _leaks(caught.value)
     params = AwsClientParameters()
     with pytest.raises(pydantic.ValidationError) as caught:
-        params.verify = MARK  # type: ignore[assignment]
+        params.verify = [MARK]  # type: ignore[assignment]
     assert not _leaks(caught.value)
 
 
