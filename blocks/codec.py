@@ -219,6 +219,37 @@ def reveal(block: Block) -> tuple[dict[str, Any], dict[str, Any]]:
     return document, masked
 
 
+def secret_values(block: Block) -> set[str]:
+    """Every secret value in ``block`` (nested blocks included) as text, for scrubbing them
+    out of messages: the leaves where the masked document shows ``********``."""
+    document, masked = reveal(block)
+    found: set[str] = set()
+    _collect_secrets(document, masked, found)
+    return found
+
+
+def _collect_secrets(value: Any, shown: Any, found: set[str]) -> None:
+    if shown == MASK and value != MASK:
+        _leaves(value, found)
+    elif isinstance(value, Mapping) and isinstance(shown, Mapping):
+        for key, item in value.items():
+            _collect_secrets(item, shown.get(key), found)
+    elif isinstance(value, list) and isinstance(shown, list):
+        for item, item_shown in zip(value, shown, strict=False):
+            _collect_secrets(item, item_shown, found)
+
+
+def _leaves(value: Any, found: set[str]) -> None:
+    if isinstance(value, Mapping):
+        for item in value.values():
+            _leaves(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _leaves(item, found)
+    elif value is not None and not isinstance(value, bool):
+        found.add(str(value))
+
+
 def mask_document(value: Any, secret_paths: tuple[str, ...]) -> Any:
     """Replace the values at ``secret_paths`` (``*`` = any key/item) in a plain document."""
     for path in secret_paths:

@@ -94,7 +94,7 @@ def scrub(message: str, blocks: list[Block | None]) -> str:
     for block in blocks:
         if block is None:
             continue
-        for secret in sorted(codec.reveal(block)[1], key=len, reverse=True):
+        for secret in sorted(codec.secret_values(block), key=len, reverse=True):
             if len(secret) >= 4:
                 message = message.replace(secret, "***")
     return message[:MAX_ERROR]

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import text
 
 from blocks import Registry
-from blocks.codec import reveal
+from blocks.codec import secret_values
 from blocks.core import Block
 from blocks.errors import BlockNotFound, RotationError
 from blocks.rotation import Rotation, RotationPolicy, Rotator, rotation_events, set_rotation
@@ -47,7 +47,7 @@ def all_secrets(registry: Registry, ref: str) -> set[str]:
     out: set[str] = set()
     for v in registry.history(ref):
         if not v.shredded:
-            out |= {s for s in reveal(registry.load(ref, version=v.version))[1] if len(s) >= 6}
+            out |= {s for s in secret_values(registry.load(ref, version=v.version)) if len(s) >= 6}
     return out
 
 
@@ -96,7 +96,7 @@ class RotatorContract:
         outcome = Rotation(rotation_registry).rotate(ready, force=True)
         assert outcome.status == "rotated", outcome.error
         after = rotation_registry.load(ready)
-        assert reveal(after)[1] != reveal(before)[1]
+        assert secret_values(after) != secret_values(before)
         assert accepts(after)
         stages = rotation_registry.stages(ready)
         assert stages["current"] == after.block_version

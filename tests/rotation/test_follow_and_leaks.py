@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from blocks import Registry, Secret, Settings
-from blocks.codec import reveal
+from blocks.codec import secret_values
 from blocks.errors import ConfigurationError
 from blocks.rotation import Rotation, RotationPolicy, plugins, rotate, set_rotation
 from tests.rotation.contract import all_secrets
@@ -90,7 +90,7 @@ def test_no_secret_in_debug_logs_of_a_rotation(
     set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=sqlite_registry)
     with caplog.at_level(logging.DEBUG):
         rotate("secret/tok", now=True, registry=sqlite_registry)
-    (new,) = reveal(sqlite_registry.load("secret/tok"))[1]
+    (new,) = secret_values(sqlite_registry.load("secret/tok"))
     assert new not in caplog.text and "first-value-0123456789" not in caplog.text
 
 
@@ -155,3 +155,17 @@ def test_plug_in_rotator_from_the_entry_point_group(
     monkeypatch.setattr(plugins, "_entry_points", None)
     with pytest.raises(ConfigurationError, match="unknown rotator 'nope'"):
         plugins.get("nope")
+
+
+def test_scrub_removes_every_secret_value_of_the_blocks_involved() -> None:
+    from blocks import AwsCredentials
+    from blocks.rotation.engine import scrub
+
+    creds = AwsCredentials(aws_access_key_id="AKIAEXAMPLE000000001",
+                           aws_secret_access_key="very-secret-access-key-0001")
+    json_secret = Secret(value={"user": "app", "password": "json-held-password-42"})
+    message = scrub("IAM said: bad key very-secret-access-key-0001 and json-held-password-42",
+                    [creds, json_secret, None])
+    assert "very-secret-access-key-0001" not in message
+    assert "json-held-password-42" not in message
+    assert message.count("***") == 2

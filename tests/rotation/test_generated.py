@@ -7,7 +7,7 @@ import string
 import pytest
 
 from blocks import Registry, Secret
-from blocks.codec import reveal
+from blocks.codec import secret_values
 from blocks.core import Block
 from blocks.errors import ValidationError
 from blocks.rotation import RotationPolicy, rotate, set_rotation
@@ -85,5 +85,5 @@ def test_generated_value_never_in_outcome_or_repr(sqlite_registry: Registry) -> 
     set_rotation("secret/t", RotationPolicy(rotator="generated"), registry=sqlite_registry)
     outcome = rotate("secret/t", now=True, registry=sqlite_registry)
     value = sqlite_registry.load("secret/t")
-    (secret,) = reveal(value)[1]
+    (secret,) = secret_values(value)
     assert secret not in repr(outcome) and secret not in repr(value)
