@@ -9,10 +9,12 @@ import pytest
 
 from blocks.integrations.prefect import PrefectClient
 from tests.servers import Server
-from tests.terraform.conftest import (  # noqa: F401 - fixtures
+from tests.terraform.conftest import (  # noqa: F401 - fixtures (the venv's Terraform here)
     Terraform,
     _private_spec_cache,
+    terraform_binary,
     tf,
+    tf_home_template,
     tf_initialised,
     tf_mirror,
 )

@@ -20,9 +20,12 @@ from tests.conftest import _start_or_skip
 from tests.servers import Server, start_moto
 
 # The real-Terraform fixtures, for test_terraform.py (they start nothing until a test uses them).
+# Outside tests/terraform they run on the virtualenv's Terraform only (terraform_binary's default).
 from tests.terraform.conftest import (  # noqa: F401
     _private_spec_cache,
+    terraform_binary,
     tf,
+    tf_home_template,
     tf_initialised,
     tf_mirror,
     tf_registry,

