@@ -73,14 +73,14 @@ def test_provider_page_and_readme_list_the_same_variables_and_every_default() ->
             assert f"`{variable}`" in line, (variable, line)
             assert f"`{variable}`" in table, (variable, "missing from the README table")
         assert f"`{spec['name']}`" in table
-    documented = set(re.findall(r"`((?:BLOCKS|AWS|VAULT)_[A-Z_]+)`", table))
+    documented = set(re.findall(r"`((?:BLOCKS|AWS|VAULT|PREFECT)_[A-Z_]+)`", table))
     listed = {v for s in typed_schema.settings_specs(Settings.model_fields)
               for v in s["environment"]}
     assert documented == listed
 
 
 PROBES = {"key_provider": "vault-transit", "sqlite_synchronous": "FULL",
-          "keyring_cache_seconds": "42"}
+          "keyring_cache_seconds": "42", "database_url": "sqlite:///probe.db"}
 
 
 @pytest.mark.parametrize("spec", typed_schema.settings_specs(Settings.model_fields),
