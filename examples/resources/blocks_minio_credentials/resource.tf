@@ -7,5 +7,5 @@ resource "blocks_minio_credentials" "lake" {
   name                  = "minio-lake"
   minio_root_user       = "admin"
   minio_root_password   = var.minio_root_password
-  aws_client_parameters = jsonencode({ endpoint_url = "http://minio.internal:9000" })
+  aws_client_parameters = { endpoint_url = "http://minio.internal:9000" }
 }
