@@ -5,7 +5,7 @@ output "credentials_id" {
 
 output "credentials_placeholder" {
   description = "Placeholder naming the credentials block in work-pool templates."
-  value       = "{{ blocks.aws-credentials.${blocks_aws_credentials.this.name} }}"
+  value       = blocks_aws_credentials.this.placeholder
 }
 
 output "bucket_ids" {
@@ -15,5 +15,5 @@ output "bucket_ids" {
 
 output "bucket_placeholders" {
   description = "Placeholders ({{ blocks.s3-bucket.<name> }}) of the bucket blocks, by block name, for work-pool templates and env."
-  value       = { for name, b in blocks_s3_bucket.this : name => "{{ blocks.s3-bucket.${b.name} }}" }
+  value       = { for name, b in blocks_s3_bucket.this : name => b.placeholder }
 }

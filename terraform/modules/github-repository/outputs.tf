@@ -5,7 +5,7 @@ output "repository_id" {
 
 output "repository_placeholder" {
   description = "Placeholder naming the repository block in work-pool templates and env."
-  value       = "{{ blocks.github-repository.${blocks_github_repository.this.name} }}"
+  value       = blocks_github_repository.this.placeholder
 }
 
 output "credentials_id" {

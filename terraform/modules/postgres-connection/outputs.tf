@@ -5,7 +5,7 @@ output "credentials_id" {
 
 output "credentials_placeholder" {
   description = "Placeholder naming the credentials block in work-pool templates and env."
-  value       = "{{ blocks.database-credentials.${blocks_database_credentials.this.name} }}"
+  value       = blocks_database_credentials.this.placeholder
 }
 
 output "password_secret_id" {
@@ -15,7 +15,7 @@ output "password_secret_id" {
 
 output "password_placeholder" {
   description = "Placeholder of the password alone ({{ blocks.secret.<name>-password }}), e.g. for a container's env."
-  value       = "{{ blocks.secret.${blocks_secret.password.name} }}"
+  value       = blocks_secret.password.placeholder
 }
 
 output "password_fingerprint" {

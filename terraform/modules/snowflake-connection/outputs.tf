@@ -5,7 +5,7 @@ output "connector_id" {
 
 output "connector_placeholder" {
   description = "Placeholder naming the connector block in work-pool templates and env."
-  value       = "{{ blocks.snowflake-connector.${blocks_snowflake_connector.this.name} }}"
+  value       = blocks_snowflake_connector.this.placeholder
 }
 
 output "credentials_id" {

@@ -67,7 +67,7 @@ resource "blocks_work_pool" "this" {
 resource "blocks_work_queue" "this" {
   for_each = var.queues
 
-  pool              = blocks_work_pool.this.name
+  pool              = blocks_work_pool.this.id
   name              = each.key
   priority          = each.value.priority
   concurrency_limit = each.value.concurrency_limit

@@ -31,7 +31,7 @@ module "etl_pool" {
   memory    = "1Gi"
   env = {
     LOG_LEVEL   = "info"
-    DB_PASSWORD = "{{ blocks.secret.${blocks_secret.db_password.name} }}"
+    DB_PASSWORD = blocks_secret.db_password.placeholder
   }
 
   queues = {
