@@ -98,6 +98,14 @@ class AwsClientParameters(InputSafeModel):
         ),
     )
 
+    @field_validator("verify", mode="before")
+    @classmethod
+    def _verify_flag_as_text(cls, value: Any) -> Any:
+        # Terraform holds this bool-or-path field as a string: "false" means false, not a path.
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        return value
+
     @field_validator("endpoint_url")
     @classmethod
     def _check_endpoint(cls, value: str | None) -> str | None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 
 import pytest
@@ -14,7 +15,9 @@ pytestmark = pytest.mark.terraform
 
 
 def test_provider_creates_a_private_home_and_database_whatever_the_umask(tf: Terraform) -> None:
-    tf.write('resource "blocks_secret" "s" {\n  name  = "s"\n  value = "v"\n}\n')
+    shutil.rmtree(tf.home)  # the fixture's ready-made registry: here the provider makes it
+    tf.write('provider "blocks" {\n  create_registry = true\n}\n'
+             'resource "blocks_secret" "s" {\n  name  = "s"\n  value = "v"\n}\n')
     assert not tf.home.exists()
     old = os.umask(0)  # inherited by terraform and the provider it starts
     try:

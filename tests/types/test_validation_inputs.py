@@ -92,6 +92,10 @@ def test_nested_model_errors_carry_no_input() -> None:
 def test_valid_documents_still_validate() -> None:
     assert Secret.model_validate({"value": "x"}).get() == "x"
     assert AwsClientParameters.model_validate({"verify": False}).verify is False
+    # Terraform sends this bool-or-path field as text
+    assert AwsClientParameters.model_validate({"verify": "false"}).verify is False
+    assert AwsClientParameters.model_validate({"verify": "TRUE"}).verify is True
+    assert AwsClientParameters.model_validate({"verify": "/etc/ca.pem"}).verify == "/etc/ca.pem"
 
 
 @pytest.mark.parametrize("name", ["../x", "../../etc/passwd", "..", "a/../b", "./x", "%2e%2e/x"])
