@@ -16,7 +16,13 @@ class BlocksError(Exception):
 
 
 class ConfigurationError(BlocksError):
-    """A setting is missing or wrong (``BLOCKS_*`` environment, provider config)."""
+    """A setting is missing or wrong (``BLOCKS_*`` environment, provider config).
+
+    Attributes:
+        field_errors: ``(setting, message)`` pairs when the settings failed validation.
+    """
+
+    field_errors: list[tuple[str, str]] = []
 
 
 class BlockNotFound(BlocksError, LookupError, ValueError):

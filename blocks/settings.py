@@ -112,7 +112,10 @@ class Settings(BaseSettings):
         try:
             super().__init__(**values)
         except pydantic.ValidationError as exc:
-            raise ConfigurationError(_describe(exc)) from None
+            error = ConfigurationError(_describe(exc))
+            error.field_errors = [(str(e["loc"][0]) if e["loc"] else "", e["msg"])
+                                  for e in exc.errors()]
+            raise error from None
 
     @field_validator("database_url")
     @classmethod

@@ -83,15 +83,14 @@ class Runtime:
     @staticmethod
     def settings_errors(config: dict[str, Any]) -> list[tuple[str, str]]:
         """``(setting, message)`` for each provider setting (or variable) ``Settings`` refuses."""
-        import pydantic
-
+        from blocks.errors import ConfigurationError
         from blocks.settings import Settings
 
         try:
             Settings(**config)
-        except pydantic.ValidationError as exc:
-            return [(str(e["loc"][0]) if e["loc"] else "provider", e["msg"])
-                    for e in exc.errors()]
+        except ConfigurationError as exc:
+            return [(name or "provider", message) for name, message in exc.field_errors] or [
+                ("provider", str(exc))]
         return []
 
     def missing_registry(self) -> str | None:
