@@ -10,25 +10,19 @@ from typing import Any
 
 from tf import types
 from tf.schema import Attribute, Schema
-from tf.utils import Diagnostics
 
-from blocks_terraform.framework import SCHEMA_VERSION, Json
+from blocks_terraform.data_sources.base import DataSource
+from blocks_terraform.framework import Json
 
 
-class BlockDataSource:
+class BlockDataSource(DataSource):
     """The ``blocks_block`` data source."""
 
-    def __init__(self, provider: Any) -> None:
-        self.provider = provider
-
-    @classmethod
-    def get_name(cls) -> str:
-        return "block"
+    name = "block"
 
     @classmethod
     def get_schema(cls) -> Schema:
-        return Schema(
-            version=SCHEMA_VERSION,
+        return cls.make_schema(
             description="Read a block's non-secret fields and its version.",
             attributes=[
                 Attribute("type", types.String(), required=True,
@@ -44,9 +38,6 @@ class BlockDataSource:
                           description="Dot paths of the type's secret fields."),
             ],
         )
-
-    def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:
-        """Nothing to check before reading (a bad name fails the read, naming the rule)."""
 
     def read(self, ctx: Any, config: dict[str, Any]) -> dict[str, Any] | None:
         """Load the block and mask its secrets."""

@@ -13,7 +13,8 @@ from tf import types
 from tf.schema import Attribute, Schema
 from tf.utils import Diagnostics
 
-from blocks_terraform.framework import SCHEMA_VERSION, is_known
+from blocks_terraform.data_sources.base import DataSource
+from blocks_terraform.framework import is_known
 from blocks_terraform.nested import NestedAttribute
 from blocks_terraform.resources.common import identity
 
@@ -32,20 +33,14 @@ def _row(description: str) -> list[Attribute]:
     ]
 
 
-class BlocksDataSource:
+class BlocksDataSource(DataSource):
     """The ``blocks_blocks`` data source."""
 
-    def __init__(self, provider: Any) -> None:
-        self.provider = provider
-
-    @classmethod
-    def get_name(cls) -> str:
-        return "blocks"
+    name = "blocks"
 
     @classmethod
     def get_schema(cls) -> Schema:
-        return Schema(
-            version=SCHEMA_VERSION,
+        return cls.make_schema(
             description="List the blocks of one type: names, ids, versions and placeholders, "
                         "never field values. `blocks` is keyed by name, for `for_each`.",
             attributes=[

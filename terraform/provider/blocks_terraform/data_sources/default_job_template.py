@@ -8,24 +8,18 @@ from tf import types
 from tf.schema import Attribute, Schema
 from tf.utils import Diagnostics
 
-from blocks_terraform.framework import SCHEMA_VERSION, Json, is_known
-from blocks_terraform.resources.work_pool import POOL_TYPES
+from blocks_terraform.data_sources.base import DataSource, check_pool_type
+from blocks_terraform.framework import Json
 
 
-class DefaultJobTemplateDataSource:
+class DefaultJobTemplateDataSource(DataSource):
     """The ``blocks_default_job_template`` data source."""
 
-    def __init__(self, provider: Any) -> None:
-        self.provider = provider
-
-    @classmethod
-    def get_name(cls) -> str:
-        return "default_job_template"
+    name = "default_job_template"
 
     @classmethod
     def get_schema(cls) -> Schema:
-        return Schema(
-            version=SCHEMA_VERSION,
+        return cls.make_schema(
             description="The default base job template of a work-pool type, to extend in "
                         "`blocks_work_pool.base_job_template`.",
             attributes=[
@@ -42,10 +36,7 @@ class DefaultJobTemplateDataSource:
 
     def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:
         """Check the pool type."""
-        pool_type = config.get("type")
-        if pool_type is not None and is_known(pool_type) and pool_type not in POOL_TYPES:
-            diags.add_error("Invalid type", f"type must be one of {', '.join(POOL_TYPES)}",
-                            path=["type"])
+        check_pool_type(diags, config)
 
     def read(self, ctx: Any, config: dict[str, Any]) -> dict[str, Any] | None:
         """Build the template from the type's typed job variables."""

@@ -6,21 +6,15 @@ from typing import Any
 
 from tf import types
 from tf.schema import Attribute, Schema
-from tf.utils import Diagnostics
 
-from blocks_terraform.framework import SCHEMA_VERSION
+from blocks_terraform.data_sources.base import DataSource
 from blocks_terraform.resources.work_pool import pool_attributes, pool_state
 
 
-class WorkPoolDataSource:
+class WorkPoolDataSource(DataSource):
     """The ``blocks_work_pool`` data source."""
 
-    def __init__(self, provider: Any) -> None:
-        self.provider = provider
-
-    @classmethod
-    def get_name(cls) -> str:
-        return "work_pool"
+    name = "work_pool"
 
     @classmethod
     def get_schema(cls) -> Schema:
@@ -29,11 +23,8 @@ class WorkPoolDataSource:
             attribute.requires_replace = None
         attributes.append(Attribute("queues", types.List(types.String()), computed=True,
                                     description="Names of the pool's queues, by priority."))
-        return Schema(version=SCHEMA_VERSION, attributes=attributes,
-                      description="Read a work pool by name.")
-
-    def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:
-        """Nothing to check before reading (a bad name fails the read, naming the rule)."""
+        return cls.make_schema(attributes,
+                               description="Read a work pool by name.")
 
     def read(self, ctx: Any, config: dict[str, Any]) -> dict[str, Any] | None:
         """Load the pool and list its queues."""

@@ -12,9 +12,8 @@ from tf import types
 from tf.schema import Attribute, Schema
 from tf.utils import Diagnostics
 
-from blocks_terraform.framework import SCHEMA_VERSION, is_known
+from blocks_terraform.data_sources.base import DataSource, check_pool_type
 from blocks_terraform.nested import NestedAttribute
-from blocks_terraform.resources.work_pool import POOL_TYPES
 
 
 def _row() -> list[Attribute]:
@@ -37,20 +36,14 @@ def _row() -> list[Attribute]:
     ]
 
 
-class WorkPoolsDataSource:
+class WorkPoolsDataSource(DataSource):
     """The ``blocks_work_pools`` data source."""
 
-    def __init__(self, provider: Any) -> None:
-        self.provider = provider
-
-    @classmethod
-    def get_name(cls) -> str:
-        return "work_pools"
+    name = "work_pools"
 
     @classmethod
     def get_schema(cls) -> Schema:
-        return Schema(
-            version=SCHEMA_VERSION,
+        return cls.make_schema(
             description="List work pools (all, or those of one type). `pools` is keyed by "
                         "name, for `for_each`.",
             attributes=[
@@ -68,10 +61,7 @@ class WorkPoolsDataSource:
 
     def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:
         """Check the pool type."""
-        pool_type = config.get("type")
-        if pool_type is not None and is_known(pool_type) and pool_type not in POOL_TYPES:
-            diags.add_error("Invalid type", f"type must be one of {', '.join(POOL_TYPES)}",
-                            path=["type"])
+        check_pool_type(diags, config)
 
     def read(self, ctx: Any, config: dict[str, Any]) -> dict[str, Any] | None:
         """List the pools and their queues."""
