@@ -141,7 +141,61 @@ class AwsClientParameters(InputSafeModel):
         return kwargs
 
 
-class AwsCredentials(Block):
+class _Boto3Clients:
+    """Cached boto3 sessions and clients for a credentials block (AWS or MinIO).
+
+    The block supplies ``aws_client_parameters``, ``_fingerprint()`` (a hash of every field
+    the session depends on, secrets included; never shown) and ``_new_session()``.
+    """
+
+    if TYPE_CHECKING:
+        aws_client_parameters: AwsClientParameters
+
+        def _fingerprint(self) -> str: ...
+
+        def _new_session(self) -> tuple[Any, datetime | None]: ...
+
+    def get_boto3_session(self) -> Any:
+        """A ``boto3.Session`` with these credentials (after assuming ``role_arn``, if set).
+
+        Sessions are cached per set of field values (up to 16) and, for an assumed role,
+        renewed five minutes before its temporary credentials expire.
+
+        Returns:
+            boto3.Session
+
+        Raises:
+            MissingExtraError: boto3 is not installed (extra ``aws``).
+            botocore.exceptions.ClientError: STS refused to assume the role.
+        """
+        return _session(self._fingerprint(), self._new_session)
+
+    def get_client(self, service: str, **client_kwargs: Any) -> Any:
+        """A boto3 client for ``service`` (``"s3"``, ``"sts"``, ...).
+
+        Args:
+            service: boto3 service name.
+            **client_kwargs: extra ``Session.client`` arguments; they override
+                ``aws_client_parameters``. Clients without extra arguments are cached.
+
+        Returns:
+            The boto3 client.
+
+        Raises:
+            MissingExtraError: boto3 is not installed (extra ``aws``).
+        """
+        return _client(
+            self._fingerprint(), self._new_session, service,
+            self.aws_client_parameters.client_kwargs(), client_kwargs,
+        )
+
+    def get_s3_client(self) -> S3Client:
+        """The (cached) boto3 S3 client, as prefect-aws's ``get_s3_client``."""
+        client: S3Client = self.get_client("s3")
+        return client
+
+
+class AwsCredentials(_Boto3Clients, Block):
     """Credentials for AWS: access keys, a profile or the default chain, optionally a role.
 
     Leave the keys empty to use boto3's default chain (environment, profile, instance role).
@@ -257,45 +311,6 @@ class AwsCredentials(Block):
                                  f"give {field_name} or assume_role_kwargs.{key}, not both"))
         return problems
 
-    def get_boto3_session(self) -> Any:
-        """A ``boto3.Session`` with these credentials (after assuming ``role_arn``, if set).
-
-        Sessions are cached per set of field values (up to 16) and, for an assumed role,
-        renewed five minutes before its temporary credentials expire.
-
-        Returns:
-            boto3.Session
-
-        Raises:
-            MissingExtraError: boto3 is not installed (extra ``aws``).
-            botocore.exceptions.ClientError: STS refused to assume the role.
-        """
-        return _session(self._fingerprint(), self._new_session)
-
-    def get_client(self, service: str, **client_kwargs: Any) -> Any:
-        """A boto3 client for ``service`` (``"s3"``, ``"sts"``, ...).
-
-        Args:
-            service: boto3 service name.
-            **client_kwargs: extra ``Session.client`` arguments; they override
-                ``aws_client_parameters``. Clients without extra arguments are cached.
-
-        Returns:
-            The boto3 client.
-
-        Raises:
-            MissingExtraError: boto3 is not installed (extra ``aws``).
-        """
-        return _client(
-            self._fingerprint(), self._new_session, service,
-            self.aws_client_parameters.client_kwargs(), client_kwargs,
-        )
-
-    def get_s3_client(self) -> S3Client:
-        """The (cached) boto3 S3 client, as prefect-aws's ``get_s3_client``."""
-        client: S3Client = self.get_client("s3")
-        return client
-
     def get_secrets_manager_client(self) -> SecretsManagerClient:
         """The (cached) boto3 Secrets Manager client (prefect-aws's name)."""
         client: SecretsManagerClient = self.get_client("secretsmanager")
@@ -344,7 +359,7 @@ class AwsCredentials(Block):
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
-class MinIOCredentials(Block):
+class MinIOCredentials(_Boto3Clients, Block):
     """Credentials for a MinIO server (or any S3-compatible store), as prefect-aws has them.
 
     Set ``aws_client_parameters.endpoint_url`` to the server's URL. Accepted as
@@ -368,26 +383,6 @@ class MinIOCredentials(Block):
         default_factory=AwsClientParameters,
         description="Client arguments; endpoint_url is the MinIO server's URL.",
     )
-
-    def get_boto3_session(self) -> Any:
-        """A ``boto3.Session`` signing with the MinIO user and password (cached).
-
-        Raises:
-            MissingExtraError: boto3 is not installed (extra ``aws``).
-        """
-        return _session(self._fingerprint(), self._new_session)
-
-    def get_client(self, service: str, **client_kwargs: Any) -> Any:
-        """A boto3 client for ``service`` (normally ``"s3"``); see AwsCredentials.get_client."""
-        return _client(
-            self._fingerprint(), self._new_session, service,
-            self.aws_client_parameters.client_kwargs(), client_kwargs,
-        )
-
-    def get_s3_client(self) -> S3Client:
-        """The (cached) boto3 S3 client for the MinIO server."""
-        client: S3Client = self.get_client("s3")
-        return client
 
     def _new_session(self) -> tuple[Any, datetime | None]:
         boto3 = import_extra(
