@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from blocks.crypto.keyring import term_context
 from blocks.errors import BlocksError
+from blocks.store.engine import read_only
 from blocks.store.sealing import KINDS
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ def _sealed_records(registry: Registry, report: Report) -> set[tuple[str, Any]]:
     """Check every MAC; returns the keys of the records that failed."""
     sealer = registry.sealer
     bad: set[tuple[str, Any]] = set()
-    with registry.store.engine.connect() as conn:
+    with read_only(registry.store.engine).connect() as conn:
         for kind in KINDS:
             for row in conn.exec_driver_sql(kind.select).all():
                 values = tuple(row)
@@ -104,7 +105,7 @@ def _sealed_records(registry: Registry, report: Report) -> set[tuple[str, Any]]:
 
 
 def _versions(registry: Registry, report: Report, bad: set[tuple[str, Any]]) -> None:
-    with registry.store.engine.connect() as conn:
+    with read_only(registry.store.engine).connect() as conn:
         heads = conn.exec_driver_sql(
             "SELECT id, type_slug, name, latest_version FROM block ORDER BY type_slug, name"
         ).all()
@@ -133,7 +134,7 @@ def _versions(registry: Registry, report: Report, bad: set[tuple[str, Any]]) -> 
 
 
 def _references(registry: Registry, report: Report) -> None:
-    with registry.store.engine.connect() as conn:
+    with read_only(registry.store.engine).connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT b.type_slug, b.name, r.path, r.ref_block_id, t.id FROM block_ref r "
             "JOIN block b ON b.id = r.block_id LEFT JOIN block t ON t.id = r.ref_block_id "
@@ -149,7 +150,7 @@ def _references(registry: Registry, report: Report) -> None:
 def _pools(registry: Registry, report: Report, bad: set[tuple[str, Any]]) -> None:
     from blocks.pools import WorkPool
 
-    with registry.store.engine.connect() as conn:
+    with read_only(registry.store.engine).connect() as conn:
         pools = conn.exec_driver_sql("SELECT id, name FROM work_pool ORDER BY name").all()
         queue_pools: dict[Any, Any] = dict(
             conn.exec_driver_sql("SELECT id, pool_id FROM work_queue").all()

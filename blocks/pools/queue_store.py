@@ -47,7 +47,7 @@ class QueueStore(EngineStore):
             WorkPoolNotFound: no such pool.
         """
         pool, _, queue = tables()
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             pool_id = pool_id_of(conn, pool_name)
             rows = conn.execute(
                 _queue_select(pool, queue)
@@ -63,7 +63,7 @@ class QueueStore(EngineStore):
             WorkPoolNotFound, WorkQueueNotFound.
         """
         pool, _, queue = tables()
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             pool_id = pool_id_of(conn, pool_name)
             row = conn.execute(
                 _queue_select(pool, queue).where(queue.c.pool_id == pool_id, queue.c.name == name)

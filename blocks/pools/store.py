@@ -97,6 +97,13 @@ class EngineStore:
         return self._engine()
 
     @property
+    def reader(self) -> Engine:
+        """The engine for read-only transactions (no write lock on SQLite)."""
+        from blocks.store.engine import read_only
+
+        return read_only(self.engine)
+
+    @property
     def sealer(self) -> KeyringSealer:
         """The registry's sealer."""
         return self._sealer()
@@ -130,7 +137,7 @@ class PoolStore(EngineStore):
             query = query.where(vers.c.version == pool.c.current_version)
         else:
             query = query.where(vers.c.version == version)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(query).first()
             if row is None:
                 head = conn.execute(_head_select(pool).where(pool.c.name == name)).first()
@@ -151,7 +158,7 @@ class PoolStore(EngineStore):
             .where(vers.c.version == pool.c.current_version)
             .order_by(pool.c.name)
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [self._verified(row) for row in conn.execute(query).all()]
 
     def pool_history(self, name: str) -> list[PoolRecord]:
@@ -162,7 +169,7 @@ class PoolStore(EngineStore):
         """
         pool, vers, _ = tables()
         query = _pool_select(pool, vers).where(pool.c.name == name).order_by(vers.c.version)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(query).all()
         if not rows:
             raise WorkPoolNotFound(_no_pool(name))

@@ -124,8 +124,12 @@ def create_engine(url: str, synchronous: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
             # Take the write lock up front: two deferred transactions that both read and then
-            # write would otherwise fail with "database is locked" instead of waiting.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # write would otherwise fail with "database is locked" instead of waiting. Readers
+            # (``read_only(engine)``) take a plain snapshot: WAL lets them read beside a writer.
+            if conn.get_execution_options().get(READ_ONLY_OPTION):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql+psycopg"):
@@ -135,6 +139,16 @@ def create_engine(url: str, synchronous: str) -> Engine:
         f"unsupported database URL {display_url(url)!r}: use sqlite:///path or "
         "postgresql+psycopg://user@host/db"
     )
+
+
+READ_ONLY_OPTION = "blocks_read_only"
+
+
+def read_only(engine: Engine) -> Engine:
+    """``engine`` for transactions that only read: on SQLite they begin with a plain ``BEGIN``
+    (a WAL snapshot that neither waits for nor blocks a writer) instead of ``BEGIN IMMEDIATE``.
+    A write inside one can fail at once with "database is locked": never write through it."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
 class ReadConnections:

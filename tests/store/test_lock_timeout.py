@@ -54,3 +54,22 @@ def test_cli_shows_one_line_and_exits_1(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "registry is locked by another writer; waited" in err
     assert "internal error" not in err
+
+
+def test_pool_reads_and_verify_do_not_wait_for_a_writer(
+    locked: sqlite3.Connection, blocks_home: Path
+) -> None:
+    """Reads of pools and queues, ``render_job`` and ``blocks verify`` take a WAL snapshot
+    (plain BEGIN), not the write lock (BEGIN IMMEDIATE): a writer holding the lock (here for
+    longer than the busy timeout) does not make them fail or wait."""
+    from blocks.verify import verify
+
+    reg = Registry(Settings(home=blocks_home))
+    pool = WorkPool.load("proc", registry=reg)
+    assert pool.type == "process"
+    assert [p.name for p in WorkPool.list_pools(registry=reg)] == ["proc"]
+    assert [q.name for q in pool.queues()] == ["default"]
+    assert len(WorkPool.history("proc", registry=reg)) == 1
+    assert pool.render_job({"env": {"MODE": "x"}}, registry=reg).masked()  # renders too
+    assert verify(reg).ok
+    reg.close()
