@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from blocks.errors import ConflictError, WorkQueueNotFound
-from blocks.pools.store import DEFAULT_QUEUE, QUEUE_FIELDS, EngineStore, pool_id_of, tables
+from blocks.pools.engine_store import EngineStore, pool_id_of, tables
+from blocks.pools.store import DEFAULT_QUEUE, QUEUE_FIELDS
 from blocks.store.sql import utc
 
 if TYPE_CHECKING:
