@@ -19,8 +19,10 @@ from blocks.settings import env_names
 from blocks_terraform import install
 from tests.conftest import VaultAccess
 from tests.registry_fixtures import require_postgres
-from tests.terraform.conftest import tf_mirror  # noqa: F401 (fixture)
-from tests.terraform.conftest import TERRAFORM
+from tests.terraform.conftest import (
+    TERRAFORM,
+    tf_mirror,  # noqa: F401 (fixture)
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "examples" / "blocks"

@@ -23,8 +23,10 @@ import pytest
 from blocks_terraform import install
 from tests.scripts.readme_blocks import CodeBlock, code_blocks
 from tests.servers import Server
-from tests.terraform.conftest import tf_mirror  # noqa: F401 (fixture)
-from tests.terraform.conftest import TERRAFORM
+from tests.terraform.conftest import (
+    TERRAFORM,
+    tf_mirror,  # noqa: F401 (fixture)
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
