@@ -25,7 +25,7 @@ from tests.terraform.conftest import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "examples" / "blocks"
+SAMPLES = ROOT / "examples" / "block-documents"
 SETUPS = ROOT / "examples" / "setups"
 
 
@@ -162,3 +162,13 @@ def test_setup_provider_blocks_validate(setup: str, tmp_path: Path,
         done = subprocess.run([str(TERRAFORM), *argv, "-no-color"], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("script", ["examples/journey.py", "examples/pipeline/pipeline.py"])
+def test_example_scripts_import_the_installed_package(script: str) -> None:
+    # Python puts the script's folder first on sys.path: a folder there named like a package
+    # (an examples/blocks/ once) would shadow the editable install.
+    done = subprocess.run([sys.executable, script, "--help"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "usage:" in done.stdout
