@@ -25,7 +25,9 @@ from blocks import Registry, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.terraform, pytest.mark.aws]
+# A run takes one to three minutes (Prefect's first start runs its migrations); more under load.
+pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.terraform, pytest.mark.aws,
+              pytest.mark.timeout(900)]
 
 
 def _env() -> dict[str, str]:

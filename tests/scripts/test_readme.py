@@ -64,6 +64,7 @@ def _fail(block: CodeBlock, done: subprocess.CompletedProcess[str], what: str) -
 @pytest.mark.slow
 @pytest.mark.terraform
 @pytest.mark.aws
+@pytest.mark.timeout(900)
 def test_every_readme_code_block_runs_as_pasted_in_order(
     tmp_path: Path, moto_server: Server, tf_mirror: install.Installed,  # noqa: F811
 ) -> None:
