@@ -113,7 +113,8 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
         first = deployment.run_once("run-1")
         j.note(deployment.describe(first))
 
-    with j.step("blocks rotate: a new database password, set on the database itself"):
+    with j.step("blocks rotate: a new database password, set on the database itself"
+                if warehouse.postgres else "blocks rotate: a new generated API token"):
         before = warehouse.password(registry)
         if warehouse.postgres:
             j.cli(env, "rotate", "database-credentials/warehouse", "--now", show=True)

@@ -122,5 +122,5 @@ def postgres_answers(admin_url: str) -> str | None:
         with psycopg.connect(admin_url, connect_timeout=3) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
-        return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        return " ".join(str(exc).split())[:200] or type(exc).__name__
     return None

@@ -73,7 +73,7 @@ def test_the_journey_runs_every_step_on_real_servers_and_stops_them(kept: Run) -
     assert kept.out.count("COMPLETED in") == 2  # two flow runs by a real worker
     assert "Prefect's work pools: demo-process" in kept.out  # published by terraform apply
     assert "4 rows written as blocks_demo_" in kept.out or "(sqlite: no roles)" in kept.out
-    assert "No changes" in kept.out and "loaded all 7 blocks" in kept.out
+    assert "No changes" in kept.out and re.search(r"loaded all [67] blocks after", kept.out)
     assert re.search(r"^== journey complete: 12 of 12 steps in \d+ s$", kept.out, re.M)
     urls = _server_urls(kept.out)
     assert len(urls) == 2 and all(_closed(u) for u in urls), urls
