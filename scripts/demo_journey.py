@@ -1,0 +1,214 @@
+"""The main journey (run by scripts/demo.sh): Terraform -> a real Prefect flow loading blocks ->
+rotation of the database password -> the flow again -> key rotation -> an empty plan.
+
+Usage: python scripts/demo_journey.py --dir DIR [--keep]
+
+DIR is an empty directory (demo.sh makes it): ``home/`` (the registry, BLOCKS_HOME),
+``terraform/`` (the workspace, a copy of examples/demo/terraform), ``prefect/`` (the Prefect
+server's and the worker's PREFECT_HOME) and ``logs/``. Every step checks its result and the
+run stops at the first failure; the servers it started are stopped in any case. Secrets are
+never printed: the last step checks the output, the logs and the Terraform state for every
+secret value the registry holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from demo_servers import Server, postgres_answers, start_moto, start_prefect
+from demo_steps import Journey, secret_values
+from demo_warehouse import Warehouse
+
+ROOT = Path(__file__).resolve().parent.parent
+PIPELINE = ROOT / "examples" / "pipeline"
+WORKSPACE = ROOT / "examples" / "demo" / "terraform"
+POSTGRES_ADMIN_URL = os.environ.get("BLOCKS_DEMO_POSTGRES_ADMIN_URL",
+                                    "postgresql://postgres@127.0.0.1:5432/postgres")
+STEPS = 12
+
+
+def child_env(home: Path) -> dict[str, str]:
+    """The environment of every process the journey runs: this registry, nobody else's."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("BLOCKS_", "PREFECT_", "TF_", "AWS_", "VAULT_"))}
+    env.update(BLOCKS_HOME=str(home), TF_IN_AUTOMATION="1", TF_INPUT="0",
+               CHECKPOINT_DISABLE="1",
+               TF_CLI_CONFIG_FILE=str(home / "terraform" / "terraform.rc"))
+    return env
+
+
+def run(j: Journey, env: dict[str, str], servers: list[Server],
+        cleanups: list[Any]) -> None:
+    from blocks import DatabaseCredentials, Registry, S3Bucket, Settings
+
+    home, work = j.dir / "home", j.dir / "terraform"
+    with j.step("initialise the registry (SQLite + local master key) and the Terraform mirror"):
+        j.cli(env, "init", show=True)
+        j.cli(env, "terraform", "install")
+        j.note(f"registry in {home}; provider mirror and terraform.rc in {home / 'terraform'}")
+
+    with j.step("start moto (S3) and a Prefect server on 127.0.0.1, look for PostgreSQL",
+                progress="starting the servers"):
+        moto = start_moto(env, j.dir)
+        servers.append(moto)
+        j.note(f"moto on {moto.url}")
+        prefect = start_prefect(env, j.dir)
+        servers.append(prefect)
+        j.note(f"Prefect {j.version('prefect')} on {prefect.url} "
+               f"(PREFECT_HOME {j.dir / 'prefect' / 'server-home'})")
+        why_not = postgres_answers(POSTGRES_ADMIN_URL)
+        warehouse = Warehouse(POSTGRES_ADMIN_URL if why_not is None else None, j.dir)
+        cleanups.append(warehouse.drop)
+        j.note(warehouse.describe(why_not))
+
+    with j.step("terraform apply: the blocks and a process work pool, published to Prefect",
+                progress="running terraform"):
+        shutil.copytree(WORKSPACE, work)
+        (work / "terraform.tfvars.json").write_text(json.dumps(
+            {"s3_endpoint_url": moto.url, **warehouse.tfvars()}, indent=2) + "\n")
+        env["TF_VAR_prefect_api_url"] = prefect.url
+        j.terraform(env, "init", "-input=false")
+        j.terraform(env, "apply", "-auto-approve", "-input=false")
+        j.note("blocks ls:")
+        j.cli(env, "ls", show=True)
+        from blocks.integrations.prefect import PrefectClient
+
+        with PrefectClient(prefect.url) as client:
+            pool = client.request("POST", "work_pools/filter", "work pools", json={})
+            published = [p["name"] for p in pool]
+        assert "demo-process" in published, published
+        j.note(f"Prefect's work pools: {', '.join(sorted(published))}")
+
+    registry = Registry(Settings(home=home))
+    with j.step("set up the warehouse and seed the lake"):
+        for line in warehouse.create(registry):
+            j.note(line)
+        if warehouse.postgres:
+            j.cli(env, "rotation", "set", "database-credentials/warehouse", "--rotator",
+                  "postgres-password", "--every", "30d", "--grace", "1h",
+                  "-o", "admin_block=database-credentials/pg-admin", show=True)
+        lake = S3Bucket.load("lake", registry=registry)
+        lake.credentials.get_s3_client().create_bucket(Bucket=lake.bucket_name)
+        lake.write_path("raw/orders.csv", (PIPELINE / "orders.csv").read_bytes())
+        j.note(f"wrote raw/orders.csv to s3://{lake.bucket_name}/{lake.bucket_folder} "
+               "through the s3-bucket/lake block")
+
+    from demo_prefect import Deployment
+
+    deployment = Deployment(prefect.url, env, j, PIPELINE)
+    with j.step("deploy the seed pipeline (examples/pipeline/flow.py) on the pool"):
+        j.note(deployment.create("demo-process"))
+
+    with j.step("flow run 1: prefect worker start --pool demo-process --run-once",
+                progress="running the flow (worker, then the flow run process)"):
+        first = deployment.run_once("run-1")
+        j.note(deployment.describe(first))
+
+    with j.step("blocks rotate: a new database password, set on the database itself"
+                if warehouse.postgres else "blocks rotate: a new generated API token"):
+        before = warehouse.password(registry)
+        if warehouse.postgres:
+            j.cli(env, "rotate", "database-credentials/warehouse", "--now", show=True)
+            for line in warehouse.check_rotated(registry, before):
+                j.note(line)
+        else:
+            j.cli(env, "rotate", "secret/api-token", "--now", show=True)
+            j.note("no PostgreSQL: rotated the generated secret/api-token (Terraform's "
+                   "rotation policy) instead of a database password")
+        j.cli(env, "history", "database-credentials/warehouse" if warehouse.postgres
+              else "secret/api-token", show=True)
+
+    with j.step("flow run 2: the same deployment, no redeploy, loads the new credential",
+                progress="running the flow"):
+        second = deployment.run_once("run-2")
+        j.note(deployment.describe(second))
+        rows = warehouse.rows(registry)
+        j.note(f"the warehouse holds {rows} rows of both runs (read through the block)")
+
+    with j.step("the same pipeline in plain Python, no Prefect (examples/pipeline/pipeline.py)"):
+        out = j.command(env, "pipeline", [sys.executable, str(PIPELINE / "pipeline.py"),
+                                          "--run-label", "plain-python"])
+        done = json.loads(out.strip().splitlines()[-1])
+        j.note(f"{done['rows']} rows written as {done['database_role']}, "
+               f"report {done['report_key']}")
+
+    with j.step("blocks keys rotate; every block still verifies and loads"):
+        j.cli(env, "keys", "rotate", show=True)
+        j.cli(env, "verify", show=True)
+        refs = [f"{b.type_slug}/{b.name}" for b in registry.list()]
+        for ref in refs:
+            registry.load(ref)
+        assert isinstance(registry.load("database-credentials/warehouse"), DatabaseCredentials)
+        j.note(f"loaded all {len(refs)} blocks after the key rotation")
+
+    with j.step("terraform plan -detailed-exitcode: no changes after all that",
+                progress="running terraform plan"):
+        code = j.terraform(env, "plan", "-detailed-exitcode", "-input=false", check=False)
+        assert code == 0, f"terraform plan exited {code}: see {j.dir / 'logs'}"
+        j.note("No changes: rotation, key rotation and the pipeline left Terraform's "
+               "configuration true")
+
+    with j.step("no secret value in the output, the logs or the Terraform state"):
+        secrets = secret_values(registry)
+        checked = j.scan_for(secrets, [*(j.dir / "logs").iterdir(),
+                                       *work.glob("terraform.tfstate*")])
+        j.note(f"checked {len(secrets)} secret values against {checked} files")
+    registry.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    demo_dir = args.dir.resolve()
+    (demo_dir / "logs").mkdir(parents=True, exist_ok=True)
+    j = Journey(demo_dir, STEPS)
+    env = child_env(demo_dir / "home")
+    os.environ.update({k: v for k, v in env.items() if k.startswith(("BLOCKS_", "TF_"))})
+    servers: list[Server] = []
+    cleanups: list[Any] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
+    started = time.monotonic()
+    code = 0
+    j.say(f"== the main journey in {demo_dir} ("
+          f"{'kept' if args.keep else 'removed at the end'}; logs in {demo_dir / 'logs'})")
+    try:
+        run(j, env, servers, cleanups)
+    except KeyboardInterrupt:
+        j.fail("interrupted")
+        code = 130
+    except Exception as exc:
+        j.fail(f"{type(exc).__name__}: {exc}")
+        code = 1
+    finally:
+        for cleanup in cleanups:
+            try:
+                cleanup()
+            except Exception as exc:
+                j.say(f"cleanup failed: {type(exc).__name__}: {exc}")
+                code = code or 1
+        for server in reversed(servers):
+            server.stop()
+        if servers:
+            j.say(f"stopped {', '.join(s.name for s in servers)}")
+    j.summary(time.monotonic() - started, ok=code == 0, keep=args.keep)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

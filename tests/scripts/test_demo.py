@@ -1,0 +1,155 @@
+"""scripts/demo.sh, the main journey, end to end on real components (issue 12, point 1).
+
+One run with ``--keep`` (module fixture) serves the journey checks and the ``--keep`` checks;
+it reuses this test venv through ``BLOCKS_DEMO_VENV`` instead of bootstrapping ``.venv``.
+A second, short run is interrupted as Ctrl-C would (SIGINT to its process group) once its
+servers are up: they stop and the temporary directory goes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from blocks import Registry, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+# A run takes one to three minutes (Prefect's first start runs its migrations); more under load.
+pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.terraform, pytest.mark.aws,
+              pytest.mark.timeout(900)]
+
+
+def _env() -> dict[str, str]:
+    for name in ("prefect", "moto_server", "terraform", "blocks"):
+        if not (VENV_BIN / name).exists():
+            message = f"{name} is not in {VENV_BIN} (pip install -e '.[demo]')"
+            if os.environ.get("CI") == "true":
+                pytest.fail(message)
+            pytest.skip(message)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLOCKS_", "PREFECT_"))}
+    return {**env, "BLOCKS_DEMO_VENV": sys.prefix, "PATH": f"{VENV_BIN}:{env['PATH']}"}
+
+
+@dataclass
+class Run:
+    dir: Path
+    out: str
+    code: int
+
+
+@pytest.fixture(scope="module")
+def kept(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    demo_dir = tmp_path_factory.mktemp("demo") / "kept"
+    done = subprocess.run(["bash", "scripts/demo.sh", "--keep", str(demo_dir)], cwd=ROOT,
+                          env=_env(), capture_output=True, text=True, timeout=900)
+    yield Run(demo_dir, done.stdout + done.stderr, done.returncode)
+
+
+def _closed(url: str) -> bool:
+    host, port = re.match(r"http://([\d.]+):(\d+)", url).groups()  # type: ignore[union-attr]
+    with socket.socket() as sock:
+        return sock.connect_ex((host, int(port))) != 0
+
+
+def _server_urls(out: str) -> list[str]:
+    return re.findall(r"^\s+(?:moto|Prefect [\d.]+) on (http://\S+)", out, re.M)
+
+
+def test_the_journey_runs_every_step_on_real_servers_and_stops_them(kept: Run) -> None:
+    assert kept.code == 0, kept.out[-6000:]
+    steps = re.findall(r"^\[\s*(\d+)/12\] ", kept.out, re.M)
+    assert steps == [str(n) for n in range(1, 13)], kept.out
+    assert kept.out.count("COMPLETED in") == 2  # two flow runs by a real worker
+    assert "Prefect's work pools: demo-process" in kept.out  # published by terraform apply
+    assert "4 rows written as blocks_demo_" in kept.out or "(sqlite: no roles)" in kept.out
+    assert "No changes" in kept.out and re.search(r"loaded all [67] blocks after", kept.out)
+    assert re.search(r"^== journey complete: 12 of 12 steps in \d+ s$", kept.out, re.M)
+    urls = _server_urls(kept.out)
+    assert len(urls) == 2 and all(_closed(u) for u in urls), urls
+
+
+def test_the_database_password_rotates_on_the_real_postgresql(kept: Run) -> None:
+    if "PostgreSQL answers" not in kept.out:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the demo found no PostgreSQL at 127.0.0.1:5432")
+        pytest.skip("no PostgreSQL at 127.0.0.1:5432: the demo ran on SQLite")
+    assert "rotated database-credentials/warehouse: version 3 is current" in kept.out
+    assert "now verifies the password of version 3, and no longer the previous one" in kept.out
+    role = re.search(r"role and database (blocks_demo_\w+)", kept.out).group(1)  # type: ignore[union-attr]
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres") as conn:
+        assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s",
+                            (role,)).fetchone() == (0,)  # dropped at the end
+
+
+def test_no_secret_value_reaches_the_output(kept: Run) -> None:
+    registry = Registry(Settings(home=kept.dir / "home"))
+    values = []
+    for summary in registry.list():
+        for info in registry.history(summary.ref):
+            block = registry.load(summary.ref, version=info.version)
+            for name in type(block).model_fields:
+                value = getattr(block, name)
+                if hasattr(value, "get_secret_value") and len(str(value.get_secret_value())) > 7:
+                    values.append(str(value.get_secret_value()))
+    registry.close()
+    assert len(values) >= 4  # two warehouse passwords, the S3 secret key, the API token
+    assert not [v for v in values if v in kept.out]
+
+
+def test_keep_leaves_what_the_printed_commands_explore(kept: Run) -> None:
+    assert kept.code == 0, kept.out[-3000:]
+    assert {"home", "terraform", "logs"} <= {p.name for p in kept.dir.iterdir()}
+    commands = kept.out.split(f"== kept in {kept.dir}", 1)[1].strip().splitlines()[1:4]
+    assert len(commands) == 3, kept.out[-1000:]
+    env = {**_env(), "PAGER": "cat"}
+    outputs = [subprocess.run(["bash", "-c", c.strip()], env=env, capture_output=True,
+                              text=True, timeout=300, stdin=subprocess.DEVNULL)
+               for c in commands]
+    assert [o.returncode for o in outputs] == [0, 0, 0], outputs
+    assert "database-credentials  warehouse" in outputs[0].stdout
+    assert "No changes." in outputs[1].stdout  # the Prefect server is gone: not asked
+    assert "journey complete" in outputs[2].stdout
+
+
+def test_keep_refuses_a_directory_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "something").write_text("mine")
+    done = subprocess.run(["bash", "scripts/demo.sh", "--keep", str(tmp_path)], cwd=ROOT,
+                          env=_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"--keep {tmp_path}: the directory is not empty" in done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["something"]
+
+
+def test_ctrl_c_stops_the_servers_and_removes_the_directory() -> None:
+    proc = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=ROOT, env=_env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 400
+    for line in proc.stdout:
+        lines.append(line)
+        if re.match(r"^\s+Prefect [\d.]+ on http", line) or time.monotonic() > deadline:
+            break
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the foreground process group
+    rest, _ = proc.communicate(timeout=120)
+    out = "".join(lines) + rest
+    assert proc.returncode == 130, out
+    assert "FAILED at step" in out and "interrupted" in out and "stopped moto" in out, out
+    demo_dir = re.search(r"^== the main journey in (\S+) ", out, re.M).group(1)  # type: ignore[union-attr]
+    assert not Path(demo_dir).exists()
+    urls = _server_urls(out)
+    assert urls and all(_closed(u) for u in urls), urls
