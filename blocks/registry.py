@@ -304,11 +304,18 @@ class Registry:
     def delete(self, ref: str) -> None:
         """Delete ``slug/name`` and all its versions; their data keys go with them.
 
+        A mirrored block's copies (``blocks mirror``) are deleted first; if one cannot be,
+        nothing is deleted.
+
         Raises:
-            BlockNotFound, ReferencedBlockError (names the referencing blocks).
+            BlockNotFound, ReferencedBlockError (names the referencing blocks), PrefectError
+            (a mirrored copy could not be deleted).
         """
+        from blocks.integrations.mirrors import deleting  # no HTTP client unless mirrored
+
         slug, name = split_ref(ref)
-        self.store.delete_block(slug, name)
+        with deleting(self, slug, name):
+            self.store.delete_block(slug, name)
         self.store.checkpoint()  # the shredded keys must not linger in the SQLite WAL
 
     def rename(
