@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import pydantic
 
-from blocks import catalog, codec
+from blocks import _nowait, catalog, codec
 from blocks.core import (
     CONTEXT_RESOLVER,
     Block,
@@ -118,6 +118,7 @@ class Registry:
     def keyring(self) -> Keyring:
         """The keyring (its provider is built, and a local key file created, on first use)."""
         if self._keyring is None:
+            _nowait.check()  # builds the key provider (a client of KMS or Vault)
             with self._lock:
                 if self._keyring is None:
                     provider = self._provider
