@@ -3,12 +3,12 @@
 ``--prefect-api-url`` names one).
 
 Prints, all measured in this run on the same machine, for each of ``--rounds`` rounds (with
-the load average, as the machine is shared):
-* sync ``Secret.load`` p50 (SQLite registry);
+the load average, as the machine is shared; within a round the variants are sampled in turn,
+so a change of machine load hits them alike):
+* sync ``Secret.load`` p50 (SQLite registry; called on the loop, which it blocks);
 * ``await Secret.aload`` p50 (the shipped path: on the loop when no step would wait, see
   ``blocks/_nowait.py``), and the alternatives measured for the choice: our worker threads
-  (``run_sync``, the fallback when a step would wait), ``asyncio.to_thread``, and the bare sync
-  load called on the loop (the floor);
+  (``run_sync``, the fallback when a step would wait) and ``asyncio.to_thread``;
 * Prefect's ``await Secret.aload`` p50 against the local Prefect server.
 Targets: aload p50 <= 2x sync load p50; aload >= 100x faster than Prefect's aload.
 """
@@ -33,15 +33,20 @@ def p50(samples: list[float]) -> float:
     return statistics.median(samples) * 1e3
 
 
-def bench_sync(load: Callable[[], object], n: int) -> float:
-    for _ in range(200):
-        load()
-    times = []
+async def bench_interleaved(
+    calls: dict[str, Callable[[], Awaitable[object]]], n: int, warm: int = 200
+) -> dict[str, float]:
+    """p50 of each call, sampled in turn (so a change of machine load hits all alike)."""
+    for _ in range(warm):
+        for call in calls.values():
+            await call()
+    times: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(n):
-        t0 = time.perf_counter()
-        load()
-        times.append(time.perf_counter() - t0)
-    return p50(times)
+        for name, call in calls.items():
+            t0 = time.perf_counter()
+            await call()
+            times[name].append(time.perf_counter() - t0)
+    return {name: p50(samples) for name, samples in times.items()}
 
 
 async def bench_async(aload: Callable[[], Awaitable[object]], n: int, warm: int = 200) -> float:
@@ -95,18 +100,17 @@ def run(args: argparse.Namespace, work: Path, api_url: str) -> None:
         return Secret.load("bench", registry=registry)
 
     async def ours() -> dict[str, float]:
-        return {
-            "aload": await bench_async(
-                lambda: Secret.aload("bench", registry=registry), args.samples),
-            "workers": await bench_async(lambda: run_sync(load), args.samples),
-            "to_thread": await bench_async(lambda: asyncio.to_thread(load), args.samples),
-            "inline": await bench_async(lambda: inline(load), args.samples),
-        }
+        return await bench_interleaved({
+            "sync": lambda: inline(load),  # the sync load, timed around the call alone
+            "aload": lambda: Secret.aload("bench", registry=registry),
+            "workers": lambda: run_sync(load),
+            "to_thread": lambda: asyncio.to_thread(load),
+        }, args.samples)
 
     rounds = []
     for _ in range(args.rounds):
-        sync_p50 = bench_sync(load, args.samples)
-        rounds.append((os.getloadavg()[0], sync_p50, asyncio.run(ours())))
+        figures = asyncio.run(ours())
+        rounds.append((os.getloadavg()[0], figures["sync"], figures))
 
     os.environ["PREFECT_API_URL"] = api_url
     os.environ.setdefault("PREFECT_HOME", str(work / "prefect-client"))
@@ -130,7 +134,6 @@ def run(args: argparse.Namespace, work: Path, api_url: str) -> None:
               f"= {figures['workers'] / sync_p50:.2f}x")
         print(f"    alternative: asyncio.to_thread  {figures['to_thread']:8.4f} ms  "
               f"= {figures['to_thread'] / sync_p50:.2f}x")
-        print(f"    floor: bare sync load on loop   {figures['inline']:8.4f} ms")
         print(f"  Prefect aload p50 (local server)  {prefect_p50:8.4f} ms  "
               f"= {prefect_p50 / figures['aload']:.0f}x our aload (target >= 100x)")
     registry.close()
