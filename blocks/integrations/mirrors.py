@@ -4,7 +4,10 @@ A mirror is opt-in per block (``block.save(name, mirror_to_prefect=True)`` or
 ``blocks mirror SLUG/NAME --to prefect``). :func:`after_save` runs after every save of the
 registry: one indexed read finds the block's mirrors, and only when there is one is the target
 (and its HTTP client) imported. A failed push leaves the save in place, is recorded
-(``blocks mirror status``) and is retried by ``blocks mirror push`` or the next save.
+(``blocks mirror status``) and is retried by ``blocks mirror push`` or the next save. A
+rotation re-pushes the same way (``Registry.move_stages``). Deleting a mirrored block deletes
+its copies first (:func:`deleting`): a block never leaves a copy behind that Blocks has
+forgotten, and a copy that cannot be deleted stops the delete.
 
 Targets implement :class:`MirrorTarget`; ``tests/integrations/mirror_contract.py`` is the
 shared contract test. Built in: ``prefect``. Others register under the entry-point group
