@@ -120,6 +120,7 @@ def test_cli_publish_reads_the_auth_string_from_the_environment_and_never_prints
     assert main(["pools", "publish", name]) == 1
     out, err = capsys.readouterr()
     assert auth_server.url in err and f"work pool '{name}'" in err and "HTTP 401" in err
+    assert "did not accept the auth string" in err  # it was sent
     assert WRONG not in out + err and "not-the-password" not in out + err
     monkeypatch.setenv("BLOCKS_PREFECT_API_AUTH_STRING", AUTH_STRING)  # wins over PREFECT_…
     assert main(["pools", "publish", name]) == 0
