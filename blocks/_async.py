@@ -1,14 +1,19 @@
-"""Async twins of the sync API: each runs the one sync core on a worker thread.
+"""Async twins of the sync API: each runs the one sync core, off the event loop when it waits.
 
 ``aload``/``asave``/... and the async I/O methods of the types (``S3Bucket.aread_path``...) are
-thin wrappers over :func:`run_sync`, so there is one code path to keep right, and the event loop
+thin wrappers over the sync core, so there is one code path to keep right, and the event loop
 never waits on the database, the key provider or the network.
 
+``aload`` first runs the load on the loop in the mode of :mod:`blocks._nowait`, where every
+step that could wait (a SQLite lock, a key-provider call, a PostgreSQL round trip, first-use
+set-up) raises instead; only then does it go to a worker thread. A load that waits for nothing
+takes tens of microseconds, and any thread hand-off costs more than that on a busy machine
+(``benchmarks/prefect_dropin_bench.py`` measures the choices: inline, our workers,
+``asyncio.to_thread``). Writes and the types' network I/O always go to a worker.
+
 The workers are our own few threads reading one ``SimpleQueue``, and each result goes back
-with one ``call_soon_threadsafe``: a load takes tens of microseconds, and this hand-off costs
-about half of what ``loop.run_in_executor``/``asyncio.to_thread`` add
-(``benchmarks/prefect_dropin_bench.py`` measures all three). Context variables are not carried
-over to the worker (the sync core uses none).
+with one ``call_soon_threadsafe``, about half of what ``loop.run_in_executor``/``to_thread``
+add. Context variables are not carried over to the worker (the sync core uses none).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import threading
 from collections.abc import Callable
 from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from blocks._nowait import WouldBlock, without_waiting
 
 if TYPE_CHECKING:
     from blocks.core import Block
@@ -95,9 +102,16 @@ class AsyncTwins:
         registry: Registry | None = None,
     ) -> B:
         """``await S3Bucket.aload("data-lake")``: :meth:`load` without blocking the loop."""
-        return await run_sync(
-            cls.load, name, version=version, validate=validate, registry=registry
-        )
+        from blocks.core import _registry
+
+        chosen = _registry(registry)
+        if chosen.store.dialect == "sqlite":
+            try:
+                with without_waiting():
+                    return cls.load(name, version=version, validate=validate, registry=chosen)
+            except WouldBlock:
+                pass  # a step would wait: run it where waiting is harmless
+        return await run_sync(cls.load, name, version=version, validate=validate, registry=chosen)
 
     async def asave(  # type: ignore[misc]
         self: Block,

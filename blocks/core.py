@@ -436,9 +436,16 @@ class Block(AsyncTwins, InputSafeModel):
         return block
 
     @classmethod
-    def delete(cls, name: str, *, registry: Registry | None = None) -> None:
-        """Delete a block and all its versions (refused while other blocks reference it)."""
-        _registry(registry).delete(cls._ref(name))
+    def delete(cls, name: str, *, registry: Registry | None = None) -> Deleted:
+        """Delete a block and all its versions (refused while other blocks reference it).
+
+        Returns:
+            A :class:`Deleted` naming the block; ``await Block.delete(name)`` (Prefect 3's
+            async form) works too and gives ``None``, the delete having run already.
+        """
+        ref = cls._ref(name)
+        _registry(registry).delete(ref)
+        return Deleted(ref)
 
     @classmethod
     def rename(
@@ -510,6 +517,23 @@ class Block(AsyncTwins, InputSafeModel):
 
 async def _ready(value: Any) -> Any:
     return value
+
+
+class Deleted:
+    """What :meth:`Block.delete` returns: ``ref`` of the deleted block. Awaiting it gives
+    ``None``, as Prefect's ``await Block.delete(name)`` does (the delete has already run; use
+    ``adelete`` to keep the event loop free)."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+
+    def __repr__(self) -> str:
+        return f"Deleted({self.ref!r})"
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return _ready(None).__await__()
 
 
 def _registry(registry: Registry | None) -> Registry:

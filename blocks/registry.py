@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import pydantic
 
-from blocks import catalog, codec
+from blocks import _nowait, catalog, codec
 from blocks.core import (
     CONTEXT_RESOLVER,
     Block,
@@ -118,6 +118,7 @@ class Registry:
     def keyring(self) -> Keyring:
         """The keyring (its provider is built, and a local key file created, on first use)."""
         if self._keyring is None:
+            _nowait.check()  # builds the key provider (a client of KMS or Vault)
             with self._lock:
                 if self._keyring is None:
                     provider = self._provider
@@ -304,11 +305,18 @@ class Registry:
     def delete(self, ref: str) -> None:
         """Delete ``slug/name`` and all its versions; their data keys go with them.
 
+        A mirrored block's copies (``blocks mirror``) are deleted first; if one cannot be,
+        nothing is deleted.
+
         Raises:
-            BlockNotFound, ReferencedBlockError (names the referencing blocks).
+            BlockNotFound, ReferencedBlockError (names the referencing blocks), PrefectError
+            (a mirrored copy could not be deleted).
         """
+        from blocks.integrations.mirrors import deleting  # no HTTP client unless mirrored
+
         slug, name = split_ref(ref)
-        self.store.delete_block(slug, name)
+        with deleting(self, slug, name):
+            self.store.delete_block(slug, name)
         self.store.checkpoint()  # the shredded keys must not linger in the SQLite WAL
 
     def rename(

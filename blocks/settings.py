@@ -107,6 +107,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("BLOCKS_PREFECT_API_KEY", "PREFECT_API_KEY"),
         description="Prefect bridge: API key (Prefect Cloud), sent as a bearer token.",
     )
+    prefect_api_auth_string: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("BLOCKS_PREFECT_API_AUTH_STRING", "PREFECT_API_AUTH_STRING"),
+        description=(
+            "Prefect bridge: 'user:password' of a self-hosted server with basic auth on "
+            "(its PREFECT_SERVER_API_AUTH_STRING), sent as HTTP basic auth; wins over the API key."
+        ),
+    )
 
     def __init__(self, /, **values: Any) -> None:
         try:

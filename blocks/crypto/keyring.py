@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from blocks import _nowait
 from blocks.crypto import envelope
 from blocks.errors import ConflictError, DecryptionError, KeyringError
 from blocks.keys.base import KeyProvider
@@ -223,6 +224,7 @@ class Keyring:
 
     def refresh(self) -> None:
         """Re-read the terms from the store, unwrapping only the ones not yet in memory."""
+        _nowait.check()  # the key provider may be a network call (KMS, Vault)
         records = {r.term: r for r in self._store.load_terms()}
         with self._lock:
             for term, record in records.items():
@@ -263,6 +265,7 @@ class Keyring:
     def _ensure_loaded(self) -> None:
         loaded = self._loaded_at
         if loaded is None or self._clock() - loaded > self._ttl:
+            _nowait.check()  # before forgetting: a load that may not wait leaves the keys
             if loaded is not None:
                 self.forget()
             self.refresh()

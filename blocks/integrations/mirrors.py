@@ -4,7 +4,10 @@ A mirror is opt-in per block (``block.save(name, mirror_to_prefect=True)`` or
 ``blocks mirror SLUG/NAME --to prefect``). :func:`after_save` runs after every save of the
 registry: one indexed read finds the block's mirrors, and only when there is one is the target
 (and its HTTP client) imported. A failed push leaves the save in place, is recorded
-(``blocks mirror status``) and is retried by ``blocks mirror push`` or the next save.
+(``blocks mirror status``) and is retried by ``blocks mirror push`` or the next save. A
+rotation re-pushes the same way (``Registry.move_stages``). Deleting a mirrored block deletes
+its copies first (:func:`deleting`): a block never leaves a copy behind that Blocks has
+forgotten, and a copy that cannot be deleted stops the delete.
 
 Targets implement :class:`MirrorTarget`; ``tests/integrations/mirror_contract.py`` is the
 shared contract test. Built in: ``prefect``. Others register under the entry-point group
@@ -14,7 +17,8 @@ shared contract test. Built in: ``prefect``. Others register under the entry-poi
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -142,8 +146,8 @@ def add_mirror(
 
     Raises:
         BlockNotFound: no such block.
-        PrefectError (or the target's error): the first push failed; the mirror stays
-            configured and ``blocks mirror push`` retries.
+        PrefectError: the first push failed (server down, credential refused, ...); the mirror
+            is not configured (as before the call), so rerunning it once fixed is the retry.
     """
     from sqlalchemy import delete, insert
 
@@ -151,12 +155,23 @@ def add_mirror(
     summary = registry.summary(ref)
     _, name = split_ref(ref)
     table = _table()
+    before = [r for r in _rows(registry, summary.id) if r["target"] == target]
     with registry.store.engine.begin() as conn:
         conn.execute(delete(table).where(table.c.block_id == summary.id,
                                          table.c.target == target))
         conn.execute(insert(table).values(block_id=summary.id, target=target,
                                           target_name=target_name or name))
-    _push_rows(registry, summary.id, raise_errors=True, factories={target: factory})
+    failures = _push_rows(registry, summary.id, factories={target: factory})
+    if target in failures:
+        with registry.store.engine.begin() as conn:
+            conn.execute(delete(table).where(table.c.block_id == summary.id,
+                                             table.c.target == target))
+            if before:
+                conn.execute(insert(table).values(**before[0]))
+        raise PrefectError(
+            f"{ref} (version {summary.current_version} in Blocks) is not mirrored to {target}: "
+            f"{failures[target]}. Rerun 'blocks mirror {ref} --to {target}' once that is fixed"
+        )
     return next(s for s in mirror_status(registry) if s.ref == ref and s.target == target)
 
 
@@ -218,7 +233,7 @@ def push_stale(registry: Registry) -> list[MirrorStatus]:
     first: BlocksError | None = None
     for status in stale:
         try:
-            _push_rows(registry, registry.summary(status.ref).id, raise_errors=True)
+            _raise_failures(registry, registry.summary(status.ref).id)
         except BlocksError as exc:
             first = first or exc
     if first is not None:
@@ -239,7 +254,60 @@ def after_save(registry: Registry, block_id: str) -> None:
     """
     # The read connection of the load path: the SQLAlchemy engine would take the write lock.
     if registry.store.row_exists(MIRROR_TABLE, "block_id", block_id):
-        _push_rows(registry, block_id, raise_errors=True)
+        _raise_failures(registry, block_id)
+
+
+@contextmanager
+def deleting(registry: Registry, slug: str, name: str) -> Iterator[None]:
+    """Around :meth:`Registry.delete`: a mirrored block's copies go first (one indexed read
+    when it is not mirrored), so a deleted block leaves no copy behind and no copy outlives
+    its record here.
+
+    Raises:
+        PrefectError (or the target's error): a copy could not be deleted; nothing is deleted
+            in Blocks, the copies already removed are pushed back, and a rerun retries.
+        BlocksError: the delete itself failed (a referenced block); the copies are pushed back.
+    """
+    summary = registry.store.summary(slug, name)
+    if summary is None or not registry.store.row_exists(MIRROR_TABLE, "block_id", summary.id):
+        yield
+        return
+    ref = f"{slug}/{name}"
+    block = registry.load(ref)
+    removed = False
+    try:
+        for row in _rows(registry, summary.id):
+            target = target_factory(row["target"])(registry)
+            try:
+                target.remove(block, row["target_name"])
+            except BlocksError as exc:
+                raise PrefectError(
+                    f"{ref} is mirrored to {row['target']} and its copy there could not be "
+                    f"deleted, so nothing was deleted: {str(exc)[:_ERROR_LIMIT]}. Rerun the "
+                    f"delete once that is fixed, or stop mirroring first and keep the copy "
+                    f"('blocks mirror {ref} --rm --keep')"
+                ) from None
+            finally:
+                target.close()
+            removed = True
+        yield
+    except BaseException:
+        if removed:  # the block stays: so do its copies
+            _push_rows(registry, summary.id)
+        raise
+
+
+def _raise_failures(registry: Registry, block_id: str) -> None:
+    failures = _push_rows(registry, block_id)
+    if failures:
+        row_of = registry.store.get_current_by_id(block_id)
+        ref = f"{row_of.type_slug}/{row_of.name}" if row_of else block_id
+        version = row_of.current_version if row_of else None
+        target, message = next(iter(failures.items()))
+        raise PrefectError(
+            f"{ref} is saved in Blocks (version {version}), but mirroring it to {target} "
+            f"failed: {message}. 'blocks mirror push' retries"
+        )
 
 
 def _rows(registry: Registry, block_id: str) -> list[dict[str, Any]]:
@@ -252,37 +320,31 @@ def _rows(registry: Registry, block_id: str) -> list[dict[str, Any]]:
 
 
 def _push_rows(
-    registry: Registry, block_id: str, *, raise_errors: bool,
+    registry: Registry, block_id: str, *,
     factories: dict[str, Callable[[Registry], MirrorTarget]] | None = None,
-) -> None:
+) -> dict[str, str]:
+    """Push the block's current version to each of its mirrors; ``{target: error}`` of the
+    pushes that failed (each recorded on its mirror)."""
     rows = _rows(registry, block_id)
-    if not rows:
-        return
-    row_of = registry.store.get_current_by_id(block_id)
+    row_of = registry.store.get_current_by_id(block_id) if rows else None
     if row_of is None:
-        return
-    ref = f"{row_of.type_slug}/{row_of.name}"
-    block = registry.load(ref)
-    version = block.block_version
-    failure: BlocksError | None = None
+        return {}
+    block = registry.load(f"{row_of.type_slug}/{row_of.name}")
+    failures: dict[str, str] = {}
     for row in rows:
         factory = (factories or {}).get(row["target"]) or target_factory(row["target"])
         target = factory(registry)
         try:
             where = target.push(block, row["target_name"])
         except BlocksError as exc:
-            message = str(exc)[:_ERROR_LIMIT]
-            _record(registry, block_id, row["target"], error=message)
-            failure = failure or PrefectError(
-                f"{ref} is saved in Blocks (version {version}), but mirroring it to "
-                f"{row['target']} failed: {message}. 'blocks mirror push' retries"
-            )
+            failures[row["target"]] = str(exc)[:_ERROR_LIMIT]
+            _record(registry, block_id, row["target"], error=failures[row["target"]])
         else:
-            _record(registry, block_id, row["target"], target_ref=where, version=version)
+            _record(registry, block_id, row["target"], target_ref=where,
+                    version=block.block_version)
         finally:
             target.close()
-    if failure is not None and raise_errors:
-        raise failure
+    return failures
 
 
 def _record(

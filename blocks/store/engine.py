@@ -14,6 +14,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from blocks import _nowait
 from blocks.errors import ConfigurationError, MissingExtraError, RegistryLockedError, StoreError
 from blocks.private_files import private_file
 
@@ -84,10 +85,12 @@ def native_sql(sql: str, sqlite: bool) -> str:
     return sql if sqlite else sql.replace("?", "%s")
 
 
-def sqlite_pragmas(conn: Any, synchronous: str) -> None:
-    """Per-connection settings every SQLite connection of ours uses."""
+def sqlite_pragmas(conn: Any, synchronous: str, *, busy_ms: int | None = None) -> None:
+    """Per-connection settings every SQLite connection of ours uses (``busy_ms``: the busy
+    timeout, set first as the other pragmas may meet a lock)."""
     cur = conn.cursor()
-    cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_seconds() * 1000)}")
+    busy = int(busy_timeout_seconds() * 1000) if busy_ms is None else busy_ms
+    cur.execute(f"PRAGMA busy_timeout = {busy}")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute(f"PRAGMA synchronous = {synchronous}")
     # Deleted rows (shredded data keys) are overwritten, not left in free pages.
@@ -164,14 +167,27 @@ class ReadConnections:
         self._lock = threading.Lock()
 
     def get(self) -> Any:
-        """This thread's connection (opened on first use)."""
+        """This thread's connection (opened on first use); inside ``without_waiting``, its
+        SQLite connection without a busy timeout (a lock raises ``WouldBlock`` at once)."""
         local = self._local
+        if _nowait.active():
+            return self._nowait_connection(local)
         if getattr(local, "pid", None) != os.getpid():
             local.conn = self._connect()
             local.pid = os.getpid()
             with self._lock:
                 self._all.append(local.conn)
         return local.conn
+
+    def _nowait_connection(self, local: Any) -> Any:
+        if not self.sqlite:
+            raise _nowait.WouldBlock  # a network round trip
+        if getattr(local, "nowait_pid", None) != os.getpid():
+            conn = self._connect(busy_ms=0)
+            local.nowait_conn, local.nowait_pid = conn, os.getpid()
+            with self._lock:
+                self._all.append(conn)
+        return local.nowait_conn
 
     def close(self) -> None:
         """Close every connection this process opened."""
@@ -182,18 +198,23 @@ class ReadConnections:
                 conn.close()
         self._local = threading.local()
 
-    def _connect(self) -> Any:
+    def _connect(self, *, busy_ms: int | None = None) -> Any:
         if self.sqlite:
             path = sqlite_path(self.url)
             ensure_parent(path)
+            timeout = busy_timeout_seconds() if busy_ms is None else busy_ms / 1000
             try:
                 conn = sqlite3.connect(
-                    path, timeout=busy_timeout_seconds(), isolation_level=None,
+                    path, timeout=timeout, isolation_level=None,
                     check_same_thread=False, cached_statements=64,
                 )
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot open the SQLite database {path}: {exc}") from None
-            sqlite_pragmas(conn, self._synchronous)
+            try:
+                sqlite_pragmas(conn, self._synchronous, busy_ms=busy_ms)
+            except BaseException:
+                conn.close()
+                raise
             return conn
         psycopg = _require_psycopg()
         from sqlalchemy.engine import make_url

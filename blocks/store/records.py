@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -95,3 +97,12 @@ class VersionInfo:
     def ref(self) -> str:
         """``slug/name``."""
         return f"{self.type_slug}/{self.name}"
+
+    def __await__(self) -> Generator[Any, None, VersionInfo]:
+        # Prefect 3 code writes ``await block.save(name)`` in async flows; save is sync here
+        # and has already returned this, so awaiting it gives it back (as ``await X.load``).
+        return _ready(self).__await__()
+
+
+async def _ready(value: VersionInfo) -> VersionInfo:
+    return value

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from blocks import _nowait
 from blocks.crypto.keyring import TermRecord
 from blocks.errors import (
     BlockNotFound,
@@ -17,7 +18,13 @@ from blocks.errors import (
     ReferencedBlockError,
     StoreError,
 )
-from blocks.store.engine import ReadConnections, create_engine, display_url, native_sql
+from blocks.store.engine import (
+    ReadConnections,
+    create_engine,
+    display_url,
+    is_lock_timeout,
+    native_sql,
+)
 from blocks.store.migrations import HEAD_REVISION
 from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
 from blocks.store.writer import HeadSealer, Writer
@@ -121,6 +128,7 @@ class SqlStore:
         """Migrate to the head revision if needed (once per store object)."""
         if self._schema_ok:
             return
+        _nowait.check()  # a migration may run
         if self.schema_revision() != HEAD_REVISION:
             if not self._auto_migrate:
                 raise StoreError(
@@ -183,6 +191,8 @@ class SqlStore:
             cursor = self._reads.get().execute(native_sql(sql, self._reads.sqlite), params)
             return fetch(cursor)
         except Exception as exc:
+            if is_lock_timeout(exc) and _nowait.active():
+                raise _nowait.WouldBlock from None
             raise _translate(exc, self.url) from None
 
     def row_exists(self, table: str, column: str, value: str) -> bool:

@@ -17,7 +17,7 @@ from blocks.integrations.prefect import PrefectClient
 from blocks.integrations.prefect.documents import read_document
 from blocks.integrations.prefect.mirror import PrefectMirror
 from tests.integrations.mirror_contract import MirrorTargetContract
-from tests.servers import closed_port_url
+from tests.servers import Server, closed_port_url
 
 
 class TestPrefectMirrorContract(MirrorTargetContract):
@@ -110,3 +110,55 @@ def test_saving_an_unmirrored_block_imports_no_http_client(tmp_path: Path) -> No
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_deleting_a_mirrored_block_deletes_its_copy_and_refuses_while_prefect_is_down(
+    blocks_home: Path, prefect_server: Server, prefect: PrefectClient
+) -> None:
+    reg = Registry(Settings(home=blocks_home, prefect_api_url=prefect_server.url))
+    Secret(value="gone-soon").save("deleted-pass", registry=reg, mirror_to_prefect=True)
+    down = Registry(Settings(home=blocks_home, prefect_api_url=closed_port_url() + "/api"))
+    with pytest.raises(PrefectError) as caught:
+        Secret.delete("deleted-pass", registry=down)
+    message = str(caught.value)
+    assert "secret/deleted-pass is mirrored to prefect" in message
+    assert "nothing was deleted" in message and "--rm --keep" in message
+    assert "gone-soon" not in message
+    assert Secret.load("deleted-pass", registry=reg).get() == "gone-soon"
+    assert read_document(prefect, "secret", "deleted-pass") is not None
+    assert [s.state for s in mirror_status(reg)] == ["current"]
+
+    Secret.delete("deleted-pass", registry=reg)
+    assert read_document(prefect, "secret", "deleted-pass") is None
+    assert reg.list() == [] and mirror_status(reg) == []
+    down.close()
+    reg.close()
+
+
+def test_a_referenced_mirrored_block_is_not_deleted_and_keeps_its_copy(
+    bridge_registry: Registry, prefect: PrefectClient
+) -> None:
+    from blocks import AwsCredentials, S3Bucket
+    from blocks.errors import ReferencedBlockError
+
+    creds = AwsCredentials(aws_access_key_id="AKIAKEEP", aws_secret_access_key="keep-me")
+    creds.save("kept", registry=bridge_registry)
+    status = add_mirror(bridge_registry, "aws-credentials/kept", "prefect")
+    S3Bucket(bucket_name="kept-lake", credentials=AwsCredentials.load(
+        "kept", registry=bridge_registry)).save("kept", registry=bridge_registry)
+    slug, _, name = (status.target_ref or "").partition("/")
+    with pytest.raises(ReferencedBlockError):
+        AwsCredentials.delete("kept", registry=bridge_registry)
+    doc = read_document(prefect, slug, name)
+    assert doc is not None and doc["data"]["aws_secret_access_key"] == "keep-me"
+    assert [s.state for s in mirror_status(bridge_registry)] == ["current"]
+
+
+def test_cli_delete_of_a_mirrored_block_deletes_the_copy(
+    bridge_registry: Registry, prefect: PrefectClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Secret(value="cli-gone").save("cli-deleted", registry=bridge_registry,
+                                  mirror_to_prefect=True)
+    assert main(["rm", "secret/cli-deleted", "--yes"]) == 0
+    assert read_document(prefect, "secret", "cli-deleted") is None
+    assert "cli-gone" not in "".join(capsys.readouterr())

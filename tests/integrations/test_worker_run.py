@@ -1,6 +1,7 @@
 """A pool published from Blocks runs a flow in a real ``prefect worker``: the flow's task loads an
 S3Bucket from Blocks (moto), and a mirrored Secret reaches the run's environment through
-``{{ prefect.blocks.secret.db-pass }}``; after a save, the next run gets the new value."""
+``{{ prefect.blocks.secret.db-pass }}``; after a save, and after ``blocks rotate``, the next run
+gets the new value."""
 
 from __future__ import annotations
 
@@ -51,8 +52,10 @@ def run_once(client: PrefectClient, server: Server, home: Path, dep: str, pool: 
 
 def test_published_pool_runs_the_flow_with_blocks_and_a_mirrored_secret(
     blocks_home: Path, prefect_server: Server, moto_server: Server, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
+    from blocks.cli.main import main
+
     monkeypatch.setenv("BLOCKS_PREFECT_API_URL", prefect_server.url)
     registry = Registry(Settings(home=blocks_home))
     creds = AwsCredentials(aws_access_key_id="testing", aws_secret_access_key="testing-secret",
@@ -85,6 +88,25 @@ def test_published_pool_runs_the_flow_with_blocks_and_a_mirrored_secret(
         second = run_once(client, prefect_server, tmp_path, dep, "bridge-proc", params,
                           blocks_home)
         assert second["db_pass"] == "pass-v2"
+
+        # A rotation by the real CLI (rotator "generated") moves the current stage without a
+        # plain save: the mirror follows it too, and says so.
+        assert main(["rotation", "set", "secret/db-pass", "--rotator", "generated",
+                     "--every", "30d"]) == 0
+        assert main(["rotate", "secret/db-pass", "--now"]) == 0
+        rotated = Secret.load("db-pass", registry=registry)
+        assert rotated.get() not in ("pass-v1", "pass-v2")
+        capsys.readouterr()
+        assert main(["mirror", "status", "--json"]) == 0
+        out, err = capsys.readouterr()
+        [status] = json.loads(out)
+        assert (status["ref"], status["state"], status["pushed_version"]) == (
+            "secret/db-pass", "current", rotated.block_version)
+        assert str(rotated.get()) not in out + err
+        params["out"] = str(tmp_path / "3.json")
+        third = run_once(client, prefect_server, tmp_path, dep, "bridge-proc", params,
+                         blocks_home)
+        assert third["db_pass"] == rotated.get()
     registry.close()
 
 

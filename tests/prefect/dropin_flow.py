@@ -63,7 +63,30 @@ def sync_part() -> dict[str, Any]:
 async def async_part() -> dict[str, Any]:
     loaded = await Secret.aload("dropin-token")
     awaited = await Secret.load("dropin-json")  # Prefect 3 users write this too
-    return {"aload": loaded.get(), "await_load": list(awaited.get().keys())}
+    # Prefect 3 users await save and delete in async code as well (async dispatch there).
+    await Secret(value="saved-awaited").save("dropin-async", overwrite=True)
+    saved = (await Secret.load("dropin-async")).get()
+    again = await Secret.load("dropin-async")
+    again.value = "saved-again"
+    await again.save(overwrite=True)
+    resaved = (await Secret.aload("dropin-async")).get()
+    await Secret.delete("dropin-async")
+    try:
+        await Secret.load("dropin-async")
+        after_delete = "loaded?!"
+    except ValueError:
+        after_delete = "ValueError"
+    await Secret(value="via-asave").asave("dropin-asave", overwrite=True)
+    asaved = (await Secret.aload("dropin-asave")).get()
+    await Secret.adelete("dropin-asave")
+    try:
+        await Secret.aload("dropin-asave")
+        after_adelete = "loaded?!"
+    except ValueError:
+        after_adelete = "ValueError"
+    return {"aload": loaded.get(), "await_load": list(awaited.get().keys()),
+            "await_save": saved, "await_save_loaded": resaved, "await_delete": after_delete,
+            "asave": asaved, "adelete": after_adelete}
 
 
 @task

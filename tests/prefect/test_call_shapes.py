@@ -178,3 +178,22 @@ def test_async_twins_run_off_the_event_loop(registry: Registry) -> None:
     assert asyncio.run(run()) == (True, 1, "a", "a", 2, [1, 2], 3, {"a"})
     with pytest.raises(BlockNotFound):
         asyncio.run(Secret.aload("async-one", registry=registry))
+
+
+def test_awaiting_save_and_delete_works_as_in_prefect(registry: Registry) -> None:
+    """Prefect 3 code writes ``await block.save(name)`` and ``await X.delete(name)``."""
+
+    async def run() -> tuple[object, ...]:
+        info = await Secret(value="a").save("awaited", registry=registry)
+        loaded = await Secret.load("awaited", registry=registry)
+        loaded.value = "b"  # type: ignore[assignment]
+        again = await loaded.save(overwrite=True, registry=registry)
+        rolled = await Secret.rollback("awaited", 1, registry=registry)
+        gone = await Secret.delete("awaited", registry=registry)
+        return info.version, again.version, rolled.version, gone
+
+    assert asyncio.run(run()) == (1, 2, 3, None)
+    with pytest.raises(BlockNotFound):
+        Secret.load("awaited", registry=registry)
+    Secret(value="c").save("plain", registry=registry)
+    assert repr(Secret.delete("plain", registry=registry)) == "Deleted('secret/plain')"

@@ -70,7 +70,10 @@ def test_same_flow_same_results_with_prefect_and_with_blocks(
     assert ours["sync"] == {
         "json_keys": ["zeta", "alpha"], "json_value": {"zeta": 1, "alpha": {"b": 2, "a": 1}},
         "overwritten": "second", "missing": "ValueError"}
-    assert ours["async"] == {"aload": "second", "await_load": ["zeta", "alpha"]}
+    assert ours["async"] == {
+        "aload": "second", "await_load": ["zeta", "alpha"], "await_save": "saved-awaited",
+        "await_save_loaded": "saved-again", "await_delete": "ValueError", "asave": "via-asave",
+        "adelete": "ValueError"}
     assert ours["schema"] == {"reading": 3, "unit": None, "warned_unit": True}
     assert ours["s3"]["big_key"] == "dropin/data/big.bin" and ours["s3"]["big_same"]
     assert ours["s3"]["folder_files"] == ["a.txt", "sub/b.txt"] and ours["s3"]["folder_same"]
