@@ -201,3 +201,26 @@ def test_typed_rotation_of_a_write_only_first_value_leaves_no_changes(
     assert code == 0, out
     text = tf.state_text()
     assert first not in text and rotated not in text
+
+
+def test_removing_rotation_gives_the_fields_back_to_the_configuration(
+    tf: Terraform, tf_registry: Registry
+) -> None:
+    tf.write(DB % ("db.internal", "one"))
+    tf.apply()
+    assert Rotation(tf_registry).rotate("database-credentials/app-db", force=True).status == (
+        "rotated")
+    tf.write("""
+resource "blocks_database_credentials" "app" {
+  name     = "app-db"
+  driver   = "postgresql+psycopg"
+  host     = "db.internal"
+  database = "app"
+  username = "app"
+  password = "configured-again-0123"
+}
+""")
+    tf.apply()
+    assert _password(tf_registry) == "configured-again-0123"
+    assert Rotation(tf_registry).policy("database-credentials/app-db") is None
+    tf.assert_no_changes()

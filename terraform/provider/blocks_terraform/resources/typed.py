@@ -213,7 +213,7 @@ class TypedBlockResource(Resource):
             planned["version"] = Unknown
         if typed_rotation.rotatable(self.fields):
             typed_rotation.rotated(self.slug, self.fields, ctx.config, ctx.diagnostics)
-            typed_rotation.plan(prior, planned)
+            typed_rotation.plan(prior, planned, ctx.config)
         writeonly.plan(self.fields, prior, planned)
         return planned
 

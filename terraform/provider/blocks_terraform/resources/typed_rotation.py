@@ -107,9 +107,14 @@ def fingerprint(runtime: Any, state: dict[str, Any], names: list[str]) -> str | 
     return value
 
 
-def plan(prior: dict[str, Any] | None, planned: dict[str, Any]) -> None:
+def plan(prior: dict[str, Any] | None, planned: dict[str, Any], config: dict[str, Any]) -> None:
     """Fingerprint and ``version`` unknown on a write, a trigger change or drift."""
+    if config.get("rotation") is None:
+        # Terraform 1.0 proposes the prior block when the configuration drops it.
+        planned["rotation"] = None
     if planned.get("rotation") is None:
+        if prior is not None and prior.get("rotation") is not None:
+            planned["version"] = Unknown  # the rotated fields go back to the configuration
         planned[FINGERPRINT] = None
         return
     if prior is not None and (trigger_changed(prior, planned)
