@@ -45,6 +45,7 @@ from blocks.errors import BlockNotSaved, InvalidName, ValidationError
 
 if TYPE_CHECKING:
     from blocks.registry import BlockSummary, Registry, VersionInfo
+    from blocks.rotation.policy import RotationPolicy
 
 NAME_RULE = (
     "1-63 characters of lowercase letters, digits and dashes, starting and ending with a letter "
@@ -54,6 +55,8 @@ _NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 REF_KEY = "$ref"
 PREFECT_SLUG_KEY = "block_type_slug"
 CONTEXT_RESOLVER = "blocks.resolver"
+ROTATION_KEY = "_block_rotation"
+"""Private-storage key of a rotation policy assigned to ``block.rotation`` and not saved yet."""
 
 _registry_factory: Callable[[], Registry] | None = None
 
@@ -66,6 +69,8 @@ class BlockMeta:
     name: str
     version: int
     dirty: bool = False
+    registry: Any = None
+    """A weak reference to the registry it was saved to or loaded from (``block.rotation``)."""
 
 
 def set_registry_factory(factory: Callable[[], Registry]) -> None:
@@ -319,9 +324,33 @@ class Block(AsyncTwins, InputSafeModel):
         meta = self._block_meta
         return meta.dirty if meta else False
 
-    def _stamp(self, block_id: str, name: str, version: int) -> None:
+    def _stamp(self, block_id: str, name: str, version: int, registry: Any = None) -> None:
         """Record that this instance is ``version`` of the saved block (registry use only)."""
-        self.__pydantic_private__["_block_meta"] = BlockMeta(block_id, name, version)  # type: ignore[index]
+        self.__pydantic_private__["_block_meta"] = BlockMeta(  # type: ignore[index]
+            block_id, name, version, registry=registry)
+
+    @property
+    def rotation(self) -> RotationPolicy | None:
+        """The block's rotation policy (see :mod:`blocks.rotation.attached`).
+
+        Assign a :class:`~blocks.rotation.RotationPolicy` (checked at once against this type)
+        and ``save()`` stores it right after the version; ``None`` stops rotating. Reading
+        gives the assigned policy, else the one stored for the saved block, else ``None``.
+
+        Example:
+            >>> secret.rotation = RotationPolicy(rotator="generated", interval="30d")
+            ... # doctest: +SKIP
+            >>> secret.save("api-token")                                # doctest: +SKIP
+        """
+        from blocks.rotation.attached import policy_of
+
+        return policy_of(self)
+
+    @rotation.setter
+    def rotation(self, policy: RotationPolicy | None) -> None:
+        from blocks.rotation.attached import assign
+
+        assign(self, policy)
 
     # -- schema ---------------------------------------------------------------------------
 

@@ -226,6 +226,14 @@ class KeyManager:
             ConflictError: ``version`` is the current version.
         """
         slug, name = split_ref(ref)
-        self.registry._check_head(ref)  # the head decides which version is current
+        head = self.registry._check_head(ref)  # the head decides which version is current
+        stages = head.stage_map()
+        if version in (stages.get("pending"), stages.get("previous")):
+            # Unlabel first: a stage never names a shredded version.
+            self.registry.move_stages(
+                ref, expected_current=head.current_version,
+                pending=None if stages.get("pending") == version else "keep",
+                previous=None if stages.get("previous") == version else "keep",
+            )
         keyops.shred_version(self.registry.store, slug, name, version)
         self.registry.store.checkpoint()  # the shredded key must not linger in the WAL

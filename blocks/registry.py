@@ -14,6 +14,7 @@ import builtins
 import os
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -23,6 +24,7 @@ import pydantic
 from blocks import _nowait, catalog, codec
 from blocks.core import (
     CONTEXT_RESOLVER,
+    ROTATION_KEY,
     Block,
     pydantic_errors,
     set_registry_factory,
@@ -83,6 +85,7 @@ class Registry:
         self._clock = clock
         self._new_id = new_id
         self._rng = rng
+        self._weak = weakref.ref(self)
 
     def __repr__(self) -> str:
         return f"Registry(store={self.store!r})"
@@ -168,6 +171,12 @@ class Registry:
         With ``stage="pending"`` the version is staged: labelled ``pending`` while ``current``
         stays where it is (rotators use this; :meth:`move_stages` promotes it).
 
+        An ordinary save makes the new version ``current`` and the one it replaces
+        ``previous``; a rotation's ``pending`` version keeps its label.
+
+        A policy assigned to ``block.rotation`` is checked before the version is written and
+        stored right after it (see :mod:`blocks.rotation.attached`).
+
         Raises:
             BlockAlreadyExists, ConflictError, ValidationError, KeyProviderError.
         """
@@ -176,6 +185,12 @@ class Registry:
         validate_name(name)
         cls = type(block)
         slug = cls.block_type_slug
+        private = block.__pydantic_private__ or {}
+        assigned = ROTATION_KEY in private and stage is None
+        if assigned and private[ROTATION_KEY] is not None:
+            from blocks.rotation.attached import check
+
+            check(cls, private[ROTATION_KEY], f"{slug}/{name}")
         try:
             encoded = codec.encode(block)
         except ValidationError as exc:
@@ -197,9 +212,14 @@ class Registry:
             schema_version=cls.block_schema_version, note=note, now=self._clock(),
             new_id=self._new_id, stage=stage,
         )
-        block._stamp(info.block_id, name, info.version)
+        block._stamp(info.block_id, name, info.version, self._weak)
         if stage is None:  # a staged version is not current: mirrors keep the current one
             self._after_current_moved(info.block_id)
+        if assigned:
+            from blocks.rotation.attached import persist
+
+            persist(self, f"{slug}/{name}", private[ROTATION_KEY])
+            del private[ROTATION_KEY]
         return info
 
     def load(
@@ -487,7 +507,7 @@ class Registry:
             return self._open(target_cls, target, seen, validate)
 
         block = codec.decode(cls, document, resolve, ref, validate=validate)
-        block._stamp(row.block_id, row.name, row.version)
+        block._stamp(row.block_id, row.name, row.version, self._weak)
         return block
 
     def _no_stage(self, slug: str, name: str, stage: str) -> str:

@@ -68,6 +68,10 @@ class AwsIamAccessKeyRotator:
     name: ClassVar[str] = "aws-iam-access-key"
     options_model: ClassVar[type[BaseModel]] = AwsIamOptions
 
+    def fields(self, block_type: type[Block], options: BaseModel) -> tuple[str, ...]:
+        """The key pair (and the session token, cleared)."""
+        return ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+
     def check(self, block_type: type[Block], options: BaseModel) -> None:
         from blocks.types.aws import AwsCredentials
 

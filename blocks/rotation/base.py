@@ -15,6 +15,10 @@ one contract every rotator passes):
 re-run after a crash at any point inside it, so each checks what is already done first.
 Rotators keep non-secret progress in ``context.state`` (persisted by ``context.checkpoint()``);
 secrets live only in the blocks.
+
+A rotator may also have ``fields(block_type, options) -> tuple[str, ...]``: the fields a
+rotation changes (the Terraform resources leave them to rotation). Without it, every secret
+field of the type is taken to change.
 """
 
 from __future__ import annotations
@@ -114,12 +118,19 @@ def get_path(block: BaseModel, path: str) -> Any:
 
 
 def with_value(block: Block, path: str, value: Any) -> Block:
-    """A copy of ``block`` with the field at ``path`` set (validated) to ``value``."""
-    copy = block.model_copy(deep=True)
+    """A copy of ``block`` with the field at ``path`` set (validated) to ``value``.
+
+    Only the models along ``path`` are copied (shallowly): nothing else is changed, so the
+    rest is shared with ``block``. The copy is a new, unsaved block (no identity of ``block``).
+    """
+    copy = block.model_copy()
+    copy.__pydantic_private__ = {**(copy.__pydantic_private__ or {}), "_block_meta": None}
     *parents, last = path.split(".")
     owner: Any = copy
     for part in parents:
-        owner = getattr(owner, part)
+        child = getattr(owner, part).model_copy()
+        setattr(owner, part, child)
+        owner = child
     setattr(owner, last, value)
     return copy
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from blocks.registry import Registry
+    from blocks.store.records import BlockSummary
 
 Hook = Callable[[str, str], None]
 """``hook(step, moment)``: ``moment`` is ``upstream`` (the step's work is done, not yet
@@ -132,8 +133,9 @@ class Rotation:
         self.actor = actor or default_actor()
         self.clock = clock
         self.hook = hook or (lambda step, moment: None)
-        self.store = RotationStore(registry.store.engine)
+        self.store = RotationStore(registry.store)
         self.owner = _owner()
+        self._rotators: dict[str, tuple[Rotator, BaseModel]] = {}
 
     # -- policies -------------------------------------------------------------------------
 
@@ -174,16 +176,22 @@ class Rotation:
         return self.store.drop_policy(self.registry.summary(ref).id)
 
     def _rotator(self, ref: str, policy: RotationPolicy) -> tuple[Rotator, BaseModel]:
+        """The policy's rotator and validated options (built once per policy and run)."""
         import pydantic
 
         from blocks.core import pydantic_errors
         from blocks.errors import ValidationError
 
+        key = policy.to_json()
+        found = self._rotators.get(key)
+        if found is not None:
+            return found
         rotator = plugins.get(policy.rotator)
         try:
             options = rotator.options_model.model_validate(policy.options)
         except pydantic.ValidationError as exc:
             raise ValidationError(f"rotation of {ref}", pydantic_errors(exc, "options")) from None
+        self._rotators[key] = rotator, options
         return rotator, options
 
     # -- running --------------------------------------------------------------------------
@@ -191,6 +199,10 @@ class Rotation:
     def rotate(self, ref: str, *, force: bool = False) -> Outcome:
         """Rotate ``ref`` if due (or ``force``), resuming an interrupted run first."""
         return self._leased(ref, lambda rec: self._advance(ref, rec, force))
+
+    def _rotate_summary(self, summary: BlockSummary) -> Outcome:
+        return self._leased(summary.ref, lambda rec: self._advance(summary.ref, rec, False),
+                            summary=summary)
 
     def cancel(self, ref: str) -> Outcome:
         """Roll back the run in flight: upstream accepts ``current`` again, pending is dropped."""
@@ -205,49 +217,56 @@ class Rotation:
 
     def due(self) -> list[str]:
         """Refs of blocks with something due (rotation, resumption or revocation)."""
+        return [s.ref for s in self._due()]
+
+    def _due(self) -> list[BlockSummary]:
         ids = self.store.due(self.clock())
         if not ids:
             return []
-        refs = {b.id: b.ref for b in self.registry.list()}
-        return [refs[i] for i in ids if i in refs]
+        found = {b.id: b for b in self.registry.list()}
+        return [found[i] for i in ids if i in found]
 
     def rotate_due(self, progress: Callable[[int, int, Outcome], None] | None = None
                    ) -> list[Outcome]:
         """Rotate, resume or revoke whatever is due; one outcome per block."""
-        refs = self.due()
+        due = self._due()
         outcomes = []
-        with self.store.holding():
-            for i, ref in enumerate(refs, 1):
-                try:
-                    outcome = self.rotate(ref)
-                except BlockNotFound:
-                    continue  # deleted meanwhile
-                outcomes.append(outcome)
-                if progress is not None:
-                    progress(i, len(refs), outcome)
+        for i, summary in enumerate(due, 1):
+            try:
+                outcome = self._rotate_summary(summary)
+            except BlockNotFound:
+                continue  # deleted meanwhile
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(i, len(due), outcome)
         return outcomes
 
     def _leased(
-        self, ref: str, body: Callable[[PolicyRecord], Outcome], busy_is_error: bool = False
+        self, ref: str, body: Callable[[PolicyRecord], Outcome], busy_is_error: bool = False,
+        summary: BlockSummary | None = None,
     ) -> Outcome:
-        block_id = self.registry.summary(ref).id
-        rec = self.store.get(block_id)
-        if rec is None:
-            raise ConfigurationError(
-                f"{ref} has no rotation policy; set one with 'blocks rotation set {ref} "
-                "--rotator NAME --every 30d' or blocks.rotation.set_rotation()"
-            )
+        summary = summary or self.registry.summary(ref)
+        block_id = summary.id
         now = self.clock()
-        steal = rec.lease_owner if _dead_local_owner(rec.lease_owner) else None
-        if not self.store.acquire(block_id, self.owner, now, now + LEASE, steal):
+        # The common case takes a free lease and reads the row in one statement; only a
+        # refused lease reads the row, to tell "no policy" and "dead holder" from "busy".
+        fresh = self.store.acquire(block_id, self.owner, now, now + LEASE)
+        if fresh is None:
+            rec = self.store.get(block_id)
+            if rec is None:
+                raise ConfigurationError(
+                    f"{ref} has no rotation policy; set one with 'blocks rotation set {ref} "
+                    "--rotator NAME --every 30d' or blocks.rotation.set_rotation()"
+                )
+            if _dead_local_owner(rec.lease_owner):
+                fresh = self.store.acquire(block_id, self.owner, now, now + LEASE,
+                                           rec.lease_owner)
+        if fresh is None:
             if busy_is_error:
                 raise RotationError(ref, "cancel", "a rotation of this block is running in "
                                     "another process; retry when it ends")
             return Outcome(ref, "busy")
-        fresh = self.store.get(block_id)
         try:
-            if fresh is None:
-                raise BlockNotFound(f"no rotation policy for {ref} any more")
             return body(fresh)
         except LeaseLost:
             return Outcome(ref, "busy")
@@ -293,7 +312,7 @@ class Rotation:
         if rec.run is not None:
             if rec.run.cancelling:
                 return self._cancel(ref, rec, rec.run)
-            return self._steps(ref, rec, rec.run)
+            return self._steps(ref, rec, rec.run, resumed=True)
         rotation_due = force or (rec.next_due_at is not None and rec.next_due_at <= now)
         revoked = False
         if rec.revoke_version is not None and (
@@ -305,14 +324,17 @@ class Rotation:
             revoked = True
         if not rotation_due:
             return Outcome(ref, "revoked" if revoked else "not-due")
-        base = self.registry.stages(ref)["current"]
+        # Read under the lease: a rotation that finished meanwhile has moved it.
+        base = self.registry.summary(ref).current_version
         run = Run(str(uuid.uuid4()), "start", base, now, self.actor, state={})
         rec.run = run
         # Recorded with create's state in one write (a crash before it left nothing to resume).
         rec.pending_events.append(self._event(rec, run.id, "start", "ok", f"current={base}"))
-        return self._steps(ref, rec, run)
+        return self._steps(ref, rec, run, resumed=False)
 
-    def _steps(self, ref: str, rec: PolicyRecord, run: Run) -> Outcome:
+    def _steps(self, ref: str, rec: PolicyRecord, run: Run, resumed: bool) -> Outcome:
+        """Run the steps after ``run.step``. A ``resumed`` run (interrupted before) first
+        looks for what its last, unrecorded step left; a new one knows there is nothing."""
         rotator, _ = self._rotator(ref, rec.policy)
         _, name = split_ref(ref)
         current = self.registry.load(ref, version=run.base_version)
@@ -320,7 +342,7 @@ class Rotation:
         step = "create"
         try:
             if run.step == "start":
-                run.pending_version = self._staged_pending(ref, run)
+                run.pending_version = self._staged_pending(ref, run) if resumed else None
                 if run.pending_version is None:
                     block = rotator.create(ctx)
                     # The state create made must survive a crash right after staging.
@@ -330,27 +352,27 @@ class Rotation:
                         note=f"rotation {run.id[:8]} ({rotator.name})",
                     )
                     run.pending_version = info.version
+                    ctx.pending = block  # saved (and stamped) as the pending version
                 self.hook("create", "upstream")
                 self._record(rec, run, "create")
-            ctx.pending = self.registry.load(ref, version=run.pending_version)
+            if ctx.pending is None:
+                ctx.pending = self.registry.load(ref, version=run.pending_version)
             for step, method in (("set", rotator.set), ("test", rotator.test)):
                 if run.step == {"set": "create", "test": "set"}[step]:
                     method(ctx)
                     self.hook(step, "upstream")
                     self._record(rec, run, step)
             step = "promote"
-            self._promote(ref, rec, run)
+            self._promote(ref, rec, run, resumed)
         except LeaseLost:
             raise
         except Exception as exc:
             return self._fail(ref, rec, run, step, exc, [current, ctx.pending])
         outcome = Outcome(ref, "rotated", run.pending_version, run_id=run.id)
         if rec.policy.grace <= timedelta(0):
-            fresh = self.store.get(rec.block_id)
-            if fresh is not None and fresh.revoke_version is not None:
-                failed = self._revoke(ref, fresh)
-                if failed is not None:
-                    return failed
+            failed = self._revoke(ref, rec, last=True)
+            if failed is not None:
+                return failed
         return outcome
 
     def _staged_pending(self, ref: str, run: Run) -> int | None:
@@ -365,9 +387,10 @@ class Rotation:
                     state="running", last_error=None)
         self.hook(step, "recorded")
 
-    def _promote(self, ref: str, rec: PolicyRecord, run: Run) -> None:
+    def _promote(self, ref: str, rec: PolicyRecord, run: Run, resumed: bool = True) -> None:
         assert run.pending_version is not None
-        if self.registry.stages(ref)["current"] != run.pending_version:
+        # Resumed: the head may have moved before the crash kept it from being recorded.
+        if not resumed or self.registry.stages(ref)["current"] != run.pending_version:
             self.registry.move_stages(
                 ref, expected_current=run.base_version, current=run.pending_version,
                 pending=None, previous=run.base_version,
@@ -383,10 +406,12 @@ class Rotation:
             revoke_due_at=now + rec.policy.grace, revoke_state=run.state,
             **self._release_if(rec, rec.policy.grace > timedelta(0)),
         )
+        rec.run, rec.revoke_version, rec.revoke_state = None, run.base_version, run.state
         self.hook("promote", "recorded")
 
-    def _revoke(self, ref: str, rec: PolicyRecord) -> Outcome | None:
-        """Revoke the previous credential; an outcome only on failure."""
+    def _revoke(self, ref: str, rec: PolicyRecord, last: bool = False) -> Outcome | None:
+        """Revoke the previous credential; an outcome only on failure. ``last``: the run's
+        last write, which releases the lease."""
         version = rec.revoke_version
         assert version is not None
         run_id = str(uuid.uuid4())
@@ -419,7 +444,8 @@ class Rotation:
             return Outcome(ref, "failed", step="revoke", error=message)
         self._write(rec, [self._event(rec, run_id, "revoke", note, f"previous={version}")],
                     revoke_version=None, revoke_due_at=None, revoke_state=None,
-                    state="idle" if rec.run is None else "running", last_error=None)
+                    state="idle" if rec.run is None else "running", last_error=None,
+                    **self._release_if(rec, last))
         self.hook("revoke", "recorded")
         rec.revoke_version = None
         return None

@@ -63,10 +63,12 @@ class PasswordPolicy(BaseModel):
         """A new value: every class at least once, positions shuffled, bytes from ``secrets``."""
         alphabets = [self.alphabet(c) for c in dict.fromkeys(self.classes)]
         everything = "".join(alphabets)
-        chars = [secrets.choice(a) for a in alphabets]
-        chars += [secrets.choice(everything) for _ in range(self.length - len(chars))]
+        draw = _Draw()
+        chars = [a[draw.below(len(a))] for a in alphabets]
+        chars += [everything[draw.below(len(everything))]
+                  for _ in range(self.length - len(chars))]
         for i in range(len(chars) - 1, 0, -1):  # Fisher-Yates with a CSPRNG
-            j = secrets.randbelow(i + 1)
+            j = draw.below(i + 1)
             chars[i], chars[j] = chars[j], chars[i]
         return "".join(chars)
 
@@ -82,6 +84,30 @@ class PasswordPolicy(BaseModel):
         out += [f"has no {c} character" for c in self.classes
                 if not chars & set(self.alphabet(c))]
         return out
+
+
+class _Draw:
+    """Uniform integers below ``n`` (n <= 65536) from ``secrets`` bytes fetched in bulk.
+
+    Rejection sampling on 16-bit draws (no modulo bias); one ``token_bytes`` call serves many
+    draws, where ``secrets.randbelow`` reads the OS generator once per number.
+    """
+
+    def __init__(self) -> None:
+        self._pool = b""
+        self._at = 0
+
+    def below(self, n: int) -> int:
+        if not 0 < n <= 1 << 16:
+            raise ValueError("n must be from 1 to 65536")
+        limit = (1 << 16) - (1 << 16) % n
+        while True:
+            if self._at + 2 > len(self._pool):
+                self._pool, self._at = secrets.token_bytes(512), 0
+            value = int.from_bytes(self._pool[self._at:self._at + 2], "big")
+            self._at += 2
+            if value < limit:
+                return value % n
 
 
 class GeneratedOptions(PasswordPolicy):
@@ -132,6 +158,11 @@ class GeneratedRotator:
     def check(self, block_type: type[Block], options: BaseModel) -> None:
         assert isinstance(options, GeneratedOptions)
         target_field(block_type, options.field)
+
+    def fields(self, block_type: type[Block], options: BaseModel) -> tuple[str, ...]:
+        """The field the value goes to (dot path)."""
+        assert isinstance(options, GeneratedOptions)
+        return (field_names(target_field(block_type, options.field), block_type),)
 
     def create(self, ctx: RotationContext) -> Block:
         options = ctx.options

@@ -80,6 +80,12 @@ class PostgresPasswordRotator:
     name: ClassVar[str] = "postgres-password"
     options_model: ClassVar[type[BaseModel]] = PostgresOptions
 
+    def fields(self, block_type: type[Block], options: BaseModel) -> tuple[str, ...]:
+        """The password; with alternating-users the user name too."""
+        assert isinstance(options, PostgresOptions)
+        return ("password", "username") if options.strategy == "alternating-users" else (
+            "password",)
+
     def check(self, block_type: type[Block], options: BaseModel) -> None:
         from blocks.types.database import DatabaseCredentials
 

@@ -1,26 +1,23 @@
-"""Rotation rows: policies with their run and lease, and the audit events (SQL lives here)."""
+"""Rotation rows: policies with their run and lease, and the audit events (SQL lives here).
+
+The tables are defined in :mod:`blocks.rotation.tables` (alembic ``0004_rotation``)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import JsonValue
 
 from blocks.rotation.policy import RotationPolicy
-from blocks.rotation.tables import RotationEventRow, RotationPolicyRow
 from blocks.store.sql import utc
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
-
-policy_table: Any = RotationPolicyRow.__table__  # type: ignore[attr-defined]
-event_table: Any = RotationEventRow.__table__  # type: ignore[attr-defined]
+    from blocks.store.sql import SqlStore
 
 
 @dataclass
@@ -101,10 +98,40 @@ class Event:
     error: str | None = None
 
 
-def _decode(row: Any) -> PolicyRecord:
-    m = row._mapping
+_COLUMNS = ("block_id", "policy", "state", "next_due_at", "last_rotated_at", "last_error", "run",
+            "revoke_version", "revoke_due_at", "revoke_state", "lease_owner", "lease_until")
+_EVENT_COLUMNS = ("block_id", "run_id", "at", "actor", "step", "outcome", "versions", "error")
+_TIMES = frozenset({"next_due_at", "last_rotated_at", "revoke_due_at", "lease_until", "at"})
+_ALL = ("block_id, policy, state, next_due_at, last_rotated_at, last_error, run, "
+        "revoke_version, revoke_due_at, revoke_state, lease_owner, lease_until")
+_FREE = "(lease_owner IS NULL OR lease_until < ?)"
+# Every piece is a literal of this module; concatenated only to spell the columns once.
+_SQL = {
+    "get": "SELECT " + _ALL + " FROM rotation_policy WHERE block_id = ?",  # noqa: S608
+    "all": "SELECT " + _ALL + " FROM rotation_policy",  # noqa: S608
+    "exists": "SELECT 1 FROM rotation_policy WHERE block_id = ?",
+    "insert": "INSERT INTO rotation_policy (block_id, policy, next_due_at, state) "
+              "VALUES (?, ?, ?, 'idle')",
+    "replace": "UPDATE rotation_policy SET policy = ?, next_due_at = ? WHERE block_id = ?",
+    "drop": "DELETE FROM rotation_policy WHERE block_id = ?",
+    "due": "SELECT block_id FROM rotation_policy WHERE next_due_at <= ? OR run IS NOT NULL "
+           "OR revoke_due_at <= ? ORDER BY next_due_at",
+    # RETURNING (SQLite >= 3.35, PostgreSQL): the lease and the fresh row in one statement.
+    "acquire": "UPDATE rotation_policy SET lease_owner = ?, lease_until = ? "  # noqa: S608
+               "WHERE block_id = ? AND " + _FREE + " RETURNING " + _ALL,
+    "steal": "UPDATE rotation_policy SET lease_owner = ?, lease_until = ? "  # noqa: S608
+             "WHERE block_id = ? AND (" + _FREE + " OR lease_owner = ?) RETURNING " + _ALL,
+    "event": "INSERT INTO rotation_event (block_id, run_id, at, actor, step, outcome, versions, "
+             "error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "events": "SELECT block_id, run_id, at, actor, step, outcome, versions, error "
+              "FROM rotation_event",
+}
+
+
+def _decode(row: Sequence[Any]) -> PolicyRecord:
+    m = dict(zip(_COLUMNS, row, strict=True))
     return PolicyRecord(
-        block_id=m["block_id"], policy=RotationPolicy.model_validate_json(m["policy"]),
+        block_id=m["block_id"], policy=_policy(m["policy"]),
         state=m["state"],
         next_due_at=utc(m["next_due_at"]) if m["next_due_at"] else None,
         last_rotated_at=utc(m["last_rotated_at"]) if m["last_rotated_at"] else None,
@@ -117,135 +144,78 @@ def _decode(row: Any) -> PolicyRecord:
     )
 
 
-@cache
-def _update(keys: tuple[str, ...]) -> Any:
-    """``UPDATE rotation_policy SET <keys> WHERE block_id AND lease_owner`` (built once)."""
-    from sqlalchemy import bindparam, update
-
-    c = policy_table.c
-    return (update(policy_table)
-            .where(c.block_id == bindparam("p_id"), c.lease_owner == bindparam("p_owner"))
-            .values({k: bindparam(f"v_{k}") for k in keys}))
-
-
-@cache
-def _statements() -> dict[str, Any]:
-    from sqlalchemy import bindparam, insert, or_, select, update
-
-    c = policy_table.c
-    free = or_(c.lease_owner.is_(None), c.lease_until < bindparam("p_now"))
-    take = update(policy_table).values(lease_owner=bindparam("p_owner"),
-                                       lease_until=bindparam("p_until"))
-    return {
-        "get": select(policy_table).where(c.block_id == bindparam("p_id")),
-        "acquire": take.where(c.block_id == bindparam("p_id"), free),
-        "steal": take.where(c.block_id == bindparam("p_id"),
-                            or_(free, c.lease_owner == bindparam("p_dead"))),
-        "event": insert(event_table),
-    }
+@lru_cache(maxsize=256)
+def _policy(text: str) -> RotationPolicy:
+    """Stored policies repeat (one per schedule): parse each text once (it is frozen)."""
+    return RotationPolicy.model_validate_json(text)
 
 
 class RotationStore:
-    """SQL on the rotation tables, through the registry's store engine."""
+    """SQL on the rotation tables, on the store's DB-API connection (as the block writer).
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._held: Connection | None = None
+    Each write is one short transaction (SQLite ``BEGIN IMMEDIATE``); building SQLAlchemy
+    statements cost more than the commits, so the SQL is plain text, prepared once per
+    connection by the driver's statement cache.
+    """
 
-    @contextlib.contextmanager
-    def holding(self) -> Iterator[None]:
-        """Reuse one connection for every statement inside (a run of many small writes)."""
-        if self._held is not None:
-            yield
-            return
-        with self.engine.connect() as conn:
-            self._held = conn
-            try:
-                yield
-            finally:
-                self._held = None
+    def __init__(self, store: SqlStore) -> None:
+        store.ensure_schema()
+        self.writer = store.writer
+        self._sqlite = store.dialect == "sqlite"
+        self._sql = {k: store.writer.native(v) for k, v in _SQL.items()}
+        self._updates: dict[tuple[str, ...], str] = {}
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[Connection]:
-        if self._held is None:
-            with self.engine.connect() as conn:
-                yield conn
-        else:
-            with self._begin() as conn:  # a held connection must not stay in a transaction
-                yield conn
+    def _stamp(self, value: datetime | None) -> Any:
+        return None if value is None else self.writer.stamp(value)
 
-    @contextlib.contextmanager
-    def _begin(self) -> Iterator[Connection]:
-        if self._held is None:
-            with self.engine.begin() as conn:
-                yield conn
-            return
-        with self._held.begin():
-            yield self._held
+    def _read(self, key: str, params: Sequence[Any], extra: str = "") -> list[Any]:
+        sql = self._sql[key] + (self.writer.native(extra) if extra else "")
+        return list(self.writer.connection().execute(sql, tuple(params)).fetchall())
 
     def put_policy(self, block_id: str, policy: RotationPolicy, next_due: datetime | None) -> None:
         """Create or replace a block's policy (its run, history and lease are kept)."""
-        from sqlalchemy import insert, select, update
-
-        with self._begin() as conn:
-            exists = conn.execute(
-                select(policy_table.c.block_id).where(policy_table.c.block_id == block_id)
-            ).first()
+        with self.writer.transaction() as conn:
+            exists = conn.execute(self._sql["exists"], (block_id,)).fetchone()
             if exists:
-                conn.execute(update(policy_table).where(policy_table.c.block_id == block_id)
-                             .values(policy=policy.to_json(), next_due_at=next_due))
+                conn.execute(self._sql["replace"],
+                             (policy.to_json(), self._stamp(next_due), block_id))
             else:
-                conn.execute(insert(policy_table).values(
-                    block_id=block_id, policy=policy.to_json(), next_due_at=next_due,
-                    state="idle",
-                ))
+                conn.execute(self._sql["insert"],
+                             (block_id, policy.to_json(), self._stamp(next_due)))
 
     def drop_policy(self, block_id: str) -> bool:
         """Remove a policy; False if there was none."""
-        from sqlalchemy import delete
-
-        with self._begin() as conn:
-            gone = conn.execute(delete(policy_table).where(policy_table.c.block_id == block_id))
-        return bool(gone.rowcount)
+        with self.writer.transaction() as conn:
+            gone = conn.execute(self._sql["drop"], (block_id,))
+            return bool(gone.rowcount)
 
     def get(self, block_id: str) -> PolicyRecord | None:
-        with self._connect() as conn:
-            row = conn.execute(_statements()["get"], {"p_id": block_id}).first()
-        return _decode(row) if row else None
+        rows = self._read("get", (block_id,))
+        return _decode(rows[0]) if rows else None
 
     def all(self) -> list[PolicyRecord]:
-        from sqlalchemy import select
-
-        with self._connect() as conn:
-            return [_decode(r) for r in conn.execute(select(policy_table))]
+        return [_decode(r) for r in self._read("all", ())]
 
     def due(self, now: datetime) -> list[str]:
         """Ids of blocks with a rotation due, a run to resume or a revocation due."""
-        from sqlalchemy import or_, select
-
-        c = policy_table.c
-        with self._connect() as conn:
-            rows = conn.execute(
-                select(c.block_id).where(or_(
-                    c.next_due_at <= now, c.run.is_not(None), c.revoke_due_at <= now
-                )).order_by(c.next_due_at)
-            )
-            return [r[0] for r in rows]
+        stamp = self._stamp(now)
+        return [r[0] for r in self._read("due", (stamp, stamp))]
 
     # -- lease ---------------------------------------------------------------------------
 
     def acquire(
         self, block_id: str, owner: str, now: datetime, until: datetime,
         steal_from: str | None = None,
-    ) -> bool:
-        """Take the lease if free or expired (or held by ``steal_from``, a dead process)."""
-        params = {"p_id": block_id, "p_owner": owner, "p_until": until, "p_now": now}
+    ) -> PolicyRecord | None:
+        """Take the lease if free or expired (or held by ``steal_from``, a dead process);
+        the row as it is under the lease, or ``None`` when not taken."""
+        params: tuple[Any, ...] = (owner, self._stamp(until), block_id, self._stamp(now))
+        key = "acquire"
         if steal_from is not None:
-            params["p_dead"] = steal_from
-        statement = _statements()["steal" if steal_from is not None else "acquire"]
-        with self._begin() as conn:
-            taken = conn.execute(statement, params)
-        return bool(taken.rowcount)
+            params, key = (*params, steal_from), "steal"
+        with self.writer.transaction() as conn:
+            row = conn.execute(self._sql[key], params).fetchone()
+        return _decode(row) if row else None
 
     def write(
         self, block_id: str, owner: str, events: Sequence[Event] = (), **values: Any
@@ -256,45 +226,58 @@ class RotationStore:
             LeaseLost: another process took the lease (this one was too slow).
         """
         keys = tuple(sorted(values))
-        params = {f"v_{k}": _encode(k, values[k]) for k in keys}
-        with self._begin() as conn:
-            done = conn.execute(_update(keys), {"p_id": block_id, "p_owner": owner, **params})
+        sql = self._updates.get(keys)
+        if sql is None:
+            unknown = set(keys) - set(_COLUMNS)
+            if unknown:
+                raise ValueError(f"not rotation_policy columns: {sorted(unknown)}")
+            sets = ", ".join(f"{k} = ?" for k in keys)  # column names from code, checked above
+            sql = self.writer.native("UPDATE rotation_policy SET " + sets  # noqa: S608
+                                     + " WHERE block_id = ? AND lease_owner = ?")
+            self._updates[keys] = sql
+        params = [self._encode(k, values[k]) for k in keys]
+        with self.writer.transaction() as conn:
+            done = conn.execute(sql, (*params, block_id, owner))
             if not done.rowcount:
                 raise LeaseLost(block_id)
             self._events(conn, events)
 
     def add_events(self, events: Sequence[Event]) -> None:
-        with self._begin() as conn:
+        with self.writer.transaction() as conn:
             self._events(conn, events)
 
-    @staticmethod
-    def _events(conn: Connection, events: Sequence[Event]) -> None:
-        if events:
-            conn.execute(_statements()["event"], [e.__dict__ for e in events])
+    def _events(self, conn: Any, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        rows = [tuple(self._stamp(getattr(e, c)) if c in _TIMES else getattr(e, c)
+                      for c in _EVENT_COLUMNS) for e in events]
+        if len(rows) == 1:
+            conn.execute(self._sql["event"], rows[0])
+        else:
+            conn.cursor().executemany(self._sql["event"], rows)
 
     def events(self, block_id: str | None = None, limit: int | None = None) -> list[Event]:
         """Recorded steps, oldest first (the newest ``limit`` of them)."""
-        from sqlalchemy import select
-
-        c = event_table.c
-        query = select(c.block_id, c.run_id, c.at, c.actor, c.step, c.outcome, c.versions,
-                       c.error).order_by(c.id.desc())
+        params: list[Any] = []
+        where = ""
         if block_id is not None:
-            query = query.where(c.block_id == block_id)
+            where, params = " WHERE block_id = ?", [block_id]
+        tail = " ORDER BY id DESC" + (" LIMIT ?" if limit is not None else "")
         if limit is not None:
-            query = query.limit(limit)
-        with self._connect() as conn:
-            rows = list(conn.execute(query))
+            params.append(limit)
+        rows = self._read("events", params, where + tail)
         return [Event(r[0], r[1], utc(r[2]), *r[3:]) for r in reversed(rows)]
+
+    def _encode(self, key: str, value: Any) -> Any:
+        if key == "run":
+            return value.to_json() if value is not None else None
+        if key == "revoke_state":
+            return json.dumps(value) if value else None
+        if key in _TIMES:
+            return self._stamp(value)
+        return value
 
 
 class LeaseLost(Exception):
     """Another process holds the block's rotation lease now."""
 
-
-def _encode(key: str, value: Any) -> Any:
-    if key == "run":
-        return value.to_json() if value is not None else None
-    if key == "revoke_state":
-        return json.dumps(value) if value else None
-    return value

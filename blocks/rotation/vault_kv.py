@@ -50,6 +50,11 @@ class VaultKvRotator:
     name: ClassVar[str] = "vault-kv"
     options_model: ClassVar[type[BaseModel]] = VaultKvOptions
 
+    def fields(self, block_type: type[Block], options: BaseModel) -> tuple[str, ...]:
+        """The mirrored field (dot path)."""
+        assert isinstance(options, VaultKvOptions)
+        return (field_names(target_field(block_type, options.field), block_type),)
+
     def check(self, block_type: type[Block], options: BaseModel) -> None:
         assert isinstance(options, VaultKvOptions)
         target_field(block_type, options.field)

@@ -79,6 +79,24 @@ def stages_json(stages: Mapping[str, int]) -> str:
     return "{" + ",".join(f'"{k}":{int(v)}' for k, v in sorted(stages.items())) + "}"
 
 
+def saved_stages(head: Head | None, version: int) -> dict[str, int]:
+    """The stage map after an ordinary save of ``version`` over ``head``.
+
+    As AWS Secrets Manager's ``PutSecretValue``: the new version is ``current``, the version
+    that was current becomes ``previous`` (a holder of it keeps a label to load it by, and
+    a verifier can accept both), and a rotation's ``pending`` version keeps its label: that
+    rotation is not lost; its promotion then fails on the moved ``current`` and
+    ``blocks rotate --cancel`` rolls it back upstream.
+    """
+    stages = {"current": version}
+    if head is not None:
+        stages["previous"] = head.current_version
+        pending = head.stage_map().get("pending")
+        if pending is not None:
+            stages["pending"] = pending
+    return stages
+
+
 class Writer:
     """Write transactions on a store's DB-API connection.
 
@@ -104,6 +122,14 @@ class Writer:
         self._exists = native(_VERSION_EXISTS)
 
     # -- transactions ---------------------------------------------------------------------
+
+    def connection(self) -> Any:
+        """This thread's DB-API connection (autocommit: reads outside a transaction)."""
+        return self._connection()
+
+    def native(self, sql: str) -> str:
+        """``sql`` written with ``?`` placeholders, in the driver's paramstyle."""
+        return self._q(sql)
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -208,8 +234,8 @@ class Writer:
             ))
         else:
             new_head = sealer.seal_head(Head(
-                block_id, slug, name, version, version, stages_json({"current": version}), None,
-                None,
+                block_id, slug, name, version, version,
+                stages_json(saved_stages(head, version)), None, None,
             ))
         if head is None:
             conn.execute(self._create, (

@@ -64,3 +64,43 @@ def test_a_forged_stage_map_is_an_integrity_error(registry: Registry) -> None:
         registry.load("secret/tok", stage="previous")
     with pytest.raises(IntegrityError):
         registry.stages("secret/tok")
+
+
+def test_an_ordinary_save_makes_the_replaced_current_previous(registry: Registry) -> None:
+    _rotated(registry)
+    rotated = registry.load("secret/tok").get()
+    Secret(value="saved-by-hand-0123").save("tok", overwrite=True, registry=registry)
+    # As AWS PutSecretValue moves AWSPREVIOUS: a holder of the credential just replaced
+    # still finds it by its stage.
+    assert registry.stages("secret/tok") == {"current": 3, "previous": 2}
+    assert Secret.load("tok", stage="previous", registry=registry).get() == rotated
+    Secret(value="saved-again-0123").save("tok", overwrite=True, registry=registry)
+    assert registry.stages("secret/tok") == {"current": 4, "previous": 3}
+
+
+def test_an_ordinary_save_keeps_a_rotation_in_flight_cancellable(registry: Registry) -> None:
+    from tests.rotation.contract import Crash, crash_at
+
+    Secret(value="first-value-0123456789").save("tok", registry=registry)
+    set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=registry)
+    with pytest.raises(Crash):
+        Rotation(registry, hook=crash_at("set", "recorded")).rotate("secret/tok", force=True)
+    Secret(value="edited-by-hand-0123").save("tok", overwrite=True, registry=registry)
+    assert registry.stages("secret/tok") == {"current": 3, "pending": 2, "previous": 1}
+    outcome = Rotation(registry).rotate("secret/tok")
+    assert outcome.status == "failed" and outcome.step == "promote"
+    assert outcome.error is not None and "blocks rotate --cancel secret/tok" in outcome.error
+    assert Rotation(registry).cancel("secret/tok").status == "cancelled"
+    assert registry.stages("secret/tok") == {"current": 3, "previous": 1}
+    assert registry.load("secret/tok").get() == "edited-by-hand-0123"
+
+
+def test_purging_a_staged_version_drops_its_label(registry: Registry) -> None:
+    from blocks.key_management import KeyManager
+
+    _rotated(registry)
+    KeyManager(registry).purge("secret/tok", 1)
+    assert registry.stages("secret/tok") == {"current": 2}
+    with pytest.raises(BlockNotFound, match="no previous version"):
+        registry.load("secret/tok", stage="previous")
+    assert Rotation(registry).rotate("secret/tok", force=True).status == "rotated"

@@ -1,9 +1,16 @@
-"""The ``rotation { ... }`` block and ``rotate_trigger`` of ``blocks_secret`` (issue 9).
+"""The ``rotation { ... }`` block and ``rotate_trigger`` of ``blocks_secret`` and of the typed
+resources with secret fields (issue 9).
 
-A rotated value is managed by rotation, not by configuration: it must come from ``generate``
-(so only a version and a keyed fingerprint are in state), and a refresh that finds a version
-promoted by a rotation adopts it (new version and fingerprint) instead of restoring
-Terraform's, so ``blocks rotate --due`` leaves ``terraform plan`` with no changes. Changing
+A rotated value is managed by rotation, not by configuration. On ``blocks_secret`` it must
+come from ``generate`` (so only a version and a keyed fingerprint are in state). On a typed
+resource the fields the rotator changes (``password`` for ``postgres-password``, the key pair
+for ``aws-iam-access-key``, ``options.field`` for ``generated``) keep in state what the
+configuration gives (their first value, or null) and are never refreshed from the registry;
+``rotation_fingerprint`` holds a keyed fingerprint of their stored values instead. A refresh
+that finds a version promoted by a recorded rotation adopts it (new version and fingerprint)
+instead of restoring Terraform's, so ``blocks rotate --due`` leaves ``terraform plan`` with
+no changes; a change made by hand shows as ``changed-outside-terraform`` and apply restores
+the last rotated value. Writes of other fields keep the rotated values. Changing
 ``rotate_trigger`` rotates on the next apply, as ``keepers`` regenerate.
 """
 
@@ -26,13 +33,23 @@ def rotation_attributes() -> list[Attribute]:
     )]
 
 
-def rotation_block() -> SingleNestedBlock:
+SECRET_ROTATORS = ("Rotator: generated (default), vault-kv or a plug-in of the "  # noqa: S105
+                   "'blocks.rotators' entry-point group.")
+TYPED_ROTATORS = ("Rotator: generated (default; `options` names the secret `field`), "
+                  "postgres-password (database-credentials), aws-iam-access-key "
+                  "(aws-credentials), vault-kv, or a plug-in of the 'blocks.rotators' "
+                  "entry-point group.")
+FINGERPRINT = "rotation_fingerprint"
+DRIFTED = "changed-outside-terraform"
+
+
+def rotation_block(rotators: str = SECRET_ROTATORS,
+                   what: str = "the generated value on a schedule (`blocks rotate --due`)"
+                   ) -> SingleNestedBlock:
     """``rotation { rotator, every | cron, grace, options }``."""
     return SingleNestedBlock("rotation", Block(
         attributes=[
-            Attribute("rotator", types.String(), optional=True,
-                      description="Rotator: generated (default), vault-kv or a plug-in of the "
-                                  "'blocks.rotators' entry-point group."),
+            Attribute("rotator", types.String(), optional=True, description=rotators),
             Attribute("every", types.String(), optional=True,
                       description="Rotate this long after the last rotation, e.g. `30d`, "
                                   "`12h`. Or give `cron`; neither: only on `rotate_trigger`."),
@@ -45,7 +62,7 @@ def rotation_block() -> SingleNestedBlock:
                       description="Rotator options as JSON (`jsonencode({length = 40})`); no "
                                   "secrets."),
         ],
-        description="Rotate the generated value on a schedule (`blocks rotate --due`).",
+        description=f"Rotate {what}.",
     ))
 
 
@@ -64,19 +81,22 @@ def policy_of(rotation: dict[str, Any]) -> Any:
 
 def validate_rotation(diags: Diagnostics, config: dict[str, Any]) -> None:
     """``rotation`` needs ``generate``; its policy must parse; a trigger needs a rotation."""
+    if config.get("rotation") is not None and config.get("generate") is None:
+        diags.add_error("Rotation needs generate",
+                        "a rotated value is managed by rotation: use generate { } instead of "
+                        "value or value_json", path=["rotation"])
+    validate_policy(diags, config)
+
+
+def validate_policy(diags: Diagnostics, config: dict[str, Any]) -> None:
+    """The ``rotation`` policy must parse; ``rotate_trigger`` needs a ``rotation``."""
     import pydantic
 
     rotation = config.get("rotation")
     if config.get("rotate_trigger") is not None and rotation is None:
         diags.add_error("rotate_trigger without rotation",
                         "add a rotation { } block to rotate on a trigger", path=["rotate_trigger"])
-    if rotation is None:
-        return
-    if config.get("generate") is None:
-        diags.add_error("Rotation needs generate",
-                        "a rotated value is managed by rotation: use generate { } instead of "
-                        "value or value_json", path=["rotation"])
-    if not is_known(rotation):
+    if rotation is None or not is_known(rotation):
         return
     try:
         policy_of(rotation)

@@ -29,6 +29,7 @@ from tf.utils import Diagnostics
 from blocks_terraform import writeonly
 from blocks_terraform.framework import Json, PlanContext, Resource, guarded, is_known, loads
 from blocks_terraform.nested import NestedAttribute
+from blocks_terraform.resources import typed_rotation
 from blocks_terraform.resources.common import (
     check_exists,
     check_name,
@@ -41,6 +42,7 @@ from blocks_terraform.resources.common import (
     same_secret,
     unchanged,
 )
+from blocks_terraform.resources.rotation import apply_rotation, trigger_changed
 from blocks_terraform.runtime import MASK, report_blocks_error
 
 __all__ = ["TypedBlockResource", "check_name", "common_attributes", "resource_class",
@@ -129,9 +131,12 @@ class TypedBlockResource(Resource):
 
     @classmethod
     def get_schema(cls) -> Any:
+        rotatable = typed_rotation.rotatable(cls.fields)
         schema = cls.make_schema(
             common_attributes(cls.slug) + [field_attribute(s) for s in cls.fields]
-            + writeonly.attributes(cls.fields, tf_type),
+            + writeonly.attributes(cls.fields, tf_type)
+            + (typed_rotation.attributes() if rotatable else []),
+            block_types=[typed_rotation.block()] if rotatable else None,
             description=f"{cls.description} Typed `{cls.slug}` block, validated by the block "
                         "type's own rules in `terraform validate` and at plan time.",
         )
@@ -145,6 +150,8 @@ class TypedBlockResource(Resource):
         configured yet, so references are looked up at plan time)."""
         super().validate(diags, type_name, config)
         writeonly.validate(diags, self.fields, config)
+        if typed_rotation.rotatable(self.fields):
+            typed_rotation.validate(diags, config)
         if not diags.has_errors():
             self.check_config(diags, config)
 
@@ -204,6 +211,9 @@ class TypedBlockResource(Resource):
         plan_identity(self.slug, planned, prior)
         if prior is None or any(planned[n] != prior.get(n) for n in self.field_names):
             planned["version"] = Unknown
+        if typed_rotation.rotatable(self.fields):
+            typed_rotation.rotated(self.slug, self.fields, ctx.config, ctx.diagnostics)
+            typed_rotation.plan(prior, planned, ctx.config)
         writeonly.plan(self.fields, prior, planned)
         return planned
 
@@ -227,18 +237,49 @@ class TypedBlockResource(Resource):
         if block is None:
             return None
         created: dict[str, Any] = self.store(block, planned, expected_version=0)
-        return created
+        return self._rotation(created, planned, None)
 
     @guarded
     def update(self, ctx: Any, current: dict[str, Any], planned: dict[str, Any]) -> Any:
         """Rename in place if ``name`` changed, then save a new version if a field changed
         (compare-and-set on the refreshed version)."""
-        block = self.build(ctx, planned)
+        current = rename(self.provider.runtime.registry, self.slug, current, planned)
+        block = self.build(ctx, planned, current)
         if block is None:
             return current
-        current = rename(self.provider.runtime.registry, self.slug, current, planned)
-        return or_state(ctx, current, lambda: self.store(
-            block, planned, expected_version=int(current["version"])))
+        return or_state(ctx, current, lambda: self._rotation(self.store(
+            block, planned, expected_version=self._expected(current)), planned, current))
+
+    def _expected(self, current: dict[str, Any]) -> int:
+        """The compare-and-set base: state's version, or (after drift of rotated fields,
+        where state keeps the version to restore) the stored current one."""
+        if current.get(typed_rotation.FINGERPRINT) == typed_rotation.DRIFTED:
+            summary = self.provider.runtime.registry.summary(f"{self.slug}/{current['name']}")
+            return int(summary.current_version)
+        return int(current["version"])
+
+    def _rotation(self, state: dict[str, Any], planned: dict[str, Any],
+                  prior: dict[str, Any] | None) -> dict[str, Any]:
+        """Store the policy, rotate on a changed trigger; state with the rotated fields as
+        planned and their fingerprint."""
+        if not typed_rotation.rotatable(self.fields):
+            return state
+        runtime = self.provider.runtime
+        ref = f"{self.slug}/{planned['name']}"
+        apply_rotation(runtime, ref, planned, prior)
+        names = typed_rotation.rotated(self.slug, self.fields, planned)
+        if not names:
+            return {**state, typed_rotation.FINGERPRINT: None}
+        block = runtime.registry.load(ref)
+        stored = self.state_of(block, state)
+        if trigger_changed(prior, planned):  # rotated just now: write-only values changed too
+            rewritten = writeonly.finish(self.fields, dict(stored), runtime.fingerprint)
+            state = {**state, "version": block.block_version}
+            if writeonly.FINGERPRINT in state:
+                state[writeonly.FINGERPRINT] = rewritten[writeonly.FINGERPRINT]
+        state = {**state, **{n: planned.get(n) for n in names}}
+        return {**state, typed_rotation.FINGERPRINT: typed_rotation.fingerprint(
+            runtime, stored, names)}
 
     @guarded
     def read(self, ctx: Any, current: dict[str, Any]) -> dict[str, Any] | None:
@@ -251,11 +292,15 @@ class TypedBlockResource(Resource):
         except BlockNotFound:
             return None
         importing = current.get("version") is None
-        state: dict[str, Any] = writeonly.finish(
-            self.fields, self.state_of(block, current), self.provider.runtime.fingerprint,
-            previous=None if importing else current)
+        names = typed_rotation.rotated(self.slug, self.fields, current)
+        state, adopted = typed_rotation.refresh(
+            self.provider.runtime, current, self.state_of(block, current), names)
+        state = writeonly.finish(self.fields, state, self.provider.runtime.fingerprint,
+                                 previous=None if importing or adopted else current)
         for spec in self.fields:
             name = spec["name"]
+            if name in names:
+                continue  # managed by rotation: kept as configured, tracked by fingerprint
             if spec["sensitive"] and not importing and not same_secret(
                     current.get(name), state[name], as_bytes=spec.get("bytes", False)):
                 state[name] = (codec.mask_document(state[name], _inner_secrets(spec))
@@ -280,6 +325,8 @@ class TypedBlockResource(Resource):
             return None
         state: dict[str, Any] = {a.name: None for a in self.get_schema().attributes}
         state["name"] = name
+        if typed_rotation.rotatable(self.fields):
+            state["rotation"] = None
         found: dict[str, Any] | None = self.read(ctx, state)
         if ctx.diagnostics.has_errors():
             return None
@@ -289,23 +336,41 @@ class TypedBlockResource(Resource):
 
     # -- helpers --------------------------------------------------------------------------
 
+    @staticmethod
+    def _rewrites(name: str, current: dict[str, Any] | None, planned: dict[str, Any]) -> bool:
+        """Whether the plan writes a rotated field's configured value on purpose: its
+        ``_wo_version`` changed (as without rotation, that writes the new value)."""
+        version = f"{name}_wo_version"
+        return current is not None and planned.get(version) != current.get(version)
+
     @property
     def field_names(self) -> set[str]:
         """Names of the model-field attributes."""
         return {s["name"] for s in self.fields}
 
-    def build(self, ctx: Any, planned: dict[str, Any]) -> Any:
-        """The block the planned values describe (references loaded); ``None`` when invalid."""
+    def build(self, ctx: Any, planned: dict[str, Any],
+              current: dict[str, Any] | None = None) -> Any:
+        """The block the planned values describe (references loaded); ``None`` when invalid.
+
+        Fields a declared rotation manages keep their stored values once the block exists
+        (``current``): configuration only gives their first value.
+        """
         from blocks import catalog
         from blocks.errors import ValidationError
 
         registry = self.provider.runtime.registry
         data: dict[str, Any] = {}
         written = writeonly.managed(self.fields, planned)
+        kept = typed_rotation.source(
+            registry, f"{self.slug}/{planned['name']}", current,
+            typed_rotation.rotated(self.slug, self.fields, planned)
+            if current is not None and current.get("rotation") is not None else [])
         for spec in self.fields:
             # Write-only values are only in the configuration (or in a secret block).
             value = writeonly.written_value(ctx.config, spec["name"], registry) if (
                 spec["name"] in written) else planned.get(spec["name"])
+            if spec["name"] in kept and not self._rewrites(spec["name"], current, planned):
+                value = kept[spec["name"]]
             if value is None or not is_known(value):
                 continue
             data[spec["name"]] = (registry.load(value) if spec["kind"] == "ref"
