@@ -93,9 +93,9 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
         for line in warehouse.create(registry):
             j.note(line)
         if warehouse.postgres:
-            j.cli(env, "rotation", "set", "database-credentials/warehouse", "--rotator",
-                  "postgres-password", "--every", "30d", "--grace", "1h",
-                  "-o", "admin_block=database-credentials/pg-admin", show=True)
+            j.cli(env, "rotate", "database-credentials/warehouse", "--now", show=True)
+            j.note("first rotation: the role's password is now the block's (set through "
+                   "the admin login, tested by signing in)")
         lake = S3Bucket.load("lake", registry=registry)
         lake.credentials.get_s3_client().create_bucket(Bucket=lake.bucket_name)
         lake.write_path("raw/orders.csv", (PIPELINE / "orders.csv").read_bytes())

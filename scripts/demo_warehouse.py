@@ -47,30 +47,21 @@ class Warehouse:
                        "pg-admin")
 
     def create(self, registry: Any) -> list[str]:
-        """Make the role and database with a generated password, saved in the block."""
+        """Make the role and database (with a throwaway password nobody keeps); the first
+        rotation then gives the role the password the block holds."""
         from psycopg import sql
-        from pydantic import SecretStr
-
-        from blocks import DatabaseCredentials
 
         if not self.postgres:
             return ["SQLite: the pipeline creates its table in " + str(self.dir / "warehouse.db")]
-        password = secrets.token_urlsafe(24)
         with self._admin(registry) as conn:
-            verifier = conn.pgconn.encrypt_password(password.encode(), self.name.encode(),
-                                                    b"scram-sha-256").decode()
             conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                sql.Identifier(self.name), sql.Literal(verifier)))
+                sql.Identifier(self.name), sql.Literal(secrets.token_urlsafe(24))))
             self.created = True
             conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
                 sql.Identifier(self.name), sql.Identifier(self.name)))
-        block = DatabaseCredentials.load("warehouse", registry=registry)
-        block.password = SecretStr(password)
-        info = block.save("warehouse", overwrite=True, registry=registry)
         return [f"created role and database {self.name} through database-credentials/pg-admin",
-                f"its generated password is version {info.version} of "
-                "database-credentials/warehouse (Terraform ignores the password: "
-                "lifecycle.ignore_changes)"]
+                "its password comes from the rotation Terraform declared on "
+                "database-credentials/warehouse (postgres-password)"]
 
     @staticmethod
     def password(registry: Any) -> str | None:

@@ -5,7 +5,7 @@
 #   terraform init && terraform apply
 # offline from the mirror `blocks terraform install` makes. No secret value enters plan or
 # state: the S3 secret key comes from a generated blocks_secret, and the database password is
-# set by the demo (then by rotation), so Terraform ignores it.
+# managed by the rotation declared on its block.
 terraform {
   required_version = ">= 1.0"
   required_providers {
@@ -105,8 +105,17 @@ resource "blocks_database_credentials" "warehouse" {
   database = var.postgres == null ? var.sqlite_path : var.postgres.app_database
   username = var.postgres == null ? null : var.postgres.app_user
 
-  lifecycle {
-    ignore_changes = [password] # set by the demo, then by `blocks rotate` (postgres-password)
+  # The password is managed by rotation (never in plan or state): the first `blocks rotate`
+  # sets it on PostgreSQL through the admin login, and every rotation after that leaves the
+  # plan empty.
+  dynamic "rotation" {
+    for_each = var.postgres == null ? [] : [1]
+    content {
+      rotator = "postgres-password"
+      every   = "30d"
+      grace   = "1h"
+      options = jsonencode({ admin_block = blocks_database_credentials.pg_admin[0].id })
+    }
   }
 }
 
