@@ -224,3 +224,36 @@ resource "blocks_database_credentials" "app" {
     assert _password(tf_registry) == "configured-again-0123"
     assert Rotation(tf_registry).policy("database-credentials/app-db") is None
     tf.assert_no_changes()
+
+
+def test_removing_rotation_and_generate_from_a_secret(tf: Terraform, tf_registry: Registry) -> None:
+    """``blocks_secret`` with ``generate {}`` and ``rotation {}``: removing the rotation, then
+    the generator (the value comes from the configuration again) each converge in one apply."""
+    tf.write("""
+resource "blocks_secret" "t" {
+  name = "gen-token"
+  generate { length = 24 }
+  rotation { every = "30d" }
+}
+""")
+    tf.apply()
+    assert Rotation(tf_registry).rotate("secret/gen-token", force=True).status == "rotated"
+    tf.assert_no_changes()
+    tf.write("""
+resource "blocks_secret" "t" {
+  name = "gen-token"
+  generate { length = 24 }
+}
+""")
+    tf.apply()
+    assert Rotation(tf_registry).policy("secret/gen-token") is None
+    tf.assert_no_changes()
+    tf.write("""
+resource "blocks_secret" "t" {
+  name  = "gen-token"
+  value = "from-the-configuration-0123"
+}
+""")
+    tf.apply()
+    assert tf_registry.load("secret/gen-token").get() == "from-the-configuration-0123"
+    tf.assert_no_changes()

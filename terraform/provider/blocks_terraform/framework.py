@@ -228,6 +228,9 @@ class ProviderServicer(tf_provider.ProviderServicer):
             )
 
         inst = self.app.new_resource(self._get_res_cls(type_name))
+        for k in blocks:  # Terraform 1.0 proposes the prior block when the configuration drops it
+            if config is not None and config.get(k) in (None, []):
+                proposed[k] = config.get(k)
         if prior is None:
             planned = {
                 k: (v if v is not None or k in blocks or not attrs[k].computed
