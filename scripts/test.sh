@@ -22,5 +22,12 @@ echo "== ruff"
 ruff check blocks terraform/provider tests benchmarks examples
 echo "== mypy (strict) on blocks/ and the Terraform provider"
 MYPYPATH=terraform/provider mypy -p blocks -p blocks_terraform
-echo "== pytest"
-python -m pytest "$@"
+# pytest-xdist workers: BLOCKS_TEST_WORKERS (default: one per CPU, at most 4; 0 = one process).
+# Tests sharing the Prefect server go to one worker (--dist loadgroup, see tests/conftest.py).
+workers="${BLOCKS_TEST_WORKERS:-$(n=$(nproc 2>/dev/null || echo 2); echo $((n < 4 ? n : 4)))}"
+parallel=()
+if [ "$workers" != 0 ]; then
+    parallel=(-n "$workers" --dist loadgroup)
+fi
+echo "== pytest (${workers/#0/no} workers)"
+python -m pytest "${parallel[@]}" "$@"

@@ -22,6 +22,9 @@ from tests.registry_fixtures import (  # noqa: F401
 )
 from tests.servers import Server, ServerUnavailable, start_moto, start_openbao  # issue 3, below
 
+# The run's "Terraform" section, also on the pytest-xdist controller (see that module).
+pytest_plugins = ["tests.terraform.summary"]
+
 # ==================================================================================================
 # Key-provider test servers (issue 3): moto (AWS KMS) and OpenBao dev (Vault Transit).
 # Session-scoped: each server starts once on 127.0.0.1 and stops at the end of the session.
@@ -139,9 +142,10 @@ def vault(openbao_server: Server, monkeypatch: pytest.MonkeyPatch) -> VaultAcces
 
 # ==================================================================================================
 # CI guard: under CI=true a skipped test is a failure, so nothing is silently left out.
+# Under pytest-xdist the controller decides: it receives every worker's reports.
 # ==================================================================================================
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if os.environ.get("CI") != "true":
+    if os.environ.get("CI") != "true" or hasattr(session.config, "workerinput"):
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter is not None else []
@@ -149,3 +153,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for report in skipped:
             reporter.write_line(f"CI=true forbids skips: {report.nodeid} {report.longrepr}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# ==================================================================================================
+# pytest-xdist (scripts/test.sh runs the suite on several workers): every session fixture above
+# starts its own server per worker on a free port, except the Prefect server, the slowest to
+# start: the tests that use it go to one worker (``--dist loadgroup``), which starts it once.
+# ==================================================================================================
+SHARED_SERVER_GROUPS = {"prefect_server": "prefect"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the group markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, group in SHARED_SERVER_GROUPS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group))
