@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,14 @@ from tests.registry_fixtures import (  # noqa: F401
     registry,
     sqlite_registry,
 )
-from tests.servers import Server, ServerUnavailable, start_moto, start_openbao  # issue 3, below
+from tests.servers import (  # issue 3, below
+    SHARED_DIR_ENV,
+    Server,
+    ServerUnavailable,
+    start_moto,
+    start_openbao,
+    stop_shared_servers,
+)
 
 # The run's "Terraform" section, also on the pytest-xdist controller (see that module).
 pytest_plugins = ["tests.terraform.summary"]
@@ -156,16 +165,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 # ==================================================================================================
-# pytest-xdist (scripts/test.sh runs the suite on several workers): every session fixture above
-# starts its own server per worker on a free port, except the Prefect server, the slowest to
-# start: the tests that use it go to one worker (``--dist loadgroup``), which starts it once.
+# pytest-xdist (scripts/test.sh runs the suite on several workers): the session fixtures above
+# start their servers per worker on free ports; the Prefect server, the slowest to start, is
+# one for the whole run (tests.servers.shared_server): the first process (controller, or the
+# only one) makes the directory it is recorded in, and stops it at the end.
 # ==================================================================================================
-SHARED_SERVER_GROUPS = {"prefect_server": "prefect"}
+_SHARED = pytest.StashKey[Path]()
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the group markers
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        for fixture, group in SHARED_SERVER_GROUPS.items():
-            if fixture in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(group))
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get(SHARED_DIR_ENV):  # a worker, or a pytest run by a test: not the owner
+        return
+    root = Path(tempfile.mkdtemp(prefix="blocks-shared-"))
+    os.environ[SHARED_DIR_ENV] = str(root)  # workers start after configure and inherit it
+    config.stash[_SHARED] = root
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    root = config.stash.get(_SHARED, None)
+    if root is not None:
+        stop_shared_servers(root)
+        shutil.rmtree(root, ignore_errors=True)
+        os.environ.pop(SHARED_DIR_ENV, None)
