@@ -22,5 +22,12 @@ echo "== ruff"
 ruff check blocks terraform/provider tests benchmarks examples
 echo "== mypy (strict) on blocks/ and the Terraform provider"
 MYPYPATH=terraform/provider mypy -p blocks -p blocks_terraform
-echo "== pytest"
-python -m pytest "$@"
+# pytest-xdist workers: BLOCKS_TEST_WORKERS (default: two per CPU, at most 8; 0 = one process).
+# Most tests wait on subprocesses (terraform, servers, CLI runs), so two per CPU keep it busy.
+workers="${BLOCKS_TEST_WORKERS:-$(n=$(nproc 2>/dev/null || echo 2); echo $((2 * n < 8 ? 2 * n : 8)))}"
+parallel=()
+if [ "$workers" != 0 ]; then
+    parallel=(-n "$workers")
+fi
+echo "== pytest (${workers/#0/no} workers)"
+python -m pytest "${parallel[@]}" "$@"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,17 @@ from tests.registry_fixtures import (  # noqa: F401
     registry,
     sqlite_registry,
 )
-from tests.servers import Server, ServerUnavailable, start_moto, start_openbao  # issue 3, below
+from tests.servers import (  # issue 3, below
+    SHARED_DIR_ENV,
+    Server,
+    ServerUnavailable,
+    start_moto,
+    start_openbao,
+    stop_shared_servers,
+)
+
+# The run's "Terraform" section, also on the pytest-xdist controller (see that module).
+pytest_plugins = ["tests.terraform.summary"]
 
 # ==================================================================================================
 # Key-provider test servers (issue 3): moto (AWS KMS) and OpenBao dev (Vault Transit).
@@ -139,9 +151,10 @@ def vault(openbao_server: Server, monkeypatch: pytest.MonkeyPatch) -> VaultAcces
 
 # ==================================================================================================
 # CI guard: under CI=true a skipped test is a failure, so nothing is silently left out.
+# Under pytest-xdist the controller decides: it receives every worker's reports.
 # ==================================================================================================
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if os.environ.get("CI") != "true":
+    if os.environ.get("CI") != "true" or hasattr(session.config, "workerinput"):
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter is not None else []
@@ -149,3 +162,28 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for report in skipped:
             reporter.write_line(f"CI=true forbids skips: {report.nodeid} {report.longrepr}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# ==================================================================================================
+# pytest-xdist (scripts/test.sh runs the suite on several workers): the session fixtures above
+# start their servers per worker on free ports; the Prefect server, the slowest to start, is
+# one for the whole run (tests.servers.shared_server): the first process (controller, or the
+# only one) makes the directory it is recorded in, and stops it at the end.
+# ==================================================================================================
+_SHARED = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get(SHARED_DIR_ENV):  # a worker, or a pytest run by a test: not the owner
+        return
+    root = Path(tempfile.mkdtemp(prefix="blocks-shared-"))
+    os.environ[SHARED_DIR_ENV] = str(root)  # workers start after configure and inherit it
+    config.stash[_SHARED] = root
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    root = config.stash.get(_SHARED, None)
+    if root is not None:
+        stop_shared_servers(root)
+        shutil.rmtree(root, ignore_errors=True)
+        os.environ.pop(SHARED_DIR_ENV, None)

@@ -8,6 +8,7 @@ use these live in ``tests/conftest.py``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -73,7 +74,7 @@ class Server:
 
     name: str
     url: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | None  # None: a shared server another process owns
     log_path: Path
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -86,8 +87,8 @@ class Server:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self, grace: float = 5.0) -> None:
-        """Terminate, then kill after ``grace`` seconds."""
-        if self.process.poll() is not None:
+        """Terminate, then kill after ``grace`` seconds (a shared server is left running)."""
+        if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()
         try:
@@ -192,3 +193,55 @@ def running(start: Callable[[Path], Server]) -> Iterator[Server]:
             yield server
         finally:
             server.stop()
+
+
+# ==================================================================================================
+# One server for the whole run, whichever pytest-xdist worker asks first (tests/conftest.py
+# makes the directory at configure time and stops what was started at the end of the run).
+# ==================================================================================================
+SHARED_DIR_ENV = "BLOCKS_TEST_SHARED_SERVERS"
+
+
+def shared_server(name: str, start: Callable[[Path], Server]) -> Server:
+    """The run's ``name`` server: started by the first caller (under a file lock), reused by
+    every later one, in any worker process; stopped by :func:`stop_shared_servers`."""
+    import fcntl
+    import json
+
+    root = Path(os.environ[SHARED_DIR_ENV])
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        info = root / f"{name}.json"
+        if info.exists():
+            data = json.loads(info.read_text())
+            return Server(name, data["url"], None, Path(data["log"]), dict(data["extra"]))
+        workdir = root / name
+        workdir.mkdir()
+        server = start(workdir)
+        assert server.process is not None
+        info.write_text(json.dumps({"url": server.url, "log": str(server.log_path),
+                                    "extra": server.extra, "pid": server.process.pid}))
+        return Server(name, server.url, None, server.log_path, dict(server.extra))
+
+
+def stop_shared_servers(root: Path, grace: float = 5.0) -> None:
+    """Stop every server :func:`shared_server` started under ``root`` (terminate, then kill)."""
+    import json
+    import signal
+
+    for info in root.glob("*.json"):
+        pid = int(json.loads(info.read_text())["pid"])
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        end = time.monotonic() + grace
+        while time.monotonic() < end:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

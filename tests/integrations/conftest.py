@@ -11,16 +11,16 @@ from blocks import Registry, Settings
 from blocks.integrations.prefect import PrefectClient
 from tests.conftest import _start_or_skip
 from tests.prefect_server import start_prefect
-from tests.servers import Server
+from tests.servers import Server, shared_server
 
 
 @pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A Prefect 3.8 server on a free loopback port (SQLite, its own PREFECT_HOME)."""
-    server = _start_or_skip(start_prefect, tmp_path_factory.mktemp("prefect"))
+def prefect_server() -> Server:
+    """The run's one Prefect 3.8 server (every pytest-xdist worker shares it; SQLite, its
+    own PREFECT_HOME, a free loopback port; stopped at the end of the run)."""
+    server = _start_or_skip(lambda _: shared_server("prefect", start_prefect), Path())
     server.url = server.extra["api_url"]  # the bridge talks to the API root
-    yield server
-    server.stop()
+    return server
 
 
 @pytest.fixture

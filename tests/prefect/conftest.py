@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import _start_or_skip
 from tests.prefect_server import start_prefect
-from tests.servers import Server
+from tests.servers import Server, shared_server
 
 
 @pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``prefect server start`` on a free loopback port with its own SQLite database."""
-    server = _start_or_skip(start_prefect, tmp_path_factory.mktemp("prefect"))
-    yield server
-    server.stop()
+def prefect_server() -> Server:
+    """The run's one Prefect 3.8 server (every pytest-xdist worker shares it; SQLite, its
+    own PREFECT_HOME, a free loopback port; stopped at the end of the run)."""
+    server = _start_or_skip(lambda _: shared_server("prefect", start_prefect), Path())
+    return server

@@ -29,6 +29,8 @@ import pytest
 from blocks.registry import Registry
 from blocks.settings import Settings
 from blocks_terraform import install
+from tests.terraform.reattach import ProviderServer, enabled
+from tests.terraform.summary import NOT_RUN, USED
 from tests.terraform.versions import PINNED, TerraformBinary, binaries, probe
 
 TERRAFORM = PINNED
@@ -50,6 +52,8 @@ class Terraform:
     env: dict[str, str]
     last: subprocess.CompletedProcess[str] | None = field(default=None, repr=False)
     binary: TerraformBinary = field(default_factory=lambda: TerraformBinary(TERRAFORM))
+    server: ProviderServer | None = field(default=None, repr=False)
+    """The test's own provider process (``reattach.py``); ``None``: Terraform launches it."""
 
     def write(self, hcl: str, header: bool = True) -> None:
         """Replace the configuration."""
@@ -57,13 +61,18 @@ class Terraform:
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run terraform; ``check`` fails the test (with the output) on a non-zero exit."""
+        env = self.env
+        if self.server is not None:
+            env = {**env, "TF_REATTACH_PROVIDERS": self.server.reattach(env)}
         proc = subprocess.run(
-            [str(self.binary.path), *args, "-no-color"], cwd=self.workdir, env=self.env,
+            [str(self.binary.path), *args, "-no-color"], cwd=self.workdir, env=env,
             capture_output=True, text=True, timeout=240,
         )
         self.last = proc
         if check and proc.returncode != 0:
-            pytest.fail(f"terraform {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+            provider = f"\nprovider log:\n{self.server.log_tail()}" if self.server else ""
+            pytest.fail(f"terraform {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+                        f"{provider}")
         return proc
 
     def apply(self, *extra: str) -> str:
@@ -168,8 +177,13 @@ def tf_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def tf(tf_mirror: install.Installed, tf_initialised: Path, terraform_binary: TerraformBinary,
-       tf_home_template: Path, tmp_path: Path) -> Terraform:
-    """A fresh working directory (already initialised) with its own ``BLOCKS_HOME``."""
+       tf_home_template: Path, tmp_path: Path, request: pytest.FixtureRequest,
+       ) -> Iterator[Terraform]:
+    """A fresh working directory (already initialised) with its own ``BLOCKS_HOME``.
+
+    Its commands reach one provider process of the test's own (``reattach.py``), unless the
+    test is marked ``tf_launcher`` or ``BLOCKS_TEST_TF_REATTACH=0``: Terraform then launches
+    the installed provider for every walk, as for users."""
     workdir = tmp_path / "work"
     shutil.copytree(tf_initialised / ".terraform", workdir / ".terraform", symlinks=True)
     shutil.copy(tf_initialised / ".terraform.lock.hcl", workdir / ".terraform.lock.hcl")
@@ -177,7 +191,12 @@ def tf(tf_mirror: install.Installed, tf_initialised: Path, terraform_binary: Ter
     shutil.copytree(tf_home_template, home)
     env = _base_env(tf_mirror)
     env["BLOCKS_HOME"] = str(home)
-    return Terraform(workdir, home, env, binary=terraform_binary)
+    server = None
+    if enabled() and request.node.get_closest_marker("tf_launcher") is None:
+        server = ProviderServer(workdir, tmp_path / "provider.log")
+    yield Terraform(workdir, home, env, binary=terraform_binary, server=server)
+    if server is not None:
+        server.stop()
 
 
 @pytest.fixture
@@ -191,17 +210,6 @@ def tf_registry(tf: Terraform) -> Iterator[Registry]:
 # ==================================================================================================
 # One run per Terraform binary; "not run" reports for tests that need a newer one.
 # ==================================================================================================
-_NOT_RUN = pytest.StashKey[list[str]]()
-_USED = pytest.StashKey[set[TerraformBinary]]()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "terraform_min(version): runs only on Terraform binaries at least this new; "
-        "without one the test is reported as not run (tests/terraform/conftest.py)")
-    config.stash[_NOT_RUN] = []
-    config.stash[_USED] = set()
-
 
 class _Missing:
     """The parameter of a test that no installed binary is new enough for."""
@@ -231,7 +239,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         param = callspec.params.get("terraform_binary") if callspec is not None else None
         if isinstance(param, _Missing):
             drop.append(item)
-            config.stash[_NOT_RUN].append(
+            config.stash[NOT_RUN].append(
                 f"{item.nodeid}: needs Terraform >= {param.minimum}; installed: "
                 f"{', '.join(b.label for b in binaries()) or 'none'} (put a newer terraform on "
                 f"PATH or set BLOCKS_TEST_TERRAFORM_LATEST)")
@@ -247,15 +255,4 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         callspec = getattr(item, "callspec", None)
         param = callspec.params.get("terraform_binary") if callspec is not None else None
         if isinstance(param, TerraformBinary):
-            session.config.stash[_USED].add(param)
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    used, not_run = config.stash[_USED], config.stash[_NOT_RUN]
-    if not used and not not_run:
-        return
-    terminalreporter.section("Terraform")
-    for binary in sorted(used, key=lambda b: b.version):
-        terminalreporter.write_line(f"used Terraform {binary.label} ({binary.path})")
-    for line in not_run:
-        terminalreporter.write_line(f"NOT RUN {line}")
+            session.config.stash[USED].add(param)

@@ -252,7 +252,14 @@ def _assert(condition: bool) -> None:
     assert condition
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.address.split(".")[0] for c in CASES])
+# One walk as users run it: Terraform launches the installed provider for every command.
+LAUNCHED = "blocks_secret"
+
+
+@pytest.mark.parametrize("case", [
+    pytest.param(c, id=c.address.split(".")[0],
+                 marks=[pytest.mark.tf_launcher] if c.address.startswith(LAUNCHED + ".") else [])
+    for c in CASES])
 def test_resource_lifecycle(case: Case, tf: Terraform, tf_registry: Registry) -> None:
     tf.write(case.create)
     tf.apply()

@@ -110,6 +110,7 @@ def test_changed_configured_secret_never_enters_state(
     assert '\\"token\\":\\"********\\"' in text  # the data source masks secrets
 
 
+@pytest.mark.tf_launcher  # the provider's own log lines reach TF_LOG only when Terraform starts it
 def test_secrets_never_appear_in_output_or_trace_logs(
     tf: Terraform, tf_registry: Registry
 ) -> None:
