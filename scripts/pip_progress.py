@@ -1,4 +1,5 @@
-"""Run pip with a line per stage instead of pip's full output (used by scripts/bootstrap.sh).
+"""Run pip (or ``uv pip``) with a line per stage instead of its full output (used by
+scripts/bootstrap.sh).
 
 Usage: python scripts/pip_progress.py [--label=TEXT] LOG -- PIP ARGS...
 
@@ -20,17 +21,20 @@ import time
 
 HEARTBEAT_S = 8.0
 # In the order pip goes through them; a stage is only ever followed by a later one.
+# pip's lines, and uv's ("Using Python", "Resolved N packages", "Building x @", "Prepared",
+# "Installed N packages").
 STAGES = (
-    ("resolving", re.compile(r"^(Obtaining|Processing|Looking in)")),
+    ("resolving", re.compile(r"^(Obtaining|Processing|Looking in|Using Python)")),
     ("preparing the build", re.compile(r"^\s*(Installing build dependencies|Checking if build "
                                        r"backend|Getting requirements|Preparing)")),
     ("resolving and downloading dependencies",
-     re.compile(r"^\s*(Collecting|Downloading|Requirement already satisfied)")),
-    ("building the package", re.compile(r"^(Building wheels|Building editable)")),
-    ("installing", re.compile(r"^Installing collected packages")),
+     re.compile(r"^\s*(Collecting|Downloading|Requirement already satisfied|Resolved \d+)")),
+    ("building the package", re.compile(r"^(Building wheels|Building editable|\s*Building \S+ @)")),
+    ("installing", re.compile(r"^(Installing collected packages|Prepared \d+|Installed \d+)")),
 )
 PACKAGE = re.compile(r"^\s*(?:Collecting|Requirement already satisfied:|Building wheel for"
-                     r"|Building editable for) ([A-Za-z0-9_.\-]+)")
+                     r"|Building editable for|Downloading|Building|\+) ([A-Za-z0-9_.\-]+)")
+UV_INSTALLED = re.compile(r"^Installed (\d+) packages?")
 
 
 def main(argv: list[str]) -> int:
@@ -65,6 +69,10 @@ def main(argv: list[str]) -> int:
                 break
             log.write(line)
             log.flush()  # `tail -f .venv/bootstrap.log` shows pip as it goes
+            installed = UV_INSTALLED.match(line)
+            if installed:
+                say(f"   installed {installed.group(1)} packages")
+                last_said = time.monotonic()
             found = PACKAGE.match(line)
             if found:
                 packages.add(found.group(1).lower())

@@ -81,7 +81,7 @@ def test_a_missing_interpreter_is_named(project: Path) -> None:
 
 @pytest.mark.slow
 def test_first_run_prints_stages_and_a_rerun_skips_pip(project: Path) -> None:
-    first = _bootstrap(project, "[all]")
+    first = _bootstrap(project, "[all]", BLOCKS_INSTALLER="pip")
     assert first.returncode == 0, first.stdout + first.stderr
     lines = first.stdout.splitlines()
     assert lines[0] == f"== creating .venv with {sys.executable} (Python {_version()})"
@@ -99,7 +99,7 @@ def test_first_run_prints_stages_and_a_rerun_skips_pip(project: Path) -> None:
     assert stamp["extras"] == ["all", "one"]
 
     started = time.monotonic()
-    again = _bootstrap(project, "[one]")  # covered by [all]
+    again = _bootstrap(project, "[one]", BLOCKS_INSTALLER="pip")  # covered by [all]
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines() == [
         f"== .venv is up to date (Python {_version()}, blocks-registry[one]): pip not run",
@@ -114,6 +114,32 @@ def test_first_run_prints_stages_and_a_rerun_skips_pip(project: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert (changed.returncode, changed.stdout) == (1, "pyproject.toml or Python changed\n")
+
+
+@pytest.mark.slow
+def test_the_default_installer_is_uv_with_stage_lines(project: Path) -> None:
+    """Without BLOCKS_INSTALLER, pip puts uv into .venv and uv installs the project: the same
+    kind of stage lines, uv's own output in the log only, and a rerun installs nothing."""
+    env = {k: v for k, v in os.environ.items() if k != "BLOCKS_INSTALLER"}
+    first = subprocess.run(
+        ["bash", "-c", f'source {project}/scripts/bootstrap.sh "[all]" && blocks', "bootstrap"],
+        capture_output=True, text=True, timeout=600, env={**env, "PYTHON": sys.executable},
+    )
+    assert first.returncode == 0, first.stdout + first.stderr
+    lines = first.stdout.splitlines()
+    assert "   installing uv into .venv (the installer; BLOCKS_INSTALLER=pip for pip)" in lines
+    assert all(line.startswith(("== ", "   ")) for line in lines[:-1]), lines
+    assert "   installed 1 packages" in lines
+    assert lines[-1] == "mini blocks ran"
+    assert (project / ".venv/bin/uv").exists()
+    log = (project / ".venv/bootstrap.log").read_text()
+    assert "Resolved" in log and "+ mini-blocks==0.0.1" in log
+    assert "Editable" not in first.stdout + first.stderr
+    again = subprocess.run(
+        ["bash", "-c", f'source {project}/scripts/bootstrap.sh "[one]" && blocks', "bootstrap"],
+        capture_output=True, text=True, timeout=600, env={**env, "PYTHON": sys.executable},
+    )
+    assert again.stdout.splitlines()[0].endswith("pip not run"), again.stdout
 
 
 def test_extras_that_include_others_cover_them() -> None:
