@@ -187,3 +187,50 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         stop_shared_servers(root)
         shutil.rmtree(root, ignore_errors=True)
         os.environ.pop(SHARED_DIR_ENV, None)
+
+
+# ==================================================================================================
+# The tests that change objects on the shared Prefect server (block documents, pools, queues,
+# deployments by fixed names) run one after another on one worker, as they did before
+# pytest-xdist: two of them at once on one server would see each other's writes. Everything
+# else is spread test by test (as ``--dist load``). xdist's own ``--dist loadgroup`` does not
+# group under pytest 9.2, so this conftest gives xdist its scheduler.
+# ==================================================================================================
+PREFECT_SERVER_TESTS = (
+    "tests/integrations/test_import.py",
+    "tests/integrations/test_mirror.py",
+    "tests/integrations/test_publish.py",
+    "tests/integrations/test_terraform_publish.py",
+    "tests/integrations/test_worker_run.py",
+    "tests/prefect/test_dropin.py",
+)
+"""Test files whose tests use the run's one Prefect server (``prefect_server``)."""
+KEPT_TOGETHER = ("tests/integrations/test_auth.py", "tests/scripts/test_demo.py")
+"""Test files with an expensive module-scoped fixture (their own Prefect server; one run of
+the demo): each file's tests stay on one worker, so it is made once."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerForThePrefectServer(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            if path in PREFECT_SERVER_TESTS:
+                return "the shared Prefect server"
+            if path in KEPT_TOGETHER:
+                return path
+            return nodeid
+
+    return OneWorkerForThePrefectServer(config, log)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    strays = [item.nodeid for item in items if "prefect_server" in getattr(
+        item, "fixturenames", ()) and item.nodeid.split("::", 1)[0] not in PREFECT_SERVER_TESTS]
+    if strays:
+        raise pytest.UsageError(
+            f"{strays[0]} uses the shared Prefect server: add its file to "
+            "PREFECT_SERVER_TESTS in tests/conftest.py (so it runs on the server's one worker)")

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from blocks.registry import Registry
@@ -30,12 +26,6 @@ resource "blocks_secret" "db" {
 """
 
 
-def _blocks(tf: Terraform, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BLOCKS_")}
-    env["BLOCKS_HOME"] = str(tf.home)
-    return subprocess.run([sys.executable, "-m", "blocks.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
-
 
 def test_rotation_declared_in_terraform_then_rotated_leaves_no_changes(
     tf: Terraform, tf_registry: Registry
@@ -46,7 +36,7 @@ def test_rotation_declared_in_terraform_then_rotated_leaves_no_changes(
     assert policy is not None and policy.policy.schedule() == "every 30d"
     first = tf_registry.load("secret/db-password").get()
 
-    done = _blocks(tf, "rotate", "--due")
+    done = tf.blocks("rotate", "--due")
     assert done.returncode == 0, done.stderr
     rotated = tf_registry.load("secret/db-password")
     assert rotated.get() != first and rotated.block_version == 2
@@ -72,7 +62,7 @@ def test_hand_edit_after_rotation_is_still_restored(tf: Terraform, tf_registry: 
 
     tf.write(ROTATED % "one")
     tf.apply()
-    assert _blocks(tf, "rotate", "secret/db-password", "--now").returncode == 0
+    assert tf.blocks("rotate", "secret/db-password", "--now").returncode == 0
     rotated = tf_registry.load("secret/db-password").get()
     tf.assert_no_changes()
     Secret(value="set-by-hand").save("db-password", overwrite=True, registry=tf_registry)

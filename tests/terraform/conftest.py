@@ -117,6 +117,13 @@ class Terraform:
         """The raw state file."""
         return (self.workdir / "terraform.tfstate").read_text()
 
+    def blocks(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run the real ``blocks`` CLI on this test's registry (an out-of-band change)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BLOCKS_")}
+        env["BLOCKS_HOME"] = str(self.home)
+        return subprocess.run([sys.executable, "-m", "blocks.cli", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+
 
 @pytest.fixture(scope="session")
 def tf_mirror(tmp_path_factory: pytest.TempPathFactory) -> install.Installed:

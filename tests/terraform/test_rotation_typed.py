@@ -4,10 +4,6 @@ fields keep the rotated values, a hand edit is restored, and a changed trigger r
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from blocks.registry import Registry
@@ -50,12 +46,6 @@ resource "blocks_aws_credentials" "deployer" {
 """
 
 
-def _blocks(tf: Terraform, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BLOCKS_")}
-    env["BLOCKS_HOME"] = str(tf.home)
-    return subprocess.run([sys.executable, "-m", "blocks.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
-
 
 def _password(registry: Registry, version: int | None = None) -> str:
     block = registry.load("database-credentials/app-db", version=version)
@@ -72,7 +62,7 @@ def test_typed_rotation_run_outside_terraform_leaves_no_changes(
     assert policy is not None and policy.policy.schedule() == "every 30d"
     assert tf.state("blocks_database_credentials.app")["rotation_fingerprint"] is not None
 
-    done = _blocks(tf, "rotate", "--due")  # the first rotation is due at once
+    done = tf.blocks("rotate", "--due")  # the first rotation is due at once
     assert done.returncode == 0, done.stderr
     rotated = _password(tf_registry)
     assert len(rotated) == 24
