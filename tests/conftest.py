@@ -26,6 +26,7 @@ from tests.servers import (  # issue 3, below
     SHARED_DIR_ENV,
     Server,
     ServerUnavailable,
+    run_wide_turn,
     start_moto,
     start_openbao,
     stop_shared_servers,
@@ -191,10 +192,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 # ==================================================================================================
 # The tests that change objects on the shared Prefect server (block documents, pools, queues,
-# deployments by fixed names) run one after another on one worker, as they did before
-# pytest-xdist: two of them at once on one server would see each other's writes. Everything
-# else is spread test by test (as ``--dist load``). xdist's own ``--dist loadgroup`` does not
-# group under pytest 9.2, so this conftest gives xdist its scheduler.
+# deployments by fixed names) take turns, run-wide, as they did before pytest-xdist: two of them
+# at once on one server would see each other's writes. (xdist's ``--dist loadgroup`` does not
+# group under pytest 9.2, and a scheduler that groups them spreads every other module over all
+# workers, each then starting every kind of server: measured 35% more CPU.)
 # ==================================================================================================
 PREFECT_SERVER_TESTS = (
     "tests/integrations/test_import.py",
@@ -205,32 +206,29 @@ PREFECT_SERVER_TESTS = (
     "tests/prefect/test_dropin.py",
 )
 """Test files whose tests use the run's one Prefect server (``prefect_server``)."""
-KEPT_TOGETHER = ("tests/integrations/test_auth.py", "tests/scripts/test_demo.py")
-"""Test files with an expensive module-scoped fixture (their own Prefect server; one run of
-the demo): each file's tests stay on one worker, so it is made once."""
+TURN_TIMEOUT_S = 900
+"""pytest-timeout of those tests: waiting for the turn counts too."""
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    from xdist.scheduler import LoadScopeScheduling
-
-    class OneWorkerForThePrefectServer(LoadScopeScheduling):  # type: ignore[misc]
-        def _split_scope(self, nodeid: str) -> str:
-            path = nodeid.split("::", 1)[0]
-            if path in PREFECT_SERVER_TESTS:
-                return "the shared Prefect server"
-            if path in KEPT_TOGETHER:
-                return path
-            return nodeid
-
-    return OneWorkerForThePrefectServer(config, log)
+@pytest.fixture(autouse=True)
+def _one_test_at_a_time_on_the_shared_prefect_server(
+    request: pytest.FixtureRequest,
+) -> Iterator[None]:
+    if request.node.nodeid.split("::", 1)[0] not in PREFECT_SERVER_TESTS:
+        yield
+        return
+    with run_wide_turn("prefect"):
+        yield
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    strays = [item.nodeid for item in items if "prefect_server" in getattr(
-        item, "fixturenames", ()) and item.nodeid.split("::", 1)[0] not in PREFECT_SERVER_TESTS]
-    if strays:
-        raise pytest.UsageError(
-            f"{strays[0]} uses the shared Prefect server: add its file to "
-            "PREFECT_SERVER_TESTS in tests/conftest.py (so it runs on the server's one worker)")
+    for item in items:
+        uses = "prefect_server" in getattr(item, "fixturenames", ())
+        listed = item.nodeid.split("::", 1)[0] in PREFECT_SERVER_TESTS
+        if uses and not listed:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses the shared Prefect server: add its file to "
+                "PREFECT_SERVER_TESTS in tests/conftest.py (its tests then take turns)")
+        if listed:
+            item.add_marker(pytest.mark.timeout(TURN_TIMEOUT_S))

@@ -224,6 +224,17 @@ def shared_server(name: str, start: Callable[[Path], Server]) -> Server:
         return Server(name, server.url, None, server.log_path, dict(server.extra))
 
 
+@contextmanager
+def run_wide_turn(name: str) -> Iterator[None]:
+    """Hold the run-wide lock ``name`` (any xdist worker): tests that write to a shared server
+    by fixed names take turns."""
+    import fcntl
+
+    with (Path(os.environ[SHARED_DIR_ENV]) / f"{name}.turn").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def stop_shared_servers(root: Path, grace: float = 5.0) -> None:
     """Stop every server :func:`shared_server` started under ``root`` (terminate, then kill)."""
     import json
