@@ -1,4 +1,6 @@
-"""Every code block of README.md runs as pasted, in order, on a fresh home (issue 12, point 3).
+"""Every code block of README.md and of the user pages it points to runs as pasted, in order,
+on one fresh home (issue 12, point 3; issue 23, point 4: the README is a front page, the
+material moved to ``docs/``, and no two pages collide in one registry).
 
 The README is followed as a new user would: ``HOME`` is an empty directory (so the registry is
 the default ``~/.blocks``), the shell blocks run in a copy of the repository's ``examples/``
@@ -30,19 +32,37 @@ from tests.terraform.conftest import (
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
+# The pages whose code runs, in this order, after the README (on the README's registry).
+DOC_PAGES = tuple(ROOT / "docs" / f"{name}.md" for name in (
+    "python-api", "prefect-dropin", "cli", "keys", "pools", "rotation", "prefect-bridge",
+    "terraform", "settings", "security-model", "install"))
+PAGES = (README, *(page for page in DOC_PAGES if page.exists()))
 LANGS = {"python", "sh", "hcl", "text"}
-MAX_SKIPS = 2
+MAX_SKIPS = 3
+README_MAX_BYTES = 25_000
+
+
+def _blocks() -> list[CodeBlock]:
+    return [block for page in PAGES for block in code_blocks(page)]
+
+
+def test_the_readme_is_a_front_page_under_25_kb_pointing_to_every_user_page() -> None:
+    text = README.read_text()
+    assert len(text.encode()) < README_MAX_BYTES, f"README.md is {len(text.encode())} bytes"
+    assert text.index("## Quick start") < 1500, "the quick start comes first"
+    for page in DOC_PAGES:
+        assert f"docs/{page.name}" in text, f"README.md does not point to docs/{page.name}"
 
 
 def test_every_code_block_says_its_language() -> None:
-    unknown = [(b.line, b.lang) for b in code_blocks(README) if b.lang not in LANGS]
-    assert not unknown, f"README.md blocks need one of {sorted(LANGS)} after the fence: {unknown}"
+    unknown = [(b.section, b.line, b.lang) for b in _blocks() if b.lang not in LANGS]
+    assert not unknown, f"code blocks need one of {sorted(LANGS)} after the fence: {unknown}"
 
 
 def test_blocks_that_do_not_run_are_few_and_say_why() -> None:
-    skipped = [(b.line, b.skip) for b in code_blocks(README) if b.skip]
+    skipped = [(b.section, b.line, b.skip) for b in _blocks() if b.skip]
     assert len(skipped) <= MAX_SKIPS, skipped
-    assert all(reason and len(reason) > 10 for _, reason in skipped), skipped
+    assert all(reason and len(reason) > 10 for _, _, reason in skipped), skipped
 
 
 def test_the_readme_parser_finds_skips_and_sections(tmp_path: Path) -> None:
@@ -56,7 +76,7 @@ def test_the_readme_parser_finds_skips_and_sections(tmp_path: Path) -> None:
 
 
 def _fail(block: CodeBlock, done: subprocess.CompletedProcess[str], what: str) -> None:
-    pytest.fail(f"README.md line {block.line} ({block.section}, {block.lang}): {what} exited "
+    pytest.fail(f"{block.section!r} line {block.line} ({block.section}, {block.lang}): {what} exited "
                 f"{done.returncode}\n--- code\n{block.code}--- output\n"
                 f"{done.stdout[-4000:]}{done.stderr[-4000:]}")
 
@@ -87,7 +107,7 @@ def test_every_readme_code_block_runs_as_pasted_in_order(
 
     boto3.client("s3", endpoint_url=moto_server.url, region_name="us-east-1",
                  aws_access_key_id="t", aws_secret_access_key="t").create_bucket(Bucket="lake")
-    blocks = [b for b in code_blocks(README) if b.lang != "text"]
+    blocks = [b for b in _blocks() if b.lang != "text"]
     ran: list[str] = []
     pending: list[CodeBlock] = []
 

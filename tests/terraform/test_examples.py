@@ -63,7 +63,7 @@ def test_work_pool_module_example(tf: Terraform) -> None:
     from blocks.settings import Settings
 
     registry = Registry(Settings(home=tf.home))
-    pool = WorkPool.load("etl", registry=registry)
+    pool = WorkPool.load("nightly-etl", registry=registry)
     assert pool.type == "kubernetes" and pool.concurrency_limit == 10
     assert {q.name for q in pool.queues()} == {"default", "critical", "backfill"}
     registry.close()

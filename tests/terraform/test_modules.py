@@ -46,10 +46,10 @@ def _check_snowflake(r: Registry, tf: Terraform) -> None:
 
 
 def _check_github(r: Registry, tf: Terraform) -> None:
-    repository = r.load("github-repository/flows")
+    repository = r.load("github-repository/flows-repo")
     assert repository.reference == "main"
-    assert repository.credentials.block_ref == "github-credentials/flows"
-    assert _secret(r, "github-credentials/flows", "token") == "ghp_moduleexample"
+    assert repository.credentials.block_ref == "github-credentials/flows-repo"
+    assert _secret(r, "github-credentials/flows-repo", "token") == "ghp_moduleexample"
 
 
 def _check_postgres(r: Registry, tf: Terraform) -> None:
@@ -63,7 +63,7 @@ def _check_postgres(r: Registry, tf: Terraform) -> None:
 
 
 def _check_work_pool(r: Registry, tf: Terraform) -> None:
-    pool = WorkPool.load("etl", registry=r)
+    pool = WorkPool.load("nightly-etl", registry=r)
     assert pool.type == "kubernetes" and pool.concurrency_limit == 10
     properties = pool.base_job_template["variables"]["properties"]
     assert properties["image"]["default"] == "ghcr.io/acme/flows:1.4"

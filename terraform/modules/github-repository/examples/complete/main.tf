@@ -18,7 +18,7 @@ variable "github_token" {
 module "flows" {
   source = "../.."
 
-  name           = "flows"
+  name           = "flows-repo"
   repository_url = "https://github.com/acme/flows.git"
   reference      = "main"
   token          = var.github_token

@@ -20,7 +20,7 @@ resource "blocks_secret" "db_password" {
 module "etl_pool" {
   source = "../.."
 
-  name              = "etl"
+  name              = "nightly-etl"
   type              = "kubernetes"
   description       = "Nightly ETL"
   concurrency_limit = 10
