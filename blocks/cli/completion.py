@@ -14,6 +14,7 @@ import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from blocks.cli.complete_names import COMMAND, dynamic
 from blocks.cli.parser import subcommand_help, subcommands, walk
 
 SHELLS = ("bash", "zsh", "fish")
@@ -30,6 +31,7 @@ class Node:
     choices: dict[str, list[str]] = field(default_factory=dict)
     arguments: list[str] = field(default_factory=list)
     flags: list[tuple[list[str], str, bool, list[str]]] = field(default_factory=list)
+    names: bool = False  # a positional names a block, pool or queue: ask `blocks __complete`
 
 
 def nodes(root: argparse.ArgumentParser, slugs: Iterable[str] = ()) -> list[Node]:
@@ -40,6 +42,7 @@ def nodes(root: argparse.ArgumentParser, slugs: Iterable[str] = ()) -> list[Node
         node = Node(" ".join(("blocks", *path)))
         helps = subcommand_help(parser)
         node.commands = {name: helps.get(name, "") for name in subcommands(parser)}
+        node.names = dynamic(path, parser)
         formatter = parser._get_formatter()
         for action in parser._actions:
             if action.help is argparse.SUPPRESS or isinstance(action, argparse._SubParsersAction):
@@ -97,6 +100,7 @@ def _tables(tree: list[Node], *, bash: bool) -> str:
         "vals": {n.path: " ".join(n.value_options) for n in tree},
         "choices": {f"{n.path} {opt}": " ".join(c) for n in tree for opt, c in n.choices.items()},
         "args": {n.path: " ".join(n.arguments) for n in tree},
+        "names": {n.path: "1" for n in tree if n.names},
     }
     if not bash:
         tables["help"] = {
@@ -144,7 +148,11 @@ _blocks() {{
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "${{_blocks_opts[$cmdpath]}}" -- "$cur"))
     else
-        COMPREPLY=($(compgen -W "${{_blocks_cmds[$cmdpath]}} ${{_blocks_args[$cmdpath]}}" \\
+        local names=""
+        if [[ -n ${{_blocks_names[$cmdpath]}} ]]; then
+            names=$("${{COMP_WORDS[0]}}" {COMMAND} "${{COMP_WORDS[@]:1:COMP_CWORD-1}}" 2>/dev/null)
+        fi
+        COMPREPLY=($(compgen -W "${{_blocks_cmds[$cmdpath]}} ${{_blocks_args[$cmdpath]}} $names" \\
                      -- "$cur"))
     fi
     return 0
@@ -179,6 +187,11 @@ _blocks() {{
         _describe -t commands 'blocks command' commands
     fi
     [[ -n ${{_blocks_args[$cmdpath]}} ]] && compadd -- ${{=_blocks_args[$cmdpath]}}
+    if [[ -n ${{_blocks_names[$cmdpath]}} ]]; then
+        local -a names
+        names=("${{(@f)$(${{words[1]}} {COMMAND} ${{words[2,CURRENT-1]}} 2>/dev/null)}}")
+        (( ${{#names}} )) && [[ -n ${{names[1]}} ]] && compadd -- $names
+    fi
     return 0
 }}
 
@@ -207,6 +220,9 @@ def _fish(tree: list[Node]) -> str:
             lines.append(f"complete -c blocks -f -n {at} -a {_q(name)} -d {_q(text)}")
         if node.arguments:
             lines.append(f"complete -c blocks -f -n {at} -a {_q(' '.join(node.arguments))}")
+        if node.names:
+            names = f"(blocks {COMMAND} (commandline -opc)[2..-1] 2>/dev/null)"
+            lines.append(f"complete -c blocks -f -n {at} -a {_q(names)}")
         for strings, text, takes_value, choices in node.flags:
             spec = []
             for option in strings:

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 import blocks
 import blocks.cli
+from blocks.cli import complete_names, readonly
 from blocks.cli import parser as cli_parser
-from blocks.cli import readonly
 from blocks.cli.confirm import NotConfirmed
 from blocks.cli.output import EXIT_USAGE, error, json_flag, registry
 from blocks.errors import BlocksError
@@ -72,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: list[str]) -> int:
     parser = build_parser()
+    if argv[:1] == [complete_names.COMMAND]:  # called by the completion scripts on TAB
+        return complete_names.run(parser, argv[1:])
     try:
         args, extras = parser.parse_known_args(argv)
         if extras:

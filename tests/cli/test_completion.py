@@ -46,13 +46,13 @@ def scripts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-def bash_complete(path: Path, *words: str) -> list[str]:
+def bash_complete(path: Path, *words: str, env: dict[str, str] | None = None) -> list[str]:
     """What bash offers for ``words`` (the last one is being typed)."""
     quoted = " ".join("'" + w.replace("'", "'\\''") + "'" for w in words)
     program = (f"source {path}; COMP_WORDS=({quoted}); COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ));"
                ' COMPREPLY=(); _blocks; printf "%s\\n" "${COMPREPLY[@]}"')
     done = subprocess.run([_shell("bash"), "--norc", "-c", program], capture_output=True,
-                          text=True, timeout=30, env=ENV)
+                          text=True, timeout=30, env=env or ENV)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     return [line for line in done.stdout.splitlines() if line]
 
@@ -118,10 +118,10 @@ def test_new_commands_complete_without_touching_the_completion_code(tmp_path: Pa
     assert bash_complete(path, "blocks", "frob", "zap", "--out", "x", "--mode", "s") == ["slow"]
 
 
-def fish_complete(path: Path, line: str) -> list[str]:
+def fish_complete(path: Path, line: str, env: dict[str, str] | None = None) -> list[str]:
     done = subprocess.run([_shell("fish"), "--no-config", "-c",
                            f"source {path}; complete -C {_fish_quote(line)}"],
-                          capture_output=True, text=True, timeout=30, env=ENV)
+                          capture_output=True, text=True, timeout=30, env=env or ENV)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     return [row.split("\t")[0] for row in done.stdout.splitlines()]
 
@@ -169,8 +169,9 @@ print -r -- "$got"
 """
 
 
-def zsh_complete(path: Path, line: str, expect: str, tmp_path: Path) -> str:
-    env = {**ENV, "SCRIPT": str(path), "LINE": line, "EXPECT": expect,
+def zsh_complete(path: Path, line: str, expect: str, tmp_path: Path,
+                 extra: dict[str, str] | None = None) -> str:
+    env = {**ENV, **(extra or {}), "SCRIPT": str(path), "LINE": line, "EXPECT": expect,
            "ZDUMP": str(tmp_path / "zcompdump")}
     done = subprocess.run([_shell("zsh"), "-f", "-c", ZPTY], capture_output=True, text=True,
                           timeout=60, env=env)
@@ -199,3 +200,57 @@ def test_scripts_cover_hidden_parsers_only_through_the_tree() -> None:
     root = BlocksParser(prog="blocks")
     root.add_argument("--secret-flag", help=argparse.SUPPRESS)
     assert "--secret-flag" not in script("bash", root)
+
+
+@pytest.fixture
+def named_home(tmp_path: Path) -> dict[str, str]:
+    """A registry with two blocks, a pool and a queue; the environment that points at it."""
+    env = {**ENV, "BLOCKS_HOME": str(tmp_path / "home")}
+    for argv, stdin in ((["init"], None),
+                        (["save", "secret/db-pass", "--file", "-"], '{"value": "not-shown"}'),
+                        (["save", "secret/api-key", "--file", "-"], '{"value": "not-shown"}'),
+                        (["pools", "create", "etl", "--type", "process"], None),
+                        (["pools", "queues", "create", "etl", "critical", "--priority", "2"],
+                         None)):
+        done = subprocess.run([f"{BIN}/blocks", *argv], input=stdin, capture_output=True,
+                              text=True, timeout=60, env=env)
+        assert done.returncode == 0, done.stderr
+    return env
+
+
+def test_bash_completes_block_pool_and_queue_names(
+    scripts: dict[str, Path], named_home: dict[str, str]
+) -> None:
+    bash = scripts["bash"]
+    assert bash_complete(bash, "blocks", "inspect", "sec", env=named_home) == [
+        "secret/api-key", "secret/db-pass"]
+    assert bash_complete(bash, "blocks", "rm", "--yes", "secret/d", env=named_home) == [
+        "secret/db-pass"]
+    assert bash_complete(bash, "blocks", "rotation", "show", "secret/a", env=named_home) == [
+        "secret/api-key"]
+    assert bash_complete(bash, "blocks", "pools", "inspect", "e", env=named_home) == ["etl"]
+    assert bash_complete(bash, "blocks", "pools", "queues", "pause", "etl", "c",
+                         env=named_home) == ["critical"]
+    # A new name is not completed from existing ones, and values are never printed.
+    assert bash_complete(bash, "blocks", "pools", "create", "e", env=named_home) == []
+    assert "not-shown" not in " ".join(bash_complete(bash, "blocks", "inspect", "",
+                                                     env=named_home))
+
+
+def test_name_completion_creates_no_registry_and_prints_no_error(
+    scripts: dict[str, Path], tmp_path: Path
+) -> None:
+    env = {**ENV, "BLOCKS_HOME": str(tmp_path / "nowhere")}
+    assert bash_complete(scripts["bash"], "blocks", "inspect", "s", env=env) == []
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_fish_and_zsh_complete_block_names(
+    scripts: dict[str, Path], named_home: dict[str, str], tmp_path: Path
+) -> None:
+    assert fish_complete(scripts["fish"], "blocks inspect secret/d", env=named_home) == [
+        "secret/db-pass"]
+    assert fish_complete(scripts["fish"], "blocks pools queues ls e", env=named_home) == ["etl"]
+    out = zsh_complete(scripts["zsh"], "blocks history secret/a", "secret/api-key", tmp_path,
+                       extra={"BLOCKS_HOME": named_home["BLOCKS_HOME"]})
+    assert "secret/api-key" in out, out

@@ -76,7 +76,7 @@ def test_the_readme_parser_finds_skips_and_sections(tmp_path: Path) -> None:
 
 
 def _fail(block: CodeBlock, done: subprocess.CompletedProcess[str], what: str) -> None:
-    pytest.fail(f"{block.section!r} line {block.line} ({block.section}, {block.lang}): {what} exited "
+    pytest.fail(f"line {block.line} of section {block.section!r} ({block.lang}): {what} exited "
                 f"{done.returncode}\n--- code\n{block.code}--- output\n"
                 f"{done.stdout[-4000:]}{done.stderr[-4000:]}")
 

@@ -56,7 +56,8 @@ def test_the_wheel_and_sdist_carry_the_provider_and_the_migrations(
                    "blocks/store/migrations/script.py.mako", "blocks/py.typed"):
         assert wanted in names, f"{wanted} missing from {built['wheel'].name}"
     assert not [n for n in names if n.startswith("tests/")], "tests do not belong in the wheel"
-    members = tarfile.open(built["sdist"]).getnames()
+    with tarfile.open(built["sdist"]) as sdist:
+        members = sdist.getnames()
     assert any(m.endswith("terraform/provider/blocks_terraform/provider.py") for m in members)
 
 
