@@ -126,6 +126,7 @@ EXAMPLES: dict[str, list[str]] = {
         "blocks terraform install --print",
     ],
     "terraform docs": ["blocks terraform docs --out terraform/docs"],
+    "terraform forget": ["terraform destroy && blocks terraform forget --yes"],
 }
 
 

@@ -12,10 +12,14 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from blocks.cli.output import EXIT_OK, info, print_json, wants_json
+from blocks.cli import confirm, readonly
+from blocks.cli.output import EXIT_OK, info, print_json, registry, wants_json
 from blocks.errors import MissingExtraError
 from blocks.private_files import private_dir
 from blocks.settings import Settings
+
+# Named here too so that `blocks terraform forget` needs no Terraform extra (runtime.py's name).
+FINGERPRINT_KEY = "secret/terraform-fingerprint-key"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,6 +44,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--python", metavar="PATH",
                    help="Python that runs the provider (default: this one)")
     p.set_defaults(handler=cmd_install)
+
+    p = sub.add_parser(
+        "forget", help="delete the provider's fingerprint key (after the last terraform destroy)",
+        description=f"Delete {FINGERPRINT_KEY}, the key the provider made for the fingerprints "
+        "it keeps in state instead of secret values. The provider creates it on first use and "
+        "never deletes it, since it cannot know whether another state still uses it. Run this "
+        "after the last `terraform destroy` that used this registry.")
+    confirm.yes_option(p)
+    readonly.read_only(p)  # no registry: say so, create none
+    p.set_defaults(handler=cmd_forget)
 
     p = sub.add_parser("docs", help="generate the provider's reference docs from its schemas")
     p.add_argument("--out", type=Path, default=Path("terraform/docs"), metavar="DIR",
@@ -82,6 +96,27 @@ def cmd_install(args: argparse.Namespace) -> int:
     info(f"installed {install.SOURCE} {install.PROVIDER_VERSION} into {done.mirror}")
     info(f"wrote the Terraform CLI config to {done.cli_config_path}; use it with:")
     print(f"export TF_CLI_CONFIG_FILE={done.cli_config_path}")
+    return EXIT_OK
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    """Delete the fingerprint key block, if there is one."""
+    reg = registry(args)
+    if not any(b.ref == FINGERPRINT_KEY for b in reg.list("secret")):
+        if wants_json(args):
+            print_json({"deleted": None})
+        else:
+            info(f"no {FINGERPRINT_KEY} in this registry: nothing to forget")
+        return EXIT_OK
+    confirm.confirm(args, f"delete {FINGERPRINT_KEY}",
+                    "Fingerprints in any Terraform state that still manages generated or "
+                    "write-only secrets of this registry stop matching (the next plan shows "
+                    "them as changed outside Terraform).")
+    reg.delete(FINGERPRINT_KEY)
+    if wants_json(args):
+        print_json({"deleted": FINGERPRINT_KEY})
+    else:
+        info(f"deleted {FINGERPRINT_KEY}; the provider makes a new one if it needs one again")
     return EXIT_OK
 
 
