@@ -159,3 +159,17 @@ def test_no_blocks_import_for_schema_calls() -> None:
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                          text=True, env=os.environ).stdout
     assert out.strip() == "[]"
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.mark.terraform_min("1.11")  # the examples feed write-only attributes
+def test_ephemeral_resource_and_function_examples_validate(tf: Terraform) -> None:
+    files = sorted(EXAMPLES.glob("ephemeral-resources/*/ephemeral-resource.tf"))
+    files += sorted(EXAMPLES.glob("functions/*/function.tf"))
+    assert len(files) >= 7
+    for path in files:
+        tf.write(path.read_text())
+        proc = tf.run("validate", check=False)
+        assert proc.returncode == 0, (path, proc.stdout + proc.stderr)

@@ -22,7 +22,9 @@ def _description(spec: dict[str, Any]) -> str:
     """The field's description without the notes that speak of configuring it."""
     text: str = spec["description"]
     cut = min((i for i in (text.find(n) for n in _RESOURCE_NOTES) if i >= 0), default=len(text))
-    return text[:cut] + (" Sensitive." if spec["sensitive"] else "")
+    text = text[:cut].replace("A JSON document (use `jsonencode(...)`).",
+                              "A JSON document (`jsondecode(...)` it).")
+    return text + (" Sensitive." if spec["sensitive"] else "")
 
 
 def read_only(spec: dict[str, Any]) -> Attribute:
