@@ -150,8 +150,8 @@ def function_page(name: str, signature: Any) -> str:
 
 
 def _type_label(tf_type: Any) -> str:
-    return {'"string"': "string", '"number"': "number", '"bool"': "bool"}.get(
-        tf_type.tf_type().decode(), tf_type.tf_type().decode())
+    raw = str(tf_type.tf_type().decode())
+    return {'"string"': "string", '"number"': "number", '"bool"': "bool"}.get(raw, raw)
 
 
 def generate(out: Path) -> list[Path]:
