@@ -149,6 +149,25 @@ def test_ephemeral_schemas_only_reach_terraform_that_knows_them(tf: Terraform) -
         tf.assert_no_changes()
 
 
+def test_tf_protocol_code_still_lacks_ephemeral_resources() -> None:
+    """Our messages fill a gap of ``tf``'s generated code; if it closes, ours can go."""
+    from tf.gen import tfplugin_pb2 as pb
+    from tf.gen import tfplugin_pb2_grpc as rpc
+
+    from blocks_terraform.ephemeral import CALLS, messages
+
+    for call in CALLS:
+        assert not hasattr(pb, call) and not hasattr(rpc.ProviderServicer, call), call
+    assert 8 not in pb.GetProviderSchema.Response.DESCRIPTOR.fields_by_number
+    assert 6 not in pb.GetMetadata.Response.DESCRIPTOR.fields_by_number
+    # tf's classes keep our fields as unknown fields and write them out again.
+    extra = messages()["GetProviderSchemaResponseExtra"](
+        ephemeral_resource_schemas={"blocks_secret": pb.Schema(version=0)})
+    response = pb.GetProviderSchema.Response.FromString(extra.SerializeToString())
+    assert messages()["GetProviderSchemaResponseExtra"].FromString(
+        response.SerializeToString()) == extra
+
+
 def test_no_blocks_import_for_schema_calls() -> None:
     """Ephemeral schemas come from the cached specs, like the resources'."""
     subprocess.run([sys.executable, "-c", "from blocks_terraform import schema_cache; "

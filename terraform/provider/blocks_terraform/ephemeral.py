@@ -20,7 +20,7 @@ The provider lists its ephemeral resource classes in ``get_ephemeral_resources()
 ``get_name``, ``get_schema``, ``validate(diags, type_name, config)`` and
 ``open(diags, config) -> result`` (see :mod:`blocks_terraform.ephemeral_resources`). Results
 are read from the registry on every open, nothing is held between calls, so there is nothing
-to renew or close. ``tests/terraform/test_tf_gaps.py`` checks that ``tf`` still lacks the calls.
+to renew or close. ``tests/terraform/test_ephemeral.py`` checks that ``tf`` still lacks the calls.
 """
 
 from __future__ import annotations
