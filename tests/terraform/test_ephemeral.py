@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from blocks import catalog
 from blocks.registry import Registry
 from blocks.settings import Settings
 from blocks.types.database import DatabaseCredentials
@@ -23,6 +24,14 @@ pytestmark = pytest.mark.terraform
 
 SOURCE_V1, SOURCE_V2 = "eph-source-old-5c1d", "eph-source-now-8a2f"
 DB_PASSWORD = "eph-db-admin-93be"
+TYPED = {  # ephemeral type -> (stored block, field handed on, its value)
+    "aws_credentials": ({"region_name": "eu-west-1", "aws_access_key_id": "AKIAEXAMPLE0000",
+                         "aws_secret_access_key": "eph-aws-secret-41d0"},
+                        "aws_secret_access_key"),
+    "snowflake_credentials": ({"account": "nh12345.eu-west-1.aws", "user": "etl",
+                               "password": "eph-sf-pass-77c2"}, "password"),
+    "github_credentials": ({"token": "ghp_ephexample5e61"}, "token"),
+}
 OTHER_KEY = base64.b64encode(bytes(range(7, 39))).decode()
 
 CONFIG = """
@@ -42,6 +51,7 @@ ephemeral "blocks_secret" "other_key" {
   name = "other-master-key"
 }
 
+%s
 resource "blocks_secret" "copy" {
   name             = "copy"
   value_wo         = ephemeral.blocks_secret.src.value
@@ -72,14 +82,26 @@ resource "blocks_secret" "in_other" {
 """
 
 
-def _kept_by_terraform(tf: Terraform) -> str:
-    """State, ``show -json`` of state and of a saved plan, and every file inside the plan."""
-    texts = [tf.state_text(), tf.run("show", "-json").stdout]
-    tf.run("plan", "-out", "tfplan")
-    texts.append(tf.run("show", "-json", "tfplan").stdout)
+TYPED_HCL = """
+ephemeral "blocks_{kind}" "x" {{
+  name = "x"
+}}
+resource "blocks_secret" "{kind}" {{
+  name             = "{slug}-copy"
+  value_wo         = ephemeral.blocks_{kind}.x.{field}
+  value_wo_version = 1
+}}
+"""
+
+
+def _plan_and_everything_kept(tf: Terraform) -> tuple[int, str]:
+    """A saved plan's exit code (0: no changes), and the state file, the plan's
+    output, ``show -json`` of the saved plan and every file inside it."""
+    proc = tf.run("plan", "-detailed-exitcode", "-out", "tfplan", check=False)
+    texts = [tf.state_text(), proc.stdout, tf.run("show", "-json", "tfplan").stdout]
     with zipfile.ZipFile(tf.workdir / "tfplan") as plan:
         texts += [plan.read(n).decode("utf-8", "replace") for n in plan.namelist()]
-    return "\n".join(texts)
+    return proc.returncode, "\n".join(texts)
 
 
 @pytest.mark.terraform_min("1.11")  # ephemeral resources: 1.10; write-only attributes: 1.11
@@ -96,20 +118,27 @@ def test_ephemeral_values_reach_write_only_attributes_and_provider_settings_not_
     other = Registry(Settings(home=other_home, master_key=OTHER_KEY))
     other.init()
     assert not (other_home / "master.key").exists()  # the key is only in the first registry
+    for kind, (data, _) in TYPED.items():
+        catalog.get(kind.replace("_", "-"))(**data).save("x", registry=tf_registry)
     tf.env["TF_VAR_other_home"] = str(other_home)
-    tf.write(CONFIG)
+    tf.write(CONFIG % "".join(
+        TYPED_HCL.format(kind=kind, slug=kind.replace("_", "-"), field=field)
+        for kind, (_, field) in TYPED.items()))
 
     out = tf.apply()
     assert tf_registry.load("secret/copy").get() == SOURCE_V2
     assert tf_registry.load("secret/old-copy").get() == SOURCE_V1
     assert tf_registry.load("secret/db-copy").get() == DB_PASSWORD
     assert other.load("secret/marker").get() == "written-with-the-ephemeral-key"
+    typed_values = [data[field] for data, field in TYPED.values()]
+    assert [tf_registry.load(f"secret/{kind.replace('_', '-')}-copy").get()
+            for kind in TYPED] == typed_values
     other.close()
 
-    kept = out + _kept_by_terraform(tf)
-    for value in (SOURCE_V1, SOURCE_V2, DB_PASSWORD, OTHER_KEY):
-        assert kept.count(value) == 0, value
-    tf.assert_no_changes()
+    code, kept = _plan_and_everything_kept(tf)
+    assert code == 0, kept  # nothing to change after the apply
+    for value in (SOURCE_V1, SOURCE_V2, DB_PASSWORD, OTHER_KEY, *typed_values):
+        assert (out + kept).count(value) == 0, value
 
 
 @pytest.mark.terraform_min("1.10")
