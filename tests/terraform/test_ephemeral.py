@@ -137,6 +137,7 @@ def test_ephemeral_values_reach_write_only_attributes_and_provider_settings_not_
 
     code, kept = _plan_and_everything_kept(tf)
     assert code == 0, kept  # nothing to change after the apply
+    assert "written-with-the-ephemeral-key" in kept  # an ordinary value is found by the grep
     for value in (SOURCE_V1, SOURCE_V2, DB_PASSWORD, OTHER_KEY, *typed_values):
         assert (out + kept).count(value) == 0, value
 
