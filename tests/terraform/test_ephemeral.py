@@ -44,6 +44,10 @@ ephemeral "blocks_secret" "src_v1" {
   name    = "source-pass"
   version = 1
 }
+ephemeral "blocks_secret" "src_previous" {
+  name  = "source-pass"
+  stage = "previous"
+}
 ephemeral "blocks_database_credentials" "admin" {
   name = "admin"
 }
@@ -60,6 +64,11 @@ resource "blocks_secret" "copy" {
 resource "blocks_secret" "old_copy" {
   name             = "old-copy"
   value_wo         = ephemeral.blocks_secret.src_v1.value
+  value_wo_version = 1
+}
+resource "blocks_secret" "previous_copy" {
+  name             = "previous-copy"
+  value_wo         = ephemeral.blocks_secret.src_previous.value
   value_wo_version = 1
 }
 resource "blocks_secret" "db_copy" {
@@ -128,6 +137,7 @@ def test_ephemeral_values_reach_write_only_attributes_and_provider_settings_not_
     out = tf.apply()
     assert tf_registry.load("secret/copy").get() == SOURCE_V2
     assert tf_registry.load("secret/old-copy").get() == SOURCE_V1
+    assert tf_registry.load("secret/previous-copy").get() == SOURCE_V1
     assert tf_registry.load("secret/db-copy").get() == DB_PASSWORD
     assert other.load("secret/marker").get() == "written-with-the-ephemeral-key"
     typed_values = [data[field] for data, field in TYPED.values()]
