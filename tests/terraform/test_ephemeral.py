@@ -24,7 +24,7 @@ pytestmark = pytest.mark.terraform
 
 SOURCE_V1, SOURCE_V2 = "eph-source-old-5c1d", "eph-source-now-8a2f"
 DB_PASSWORD = "eph-db-admin-93be"
-TYPED = {  # ephemeral type -> (stored block, field handed on, its value)
+TYPED = {  # ephemeral type -> (the stored block's fields, the field handed on)
     "aws_credentials": ({"region_name": "eu-west-1", "aws_access_key_id": "AKIAEXAMPLE0000",
                          "aws_secret_access_key": "eph-aws-secret-41d0"},
                         "aws_secret_access_key"),
@@ -104,8 +104,8 @@ resource "blocks_secret" "{kind}" {{
 
 
 def _plan_and_everything_kept(tf: Terraform) -> tuple[int, str]:
-    """A saved plan's exit code (0: no changes), and the state file, the plan's
-    output, ``show -json`` of the saved plan and every file inside it."""
+    """A saved plan's exit code (0: no changes), and the state file, the plan's output,
+    ``show -json`` of the saved plan and every file inside it."""
     proc = tf.run("plan", "-detailed-exitcode", "-out", "tfplan", check=False)
     texts = [tf.state_text(), proc.stdout, tf.run("show", "-json", "tfplan").stdout]
     with zipfile.ZipFile(tf.workdir / "tfplan") as plan:
