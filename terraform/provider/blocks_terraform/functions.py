@@ -145,4 +145,7 @@ class FunctionCalls:
         except ArgumentError as exc:
             return pb.CallFunction.Response(error=pb.FunctionError(
                 text=str(exc), function_argument=exc.index))
+        except Exception as exc:  # a bug: its message might carry data, so only its type
+            return pb.CallFunction.Response(error=pb.FunctionError(
+                text=f"blocks: internal error ({type(exc).__name__}); please report it"))
         return pb.CallFunction.Response(result=to_dynamic_value(result))
