@@ -16,7 +16,10 @@ from blocks_terraform.provider import BlocksProvider
 ROOT = Path(__file__).resolve().parents[2]
 # Other tests define their own block types in this process; only built-ins are documented.
 SHIPPED = {s.replace("-", "_") for s in BUILTIN_TYPES} | {
-    "block", "blocks", "work_pool", "work_pools", "work_queue", "default_job_template"}
+    "block", "blocks", "work_pool", "work_pools", "work_queue", "default_job_template",
+    "placeholder", "ref"}
+EPHEMERAL_EXAMPLES = {"secret", "aws_credentials", "database_credentials",
+                      "snowflake_credentials", "github_credentials"}
 
 
 def test_generated_docs_match_the_committed_ones(tmp_path: Path) -> None:
@@ -34,6 +37,7 @@ def test_every_attribute_is_described() -> None:
     provider = BlocksProvider()
     schemas = [r.get_schema() for r in provider.get_resources()]
     schemas += [d.get_schema() for d in provider.get_data_sources()]
+    schemas += [e.get_schema() for e in provider.get_ephemeral_resources()]
     for schema in schemas:
         assert schema.description
         attributes = list(schema.attributes)
@@ -49,6 +53,17 @@ def test_every_resource_has_an_example_and_an_import_script() -> None:
             continue
         folder = ROOT / "examples" / "resources" / f"blocks_{resource.get_name()}"
         assert (folder / "resource.tf").exists() and (folder / "import.sh").exists(), folder
+
+
+def test_credentials_ephemeral_resources_and_functions_have_examples() -> None:
+    provider = BlocksProvider()
+    names = {e.get_name() for e in provider.get_ephemeral_resources()}
+    assert names >= EPHEMERAL_EXAMPLES
+    for name in EPHEMERAL_EXAMPLES:
+        assert (ROOT / "examples" / "ephemeral-resources" / f"blocks_{name}" /
+                "ephemeral-resource.tf").exists(), name
+    for function in provider.get_functions():
+        assert (ROOT / "examples" / "functions" / function.get_name() / "function.tf").exists()
 
 
 def test_data_source_pages_carry_no_resource_only_text() -> None:

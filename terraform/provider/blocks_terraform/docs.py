@@ -1,9 +1,11 @@
 """Reference docs generated from the provider's schemas (``blocks terraform docs``).
 
-One page per resource and data source under ``terraform/docs/``, in the layout of the Terraform
-Registry (``resources/``, ``data-sources/``, ``index.md``). Descriptions come from the schemas
-and so from the pydantic models; examples and import commands come from
-``examples/resources/<type>/``. Never edit the pages by hand.
+One page per resource, data source, ephemeral resource and function under ``terraform/docs/``,
+in the layout of the Terraform Registry (``resources/``, ``data-sources/``,
+``ephemeral-resources/``, ``functions/``, ``index.md``). Descriptions come from the schemas and
+so from the pydantic models; examples and import commands come from ``examples/<kind>/<type>/``
+(``resource.tf`` + ``import.sh``, ``data-source.tf``, ``ephemeral-resource.tf``,
+``function.tf``). Never edit the pages by hand.
 """
 
 from __future__ import annotations
@@ -110,12 +112,20 @@ def _example(kind: str, name: str, filename: str, lang: str) -> list[str]:
     return [f"```{lang}", path.read_text().rstrip(), "```", ""]
 
 
+KINDS = {
+    "resources": ("Resource", "resource.tf"),
+    "data-sources": ("Data Source", "data-source.tf"),
+    "ephemeral-resources": ("Ephemeral Resource", "ephemeral-resource.tf"),
+}
+"""Page kind -> (label in the title, example file name)."""
+
+
 def page(kind: str, full_name: str, schema: Schema) -> str:
-    """Markdown of one resource (``kind="resources"``) or data source (``"data-sources"``)."""
-    label = "Resource" if kind == "resources" else "Data Source"
+    """Markdown of one resource, data source or ephemeral resource (``kind``: a key of
+    :data:`KINDS`)."""
+    label, example_file = KINDS[kind]
     lines = [BANNER, f"# {full_name} ({label})", "", schema.description or "", ""]
-    example = _example(kind, full_name, "resource.tf" if kind == "resources" else
-                       "data-source.tf", "terraform")
+    example = _example(kind, full_name, example_file, "terraform")
     if example:
         lines += ["## Example Usage", "", *example]
     lines += ["## Schema", "", *_schema_section(schema.attributes, schema.block_types)]
@@ -123,6 +133,25 @@ def page(kind: str, full_name: str, schema: Schema) -> str:
     if imports:
         lines += ["## Import", "", *imports]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def function_page(name: str, signature: Any) -> str:
+    """Markdown of one provider-defined function (``provider::blocks::<name>``)."""
+    params = ", ".join(f"{p.name} {_type_label(p.type)}" for p in signature.parameters)
+    lines = [BANNER, f"# {name} (Function)", "", signature.summary or "", "",
+             signature.description or "", "", "## Example Usage", "",
+             *_example("functions", name, "function.tf", "terraform"),
+             "## Signature", "", "```text",
+             f"{name}({params}) {_type_label(signature.return_type.type)}", "```", "",
+             "## Arguments", "",
+             *[f"1. `{p.name}` ({_type_label(p.type)}) {p.description or ''}"
+               for p in signature.parameters]]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _type_label(tf_type: Any) -> str:
+    raw = str(tf_type.tf_type().decode())
+    return {'"string"': "string", '"number"': "number", '"bool"': "bool"}.get(raw, raw)
 
 
 def generate(out: Path) -> list[Path]:
@@ -134,11 +163,19 @@ def generate(out: Path) -> list[Path]:
     ] + [
         ("data-sources", "blocks_" + d.get_name(), d.get_schema())
         for d in provider.get_data_sources()
+    ] + [
+        ("ephemeral-resources", "blocks_" + e.get_name(), e.get_schema())
+        for e in provider.get_ephemeral_resources()
     ]
     for kind, name, schema in pages:
         path = out / kind / f"{name.removeprefix('blocks_')}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(page(kind, name, schema))
+        written.append(path)
+    for function in provider.get_functions():
+        path = out / "functions" / f"{function.get_name()}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(function_page(function.get_name(), function.get_signature()))
         written.append(path)
     index = out / "index.md"
     index.write_text("\n".join([
@@ -147,6 +184,12 @@ def generate(out: Path) -> list[Path]:
         "and work queues in a Blocks registry. Install it offline with "
         "`blocks terraform install`; see "
         "[the secrets and state guide](guides/secrets-and-state.md) for what lands in state.",
+        "",
+        "Ephemeral resources (`ephemeral \"blocks_secret\"` and one per typed block, "
+        "Terraform >= 1.10) hand stored secrets to other providers and to write-only "
+        "attributes without plan or state; provider functions (`provider::blocks::placeholder`, "
+        "`provider::blocks::ref`, Terraform >= 1.8) name blocks managed elsewhere. See "
+        "[passing secrets to other providers](guides/passing-secrets.md).",
         "",
         "## Example Usage", "", "```terraform",
         'terraform {\n  required_providers {\n    blocks = { source = "blocks-registry/blocks" }'

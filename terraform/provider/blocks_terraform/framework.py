@@ -30,6 +30,8 @@ Each gap was reproduced against the real binary with a provider written the plai
   unknown too (and go back to Terraform untouched).
 * **No write-only attributes** (tfplugin 6.9, Terraform >= 1.11): see :mod:`.protocol`, whose
   calls :class:`Servicer` adds.
+* **No ephemeral resources** (tfplugin 6.7, Terraform >= 1.10): see :mod:`.ephemeral`; and a
+  failed function call does not say which argument was wrong: see :mod:`.functions`.
 
 Also: ``plan()`` receives the configuration (``ctx.config``), so "omitted" can mean "the
 default" rather than "keep the prior value"; data-source results are encoded through their
@@ -61,6 +63,9 @@ from tf.schema import Attribute, Block, NestedBlock, NestMode, Schema
 from tf.types import NormalizedJson, Unknown
 from tf.utils import Diagnostics, _to_attribute_path, read_dynamic_value, to_dynamic_value
 
+from blocks_terraform import ephemeral
+from blocks_terraform.ephemeral import EphemeralCalls
+from blocks_terraform.functions import FunctionCalls
 from blocks_terraform.json_check import json_problem
 from blocks_terraform.protocol import WriteOnlyCalls
 
@@ -303,8 +308,9 @@ class ProviderServicer(tf_provider.ProviderServicer):
         )
 
 
-class Servicer(WriteOnlyCalls, ProviderServicer):
-    """The servicer :func:`serve` installs: ours, plus write-only attributes."""
+class Servicer(EphemeralCalls, FunctionCalls, WriteOnlyCalls, ProviderServicer):
+    """The servicer :func:`serve` installs: ours, plus ephemeral resources, function errors
+    that name the argument, and write-only attributes."""
 
 
 def _prepared(prepare: Callable[[], None], call: Callable[..., Any]) -> Callable[..., Any]:
@@ -421,6 +427,7 @@ def serve(provider: Provider, argv: Iterable[str] | None = None) -> None:
     tf_provider.ProviderServicer = Servicer
     runner._self_signed_cert = _cached_cert
     tf_utils._msgpack_ext_hook = _msgpack_ext_hook
+    ephemeral.install()
     runner.run_provider(provider, list(argv) if argv is not None else sys.argv)
 
 

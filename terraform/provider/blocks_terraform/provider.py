@@ -141,5 +141,16 @@ class BlocksProvider(Provider):
             default_job_template.DefaultJobTemplateDataSource,
         ]
 
+    def get_ephemeral_resources(self) -> list[type[Any]]:
+        """Ephemeral resources (Terraform >= 1.10): ``blocks_secret`` and one per typed block."""
+        from blocks_terraform.ephemeral_resources import secret, typed
+
+        return [secret.SecretEphemeralResource, *(
+            typed.ephemeral_class(slug, spec)
+            for slug, spec in self.specs["types"].items() if slug != "secret")]
+
     def get_functions(self) -> list[Any]:
-        return []
+        """Provider-defined functions (Terraform >= 1.8): ``placeholder`` and ``ref``."""
+        from blocks_terraform.functions import FUNCTIONS
+
+        return list(FUNCTIONS)
