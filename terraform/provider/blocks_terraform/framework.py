@@ -63,6 +63,7 @@ from tf.utils import Diagnostics, _to_attribute_path, read_dynamic_value, to_dyn
 
 from blocks_terraform.json_check import json_problem
 from blocks_terraform.protocol import WriteOnlyCalls
+from blocks_terraform.replacement import ReplacementCalls
 
 SCHEMA_VERSION = 0
 """Schema version of every resource; bump with an ``upgrade`` when state must change shape."""
@@ -303,8 +304,9 @@ class ProviderServicer(tf_provider.ProviderServicer):
         )
 
 
-class Servicer(WriteOnlyCalls, ProviderServicer):
-    """The servicer :func:`serve` installs: ours, plus write-only attributes."""
+class Servicer(ReplacementCalls, WriteOnlyCalls, ProviderServicer):
+    """The servicer :func:`serve` installs: ours, plus write-only attributes and the
+    replacement marker (:mod:`.replacement`)."""
 
 
 def _prepared(prepare: Callable[[], None], call: Callable[..., Any]) -> Callable[..., Any]:

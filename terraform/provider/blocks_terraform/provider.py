@@ -32,6 +32,11 @@ class BlocksProvider(Provider):
         """Import Blocks once, under a lock, before the first call that needs it."""
         self.runtime.import_blocks()
 
+    def after_apply(self) -> None:
+        """After each apply call: delete the retired blocks nothing refers to any more."""
+        if self.runtime.retirements:
+            self.runtime.retirements.settle(self.runtime.registry)
+
     def get_model_prefix(self) -> str:
         return "blocks_"
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from tf.utils import Diagnostics
 
+from blocks_terraform.resources.retire import Retirements
+
 if TYPE_CHECKING:
     from blocks.registry import Registry
     from blocks.settings import Settings
@@ -71,6 +73,7 @@ class Runtime:
         self._registry: Registry | None = None
         self._fingerprint_key: bytes | None = None
         self._lock = threading.Lock()
+        self.retirements = Retirements()
 
     import_blocks = staticmethod(import_blocks)
 

@@ -10,7 +10,6 @@ secrets included, is in state (sensitive).
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from tf import types
@@ -38,6 +37,12 @@ class BlockResource(Resource):
     @classmethod
     def get_name(cls) -> str:
         return "block"
+
+    @staticmethod
+    def block_ref(state: dict[str, Any]) -> str | None:
+        """The block a state or plan names (``None`` while type or name is unknown)."""
+        slug, name = state.get("type"), state.get("name")
+        return f"{slug}/{name}" if isinstance(slug, str) and isinstance(name, str) else None
 
     @classmethod
     def get_schema(cls) -> Any:
@@ -133,7 +138,11 @@ class BlockResource(Resource):
         """Save a new block."""
         planned.update(identity(planned["type"], planned["name"]))
         block = self._build(ctx, planned)
-        return None if block is None else self._store(block, planned, expected_version=0)
+        if block is None:
+            return None
+        runtime = self.provider.runtime
+        return self._store(block, planned, expected_version=runtime.retirements.create_base(
+            runtime.registry, planned["id"]))
 
     @guarded
     def update(self, ctx: Any, current: dict[str, Any], planned: dict[str, Any]) -> Any:
@@ -166,11 +175,10 @@ class BlockResource(Resource):
 
     @guarded
     def delete(self, ctx: Any, current: dict[str, Any]) -> None:
-        """Delete the block and its versions."""
-        from blocks.errors import BlockNotFound
-
-        with contextlib.suppress(BlockNotFound):
-            self.provider.runtime.registry.delete(f"{current['type']}/{current['name']}")
+        """Delete the block and its versions; a referenced one retires (``retire.py``)."""
+        runtime = self.provider.runtime
+        runtime.retirements.delete(ctx.diagnostics, runtime.registry,
+                                   f"{current['type']}/{current['name']}")
 
     def import_(self, ctx: Any, id: str) -> dict[str, Any] | None:
         """Import by ``slug/name``."""

@@ -17,7 +17,6 @@ Three ways to set it, exactly one per resource:
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import string
 from decimal import Decimal, InvalidOperation
@@ -73,6 +72,12 @@ class SecretResource(Resource):
     @classmethod
     def get_name(cls) -> str:
         return "secret"
+
+    @staticmethod
+    def block_ref(state: dict[str, Any]) -> str | None:
+        """The block a state or plan names (``None`` while its name is unknown)."""
+        name = state.get("name")
+        return f"secret/{name}" if isinstance(name, str) else None
 
     @classmethod
     def get_schema(cls) -> Any:
@@ -156,8 +161,10 @@ class SecretResource(Resource):
     def create(self, ctx: Any, planned: dict[str, Any]) -> dict[str, Any]:
         """Save the configured or a freshly generated value."""
         planned.update(identity("secret", planned["name"]))
+        runtime = self.provider.runtime
         created: dict[str, Any] = self._write(planned, self._value(ctx, planned),
-                                              expected_version=0)
+                                              expected_version=runtime.retirements.create_base(
+                                                  runtime.registry, planned["id"]))
         apply_rotation(self.provider.runtime, created["id"], planned, None)
         return created
 
@@ -234,11 +241,10 @@ class SecretResource(Resource):
 
     @guarded
     def delete(self, ctx: Any, current: dict[str, Any]) -> None:
-        """Delete the secret block."""
-        from blocks.errors import BlockNotFound
-
-        with contextlib.suppress(BlockNotFound):
-            self.provider.runtime.registry.delete(f"secret/{current['name']}")
+        """Delete the secret block; a referenced one retires (``retire.py``)."""
+        runtime = self.provider.runtime
+        runtime.retirements.delete(ctx.diagnostics, runtime.registry,
+                                   f"secret/{current['name']}")
 
     def import_(self, ctx: Any, id: str) -> dict[str, Any] | None:
         """Import by name (the value goes into state, as with ``value``), or by
