@@ -61,6 +61,7 @@ from tf.schema import Attribute, Block, NestedBlock, NestMode, Schema
 from tf.types import NormalizedJson, Unknown
 from tf.utils import Diagnostics, _to_attribute_path, read_dynamic_value, to_dynamic_value
 
+from blocks_terraform.interrupt import ShutdownInterceptor, StopCalls, ignore_interrupts
 from blocks_terraform.json_check import json_problem
 from blocks_terraform.protocol import WriteOnlyCalls
 from blocks_terraform.replacement import ReplacementCalls
@@ -304,9 +305,9 @@ class ProviderServicer(tf_provider.ProviderServicer):
         )
 
 
-class Servicer(ReplacementCalls, WriteOnlyCalls, ProviderServicer):
-    """The servicer :func:`serve` installs: ours, plus write-only attributes and the
-    replacement marker (:mod:`.replacement`)."""
+class Servicer(StopCalls, ReplacementCalls, WriteOnlyCalls, ProviderServicer):
+    """The servicer :func:`serve` installs: ours, plus write-only attributes, the replacement
+    marker (:mod:`.replacement`) and interrupts (:mod:`.interrupt`)."""
 
 
 def _prepared(prepare: Callable[[], None], call: Callable[..., Any]) -> Callable[..., Any]:
@@ -423,7 +424,10 @@ def serve(provider: Provider, argv: Iterable[str] | None = None) -> None:
     tf_provider.ProviderServicer = Servicer
     runner._self_signed_cert = _cached_cert
     tf_utils._msgpack_ext_hook = _msgpack_ext_hook
-    runner.run_provider(provider, list(argv) if argv is not None else sys.argv)
+    runner._ShutdownInterceptor = ShutdownInterceptor  # see interrupt.py
+    args = list(argv) if argv is not None else sys.argv
+    ignore_interrupts(args)
+    runner.run_provider(provider, args)
 
 
 __all__ = [
