@@ -131,6 +131,9 @@ class BlockResource(Resource):
         plan_identity(planned.get("type"), planned, prior)
         if prior is None or planned.get("data") != prior.get("data"):
             planned["version"] = Unknown
+        if prior is not None and planned.get("data") != prior.get("data") and prior.get(
+                "type") == planned.get("type"):
+            self._changed_fields(ctx, prior, planned)
         return planned
 
     @guarded
@@ -168,10 +171,46 @@ class BlockResource(Resource):
             return None
         stored = codec.to_display(block, show_secrets=True)
         data = current.get("data")
-        if current.get("version") is not None and not same_secret(data, stored):
+        if data is not None and same_secret(self._meaning(ref, data), stored):
+            stored = loads(data)  # the configured form: defaults left out, $ref as written
+        elif current.get("version") is not None and not same_secret(data, stored):
             stored = codec.mask_document(stored, type(block).secret_paths())
         return {**current, **identity(current["type"], current["name"]), "data": stored,
                 "version": block.block_version}
+
+    def _meaning(self, ref: str, data: Any) -> Any:
+        """``data`` as the registry would store it: the type's defaults filled in, references
+        as ``{"$ref": "slug/name"}``; ``None`` when it does not validate."""
+        from blocks import codec
+        from blocks.errors import BlocksError
+
+        document = loads(data)
+        if not isinstance(document, dict):
+            return None
+        try:
+            block = self.provider.runtime.registry.parse(ref.split("/")[0], document, ref=ref)
+        except BlocksError:
+            return None
+        return codec.to_display(block, show_secrets=True)
+
+    def _changed_fields(self, ctx: PlanContext, prior: dict[str, Any],
+                        planned: dict[str, Any]) -> None:
+        """Warn which top-level fields of ``data`` a plan changes (names only: values are
+        sensitive)."""
+        if not is_known(planned.get("type")) or not is_known(planned.get("data")):
+            return
+        ref = f"{planned['type']}/{prior['name']}"
+        new, old = self._meaning(ref, planned["data"]), self._meaning(ref, prior["data"])
+        new = new if new is not None else loads(planned["data"])
+        old = old if old is not None else loads(prior["data"])
+        if not isinstance(new, dict) or not isinstance(old, dict):
+            return
+        names = sorted(k for k in set(new) | set(old) if not same_secret(new.get(k), old.get(k)))
+        if names:
+            ctx.diagnostics.add_warning(
+                f"{ref}: data changes {', '.join(names)}",
+                f"The plan changes these top-level fields of {ref}'s data: "
+                f"{', '.join(names)} (values are sensitive and not shown).")
 
     @guarded
     def delete(self, ctx: Any, current: dict[str, Any]) -> None:
