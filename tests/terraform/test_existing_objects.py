@@ -34,10 +34,28 @@ def test_create_of_existing_objects_says_how_to_import_them(
     assert "blocks: already exists" in out
     assert "terraform import blocks_secret.<NAME> secret/token" in out
     assert "terraform import blocks_work_pool.<NAME> etl" in out
+    assert "work pool etl already exists in the registry" in out
+    assert "module.<MODULE>.blocks_work_pool.<NAME>" in out
+    assert "overwrite" not in out and "load it and save" not in out  # no Python-API advice
     assert "made-in-python" not in out and "from-terraform" not in out
     assert Secret.load("token", registry=tf_registry).get() == "made-in-python"
     tf.run("import", "blocks_secret.token", "secret/token")
     tf.run("import", "blocks_work_pool.etl", "etl")
     tf.apply()
     assert Secret.load("token", registry=tf_registry).get() == "from-terraform"
+    tf.assert_no_changes()
+
+
+def test_already_exists_hint_for_a_generated_secret_keeps_the_value_out_of_state(
+    tf: Terraform, tf_registry: Registry
+) -> None:
+    Secret(value="made-elsewhere-0123").save("gen", registry=tf_registry)
+    tf.write('resource "blocks_secret" "gen" {\n  name = "gen"\n  generate {\n    length  = 19\n'
+             '    special = true\n  }\n}\n')
+    proc = tf.run("apply", "-auto-approve", check=False)
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode == 1
+    assert "terraform import blocks_secret.<NAME> secret/gen:generated" in out, out
+    tf.run("import", "blocks_secret.gen", "secret/gen:generated")
+    assert "made-elsewhere-0123" not in tf.state_text()
     tf.assert_no_changes()

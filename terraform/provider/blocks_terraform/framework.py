@@ -354,18 +354,34 @@ def guarded(method: F) -> F:
             return method(self, ctx, *args)
         except Exception as exc:
             if method.__name__ == "create" and args and _is_blocks_error(exc, "ConflictError"):
-                planned = args[0]
-                ref = planned.get("id") or planned.get("name")
-                ctx.diagnostics.add_error(
-                    "blocks: already exists",
-                    f"{exc}.\n\nIt exists outside this Terraform state. To manage it here, "
-                    f"import it:\n  terraform import blocks_{type(self).get_name()}.<NAME> {ref}",
-                )
+                already_exists(ctx.diagnostics, self, args[0])
                 return None
             report_exception(ctx.diagnostics, exc)
             return args[0] if method.__name__ in {"update", "read"} and args else None
 
     return cast(F, wrapper)
+
+
+def already_exists(diags: Diagnostics, resource: Any, planned: dict[str, Any]) -> None:
+    """A create found the object in the registry: say how to import it into Terraform.
+
+    Terraform does not tell a provider the resource's address, so the command names the
+    resource type with a placeholder, and says where a module's prefix goes.
+    """
+    import_id = getattr(resource, "import_id", None)
+    ref = import_id(planned) if import_id else (planned.get("id") or planned.get("name"))
+    kind = f"blocks_{type(resource).get_name()}"
+    diags.add_error(
+        "blocks: already exists",
+        f"{getattr(resource, 'noun', '')}{planned.get('id') or planned.get('name')} already "
+        "exists in the registry, outside "
+        "this Terraform state. To manage it with this resource, import it:\n"
+        f"  terraform import {kind}.<NAME> {ref}\n"
+        f"where {kind}.<NAME> is this resource's address (inside a module, prefix it with "
+        f"the module path: module.<MODULE>.{kind}.<NAME>). On Terraform >= 1.5 an import "
+        f"block does the same: import {{ to = {kind}.<NAME>, id = \"{ref}\" }}. Or choose "
+        "another name.",
+    )
 
 
 def _cached_cert() -> tuple[bytes, Any]:

@@ -115,6 +115,11 @@ class Runtime:
             return where
         return None
 
+    def check_master_key(self) -> None:
+        """Open the keyring: a wrong master key raises ``DecryptionError`` here, at configure,
+        rather than in every resource at apply."""
+        _ = self.registry.keyring.current_term
+
     @property
     def registry(self) -> Registry:
         """The registry (opened on first use)."""

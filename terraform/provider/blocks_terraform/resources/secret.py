@@ -74,6 +74,14 @@ class SecretResource(Resource):
         return "secret"
 
     @staticmethod
+    def import_id(planned: dict[str, Any]) -> str:
+        """What ``terraform import`` takes for this configuration: ``:generated`` and
+        ``:write-only`` keep the value out of state, as ``generate {}`` and ``value_wo`` do."""
+        suffix = ":generated" if planned.get("generate") is not None else (
+            ":write-only" if planned.get("value_wo_version") is not None else "")
+        return f"secret/{planned['name']}{suffix}"
+
+    @staticmethod
     def block_ref(state: dict[str, Any]) -> str | None:
         """The block a state or plan names (``None`` while its name is unknown)."""
         name = state.get("name")
@@ -248,8 +256,15 @@ class SecretResource(Resource):
 
     def import_(self, ctx: Any, id: str) -> dict[str, Any] | None:
         """Import by name (the value goes into state, as with ``value``), or by
-        ``<name>:generated`` (only version and fingerprint, as with ``generate``)."""
+        ``<name>:generated`` or ``<name>:write-only`` (only version and fingerprint, as with
+        ``generate`` and ``value_wo``)."""
         name, _, mode = id.removeprefix("secret/").partition(":")
+        if mode not in ("", "generated", "write-only"):
+            ctx.diagnostics.add_error(
+                "Invalid import id",
+                f"{id!r}: use secret/<name>, or secret/<name>:generated for a generate {{}} "
+                "secret, or secret/<name>:write-only for a value_wo secret")
+            return None
         check_name(ctx.diagnostics, name)
         if ctx.diagnostics.has_errors():
             return None
@@ -267,6 +282,8 @@ class SecretResource(Resource):
                 "special": True if any(c in SPECIAL for c in str(stored)) else None,
                 "keepers": None,
             })
+        elif mode == "write-only":
+            found.update(value=None, value_json=None)
         return found
 
     def _value(self, ctx: Any, planned: dict[str, Any]) -> Any:

@@ -97,6 +97,8 @@ def pool_attributes(computed: bool) -> list[Attribute]:
 class WorkPoolResource(Resource):
     """The ``blocks_work_pool`` resource."""
 
+    noun = "work pool "
+
     @classmethod
     def get_name(cls) -> str:
         return "work_pool"
