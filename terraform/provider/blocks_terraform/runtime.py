@@ -74,6 +74,8 @@ class Runtime:
         self._fingerprint_key: bytes | None = None
         self._lock = threading.Lock()
         self.retirements = Retirements()
+        self.planned_pools: set[str] = set()
+        """Pools this process planned to create or rename to (queues may name them)."""
 
     import_blocks = staticmethod(import_blocks)
 

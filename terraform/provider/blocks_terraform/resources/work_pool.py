@@ -164,6 +164,9 @@ class WorkPoolResource(Resource):
                 planned["base_job_template"] = default_base_job_template(planned["type"])
         from tf.types import Unknown
 
+        if is_known(planned.get("name")) and (prior is None or prior.get("name") != planned[
+                "name"]):
+            self.provider.runtime.planned_pools.add(planned["name"])  # for queues' checks
         # Unknown on create, so that queues keyed by the pool's id are replaced with it.
         planned["id"] = Unknown if prior is None else planned.get("name")
         if prior is None or any(planned.get(k) != prior.get(k) for k in SETTINGS):
