@@ -59,3 +59,36 @@ def test_already_exists_hint_for_a_generated_secret_keeps_the_value_out_of_state
     tf.run("import", "blocks_secret.gen", "secret/gen:generated")
     assert "made-elsewhere-0123" not in tf.state_text()
     tf.assert_no_changes()
+
+
+WRITE_ONLY = """
+variable "api_token" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+resource "blocks_secret" "api" {
+  name             = "api"
+  value_wo         = var.api_token
+  value_wo_version = 1
+}
+"""
+
+
+@pytest.mark.terraform_min("1.11")
+def test_importing_a_write_only_secret_keeps_its_value_out_of_state(
+    tf: Terraform, tf_registry: Registry
+) -> None:
+    Secret(value="existing-wo-value").save("api", registry=tf_registry)
+    tf.env["TF_VAR_api_token"] = "existing-wo-value"
+    tf.write(WRITE_ONLY)
+    proc = tf.run("apply", "-auto-approve", check=False)
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode == 1
+    assert "terraform import blocks_secret.<NAME> secret/api:write-only" in out, out
+    tf.run("import", "blocks_secret.api", "secret/api:write-only")
+    assert "existing-wo-value" not in tf.state_text()
+    tf.apply()
+    assert "existing-wo-value" not in tf.state_text()
+    tf.assert_no_changes()
+    assert tf_registry.load("secret/api").get() == "existing-wo-value"
