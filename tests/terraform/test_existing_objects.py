@@ -92,3 +92,25 @@ def test_importing_a_write_only_secret_keeps_its_value_out_of_state(
     assert "existing-wo-value" not in tf.state_text()
     tf.assert_no_changes()
     assert tf_registry.load("secret/api").get() == "existing-wo-value"
+
+
+def test_importing_a_pool_with_block_placeholders_says_to_use_the_placeholder_attribute(
+    tf: Terraform, tf_registry: Registry
+) -> None:
+    from blocks.pools import default_base_job_template
+
+    Secret(value="pw-never-shown").save("db-pass", registry=tf_registry)
+    template = default_base_job_template("process")
+    template["job_configuration"]["command"] = "run --password {{ blocks.secret.db-pass }}"
+    WorkPool(name="etl", type="process", base_job_template=template).save(registry=tf_registry)
+    if tf.binary.at_least("1.5"):  # import block + generated configuration
+        tf.write('import {\n  to = blocks_work_pool.etl\n  id = "etl"\n}\n')
+        proc = tf.run("plan", "-generate-config-out=generated.tf")
+        assert "{{ blocks.secret.db-pass }}" in (tf.workdir / "generated.tf").read_text()
+    else:
+        tf.write('resource "blocks_work_pool" "etl" {\n  name = "etl"\n  type = "process"\n}\n')
+        proc = tf.run("import", "blocks_work_pool.etl", "etl")
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert "Block placeholders in the imported template" in out, out
+    assert '"${blocks_secret.<label>.placeholder}"' in out, out
+    assert "pw-never-shown" not in out

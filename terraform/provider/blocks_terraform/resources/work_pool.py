@@ -94,6 +94,40 @@ def pool_attributes(computed: bool) -> list[Attribute]:
     ]
 
 
+def placeholder_hint(diags: Diagnostics, pool: str, template: Any) -> None:
+    """Warn on import that the template's block placeholders are best written with the
+    blocks' ``placeholder`` attributes (Terraform, and ``-generate-config-out``, copy the
+    text as it is stored)."""
+    from blocks.pools.placeholders import walk
+
+    found = sorted({p.text for _, p in walk(template or {}) if p.kind == "block"})
+    if not found:
+        return
+    first = placeholder_reference(found[0])
+    diags.add_warning(
+        "Block placeholders in the imported template",
+        f"The base_job_template of work pool {pool!r} names blocks by placeholder text: "
+        f"{', '.join(found)}. In configuration (a file written by `terraform plan "
+        "-generate-config-out` included), write each one with the block resource's "
+        f"placeholder attribute instead of the text, e.g. {first}: Terraform then creates "
+        "the block before the pool and refuses a placeholder that names no block.")
+
+
+def placeholder_reference(text: str) -> str:
+    """How one placeholder reads as a reference, e.g. ``${blocks_secret.<label>.placeholder}``."""
+    from blocks.pools.placeholders import whole
+
+    placeholder = whole(text)
+    if placeholder is None or placeholder.kind != "block":
+        return text
+    kind = "blocks_" + placeholder.block_ref.split("/")[0].replace("-", "_")
+    if placeholder.field_path:
+        field = ".".join(placeholder.field_path)
+        return (f"{text} -> \"${{replace({kind}.<label>.placeholder, \" }}}}\", "
+                f"\".{field} }}}}\")}}\"")
+    return f"{text} -> \"${{{kind}.<label>.placeholder}}\""
+
+
 class WorkPoolResource(Resource):
     """The ``blocks_work_pool`` resource."""
 
@@ -262,6 +296,8 @@ class WorkPoolResource(Resource):
             return None
         if found is None:
             ctx.diagnostics.add_error("Cannot import", f"no work pool {id!r}")
+        else:
+            placeholder_hint(ctx.diagnostics, id, found.get("base_job_template"))
         return found
 
     @staticmethod
