@@ -114,3 +114,34 @@ def test_importing_a_pool_with_block_placeholders_says_to_use_the_placeholder_at
     assert "Block placeholders in the imported template" in out, out
     assert '"${blocks_secret.<label>.placeholder}"' in out, out
     assert "pw-never-shown" not in out
+
+
+def test_blocks_rm_refuses_a_secret_that_a_terraform_pool_uses_as_a_placeholder(
+    tf: Terraform, tf_registry: Registry
+) -> None:
+    tf.write('''
+resource "blocks_secret" "db" {
+  name  = "db-pass"
+  value = "pw-never-shown"
+}
+data "blocks_default_job_template" "process" {
+  type = "process"
+}
+resource "blocks_work_pool" "etl" {
+  name = "etl"
+  type = "process"
+  base_job_template = jsonencode(merge(jsondecode(
+    data.blocks_default_job_template.process.base_job_template), {
+    job_configuration = merge(jsondecode(
+      data.blocks_default_job_template.process.base_job_template).job_configuration, {
+      command = "run --password ${blocks_secret.db.placeholder}"
+    })
+  }))
+}
+''')
+    tf.apply()
+    proc = tf.blocks("rm", "secret/db-pass", "--yes")
+    assert proc.returncode == 1, proc.stderr
+    assert "used by work pool(s) etl" in proc.stderr and "--force" in proc.stderr
+    assert tf_registry.load("secret/db-pass").get() == "pw-never-shown"
+    assert tf.blocks("rm", "secret/db-pass", "--yes", "--force").returncode == 0
