@@ -18,7 +18,15 @@ from tf import types
 from tf.schema import Attribute
 from tf.utils import Diagnostics
 
-from blocks_terraform.framework import Json, PlanContext, Resource, guarded, is_known, loads
+from blocks_terraform.framework import (
+    Json,
+    PlanContext,
+    Resource,
+    guarded,
+    is_known,
+    loads,
+    report_exception,
+)
 from blocks_terraform.resources.common import check_name, or_state
 from blocks_terraform.runtime import report_blocks_error
 
@@ -216,7 +224,14 @@ class WorkPoolResource(Resource):
         planned["id"] = planned["name"]
         pool = WorkPool(name=planned["name"], type=planned["type"], **self._settings(planned),
                         publish_to_prefect=prefect_hooks(registry) is not None)
-        pool.save(registry=registry)
+        try:
+            pool.save(registry=registry)
+        except Exception as exc:
+            if not pool.version:
+                raise  # nothing stored
+            # Stored, not published: Terraform records it (tainted) rather than leave a pool
+            # it does not know of; the next apply replaces it and publishes again.
+            report_exception(ctx.diagnostics, exc)
         return {**planned, "id": pool.name, "version": pool.version}
 
     @guarded

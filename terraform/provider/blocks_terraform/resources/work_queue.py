@@ -19,7 +19,7 @@ from tf.schema import Attribute
 from tf.types import Unknown
 from tf.utils import Diagnostics
 
-from blocks_terraform.framework import PlanContext, Resource, guarded, is_known
+from blocks_terraform.framework import PlanContext, Resource, guarded, is_known, report_exception
 from blocks_terraform.resources.common import check_name, or_state
 from blocks_terraform.resources.work_pool import POOL_NAME, prefect_hooks
 
@@ -58,6 +58,19 @@ def check_pool_exists(diags: Diagnostics, runtime: Any, pool: Any, key: str) -> 
             "in this configuration (a blocks_work_pool resource) and write "
             f"`{key} = blocks_work_pool.<label>.id`, so Terraform creates it first; or create "
             "it with the blocks CLI; or fix the name.", path=[key])
+
+
+def stored_anyway(ctx: Any, pool: Any, name: str, registry: Any, exc: Exception) -> Any:
+    """The queue a failed create stored before it failed (publishing to Prefect): reported,
+    and returned so that Terraform records it (tainted) rather than lose track of it."""
+    from blocks.errors import WorkQueueNotFound
+
+    try:
+        queue = pool.queue(name, registry=registry)
+    except WorkQueueNotFound:
+        raise exc from None
+    report_exception(ctx.diagnostics, exc)
+    return queue
 
 
 class WorkQueueResource(Resource):
@@ -160,7 +173,10 @@ class WorkQueueResource(Resource):
                     setattr(queue, key, value)
             queue.save()
         else:
-            queue = pool.create_queue(planned["name"], registry=registry, **settings)
+            try:
+                queue = pool.create_queue(planned["name"], registry=registry, **settings)
+            except Exception as exc:
+                queue = stored_anyway(ctx, pool, planned["name"], registry, exc)
         return self._state(queue)
 
     @guarded
