@@ -19,6 +19,7 @@ from tf.utils import Diagnostics
 
 from blocks_terraform.framework import Json, PlanContext, Resource, guarded, is_known, loads
 from blocks_terraform.resources.common import (
+    REFERENCED,
     check_exists,
     check_name,
     identity,
@@ -62,7 +63,10 @@ class BlockResource(Resource):
                 Attribute("data", Json(), required=True, sensitive=True,
                           description="The block's fields as a JSON document "
                                       "(`jsonencode({...})`); nested blocks as "
-                                      "`{\"$ref\" = \"slug/name\"}`. Held in state (sensitive)."),
+                                      "`{\"$ref\" = \"slug/name\"}`. Compared by meaning: "
+                                      "fields left out take the type's defaults, and a plan "
+                                      "that changes the document warns which top-level fields "
+                                      "it changes (names only). Held in state (sensitive)."),
                 Attribute("version", types.Number(), computed=True,
                           description="Current version of the block in the registry."),
                 Attribute("placeholder", types.String(), computed=True,
@@ -72,7 +76,8 @@ class BlockResource(Resource):
                                       "after apply when the block is created or renamed."),
             ],
             description="A block of any registered type from a JSON document, validated "
-                        "against the type's schema in `terraform validate` and at plan time.",
+                        "against the type's schema in `terraform validate` and at plan time."
+                        + REFERENCED,
         )
 
     def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:

@@ -37,6 +37,7 @@ from blocks_terraform.framework import (
 )
 from blocks_terraform.protocol import WriteOnlyAttribute
 from blocks_terraform.resources.common import (
+    REFERENCED,
     check_name,
     common_attributes,
     identity,
@@ -128,7 +129,8 @@ class SecretResource(Resource):
             ],
             block_types=[SingleNestedBlock("generate", generate), rotation_block()],
             description="A `secret` block. With `generate`, the value is made by the provider "
-                        "and only a version and a keyed fingerprint are kept in state.",
+                        "and only a version and a keyed fingerprint are kept in state."
+                        + REFERENCED,
         )
 
     def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:

@@ -30,6 +30,7 @@ from blocks_terraform.framework import Json, PlanContext, Resource, guarded, is_
 from blocks_terraform.nested import NestedAttribute
 from blocks_terraform.resources import typed_rotation
 from blocks_terraform.resources.common import (
+    REFERENCED,
     check_exists,
     check_name,
     common_attributes,
@@ -143,7 +144,8 @@ class TypedBlockResource(Resource):
             + (typed_rotation.attributes() if rotatable else []),
             block_types=[typed_rotation.block()] if rotatable else None,
             description=f"{cls.description} Typed `{cls.slug}` block, validated by the block "
-                        "type's own rules in `terraform validate` and at plan time.",
+                        "type's own rules in `terraform validate` and at plan time."
+                        + REFERENCED,
         )
         schema.version = SCHEMA_VERSION
         return schema

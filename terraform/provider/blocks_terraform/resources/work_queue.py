@@ -114,7 +114,9 @@ class WorkQueueResource(Resource):
                 Attribute("version", types.Number(), computed=True,
                           description="Current stored version of the queue."),
             ],
-            description="A work queue of a work pool.",
+            description="A work queue of a work pool. Its pool must exist or be created by "
+                        "the same apply: a known pool name that names no pool is refused at "
+                        "plan.",
         )
 
     def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:
