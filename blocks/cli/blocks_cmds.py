@@ -61,6 +61,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     p = subparsers.add_parser("rm", help="delete a block and all its versions")
     p.add_argument("ref", metavar="SLUG/NAME")
+    p.add_argument("--force", action="store_true",
+                   help="delete even when work pools name the block in their templates")
     yes_option(p)
     p.set_defaults(handler=cmd_rm)
 
@@ -182,7 +184,17 @@ def cmd_save(args: argparse.Namespace) -> int:
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
+    from blocks.pools.usage import pools_using  # pools load only when a block is deleted
+
     versions = registry(args).summary(args.ref).current_version
+    users = pools_using(registry(args), args.ref)
+    if users and not args.force:
+        return error(
+            f"{args.ref} is used by work pool(s) {', '.join(users)}: a {{{{ blocks.… }}}} "
+            "placeholder in the base job template names it, so their runs would fail to "
+            "resolve it. Remove the placeholder from those pools first (for a pool managed "
+            "by Terraform: in its configuration, then terraform apply), or delete anyway "
+            "with --force.")
     confirm(args, f"delete {args.ref}", f"All its {versions} version(s) are destroyed.")
     registry(args).delete(args.ref)
     if wants_json(args):

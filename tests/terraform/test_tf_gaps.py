@@ -177,3 +177,33 @@ def test_tf_passes_refined_unknowns_on_as_raw_extension_values() -> None:
     assert isinstance(refined, msgpack.ExtType)
     assert not is_known(refined) and not is_known({"a": [refined]})
     assert is_known({"a": ["v1"]})
+
+
+def test_tf_still_stops_its_server_on_stop_provider() -> None:
+    """``tf`` shuts its gRPC server down on ``StopProvider`` (a cancel request), which turns
+    Ctrl-C into "Plugin did not respond"; ``interrupt.ShutdownInterceptor`` stops only on
+    go-plugin's ``Shutdown``."""
+    from tf import runner
+
+    from blocks_terraform.interrupt import ShutdownInterceptor
+
+    stops: list[tuple[str, float]] = []
+
+    class Server:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def stop(self, grace: float) -> None:
+            stops.append((self.name, grace))
+
+    class Call:
+        def __init__(self, method: str) -> None:
+            self.method = method
+
+    theirs, ours = runner._ShutdownInterceptor(), ShutdownInterceptor()
+    theirs.server, ours.server = Server("tf"), Server("ours")
+    for interceptor in (theirs, ours):
+        interceptor.intercept_service(lambda call: None, Call("/tfplugin6.Provider/StopProvider"))
+    assert stops == [("tf", 0)]
+    ours.intercept_service(lambda call: None, Call("/plugin.GRPCController/Shutdown"))
+    assert stops == [("tf", 0), ("ours", 0)]

@@ -183,7 +183,9 @@ def generate(out: Path) -> list[Path]:
         "Declares blocks (typed, encrypted credentials and connection configs), work pools "
         "and work queues in a Blocks registry. Install it offline with "
         "`blocks terraform install`; see "
-        "[the secrets and state guide](guides/secrets-and-state.md) for what lands in state.",
+        "[the secrets and state guide](guides/secrets-and-state.md) for what lands in state, "
+        "and [the referenced blocks guide](guides/referenced-blocks.md) for removing and "
+        "replacing blocks that others reference, interrupts, and import ids.",
         "",
         "Ephemeral resources (`ephemeral \"blocks_secret\"` and one per typed block, "
         "Terraform >= 1.10) hand stored secrets to other providers and to write-only "

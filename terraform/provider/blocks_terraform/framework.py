@@ -66,8 +66,10 @@ from tf.utils import Diagnostics, _to_attribute_path, read_dynamic_value, to_dyn
 from blocks_terraform import ephemeral
 from blocks_terraform.ephemeral import EphemeralCalls
 from blocks_terraform.functions import FunctionCalls
+from blocks_terraform.interrupt import ShutdownInterceptor, StopCalls, ignore_interrupts
 from blocks_terraform.json_check import json_problem
 from blocks_terraform.protocol import WriteOnlyCalls
+from blocks_terraform.replacement import ReplacementCalls
 
 SCHEMA_VERSION = 0
 """Schema version of every resource; bump with an ``upgrade`` when state must change shape."""
@@ -308,9 +310,11 @@ class ProviderServicer(tf_provider.ProviderServicer):
         )
 
 
-class Servicer(EphemeralCalls, FunctionCalls, WriteOnlyCalls, ProviderServicer):
-    """The servicer :func:`serve` installs: ours, plus ephemeral resources, function errors
-    that name the argument, and write-only attributes."""
+class Servicer(StopCalls, ReplacementCalls, EphemeralCalls, FunctionCalls, WriteOnlyCalls,
+               ProviderServicer):
+    """The servicer :func:`serve` installs: ours, plus interrupts (:mod:`.interrupt`), the
+    replacement marker (:mod:`.replacement`), ephemeral resources, function errors that name the
+    argument, and write-only attributes."""
 
 
 def _prepared(prepare: Callable[[], None], call: Callable[..., Any]) -> Callable[..., Any]:
@@ -357,18 +361,34 @@ def guarded(method: F) -> F:
             return method(self, ctx, *args)
         except Exception as exc:
             if method.__name__ == "create" and args and _is_blocks_error(exc, "ConflictError"):
-                planned = args[0]
-                ref = planned.get("id") or planned.get("name")
-                ctx.diagnostics.add_error(
-                    "blocks: already exists",
-                    f"{exc}.\n\nIt exists outside this Terraform state. To manage it here, "
-                    f"import it:\n  terraform import blocks_{type(self).get_name()}.<NAME> {ref}",
-                )
+                already_exists(ctx.diagnostics, self, args[0])
                 return None
             report_exception(ctx.diagnostics, exc)
             return args[0] if method.__name__ in {"update", "read"} and args else None
 
     return cast(F, wrapper)
+
+
+def already_exists(diags: Diagnostics, resource: Any, planned: dict[str, Any]) -> None:
+    """A create found the object in the registry: say how to import it into Terraform.
+
+    Terraform does not tell a provider the resource's address, so the command names the
+    resource type with a placeholder, and says where a module's prefix goes.
+    """
+    import_id = getattr(resource, "import_id", None)
+    ref = import_id(planned) if import_id else (planned.get("id") or planned.get("name"))
+    kind = f"blocks_{type(resource).get_name()}"
+    diags.add_error(
+        "blocks: already exists",
+        f"{getattr(resource, 'noun', '')}{planned.get('id') or planned.get('name')} already "
+        "exists in the registry, outside "
+        "this Terraform state. To manage it with this resource, import it:\n"
+        f"  terraform import {kind}.<NAME> {ref}\n"
+        f"where {kind}.<NAME> is this resource's address (inside a module, prefix it with "
+        f"the module path: module.<MODULE>.{kind}.<NAME>). On Terraform >= 1.5 an import "
+        f"block does the same: import {{ to = {kind}.<NAME>, id = \"{ref}\" }}. Or choose "
+        "another name.",
+    )
 
 
 def _cached_cert() -> tuple[bytes, Any]:
@@ -427,8 +447,11 @@ def serve(provider: Provider, argv: Iterable[str] | None = None) -> None:
     tf_provider.ProviderServicer = Servicer
     runner._self_signed_cert = _cached_cert
     tf_utils._msgpack_ext_hook = _msgpack_ext_hook
+    runner._ShutdownInterceptor = ShutdownInterceptor  # see interrupt.py
     ephemeral.install()
-    runner.run_provider(provider, list(argv) if argv is not None else sys.argv)
+    args = list(argv) if argv is not None else sys.argv
+    ignore_interrupts(args)
+    runner.run_provider(provider, args)
 
 
 __all__ = [

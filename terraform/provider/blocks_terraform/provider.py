@@ -32,6 +32,11 @@ class BlocksProvider(Provider):
         """Import Blocks once, under a lock, before the first call that needs it."""
         self.runtime.import_blocks()
 
+    def after_apply(self) -> None:
+        """After each apply call: delete the retired blocks nothing refers to any more."""
+        if self.runtime.retirements:
+            self.runtime.retirements.settle(self.runtime.registry)
+
     def get_model_prefix(self) -> str:
         return "blocks_"
 
@@ -93,13 +98,18 @@ class BlocksProvider(Provider):
         self.validate_config(diags, config)
         if diags.has_errors():
             return
-        missing = self.runtime.missing_registry()
-        if missing is None:
-            return
-        if create:
-            self.runtime.registry.init()
-            return
         where = next((k for k in ("database_url", "home") if k in known), None)
+        try:
+            missing = self.runtime.missing_registry()
+            if missing is None:
+                self.runtime.check_master_key()
+                return
+            if create:
+                self.runtime.registry.init()
+                return
+        except Exception as exc:  # reported on the provider block, never a plugin crash
+            self._unusable(diags, exc, where, known)
+            return
         diags.add_error(
             "No Blocks registry",
             f"There is no Blocks registry at {missing}. Create it with `blocks init` (with "
@@ -107,6 +117,26 @@ class BlocksProvider(Provider):
             "the provider block to let Terraform create it; or fix the location.",
             path=[where] if where else None,
         )
+
+    @staticmethod
+    def _unusable(diags: Diagnostics, exc: Exception, where: str | None,
+                  known: dict[str, Any]) -> None:
+        """The registry cannot be opened: an unreachable database, or a wrong master key."""
+        name = type(exc).__name__
+        blocks_error = any(c.__name__ == "BlocksError" for c in type(exc).__mro__)
+        reason = str(exc) if blocks_error else f"{name} (no detail shown: it may hold data)"
+        if name in ("DecryptionError", "KeyringError"):
+            # No attribute path: Terraform would print the configured key's source line.
+            diags.add_error(
+                "Wrong Blocks master key",
+                f"The registry's keyring does not open with the configured master key: "
+                f"{reason}. Set master_key / master_key_file (or BLOCKS_MASTER_KEY) to the key "
+                "this registry was created with.")
+            return
+        diags.add_error(
+            "Cannot open the Blocks registry",
+            f"{reason}. Check that the database is reachable and that database_url (or "
+            "BLOCKS_DATABASE_URL) is right.", path=[where] if where else None)
 
     def get_resources(self) -> list[type[TfResource]]:
         from blocks_terraform.resources import block, secret, typed, work_pool, work_queue

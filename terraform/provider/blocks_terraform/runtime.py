@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from tf.utils import Diagnostics
 
+from blocks_terraform.resources.retire import Retirements
+
 if TYPE_CHECKING:
     from blocks.registry import Registry
     from blocks.settings import Settings
@@ -71,6 +73,9 @@ class Runtime:
         self._registry: Registry | None = None
         self._fingerprint_key: bytes | None = None
         self._lock = threading.Lock()
+        self.retirements = Retirements()
+        self.planned_pools: set[str] = set()
+        """Pools this process planned to create or rename to (queues may name them)."""
 
     import_blocks = staticmethod(import_blocks)
 
@@ -111,6 +116,11 @@ class Runtime:
         if store.schema_revision() is None or not store.load_terms():
             return where
         return None
+
+    def check_master_key(self) -> None:
+        """Open the keyring: a wrong master key raises ``DecryptionError`` here, at configure,
+        rather than in every resource at apply."""
+        _ = self.registry.keyring.current_term
 
     @property
     def registry(self) -> Registry:

@@ -10,7 +10,6 @@ secrets included, is in state (sensitive).
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from tf import types
@@ -20,6 +19,7 @@ from tf.utils import Diagnostics
 
 from blocks_terraform.framework import Json, PlanContext, Resource, guarded, is_known, loads
 from blocks_terraform.resources.common import (
+    REFERENCED,
     check_exists,
     check_name,
     identity,
@@ -39,6 +39,12 @@ class BlockResource(Resource):
     def get_name(cls) -> str:
         return "block"
 
+    @staticmethod
+    def block_ref(state: dict[str, Any]) -> str | None:
+        """The block a state or plan names (``None`` while type or name is unknown)."""
+        slug, name = state.get("type"), state.get("name")
+        return f"{slug}/{name}" if isinstance(slug, str) and isinstance(name, str) else None
+
     @classmethod
     def get_schema(cls) -> Any:
         return cls.make_schema(
@@ -57,7 +63,10 @@ class BlockResource(Resource):
                 Attribute("data", Json(), required=True, sensitive=True,
                           description="The block's fields as a JSON document "
                                       "(`jsonencode({...})`); nested blocks as "
-                                      "`{\"$ref\" = \"slug/name\"}`. Held in state (sensitive)."),
+                                      "`{\"$ref\" = \"slug/name\"}`. Compared by meaning: "
+                                      "fields left out take the type's defaults, and a plan "
+                                      "that changes the document warns which top-level fields "
+                                      "it changes (names only). Held in state (sensitive)."),
                 Attribute("version", types.Number(), computed=True,
                           description="Current version of the block in the registry."),
                 Attribute("placeholder", types.String(), computed=True,
@@ -67,7 +76,8 @@ class BlockResource(Resource):
                                       "after apply when the block is created or renamed."),
             ],
             description="A block of any registered type from a JSON document, validated "
-                        "against the type's schema in `terraform validate` and at plan time.",
+                        "against the type's schema in `terraform validate` and at plan time."
+                        + REFERENCED,
         )
 
     def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:
@@ -126,6 +136,9 @@ class BlockResource(Resource):
         plan_identity(planned.get("type"), planned, prior)
         if prior is None or planned.get("data") != prior.get("data"):
             planned["version"] = Unknown
+        if prior is not None and planned.get("data") != prior.get("data") and prior.get(
+                "type") == planned.get("type"):
+            self._changed_fields(ctx, prior, planned)
         return planned
 
     @guarded
@@ -133,7 +146,11 @@ class BlockResource(Resource):
         """Save a new block."""
         planned.update(identity(planned["type"], planned["name"]))
         block = self._build(ctx, planned)
-        return None if block is None else self._store(block, planned, expected_version=0)
+        if block is None:
+            return None
+        runtime = self.provider.runtime
+        return self._store(block, planned, expected_version=runtime.retirements.create_base(
+            runtime.registry, planned["id"]))
 
     @guarded
     def update(self, ctx: Any, current: dict[str, Any], planned: dict[str, Any]) -> Any:
@@ -159,18 +176,53 @@ class BlockResource(Resource):
             return None
         stored = codec.to_display(block, show_secrets=True)
         data = current.get("data")
-        if current.get("version") is not None and not same_secret(data, stored):
+        if data is not None and same_secret(self._meaning(ref, data), stored):
+            stored = loads(data)  # the configured form: defaults left out, $ref as written
+        elif current.get("version") is not None and not same_secret(data, stored):
             stored = codec.mask_document(stored, type(block).secret_paths())
         return {**current, **identity(current["type"], current["name"]), "data": stored,
                 "version": block.block_version}
 
+    def _meaning(self, ref: str, data: Any) -> Any:
+        """``data`` as the registry would store it: the type's defaults filled in, references
+        as ``{"$ref": "slug/name"}``; ``None`` when it does not validate."""
+        from blocks import codec
+        from blocks.errors import BlocksError
+
+        document = loads(data)
+        if not isinstance(document, dict):
+            return None
+        try:
+            block = self.provider.runtime.registry.parse(ref.split("/")[0], document, ref=ref)
+        except BlocksError:
+            return None
+        return codec.to_display(block, show_secrets=True)
+
+    def _changed_fields(self, ctx: PlanContext, prior: dict[str, Any],
+                        planned: dict[str, Any]) -> None:
+        """Warn which top-level fields of ``data`` a plan changes (names only: values are
+        sensitive)."""
+        if not is_known(planned.get("type")) or not is_known(planned.get("data")):
+            return
+        ref = f"{planned['type']}/{prior['name']}"
+        new, old = self._meaning(ref, planned["data"]), self._meaning(ref, prior["data"])
+        new = new if new is not None else loads(planned["data"])
+        old = old if old is not None else loads(prior["data"])
+        if not isinstance(new, dict) or not isinstance(old, dict):
+            return
+        names = sorted(k for k in set(new) | set(old) if not same_secret(new.get(k), old.get(k)))
+        if names:
+            ctx.diagnostics.add_warning(
+                f"{ref}: data changes {', '.join(names)}",
+                f"The plan changes these top-level fields of {ref}'s data: "
+                f"{', '.join(names)} (values are sensitive and not shown).")
+
     @guarded
     def delete(self, ctx: Any, current: dict[str, Any]) -> None:
-        """Delete the block and its versions."""
-        from blocks.errors import BlockNotFound
-
-        with contextlib.suppress(BlockNotFound):
-            self.provider.runtime.registry.delete(f"{current['type']}/{current['name']}")
+        """Delete the block and its versions; a referenced one retires (``retire.py``)."""
+        runtime = self.provider.runtime
+        runtime.retirements.delete(ctx.diagnostics, runtime.registry,
+                                   f"{current['type']}/{current['name']}")
 
     def import_(self, ctx: Any, id: str) -> dict[str, Any] | None:
         """Import by ``slug/name``."""

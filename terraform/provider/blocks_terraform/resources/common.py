@@ -26,6 +26,11 @@ from tf.utils import Diagnostics
 
 from blocks_terraform.framework import is_known, report_exception
 
+REFERENCED = (
+    " Removing or replacing a block that other blocks reference converges in one apply (see "
+    "[the referenced blocks guide](../guides/referenced-blocks.md)).")
+"""What every block resource's description says about referenced blocks (``retire.py``)."""
+
 
 def common_attributes(slug: str) -> list[Attribute]:
     """``id``, ``name``, ``version`` and ``placeholder``, shared by every block resource."""

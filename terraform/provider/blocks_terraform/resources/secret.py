@@ -17,7 +17,6 @@ Three ways to set it, exactly one per resource:
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import string
 from decimal import Decimal, InvalidOperation
@@ -38,6 +37,7 @@ from blocks_terraform.framework import (
 )
 from blocks_terraform.protocol import WriteOnlyAttribute
 from blocks_terraform.resources.common import (
+    REFERENCED,
     check_name,
     common_attributes,
     identity,
@@ -73,6 +73,20 @@ class SecretResource(Resource):
     @classmethod
     def get_name(cls) -> str:
         return "secret"
+
+    @staticmethod
+    def import_id(planned: dict[str, Any]) -> str:
+        """What ``terraform import`` takes for this configuration: ``:generated`` and
+        ``:write-only`` keep the value out of state, as ``generate {}`` and ``value_wo`` do."""
+        suffix = ":generated" if planned.get("generate") is not None else (
+            ":write-only" if planned.get("value_wo_version") is not None else "")
+        return f"secret/{planned['name']}{suffix}"
+
+    @staticmethod
+    def block_ref(state: dict[str, Any]) -> str | None:
+        """The block a state or plan names (``None`` while its name is unknown)."""
+        name = state.get("name")
+        return f"secret/{name}" if isinstance(name, str) else None
 
     @classmethod
     def get_schema(cls) -> Any:
@@ -115,7 +129,8 @@ class SecretResource(Resource):
             ],
             block_types=[SingleNestedBlock("generate", generate), rotation_block()],
             description="A `secret` block. With `generate`, the value is made by the provider "
-                        "and only a version and a keyed fingerprint are kept in state.",
+                        "and only a version and a keyed fingerprint are kept in state."
+                        + REFERENCED,
         )
 
     def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:
@@ -156,8 +171,10 @@ class SecretResource(Resource):
     def create(self, ctx: Any, planned: dict[str, Any]) -> dict[str, Any]:
         """Save the configured or a freshly generated value."""
         planned.update(identity("secret", planned["name"]))
+        runtime = self.provider.runtime
         created: dict[str, Any] = self._write(planned, self._value(ctx, planned),
-                                              expected_version=0)
+                                              expected_version=runtime.retirements.create_base(
+                                                  runtime.registry, planned["id"]))
         apply_rotation(self.provider.runtime, created["id"], planned, None)
         return created
 
@@ -234,16 +251,22 @@ class SecretResource(Resource):
 
     @guarded
     def delete(self, ctx: Any, current: dict[str, Any]) -> None:
-        """Delete the secret block."""
-        from blocks.errors import BlockNotFound
-
-        with contextlib.suppress(BlockNotFound):
-            self.provider.runtime.registry.delete(f"secret/{current['name']}")
+        """Delete the secret block; a referenced one retires (``retire.py``)."""
+        runtime = self.provider.runtime
+        runtime.retirements.delete(ctx.diagnostics, runtime.registry,
+                                   f"secret/{current['name']}")
 
     def import_(self, ctx: Any, id: str) -> dict[str, Any] | None:
         """Import by name (the value goes into state, as with ``value``), or by
-        ``<name>:generated`` (only version and fingerprint, as with ``generate``)."""
+        ``<name>:generated`` or ``<name>:write-only`` (only version and fingerprint, as with
+        ``generate`` and ``value_wo``)."""
         name, _, mode = id.removeprefix("secret/").partition(":")
+        if mode not in ("", "generated", "write-only"):
+            ctx.diagnostics.add_error(
+                "Invalid import id",
+                f"{id!r}: use secret/<name>, or secret/<name>:generated for a generate {{}} "
+                "secret, or secret/<name>:write-only for a value_wo secret")
+            return None
         check_name(ctx.diagnostics, name)
         if ctx.diagnostics.has_errors():
             return None
@@ -261,6 +284,8 @@ class SecretResource(Resource):
                 "special": True if any(c in SPECIAL for c in str(stored)) else None,
                 "keepers": None,
             })
+        elif mode == "write-only":
+            found.update(value=None, value_json=None)
         return found
 
     def _value(self, ctx: Any, planned: dict[str, Any]) -> Any:

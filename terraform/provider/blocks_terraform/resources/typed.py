@@ -17,7 +17,6 @@ plan proposes to write the configured value back.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import Any
 
@@ -31,6 +30,7 @@ from blocks_terraform.framework import Json, PlanContext, Resource, guarded, is_
 from blocks_terraform.nested import NestedAttribute
 from blocks_terraform.resources import typed_rotation
 from blocks_terraform.resources.common import (
+    REFERENCED,
     check_exists,
     check_name,
     common_attributes,
@@ -130,6 +130,12 @@ class TypedBlockResource(Resource):
         return cls.slug.replace("-", "_")
 
     @classmethod
+    def block_ref(cls, state: dict[str, Any]) -> str | None:
+        """The block a state or plan names (``None`` while its name is unknown)."""
+        name = state.get("name")
+        return f"{cls.slug}/{name}" if isinstance(name, str) else None
+
+    @classmethod
     def get_schema(cls) -> Any:
         rotatable = typed_rotation.rotatable(cls.fields)
         schema = cls.make_schema(
@@ -138,7 +144,8 @@ class TypedBlockResource(Resource):
             + (typed_rotation.attributes() if rotatable else []),
             block_types=[typed_rotation.block()] if rotatable else None,
             description=f"{cls.description} Typed `{cls.slug}` block, validated by the block "
-                        "type's own rules in `terraform validate` and at plan time.",
+                        "type's own rules in `terraform validate` and at plan time."
+                        + REFERENCED,
         )
         schema.version = SCHEMA_VERSION
         return schema
@@ -236,7 +243,9 @@ class TypedBlockResource(Resource):
         block = self.build(ctx, planned)
         if block is None:
             return None
-        created: dict[str, Any] = self.store(block, planned, expected_version=0)
+        runtime = self.provider.runtime
+        created: dict[str, Any] = self.store(block, planned, expected_version=(
+            runtime.retirements.create_base(runtime.registry, planned["id"])))
         return self._rotation(created, planned, None)
 
     @guarded
@@ -311,11 +320,10 @@ class TypedBlockResource(Resource):
 
     @guarded
     def delete(self, ctx: Any, current: dict[str, Any]) -> None:
-        """Delete the block and its versions (refused while other blocks reference it)."""
-        from blocks.errors import BlockNotFound
-
-        with contextlib.suppress(BlockNotFound):
-            self.provider.runtime.registry.delete(f"{self.slug}/{current['name']}")
+        """Delete the block and its versions; a referenced one retires (``retire.py``)."""
+        runtime = self.provider.runtime
+        runtime.retirements.delete(ctx.diagnostics, runtime.registry,
+                                   f"{self.slug}/{current['name']}")
 
     def import_(self, ctx: Any, id: str) -> dict[str, Any] | None:
         """Import by name or ``slug/name``."""

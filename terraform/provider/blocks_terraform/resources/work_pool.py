@@ -18,7 +18,15 @@ from tf import types
 from tf.schema import Attribute
 from tf.utils import Diagnostics
 
-from blocks_terraform.framework import Json, PlanContext, Resource, guarded, is_known, loads
+from blocks_terraform.framework import (
+    Json,
+    PlanContext,
+    Resource,
+    guarded,
+    is_known,
+    loads,
+    report_exception,
+)
 from blocks_terraform.resources.common import check_name, or_state
 from blocks_terraform.runtime import report_blocks_error
 
@@ -94,8 +102,44 @@ def pool_attributes(computed: bool) -> list[Attribute]:
     ]
 
 
+def placeholder_hint(diags: Diagnostics, pool: str, template: Any) -> None:
+    """Warn on import that the template's block placeholders are best written with the
+    blocks' ``placeholder`` attributes (Terraform, and ``-generate-config-out``, copy the
+    text as it is stored)."""
+    from blocks.pools.placeholders import walk
+
+    found = sorted({p.text for _, p in walk(template or {}) if p.kind == "block"})
+    if not found:
+        return
+    first = placeholder_reference(found[0])
+    diags.add_warning(
+        "Block placeholders in the imported template",
+        f"The base_job_template of work pool {pool!r} names blocks by placeholder text: "
+        f"{', '.join(found)}. In configuration (a file written by `terraform plan "
+        "-generate-config-out` included), write each one with the block resource's "
+        f"placeholder attribute instead of the text, e.g. {first}: Terraform then creates "
+        "the block before the pool and refuses a placeholder that names no block.")
+
+
+def placeholder_reference(text: str) -> str:
+    """How one placeholder reads as a reference, e.g. ``${blocks_secret.<label>.placeholder}``."""
+    from blocks.pools.placeholders import whole
+
+    placeholder = whole(text)
+    if placeholder is None or placeholder.kind != "block":
+        return text
+    kind = "blocks_" + placeholder.block_ref.split("/")[0].replace("-", "_")
+    if placeholder.field_path:
+        field = ".".join(placeholder.field_path)
+        return (f"{text} -> \"${{replace({kind}.<label>.placeholder, \" }}}}\", "
+                f"\".{field} }}}}\")}}\"")
+    return f"{text} -> \"${{{kind}.<label>.placeholder}}\""
+
+
 class WorkPoolResource(Resource):
     """The ``blocks_work_pool`` resource."""
+
+    noun = "work pool "
 
     @classmethod
     def get_name(cls) -> str:
@@ -162,6 +206,9 @@ class WorkPoolResource(Resource):
                 planned["base_job_template"] = default_base_job_template(planned["type"])
         from tf.types import Unknown
 
+        if is_known(planned.get("name")) and (prior is None or prior.get("name") != planned[
+                "name"]):
+            self.provider.runtime.planned_pools.add(planned["name"])  # for queues' checks
         # Unknown on create, so that queues keyed by the pool's id are replaced with it.
         planned["id"] = Unknown if prior is None else planned.get("name")
         if prior is None or any(planned.get(k) != prior.get(k) for k in SETTINGS):
@@ -177,7 +224,14 @@ class WorkPoolResource(Resource):
         planned["id"] = planned["name"]
         pool = WorkPool(name=planned["name"], type=planned["type"], **self._settings(planned),
                         publish_to_prefect=prefect_hooks(registry) is not None)
-        pool.save(registry=registry)
+        try:
+            pool.save(registry=registry)
+        except Exception as exc:
+            if not pool.version:
+                raise  # nothing stored
+            # Stored, not published: Terraform records it (tainted) rather than leave a pool
+            # it does not know of; the next apply replaces it and publishes again.
+            report_exception(ctx.diagnostics, exc)
         return {**planned, "id": pool.name, "version": pool.version}
 
     @guarded
@@ -257,6 +311,8 @@ class WorkPoolResource(Resource):
             return None
         if found is None:
             ctx.diagnostics.add_error("Cannot import", f"no work pool {id!r}")
+        else:
+            placeholder_hint(ctx.diagnostics, id, found.get("base_job_template"))
         return found
 
     @staticmethod

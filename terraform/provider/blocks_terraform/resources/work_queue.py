@@ -19,13 +19,58 @@ from tf.schema import Attribute
 from tf.types import Unknown
 from tf.utils import Diagnostics
 
-from blocks_terraform.framework import PlanContext, Resource, guarded, is_known
+from blocks_terraform.framework import PlanContext, Resource, guarded, is_known, report_exception
 from blocks_terraform.resources.common import check_name, or_state
 from blocks_terraform.resources.work_pool import POOL_NAME, prefect_hooks
 
 DEFAULT_QUEUE = "default"
 SETTINGS = ("description", "priority", "concurrency_limit", "paused")
 QUEUE_NAME = "work queue name"
+
+
+def check_one_pool(diags: Diagnostics, config: dict[str, Any]) -> list[str] | None:
+    """The one of ``pool`` / ``work_pool_name`` the configuration gives; else report it."""
+    given = [k for k in ("pool", "work_pool_name") if config.get(k) is not None]
+    if len(given) == 1:
+        return given
+    diags.add_error(
+        "Invalid pool", "give the queue's pool as `pool` or as `work_pool_name` "
+        "(the terraform-provider-prefect name), exactly one of them",
+        path=[given[-1]] if given else None)
+    return None
+
+
+def check_pool_exists(diags: Diagnostics, runtime: Any, pool: Any, key: str) -> None:
+    """Report, at plan time, a known pool name that names no pool in the registry, nor one
+    this plan creates (``blocks_work_pool.<label>.name`` is known while it is created)."""
+    if not isinstance(pool, str) or pool in runtime.planned_pools:
+        return  # unknown: the pool is created (or replaced) in this apply
+    registry = runtime.registry
+    from blocks.errors import WorkPoolNotFound
+    from blocks.pools import WorkPool
+
+    try:
+        WorkPool.load(pool, registry=registry)
+    except WorkPoolNotFound:
+        diags.add_error(
+            f"No work pool {pool}",
+            f"{key} names the work pool {pool!r}, which is not in the registry. Declare it "
+            "in this configuration (a blocks_work_pool resource) and write "
+            f"`{key} = blocks_work_pool.<label>.id`, so Terraform creates it first; or create "
+            "it with the blocks CLI; or fix the name.", path=[key])
+
+
+def stored_anyway(ctx: Any, pool: Any, name: str, registry: Any, exc: Exception) -> Any:
+    """The queue a failed create stored before it failed (publishing to Prefect): reported,
+    and returned so that Terraform records it (tainted) rather than lose track of it."""
+    from blocks.errors import WorkQueueNotFound
+
+    try:
+        queue = pool.queue(name, registry=registry)
+    except WorkQueueNotFound:
+        raise exc from None
+    report_exception(ctx.diagnostics, exc)
+    return queue
 
 
 class WorkQueueResource(Resource):
@@ -69,7 +114,9 @@ class WorkQueueResource(Resource):
                 Attribute("version", types.Number(), computed=True,
                           description="Current stored version of the queue."),
             ],
-            description="A work queue of a work pool.",
+            description="A work queue of a work pool. Its pool must exist or be created by "
+                        "the same apply: a known pool name that names no pool is refused at "
+                        "plan.",
         )
 
     def validate(self, diags: Diagnostics, type_name: str, config: dict[str, Any]) -> None:
@@ -86,19 +133,19 @@ class WorkQueueResource(Resource):
         check_name(diags, config.get("name"), what=QUEUE_NAME)
         for key in ("pool", "work_pool_name"):
             check_name(diags, config.get(key), key, what=POOL_NAME)
+        check_one_pool(diags, config)
 
     def plan(self, ctx: PlanContext, prior: dict[str, Any] | None, planned: dict[str, Any]) -> Any:
         """Check names; omitted settings plan their defaults; ``version`` unknown on change."""
         cfg = ctx.config
         check_name(ctx.diagnostics, cfg.get("name"), what=QUEUE_NAME)
-        given = [k for k in ("pool", "work_pool_name") if cfg.get(k) is not None]
-        if len(given) != 1:
-            ctx.diagnostics.add_error(
-                "Invalid pool", "give the queue's pool as `pool` or as `work_pool_name` "
-                "(the terraform-provider-prefect name), exactly one of them",
-                path=[given[-1]] if given else None)
+        given = check_one_pool(ctx.diagnostics, cfg)
+        if given is None:
             return planned
         check_name(ctx.diagnostics, cfg.get(given[0]), given[0], what=POOL_NAME)
+        if not ctx.diagnostics.has_errors():
+            check_pool_exists(ctx.diagnostics, self.provider.runtime, cfg.get(given[0]),
+                              given[0])
         planned["pool"] = planned["work_pool_name"] = cfg.get(given[0])
         if cfg.get("description") is None:
             planned["description"] = ""
@@ -128,7 +175,10 @@ class WorkQueueResource(Resource):
                     setattr(queue, key, value)
             queue.save()
         else:
-            queue = pool.create_queue(planned["name"], registry=registry, **settings)
+            try:
+                queue = pool.create_queue(planned["name"], registry=registry, **settings)
+            except Exception as exc:
+                queue = stored_anyway(ctx, pool, planned["name"], registry, exc)
         return self._state(queue)
 
     @guarded
