@@ -2,8 +2,9 @@
 
 The run itself is sealed with its policy row, but a sealed row can be an old one put back; the
 block's sealed head says what is staged now. A run may only go on when its versions agree with
-the head: its base is the current version (or, promoted before a crash, its pending version
-is), and the version it promotes is above the base and is the head's sealed ``pending`` stage.
+the head: its base is not above the current version (a save meanwhile leaves it behind, and
+promotion then fails on the head's compare-and-set), and the version it promotes is above the
+base and is the head's sealed ``pending`` stage (or already current: promoted before a crash).
 So a rotation never re-seals the head onto an older version and never revokes the current one.
 """
 
@@ -33,8 +34,10 @@ def check_run(ref: str, run: Run, stages: Mapping[str, int]) -> bool:
                            f"version {base}")
     if pending is not None and current == pending:
         return True
-    if current != base:
-        raise _refuse(ref, f"its base version {base} is not the current version {current}")
+    # A save meanwhile may have moved current past the base: then promotion fails on the
+    # head's compare-and-set (ConflictError) and the run stays cancellable.
+    if type(current) is not int or current < base:
+        raise _refuse(ref, f"its base version {base} is above the current version {current}")
     if pending is not None and stages.get("pending") != pending:
         raise _refuse(ref, f"version {pending} is not the block's pending version")
     if pending is None and run.step != "start":
@@ -62,7 +65,8 @@ def revocable(version: int | None, stages: Mapping[str, int]) -> bool:
 
 
 def check_cancel(ref: str, run: Run, stages: Mapping[str, int]) -> None:
-    """A run to cancel must be based on the current version, or promoted already.
+    """A run to cancel must not name a pending version at or below its base, nor a base
+    above the current version.
 
     Raises:
         IntegrityError: its versions do not match the sealed head (nothing acted).
@@ -71,5 +75,5 @@ def check_cancel(ref: str, run: Run, stages: Mapping[str, int]) -> None:
     if pending is not None and (type(pending) is not int or type(base) is not int
                                 or pending <= base):
         raise _refuse(ref, "its pending version is not above its base version")
-    if current != base and current != pending:
-        raise _refuse(ref, f"its base version {base} is not the current version {current}")
+    if type(current) is not int or current < base:
+        raise _refuse(ref, f"its base version {base} is above the current version {current}")
