@@ -39,19 +39,19 @@ def chain_problems(registry: Registry) -> list[Problem]:
     with read_only(registry.store.engine).connect() as conn:
         blocks = {bid: f"{slug}/{name}" for bid, slug, name in conn.exec_driver_sql(
             "SELECT id, type_slug, name FROM block").all()}
-        rows = dict(conn.exec_driver_sql(
+        rows: dict[str, int | None] = dict(conn.exec_driver_sql(
             "SELECT block_id, event_seq FROM rotation_policy").all())
     for block_id, (is_set, seq) in sorted(policy_set.items()):
         if is_set and block_id in blocks and block_id not in rows:
             problems.append(("rotation-policy", f"{blocks[block_id]} (rotation policy)",
                              f"is missing: event {seq} set it and none dropped it (deleted "
                              "outside Blocks? rotation has stopped; set the policy again)"))
-    for block_id, seq in sorted(rows.items(), key=lambda r: str(r[0])):
+    for block_id, sealed_seq in sorted(rows.items(), key=lambda r: str(r[0])):
         what = f"{blocks.get(block_id, block_id)} (rotation policy)"
         if not policy_set.get(block_id, (False, 0))[0]:
             problems.append(("rotation-policy", what, "has no sealed event that set it "
                              "(put back after it was dropped?)"))
-        elif newest.get(block_id) != seq:
+        elif newest.get(block_id) != sealed_seq:
             problems.append(("rotation-policy", what, "is older than the block's newest "
                              "rotation event (put back from a copy?)"))
     return problems

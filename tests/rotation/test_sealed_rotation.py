@@ -63,12 +63,12 @@ class Listener:
         seen: list[dict[str, str]] = []
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 seen.append(dict(self.headers))
                 self.send_response(500)
                 self.end_headers()
 
-            do_POST = do_PUT = do_GET  # noqa: N815
+            do_POST = do_PUT = do_GET
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -293,3 +293,21 @@ def test_altered_rotation_events_are_reported_and_refused(registry: Registry, at
     assert any(p.kind in ("event", "event-chain") for p in report.problems), report.problems
     with pytest.raises(IntegrityError, match="the event log"):
         Rotation(registry).promoted_versions(REF)
+
+
+def test_rewrap_and_retire_move_the_rotation_macs(registry: Registry) -> None:
+    from blocks.key_management import KeyManager
+
+    _rotated_once(registry)
+    keys = KeyManager(registry)
+    old = registry.keyring.current_term
+    keys.rotate()
+    keys.rewrap(old)
+    with read_only(registry.store.engine).connect() as conn:
+        for table in ("rotation_policy", "event_log", "event_chain"):
+            terms = {t for (t,) in conn.exec_driver_sql(f"SELECT mac_term FROM {table}")}
+            assert terms == {old + 1}, table
+    keys.retire(old)
+    assert verify(registry).ok, verify(registry).problems
+    assert Rotation(registry).rotate(REF, force=True).status == "rotated"
+    assert Rotation(registry).promoted_versions(REF) == {2, 3}
