@@ -150,10 +150,10 @@ class Rotation(Policies):
         except LeaseLost:
             return Outcome(ref, "busy")
         finally:
-            if fresh is None or not fresh.released:
+            if not fresh.released:
                 # Taken over or deleted: nothing of ours to release.
                 with contextlib.suppress(LeaseLost, BlocksError):
-                    self.store.write(block_id, self.owner, fresh.take_events() if fresh else [],
+                    self.store.write(fresh, self.owner, fresh.take_events(),
                                      lease_owner=None, lease_until=None)
 
     @staticmethod
@@ -165,7 +165,7 @@ class Rotation(Policies):
     def _write(self, rec: PolicyRecord, events: list[Event] | None = None, **values: Any) -> None:
         if "lease_owner" not in values:
             values.setdefault("lease_until", self.clock() + LEASE)
-        self.store.write(rec.block_id, self.owner, [*rec.take_events(), *(events or [])],
+        self.store.write(rec, self.owner, [*rec.take_events(), *(events or [])],
                          **values)
 
     def _event(self, rec: PolicyRecord, run_id: str, step: str, outcome: str, versions: str,

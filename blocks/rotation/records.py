@@ -81,7 +81,8 @@ def _decode(row: Sequence[Any]) -> PolicyRecord:
         revoke_state=json.loads(m["revoke_state"]) if m["revoke_state"] else {},
         lease_owner=m["lease_owner"],
         lease_until=utc(m["lease_until"]) if m["lease_until"] else None,
-        event_seq=m["event_seq"],
+        event_seq=m["event_seq"], sealed={c: m[c] for c in SEALED},
+        mac=bytes(m["mac"]) if m["mac"] is not None else None,
     )
 
 
@@ -225,17 +226,20 @@ class RotationStore:
                                  "rotation event (put back from a copy?)")
 
     def write(
-        self, block_id: str, owner: str, events: Sequence[Event] = (), **values: Any
+        self, rec: PolicyRecord, owner: str, events: Sequence[Event] = (), **values: Any
     ) -> None:
         """Update the row (only while holding the lease) and append events, in one transaction.
 
-        A write of sealed columns (or with events) reads the stored row under its lock, checks
-        its MAC, and seals the result; a write of the lease or state alone does not.
+        A write of sealed columns (or with events) seals the result over the row as ``rec``
+        last saw it, replacing it only if its MAC is still the one ``rec`` holds; else (a
+        policy set meanwhile) it reads the stored row under its lock, checks its MAC, and
+        seals over that. A write of the lease or state alone is not sealed.
 
         Raises:
             LeaseLost: another process took the lease (this one was too slow).
             IntegrityError: the stored row does not authenticate (altered during the run).
         """
+        block_id = rec.block_id
         keys = tuple(sorted(values))
         resealing = bool(events) or any(k in SEALED for k in keys)
         if resealing:
@@ -247,26 +251,36 @@ class RotationStore:
                 raise ValueError(f"not rotation_policy columns: {sorted(unknown)}")
             sets = ", ".join(f"{k} = ?" for k in keys)  # column names from code, checked above
             sql = self.writer.native("UPDATE rotation_policy SET " + sets  # noqa: S608
-                                     + " WHERE block_id = ? AND lease_owner = ?")
+                                     + " WHERE block_id = ? AND lease_owner = ?"
+                                     + (" AND mac = ?" if resealing else ""))
             self._updates[keys] = sql
         with self.writer.transaction() as conn:
-            if resealing:
-                stored = self._stored(conn, block_id)
-                if stored is None or stored[-1] != owner:
+            if not resealing:
+                params = [self._encode(k, values[k]) for k in keys]
+                if not conn.execute(sql, (*params, block_id, owner)).rowcount:
                     raise LeaseLost(block_id)
-                sealed = dict(zip(SEALED, stored, strict=False))
-                sealed.update({k: self._encode(k, v, stamp=False) for k, v in values.items()
-                               if k in sealed})
-                if events:
-                    sealed["event_seq"] = chain.append(conn, self.writer, self.sealer,
-                                                       [e.to_chain() for e in events])
+                return
+            seq = (chain.append(conn, self.writer, self.sealer, [e.to_chain() for e in events])
+                   if events else None)
+            changed = {k: self._encode(k, v, stamp=False) for k, v in values.items()
+                       if k in SEALED}
+            base, seen = (rec.sealed, rec.mac) if rec.mac is not None else (None, None)
+            for attempt in (0, 1):
+                if base is None or attempt:
+                    stored = self._stored(conn, block_id)
+                    if stored is None or stored[-1] != owner:
+                        raise LeaseLost(block_id)
+                    base, seen = dict(zip(SEALED, stored, strict=False)), stored[-2]
+                sealed = {**base, **changed}
+                if seq is not None:
+                    sealed["event_seq"] = seq
                 term, mac = self._seal(block_id, [sealed[c] for c in SEALED])
-                values = {**values, "event_seq": sealed["event_seq"], "mac_term": term,
-                          "mac": mac}
-            params = [self._encode(k, values[k]) for k in keys]
-            done = conn.execute(sql, (*params, block_id, owner))
-            if not done.rowcount:
-                raise LeaseLost(block_id)
+                full = {**values, "event_seq": sealed["event_seq"], "mac_term": term, "mac": mac}
+                params = [self._encode(k, full[k]) for k in keys]
+                if conn.execute(sql, (*params, block_id, owner, seen)).rowcount:
+                    rec.sealed, rec.mac = sealed, mac
+                    return
+            raise LeaseLost(block_id)
 
     def events(self, block_id: str | None = None, limit: int | None = None) -> list[Event]:
         """Recorded steps, oldest first (the newest ``limit`` of them), each authenticated.

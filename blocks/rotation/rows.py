@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from pydantic import JsonValue
 
@@ -61,6 +62,10 @@ class PolicyRecord:
     lease_until: datetime | None = None
     event_seq: int | None = None
     """The block's newest event when the row was sealed."""
+    sealed: dict[str, Any] = field(default_factory=dict, repr=False)
+    """The sealed columns as stored (what the MAC covers), for the next write."""
+    mac: bytes | None = field(default=None, repr=False)
+    """The stored MAC: the next write replaces the row only if it is still this one."""
     pending_events: list[Event] = field(default_factory=list)
     """Events recorded with the next write (the engine's, not stored)."""
     released: bool = False

@@ -14,6 +14,7 @@ Functions here run on the store's DB-API connection inside :meth:`Writer.transac
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -123,6 +124,12 @@ def start(conn: Any, writer: Writer, sealer: KeyringSealer) -> None:
         ), (NAME, term, mac))
 
 
+_heads: weakref.WeakKeyDictionary[Writer, tuple[int, str]] = weakref.WeakKeyDictionary()
+"""The head this process last wrote or verified, per writer: an append moves it with a
+compare-and-set on its number and digest instead of reading and verifying it first; a head
+moved by anyone else fails the compare and is read and verified."""
+
+
 def append(conn: Any, writer: Writer, sealer: KeyringSealer, events: Sequence[NewEvent]) -> int:
     """Append ``events`` in order inside the caller's transaction; returns the last ``seq``.
 
@@ -130,28 +137,37 @@ def append(conn: Any, writer: Writer, sealer: KeyringSealer, events: Sequence[Ne
         IntegrityError: the chain's head is missing or does not authenticate (nothing is
             appended to a chain that was altered).
     """
-    seq, digest = _head(conn, writer, sealer, lock=True)
+    known = _heads.get(writer)
     if not events:
-        return seq
-    rows = []
-    for event in events:
-        seq += 1
-        new = digest_of(seq, digest, event.kind, event.subject, at_text(event.at), event.actor,
-                        event.body)
-        term, mac = sealer.sign(event_mac_message(new))
-        rows.append((seq, digest, event.kind, event.subject, writer.stamp(event.at),
-                     event.actor, event.body, term, mac))
-        digest = new
+        return _head(conn, writer, sealer, lock=False)[0] if known is None else known[0]
+    move = writer.native("UPDATE event_chain SET seq = ?, digest = ?, mac_term = ?, mac = ? "
+                         "WHERE name = ? AND seq = ? AND digest = ?")
+    for attempt in (0, 1):
+        if known is None or attempt:
+            known = _head(conn, writer, sealer, lock=True)
+        seq, digest = known
+        rows = []
+        for event in events:
+            seq += 1
+            new = digest_of(seq, digest, event.kind, event.subject, at_text(event.at),
+                            event.actor, event.body)
+            term, mac = sealer.sign(event_mac_message(new))
+            rows.append((seq, digest, event.kind, event.subject, writer.stamp(event.at),
+                         event.actor, event.body, term, mac))
+            digest = new
+        term, mac = sealer.sign(head_mac_message(NAME, seq, digest))
+        if conn.execute(move, (seq, digest, term, mac, NAME, *known)).rowcount:
+            break
+        _heads.pop(writer, None)  # moved by another process (or never read): read and verify
+    else:  # pragma: no cover - the head read under the lock always matches
+        raise IntegrityError(WHAT, "its head moved during an append")
     insert = writer.native(f"INSERT INTO event_log ({_COLUMNS}) "  # noqa: S608
                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
     if len(rows) == 1:
         conn.execute(insert, rows[0])
     else:
         conn.cursor().executemany(insert, rows)
-    term, mac = sealer.sign(head_mac_message(NAME, seq, digest))
-    conn.execute(writer.native(
-        "UPDATE event_chain SET seq = ?, digest = ?, mac_term = ?, mac = ? WHERE name = ?"
-    ), (seq, digest, term, mac, NAME))
+    _heads[writer] = (seq, digest)  # a rollback leaves it stale: the next compare fails
     return seq
 
 

@@ -82,8 +82,9 @@ def test_third_rotation_deletes_the_oldest_inactive_key_never_current(
     iam.update_access_key(UserName=user, AccessKeyId=old_id, Status="Inactive")
     # Forget the pending revocation (through the sealed write path: raw SQL is refused).
     block_id, now = sqlite_registry.summary(ref).id, datetime.now(UTC)
-    assert rot.store.acquire(block_id, "test", now, now + timedelta(minutes=1)) is not None
-    rot.store.write(block_id, "test", revoke_version=None, revoke_due_at=None,
+    rec = rot.store.acquire(block_id, "test", now, now + timedelta(minutes=1))
+    assert rec is not None
+    rot.store.write(rec, "test", revoke_version=None, revoke_due_at=None,
                     revoke_state=None, lease_owner=None, lease_until=None)
     assert rot.rotate(ref, force=True).status == "rotated"
     status = _status(moto_auth, user)
