@@ -43,6 +43,7 @@ from blocks.errors import (
 from blocks.keys.base import KeyProvider
 from blocks.references import check_references
 from blocks.settings import Settings
+from blocks.store import rotation_seals
 from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
 from blocks.store.sealing import KeyringSealer, has_unsealed_marker, seal_unsealed
 from blocks.store.sql import SqlStore
@@ -138,6 +139,8 @@ class Registry:
                     self.store.ensure_schema()
                     if has_unsealed_marker(self.store):
                         seal_unsealed(self.store, sealer)
+                    if rotation_seals.has_marker(self.store):
+                        rotation_seals.seal_unsealed_rotation(self.store, sealer)
                     self.store.sealer = sealer
                     self._keyring = keyring
         return self._keyring

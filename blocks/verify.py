@@ -8,8 +8,9 @@ Example:
     (True, 1200)
 
 Walks every keyring term (unwrapped with the master key), every sealed record (block heads,
-pool heads, pool versions, queues: their MACs), every block version (opened and validated,
-references resolved), every reference row and every pool with its queues. Nothing is
+pool heads, pool versions, queues, rotation policies, events: their MACs), every block version
+(opened and validated, references resolved), every reference row, every pool with its queues,
+the event chain's links and head, and each rotation policy against the chain. Nothing is
 repaired; the report lists each problem once with what it concerns, never a stored value.
 """
 
@@ -33,6 +34,7 @@ class Problem:
     """One thing that does not authenticate or resolve."""
 
     kind: str  # term | head | pool-head | pool-version | queue | version | reference | pool
+    # | rotation-policy | event | event-chain
     what: str
     detail: str
 
@@ -55,7 +57,9 @@ class Report:
 
 
 _KIND_NAMES = {"block": "head", "work_pool": "pool-head", "work_pool_version": "pool-version",
-               "work_queue": "queue"}
+               "work_queue": "queue", "rotation_policy": "rotation-policy",
+               "event_log": "event", "event_chain": "event-chain"}
+_PLURALS = {"rotation-policy": "rotation-policies"}
 
 
 def verify(registry: Registry) -> Report:
@@ -73,6 +77,7 @@ def verify(registry: Registry) -> Report:
     _versions(registry, report, bad)
     _references(registry, report)
     _pools(registry, report, bad)
+    _rotation(registry, report)
     return report
 
 
@@ -95,7 +100,8 @@ def _sealed_records(registry: Registry, report: Report) -> set[tuple[str, Any]]:
         for kind in KINDS:
             for row in conn.exec_driver_sql(kind.select).all():
                 values = tuple(row)
-                report.checked[_KIND_NAMES[kind.table] + "s"] += 1
+                name = _KIND_NAMES[kind.table]
+                report.checked[_PLURALS.get(name, name + "s")] += 1
                 if not sealer.valid(values[-2], values[-1], kind.message(values)):
                     key = values[: len(kind.key)]
                     bad.add((kind.table, key[0] if len(key) == 1 else key))
@@ -167,6 +173,14 @@ def _pools(registry: Registry, report: Report, bad: set[tuple[str, Any]]) -> Non
                 WorkPool.load(name, registry=registry).queues(registry=registry)
         except BlocksError as exc:
             report.add("pool", f"work pool {name!r}", _first_line(exc))
+
+
+def _rotation(registry: Registry, report: Report) -> None:
+    """The event chain's links and head, and each policy row against the chain."""
+    from blocks.rotation.audit import chain_problems
+
+    for kind, what, detail in chain_problems(registry):
+        report.add(kind, what, detail)
 
 
 def _first_line(exc: BaseException) -> str:

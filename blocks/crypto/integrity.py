@@ -1,4 +1,6 @@
-"""What the integrity MACs bind: sealed block heads, pool documents, queues. Hazardous: low-level.
+"""What the integrity MACs bind: heads, pools, queues, rotation policies, the event chain.
+
+Hazardous: low-level.
 
 Each function returns the exact bytes a record's HMAC (see :meth:`Keyring.sign`) covers: a JSON
 array that starts with a purpose tag and holds every field the record is bound to, so that no
@@ -70,3 +72,62 @@ def queue_message(
         f"[{_s(QUEUE)},{_s(queue_id)},{_s(pool_id)},{_s(name)},"
         f"{_int(version)},{_s(settings)},{_int(term)}]"
     ).encode()
+
+
+# -- rotation policies and the event chain (0011_seal_rotation) --------------------------------
+#
+# A rotation policy row is MACed like a head: every column that decides what a rotation does
+# (the policy JSON with the rotator's options and schedule, the due times, the run in flight
+# with its rotator state, the revocation schedule) and ``event_seq``, the sequence number of
+# the block's newest event in the chain when the row was sealed (a row put back from an older
+# copy then names an event that is no longer the block's newest).
+#
+# The event chain is one append-only list for the whole registry (rotation events now; the
+# audit trail of later kinds extends it). Event ``seq`` (1, 2, 3, ...) holds
+#     content = ["blocks/event/v1", seq, prev, kind, subject, at, actor, body]
+# where ``prev`` is the SHA-256 (hex) of the previous event's content ("" for the first),
+# ``kind`` names the body's schema (``rotation``), ``subject`` the record it concerns (a block
+# id), ``at`` an ISO 8601 UTC timestamp with microseconds and ``body`` canonical JSON. Its MAC
+# covers ["blocks/event-mac/v1", sha256(content) hex, term]: a hash link, not a MAC link, so
+# ``keys rewrap`` can move each MAC to a new term without touching the links. The chain head
+# (one row per chain ``name``) MACs ["blocks/event-chain/v1", name, seq, digest, term]: the
+# newest event's number and content digest, so a truncated tail does not verify. Deleting,
+# editing, reordering or inserting an event breaks a link, a MAC or the head.
+
+POLICY = "blocks/rotation-policy/v1"
+EVENT = "blocks/event/v1"
+EVENT_MAC = "blocks/event-mac/v1"
+CHAIN = "blocks/event-chain/v1"
+
+
+def policy_message(
+    block_id: str, policy: str, next_due_at: str | None, last_rotated_at: str | None,
+    run: str | None, revoke_version: int | None, revoke_due_at: str | None,
+    revoke_state: str | None, event_seq: int, term: int,
+) -> bytes:
+    """A rotation policy row: policy JSON, schedule, run, revocation, newest event number."""
+    return (
+        f"[{_s(POLICY)},{_s(block_id)},{_s(policy)},{_s(next_due_at)},{_s(last_rotated_at)},"
+        f"{_s(run)},{_int(revoke_version)},{_s(revoke_due_at)},{_s(revoke_state)},"
+        f"{_int(event_seq)},{_int(term)}]"
+    ).encode()
+
+
+def event_content(
+    seq: int, prev: str, kind: str, subject: str, at: str, actor: str, body: str
+) -> bytes:
+    """One event of the chain, as its digest and MAC cover it."""
+    return (
+        f"[{_s(EVENT)},{_int(seq)},{_s(prev)},{_s(kind)},{_s(subject)},{_s(at)},{_s(actor)},"
+        f"{_s(body)}]"
+    ).encode()
+
+
+def event_message(digest: str, term: int) -> bytes:
+    """What an event's MAC covers: the SHA-256 hex digest of its content."""
+    return f"[{_s(EVENT_MAC)},{_s(digest)},{_int(term)}]".encode()
+
+
+def chain_message(name: str, seq: int, digest: str, term: int) -> bytes:
+    """A chain head: the newest event's number and content digest."""
+    return f"[{_s(CHAIN)},{_s(name)},{_int(seq)},{_s(digest)},{_int(term)}]".encode()

@@ -19,10 +19,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from blocks.rotation.base import RotationContext, Rotator
-from blocks.rotation.engine import Outcome, Rotation, default_actor
+from blocks.rotation.engine import Rotation
+from blocks.rotation.outcome import Outcome, default_actor
 from blocks.rotation.plugins import ENTRY_POINT_GROUP, register
 from blocks.rotation.policy import RotationPolicy
-from blocks.rotation.records import Event, PolicyRecord
+from blocks.rotation.rows import Event, PolicyRecord
 
 if TYPE_CHECKING:
     from blocks.registry import Registry

@@ -91,7 +91,7 @@ def policy_of(block: Block) -> RotationPolicy | None:
         return None
     from blocks.rotation.records import RotationStore
 
-    found = RotationStore(registry.store).get(block.block_id)
+    found = RotationStore(registry.store, registry.sealer).get(block.block_id, block.block_ref)
     return found.policy if found is not None else None
 
 

@@ -10,22 +10,34 @@ process died (same host, pid gone) or whose time ran out is taken over.
 from __future__ import annotations
 
 import contextlib
-import getpass
-import os
-import socket
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from blocks import catalog, codec
 from blocks.core import Block, split_ref
-from blocks.errors import BlockNotFound, BlocksError, ConfigurationError, RotationError
-from blocks.rotation import plugins
+from blocks.errors import (
+    BlockNotFound,
+    BlocksError,
+    ConfigurationError,
+    IntegrityError,
+    RotationError,
+)
+from blocks.rotation import guard
 from blocks.rotation.base import RotationContext, Rotator
-from blocks.rotation.policy import RotationPolicy
-from blocks.rotation.records import Event, LeaseLost, PolicyRecord, RotationStore, Run
+from blocks.rotation.outcome import (
+    LEASE,
+    Hook,
+    Outcome,
+    dead_local_owner,
+    default_actor,
+    describe_error,
+    new_owner,
+    scrub,
+)
+from blocks.rotation.policies import Policies
+from blocks.rotation.records import LeaseLost, RotationStore
+from blocks.rotation.rows import Event, PolicyRecord, Run
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -33,85 +45,7 @@ if TYPE_CHECKING:
     from blocks.registry import Registry
     from blocks.store.records import BlockSummary
 
-Hook = Callable[[str, str], None]
-"""``hook(step, moment)``: ``moment`` is ``upstream`` (the step's work is done, not yet
-recorded) or ``recorded``. Tests use it to kill the process between the two."""
-
-LEASE = timedelta(minutes=10)
-MAX_ERROR = 500
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one ``rotate``/``cancel`` did to one block.
-
-    ``status``: ``rotated``, ``revoked`` (only the previous credential was revoked), ``not-due``,
-    ``busy`` (another process holds the lease), ``cancelled`` or ``failed``.
-    """
-
-    ref: str
-    status: str
-    version: int | None = None
-    step: str | None = None
-    error: str | None = None
-    run_id: str | None = None
-
-    @property
-    def failed(self) -> bool:
-        return self.status == "failed"
-
-
-def default_actor(kind: str = "api") -> str:
-    """``api:<OS user>`` (or ``cli:``, ``terraform:``): who runs the rotation."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = f"uid{os.getuid()}"
-    return f"{kind}:{user}"
-
-
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _dead_local_owner(owner: str | None) -> bool:
-    if not owner:
-        return False
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def scrub(message: str, blocks: list[Block | None]) -> str:
-    """``message`` with every secret value of ``blocks`` replaced by ``***``, shortened."""
-    for block in blocks:
-        if block is None:
-            continue
-        for secret in sorted(codec.secret_values(block), key=len, reverse=True):
-            if len(secret) >= 4:
-                message = message.replace(secret, "***")
-    return message[:MAX_ERROR]
-
-
-def describe_error(exc: BaseException) -> str:
-    """A one-line reason: our messages as they are, others as ``Type: first line``."""
-    if isinstance(exc, RotationError):
-        return exc.reason
-    if isinstance(exc, BlocksError):
-        return str(exc)
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-class Rotation:
+class Rotation(Policies):
     """Runs rotations for one registry.
 
     Args:
@@ -133,66 +67,9 @@ class Rotation:
         self.actor = actor or default_actor()
         self.clock = clock
         self.hook = hook or (lambda step, moment: None)
-        self.store = RotationStore(registry.store)
-        self.owner = _owner()
+        self.store = RotationStore(registry.store, registry.sealer)
+        self.owner = new_owner()
         self._rotators: dict[str, tuple[Rotator, BaseModel]] = {}
-
-    # -- policies -------------------------------------------------------------------------
-
-    def set_policy(self, ref: str, policy: RotationPolicy) -> PolicyRecord:
-        """Validate ``policy`` for the block and store it; the first rotation is due at once
-        for a schedule, or on ``--now`` for a manual policy."""
-        slug, _ = split_ref(ref)
-        block_id = self.registry.summary(ref).id
-        rotator, options = self._rotator(ref, policy)
-        rotator.check(catalog.get(slug), options)
-        now = self.clock()
-        existing = self.store.get(block_id)
-        if existing is not None and existing.last_rotated_at is not None:
-            next_due = policy.next_due(existing.last_rotated_at)
-        else:
-            next_due = now if policy.next_due(now) is not None else None
-        self.store.put_policy(block_id, policy, next_due)
-        found = self.store.get(block_id)
-        assert found is not None
-        return found
-
-    def policy(self, ref: str) -> PolicyRecord | None:
-        """The block's policy record, or ``None``."""
-        return self.store.get(self.registry.summary(ref).id)
-
-    def promoted_versions(self, ref: str) -> set[int]:
-        """Versions of ``ref`` that a recorded rotation promoted to current."""
-        found = set()
-        for event in self.store.events(self.registry.summary(ref).id):
-            if event.step == "promote" and event.outcome == "ok":
-                current = event.versions.split()[0].removeprefix("current=")
-                if current.isdigit():
-                    found.add(int(current))
-        return found
-
-    def drop_policy(self, ref: str) -> bool:
-        """Stop rotating the block (its history stays)."""
-        return self.store.drop_policy(self.registry.summary(ref).id)
-
-    def _rotator(self, ref: str, policy: RotationPolicy) -> tuple[Rotator, BaseModel]:
-        """The policy's rotator and validated options (built once per policy and run)."""
-        import pydantic
-
-        from blocks.core import pydantic_errors
-        from blocks.errors import ValidationError
-
-        key = policy.to_json()
-        found = self._rotators.get(key)
-        if found is not None:
-            return found
-        rotator = plugins.get(policy.rotator)
-        try:
-            options = rotator.options_model.model_validate(policy.options)
-        except pydantic.ValidationError as exc:
-            raise ValidationError(f"rotation of {ref}", pydantic_errors(exc, "options")) from None
-        self._rotators[key] = rotator, options
-        return rotator, options
 
     # -- running --------------------------------------------------------------------------
 
@@ -236,6 +113,8 @@ class Rotation:
                 outcome = self._rotate_summary(summary)
             except BlockNotFound:
                 continue  # deleted meanwhile
+            except IntegrityError as exc:  # refused before anything acted; the others go on
+                outcome = Outcome(summary.ref, "failed", error=str(exc))
             outcomes.append(outcome)
             if progress is not None:
                 progress(i, len(due), outcome)
@@ -250,17 +129,17 @@ class Rotation:
         now = self.clock()
         # The common case takes a free lease and reads the row in one statement; only a
         # refused lease reads the row, to tell "no policy" and "dead holder" from "busy".
-        fresh = self.store.acquire(block_id, self.owner, now, now + LEASE)
+        fresh = self.store.acquire(block_id, self.owner, now, now + LEASE, what=ref)
         if fresh is None:
-            rec = self.store.get(block_id)
+            rec = self.store.get(block_id, ref)
             if rec is None:
                 raise ConfigurationError(
                     f"{ref} has no rotation policy; set one with 'blocks rotation set {ref} "
                     "--rotator NAME --every 30d' or blocks.rotation.set_rotation()"
                 )
-            if _dead_local_owner(rec.lease_owner):
+            if dead_local_owner(rec.lease_owner):
                 fresh = self.store.acquire(block_id, self.owner, now, now + LEASE,
-                                           rec.lease_owner)
+                                           rec.lease_owner, what=ref)
         if fresh is None:
             if busy_is_error:
                 raise RotationError(ref, "cancel", "a rotation of this block is running in "
@@ -271,10 +150,10 @@ class Rotation:
         except LeaseLost:
             return Outcome(ref, "busy")
         finally:
-            if fresh is None or not fresh.released:
+            if not fresh.released:
                 # Taken over or deleted: nothing of ours to release.
                 with contextlib.suppress(LeaseLost, BlocksError):
-                    self.store.write(block_id, self.owner, fresh.take_events() if fresh else [],
+                    self.store.write(fresh, self.owner, fresh.take_events(),
                                      lease_owner=None, lease_until=None)
 
     @staticmethod
@@ -286,7 +165,7 @@ class Rotation:
     def _write(self, rec: PolicyRecord, events: list[Event] | None = None, **values: Any) -> None:
         if "lease_owner" not in values:
             values.setdefault("lease_until", self.clock() + LEASE)
-        self.store.write(rec.block_id, self.owner, [*rec.take_events(), *(events or [])],
+        self.store.write(rec, self.owner, [*rec.take_events(), *(events or [])],
                          **values)
 
     def _event(self, rec: PolicyRecord, run_id: str, step: str, outcome: str, versions: str,
@@ -337,6 +216,8 @@ class Rotation:
         looks for what its last, unrecorded step left; a new one knows there is nothing."""
         rotator, _ = self._rotator(ref, rec.policy)
         _, name = split_ref(ref)
+        if resumed:  # a run from the stored row: it must agree with the sealed head
+            guard.check_run(ref, run, self.registry.stages(ref))
         current = self.registry.load(ref, version=run.base_version)
         ctx = self._context(ref, rec, current, run.state, run)
         step = "create"
@@ -388,9 +269,10 @@ class Rotation:
         self.hook(step, "recorded")
 
     def _promote(self, ref: str, rec: PolicyRecord, run: Run, resumed: bool = True) -> None:
-        assert run.pending_version is not None
         # Resumed: the head may have moved before the crash kept it from being recorded.
-        if not resumed or self.registry.stages(ref)["current"] != run.pending_version:
+        promoted = guard.check_promotion(ref, run, self.registry.stages(ref)) if resumed else False
+        assert run.pending_version is not None
+        if not promoted:
             self.registry.move_stages(
                 ref, expected_current=run.base_version, current=run.pending_version,
                 pending=None, previous=run.base_version,
@@ -421,8 +303,8 @@ class Rotation:
         previous: Block | None = None
         note = "ok"
         try:
-            if version == stages["current"]:
-                note = "skipped"  # rolled back to it: it is the credential in use again
+            if not guard.revocable(version, stages):
+                note = "skipped"  # rolled back to it (in use again), or not older than current
             else:
                 try:
                     previous = self.registry.load(ref, version=version)
@@ -452,6 +334,7 @@ class Rotation:
 
     def _cancel(self, ref: str, rec: PolicyRecord, run: Run) -> Outcome:
         stages = self.registry.stages(ref)
+        guard.check_cancel(ref, run, stages)
         if run.pending_version is None:
             run.pending_version = self._staged_pending(ref, run)
         if run.pending_version is not None and stages["current"] == run.pending_version:

@@ -1,13 +1,15 @@
-"""sqlmodel tables of rotation: one policy (and in-flight run) per block, and the audit trail.
+"""sqlmodel table of rotation: one policy (and in-flight run) per block.
 
-Changes here need an alembic revision (``0004_rotation`` created them).
+Changes here need an alembic revision (``0004_rotation`` created it, ``0011_seal_rotation``
+sealed it). The rotation events live in the registry's event chain
+(:class:`blocks.store.tables.EventLogRow`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -39,26 +41,14 @@ class RotationPolicyRow(SQLModel, table=True):
     )
     revoke_state: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     """Rotator state (JSON) of the previous credential, kept for its revocation."""
+    event_seq: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    """The block's newest event in the chain when the row was sealed."""
+    mac_term: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("keyring_term.term"), nullable=True)
+    )
+    mac: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    """HMAC of the sealed columns (:func:`blocks.crypto.integrity.policy_message`)."""
     lease_owner: str | None = Field(default=None, max_length=200)
     lease_until: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
-
-
-class RotationEventRow(SQLModel, table=True):
-    """One recorded rotation step: when, who, what, outcome, versions, error (never a secret)."""
-
-    __tablename__ = "rotation_event"
-    __table_args__ = (Index("ix_rotation_event_block_id", "block_id", "id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    block_id: str = Field(
-        sa_column=Column(String(36), ForeignKey("block.id", ondelete="CASCADE"), nullable=False)
-    )
-    run_id: str = Field(max_length=36)
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    actor: str = Field(max_length=200)
-    step: str = Field(max_length=16)
-    outcome: str = Field(max_length=16)
-    versions: str = Field(max_length=200)
-    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -201,8 +201,8 @@ def retire_term(store: SqlStore, term: int) -> None:
         )
         if sealed:
             raise KeyringError(
-                f"keyring term {term} still seals {sealed} head(s), pool document(s) or "
-                f"queue(s); run 'blocks keys rewrap --term {term}' first"
+                f"keyring term {term} still seals {sealed} head(s), pool document(s), "
+                f"queue(s) or rotation record(s); run 'blocks keys rewrap --term {term}' first"
             )
         conn.execute(text("DELETE FROM keyring_term WHERE term = :t"), {"t": term})
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from blocks.codec import canonical_json
 from blocks.crypto import integrity
 from blocks.errors import IntegrityError
+from blocks.store import chain, rotation_seals
 from blocks.store.records import Head
 from blocks.store.writer import stages_json
 
@@ -233,6 +234,26 @@ KINDS = (
         "q.concurrency_limit, q.is_paused, q.mac_term, q.mac FROM work_queue q",
         lambda r: queue_message(*r[:8]),
         lambda r: f"queue {r[2]!r} of the work pool with id {r[1]}",
+    ),
+    Kind(
+        "rotation_policy", "mac_term", "mac", ("block_id",),
+        "SELECT p.block_id, b.type_slug, b.name, p.policy, p.next_due_at, p.last_rotated_at, "
+        "p.run, p.revoke_version, p.revoke_due_at, p.revoke_state, p.event_seq, p.mac_term, "
+        "p.mac FROM rotation_policy p JOIN block b ON b.id = p.block_id",
+        lambda r: rotation_seals.policy_message(r[0], r[3:11]),
+        lambda r: f"{r[1]}/{r[2]} (rotation policy)",
+    ),
+    Kind(
+        "event_log", "mac_term", "mac", ("seq",),
+        "SELECT seq, prev, kind, subject, at, actor, body, mac_term, mac FROM event_log",
+        lambda r: chain.event_mac_message(chain.row_digest(r) or ""),
+        lambda r: f"event {r[0]} of the event log",
+    ),
+    Kind(
+        "event_chain", "mac_term", "mac", ("name",),
+        "SELECT name, seq, digest, mac_term, mac FROM event_chain",
+        lambda r: chain.head_mac_message(r[0], r[1], r[2]),
+        lambda r: "the event log's head",
     ),
 )
 

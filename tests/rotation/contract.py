@@ -54,7 +54,7 @@ def all_secrets(registry: Registry, ref: str) -> set[str]:
 def stored_rotation_text(registry: Registry) -> str:
     with registry.store.engine.connect() as conn:
         rows = list(conn.execute(text("SELECT * FROM rotation_policy")))
-        rows += list(conn.execute(text("SELECT * FROM rotation_event")))
+        rows += list(conn.execute(text("SELECT * FROM event_log")))
     return json.dumps([[str(c) for c in r] for r in rows])
 
 

@@ -6,6 +6,8 @@ accept this key" is checked as: STS answers for it AND IAM lists it as Active.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from blocks import Registry
@@ -78,8 +80,12 @@ def test_third_rotation_deletes_the_oldest_inactive_key_never_current(
     # inactive: it must delete that one, not the current key.
     (old_id,) = set(_status(moto_auth, user)) - {current.aws_access_key_id}
     iam.update_access_key(UserName=user, AccessKeyId=old_id, Status="Inactive")
-    with sqlite_registry.store.engine.begin() as conn:  # forget the pending revocation
-        conn.exec_driver_sql("UPDATE rotation_policy SET revoke_version = NULL")
+    # Forget the pending revocation (through the sealed write path: raw SQL is refused).
+    block_id, now = sqlite_registry.summary(ref).id, datetime.now(UTC)
+    rec = rot.store.acquire(block_id, "test", now, now + timedelta(minutes=1))
+    assert rec is not None
+    rot.store.write(rec, "test", revoke_version=None, revoke_due_at=None,
+                    revoke_state=None, lease_owner=None, lease_until=None)
     assert rot.rotate(ref, force=True).status == "rotated"
     status = _status(moto_auth, user)
     assert old_id not in status

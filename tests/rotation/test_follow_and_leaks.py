@@ -159,7 +159,7 @@ def test_plug_in_rotator_from_the_entry_point_group(
 
 def test_scrub_removes_every_secret_value_of_the_blocks_involved() -> None:
     from blocks import AwsCredentials
-    from blocks.rotation.engine import scrub
+    from blocks.rotation.outcome import scrub
 
     creds = AwsCredentials(aws_access_key_id="AKIAEXAMPLE000000001",
                            aws_secret_access_key="very-secret-access-key-0001")

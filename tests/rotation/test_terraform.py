@@ -83,3 +83,23 @@ resource "blocks_secret" "s" {
     proc = tf.run("plan", check=False)
     assert proc.returncode == 1
     assert "Rotation needs generate" in proc.stdout + proc.stderr
+
+
+def test_deleted_rotation_events_do_not_make_apply_restore_the_old_value(
+    tf: Terraform, tf_registry: Registry
+) -> None:
+    # A database writer deletes the events that say the value was rotated: the provider must
+    # not take the rotation for a hand edit and "restore" the pre-rotation value.
+    from tests.store.tamper import tamper
+
+    tf.write(ROTATED % "one")
+    tf.apply()
+    assert tf.blocks("rotate", "--due").returncode == 0
+    rotated = tf_registry.load("secret/db-password").get()
+    tamper(tf_registry.store.url, "DELETE FROM event_log WHERE kind = 'rotation'")
+
+    code, out = tf.plan()
+    assert code == 1 and "integrity check failed for the event log" in out, out
+    assert tf.run("apply", "-auto-approve", check=False).returncode != 0
+    assert tf_registry.load("secret/db-password").get() == rotated
+    assert rotated not in tf.last.stdout + tf.last.stderr
