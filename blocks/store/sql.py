@@ -18,6 +18,7 @@ from blocks.errors import (
     ReferencedBlockError,
     StoreError,
 )
+from blocks.store import census
 from blocks.store.engine import (
     ReadConnections,
     create_engine,
@@ -27,7 +28,7 @@ from blocks.store.engine import (
 )
 from blocks.store.migrations import HEAD_REVISION
 from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
-from blocks.store.writer import HeadSealer, Writer
+from blocks.store.writer import HeadSealer, Writer, ref_message
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -36,7 +37,10 @@ T = TypeVar("T")
 # A LEFT JOIN: a head whose version row is gone must be seen (and refused), not look absent.
 _VERSION_COLUMNS = (
     "SELECT b.id, b.type_slug, b.name, v.version, b.current_version, v.term, v.wrapped_key, "
-    "v.ciphertext, b.latest_version, b.stages, b.head_term, b.head_mac "
+    "v.ciphertext, b.latest_version, b.stages, b.head_term, b.head_mac, "
+    # one indexed lookup: an old sealed head put back while newer versions exist is refused
+    "EXISTS (SELECT 1 FROM block_version n WHERE n.block_id = b.id "
+    "AND n.version > b.latest_version) "
     "FROM block b LEFT JOIN block_version v ON v.block_id = b.id "
 )
 _SQL_CURRENT = _VERSION_COLUMNS + (
@@ -44,6 +48,10 @@ _SQL_CURRENT = _VERSION_COLUMNS + (
 )
 _SQL_AT_VERSION = _VERSION_COLUMNS + "AND v.version = ? WHERE b.type_slug = ? AND b.name = ?"
 _SQL_BY_ID = _VERSION_COLUMNS + "AND v.version = b.current_version WHERE b.id = ?"
+_HEAD_FOR_DELETE = (
+    "SELECT id, type_slug, name, current_version, latest_version, stages, head_term, head_mac "
+    "FROM block WHERE type_slug = ? AND name = ?"
+)
 _SQL_TERMS = (
     "SELECT term, wrapped_key, provider, key_id, created_at, retired_at FROM keyring_term "
     "ORDER BY term"
@@ -319,53 +327,64 @@ class SqlStore:
             raise _translate(exc, self.url) from None
 
     def delete_block(self, slug: str, name: str) -> None:
-        """Delete a block with every version (refused while other blocks reference it)."""
-        from sqlalchemy import delete, select
-        from sqlalchemy.exc import IntegrityError
+        """Delete a block with every version (refused while other blocks reference it).
 
-        from blocks.store.tables import BlockRefRow, BlockRow, BlockVersionRow
+        In the same transaction the block leaves its type's sealed census, and its mirror
+        rows (which the caller has emptied on their targets) leave the mirror census.
+        """
+        from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
-        block, vers, ref = (
-            BlockRow.__table__, BlockVersionRow.__table__, BlockRefRow.__table__  # type: ignore[attr-defined]
-        )
         ref_name = f"{slug}/{name}"
+        sealer = self._require_sealer()
+        lock = " FOR UPDATE" if self.dialect == "postgresql" else ""
         try:
             with self.engine.begin() as conn:
-                query = select(block.c.id).where(block.c.type_slug == slug, block.c.name == name)
-                if self.dialect == "postgresql":
-                    query = query.with_for_update()
-                block_id = conn.execute(query).scalar()
-                if block_id is None:
+                run = self.executor(conn)
+                row = run(_HEAD_FOR_DELETE + lock, (slug, name)).fetchone()
+                if row is None:
                     raise BlockNotFound(f"no block {ref_name}")
-                referrers = self._referrers(conn, block_id)
+                sealer.check_head(Head(*row), ref_name)
+                block_id = row[0]
+                referrers = self._referrers(run, block_id)
                 if referrers:
                     raise ReferencedBlockError(ref_name, referrers)
-                conn.execute(delete(ref).where(ref.c.block_id == block_id))
-                conn.execute(delete(vers).where(vers.c.block_id == block_id))
-                conn.execute(delete(block).where(block.c.id == block_id))
-        except IntegrityError:
+                mirrors = run("SELECT target, target_name FROM block_mirror WHERE block_id = ?",
+                              (block_id,)).fetchall()
+                census.adjust(run, sealer, census.blocks_of(slug), lock=lock,
+                              remove=[census.block_member(block_id, slug, name)])
+                if mirrors:
+                    census.adjust(run, sealer, census.MIRRORS, lock=lock, remove=[
+                        census.mirror_member(block_id, t, n) for t, n in mirrors])
+                    run("DELETE FROM block_mirror WHERE block_id = ?", (block_id,))
+                for table, column in (("block_ref", "block_id"), ("block_version", "block_id"),
+                                      ("block", "id")):
+                    run(f"DELETE FROM {table} WHERE {column} = ?", (block_id,))  # noqa: S608
+        except SqlIntegrityError:
             with self.engine.connect() as conn:
-                block_id = conn.execute(
-                    select(block.c.id).where(block.c.type_slug == slug, block.c.name == name)
-                ).scalar()
-                referrers = self._referrers(conn, block_id) if block_id else []
+                run = self.executor(conn)
+                found = run("SELECT id FROM block WHERE type_slug = ? AND name = ?",
+                            (slug, name)).fetchone()
+                referrers = self._referrers(run, found[0]) if found else []
             concurrent = referrers or ["a block saved concurrently"]
             raise ReferencedBlockError(ref_name, concurrent) from None
 
-    @staticmethod
-    def _referrers(conn: Connection, block_id: str) -> list[str]:
-        from sqlalchemy import select
+    def executor(self, conn: Connection) -> census.Execute:
+        """Runs ``?``-placeholder SQL on a SQLAlchemy connection of this store."""
+        sqlite = self._reads.sqlite
+        return lambda sql, params: conn.exec_driver_sql(native_sql(sql, sqlite), params)
 
-        from blocks.store.tables import BlockRefRow, BlockRow
-
-        block, ref = BlockRow.__table__, BlockRefRow.__table__  # type: ignore[attr-defined]
-        rows = conn.execute(
-            select(block.c.type_slug, block.c.name, ref.c.path)
-            .join(ref, ref.c.block_id == block.c.id)
-            .where(ref.c.ref_block_id == block_id)
-            .order_by(block.c.type_slug, block.c.name, ref.c.path)
-        ).all()
-        return [f"{s}/{n} (field {p})" for s, n, p in rows]
+    def _referrers(self, run: census.Execute, block_id: str) -> list[str]:
+        """The blocks whose reference rows name ``block_id``, each row authenticated."""
+        rows = run(
+            "SELECT b.type_slug, b.name, r.path, r.block_id, r.mac_term, r.mac FROM block_ref r "
+            "JOIN block b ON b.id = r.block_id WHERE r.ref_block_id = ? "
+            "ORDER BY b.type_slug, b.name, r.path", (block_id,),
+        ).fetchall()
+        sealer = self._require_sealer()
+        for s, n, p, source, term, mac in rows:
+            sealer.check(term, mac, ref_message(source, p, block_id),
+                         f"the reference from {s}/{n} (field {p})")
+        return [f"{s}/{n} (field {p})" for s, n, p, *_ in rows]
 
     # -- listings -------------------------------------------------------------------------
 
