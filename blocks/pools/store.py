@@ -189,6 +189,7 @@ class PoolStore(EngineStore):
         row = conn.execute(query).first()
         if row is not None:
             self._check_head(tuple(row))
+            _refuse_beyond_head(conn, vers, row[0], row[3], name)
         if row is None:
             if expected_version not in (None, 0):
                 raise ConflictError(
@@ -320,6 +321,20 @@ class PoolStore(EngineStore):
             conn.execute(delete(queue).where(queue.c.pool_id == pool_id))
             conn.execute(delete(vers).where(vers.c.pool_id == pool_id))
             conn.execute(delete(pool).where(pool.c.id == pool_id))
+
+
+def _refuse_beyond_head(
+    conn: Connection, vers: Table, pool_id: str, current: int, name: str
+) -> None:
+    """An old sealed head put back while newer versions exist is not written over."""
+    from sqlalchemy import exists, select
+
+    if conn.execute(select(exists().where(vers.c.pool_id == pool_id,
+                                          vers.c.version > current))).scalar():
+        from blocks.errors import IntegrityError
+
+        raise IntegrityError(f"work pool {name!r}", "a version is beyond the sealed head "
+                                                    "(an old head put back?)")
 
 
 def _head_select(pool: Table) -> Any:

@@ -10,15 +10,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from blocks import _nowait
 from blocks.crypto.keyring import TermRecord
 from blocks.errors import (
-    BlockNotFound,
     BlocksError,
     ConflictError,
     IntegrityError,
     KeyringError,
-    ReferencedBlockError,
     StoreError,
 )
 from blocks.store import census
+from blocks.store.deletion import delete_block
 from blocks.store.engine import (
     ReadConnections,
     create_engine,
@@ -28,7 +27,7 @@ from blocks.store.engine import (
 )
 from blocks.store.migrations import HEAD_REVISION
 from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
-from blocks.store.writer import HeadSealer, Writer, ref_message
+from blocks.store.writer import HeadSealer, Writer
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -48,10 +47,6 @@ _SQL_CURRENT = _VERSION_COLUMNS + (
 )
 _SQL_AT_VERSION = _VERSION_COLUMNS + "AND v.version = ? WHERE b.type_slug = ? AND b.name = ?"
 _SQL_BY_ID = _VERSION_COLUMNS + "AND v.version = b.current_version WHERE b.id = ?"
-_HEAD_FOR_DELETE = (
-    "SELECT id, type_slug, name, current_version, latest_version, stages, head_term, head_mac "
-    "FROM block WHERE type_slug = ? AND name = ?"
-)
 _SQL_TERMS = (
     "SELECT term, wrapped_key, provider, key_id, created_at, retired_at FROM keyring_term "
     "ORDER BY term"
@@ -327,64 +322,14 @@ class SqlStore:
             raise _translate(exc, self.url) from None
 
     def delete_block(self, slug: str, name: str) -> None:
-        """Delete a block with every version (refused while other blocks reference it).
-
-        In the same transaction the block leaves its type's sealed census, and its mirror
-        rows (which the caller has emptied on their targets) leave the mirror census.
-        """
-        from sqlalchemy.exc import IntegrityError as SqlIntegrityError
-
-        ref_name = f"{slug}/{name}"
-        sealer = self._require_sealer()
-        lock = " FOR UPDATE" if self.dialect == "postgresql" else ""
-        try:
-            with self.engine.begin() as conn:
-                run = self.executor(conn)
-                row = run(_HEAD_FOR_DELETE + lock, (slug, name)).fetchone()
-                if row is None:
-                    raise BlockNotFound(f"no block {ref_name}")
-                sealer.check_head(Head(*row), ref_name)
-                block_id = row[0]
-                referrers = self._referrers(run, block_id)
-                if referrers:
-                    raise ReferencedBlockError(ref_name, referrers)
-                mirrors = run("SELECT target, target_name FROM block_mirror WHERE block_id = ?",
-                              (block_id,)).fetchall()
-                census.adjust(run, sealer, census.blocks_of(slug), lock=lock,
-                              remove=[census.block_member(block_id, slug, name)])
-                if mirrors:
-                    census.adjust(run, sealer, census.MIRRORS, lock=lock, remove=[
-                        census.mirror_member(block_id, t, n) for t, n in mirrors])
-                    run("DELETE FROM block_mirror WHERE block_id = ?", (block_id,))
-                for table, column in (("block_ref", "block_id"), ("block_version", "block_id"),
-                                      ("block", "id")):
-                    run(f"DELETE FROM {table} WHERE {column} = ?", (block_id,))  # noqa: S608
-        except SqlIntegrityError:
-            with self.engine.connect() as conn:
-                run = self.executor(conn)
-                found = run("SELECT id FROM block WHERE type_slug = ? AND name = ?",
-                            (slug, name)).fetchone()
-                referrers = self._referrers(run, found[0]) if found else []
-            concurrent = referrers or ["a block saved concurrently"]
-            raise ReferencedBlockError(ref_name, concurrent) from None
+        """Delete a block with every version (refused while other blocks reference it); see
+        :func:`blocks.store.deletion.delete_block`."""
+        delete_block(self, self._require_sealer(), slug, name)
 
     def executor(self, conn: Connection) -> census.Execute:
         """Runs ``?``-placeholder SQL on a SQLAlchemy connection of this store."""
         sqlite = self._reads.sqlite
         return lambda sql, params: conn.exec_driver_sql(native_sql(sql, sqlite), params)
-
-    def _referrers(self, run: census.Execute, block_id: str) -> list[str]:
-        """The blocks whose reference rows name ``block_id``, each row authenticated."""
-        rows = run(
-            "SELECT b.type_slug, b.name, r.path, r.block_id, r.mac_term, r.mac FROM block_ref r "
-            "JOIN block b ON b.id = r.block_id WHERE r.ref_block_id = ? "
-            "ORDER BY b.type_slug, b.name, r.path", (block_id,),
-        ).fetchall()
-        sealer = self._require_sealer()
-        for s, n, p, source, term, mac in rows:
-            sealer.check(term, mac, ref_message(source, p, block_id),
-                         f"the reference from {s}/{n} (field {p})")
-        return [f"{s}/{n} (field {p})" for s, n, p, *_ in rows]
 
     # -- listings -------------------------------------------------------------------------
 

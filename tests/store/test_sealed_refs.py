@@ -71,7 +71,8 @@ def test_old_pool_head_put_back_is_refused_by_load_and_render_job(registry: Regi
         *old_head)
 
     for action in (lambda: WorkPool.load("proc", registry=registry),
-                   lambda: current.render_job({}, registry=registry)):
+                   lambda: current.render_job({}, registry=registry),
+                   lambda: current.save(registry=registry)):
         with pytest.raises(IntegrityError, match=r"work pool 'proc'.*beyond the sealed head"):
             action()
     assert any(p[0] == "pool-head" or "proc" in p[1] for p in problems(registry))
