@@ -144,3 +144,21 @@ def test_deleted_census_record_is_reported(registry: Registry) -> None:
     assert ("census", "the census of mirrors", "its sealed record is missing") in found
     assert any(p[1] == "the census of test-creds blocks" and "no sealed record" in p[2]
                for p in found)
+
+
+def test_rewrap_moves_reference_mirror_and_census_macs_so_the_old_term_retires(
+    registry: Registry,
+) -> None:
+    from blocks.integrations.mirrors import _write_rows
+    from blocks.key_management import KeyManager
+
+    target = service(registry)
+    _write_rows(registry, target, "prefect", [{"target_name": "db"}])  # sealed, never pushed
+    keys = KeyManager(registry)
+    old = registry.keyring.current_term
+    keys.rotate()
+    assert not keys.rewrap().failed
+    keys.retire(old)  # refused while any MAC still uses the term
+    assert verify(registry).ok, verify(registry).problems
+    with pytest.raises(ReferencedBlockError):
+        registry.delete("test-creds/db")
