@@ -70,6 +70,17 @@ def bench_saves(reg: Registry, samples: int) -> float:
     return pct(times, 0.5) * 1e3
 
 
+def bench_creates(reg: Registry, samples: int) -> float:
+    """p50 of a save that creates a new block (it also updates its type's sealed census)."""
+    times = []
+    for i in range(samples):
+        block = Secret(value=f"c-{i}")
+        t0 = time.perf_counter()
+        reg.save(block, f"create-bench-{i}")
+        times.append(time.perf_counter() - t0)
+    return pct(times, 0.5) * 1e3
+
+
 def load_floor(db: Path, names: list[str], samples: int) -> float:
     """p50 of one point read + two AES-GCM opens + one pydantic validation (ms)."""
     conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
@@ -155,6 +166,7 @@ def main() -> None:
         save = bench_saves(reg, 1000)
         sfloor = save_floor(db, 1000)
         print(f"sqlite   save p50 {save:.4f} ms")
+        print(f"sqlite   create p50 {bench_creates(reg, 1000):.4f} ms")
         print(f"sqlite   save floor p50 {sfloor:.4f} ms  -> save is {save / sfloor:.1f}x its floor "
               "(target <= 5x)")
         reg.save(Secret(value="fresh"), "x")
@@ -174,6 +186,7 @@ def main() -> None:
                 p50, p95 = bench_loads(pg, names, args.samples)
                 print(f"postgres load p50 {p50:.4f} ms  p95 {p95:.4f} ms  ({args.blocks} blocks)")
                 print(f"postgres save p50 {bench_saves(pg, 300):.4f} ms")
+                print(f"postgres create p50 {bench_creates(pg, 300):.4f} ms")
                 pg.close()
             finally:
                 with psycopg.connect(plain, autocommit=True) as conn:

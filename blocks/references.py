@@ -15,9 +15,10 @@ report the cycle instead of recursing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from blocks.errors import ValidationError
+from blocks.store.writer import ref_message
 
 if TYPE_CHECKING:
     from blocks.store.sql import SqlStore
@@ -57,13 +58,15 @@ def check_references(store: SqlStore, slug: str, name: str, refs: Mapping[str, s
             for source in frontier:
                 edges[source] = []
             rows = conn.execute(
-                select(ref_table.c.block_id, ref_table.c.ref_block_id)
+                select(ref_table.c.block_id, ref_table.c.ref_block_id, ref_table.c.path,
+                       ref_table.c.mac_term, ref_table.c.mac)
                 .where(ref_table.c.block_id.in_(frontier))
                 .order_by(ref_table.c.block_id, ref_table.c.path)
             ).all()
-            for source, target in rows:
+            for source, target, path, term, mac in rows:
+                _check_row(store, source, path, target, term, mac)
                 edges[source].append(target)
-            frontier = {target for _, target in rows}
+            frontier = {row[1] for row in rows}
         problem = _first_problem(own, refs, edges)
         if problem is None:
             return
@@ -86,6 +89,13 @@ def check_references(store: SqlStore, slug: str, name: str, refs: Mapping[str, s
             "referencing them"
         )
     raise ValidationError(ref, [(path, message)])
+
+
+def _check_row(store: SqlStore, source: str, path: str, target: str, term: Any, mac: Any) -> None:
+    """A reference row must authenticate before the walk follows it."""
+    if store.sealer is not None:
+        store.sealer.check(term, mac, ref_message(source, path, target),
+                           f"the reference of the block with id {source} (field {path})")
 
 
 def _first_problem(

@@ -19,14 +19,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import pydantic
-
 from blocks import _nowait, catalog, codec
 from blocks.core import (
-    CONTEXT_RESOLVER,
     ROTATION_KEY,
     Block,
-    pydantic_errors,
     set_registry_factory,
     split_ref,
     validate_name,
@@ -35,18 +31,21 @@ from blocks.crypto import envelope
 from blocks.crypto.keyring import Keyring
 from blocks.errors import (
     BlockNotFound,
-    BlocksError,
     ConflictError,
     IntegrityError,
+    ReferencedBlockError,
     ValidationError,
 )
 from blocks.keys.base import KeyProvider
+from blocks.parsing import parse
 from blocks.references import check_references
+from blocks.sealed_refs import document_referrers, seal_upgraded
 from blocks.settings import Settings
 from blocks.store import rotation_seals
 from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
-from blocks.store.sealing import KeyringSealer, has_unsealed_marker, seal_unsealed
+from blocks.store.sealing import KeyringSealer, has_refs_marker, has_unsealed_marker, seal_unsealed
 from blocks.store.sql import SqlStore
+from blocks.store.writer import BEYOND_HEAD
 
 Stage = Literal["current", "pending", "previous"]
 STAGES: tuple[str, ...] = ("current", "pending", "previous")
@@ -141,6 +140,8 @@ class Registry:
                         seal_unsealed(self.store, sealer)
                     if rotation_seals.has_marker(self.store):
                         rotation_seals.seal_unsealed_rotation(self.store, sealer)
+                    if has_refs_marker(self.store):
+                        seal_upgraded(self.store, sealer)
                     self.store.sealer = sealer
                     self._keyring = keyring
         return self._keyring
@@ -338,6 +339,11 @@ class Registry:
         from blocks.integrations.mirrors import deleting  # no HTTP client unless mirrored
 
         slug, name = split_ref(ref)
+        _ = self.keyring  # the head and the censuses are checked and re-sealed
+        # The sealed documents say what references what; the block_ref rows only index it.
+        referrers = document_referrers(self, slug, name)
+        if referrers:
+            raise ReferencedBlockError(f"{slug}/{name}", referrers)
         with deleting(self, slug, name):
             self.store.delete_block(slug, name)
         self.store.checkpoint()  # the shredded keys must not linger in the SQLite WAL
@@ -396,32 +402,7 @@ class Registry:
         Raises:
             UnknownBlockType, ValidationError (field path named, values never shown).
         """
-        cls = catalog.get(slug)
-
-        def resolve(value: Any, expected: type[Block]) -> Block:
-            if not isinstance(value, str) or not value:
-                raise ValueError("a reference must be 'type-slug/name' or a block id")
-            try:
-                if "/" in value:
-                    block = self.load(value)
-                else:
-                    row = self.store.get_current_by_id(value)
-                    if row is None:
-                        raise BlockNotFound(f"no block with id {value}")
-                    self._check(row, f"the block with id {value}", None)
-                    block = self._open(catalog.get(row.type_slug), row, set())
-            except BlocksError as exc:
-                raise ValueError(str(exc)) from None
-            if not isinstance(block, expected):
-                raise ValueError(f"{block.block_ref} is not a {expected.__name__}")
-            return block
-
-        if not isinstance(data, Mapping):
-            raise ValidationError(ref or slug, [("", "the document must be a JSON object")])
-        try:
-            return cls.model_validate(dict(data), context={CONTEXT_RESOLVER: resolve})
-        except pydantic.ValidationError as exc:
-            raise ValidationError(ref or slug, pydantic_errors(exc)) from None
+        return parse(self, slug, data, ref=ref)
 
     def rollback(
         self, ref: str, version: int, *, expected_version: int | None = None
@@ -473,6 +454,8 @@ class Registry:
     def _check(self, row: StoredVersion, what: str, version: int | None) -> None:
         """Refuse a row whose head does not authenticate or whose version row is not right."""
         self.sealer.check_head(row.head, what)
+        if row.beyond_head:
+            raise IntegrityError(what, BEYOND_HEAD)
         latest = row.latest_version or 0
         if row.version is None:
             if version is None:

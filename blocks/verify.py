@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from blocks import sealed_checks
 from blocks.crypto.keyring import term_context
 from blocks.errors import BlocksError
 from blocks.store.engine import read_only
@@ -60,6 +61,8 @@ _KIND_NAMES = {"block": "head", "work_pool": "pool-head", "work_pool_version": "
                "work_queue": "queue", "rotation_policy": "rotation-policy",
                "event_log": "event", "event_chain": "event-chain"}
 _PLURALS = {"rotation-policy": "rotation-policies"}
+_KIND_NAMES.update({"block_ref": "reference-row", "block_mirror": "mirror",
+                    "sealed_census": "census"})
 
 
 def verify(registry: Registry) -> Report:
@@ -76,6 +79,8 @@ def verify(registry: Registry) -> Report:
     bad = _sealed_records(registry, report)
     _versions(registry, report, bad)
     _references(registry, report)
+    sealed_checks.censuses(registry, report)
+    sealed_checks.document_references(registry, report, bad)
     _pools(registry, report, bad)
     _rotation(registry, report)
     return report

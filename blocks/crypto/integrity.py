@@ -131,3 +131,27 @@ def event_message(digest: str, term: int) -> bytes:
 def chain_message(name: str, seq: int, digest: str, term: int) -> bytes:
     """A chain head: the newest event's number and content digest."""
     return f"[{_s(CHAIN)},{_s(name)},{_int(seq)},{_s(digest)},{_int(term)}]".encode()
+
+
+# -- references, mirrors and censuses (0012_seal_refs_mirrors) ------------------------------
+
+REF = "blocks/ref/v1"
+MIRROR = "blocks/mirror/v1"
+CENSUS = "blocks/census/v1"
+
+
+def ref_message(block_id: str, path: str, ref_block_id: str, term: int) -> bytes:
+    """A reference row: the referencing block's id, the field path, the referenced id."""
+    return f"[{_s(REF)},{_s(block_id)},{_s(path)},{_s(ref_block_id)},{_int(term)}]".encode()
+
+
+def mirror_message(block_id: str, target: str, target_name: str, term: int) -> bytes:
+    """A mirror row: which block is copied to which target, under which name there."""
+    return (
+        f"[{_s(MIRROR)},{_s(block_id)},{_s(target)},{_s(target_name)},{_int(term)}]"
+    ).encode()
+
+
+def census_message(name: str, count: int, digest: str, term: int) -> bytes:
+    """A census row: how many records of a set exist and the digest of their identities."""
+    return f"[{_s(CENSUS)},{_s(name)},{_int(count)},{_s(digest)},{_int(term)}]".encode()

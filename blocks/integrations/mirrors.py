@@ -24,7 +24,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from blocks.core import split_ref
-from blocks.errors import BlocksError, ConfigurationError, PrefectError
+from blocks.errors import BlocksError, ConfigurationError, IntegrityError, PrefectError
+from blocks.store import census
+from blocks.store.sealing import mirror_message
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -97,7 +99,7 @@ MIRROR_TABLE = "block_mirror"
 
 
 def _table() -> Table:
-    from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
+    from sqlalchemy import Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Text
 
     global _TABLE
     if _TABLE is None:
@@ -110,6 +112,8 @@ def _table() -> Table:
             Column("pushed_version", Integer),
             Column("pushed_at", DateTime(timezone=True)),
             Column("last_error", Text),
+            Column("mac_term", Integer),
+            Column("mac", LargeBinary),
         )
     return _TABLE
 
@@ -149,25 +153,14 @@ def add_mirror(
         PrefectError: the first push failed (server down, credential refused, ...); the mirror
             is not configured (as before the call), so rerunning it once fixed is the retry.
     """
-    from sqlalchemy import delete, insert
-
     factory = target_factory(target)
     summary = registry.summary(ref)
     _, name = split_ref(ref)
-    table = _table()
     before = [r for r in _rows(registry, summary.id) if r["target"] == target]
-    with registry.store.engine.begin() as conn:
-        conn.execute(delete(table).where(table.c.block_id == summary.id,
-                                         table.c.target == target))
-        conn.execute(insert(table).values(block_id=summary.id, target=target,
-                                          target_name=target_name or name))
+    _write_rows(registry, summary.id, target, [{"target_name": target_name or name}])
     failures = _push_rows(registry, summary.id, factories={target: factory})
     if target in failures:
-        with registry.store.engine.begin() as conn:
-            conn.execute(delete(table).where(table.c.block_id == summary.id,
-                                             table.c.target == target))
-            if before:
-                conn.execute(insert(table).values(**before[0]))
+        _write_rows(registry, summary.id, target, before)
         raise PrefectError(
             f"{ref} (version {summary.current_version} in Blocks) is not mirrored to {target}: "
             f"{failures[target]}. Rerun 'blocks mirror {ref} --to {target}' once that is fixed"
@@ -182,8 +175,6 @@ def remove_mirror(registry: Registry, ref: str, *, delete_copy: bool = True) -> 
         BlockNotFound: no such block.
         ConfigurationError: the block is not mirrored.
     """
-    from sqlalchemy import delete
-
     summary = registry.summary(ref)
     rows = _rows(registry, summary.id)
     if not rows:
@@ -196,9 +187,8 @@ def remove_mirror(registry: Registry, ref: str, *, delete_copy: bool = True) -> 
                 target.remove(block, row["target_name"])
             finally:
                 target.close()
-    table = _table()
-    with registry.store.engine.begin() as conn:
-        conn.execute(delete(table).where(table.c.block_id == summary.id))
+    for row in rows:
+        _write_rows(registry, summary.id, row["target"], [])
 
 
 def mirror_status(registry: Registry) -> list[MirrorStatus]:
@@ -269,7 +259,9 @@ def deleting(registry: Registry, slug: str, name: str) -> Iterator[None]:
         BlocksError: the delete itself failed (a referenced block); the copies are pushed back.
     """
     summary = registry.store.summary(slug, name)
-    if summary is None or not registry.store.row_exists(MIRROR_TABLE, "block_id", summary.id):
+    # The sealed mirror census (one read when nothing is mirrored) catches a mirror row
+    # deleted outside Blocks, which would otherwise leave its copy behind silently.
+    if summary is None or not any(row[0] == summary.id for row in _checked_census(registry)):
         yield
         return
     ref = f"{slug}/{name}"
@@ -310,13 +302,63 @@ def _raise_failures(registry: Registry, block_id: str) -> None:
         )
 
 
+def _checked_census(registry: Registry) -> list[tuple[str, str, str]]:
+    """Every mirror row, checked against the sealed mirror census."""
+    with registry.store.engine.connect() as conn:
+        return census.check_mirrors(registry.store.executor(conn), registry.sealer)
+
+
 def _rows(registry: Registry, block_id: str) -> list[dict[str, Any]]:
+    """The block's mirror rows, each authenticated and all matching the sealed census.
+
+    Raises:
+        IntegrityError: a row was inserted, changed or deleted outside Blocks; nothing is
+            pushed or removed.
+    """
     from sqlalchemy import select
 
     table = _table()
+    sealer = registry.sealer
     with registry.store.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(
+        census.check_mirrors(registry.store.executor(conn), sealer)
+        rows = [dict(r._mapping) for r in conn.execute(
             select(table).where(table.c.block_id == block_id))]
+    for row in rows:
+        if not sealer.valid(row["mac_term"], row["mac"],
+                            mirror_message(block_id, row["target"], row["target_name"])):
+            found = registry.store.get_current_by_id(block_id)
+            ref = f"{found.type_slug}/{found.name}" if found else f"the block with id {block_id}"
+            raise IntegrityError(f"the mirror of {ref} to {row['target']}")
+    return rows
+
+
+def _write_rows(
+    registry: Registry, block_id: str, target: str, rows: list[dict[str, Any]]
+) -> None:
+    """Replace the block's mirror row for ``target`` with ``rows`` (none or one: its
+    ``target_name`` and any status columns), sealed, with the census, in one transaction."""
+    from sqlalchemy import delete, insert, select
+
+    table = _table()
+    sealer = registry.sealer
+    lock = " FOR UPDATE" if registry.store.dialect == "postgresql" else ""
+    with registry.store.engine.begin() as conn:
+        run = registry.store.executor(conn)
+        old = conn.execute(select(table.c.target_name).where(
+            table.c.block_id == block_id, table.c.target == target)).all()
+        new = [{**row, "block_id": block_id, "target": target} for row in rows]
+        for row in new:
+            row["mac_term"], row["mac"] = sealer.sign(
+                mirror_message(block_id, target, row["target_name"]))
+        census.adjust(
+            run, sealer, census.MIRRORS, lock=lock,
+            add=[census.mirror_member(block_id, target, r["target_name"]) for r in new],
+            remove=[census.mirror_member(block_id, target, r[0]) for r in old],
+        )
+        conn.execute(delete(table).where(table.c.block_id == block_id,
+                                         table.c.target == target))
+        if new:
+            conn.execute(insert(table), new)
 
 
 def _push_rows(

@@ -120,10 +120,11 @@ class PoolStore(EngineStore):
             pool_version_message(pool_id, name, pool_type, version, document),
             f"work pool {name!r} version {version}",
         )
-        if not isinstance(version, int) or not 1 <= version <= current:
+        if not isinstance(version, int) or not 1 <= version <= current or values[13]:
             from blocks.errors import IntegrityError
 
-            raise IntegrityError(f"work pool {name!r}", "a version is beyond the sealed head")
+            raise IntegrityError(f"work pool {name!r}", "a version is beyond the sealed head "
+                                                        "(an old head put back?)")
         return _pool_record(values[:9])
 
     def save_pool(
@@ -188,6 +189,7 @@ class PoolStore(EngineStore):
         row = conn.execute(query).first()
         if row is not None:
             self._check_head(tuple(row))
+            _refuse_beyond_head(conn, vers, row[0], row[3], name)
         if row is None:
             if expected_version not in (None, 0):
                 raise ConflictError(
@@ -321,6 +323,20 @@ class PoolStore(EngineStore):
             conn.execute(delete(pool).where(pool.c.id == pool_id))
 
 
+def _refuse_beyond_head(
+    conn: Connection, vers: Table, pool_id: str, current: int, name: str
+) -> None:
+    """An old sealed head put back while newer versions exist is not written over."""
+    from sqlalchemy import exists, select
+
+    if conn.execute(select(exists().where(vers.c.pool_id == pool_id,
+                                          vers.c.version > current))).scalar():
+        from blocks.errors import IntegrityError
+
+        raise IntegrityError(f"work pool {name!r}", "a version is beyond the sealed head "
+                                                    "(an old head put back?)")
+
+
 def _head_select(pool: Table) -> Any:
     from sqlalchemy import select
 
@@ -329,12 +345,16 @@ def _head_select(pool: Table) -> Any:
 
 
 def _pool_select(pool: Table, vers: Table) -> Any:
-    from sqlalchemy import select
+    from sqlalchemy import exists, select
 
+    newer = vers.alias("newer")
+    # one indexed lookup: an old sealed head put back while newer versions exist is refused
+    beyond = exists().where(newer.c.pool_id == pool.c.id,
+                            newer.c.version > pool.c.current_version)
     return select(
         pool.c.id, pool.c.name, pool.c.type, vers.c.version, pool.c.current_version,
         vers.c.document, pool.c.created_at, vers.c.created_at, vers.c.note,
-        pool.c.head_term, pool.c.head_mac, vers.c.mac_term, vers.c.mac,
+        pool.c.head_term, pool.c.head_mac, vers.c.mac_term, vers.c.mac, beyond,
     ).join(vers, vers.c.pool_id == pool.c.id)
 
 

@@ -54,6 +54,7 @@ class StoredVersion:
     stages: str | None = None
     head_term: int | None = None
     head_mac: bytes | None = None
+    beyond_head: Any = None  # truthy: a version above ``latest_version`` is stored
 
     @property
     def head(self) -> Head:

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from blocks.codec import canonical_json
 from blocks.crypto import integrity
 from blocks.errors import IntegrityError
-from blocks.store import chain, rotation_seals
+from blocks.store import census, chain, rotation_seals
 from blocks.store.records import Head
-from blocks.store.writer import stages_json
+from blocks.store.writer import ref_message, stages_json
 
 if TYPE_CHECKING:
     from blocks.crypto.keyring import Keyring
@@ -117,6 +117,11 @@ def queue_message(
     return lambda t: integrity.queue_message(queue_id, pool_id, name, version, settings, t)
 
 
+def mirror_message(block_id: str, target: str, target_name: str) -> Message:
+    """What a mirror row's MAC covers."""
+    return lambda t: integrity.mirror_message(block_id, target, target_name, t)
+
+
 def _seal_unsealed_pools(conn: Any, sealer: KeyringSealer) -> int:
     from sqlalchemy import text
 
@@ -185,10 +190,63 @@ def seal_unsealed(store: SqlStore, sealer: KeyringSealer) -> int:
     return count
 
 
+REFS_MARKER = "unsealed-refs"
+
+
+def seal_refs_and_mirrors(store: SqlStore, sealer: KeyringSealer) -> tuple[int, int]:
+    """Seal the reference and mirror rows of a database upgraded to ``0012_seal_refs_mirrors``
+    and write its censuses, once per database (the ``registry_state`` row ``unsealed-refs``
+    goes in the same transaction).
+
+    Returns:
+        How many reference and mirror rows were sealed, and how many blocks were counted.
+    """
+    sealer.keyring.current_term  # noqa: B018 - a new database's first term: before the lock
+    with store.engine.begin() as conn:
+        run = store.executor(conn)
+        marker = "SELECT value FROM registry_state WHERE name = ?"
+        if store.dialect == "postgresql":
+            marker += " FOR UPDATE"
+        if run(marker, (REFS_MARKER,)).fetchone() is None:
+            return 0, 0
+        count = 0
+        for bid, path, target in run(
+            "SELECT block_id, path, ref_block_id FROM block_ref WHERE mac IS NULL", ()
+        ).fetchall():
+            term, mac = sealer.sign(ref_message(bid, path, target))
+            run("UPDATE block_ref SET mac_term = ?, mac = ? WHERE block_id = ? AND path = ?",
+                (term, mac, bid, path))
+            count += 1
+        for bid, target, name in run(
+            "SELECT block_id, target, target_name FROM block_mirror WHERE mac IS NULL", ()
+        ).fetchall():
+            term, mac = sealer.sign(mirror_message(bid, target, name))
+            run("UPDATE block_mirror SET mac_term = ?, mac = ? WHERE block_id = ? AND "
+                "target = ?", (term, mac, bid, target))
+            count += 1
+        blocks = run("SELECT id, type_slug, name FROM block", ()).fetchall()
+        mirrors = run("SELECT block_id, target, target_name FROM block_mirror", ()).fetchall()
+        members: dict[str, list[int]] = {census.MIRRORS: [
+            census.mirror_member(*row) for row in mirrors]}
+        for bid, slug, name in blocks:
+            members.setdefault(census.blocks_of(slug), []).append(
+                census.block_member(bid, slug, name))
+        for name, values in members.items():
+            census.write(run, sealer, name, values)
+        run("DELETE FROM registry_state WHERE name = ?", (REFS_MARKER,))
+    return count, len(blocks)
+
+
 def has_unsealed_marker(store: SqlStore) -> bool:
     """True while the database still has rows from before ``0003_integrity`` to seal."""
     row = store._fetchone("SELECT 1 FROM registry_state WHERE name = 'unsealed'", ())
     return row is not None
+
+
+def has_refs_marker(store: SqlStore) -> bool:
+    """True while the references, mirrors and censuses of ``0012`` are still to be sealed."""
+    return store._fetchone("SELECT 1 FROM registry_state WHERE name = ?",
+                           (REFS_MARKER,)) is not None
 
 
 # -- every sealed record, for rewrap, retire and verify ---------------------------------------
@@ -227,6 +285,24 @@ KINDS = (
         "FROM work_pool_version v JOIN work_pool p ON p.id = v.pool_id",
         lambda r: pool_version_message(r[0], r[2], r[3], r[1], r[4]),
         lambda r: f"work pool {r[2]!r} version {r[1]}",
+    ),
+    Kind(
+        "block_ref", "mac_term", "mac", ("block_id", "path"),
+        "SELECT block_id, path, ref_block_id, mac_term, mac FROM block_ref",
+        lambda r: ref_message(r[0], r[1], r[2]),
+        lambda r: f"the reference of the block with id {r[0]} (field {r[1]})",
+    ),
+    Kind(
+        "block_mirror", "mac_term", "mac", ("block_id", "target"),
+        "SELECT block_id, target, target_name, mac_term, mac FROM block_mirror",
+        lambda r: mirror_message(r[0], r[1], r[2]),
+        lambda r: f"the mirror of the block with id {r[0]} to {r[1]}",
+    ),
+    Kind(
+        census.TABLE, "mac_term", "mac", ("name",),
+        "SELECT name, members, digest, mac_term, mac FROM sealed_census",
+        lambda r: census.message(r[0], r[1], r[2]),
+        lambda r: census.describe(r[0]),
     ),
     Kind(
         "work_queue", "mac_term", "mac", ("id",),

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from blocks import _nowait
 from blocks.crypto.keyring import TermRecord
 from blocks.errors import (
-    BlockNotFound,
     BlocksError,
     ConflictError,
     IntegrityError,
     KeyringError,
-    ReferencedBlockError,
     StoreError,
 )
+from blocks.store import census
+from blocks.store.deletion import delete_block
 from blocks.store.engine import (
     ReadConnections,
     create_engine,
@@ -36,7 +36,10 @@ T = TypeVar("T")
 # A LEFT JOIN: a head whose version row is gone must be seen (and refused), not look absent.
 _VERSION_COLUMNS = (
     "SELECT b.id, b.type_slug, b.name, v.version, b.current_version, v.term, v.wrapped_key, "
-    "v.ciphertext, b.latest_version, b.stages, b.head_term, b.head_mac "
+    "v.ciphertext, b.latest_version, b.stages, b.head_term, b.head_mac, "
+    # one indexed lookup: an old sealed head put back while newer versions exist is refused
+    "EXISTS (SELECT 1 FROM block_version n WHERE n.block_id = b.id "
+    "AND n.version > b.latest_version) "
     "FROM block b LEFT JOIN block_version v ON v.block_id = b.id "
 )
 _SQL_CURRENT = _VERSION_COLUMNS + (
@@ -319,53 +322,14 @@ class SqlStore:
             raise _translate(exc, self.url) from None
 
     def delete_block(self, slug: str, name: str) -> None:
-        """Delete a block with every version (refused while other blocks reference it)."""
-        from sqlalchemy import delete, select
-        from sqlalchemy.exc import IntegrityError
+        """Delete a block with every version (refused while other blocks reference it); see
+        :func:`blocks.store.deletion.delete_block`."""
+        delete_block(self, self._require_sealer(), slug, name)
 
-        from blocks.store.tables import BlockRefRow, BlockRow, BlockVersionRow
-
-        block, vers, ref = (
-            BlockRow.__table__, BlockVersionRow.__table__, BlockRefRow.__table__  # type: ignore[attr-defined]
-        )
-        ref_name = f"{slug}/{name}"
-        try:
-            with self.engine.begin() as conn:
-                query = select(block.c.id).where(block.c.type_slug == slug, block.c.name == name)
-                if self.dialect == "postgresql":
-                    query = query.with_for_update()
-                block_id = conn.execute(query).scalar()
-                if block_id is None:
-                    raise BlockNotFound(f"no block {ref_name}")
-                referrers = self._referrers(conn, block_id)
-                if referrers:
-                    raise ReferencedBlockError(ref_name, referrers)
-                conn.execute(delete(ref).where(ref.c.block_id == block_id))
-                conn.execute(delete(vers).where(vers.c.block_id == block_id))
-                conn.execute(delete(block).where(block.c.id == block_id))
-        except IntegrityError:
-            with self.engine.connect() as conn:
-                block_id = conn.execute(
-                    select(block.c.id).where(block.c.type_slug == slug, block.c.name == name)
-                ).scalar()
-                referrers = self._referrers(conn, block_id) if block_id else []
-            concurrent = referrers or ["a block saved concurrently"]
-            raise ReferencedBlockError(ref_name, concurrent) from None
-
-    @staticmethod
-    def _referrers(conn: Connection, block_id: str) -> list[str]:
-        from sqlalchemy import select
-
-        from blocks.store.tables import BlockRefRow, BlockRow
-
-        block, ref = BlockRow.__table__, BlockRefRow.__table__  # type: ignore[attr-defined]
-        rows = conn.execute(
-            select(block.c.type_slug, block.c.name, ref.c.path)
-            .join(ref, ref.c.block_id == block.c.id)
-            .where(ref.c.ref_block_id == block_id)
-            .order_by(block.c.type_slug, block.c.name, ref.c.path)
-        ).all()
-        return [f"{s}/{n} (field {p})" for s, n, p in rows]
+    def executor(self, conn: Connection) -> census.Execute:
+        """Runs ``?``-placeholder SQL on a SQLAlchemy connection of this store."""
+        sqlite = self._reads.sqlite
+        return lambda sql, params: conn.exec_driver_sql(native_sql(sql, sqlite), params)
 
     # -- listings -------------------------------------------------------------------------
 

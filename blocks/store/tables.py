@@ -101,3 +101,20 @@ class BlockRefRow(SQLModel, table=True):
     ref_block_id: str = Field(
         sa_column=Column(String(36), ForeignKey("block.id", ondelete="RESTRICT"), nullable=False)
     )
+    mac_term: int | None = Field(
+        default=None, sa_column=Column(ForeignKey("keyring_term.term"), nullable=True)
+    )
+    mac: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class SealedCensusRow(SQLModel, table=True):
+    """A sealed count and digest of a set of records (``blocks:<slug>``, ``mirrors``);
+    see :mod:`blocks.store.census`."""
+
+    __tablename__ = "sealed_census"
+
+    name: str = Field(primary_key=True, max_length=80)
+    members: int
+    digest: str = Field(max_length=64)
+    mac_term: int = Field(sa_column=Column(ForeignKey("keyring_term.term"), nullable=False))
+    mac: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

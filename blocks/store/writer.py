@@ -17,21 +17,26 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from blocks.crypto import integrity
 from blocks.errors import (
     BlockAlreadyExists,
     BlockNotFound,
     BlocksError,
     ConflictError,
+    IntegrityError,
     RegistryLockedError,
     ValidationError,
 )
+from blocks.store import census
 from blocks.store.engine import is_lock_timeout
 from blocks.store.records import BlockSummary, Head, SealedVersion, VersionInfo
 
 _HEAD = (
     "SELECT id, type_slug, name, current_version, latest_version, stages, head_term, head_mac, "
-    "created_at FROM block WHERE type_slug = ? AND name = ?"
+    "created_at, EXISTS (SELECT 1 FROM block_version v WHERE v.block_id = block.id "
+    "AND v.version > block.latest_version) FROM block WHERE type_slug = ? AND name = ?"
 )
+BEYOND_HEAD = "a version beyond its sealed head is stored (an old head put back?)"
 _CREATE = (
     "INSERT INTO block (id, type_slug, name, current_version, latest_version, stages, "
     "head_term, head_mac, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -51,7 +56,9 @@ _ADD_VERSION = (
     "schema_checksum, schema_version, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _CLEAR_REFS = "DELETE FROM block_ref WHERE block_id = ?"
-_ADD_REF = "INSERT INTO block_ref (block_id, path, ref_block_id) VALUES (?, ?, ?)"
+_ADD_REF = (
+    "INSERT INTO block_ref (block_id, path, ref_block_id, mac_term, mac) VALUES (?, ?, ?, ?, ?)"
+)
 _VERSION_EXISTS = (
     "SELECT wrapped_key IS NOT NULL FROM block_version WHERE block_id = ? AND version = ?"
 )
@@ -71,6 +78,14 @@ class HeadSealer(Protocol):
 
     def stale(self) -> None:
         """A write failed on a constraint: refresh cached keys (a term may be retired)."""
+        ...
+
+    def sign(self, message: Callable[[int], bytes]) -> tuple[int, bytes]:
+        """``(term, mac)`` of ``message(term)`` (reference rows, censuses)."""
+        ...
+
+    def check(self, term: Any, mac: Any, message: Callable[[int], bytes], what: str) -> None:
+        """Raise :class:`IntegrityError` naming ``what`` unless the record authenticates."""
         ...
 
 
@@ -120,6 +135,7 @@ class Writer:
         self._clear_refs = native(_CLEAR_REFS)
         self._add_ref = native(_ADD_REF)
         self._exists = native(_VERSION_EXISTS)
+        self.lock = "" if sqlite else " FOR UPDATE"
 
     # -- transactions ---------------------------------------------------------------------
 
@@ -242,6 +258,8 @@ class Writer:
                 block_id, slug, name, version, version, new_head.stages, new_head.term,
                 new_head.mac, stamp, stamp,
             ))
+            census.adjust(self.executor(conn), sealer, census.blocks_of(slug),
+                          add=[census.block_member(block_id, slug, name)], lock=self.lock)
         else:
             self._cas(conn, head, new_head, stamp)
         conn.execute(self._add_version, (
@@ -254,7 +272,8 @@ class Writer:
         conn.execute(self._clear_refs, (block_id,))
         if refs:
             conn.cursor().executemany(self._add_ref, [
-                (block_id, path, target) for path, target in sorted(refs.items())
+                (block_id, path, target, *sealer.sign(ref_message(block_id, path, target)))
+                for path, target in sorted(refs.items())
             ])
         return VersionInfo(block_id, slug, name, version, now, sealed.term, schema_checksum, note)
 
@@ -277,6 +296,11 @@ class Writer:
                     )
                 if new_name != name:
                     self._cas(conn, head, sealer.seal_head(replace(head, name=new_name)), stamp)
+                    census.adjust(
+                        self.executor(conn), sealer, census.blocks_of(slug), lock=self.lock,
+                        add=[census.block_member(head.block_id, slug, new_name)],
+                        remove=[census.block_member(head.block_id, slug, name)],
+                    )
         except BlocksError:
             raise
         except Exception as exc:
@@ -338,6 +362,10 @@ class Writer:
 
     # -- helpers --------------------------------------------------------------------------
 
+    def executor(self, conn: Any) -> census.Execute:
+        """Runs ``?``-placeholder SQL on ``conn`` (a DB-API connection of this writer)."""
+        return lambda sql, params: conn.execute(self._q(sql), params)
+
     def stamp(self, now: datetime) -> Any:
         """A timestamp as the dialect stores it (SQLAlchemy's SQLite text format)."""
         if not self.sqlite:
@@ -353,6 +381,8 @@ class Writer:
             return None, None
         head = Head(*row[:8])
         sealer.check_head(head, f"{slug}/{name}")
+        if row[9]:
+            raise IntegrityError(f"{slug}/{name}", BEYOND_HEAD)
         return head, row[8]
 
     def _cas(self, conn: Any, old: Head, new: Head, stamp: Any) -> None:
@@ -364,6 +394,11 @@ class Writer:
             moved = conn.execute(self._move, params).rowcount
         if moved != 1:
             raise ConflictError(f"{old.type_slug}/{old.name} changed during the write; retry")
+
+
+def ref_message(block_id: str, path: str, target: str) -> Callable[[int], bytes]:
+    """What a reference row's MAC covers."""
+    return lambda t: integrity.ref_message(block_id, path, target, t)
 
 
 def _locked(exc: sqlite3.OperationalError, started: float) -> Exception:

@@ -1,0 +1,66 @@
+"""The checks of ``blocks verify`` that span records: censuses, and references in documents.
+
+Split from :mod:`blocks.verify`: a record whose MAC is valid can still be missing (a whole
+block deleted, a mirror row deleted) or disagree with the sealed document that it indexes (a
+``block_ref`` row deleted); these checks find both.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from blocks.errors import BlocksError
+from blocks.sealed_refs import current_document, document_refs, may_reference
+from blocks.store import census
+from blocks.store.engine import read_only
+
+if TYPE_CHECKING:
+    from blocks.registry import Registry
+    from blocks.verify import Report
+
+
+def censuses(registry: Registry, report: Report) -> None:
+    """Recount the blocks of each type and the mirrors; compare with the sealed censuses."""
+    with read_only(registry.store.engine).connect() as conn:
+        blocks = conn.exec_driver_sql("SELECT id, type_slug, name FROM block").all()
+        mirrors = conn.exec_driver_sql(
+            "SELECT block_id, target, target_name FROM block_mirror").all()
+        stored = {str(name): (int(count), str(value)) for name, count, value in
+                  conn.exec_driver_sql("SELECT name, members, digest FROM sealed_census")}
+    report.checked["censuses"] += len(stored)
+    actual = census.recount(
+        [(str(i), str(s), str(n)) for i, s, n in blocks],
+        [(str(i), str(t), str(n)) for i, t, n in mirrors],
+    )
+    if census.MIRRORS not in stored:
+        report.add("census", census.describe(census.MIRRORS), "its sealed record is missing")
+        stored[census.MIRRORS] = actual[census.MIRRORS]
+    for what, detail in census.differences(stored, actual):
+        report.add("census", what, detail)
+
+
+def document_references(registry: Registry, report: Report, bad: set[tuple[str, Any]]) -> None:
+    """Each block's reference rows must be exactly the references in its current document."""
+    with read_only(registry.store.engine).connect() as conn:
+        heads = conn.exec_driver_sql(
+            "SELECT id, type_slug, name FROM block ORDER BY type_slug, name").all()
+        indexed: dict[str, dict[str, str]] = {}
+        for source, path, target in conn.exec_driver_sql(
+            "SELECT block_id, path, ref_block_id FROM block_ref"
+        ).all():
+            indexed.setdefault(source, {})[path] = target
+    for block_id, slug, name in heads:
+        if ("block", block_id) in bad or (block_id not in indexed and not may_reference(slug)):
+            continue
+        ref = f"{slug}/{name}"
+        row = registry.store.get_version(slug, name)
+        try:
+            document = current_document(registry, row, ref) if row is not None else None
+        except BlocksError:
+            continue  # reported with its versions
+        if document is None:
+            continue
+        if document_refs(document) != indexed.get(block_id, {}):
+            report.add("reference", ref,
+                       "its reference rows are not the references in its sealed document "
+                       "(deleted or changed outside Blocks?)")

@@ -1,0 +1,82 @@
+"""Deleting a block: one transaction that checks its sealed head and the reference rows that
+name it, takes it out of the sealed censuses, and removes its rows."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from blocks.errors import BlockNotFound, ReferencedBlockError
+from blocks.store import census
+from blocks.store.records import Head
+from blocks.store.writer import HeadSealer, ref_message
+
+if TYPE_CHECKING:
+    from blocks.store.sql import SqlStore
+
+_HEAD = (
+    "SELECT id, type_slug, name, current_version, latest_version, stages, head_term, head_mac "
+    "FROM block WHERE type_slug = ? AND name = ?"
+)
+_DELETES = (
+    "DELETE FROM block_mirror WHERE block_id = ?",
+    "DELETE FROM block_ref WHERE block_id = ?",
+    "DELETE FROM block_version WHERE block_id = ?",
+    "DELETE FROM block WHERE id = ?",
+)
+
+
+def delete_block(store: SqlStore, sealer: HeadSealer, slug: str, name: str) -> None:
+    """Delete ``slug/name`` with every version.
+
+    In the same transaction the block leaves its type's sealed census, and its mirror rows
+    (which the caller has emptied on their targets) leave the mirror census.
+
+    Raises:
+        BlockNotFound, IntegrityError (the head or a reference row naming the block does not
+        authenticate), ReferencedBlockError.
+    """
+    from sqlalchemy.exc import IntegrityError as SqlIntegrityError
+
+    ref_name = f"{slug}/{name}"
+    lock = " FOR UPDATE" if store.dialect == "postgresql" else ""
+    try:
+        with store.engine.begin() as conn:
+            run = store.executor(conn)
+            row = run(_HEAD + lock, (slug, name)).fetchone()
+            if row is None:
+                raise BlockNotFound(f"no block {ref_name}")
+            sealer.check_head(Head(*row), ref_name)
+            block_id = row[0]
+            referrers = _referrers(run, sealer, block_id)
+            if referrers:
+                raise ReferencedBlockError(ref_name, referrers)
+            mirrors = run("SELECT target, target_name FROM block_mirror WHERE block_id = ?",
+                          (block_id,)).fetchall()
+            census.adjust(run, sealer, census.blocks_of(slug), lock=lock,
+                          remove=[census.block_member(block_id, slug, name)])
+            if mirrors:
+                census.adjust(run, sealer, census.MIRRORS, lock=lock, remove=[
+                    census.mirror_member(block_id, t, n) for t, n in mirrors])
+            for statement in _DELETES:
+                run(statement, (block_id,))
+    except SqlIntegrityError:
+        with store.engine.connect() as conn:
+            run = store.executor(conn)
+            found = run("SELECT id FROM block WHERE type_slug = ? AND name = ?",
+                        (slug, name)).fetchone()
+            referrers = _referrers(run, sealer, found[0]) if found else []
+        concurrent = referrers or ["a block saved concurrently"]
+        raise ReferencedBlockError(ref_name, concurrent) from None
+
+
+def _referrers(run: census.Execute, sealer: HeadSealer, block_id: str) -> list[str]:
+    """The blocks whose reference rows name ``block_id``, each row authenticated."""
+    rows = run(
+        "SELECT b.type_slug, b.name, r.path, r.block_id, r.mac_term, r.mac FROM block_ref r "
+        "JOIN block b ON b.id = r.block_id WHERE r.ref_block_id = ? "
+        "ORDER BY b.type_slug, b.name, r.path", (block_id,),
+    ).fetchall()
+    for s, n, p, source, term, mac in rows:
+        sealer.check(term, mac, ref_message(source, p, block_id),
+                     f"the reference from {s}/{n} (field {p})")
+    return [f"{s}/{n} (field {p})" for s, n, p, *_ in rows]
