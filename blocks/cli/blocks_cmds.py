@@ -87,7 +87,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def cmd_init(args: argparse.Namespace) -> int:
     reg = registry(args)
-    found = readonly.exists(reg) and bool(reg.store.load_terms())
+    found = readonly.exists(reg)
     reg.init()
     keyring = reg.keyring
     out = {

@@ -186,6 +186,15 @@ class SqlStore:
             records.append(TermRecord(t, bytes(k), p, kid, utc(c), utc(r) if r else None))
         return records
 
+    def has_terms(self) -> bool:
+        """True when the keyring has a term (no migration is run: for a schema of any age)."""
+        try:
+            return self._fetchone("SELECT 1 FROM keyring_term LIMIT 1", ()) is not None
+        except Exception as exc:
+            if _is_missing_table(exc):
+                return False
+            raise
+
     def _read(self, sql: str, params: tuple[Any, ...], fetch: Callable[[Any], T]) -> T:
         try:
             cursor = self._reads.get().execute(native_sql(sql, self._reads.sqlite), params)
