@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from blocks import _nowait
-from blocks.crypto.keyring import TermRecord
+from blocks.crypto.keyring import TermRecord, claimed_key_message
 from blocks.errors import (
     BlockNotFound,
     BlocksError,
@@ -246,14 +246,15 @@ class SqlStore:
         from sqlalchemy import text
 
         other = conn.execute(
-            text("SELECT provider, key_id FROM keyring_term WHERE provider <> :p OR key_id <> :k"),
+            text("SELECT term, provider, key_id FROM keyring_term "
+                 "WHERE provider <> :p OR key_id <> :k ORDER BY term"),
             {"p": record.provider, "k": record.key_id},
         ).first()
         if other is not None:
-            raise KeyringError(
-                f"the keyring is now wrapped by the {other[0]} master key {other[1]}, not "
-                f"{record.provider} {record.key_id}; update BLOCKS_KEY_PROVIDER and its key setting"
-            )
+            # The record is what a database writer can set: never send the operator there.
+            raise KeyringError(claimed_key_message(
+                other[0], (str(other[1]), str(other[2])), (record.provider, record.key_id)
+            ))
 
     # -- block writes ---------------------------------------------------------------------
 
