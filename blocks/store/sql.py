@@ -26,7 +26,14 @@ from blocks.store.engine import (
     native_sql,
 )
 from blocks.store.migrations import HEAD_REVISION
-from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
+from blocks.store.records import (
+    BlockSummary,
+    Head,
+    SealedVersion,
+    StoredVersion,
+    VersionInfo,
+    check_expected_version,
+)
 from blocks.store.writer import HeadSealer, Writer
 
 if TYPE_CHECKING:
@@ -280,6 +287,7 @@ class SqlStore:
         version number are known, so the ciphertext is bound to exactly that row. ``stage``
         stages the version (head's current stays; see ``Writer.save_version``).
         """
+        check_expected_version(expected_version, f"{slug}/{name}")
         self.ensure_schema()
         return self._guard(lambda: self.writer.save_version(
             self._require_sealer(), slug, name, overwrite=overwrite,
@@ -298,6 +306,7 @@ class SqlStore:
             ConflictError: ``new_name`` is taken, or the version is not ``expected_version``.
             IntegrityError: the stored head does not authenticate.
         """
+        check_expected_version(expected_version, f"{slug}/{name}")
         self.ensure_schema()
         return self._guard(lambda: self.writer.rename(
             self._require_sealer(), slug, name, new_name, expected_version=expected_version,
