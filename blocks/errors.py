@@ -33,6 +33,19 @@ class BlockNotFound(BlocksError, LookupError, ValueError):
     """
 
 
+class RegistryNotFound(ConfigurationError, LookupError):
+    """No registry is at the configured place (``BLOCKS_HOME`` / ``BLOCKS_DATABASE_URL``).
+
+    Reads raise it instead of creating an empty registry with a new master key, so that a
+    mistyped location is an error; the first write (``save``, ``Registry.init``) creates one.
+    """
+
+
+class InvalidArgument(BlocksError, ValueError):
+    """An argument is out of range or malformed (a negative version, an S3 path with ``..``);
+    the message names the argument and what is allowed."""
+
+
 class UnknownBlockType(BlocksError, LookupError):
     """No registered block type has that slug."""
 
@@ -216,6 +229,7 @@ __all__ = [
     "DecryptionError",
     "GitError",
     "IntegrityError",
+    "InvalidArgument",
     "InvalidName",
     "KeyProviderError",
     "KeyringError",
@@ -224,6 +238,7 @@ __all__ = [
     "ReferenceChainError",
     "ReferencedBlockError",
     "RegistryLockedError",
+    "RegistryNotFound",
     "RotationError",
     "StoreError",
     "UnknownBlockType",

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 import threading
 import uuid
@@ -34,6 +35,7 @@ from blocks.errors import (
     ConflictError,
     IntegrityError,
     ReferencedBlockError,
+    RegistryNotFound,
     ValidationError,
 )
 from blocks.keys.base import KeyProvider
@@ -41,7 +43,8 @@ from blocks.parsing import parse
 from blocks.references import check_references
 from blocks.sealed_refs import document_referrers, seal_upgraded
 from blocks.settings import Settings
-from blocks.store import rotation_seals
+from blocks.store import presence, rotation_seals
+from blocks.store.engine import is_sqlite, sqlite_path
 from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
 from blocks.store.sealing import KeyringSealer, has_refs_marker, has_unsealed_marker, seal_unsealed
 from blocks.store.sql import SqlStore
@@ -86,6 +89,7 @@ class Registry:
         self._new_id = new_id
         self._rng = rng
         self._weak = weakref.ref(self)
+        self._found = False
 
     def __repr__(self) -> str:
         return f"Registry(store={self.store!r})"
@@ -125,11 +129,15 @@ class Registry:
             with self._lock:
                 if self._keyring is None:
                     provider = self._provider
+                    fresh = not (self._found or presence.exists(self.store))
                     if provider is None:
                         from blocks.keys.factory import provider_from_settings
 
-                        fresh = not self.store.load_terms()
                         provider = provider_from_settings(self.settings, create=fresh)
+                    if fresh:
+                        # A new registry: an unreachable or refusing master key fails here,
+                        # before the database (or its schema) is created.
+                        provider.check()
                     keyring = Keyring(
                         provider, self.store,
                         cache_seconds=self.settings.keyring_cache_seconds, rng=self._rng,
@@ -146,6 +154,26 @@ class Registry:
                     self._keyring = keyring
         return self._keyring
 
+    def _require_registry(self) -> None:
+        """Reads never create a registry: a mistyped ``BLOCKS_HOME`` or ``BLOCKS_DATABASE_URL``
+        is :class:`RegistryNotFound`, not an empty registry with a new master key (the rule of
+        the CLI's read-only commands and of the Terraform provider)."""
+        if self._found:
+            return
+        if not presence.exists(self.store):
+            raise RegistryNotFound(
+                f"no registry at {presence.where(self.store, self.settings.home)}; create one "
+                "with 'blocks init' or Registry().init() (the first save creates one too), or "
+                "point BLOCKS_HOME or BLOCKS_DATABASE_URL at an existing one"
+            )
+        self._found = True
+
+    def _existing(self) -> Keyring:
+        """The keyring of a registry that must already exist (read paths)."""
+        if self._keyring is None:
+            self._require_registry()
+        return self.keyring
+
     @property
     def sealer(self) -> KeyringSealer:
         """MACs and checks the authenticated records (block heads, pools, queues)."""
@@ -154,9 +182,28 @@ class Registry:
         return self.store.sealer  # type: ignore[return-value]
 
     def init(self) -> None:
-        """Create the database schema, the master key (local provider) and the first term."""
-        self.store.ensure_schema()
-        _ = self.keyring.current_term
+        """Create the database schema, the master key (local provider) and the first term.
+
+        The master key is checked first; if creating the registry fails anyway, a SQLite
+        database this call created is removed, so a failed ``init`` leaves no ``blocks.db``.
+        """
+        url = self.store.url
+        created = is_sqlite(url) and not os.path.exists(sqlite_path(url))
+        key_file = self.settings.resolved_master_key_file
+        new_key = (created and self._provider is None and self.settings.key_provider == "local"
+                   and self.settings.master_key is None and not key_file.exists())
+        try:
+            _ = self.keyring.current_term
+        except BaseException:
+            if created:  # nothing was ever wrapped under a key file made by this call
+                self.store.close()
+                self._keyring = None
+                leftovers = [sqlite_path(url) + s for s in ("", "-wal", "-shm", "-journal")]
+                for path in leftovers + ([str(key_file)] if new_key else []):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(path)
+            raise
+        self._found = True
 
     # -- blocks ---------------------------------------------------------------------------
 
@@ -247,7 +294,7 @@ class Registry:
         """
         slug, name = split_ref(ref)
         cls = catalog.get(slug)
-        self.keyring  # noqa: B018 - seal a freshly upgraded database before reading its rows
+        self._existing()  # seals a freshly upgraded database before reading its rows
         if stage is not None and stage != "current":
             if version is not None:
                 raise TypeError("give version or stage, not both")
@@ -314,6 +361,7 @@ class Registry:
         after_save(self, block_id)
 
     def _head(self, slug: str, name: str) -> Head:
+        self._existing()
         row = self.store.get_version(slug, name, None)
         if row is None:
             raise BlockNotFound(f"no block {slug}/{name}")
@@ -339,6 +387,7 @@ class Registry:
         from blocks.integrations.mirrors import deleting  # no HTTP client unless mirrored
 
         slug, name = split_ref(ref)
+        self._require_registry()
         _ = self.keyring  # the head and the censuses are checked and re-sealed
         # The sealed documents say what references what; the block_ref rows only index it.
         referrers = document_referrers(self, slug, name)
@@ -381,7 +430,7 @@ class Registry:
     def history(self, ref: str) -> builtins.list[VersionInfo]:
         """Every version of ``slug/name``, oldest first."""
         slug, name = split_ref(ref)
-        self.keyring  # noqa: B018 - seal a freshly upgraded database before reading its rows
+        self._existing()  # seals a freshly upgraded database before reading its rows
         versions = self.store.history(slug, name)
         if not versions:
             raise BlockNotFound(f"no block {slug}/{name}")
@@ -444,7 +493,7 @@ class Registry:
     def _check_head(self, ref: str) -> Head:
         """The verified head of ``ref`` (internal; raises BlockNotFound, IntegrityError)."""
         slug, name = split_ref(ref)
-        self.keyring  # noqa: B018 - seal a freshly upgraded database before reading its rows
+        self._existing()  # seals a freshly upgraded database before reading its rows
         row = self.store.get_version(slug, name)
         if row is None:
             raise BlockNotFound(self._not_found(slug, name, None))

@@ -198,6 +198,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 # workers, each then starting every kind of server: measured 35% more CPU.)
 # ==================================================================================================
 PREFECT_SERVER_TESTS = (
+    "tests/integrations/test_deploy_credentials.py",
     "tests/integrations/test_import.py",
     "tests/integrations/test_mirror.py",
     "tests/integrations/test_mirror_integrity.py",

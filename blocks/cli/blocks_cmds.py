@@ -19,6 +19,7 @@ from blocks.cli.output import (
     provider_settings_lines,
     read_source,
     registry,
+    version_number,
     wants_json,
 )
 from blocks.cli.rotation_cmds import print_events, rotation_events
@@ -55,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="JSON document with the block's fields ('-' for stdin); nested blocks as "
                         '{"$ref": "slug/name"}')
     p.add_argument("--overwrite", action="store_true", help="add a version to an existing block")
-    p.add_argument("--expected-version", type=int, metavar="N",
+    p.add_argument("--expected-version", type=version_number, metavar="N",
                    help="compare-and-set: fail unless the current version is N (0: must be new)")
     p.set_defaults(handler=cmd_save)
 
@@ -71,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("ref", metavar="SLUG/OLD")
     p.add_argument("new_name", metavar="NEW")
-    p.add_argument("--expected-version", type=int, metavar="N",
+    p.add_argument("--expected-version", type=version_number, metavar="N",
                    help="compare-and-set on the current version")
     p.set_defaults(handler=cmd_mv)
 
@@ -82,14 +83,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = subparsers.add_parser("rollback", help="make an earlier version current again")
     p.add_argument("ref", metavar="SLUG/NAME")
     p.add_argument("--version", type=int, required=True, metavar="N", help="version to restore")
-    p.add_argument("--expected-version", type=int, metavar="N",
+    p.add_argument("--expected-version", type=version_number, metavar="N",
                    help="compare-and-set on the current version")
     p.set_defaults(handler=cmd_rollback)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     reg = registry(args)
-    found = readonly.exists(reg) and bool(reg.store.load_terms())
+    found = readonly.exists(reg)
     reg.init()
     keyring = reg.keyring
     out = {

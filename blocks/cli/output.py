@@ -49,6 +49,20 @@ def provider_spec(text: str) -> ProviderSpec:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def version_number(text: str) -> int:
+    """argparse ``type=`` for ``--expected-version``: a version number, 0 or more (a negative
+    one is a usage error, exit 2, never reported as a conflict)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a version number: give 0 or more (0: must not exist yet)"
+        )
+    return value
+
+
 def key_provider_option(parser: argparse.ArgumentParser) -> None:
     """``--key-provider PROVIDER[:KEY]``: the master key for this invocation."""
     parser.add_argument(

@@ -18,6 +18,7 @@ from blocks.cli.output import (
     print_json,
     read_source,
     registry,
+    version_number,
     wants_json,
 )
 from blocks.codec import parse_json
@@ -58,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("name")
     _pool_options(p)
     p.add_argument("--no-concurrency-limit", action="store_true", help="remove the limit")
-    p.add_argument("--expected-version", type=int, metavar="N",
+    p.add_argument("--expected-version", type=version_number, metavar="N",
                    help="compare-and-set: fail unless the pool is at version N")
     p.set_defaults(handler=cmd_update)
 
@@ -130,7 +131,7 @@ def _register_queues(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("name")
     _queue_options(p)
     p.add_argument("--no-concurrency-limit", action="store_true", help="remove the limit")
-    p.add_argument("--expected-version", type=int, metavar="N",
+    p.add_argument("--expected-version", type=version_number, metavar="N",
                    help="compare-and-set: fail unless the queue is at version N")
     p.set_defaults(handler=cmd_queue_update)
 

@@ -7,10 +7,9 @@ Without this, ``blocks ls`` on a fresh machine would create ``~/.blocks/blocks.d
 from __future__ import annotations
 
 import argparse
-import os
 
 from blocks.registry import Registry
-from blocks.store.engine import display_url, is_sqlite, sqlite_path
+from blocks.store import presence
 
 # Commands that only read. A new read-only command joins by calling read_only(parser) when it
 # registers, or by being listed here.
@@ -36,17 +35,13 @@ def mark(tree: list[tuple[tuple[str, ...], argparse.ArgumentParser]]) -> None:
 
 
 def exists(registry: Registry) -> bool:
-    """True when the registry's database exists and has a schema (nothing is created)."""
-    url = registry.store.url
-    if is_sqlite(url) and not os.path.exists(sqlite_path(url)):
-        return False
-    return registry.store.schema_revision() is not None
+    """True when the registry's database exists with a schema and a keyring (nothing is
+    created); the rule is :func:`blocks.store.presence.exists`, shared with the API."""
+    return presence.exists(registry.store)
 
 
 def missing_message(registry: Registry) -> str:
     """What to say when a read-only command finds no registry."""
-    url = registry.store.url
-    where = (f"{sqlite_path(url)} (BLOCKS_HOME={registry.settings.home})" if is_sqlite(url)
-             else display_url(url))
-    return (f"no registry at {where}; create one with 'blocks init', or point BLOCKS_HOME or "
-            "BLOCKS_DATABASE_URL at an existing one")
+    return (f"no registry at {presence.where(registry.store, registry.settings.home)}; create "
+            "one with 'blocks init', or point BLOCKS_HOME or BLOCKS_DATABASE_URL at an existing "
+            "one")

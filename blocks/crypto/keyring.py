@@ -55,15 +55,32 @@ class TermStore(Protocol):
 def key_mismatch_message(record: TermRecord, provider: KeyProvider) -> str:
     """Why a term does not open with the configured key, without sending the operator to the
     key the database names: a database writer can put any key id there."""
-    claimed = f"{record.provider} {record.key_id}"
-    shown = repr(claimed[:120]) + ("..." if len(claimed) > 120 else "")
     return (
         f"keyring term {record.term} does not open with the configured master key "
-        f"({provider.name} {provider.key_id}); the database says it is wrapped by {shown}. "
-        "If a 'blocks keys rotate-master' moved this registry to that key, configure the key "
-        "it was moved to; if nobody did, the database may have been altered: do not "
-        "configure the key it names, and check the database"
+        f"({provider.name} {provider.key_id}); the database says it is wrapped by "
+        f"{_shown(record.provider, record.key_id)}. {_CAUTION}"
     )
+
+
+def claimed_key_message(term: int, claimed: tuple[str, str], configured: tuple[str, str]) -> str:
+    """A term's record names another master key than the configured one (``(provider,
+    key_id)`` pairs), found when adding a term: said without sending the operator there."""
+    return (
+        f"keyring term {term}'s record names the master key {_shown(*claimed)}, not the "
+        f"configured one ({configured[0]} {configured[1]}); no term was added. {_CAUTION}"
+    )
+
+
+_CAUTION = (
+    "If a 'blocks keys rotate-master' moved this registry to that key, configure the key it "
+    "was moved to; if nobody did, the database may have been altered: do not configure the "
+    "key it names, and check the database"
+)
+
+
+def _shown(provider: str, key_id: str) -> str:
+    claimed = f"{provider} {key_id}"
+    return repr(claimed[:120]) + ("..." if len(claimed) > 120 else "")
 
 
 def term_context(term: int) -> dict[str, str]:

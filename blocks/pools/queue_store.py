@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from blocks.errors import ConflictError, WorkQueueNotFound
 from blocks.pools.engine_store import EngineStore, pool_id_of, tables
 from blocks.pools.store import DEFAULT_QUEUE, QUEUE_FIELDS
+from blocks.store.records import check_expected_version
 from blocks.store.sql import utc
 
 if TYPE_CHECKING:
@@ -138,6 +139,7 @@ class QueueStore(EngineStore):
         """
         from sqlalchemy import update
 
+        check_expected_version(expected_version, f"work queue {pool_name}/{name}")
         unknown = sorted(set(changes) - set(QUEUE_FIELDS))
         if unknown:
             raise ValueError(f"queue fields {unknown} cannot be changed; only {QUEUE_FIELDS}")

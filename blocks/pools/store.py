@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from blocks.codec import canonical_json
 from blocks.errors import ConflictError, ValidationError, WorkPoolNotFound
 from blocks.pools.engine_store import EngineStore, no_pool_message, pool_id_of, tables
+from blocks.store.records import check_expected_version
 from blocks.store.sealing import (
     pool_head_message,
     pool_version_message,
@@ -156,6 +157,7 @@ class PoolStore(EngineStore):
         """
         from sqlalchemy.exc import IntegrityError
 
+        check_expected_version(expected_version, f"work pool {name}")
         body = canonical_json(dict(document)).decode()
         for _attempt in range(_RETRIES):
             try:

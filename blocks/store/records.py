@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from blocks.errors import InvalidArgument
+
 
 @dataclass(frozen=True)
 class SealedVersion:
@@ -107,3 +109,18 @@ class VersionInfo:
 
 async def _ready(value: VersionInfo) -> VersionInfo:
     return value
+
+
+def check_expected_version(expected_version: int | None, what: str) -> None:
+    """Refuse an ``expected_version`` no record can have (a usage error, not a conflict).
+
+    Raises:
+        InvalidArgument: it is negative (or not an integer); ``what`` names the object.
+    """
+    if expected_version is None:
+        return
+    if type(expected_version) is not int or expected_version < 0:
+        raise InvalidArgument(
+            f"{what}: expected_version must be a version number, 0 or more (0: must not exist "
+            f"yet), got {expected_version!r}"
+        )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from blocks import _nowait
-from blocks.crypto.keyring import TermRecord
+from blocks.crypto.keyring import TermRecord, claimed_key_message
 from blocks.errors import (
     BlocksError,
     ConflictError,
@@ -26,7 +26,14 @@ from blocks.store.engine import (
     native_sql,
 )
 from blocks.store.migrations import HEAD_REVISION
-from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
+from blocks.store.records import (
+    BlockSummary,
+    Head,
+    SealedVersion,
+    StoredVersion,
+    VersionInfo,
+    check_expected_version,
+)
 from blocks.store.writer import HeadSealer, Writer
 
 if TYPE_CHECKING:
@@ -189,6 +196,15 @@ class SqlStore:
             records.append(TermRecord(t, bytes(k), p, kid, utc(c), utc(r) if r else None))
         return records
 
+    def has_terms(self) -> bool:
+        """True when the keyring has a term (no migration is run: for a schema of any age)."""
+        try:
+            return self._fetchone("SELECT 1 FROM keyring_term LIMIT 1", ()) is not None
+        except Exception as exc:
+            if _is_missing_table(exc):
+                return False
+            raise
+
     def _read(self, sql: str, params: tuple[Any, ...], fetch: Callable[[Any], T]) -> T:
         try:
             cursor = self._reads.get().execute(native_sql(sql, self._reads.sqlite), params)
@@ -240,14 +256,15 @@ class SqlStore:
         from sqlalchemy import text
 
         other = conn.execute(
-            text("SELECT provider, key_id FROM keyring_term WHERE provider <> :p OR key_id <> :k"),
+            text("SELECT term, provider, key_id FROM keyring_term "
+                 "WHERE provider <> :p OR key_id <> :k ORDER BY term"),
             {"p": record.provider, "k": record.key_id},
         ).first()
         if other is not None:
-            raise KeyringError(
-                f"the keyring is now wrapped by the {other[0]} master key {other[1]}, not "
-                f"{record.provider} {record.key_id}; update BLOCKS_KEY_PROVIDER and its key setting"
-            )
+            # The record is what a database writer can set: never send the operator there.
+            raise KeyringError(claimed_key_message(
+                other[0], (str(other[1]), str(other[2])), (record.provider, record.key_id)
+            ))
 
     # -- block writes ---------------------------------------------------------------------
 
@@ -273,6 +290,7 @@ class SqlStore:
         version number are known, so the ciphertext is bound to exactly that row. ``stage``
         stages the version (head's current stays; see ``Writer.save_version``).
         """
+        check_expected_version(expected_version, f"{slug}/{name}")
         self.ensure_schema()
         return self._guard(lambda: self.writer.save_version(
             self._require_sealer(), slug, name, overwrite=overwrite,
@@ -291,6 +309,7 @@ class SqlStore:
             ConflictError: ``new_name`` is taken, or the version is not ``expected_version``.
             IntegrityError: the stored head does not authenticate.
         """
+        check_expected_version(expected_version, f"{slug}/{name}")
         self.ensure_schema()
         return self._guard(lambda: self.writer.rename(
             self._require_sealer(), slug, name, new_name, expected_version=expected_version,

@@ -13,6 +13,7 @@ import functools
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from blocks.errors import InvalidArgument
 from blocks.types._rules import import_extra
 
 if TYPE_CHECKING:
@@ -27,7 +28,10 @@ def key_parts(path: str) -> list[str]:
     """The segments of an S3 path, without empty and ``.`` segments; ``..`` is refused."""
     parts = [p for p in path.split("/") if p not in ("", ".")]
     if ".." in parts:
-        raise ValueError("'..' is not allowed in S3 paths")
+        raise InvalidArgument(
+            f"S3 path {path[:200]!r}: a '..' segment is not allowed (it would leave "
+            "bucket_folder); give the object's path inside the bucket folder"
+        )
     return parts
 
 
@@ -132,7 +136,7 @@ def download_folder(
         parts = relative.split("/")
         local = base.joinpath(*parts).resolve()
         if ".." in parts or not local.is_relative_to(base):
-            raise ValueError(f"object key {key!r} would be written outside {target}")
+            raise InvalidArgument(f"object key {key!r} would be written outside {target}")
         plan.append((key, local))
     for key, local in plan:
         download_file(client, bucket, key, local, kwargs)

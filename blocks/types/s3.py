@@ -25,6 +25,7 @@ from pydantic import (
 
 from blocks._async import run_sync
 from blocks.core import PREFECT_SLUG_KEY, REF_KEY, Block
+from blocks.errors import InvalidArgument
 from blocks.types import _s3_transfer as transfer
 from blocks.types._rules import strip_union_tags
 from blocks.types._s3_transfer import key_parts
@@ -106,18 +107,18 @@ class S3Bucket(Block):
         """The object key for ``path`` inside ``bucket_folder``.
 
         Raises:
-            ValueError: ``path`` is empty or has a ``..`` segment.
+            InvalidArgument: ``path`` is empty or has a ``..`` segment (a ``ValueError``).
         """
         parts = key_parts(Path(path).as_posix() if isinstance(path, Path) else path)
         if not parts:
-            raise ValueError("path must name an object, e.g. 'reports/2026.csv'")
+            raise InvalidArgument("path must name an object, e.g. 'reports/2026.csv'")
         return "/".join([self.bucket_folder, *parts] if self.bucket_folder else parts)
 
     def prefix_for(self, folder: str | Path | None = "") -> str:
         """The key prefix (``"a/b/"``, or ``""`` for the root) of ``folder`` in ``bucket_folder``.
 
         Raises:
-            ValueError: ``folder`` has a ``..`` segment.
+            InvalidArgument: ``folder`` has a ``..`` segment (a ``ValueError``).
         """
         text = Path(folder).as_posix() if isinstance(folder, Path) else (folder or "")
         parts = [*key_parts(self.bucket_folder), *key_parts(text)]
@@ -342,7 +343,7 @@ class S3Bucket(Block):
         if isinstance(to_bucket, str):
             parts = key_parts(Path(to_path).as_posix())
             if not parts:
-                raise ValueError("to_path must name an object")
+                raise InvalidArgument("to_path must name an object")
             return to_bucket, "/".join(parts)
         raise TypeError(f"to_bucket must be an S3Bucket or a bucket name, not {to_bucket!r}")
 

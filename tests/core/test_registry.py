@@ -163,6 +163,7 @@ def test_parse_builds_blocks_from_json_with_named_references(registry: Registry)
 
 
 def test_history_of_missing_block_is_not_found(registry: Registry) -> None:
+    registry.init()
     with pytest.raises(BlockNotFound, match="no block test-creds/ghost"):
         registry.history("test-creds/ghost")
     with pytest.raises(BlockNotFound):

@@ -2,7 +2,9 @@
 
 Usage (``pip install 'blocks-registry[fuzz]'``)::
 
-    python -m tests.fuzz.atheris_main codec|envelope|keyring|cli-save|terraform [-runs=N ...]
+    python -m tests.fuzz.atheris_main TARGET [-runs=N ...]
+
+TARGET: codec, envelope, keyring, cli-save, terraform, terraform-typed.
 
 Any exception other than a BlocksError escapes the target and atheris stops with the input
 that caused it. Not run in CI (the hypothesis tests in ``test_decoders.py`` are).
@@ -33,7 +35,13 @@ def _target(name: str, home: str) -> Callable[[bytes], None]:
     if name == "terraform":
         provider = targets.terraform_provider(home)
         return lambda data: targets.terraform_json_attribute(data, provider)
-    raise SystemExit(f"unknown target {name!r}: codec, envelope, keyring, cli-save, terraform")
+    if name == "terraform-typed":
+        from tests.fuzz.terraform_typed import terraform_typed_config
+
+        provider = targets.terraform_provider(home)
+        return lambda data: terraform_typed_config(data, provider)
+    raise SystemExit(f"unknown target {name!r}: codec, envelope, keyring, cli-save, terraform, "
+                     "terraform-typed")
 
 
 def main(argv: list[str]) -> None:

@@ -1,6 +1,7 @@
 """Issue 13, point 12: fuzzing the decoder paths with hypothesis.
 
-Codec decode, envelope open, keyring unwrap, CLI ``save`` input and Terraform JSON attributes:
+Codec decode, envelope open, keyring unwrap, CLI ``save`` input, Terraform JSON attributes and
+the number, string and bool attributes of the typed resources, pools and queues:
 no exception other than a :class:`BlocksError` (a diagnostic, for Terraform) over a fixed
 budget. CI runs ``BLOCKS_FUZZ_EXAMPLES`` examples per target (default 100, a few seconds each);
 by hand, ``BLOCKS_FUZZ_EXAMPLES=100000 python -m pytest tests/fuzz`` runs long, and
@@ -20,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from blocks import Registry, Settings
-from tests.fuzz import targets
+from tests.fuzz import targets, terraform_typed
 
 EXAMPLES = int(os.environ.get("BLOCKS_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize="CI" in os.environ,
@@ -105,6 +106,14 @@ def test_cli_save_input_raises_only_blocks_errors(data: bytes, fuzz_registry: Re
 @given(data=_nasty_text())
 def test_terraform_json_attributes_give_diagnostics_only(data: bytes, fuzz_home: Path) -> None:
     targets.terraform_json_attribute(data, _provider(fuzz_home))
+
+
+@FUZZ
+@given(data=st.binary(max_size=400))
+def test_terraform_typed_resources_pools_and_queues_give_diagnostics_only(
+    data: bytes, fuzz_home: Path
+) -> None:
+    terraform_typed.terraform_typed_config(data, _provider(fuzz_home))
 
 
 _PROVIDERS: dict[Path, Any] = {}

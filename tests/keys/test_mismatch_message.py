@@ -52,5 +52,35 @@ def test_rotate_master_with_a_tampered_term_record_warns_instead_of_redirecting(
     stale.close()
 
 
+def test_rotate_with_a_retargeted_term_record_warns_instead_of_redirecting(
+    registry: Registry,
+) -> None:
+    Secret(value="v").save("s", registry=registry)
+    _claim_other_key(registry)
+    with pytest.raises(KeyringError) as caught:
+        KeyManager(registry).rotate()
+    message = str(caught.value)
+    _assert_cautious(message)
+    assert "now wrapped by" not in message and "update BLOCKS_KEY_PROVIDER" not in message
+    assert ATTACKER_KEY in message and "no term was added" in message
+    assert [r.term for r in registry.store.load_terms()] == [1]
+
+
+def test_cli_rotate_with_a_retargeted_term_record_warns_instead_of_redirecting(
+    registry: Registry, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from blocks.cli.main import main
+
+    Secret(value="v").save("s", registry=registry)
+    _claim_other_key(registry)
+    monkeypatch.setenv("BLOCKS_HOME", str(registry.settings.home))
+    if registry.settings.database_url:
+        monkeypatch.setenv("BLOCKS_DATABASE_URL", registry.settings.database_url)
+    assert main(["keys", "rotate"]) == 1
+    err = capsys.readouterr().err
+    _assert_cautious(err.strip())
+    assert "now wrapped by" not in err and "BLOCKS_KEY_PROVIDER" not in err
+
+
 class _Remote(LocalKeyProvider):
     name = "vault-transit"  # type: ignore[assignment]

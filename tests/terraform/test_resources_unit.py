@@ -35,7 +35,8 @@ class UnitWebhook(Block):
 @pytest.fixture
 def provider(tmp_path: Path) -> BlocksProvider:
     p = BlocksProvider()
-    p.configure_provider(Diagnostics(), {"home": str(tmp_path), "database_url": None})
+    p.configure_provider(Diagnostics(), {"home": str(tmp_path), "database_url": None,
+                                         "create_registry": True})
     return p
 
 

@@ -1,8 +1,10 @@
 """``blocks prefect deploy-rotation``: the shipped rotation flow deployed on a published pool.
 
 The deployment runs :mod:`blocks.integrations.prefect.flows.rotate_due` on a cron schedule; its
-job variables give the flow run the registry's location and master-key settings (never a key:
-a local master key is named by its file).
+job variables give the flow run the registry's location and master-key settings, and never a
+credential: a local master key is named by its file, a database password comes from the
+worker's libpq password or service file (``PGPASSFILE``/``PGSERVICEFILE``), and anything
+that would carry one is refused before Prefect is called.
 """
 
 from __future__ import annotations
@@ -21,25 +23,90 @@ DEPLOYMENT_NAME = "rotate-due"
 ENTRYPOINT = "blocks/integrations/prefect/flows/rotate_due.py:rotate_due"
 
 
-def registry_env(registry: Registry) -> dict[str, str]:
-    """The ``BLOCKS_*`` variables that open this registry in another process (no secrets).
+DATABASE_CREDENTIAL_FIX = (
+    "take the password out of the URL and let the worker's libpq read it from a password file "
+    "or a service file: BLOCKS_DATABASE_URL=postgresql+psycopg://USER@HOST:5432/DB with "
+    "--env PGPASSFILE=/path/on/the/worker/pgpass (a 0600 file of HOST:5432:DB:USER:PASSWORD "
+    "lines), or BLOCKS_DATABASE_URL='postgresql+psycopg:///?service=NAME' with --env "
+    "PGSERVICEFILE=/path/on/the/worker/pg_service.conf (or PGSERVICE=NAME)"
+)
+"""How the worker gets a database password without Prefect holding it."""
+
+# Credentials no deployment may carry: Blocks' secret settings and the usual SDK variables.
+_CREDENTIAL_VARIABLES = frozenset({
+    "BLOCKS_MASTER_KEY", "BLOCKS_VAULT_TOKEN", "VAULT_TOKEN", "BLOCKS_VAULT_SECRET_ID",
+    "BLOCKS_PREFECT_API_KEY", "PREFECT_API_KEY", "BLOCKS_PREFECT_API_AUTH_STRING",
+    "PREFECT_API_AUTH_STRING", "PGPASSWORD", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+})
+
+
+def url_password(url: str) -> bool:
+    """Whether a URL carries a password (``user:password@`` or a ``password=`` parameter)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    try:
+        parts = urlsplit(url)
+        has_password = parts.password is not None
+    except ValueError:
+        return "@" in url  # not parseable: assume the worst
+    query = {k.lower() for k in parse_qs(parts.query, keep_blank_values=True)}
+    return has_password or bool(query & {"password", "sslpassword"})
+
+
+def check_no_credentials(env: dict[str, str]) -> None:
+    """Refuse job variables that would put a credential into Prefect's deployment.
 
     Raises:
-        ConfigurationError: the master key is given inline (``BLOCKS_MASTER_KEY``), which would
-            put it into Prefect's deployment; use a key file or a KMS/Vault provider.
+        ConfigurationError: naming the variable (never its value) and the fix.
+    """
+    for name, value in env.items():
+        if name == "BLOCKS_MASTER_KEY":
+            raise ConfigurationError(
+                "BLOCKS_MASTER_KEY is set inline: deploying would store the master key in "
+                "Prefect. Use BLOCKS_MASTER_KEY_FILE (a file the worker can read) or aws-kms / "
+                "vault-transit"
+            )
+        if name.upper() in _CREDENTIAL_VARIABLES:
+            raise ConfigurationError(
+                f"{name} is a credential: deploying would store it in Prefect, whose job "
+                "variables anyone who can read deployments can read. Give it to the worker "
+                "from its own environment or a file instead"
+            )
+        if name == "BLOCKS_DATABASE_URL" and url_password(value):
+            raise ConfigurationError(
+                "BLOCKS_DATABASE_URL holds a password: deploying would store it in Prefect, "
+                "whose job variables anyone who can read deployments can read; "
+                + DATABASE_CREDENTIAL_FIX
+            )
+        if "://" in value and url_password(value):
+            raise ConfigurationError(
+                f"{name} is a URL with a password: deploying would store the password in "
+                "Prefect; give the worker the password from a file (for PostgreSQL: "
+                "PGPASSFILE or a service file) instead"
+            )
+
+
+def registry_env(registry: Registry) -> dict[str, str]:
+    """The ``BLOCKS_*`` variables that open this registry in another process.
+
+    They carry no credential: an inline master key or a database URL with a password is
+    refused, not copied.
+
+    Raises:
+        ConfigurationError: the master key is given inline (``BLOCKS_MASTER_KEY``), or the
+            database URL holds a password; the message names the fix (a key file or KMS/Vault;
+            a libpq password or service file for the database).
     """
     from blocks.cli.output import provider_settings_lines
 
     settings = registry.settings
     if settings.master_key is not None:
-        raise ConfigurationError(
-            "BLOCKS_MASTER_KEY is set inline: deploying would store the master key in Prefect. "
-            "Use BLOCKS_MASTER_KEY_FILE (a file the worker can read) or aws-kms / vault-transit"
-        )
+        check_no_credentials({"BLOCKS_MASTER_KEY": ""})
     env = {"BLOCKS_DATABASE_URL": settings.resolved_database_url}
     for line in provider_settings_lines(settings):
         key, _, value = line.partition("=")
         env[key] = value
+    check_no_credentials(env)
     return env
 
 
@@ -51,8 +118,11 @@ def deploy_rotation(
 
     Raises:
         PrefectError: the pool is not on Prefect (publish it first) or the server refused.
-        ConfigurationError: as :func:`registry_env`.
+        ConfigurationError: as :func:`registry_env`, or ``env`` holds a credential
+            (:func:`check_no_credentials`); nothing is sent to Prefect then.
     """
+    job_env = {**registry_env(registry), **(env or {})}
+    check_no_credentials(job_env)  # before anything reaches Prefect
     what = f"work pool {pool!r}"
     if client.request("GET", f"work_pools/{pool}", what, missing_ok=True) is None:
         from blocks.errors import PrefectError
@@ -66,7 +136,7 @@ def deploy_rotation(
         "work_queue_name": queue, "entrypoint": ENTRYPOINT,
         "pull_steps": [{"prefect.deployments.steps.set_working_directory": {
             "directory": str(source_root)}}],
-        "job_variables": {"env": {**registry_env(registry), **(env or {})}},
+        "job_variables": {"env": job_env},
         "schedules": [{"schedule": {"cron": cron, "timezone": timezone}, "active": True}],
         "parameter_openapi_schema": {"type": "object", "properties": {}},
         "description": "Runs 'blocks rotate --due'; a failed rotation fails the flow run.",

@@ -63,7 +63,7 @@ from tf.schema import Attribute, Block, NestedBlock, NestMode, Schema
 from tf.types import NormalizedJson, Unknown
 from tf.utils import Diagnostics, _to_attribute_path, read_dynamic_value, to_dynamic_value
 
-from blocks_terraform import ephemeral
+from blocks_terraform import ephemeral, numbers
 from blocks_terraform.ephemeral import EphemeralCalls
 from blocks_terraform.functions import FunctionCalls
 from blocks_terraform.interrupt import ShutdownInterceptor, StopCalls, ignore_interrupts
@@ -165,7 +165,9 @@ class Resource(TfResource):
         description: str,
         block_types: list[NestedBlock] | None = None,
     ) -> Schema:
-        """A schema with :data:`SCHEMA_VERSION`, so Terraform never asks for an upgrade."""
+        """A schema with :data:`SCHEMA_VERSION`, so Terraform never asks for an upgrade; its
+        number attributes refuse values beyond float range (:mod:`.numbers`)."""
+        numbers.bounded(attributes, block_types or [])
         return Schema(
             attributes=attributes,
             block_types=block_types or [],
@@ -179,8 +181,10 @@ class Resource(TfResource):
         Checks that need Blocks itself run at plan time instead (see ``check_config`` in the
         resources), so the process Terraform starts only to validate stays light.
         """
+        schema = self.get_schema()
+        numbers.check_config(diags, schema.attributes, schema.block_types, config)
         super().validate(diags, type_name, config)
-        for attribute in self.get_schema().attributes:
+        for attribute in schema.attributes:
             value = config.get(attribute.name)
             if isinstance(attribute.type, Json) and isinstance(value, str):
                 problem = json_problem(value)
