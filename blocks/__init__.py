@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from blocks import _wiring
 from blocks.core import NAME_RULE, Block, SecretDict
 from blocks.errors import (
     BlockAlreadyExists,
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     from blocks.types.system import Secret
 
 __version__ = "0.1.0"
+
+_wiring.install()
 
 _LAZY = {
     "Secret": "blocks.types.system",

@@ -97,7 +97,7 @@ class ReferencedBlockError(ConflictError):
         )
 
 
-class BlockNotSaved(BlocksError, RuntimeError):
+class BlockNotSaved(BlocksError, RuntimeError, ValueError):
     """The operation needs a saved (or loaded) block, e.g. its placeholder or a nameless save."""
 
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import pydantic
 
-from blocks import _nowait, catalog, codec
+from blocks import _nowait, catalog, codec, hooks
 from blocks.core import (
     CONTEXT_RESOLVER,
     ROTATION_KEY,
@@ -188,9 +188,7 @@ class Registry:
         private = block.__pydantic_private__ or {}
         assigned = ROTATION_KEY in private and stage is None
         if assigned and private[ROTATION_KEY] is not None:
-            from blocks.rotation.attached import check
-
-            check(cls, private[ROTATION_KEY], f"{slug}/{name}")
+            hooks.get(hooks.ROTATION_CHECK)(cls, private[ROTATION_KEY], f"{slug}/{name}")
         try:
             encoded = codec.encode(block)
         except ValidationError as exc:
@@ -216,9 +214,7 @@ class Registry:
         if stage is None:  # a staged version is not current: mirrors keep the current one
             self._after_current_moved(info.block_id)
         if assigned:
-            from blocks.rotation.attached import persist
-
-            persist(self, f"{slug}/{name}", private[ROTATION_KEY])
+            hooks.get(hooks.ROTATION_PERSIST)(self, f"{slug}/{name}", private[ROTATION_KEY])
             del private[ROTATION_KEY]
         return info
 
@@ -305,9 +301,7 @@ class Registry:
 
     def _after_current_moved(self, block_id: str) -> None:
         """Re-push a block whose current version changed to its mirrors (one indexed read)."""
-        from blocks.integrations.mirrors import after_save  # no HTTP client unless mirrored
-
-        after_save(self, block_id)
+        hooks.get(hooks.MIRRORS_AFTER_SAVE)(self, block_id)  # no HTTP client unless mirrored
 
     def _head(self, slug: str, name: str) -> Head:
         row = self.store.get_version(slug, name, None)
@@ -332,10 +326,8 @@ class Registry:
             BlockNotFound, ReferencedBlockError (names the referencing blocks), PrefectError
             (a mirrored copy could not be deleted).
         """
-        from blocks.integrations.mirrors import deleting  # no HTTP client unless mirrored
-
         slug, name = split_ref(ref)
-        with deleting(self, slug, name):
+        with hooks.get(hooks.MIRRORS_DELETING)(self, slug, name):  # no HTTP client unless mirrored
             self.store.delete_block(slug, name)
         self.store.checkpoint()  # the shredded keys must not linger in the SQLite WAL
 
