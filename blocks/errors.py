@@ -176,6 +176,11 @@ class GitError(BlocksError):
         super().__init__(f"{action} failed (git exit code {returncode}){detail}")
 
 
+class GitHubApiError(BlocksError):
+    """GitHub's API (``GitHubCredentials.get_client``) was unreachable or refused a request;
+    the message names the endpoint and the status, never the token."""
+
+
 class RotationError(BlocksError):
     """A rotation step failed or cannot run; the message names the block, the step and the fix.
 
