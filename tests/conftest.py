@@ -200,6 +200,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 PREFECT_SERVER_TESTS = (
     "tests/integrations/test_import.py",
     "tests/integrations/test_mirror.py",
+    "tests/integrations/test_mirror_nested.py",
     "tests/integrations/test_publish.py",
     "tests/integrations/test_terraform_publish.py",
     "tests/integrations/test_worker_run.py",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -53,6 +53,12 @@ class MirrorTarget(Protocol):
         """The copy's data with secrets revealed, or ``None`` when there is no copy."""
         ...
 
+    def document(self, block: Block) -> dict[str, Any]:
+        """What :meth:`read` gives after a push of ``block``: ``blocks mirror status``
+        compares it with what the target holds. (Optional for targets written before; without
+        it, status compares version numbers only.)"""
+        ...
+
     def remove(self, block: Block, target_name: str) -> bool:
         """Delete the copy; whether there was one."""
         ...
@@ -74,12 +80,18 @@ class MirrorStatus:
     current_version: int
     pushed_at: datetime | None
     last_error: str | None
+    drift: str | None = None
+    """Set when the target was read (``mirror_status(compare=True)``) and its copy is not what
+    Blocks would push now: missing, changed there, or holding an older nested block."""
 
     @property
     def state(self) -> str:
-        """``current``, ``stale`` (a newer version is not pushed yet) or ``error``."""
+        """``current``, ``stale`` (a newer version is not pushed yet, or the copy differs from
+        it) or ``error``."""
         if self.last_error:
             return "error"
+        if self.drift:
+            return "stale"
         return "current" if self.pushed_version == self.current_version else "stale"
 
     def as_json(self) -> dict[str, Any]:
@@ -89,7 +101,7 @@ class MirrorStatus:
             "target_ref": self.target_ref, "pushed_version": self.pushed_version,
             "current_version": self.current_version, "state": self.state,
             "pushed_at": self.pushed_at.isoformat() if self.pushed_at else None,
-            "last_error": self.last_error,
+            "last_error": self.last_error, "drift": self.drift,
         }
 
 
@@ -201,8 +213,14 @@ def remove_mirror(registry: Registry, ref: str, *, delete_copy: bool = True) -> 
         conn.execute(delete(table).where(table.c.block_id == summary.id))
 
 
-def mirror_status(registry: Registry) -> list[MirrorStatus]:
-    """Every mirror with its state, by block reference."""
+def mirror_status(registry: Registry, *, compare: bool = False) -> list[MirrorStatus]:
+    """Every mirror with its state, by block reference.
+
+    Args:
+        compare: also read each copy from its target and compare it with what a push would
+            write now (``blocks mirror status`` does): a copy deleted or edited there, or one
+            holding a nested block's old values, is ``stale`` with ``drift`` saying why.
+    """
     from sqlalchemy import select
 
     table = _table()
@@ -220,7 +238,36 @@ def mirror_status(registry: Registry) -> list[MirrorStatus]:
             pushed_version=row["pushed_version"], current_version=summary.current_version,
             pushed_at=row["pushed_at"], last_error=row["last_error"],
         ))
+    if compare:
+        out = [_compared(registry, status) for status in out]
     return sorted(out, key=lambda s: (s.ref, s.target))
+
+
+def _compared(registry: Registry, status: MirrorStatus) -> MirrorStatus:
+    """``status`` with ``drift`` set from what its target holds now."""
+    if status.last_error:
+        return status
+    block = registry.load(status.ref)
+    target = target_factory(status.target)(registry)
+    try:
+        expected = getattr(target, "document", None)
+        if expected is None:
+            return status
+        held = target.read(block, status.target_name)
+        want = expected(block)
+    except BlocksError as exc:
+        drift = f"the copy could not be read: {str(exc)[:_ERROR_LIMIT]}"
+    else:
+        if held is None:
+            drift = f"there is no copy on {status.target}"
+        elif held != want:
+            drift = (f"the copy on {status.target} differs from version "
+                     f"{status.current_version} (changed there, or a nested block changed)")
+        else:
+            return status
+    finally:
+        target.close()
+    return replace(status, drift=drift)
 
 
 def push_stale(registry: Registry) -> list[MirrorStatus]:
@@ -229,11 +276,11 @@ def push_stale(registry: Registry) -> list[MirrorStatus]:
     Raises:
         BlocksError: the first failure, after every mirror was tried.
     """
-    stale = [s for s in mirror_status(registry) if s.state != "current"]
+    stale = [s for s in mirror_status(registry, compare=True) if s.state != "current"]
     first: BlocksError | None = None
     for status in stale:
         try:
-            _raise_failures(registry, registry.summary(status.ref).id)
+            _raise_failures(registry, [registry.summary(status.ref).id])
         except BlocksError as exc:
             first = first or exc
     if first is not None:
@@ -245,16 +292,40 @@ def push_stale(registry: Registry) -> list[MirrorStatus]:
 
 
 def after_save(registry: Registry, block_id: str) -> None:
-    """Called by :meth:`Registry.save`: re-push the block if it is mirrored (one indexed read
-    when it is not).
+    """Called when a block's current version changes (save, rollback, rotation): re-push the
+    block if it is mirrored, and every mirrored block that nests it (directly or through other
+    blocks), since their copies embed its values. Two indexed reads when neither is mirrored.
 
     Raises:
         PrefectError (or the target's error): a push failed; the save stays, the failure is
             recorded and ``blocks mirror push`` retries.
     """
     # The read connection of the load path: the SQLAlchemy engine would take the write lock.
-    if registry.store.row_exists(MIRROR_TABLE, "block_id", block_id):
-        _raise_failures(registry, block_id)
+    mirrored = [block_id] if registry.store.row_exists(MIRROR_TABLE, "block_id", block_id) else []
+    if registry.store.row_exists("block_ref", "ref_block_id", block_id):
+        mirrored += _mirrored_referrers(registry, block_id)
+    if mirrored:
+        _raise_failures(registry, mirrored, changed=block_id)
+
+
+def _mirrored_referrers(registry: Registry, block_id: str) -> list[str]:
+    """Ids of the mirrored blocks whose current version nests ``block_id``, at any depth."""
+    from sqlalchemy import column, select, table
+
+    refs = table("block_ref", column("block_id"), column("ref_block_id"))
+    mirrors = _table()
+    seen, frontier = {block_id}, [block_id]
+    with registry.store.engine.connect() as conn:
+        while frontier:
+            found = conn.execute(select(refs.c.block_id).where(
+                refs.c.ref_block_id.in_(frontier))).scalars()
+            frontier = sorted(set(found) - seen)
+            seen.update(frontier)
+        parents = sorted(seen - {block_id})
+        if not parents:
+            return []
+        return sorted(set(conn.execute(select(mirrors.c.block_id).where(
+            mirrors.c.block_id.in_(parents))).scalars()))
 
 
 @contextmanager
@@ -297,17 +368,42 @@ def deleting(registry: Registry, slug: str, name: str) -> Iterator[None]:
         raise
 
 
-def _raise_failures(registry: Registry, block_id: str) -> None:
-    failures = _push_rows(registry, block_id)
-    if failures:
-        row_of = registry.store.get_current_by_id(block_id)
-        ref = f"{row_of.type_slug}/{row_of.name}" if row_of else block_id
-        version = row_of.current_version if row_of else None
-        target, message = next(iter(failures.items()))
-        raise PrefectError(
-            f"{ref} is saved in Blocks (version {version}), but mirroring it to {target} "
-            f"failed: {message}. 'blocks mirror push' retries"
-        )
+def _raise_failures(
+    registry: Registry, block_ids: list[str], *, changed: str | None = None
+) -> None:
+    """Push each block to its mirrors; raise one error naming what was saved and what failed.
+
+    ``changed``: the block whose save (or rollback, or rotation) led to these pushes; it is
+    saved whatever happens here, and the message says so first.
+    """
+    failed: list[str] = []
+    first: tuple[str, str] | None = None
+    for block_id in block_ids:
+        failures = _push_rows(registry, block_id)
+        if failures:
+            failed.append(_ref_of(registry, block_id)[0])
+            first = first or next(iter(failures.items()))
+    if first is None:
+        return
+    target, message = first
+    changed = changed or block_ids[0]
+    saved, version = _ref_of(registry, changed)
+    parents = [ref for ref in failed if ref != saved]
+    nesting = ", ".join(parents) + (" (which nest it)" if len(parents) > 1 else
+                                    " (which nests it)")
+    what = " and ".join((["it"] if saved in failed else []) + ([nesting] if parents else []))
+    raise PrefectError(
+        f"{saved} is saved in Blocks (version {version}), but mirroring {what} to {target} "
+        f"failed: {message}. The copy on {target} is stale until 'blocks mirror push' "
+        "succeeds; 'blocks mirror push' retries"
+    )
+
+
+def _ref_of(registry: Registry, block_id: str) -> tuple[str, int | None]:
+    row = registry.store.get_current_by_id(block_id)
+    if row is None:
+        return block_id, None
+    return f"{row.type_slug}/{row.name}", row.current_version
 
 
 def _rows(registry: Registry, block_id: str) -> list[dict[str, Any]]:
