@@ -9,8 +9,15 @@ import uuid
 import pytest
 from pydantic import SecretBytes, SecretStr
 
-from blocks import Block, BlockNotFound, BlockNotSaved, InvalidName, Registry, ValidationError
-from blocks import catalog
+from blocks import (
+    Block,
+    BlockNotFound,
+    BlockNotSaved,
+    InvalidName,
+    Registry,
+    ValidationError,
+    catalog,
+)
 from tests.core.models import TestCreds
 
 

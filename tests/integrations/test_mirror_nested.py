@@ -25,8 +25,11 @@ from blocks.integrations.prefect import PrefectClient
 from blocks.integrations.prefect.documents import read_document
 from blocks.rotation import Rotation, RotationPolicy, set_rotation
 from blocks.types.aws import AwsClientParameters
-from tests.rotation.conftest import MotoAuth, moto_auth, new_user  # noqa: F401 - fixture
+from tests.rotation import conftest as rotation_fixtures
+from tests.rotation.conftest import MotoAuth, new_user
 from tests.servers import Server, closed_port_url
+
+moto_auth = rotation_fixtures.moto_auth  # moto with IAM authentication on (session fixture)
 
 pytestmark = pytest.mark.aws
 
