@@ -42,6 +42,7 @@ from blocks.settings import Settings
 
 if TYPE_CHECKING:
     from blocks.pools import WorkPool, WorkQueue
+    from blocks.types.async_database import AsyncSqlAlchemyConnector
     from blocks.types.aws import AwsCredentials, MinIOCredentials
     from blocks.types.database import DatabaseCredentials, SqlAlchemyConnector
     from blocks.types.github import GitHubCredentials, GitHubRepository
@@ -64,6 +65,7 @@ _LAZY = {
     "GitHubRepository": "blocks.types.github",
     "DatabaseCredentials": "blocks.types.database",
     "SqlAlchemyConnector": "blocks.types.database",
+    "AsyncSqlAlchemyConnector": "blocks.types.async_database",
     "WorkPool": "blocks.pools",
     "WorkQueue": "blocks.pools",
 }
@@ -80,6 +82,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "NAME_RULE",
+    "AsyncSqlAlchemyConnector",
     "AwsCredentials",
     "Block",
     "BlockAlreadyExists",
