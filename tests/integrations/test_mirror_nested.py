@@ -157,3 +157,21 @@ def test_failed_push_of_a_nesting_parent_says_what_was_saved_and_how_to_re_push(
     assert all(s.state == "current" for s in mirror_status(reg, compare=True))
     down.close()
     reg.close()
+
+
+def test_first_push_failing_after_a_save_says_the_block_is_saved_but_not_mirrored(
+    blocks_home: Path,
+) -> None:
+    from blocks import Secret
+
+    down = Registry(Settings(home=blocks_home, prefect_api_url=closed_port_url() + "/api"))
+    with pytest.raises(PrefectError) as caught:
+        Secret(value="first-push-secret-3d9").save("fresh", registry=down,
+                                                   mirror_to_prefect=True)
+    message = str(caught.value)
+    assert "secret/fresh is saved in Blocks (version 1)" in message
+    assert "not mirrored" in message and "blocks mirror secret/fresh --to prefect" in message
+    assert "first-push-secret-3d9" not in message
+    assert Secret.load("fresh", registry=down).get() == "first-push-secret-3d9"
+    assert mirror_status(down) == []
+    down.close()
