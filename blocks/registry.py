@@ -300,7 +300,7 @@ class Registry:
             self._after_current_moved(head.block_id)
 
     def _after_current_moved(self, block_id: str) -> None:
-        """Re-push a block whose current version changed to its mirrors (one indexed read)."""
+        """Re-push a block whose current version changed, and the mirrored blocks nesting it."""
         hooks.get(hooks.MIRRORS_AFTER_SAVE)(self, block_id)  # no HTTP client unless mirrored
 
     def _head(self, slug: str, name: str) -> Head:

@@ -2,15 +2,15 @@
 
 A mirror is opt-in per block (``block.save(name, mirror_to_prefect=True)`` or
 ``blocks mirror SLUG/NAME --to prefect``). :func:`after_save` runs after every save of the
-registry: one indexed read finds the block's mirrors, and only when there is one is the target
-(and its HTTP client) imported. A failed push leaves the save in place, is recorded
-(``blocks mirror status``) and is retried by ``blocks mirror push`` or the next save. A
-rotation re-pushes the same way (``Registry.move_stages``). A copy embeds its nested blocks'
-values, so a change of a nested block (save, rollback, rotation) re-pushes every mirrored
-block that nests it; ``blocks mirror status`` reads each copy back and reports one that is not
-what Blocks would push now as ``stale``. Deleting a mirrored block deletes
-its copies first (:func:`deleting`): a block never leaves a copy behind that Blocks has
-forgotten, and a copy that cannot be deleted stops the delete.
+registry: two indexed reads find the block's mirrors and the blocks nesting it, and only
+when one is mirrored is the target (and its HTTP client) imported. A failed push leaves the
+save in place, is recorded (``blocks mirror status``) and is retried by ``blocks mirror
+push`` or the next save. A rotation re-pushes the same way (``Registry.move_stages``). A
+copy embeds its nested blocks' values, so a change of a nested block (save, rollback,
+rotation) re-pushes every mirrored block that nests it; ``blocks mirror status`` reads each
+copy back and reports one that is not what Blocks would push now as ``stale``. Deleting a
+mirrored block deletes its copies first (:func:`deleting`): a block never leaves a copy
+behind that Blocks has forgotten, and a copy that cannot be deleted stops the delete.
 
 Targets implement :class:`MirrorTarget`; ``tests/integrations/mirror_contract.py`` is the
 shared contract test. Built in: ``prefect``. Others register under the entry-point group
