@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from blocks import _wiring
 from blocks.core import NAME_RULE, Block, SecretDict
 from blocks.errors import (
     BlockAlreadyExists,
@@ -43,6 +44,7 @@ from blocks.settings import Settings
 
 if TYPE_CHECKING:
     from blocks.pools import WorkPool, WorkQueue
+    from blocks.types.async_database import AsyncSqlAlchemyConnector
     from blocks.types.aws import AwsCredentials, MinIOCredentials
     from blocks.types.database import DatabaseCredentials, SqlAlchemyConnector
     from blocks.types.github import GitHubCredentials, GitHubRepository
@@ -51,6 +53,8 @@ if TYPE_CHECKING:
     from blocks.types.system import Secret
 
 __version__ = "0.1.0"
+
+_wiring.install()
 
 _LAZY = {
     "Secret": "blocks.types.system",
@@ -63,6 +67,7 @@ _LAZY = {
     "GitHubRepository": "blocks.types.github",
     "DatabaseCredentials": "blocks.types.database",
     "SqlAlchemyConnector": "blocks.types.database",
+    "AsyncSqlAlchemyConnector": "blocks.types.async_database",
     "WorkPool": "blocks.pools",
     "WorkQueue": "blocks.pools",
 }
@@ -79,6 +84,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "NAME_RULE",
+    "AsyncSqlAlchemyConnector",
     "AwsCredentials",
     "Block",
     "BlockAlreadyExists",

@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar, cast
 import pydantic
 from pydantic import ConfigDict, TypeAdapter
 
+from blocks._compat import STORED_CONTEXT
 from blocks.core import CONTEXT_RESOLVER, Block
 
 B = TypeVar("B", bound=Block)
@@ -34,7 +35,7 @@ def construct(
     data = json.loads(document)
     if not isinstance(data, dict):
         data = {}
-    context = {CONTEXT_RESOLVER: resolver}
+    context = {CONTEXT_RESOLVER: resolver, STORED_CONTEXT: True}
     values: dict[str, Any] = {}
     missing: list[str] = []
     invalid: list[str] = []

@@ -21,6 +21,7 @@ from pydantic import BaseModel, SecretBytes, SecretStr
 from pydantic_core import to_jsonable_python
 
 from blocks import _lenient
+from blocks._compat import STORED_CONTEXT
 from blocks.core import CONTEXT_RESOLVER, REF_KEY, Block, pydantic_errors
 from blocks.errors import ReferenceChainError, ValidationError
 
@@ -196,7 +197,9 @@ def decode(
         )
     token = _decoding.set(depth + 1)
     try:
-        return cls.model_validate_json(document, context={CONTEXT_RESOLVER: resolver})
+        return cls.model_validate_json(
+            document, context={CONTEXT_RESOLVER: resolver, STORED_CONTEXT: True}
+        )
     except pydantic.ValidationError as exc:
         if not validate:
             return _lenient.construct(cls, document, resolver, ref or cls.block_type_slug)

@@ -110,7 +110,7 @@ class ReferencedBlockError(ConflictError):
         )
 
 
-class BlockNotSaved(BlocksError, RuntimeError):
+class BlockNotSaved(BlocksError, RuntimeError, ValueError):
     """The operation needs a saved (or loaded) block, e.g. its placeholder or a nameless save."""
 
 
@@ -187,6 +187,11 @@ class GitError(BlocksError):
         self.output = output
         detail = f":\n{output.strip()}" if output.strip() else ""
         super().__init__(f"{action} failed (git exit code {returncode}){detail}")
+
+
+class GitHubApiError(BlocksError):
+    """GitHub's API (``GitHubCredentials.get_client``) was unreachable or refused a request;
+    the message names the endpoint and the status, never the token."""
 
 
 class RotationError(BlocksError):

@@ -20,7 +20,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from blocks import _nowait, catalog, codec
+import pydantic
+
+from blocks import _nowait, catalog, codec, hooks
 from blocks.core import (
     ROTATION_KEY,
     Block,
@@ -239,9 +241,7 @@ class Registry:
         private = block.__pydantic_private__ or {}
         assigned = ROTATION_KEY in private and stage is None
         if assigned and private[ROTATION_KEY] is not None:
-            from blocks.rotation.attached import check
-
-            check(cls, private[ROTATION_KEY], f"{slug}/{name}")
+            hooks.get(hooks.ROTATION_CHECK)(cls, private[ROTATION_KEY], f"{slug}/{name}")
         try:
             encoded = codec.encode(block)
         except ValidationError as exc:
@@ -267,9 +267,7 @@ class Registry:
         if stage is None:  # a staged version is not current: mirrors keep the current one
             self._after_current_moved(info.block_id)
         if assigned:
-            from blocks.rotation.attached import persist
-
-            persist(self, f"{slug}/{name}", private[ROTATION_KEY])
+            hooks.get(hooks.ROTATION_PERSIST)(self, f"{slug}/{name}", private[ROTATION_KEY])
             del private[ROTATION_KEY]
         return info
 
@@ -355,10 +353,8 @@ class Registry:
             self._after_current_moved(head.block_id)
 
     def _after_current_moved(self, block_id: str) -> None:
-        """Re-push a block whose current version changed to its mirrors (one indexed read)."""
-        from blocks.integrations.mirrors import after_save  # no HTTP client unless mirrored
-
-        after_save(self, block_id)
+        """Re-push a block whose current version changed, and the mirrored blocks nesting it."""
+        hooks.get(hooks.MIRRORS_AFTER_SAVE)(self, block_id)  # no HTTP client unless mirrored
 
     def _head(self, slug: str, name: str) -> Head:
         self._existing()
@@ -384,8 +380,6 @@ class Registry:
             BlockNotFound, ReferencedBlockError (names the referencing blocks), PrefectError
             (a mirrored copy could not be deleted).
         """
-        from blocks.integrations.mirrors import deleting  # no HTTP client unless mirrored
-
         slug, name = split_ref(ref)
         self._require_registry()
         _ = self.keyring  # the head and the censuses are checked and re-sealed
@@ -393,7 +387,7 @@ class Registry:
         referrers = document_referrers(self, slug, name)
         if referrers:
             raise ReferencedBlockError(f"{slug}/{name}", referrers)
-        with deleting(self, slug, name):
+        with hooks.get(hooks.MIRRORS_DELETING)(self, slug, name):  # no HTTP client unless mirrored
             self.store.delete_block(slug, name)
         self.store.checkpoint()  # the shredded keys must not linger in the SQLite WAL
 

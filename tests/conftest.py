@@ -202,6 +202,8 @@ PREFECT_SERVER_TESTS = (
     "tests/integrations/test_import.py",
     "tests/integrations/test_mirror.py",
     "tests/integrations/test_mirror_integrity.py",
+    "tests/integrations/test_mirror_nested.py",
+    "tests/integrations/test_result_storage.py",
     "tests/integrations/test_publish.py",
     "tests/integrations/test_terraform_publish.py",
     "tests/integrations/test_worker_run.py",

@@ -159,12 +159,14 @@ def cmd_mirror_add(args: argparse.Namespace) -> int:
 def cmd_mirror_status(args: argparse.Namespace) -> int:
     from blocks.integrations.mirrors import mirror_status
 
-    rows = mirror_status(registry(args))
+    # Reads each copy back from its target: "current" means Prefect holds what Blocks would
+    # push now, nested blocks included.
+    rows = mirror_status(registry(args), compare=True)
     return emit_rows(
         args, rows, lambda s: s.as_json(),
         ["BLOCK", "TARGET", "AS", "PUSHED", "CURRENT", "STATE", "LAST ERROR"],
         lambda s: [s.ref, s.target, s.target_ref, s.pushed_version, s.current_version,
-                   s.state, s.last_error],
+                   s.state, s.last_error or s.drift],
     )
 
 

@@ -2,12 +2,15 @@
 
 A mirror is opt-in per block (``block.save(name, mirror_to_prefect=True)`` or
 ``blocks mirror SLUG/NAME --to prefect``). :func:`after_save` runs after every save of the
-registry: one indexed read finds the block's mirrors, and only when there is one is the target
-(and its HTTP client) imported. A failed push leaves the save in place, is recorded
-(``blocks mirror status``) and is retried by ``blocks mirror push`` or the next save. A
-rotation re-pushes the same way (``Registry.move_stages``). Deleting a mirrored block deletes
-its copies first (:func:`deleting`): a block never leaves a copy behind that Blocks has
-forgotten, and a copy that cannot be deleted stops the delete.
+registry: two indexed reads find the block's mirrors and the blocks nesting it, and only
+when one is mirrored is the target (and its HTTP client) imported. A failed push leaves the
+save in place, is recorded (``blocks mirror status``) and is retried by ``blocks mirror
+push`` or the next save. A rotation re-pushes the same way (``Registry.move_stages``). A
+copy embeds its nested blocks' values, so a change of a nested block (save, rollback,
+rotation) re-pushes every mirrored block that nests it; ``blocks mirror status`` reads each
+copy back and reports one that is not what Blocks would push now as ``stale``. Deleting a
+mirrored block deletes its copies first (:func:`deleting`): a block never leaves a copy
+behind that Blocks has forgotten, and a copy that cannot be deleted stops the delete.
 
 Targets implement :class:`MirrorTarget`; ``tests/integrations/mirror_contract.py`` is the
 shared contract test. Built in: ``prefect``. Others register under the entry-point group
@@ -16,85 +19,28 @@ shared contract test. Built in: ``prefect``. Others register under the entry-poi
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from blocks.core import split_ref
 from blocks.errors import BlocksError, ConfigurationError, IntegrityError, PrefectError
+from blocks.integrations.mirror_targets import BUILTIN_TARGETS as BUILTIN_TARGETS
+from blocks.integrations.mirror_targets import ENTRY_POINT_GROUP as ENTRY_POINT_GROUP
+from blocks.integrations.mirror_targets import MirrorStatus as MirrorStatus
+from blocks.integrations.mirror_targets import MirrorTarget as MirrorTarget
+from blocks.integrations.mirror_targets import target_factory as target_factory
 from blocks.store import census
 from blocks.store.sealing import mirror_message
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
 
-    from blocks.core import Block
     from blocks.registry import Registry
 
-ENTRY_POINT_GROUP = "blocks.mirror_targets"
-BUILTIN_TARGETS = {"prefect": "blocks.integrations.prefect.mirror:PrefectMirror"}
 _ERROR_LIMIT = 500
-
-
-class MirrorTarget(Protocol):
-    """Where a mirrored block is copied. Implementations must be idempotent: pushing the same
-    block twice leaves one copy, and an unchanged copy is not rewritten."""
-
-    name: str
-    """Target name, e.g. ``prefect``."""
-
-    def push(self, block: Block, target_name: str) -> str:
-        """Create or replace the copy of ``block`` called ``target_name``; returns where it
-        lives on the target (e.g. ``secret/db-pass``)."""
-        ...
-
-    def read(self, block: Block, target_name: str) -> dict[str, Any] | None:
-        """The copy's data with secrets revealed, or ``None`` when there is no copy."""
-        ...
-
-    def remove(self, block: Block, target_name: str) -> bool:
-        """Delete the copy; whether there was one."""
-        ...
-
-    def close(self) -> None:
-        """Release connections."""
-        ...
-
-
-@dataclass(frozen=True)
-class MirrorStatus:
-    """One mirror: which block, where, and whether the copy is the current version."""
-
-    ref: str
-    target: str
-    target_name: str
-    target_ref: str | None
-    pushed_version: int | None
-    current_version: int
-    pushed_at: datetime | None
-    last_error: str | None
-
-    @property
-    def state(self) -> str:
-        """``current``, ``stale`` (a newer version is not pushed yet) or ``error``."""
-        if self.last_error:
-            return "error"
-        return "current" if self.pushed_version == self.current_version else "stale"
-
-    def as_json(self) -> dict[str, Any]:
-        """The status as JSON."""
-        return {
-            "ref": self.ref, "target": self.target, "target_name": self.target_name,
-            "target_ref": self.target_ref, "pushed_version": self.pushed_version,
-            "current_version": self.current_version, "state": self.state,
-            "pushed_at": self.pushed_at.isoformat() if self.pushed_at else None,
-            "last_error": self.last_error,
-        }
-
-
 MIRROR_TABLE = "block_mirror"
 
 
@@ -119,25 +65,6 @@ def _table() -> Table:
 
 
 _TABLE: Table | None = None
-
-
-def target_factory(name: str) -> Callable[[Registry], MirrorTarget]:
-    """The factory of target ``name`` (built in, or from the entry-point group).
-
-    Raises:
-        ConfigurationError: no such target.
-    """
-    spec = BUILTIN_TARGETS.get(name)
-    if spec is None:
-        from importlib.metadata import entry_points
-
-        found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
-        if not found:
-            known = sorted(BUILTIN_TARGETS)
-            raise ConfigurationError(f"unknown mirror target {name!r}; known: {known}")
-        return found[0].load()  # type: ignore[no-any-return]
-    module, attr = spec.split(":")
-    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
 
 
 # -- configuration ----------------------------------------------------------------------------
@@ -191,8 +118,14 @@ def remove_mirror(registry: Registry, ref: str, *, delete_copy: bool = True) -> 
         _write_rows(registry, summary.id, row["target"], [])
 
 
-def mirror_status(registry: Registry) -> list[MirrorStatus]:
-    """Every mirror with its state, by block reference."""
+def mirror_status(registry: Registry, *, compare: bool = False) -> list[MirrorStatus]:
+    """Every mirror with its state, by block reference.
+
+    Args:
+        compare: also read each copy from its target and compare it with what a push would
+            write now (``blocks mirror status`` does): a copy deleted or edited there, or one
+            holding a nested block's old values, is ``stale`` with ``drift`` saying why.
+    """
     from sqlalchemy import select
 
     table = _table()
@@ -210,7 +143,36 @@ def mirror_status(registry: Registry) -> list[MirrorStatus]:
             pushed_version=row["pushed_version"], current_version=summary.current_version,
             pushed_at=row["pushed_at"], last_error=row["last_error"],
         ))
+    if compare:
+        out = [_compared(registry, status) for status in out]
     return sorted(out, key=lambda s: (s.ref, s.target))
+
+
+def _compared(registry: Registry, status: MirrorStatus) -> MirrorStatus:
+    """``status`` with ``drift`` set from what its target holds now."""
+    if status.last_error:
+        return status
+    block = registry.load(status.ref)
+    target = target_factory(status.target)(registry)
+    try:
+        expected = getattr(target, "document", None)
+        if expected is None:
+            return status
+        held = target.read(block, status.target_name)
+        want = expected(block)
+    except BlocksError as exc:
+        drift = f"the copy could not be read: {str(exc)[:_ERROR_LIMIT]}"
+    else:
+        if held is None:
+            drift = f"there is no copy on {status.target}"
+        elif held != want:
+            drift = (f"the copy on {status.target} differs from version "
+                     f"{status.current_version} (changed there, or a nested block changed)")
+        else:
+            return status
+    finally:
+        target.close()
+    return replace(status, drift=drift)
 
 
 def push_stale(registry: Registry) -> list[MirrorStatus]:
@@ -219,11 +181,11 @@ def push_stale(registry: Registry) -> list[MirrorStatus]:
     Raises:
         BlocksError: the first failure, after every mirror was tried.
     """
-    stale = [s for s in mirror_status(registry) if s.state != "current"]
+    stale = [s for s in mirror_status(registry, compare=True) if s.state != "current"]
     first: BlocksError | None = None
     for status in stale:
         try:
-            _raise_failures(registry, registry.summary(status.ref).id)
+            _raise_failures(registry, [registry.summary(status.ref).id])
         except BlocksError as exc:
             first = first or exc
     if first is not None:
@@ -235,16 +197,40 @@ def push_stale(registry: Registry) -> list[MirrorStatus]:
 
 
 def after_save(registry: Registry, block_id: str) -> None:
-    """Called by :meth:`Registry.save`: re-push the block if it is mirrored (one indexed read
-    when it is not).
+    """Called when a block's current version changes (save, rollback, rotation): re-push the
+    block if it is mirrored, and every mirrored block that nests it (directly or through other
+    blocks), since their copies embed its values. Two indexed reads when neither is mirrored.
 
     Raises:
         PrefectError (or the target's error): a push failed; the save stays, the failure is
             recorded and ``blocks mirror push`` retries.
     """
     # The read connection of the load path: the SQLAlchemy engine would take the write lock.
-    if registry.store.row_exists(MIRROR_TABLE, "block_id", block_id):
-        _raise_failures(registry, block_id)
+    mirrored = [block_id] if registry.store.row_exists(MIRROR_TABLE, "block_id", block_id) else []
+    if registry.store.row_exists("block_ref", "ref_block_id", block_id):
+        mirrored += _mirrored_referrers(registry, block_id)
+    if mirrored:
+        _raise_failures(registry, mirrored, changed=block_id)
+
+
+def _mirrored_referrers(registry: Registry, block_id: str) -> list[str]:
+    """Ids of the mirrored blocks whose current version nests ``block_id``, at any depth."""
+    from sqlalchemy import column, select, table
+
+    refs = table("block_ref", column("block_id"), column("ref_block_id"))
+    mirrors = _table()
+    seen, frontier = {block_id}, [block_id]
+    with registry.store.engine.connect() as conn:
+        while frontier:
+            found = conn.execute(select(refs.c.block_id).where(
+                refs.c.ref_block_id.in_(frontier))).scalars()
+            frontier = sorted(set(found) - seen)
+            seen.update(frontier)
+        parents = sorted(seen - {block_id})
+        if not parents:
+            return []
+        return sorted(set(conn.execute(select(mirrors.c.block_id).where(
+            mirrors.c.block_id.in_(parents))).scalars()))
 
 
 @contextmanager
@@ -289,17 +275,42 @@ def deleting(registry: Registry, slug: str, name: str) -> Iterator[None]:
         raise
 
 
-def _raise_failures(registry: Registry, block_id: str) -> None:
-    failures = _push_rows(registry, block_id)
-    if failures:
-        row_of = registry.store.get_current_by_id(block_id)
-        ref = f"{row_of.type_slug}/{row_of.name}" if row_of else block_id
-        version = row_of.current_version if row_of else None
-        target, message = next(iter(failures.items()))
-        raise PrefectError(
-            f"{ref} is saved in Blocks (version {version}), but mirroring it to {target} "
-            f"failed: {message}. 'blocks mirror push' retries"
-        )
+def _raise_failures(
+    registry: Registry, block_ids: list[str], *, changed: str | None = None
+) -> None:
+    """Push each block to its mirrors; raise one error naming what was saved and what failed.
+
+    ``changed``: the block whose save (or rollback, or rotation) led to these pushes; it is
+    saved whatever happens here, and the message says so first.
+    """
+    failed: list[str] = []
+    first: tuple[str, str] | None = None
+    for block_id in block_ids:
+        failures = _push_rows(registry, block_id)
+        if failures:
+            failed.append(_ref_of(registry, block_id)[0])
+            first = first or next(iter(failures.items()))
+    if first is None:
+        return
+    target, message = first
+    changed = changed or block_ids[0]
+    saved, version = _ref_of(registry, changed)
+    parents = [ref for ref in failed if ref != saved]
+    nesting = ", ".join(parents) + (" (which nest it)" if len(parents) > 1 else
+                                    " (which nests it)")
+    what = " and ".join((["it"] if saved in failed else []) + ([nesting] if parents else []))
+    raise PrefectError(
+        f"{saved} is saved in Blocks (version {version}), but mirroring {what} to {target} "
+        f"failed: {message}. The copy on {target} is stale until 'blocks mirror push' "
+        "succeeds; 'blocks mirror push' retries"
+    )
+
+
+def _ref_of(registry: Registry, block_id: str) -> tuple[str, int | None]:
+    row = registry.store.get_current_by_id(block_id)
+    if row is None:
+        return block_id, None
+    return f"{row.type_slug}/{row.name}", row.current_version
 
 
 def _checked_census(registry: Registry) -> list[tuple[str, str, str]]:

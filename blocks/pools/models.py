@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Self
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from blocks import hooks
 from blocks.core import pydantic_errors, validate_name
 from blocks.errors import ValidationError
 from blocks.pools.job_variables import PoolType
@@ -80,10 +81,8 @@ def _queues(registry: Registry) -> QueueStore:
 
 
 def _publish(registry: Registry, name: str) -> None:
-    # Loaded only for pools that publish: the bridge needs the 'prefect' extra (httpx).
-    from blocks.integrations.prefect.hooks import publish_saved_pool
-
-    publish_saved_pool(registry, name)
+    # The Prefect bridge registers this hook; it loads only for pools that publish.
+    hooks.get(hooks.POOLS_PUBLISH)(registry, name)
 
 
 def _publish_if_wanted(registry: Registry, name: str) -> None:

@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self, cast
 
+from blocks._async import run_sync
+
 
 class SnowflakeSession:
     """The open connection and the cursors that fetches are continuing."""
@@ -114,6 +116,39 @@ class SnowflakeMethods:
             self._session_state.reset()
             self._session_state.connection.close()
             self._session_state = None
+
+    # -- async twins: the calls above, run off the event loop; prefect-snowflake's
+    # ``*_async`` names are the same methods.
+
+    async def afetch_one(self, operation: str, parameters: Any = None,
+                         **execute_kwargs: Any) -> Any:
+        """:meth:`fetch_one` without blocking the event loop."""
+        return await run_sync(self.fetch_one, operation, parameters, **execute_kwargs)
+
+    async def afetch_many(self, operation: str, parameters: Any = None, size: int | None = None,
+                          **execute_kwargs: Any) -> list[Any]:
+        """:meth:`fetch_many` without blocking the event loop."""
+        return await run_sync(self.fetch_many, operation, parameters, size, **execute_kwargs)
+
+    async def afetch_all(self, operation: str, parameters: Any = None,
+                         **execute_kwargs: Any) -> list[Any]:
+        """:meth:`fetch_all` without blocking the event loop."""
+        return await run_sync(self.fetch_all, operation, parameters, **execute_kwargs)
+
+    async def aexecute(self, operation: str, parameters: Any = None,
+                       **execute_kwargs: Any) -> None:
+        """:meth:`execute` without blocking the event loop."""
+        await run_sync(self.execute, operation, parameters, **execute_kwargs)
+
+    async def aexecute_many(self, operation: str, seq_of_parameters: Sequence[Any]) -> None:
+        """:meth:`execute_many` without blocking the event loop."""
+        await run_sync(self.execute_many, operation, seq_of_parameters)
+
+    fetch_one_async = afetch_one
+    fetch_many_async = afetch_many
+    fetch_all_async = afetch_all
+    execute_async = aexecute
+    execute_many_async = aexecute_many
 
     def __getstate__(self) -> dict[Any, Any]:
         # The connection and cursors stay behind when the block is pickled.

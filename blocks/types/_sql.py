@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, Self, cast
 
+from blocks._async import run_sync
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import CursorResult, Engine, Row
 
@@ -132,6 +134,43 @@ class SqlMethods:
             self._sql.reset()
             self._sql.engine.dispose()
             self._sql = None
+
+    # -- async twins: the calls above, run off the event loop ------------------------------
+
+    async def afetch_one(self, operation: str, parameters: dict[str, Any] | None = None,
+                         **execution_options: Any) -> Row[Any] | None:
+        """:meth:`fetch_one` without blocking the event loop."""
+        return await run_sync(self.fetch_one, operation, parameters, **execution_options)
+
+    async def afetch_many(self, operation: str, parameters: dict[str, Any] | None = None,
+                          size: int | None = None, **execution_options: Any) -> list[Row[Any]]:
+        """:meth:`fetch_many` without blocking the event loop."""
+        return await run_sync(self.fetch_many, operation, parameters, size,
+                              **execution_options)
+
+    async def afetch_all(self, operation: str, parameters: dict[str, Any] | None = None,
+                         **execution_options: Any) -> list[Row[Any]]:
+        """:meth:`fetch_all` without blocking the event loop."""
+        return await run_sync(self.fetch_all, operation, parameters, **execution_options)
+
+    async def aexecute(self, operation: str, parameters: dict[str, Any] | None = None,
+                       **execution_options: Any) -> CursorResult[Any]:
+        """:meth:`execute` without blocking the event loop."""
+        return await run_sync(self.execute, operation, parameters, **execution_options)
+
+    async def aexecute_many(self, operation: str, seq_of_parameters: Sequence[dict[str, Any]],
+                            **execution_options: Any) -> CursorResult[Any]:
+        """:meth:`execute_many` without blocking the event loop."""
+        return await run_sync(self.execute_many, operation, seq_of_parameters,
+                              **execution_options)
+
+    async def areset_connections(self) -> None:
+        """:meth:`reset_connections` without blocking the event loop."""
+        await run_sync(self.reset_connections)
+
+    async def aclose(self) -> None:
+        """:meth:`close` without blocking the event loop."""
+        await run_sync(self.close)
 
     def __getstate__(self) -> dict[Any, Any]:
         # The engine and open results stay behind when the block is pickled.

@@ -12,7 +12,7 @@ driver (e.g. psycopg, extra ``postgres``) loads only in ``get_engine``.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -217,9 +217,31 @@ class SqlAlchemyConnector(SqlMethods, Block):
         """A SQLAlchemy ``Engine`` (see :meth:`DatabaseCredentials.get_engine`)."""
         return _engine(self.url(), self.connect_args, engine_kwargs, "SqlAlchemyConnector")
 
-    def get_connection(self, **connect_kwargs: Any) -> Any:
-        """A new SQLAlchemy ``Connection`` from this block's engine (close it after use)."""
-        return self._session().engine.connect(**connect_kwargs)
+    def get_connection(self, begin: bool = True, **connect_kwargs: Any) -> Any:
+        """A SQLAlchemy connection from this block's engine, as in prefect-sqlalchemy.
+
+        Args:
+            begin: ``True`` (Prefect's default): ``engine.begin()``, a context manager giving a
+                connection in a transaction that commits on exit (rolls back on error);
+                ``False``: ``engine.connect()``, a plain ``Connection`` (close it after use).
+            **connect_kwargs: passed to ``engine.begin``/``engine.connect``.
+        """
+        engine = self._session().engine
+        return engine.begin(**connect_kwargs) if begin else engine.connect(**connect_kwargs)
+
+    def get_client(self, client_type: Literal["engine", "connection"],
+                   **get_client_kwargs: Any) -> Any:
+        """The engine (:meth:`get_engine`) or a connection (:meth:`get_connection`).
+
+        Raises:
+            ValueError: ``client_type`` is neither ``"engine"`` nor ``"connection"``.
+        """
+        if client_type == "engine":
+            return self.get_engine(**get_client_kwargs)
+        if client_type == "connection":
+            return self.get_connection(**get_client_kwargs)
+        raise ValueError(f"client_type {client_type!r} is not supported; use 'engine' or "
+                         "'connection'")
 
 
 def _checked_driver(value: str | None) -> str | None:

@@ -14,12 +14,14 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from blocks._async import run_sync
 from blocks.core import Block
 from blocks.errors import ConfigurationError, GitError
+from blocks.types._github_client import GITHUB_GRAPHQL_URL, GraphQLEndpoint
 from blocks.types._rules import raise_field_errors
 
 _SCP_RE = re.compile(r"^[\w.-]+@[\w.-]+:[\w./~-]+$")
@@ -45,6 +47,34 @@ class GitHubCredentials(Block):
         description="GitHub token used to clone private repositories over https; "
         "default: none (public repositories).",
     )
+
+    def get_client(self, url: str = GITHUB_GRAPHQL_URL) -> GraphQLEndpoint:
+        """GitHub's GraphQL API with this token, called as prefect-github's client is:
+        ``client(query, variables)`` -> GitHub's JSON answer.
+
+        Args:
+            url: the GraphQL endpoint; GitHub Enterprise: ``https://<host>/api/graphql``.
+        """
+        token = self.token.get_secret_value() if self.token is not None else None
+        return GraphQLEndpoint(url, token)
+
+    def format_git_credentials(self, url: str) -> str:
+        """``url`` with the token as its user (``https://<token>@github.com/org/repo.git``), as
+        prefect-github's; Prefect's ``git_clone`` deployment step uses it.
+
+        The result holds the token in clear: pass it to git only, never log or store it
+        (:meth:`GitHubRepository.get_directory` keeps the token out of URLs instead).
+
+        Raises:
+            ValueError: no token is set, or ``url`` is not an https URL.
+        """
+        if self.token is None:
+            raise ValueError("GitHubCredentials.format_git_credentials needs a token")
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("format_git_credentials takes an https:// repository URL")
+        netloc = f"{self.token.get_secret_value()}@{parts.netloc.rpartition('@')[2]}"
+        return urlunsplit(parts._replace(netloc=netloc))
 
     @field_validator("token")
     @classmethod
@@ -159,6 +189,12 @@ class GitHubRepository(Block):
                 parts = source.relative_to(clone.resolve()).parts
             _copy_into(root, source, parts)
         return root.joinpath(*parts)
+
+    async def aget_directory(
+        self, from_path: str | None = None, local_path: str | Path = "."
+    ) -> Path:
+        """:meth:`get_directory` without blocking the event loop."""
+        return await run_sync(self.get_directory, from_path, local_path)
 
     def git_env(self) -> dict[str, str]:
         """The environment ``git`` runs with: the token as an extra header, no prompts, no

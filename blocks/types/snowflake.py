@@ -7,6 +7,8 @@ block through: each authenticator takes exactly the secrets it uses. The connect
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import textwrap
 from pathlib import Path
@@ -33,7 +35,9 @@ Authenticator = Literal[
     "okta_endpoint",
     "oauth",
     "username_password_mfa",
+    "workload_identity",
 ]
+WorkloadIdentityProvider = Literal["aws", "azure", "gcp", "oidc"]
 
 # Which secrets each authenticator uses; every other secret is refused.
 _USES: dict[str, frozenset[str]] = {
@@ -43,6 +47,8 @@ _USES: dict[str, frozenset[str]] = {
     "okta_endpoint": frozenset({"password"}),
     "oauth": frozenset({"token"}),
     "username_password_mfa": frozenset({"password"}),
+    # The token only with provider oidc: checked in _check_rules.
+    "workload_identity": frozenset({"token"}),
 }
 _PEM_RE = re.compile(r"^(-----BEGIN [A-Z ]+-----)([\s\S]+?)(-----END [A-Z ]+-----)\s*$")
 _ACCOUNT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -66,7 +72,11 @@ class SnowflakeCredentials(Block):
         "(without .snowflakecomputing.com).",
         examples=["nh12345.us-east-2.aws"],
     )
-    user: str = Field(description="User name to sign in as.")
+    user: str | None = Field(
+        default=None,
+        description="User name to sign in as; required unless authenticator is "
+        "workload_identity.",
+    )
     password: SecretStr | None = Field(
         default=None,
         description="Password, for the snowflake, okta_endpoint and username_password_mfa "
@@ -88,11 +98,18 @@ class SnowflakeCredentials(Block):
     authenticator: Authenticator = Field(
         default="snowflake",
         description="snowflake (default: password, or key pair), snowflake_jwt (key pair), "
-        "externalbrowser, okta_endpoint (with endpoint), oauth (with token) or "
-        "username_password_mfa.",
+        "externalbrowser, okta_endpoint (with endpoint), oauth (with token), "
+        "username_password_mfa or workload_identity (with workload_identity_provider).",
+    )
+    workload_identity_provider: WorkloadIdentityProvider | None = Field(
+        default=None,
+        description="aws, azure, gcp or oidc: where the workload's identity comes from, for "
+        "authenticator workload_identity only (required there).",
     )
     token: SecretStr | None = Field(
-        default=None, description="OAuth access token, for authenticator oauth only."
+        default=None,
+        description="OAuth access token (authenticator oauth), or the OIDC token "
+        "(authenticator workload_identity with provider oidc).",
     )
     endpoint: str | None = Field(
         default=None,
@@ -107,10 +124,16 @@ class SnowflakeCredentials(Block):
     @field_validator("private_key", mode="before")
     @classmethod
     def _accept_pem_text(cls, value: Any) -> Any:
-        # Stored documents carry bytes as base64; PEM text typed by people is taken as is.
-        if isinstance(value, str) and value.lstrip().startswith("-----BEGIN"):
-            return value.encode()
-        return value
+        # PEM text is taken as is; the base64 of a PEM is unambiguous (PEM text starts with
+        # '-----BEGIN', base64 never does) and is decoded.
+        raw = value.encode() if isinstance(value, str) else value
+        if isinstance(raw, bytes) and not raw.lstrip().startswith(b"-----BEGIN"):
+            try:
+                decoded = base64.b64decode(raw, validate=True)
+            except (binascii.Error, ValueError):
+                return raw
+            return decoded if decoded.lstrip().startswith(b"-----BEGIN") else raw
+        return raw
 
     @model_validator(mode="after")
     def _check_rules(self) -> SnowflakeCredentials:
@@ -121,6 +144,11 @@ class SnowflakeCredentials(Block):
             problems.append(
                 ("account", "must be the account identifier without .snowflakecomputing.com")
             )
+        if self.user is None and self.authenticator != "workload_identity":
+            problems.append(("user", f"required with authenticator {self.authenticator}"))
+        problems += _workload_problems(
+            self.authenticator, self.workload_identity_provider, self.token is not None
+        )
         if self.private_key is not None and self.private_key_path is not None:
             problems.append(("private_key_path", "give private_key or private_key_path, not both"))
         has_key = self.private_key is not None or self.private_key_path is not None
@@ -129,6 +157,8 @@ class SnowflakeCredentials(Block):
             "key": has_key,
             "token": self.token is not None,
         }
+        if self.authenticator == "workload_identity":  # the token: _workload_problems
+            given = {**given, "token": False}
         problems += _auth_problems(self.authenticator, given)
         if self.authenticator == "okta_endpoint" and not self.endpoint:
             problems.append(("endpoint", "required when authenticator is okta_endpoint"))
@@ -186,7 +216,11 @@ class SnowflakeCredentials(Block):
         Args:
             **overrides: extra or overriding connector arguments (``database=...``).
         """
-        params: dict[str, Any] = {"account": self.account, "user": self.user}
+        params: dict[str, Any] = {"account": self.account}
+        if self.user is not None:
+            params["user"] = self.user
+        if self.workload_identity_provider is not None:
+            params["workload_identity_provider"] = self.workload_identity_provider.upper()
         if self.authenticator == "okta_endpoint":
             params["authenticator"] = self.endpoint
         elif self.authenticator == "snowflake" and self._has_key():
@@ -287,7 +321,7 @@ def _auth_problems(authenticator: str, given: dict[str, bool]) -> list[tuple[str
     ]
     ordered = [s for s in ("password", "key", "token") if s in uses]
     present_used = [s for s in ordered if given[s]]
-    if ordered and not present_used:
+    if ordered and not present_used and authenticator != "workload_identity":
         wanted = " or ".join(
             "private_key (or private_key_path)" if s == "key" else s for s in ordered
         )
@@ -298,6 +332,24 @@ def _auth_problems(authenticator: str, given: dict[str, bool]) -> list[tuple[str
                          "(an encrypted key's passphrase goes in private_key_passphrase)")
         )
     return problems
+
+
+def _workload_problems(
+    authenticator: str, provider: str | None, has_token: bool
+) -> list[tuple[str, str]]:
+    if authenticator != "workload_identity":
+        if provider is not None:
+            return [("workload_identity_provider", "only used with authenticator "
+                                                   "workload_identity")]
+        return []
+    if provider is None:
+        return [("workload_identity_provider", "required when authenticator is "
+                                               "workload_identity (aws, azure, gcp or oidc)")]
+    if provider == "oidc" and not has_token:
+        return [("token", "required when workload_identity_provider is oidc")]
+    if provider != "oidc" and has_token:
+        return [("token", "only used with workload_identity_provider oidc")]
+    return []
 
 
 def _pem_problems(pem: bytes, passphrase: str | None) -> list[tuple[str, str]]:

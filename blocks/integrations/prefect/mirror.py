@@ -11,7 +11,10 @@ A mirrored secret is also stored in Prefect's database, under Prefect's encrypti
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from blocks import codec
 from blocks.integrations.prefect.documents import (
@@ -53,6 +56,10 @@ class PrefectMirror:
         found = read_document(self._client, kind.slug, target_name)
         return None if found is None else dict(found.get("data") or {})
 
+    def document(self, block: Block) -> dict[str, Any]:
+        """The data a push writes (and :meth:`read` then gives)."""
+        return self._document(block)[1]
+
     def remove(self, block: Block, target_name: str) -> bool:
         """Delete the document."""
         kind, _ = self._document(block)
@@ -70,8 +77,10 @@ class PrefectMirror:
         if isinstance(block, Secret):
             return self._kind("secret") or self._own_kind(block), {"value": data["value"]}
         native = self._kind(slug)
-        if native is not None and set(data) <= set(native.fields.get("properties", {})):
-            return native, data
+        if native is not None:
+            fitted = _fit(data, block, native.fields, native.fields)
+            if fitted is not None:
+                return native, fitted
         return self._own_kind(block), data
 
     def _kind(self, slug: str) -> PrefectType | None:
@@ -100,3 +109,67 @@ class PrefectMirror:
         )
         self._kinds[slug] = kind
         return kind
+
+
+def _fit(
+    data: Mapping[str, Any], model: Any, schema: Mapping[str, Any], root: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """``data`` (the revealed ``model``) shaped for a Prefect type's schema, or ``None`` when
+    the type cannot hold it.
+
+    A field the Prefect type does not have is dropped when it is null or empty (a Blocks-only
+    option left unset, e.g. ``role_arn`` on ``aws-credentials``); a set one means the type
+    cannot hold the block. Nested objects follow their definitions the same way; a nested
+    block is matched to the definition of its own type and named with ``block_type_slug``, as
+    Prefect names the members of a union of blocks (``AwsCredentials | MinIOCredentials``).
+    """
+    properties = schema.get("properties")
+    if not isinstance(properties, Mapping):
+        return None
+    names = {(info.alias or name): name for name, info in type(model).model_fields.items()}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in properties:
+            if value is None or value == {} or value == []:
+                continue
+            return None
+        nested = getattr(model, names.get(key, key), None)
+        if isinstance(value, Mapping) and isinstance(nested, BaseModel):
+            fitted = _fit_nested(value, nested, properties[key], root)
+            if fitted is None:
+                return None
+            out[key] = fitted
+        else:
+            out[key] = value
+    return out
+
+
+def _fit_nested(
+    value: Mapping[str, Any], nested: BaseModel, prop: Any, root: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    slug = getattr(type(nested), "block_type_slug", None)
+    for definition in _definitions(prop, root):
+        if slug is not None and definition.get("block_type_slug") not in (None, slug):
+            continue
+        fitted = _fit(value, nested, definition, root)
+        if fitted is not None:
+            if slug is not None and "block_type_slug" in definition:
+                fitted["block_type_slug"] = slug
+            return fitted
+    return None
+
+
+def _definitions(prop: Any, root: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The object definitions a property refers to (``$ref``, or each of ``anyOf``)."""
+    if not isinstance(prop, Mapping):
+        return []
+    found = []
+    for candidate in [prop, *prop.get("anyOf", []), *prop.get("allOf", [])]:
+        ref = candidate.get("$ref") if isinstance(candidate, Mapping) else None
+        if isinstance(ref, str) and ref.startswith("#/"):
+            node: Any = root
+            for part in ref[2:].split("/"):
+                node = node.get(part) if isinstance(node, Mapping) else None
+            if isinstance(node, Mapping) and "properties" in node:
+                found.append(node)
+    return found

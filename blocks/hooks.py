@@ -1,0 +1,52 @@
+"""Hooks: how a lower layer calls an upper one without importing it.
+
+The data path imports only downwards (``core`` -> ``codec`` -> ... -> ``registry``); rotation,
+mirrors and the Prefect bridge sit above it. Where a lower layer must reach up (``block.rotation``
+reads the rotation store, ``Registry.save`` re-pushes mirrors, a pool save publishes to Prefect),
+it calls a hook by name, and the upper layer has registered the function (as ``logging``
+handlers are registered). ``blocks/_wiring.py``, run by ``import blocks``, registers the
+built-in ones; each loads its module on first call, so ``import blocks`` stays light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+ROTATION_POLICY_OF = "rotation.policy_of"
+"""``(block) -> RotationPolicy | None``: ``block.rotation``."""
+ROTATION_ASSIGN = "rotation.assign"
+"""``(block, value) -> None``: ``block.rotation = value``."""
+ROTATION_CHECK = "rotation.check"
+"""``(block_type, policy, what) -> None``: refuse a policy before a save writes anything."""
+ROTATION_PERSIST = "rotation.persist"
+"""``(registry, ref, policy) -> None``: store the policy right after the save."""
+MIRRORS_AFTER_SAVE = "mirrors.after_save"
+"""``(registry, block_id) -> None``: a block's current version changed."""
+MIRRORS_DELETING = "mirrors.deleting"
+"""``(registry, slug, name) -> ContextManager``: around a delete."""
+MIRRORS_ADD = "mirrors.add"
+"""``(registry, ref, target) -> None``: start mirroring a block (``save(mirror_to_prefect=)``)."""
+POOLS_PUBLISH = "pools.publish"
+"""``(registry, pool_name) -> None``: publish a pool saved with ``publish_to_prefect``."""
+
+_hooks: dict[str, Callable[..., Any]] = {}
+
+
+def register(name: str, function: Callable[..., Any]) -> None:
+    """Install ``function`` as hook ``name`` (replacing any earlier one)."""
+    _hooks[name] = function
+
+
+def get(name: str) -> Callable[..., Any]:
+    """The function registered as hook ``name``.
+
+    Raises:
+        RuntimeError: nothing registered it (``blocks`` was not imported as a package).
+    """
+    try:
+        return _hooks[name]
+    except KeyError:
+        raise RuntimeError(
+            f"no function is registered for hook {name!r}; import blocks (the package) first"
+        ) from None

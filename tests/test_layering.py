@@ -1,0 +1,46 @@
+"""Imports go one way: the data path and the pools never import rotation, mirrors, the
+Prefect bridge or the CLI, not even inside a function (they call hooks, ``blocks.hooks``)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent / "blocks"
+LOWER = ["core.py", "_persistence.py", "_compat.py", "_models.py", "_async.py", "codec.py",
+         "registry.py", "references.py", "catalog.py", "hooks.py", "pools", "store", "crypto",
+         "keys", "types"]
+UPPER = ("blocks.rotation", "blocks.integrations", "blocks.cli")
+
+
+def imported(path: Path) -> set[str]:
+    """Modules ``path`` imports at run time (``if TYPE_CHECKING:`` blocks are annotations)."""
+    tree = ast.parse(path.read_text())
+    typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
+                   and getattr(block.test, "id", None) == "TYPE_CHECKING"
+                   for stmt in block.body for n in ast.walk(stmt)}
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def lower_modules() -> list[Path]:
+    out: list[Path] = []
+    for entry in LOWER:
+        path = ROOT / entry
+        out += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return out
+
+
+@pytest.mark.parametrize("module", lower_modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_lower_layers_never_import_upper_ones(module: Path) -> None:
+    upward = sorted(n for n in imported(module) if n.startswith(UPPER))
+    assert upward == [], f"{module.relative_to(ROOT)} imports {upward}: register a hook instead"
