@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 import types
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
@@ -135,6 +135,24 @@ def without_inputs(exc: pydantic.ValidationError) -> pydantic.ValidationError:
     return pydantic.ValidationError.from_exception_data(exc.title, details, hide_input=True)
 
 
+def _frozen(value: Any) -> Hashable:
+    """A hashable stand-in for a field value: containers become tuples/frozensets, models
+    their fields, secrets their value (a hash shows nothing of it)."""
+    if isinstance(value, BaseModel):
+        return (type(value), _frozen(value.__dict__))
+    if isinstance(value, Mapping):
+        return frozenset((key, _frozen(item)) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    if isinstance(value, set | frozenset):
+        return frozenset(_frozen(item) for item in value)
+    if isinstance(value, pydantic.Secret | SecretStr | SecretBytes):
+        return (type(value), _frozen(value.get_secret_value()))
+    if isinstance(value, Hashable):
+        return value
+    return repr(value)
+
+
 class InputSafeModel(BaseModel):
     """A pydantic model whose validation errors never carry the input values.
 
@@ -151,6 +169,12 @@ class InputSafeModel(BaseModel):
             raise without_inputs(exc) from None
 
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        # From the field values (secrets included, never shown), so models that are equal hash
+        # equal: prefect-aws caches clients by credentials block. Like Prefect's blocks, the
+        # hash follows assignments: do not change a block while it is a dict key.
+        return hash((type(self), _frozen(self.__dict__)))
 
     def __setattr__(self, name: str, value: Any) -> None:
         try:
@@ -286,6 +310,10 @@ class Block(AsyncTwins, InputSafeModel):
         if wants_secrets(info.context):
             return reveal_secrets(self, dumped, info.mode)
         return dumped
+
+    # Named here so that an ``__eq__`` defined in this class keeps it (Python otherwise sets
+    # ``__hash__ = None``): equal blocks have equal fields, hence equal hashes.
+    __hash__ = InputSafeModel.__hash__
 
     def __await__(self) -> Generator[Any, None, Self]:
         # Prefect 3 code writes ``await X.load(...)`` in async flows; load is sync here and has
