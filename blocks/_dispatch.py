@@ -24,13 +24,14 @@ import functools
 import sys
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from blocks._async import run_sync
 
 S = TypeVar("S")
 P = ParamSpec("P")
 R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., Any])
 
 _in_sync_core: ContextVar[bool] = ContextVar("blocks_in_sync_core", default=False)
 
@@ -71,14 +72,14 @@ def _run_core(fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any
         _in_sync_core.reset(token)
 
 
-def async_dispatch(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+def async_dispatch(fn: F) -> F:
     """Make a sync I/O method return a coroutine when called from async code.
 
     Typed as the sync method: typed async code should await the ``a…`` twin instead.
     """
 
     @functools.wraps(fn)
-    def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> Any:
+    def wrapper(self: Any, /, *args: Any, **kwargs: Any) -> Any:
         forced = kwargs.pop("_sync", None)
         run_sync_now = bool(forced) if forced is not None else not in_async_context()
         if run_sync_now:
@@ -86,7 +87,7 @@ def async_dispatch(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S
         return run_sync(_run_core, fn, (self, *args), kwargs)
 
     wrapper.__blocks_sync__ = fn  # type: ignore[attr-defined]
-    return wrapper
+    return cast(F, wrapper)
 
 
 def async_twin(

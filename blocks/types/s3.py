@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any, Union
+from typing import IO, TYPE_CHECKING, Annotated, Any, ClassVar, Union
 
 from pydantic import (
     Discriminator,
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 # AWS's rule for new buckets. Older us-east-1 buckets (and S3-compatible stores) have names of
 # up to 255 letters (capitals too), digits, ".", "-" and "_": those are kept, with a warning.
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_LEGACY_BUCKET_RE = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
+_LEGACY_BUCKET_RE = re.compile(r"^[A-Za-z0-9._-]{3,255}$")
 _log = logging.getLogger(__name__)
 _TAGS = {"aws", "minio", "ref"}
 
@@ -95,7 +95,7 @@ class S3Bucket(Block):
     def _check_bucket_name(cls, value: str) -> str:
         if not _LEGACY_BUCKET_RE.match(value):
             raise ValueError("must be 3-63 lowercase letters, digits, dots and dashes (older "
-                             "buckets: up to 255 letters, digits, '.', '-' and '_')")
+                             "buckets: 3-255 letters, digits, '.', '-' and '_')")
         if not _BUCKET_RE.match(value) or ".." in value:
             warn_unusual(cls.__name__, "bucket_name",
                          f"{value!r} breaks S3's naming rules for new buckets (3-63 lowercase "
@@ -160,7 +160,7 @@ class S3Bucket(Block):
     # -- objects ---------------------------------------------------------------------------
 
     @async_dispatch
-    def read_path(self, path: str) -> bytes:
+    def read_path(self, /, path: str) -> bytes:
         """The content of the object at ``path`` (read whole: use the download methods for
         large objects).
 
@@ -176,7 +176,7 @@ class S3Bucket(Block):
             body.close()
 
     @async_dispatch
-    def write_path(self, path: str, content: bytes) -> str:
+    def write_path(self, /, path: str, content: bytes) -> str:
         """Write ``content`` to the object at ``path``, replacing it if it exists.
 
         Returns:
@@ -188,7 +188,7 @@ class S3Bucket(Block):
 
     @async_dispatch
     def list_objects(
-        self,
+        self, /,
         folder: str = "",
         delimiter: str = "",
         page_size: int | None = None,
@@ -220,7 +220,7 @@ class S3Bucket(Block):
 
     @async_dispatch
     def upload_from_path(
-        self, from_path: str | Path, to_path: str | None = None, **upload_kwargs: Any
+        self, /, from_path: str | Path, to_path: str | None = None, **upload_kwargs: Any
     ) -> str:
         """Upload a local file (streamed, multipart when large) to ``to_path``.
 
@@ -239,7 +239,7 @@ class S3Bucket(Block):
 
     @async_dispatch
     def upload_from_file_object(
-        self, from_file_object: IO[bytes], to_path: str, **upload_kwargs: Any
+        self, /, from_file_object: IO[bytes], to_path: str, **upload_kwargs: Any
     ) -> str:
         """Upload a binary file object (read in chunks) to ``to_path``; returns the key."""
         key = self.key_for(to_path)
@@ -249,7 +249,7 @@ class S3Bucket(Block):
 
     @async_dispatch
     def upload_from_folder(
-        self, from_folder: str | Path, to_folder: str | None = None, **upload_kwargs: Any
+        self, /, from_folder: str | Path, to_folder: str | None = None, **upload_kwargs: Any
     ) -> str | None:
         """Upload every file under a local folder to ``to_folder`` (default: the root).
 
@@ -267,7 +267,7 @@ class S3Bucket(Block):
 
     @async_dispatch
     def download_object_to_path(
-        self, from_path: str, to_path: str | Path | None = None, **download_kwargs: Any
+        self, /, from_path: str, to_path: str | Path | None = None, **download_kwargs: Any
     ) -> Path:
         """Download an object to a local file (streamed; the file appears only when complete).
 
@@ -286,7 +286,7 @@ class S3Bucket(Block):
 
     @async_dispatch
     def download_object_to_file_object(
-        self, from_path: str, to_file_object: IO[bytes], **download_kwargs: Any
+        self, /, from_path: str, to_file_object: IO[bytes], **download_kwargs: Any
     ) -> IO[bytes]:
         """Download an object into a binary file object (in chunks); returns the file object."""
         transfer.download_fileobj(self.get_s3_client(), self.bucket_name,
@@ -295,7 +295,7 @@ class S3Bucket(Block):
 
     @async_dispatch
     def download_folder_to_path(
-        self, from_folder: str, to_folder: str | Path | None = None, **download_kwargs: Any
+        self, /, from_folder: str, to_folder: str | Path | None = None, **download_kwargs: Any
     ) -> Path:
         """Download every object under ``from_folder`` into a local folder (default: cwd).
 
@@ -311,7 +311,7 @@ class S3Bucket(Block):
 
     @async_dispatch
     def stream_from(
-        self, bucket: S3Bucket, from_path: str, to_path: str | None = None, **upload_kwargs: Any
+        self, /, bucket: S3Bucket, from_path: str, to_path: str | None = None, **upload_kwargs: Any
     ) -> str:
         """Stream an object from another bucket block into this one, without a local copy.
 
@@ -331,7 +331,7 @@ class S3Bucket(Block):
         return key
 
     def copy_object(
-        self, from_path: str | Path, to_path: str | Path,
+        self, /, from_path: str | Path, to_path: str | Path,
         to_bucket: S3Bucket | str | None = None, **copy_kwargs: Any,
     ) -> str:
         """Copy an object server-side, within this bucket or to ``to_bucket``.
@@ -351,7 +351,7 @@ class S3Bucket(Block):
 
     @async_dispatch
     def move_object(
-        self, from_path: str | Path, to_path: str | Path, to_bucket: S3Bucket | str | None = None
+        self, /, from_path: str | Path, to_path: str | Path, to_bucket: S3Bucket | str | None = None
     ) -> str:
         """Copy an object (as :meth:`copy_object`), then delete the source; returns the key."""
         key = self.copy_object(from_path, to_path, to_bucket)
@@ -359,14 +359,14 @@ class S3Bucket(Block):
         return key
 
     @async_dispatch
-    def get_directory(self, from_path: str | None = None, local_path: str | None = None) -> None:
+    def get_directory(self, /, from_path: str | None = None, local_path: str | None = None) -> None:
         """Prefect's file-system call: download ``from_path`` (default: the whole folder) into
         ``local_path`` (default: the current directory)."""
         self.download_folder_to_path(from_path or "", local_path)
 
     @async_dispatch
     def put_directory(
-        self, local_path: str | None = None, to_path: str | None = None,
+        self, /, local_path: str | None = None, to_path: str | None = None,
         ignore_file: str | None = None,
     ) -> int:
         """Prefect's file-system call: upload ``local_path`` (default: cwd) to ``to_path``.
@@ -397,17 +397,17 @@ class S3Bucket(Block):
 
     # -- async twins: the methods above, always awaitable, run off the event loop ------------
 
-    aread_path = async_twin(read_path)
-    awrite_path = async_twin(write_path)
-    alist_objects = async_twin(list_objects)
-    aupload_from_path = async_twin(upload_from_path)
-    aupload_from_file_object = async_twin(upload_from_file_object)
-    aupload_from_folder = async_twin(upload_from_folder)
-    adownload_object_to_path = async_twin(download_object_to_path)
-    adownload_object_to_file_object = async_twin(download_object_to_file_object)
-    adownload_folder_to_path = async_twin(download_folder_to_path)
-    astream_from = async_twin(stream_from)
-    acopy_object = async_twin(copy_object)
-    amove_object = async_twin(move_object)
-    aget_directory = async_twin(get_directory)
-    aput_directory = async_twin(put_directory)
+    aread_path: ClassVar = async_twin(read_path)
+    awrite_path: ClassVar = async_twin(write_path)
+    alist_objects: ClassVar = async_twin(list_objects)
+    aupload_from_path: ClassVar = async_twin(upload_from_path)
+    aupload_from_file_object: ClassVar = async_twin(upload_from_file_object)
+    aupload_from_folder: ClassVar = async_twin(upload_from_folder)
+    adownload_object_to_path: ClassVar = async_twin(download_object_to_path)
+    adownload_object_to_file_object: ClassVar = async_twin(download_object_to_file_object)
+    adownload_folder_to_path: ClassVar = async_twin(download_folder_to_path)
+    astream_from: ClassVar = async_twin(stream_from)
+    acopy_object: ClassVar = async_twin(copy_object)
+    amove_object: ClassVar = async_twin(move_object)
+    aget_directory: ClassVar = async_twin(get_directory)
+    aput_directory: ClassVar = async_twin(put_directory)

@@ -2,8 +2,9 @@
 
 :func:`prepare` downloads ``prefect-aws==VERSION``'s sdist with pip into a cache folder inside
 the virtualenv (once; reruns reuse it), unpacks its ``tests/`` and rewrites their imports with
-:mod:`.rewrite`, next to a ``pytest.ini`` with prefect-aws's own pytest settings and
-:mod:`.harness` as ``blocks_suite_harness`` and :mod:`.plugin` as ``blocks_suite_plugin``. Nothing of prefect-aws is kept in this repository.
+:mod:`.rewrite`, next to a ``pytest.ini`` with prefect-aws's own pytest settings,
+:mod:`.harness` as ``blocks_suite_harness`` and :mod:`.plugin` as ``blocks_suite_plugin``.
+Nothing of prefect-aws is kept in this repository.
 """
 
 from __future__ import annotations
