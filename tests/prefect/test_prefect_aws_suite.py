@@ -5,12 +5,12 @@ see prefect_aws_suite/prepare.py); rewrite.py points their imports of prefect-aw
 Blocks, and they run in a pytest of their own (prefect-aws's settings, pytest-asyncio), with
 flows against this run's Prefect server. prefect-aws's tasks (``s3_download``...) stay
 prefect-aws's, so they run with our blocks as arguments. excluded.txt lists every test left
-out, with the reason.
+out, with the reason. The suite runs on two pytest-xdist workers (prefect-aws's tests start
+moto in-process for each test, which is most of their time).
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.prefect.prefect_aws_suite.prepare import VERSION, prepare
+from tests.prefect_server import client_env
 from tests.servers import Server
 
 EXCLUDED = Path(__file__).parent / "prefect_aws_suite" / "excluded.txt"
@@ -42,18 +43,19 @@ def outcomes(junit: Path) -> Counter[str]:
 def test_prefect_aws_suite_passes_against_blocks(prefect_server: Server, tmp_path: Path) -> None:
     root = prepare(tmp_path / "suite")
     junit = tmp_path / "junit.xml"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(root),
-        "PREFECT_API_URL": prefect_server.extra["api_url"],
-        "PREFECT_HOME": str(tmp_path / "prefect-home"),
-        "PREFECT_TEST_MODE": "1",
-        "BLOCKS_SUITE_EXCLUDED": str(EXCLUDED),
-    }
+    env = client_env(prefect_server, tmp_path / "prefect-home")
+    env.update(
+        PYTHONPATH=str(root),
+        PREFECT_TEST_MODE="1",  # prefect-aws's pytest-env setting
+        # Flow-run logs are not what these tests check; sending them costs the shared server.
+        PREFECT_LOGGING_TO_API_ENABLED="false",
+        BLOCKS_SUITE_EXCLUDED=str(EXCLUDED),
+    )
+    env.pop("BLOCKS_HOME", None)  # the harness opens an empty registry of its own
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-c", str(root / "pytest.ini"), "--rootdir", str(root),
-         "tests", "-p", "blocks_suite_plugin", "-p", "no:cacheprovider", "-q", "-o",
-         "timeout=120", f"--junitxml={junit}"],
+         "tests", "-p", "blocks_suite_plugin", "-p", "no:cacheprovider", "-q", "-n", "2",
+         "-o", "timeout=120", f"--junitxml={junit}"],
         cwd=root, env=env, capture_output=True, text=True, timeout=900,
     )
     counts = outcomes(junit) if junit.exists() else Counter()
