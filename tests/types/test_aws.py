@@ -46,9 +46,11 @@ def test_region_botocore_would_refuse_is_refused(region: str) -> None:
 def test_region_not_in_aws_form_is_kept_with_a_warning(region: str) -> None:
     # Private clouds, MinIO and tests name regions their own way; boto3 and prefect-aws accept
     # them, so Blocks warns instead of refusing.
-    with pytest.warns(UnusualValueWarning, match="region_name"):
-        creds = AwsCredentials(region_name=region)
+    with pytest.warns(UnusualValueWarning, match="region_name") as caught:
+        creds = AwsCredentials(region_name=region, aws_access_key_id="AKIAEXAMPLE",
+                               aws_secret_access_key="s3cr3t-not-in-warnings")
     assert creds.get_boto3_session().region_name == region
+    assert "s3cr3t" not in str(caught[0].message)
     with pytest.warns(UnusualValueWarning, match="region_name"):
         assert MinIOCredentials(minio_root_user="u", minio_root_password="p",
                                 region_name=region).region_name == region
