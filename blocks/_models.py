@@ -7,7 +7,7 @@ modules import from it.
 from __future__ import annotations
 
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Annotated, Any, Self, Union, get_args, get_origin
 
 import pydantic
@@ -43,6 +43,24 @@ def without_inputs(exc: pydantic.ValidationError) -> pydantic.ValidationError:
     return pydantic.ValidationError.from_exception_data(exc.title, details, hide_input=True)
 
 
+def _frozen(value: Any) -> Hashable:
+    """A hashable stand-in for a field value: containers become tuples/frozensets, models
+    their fields, secrets their value (a hash shows nothing of it)."""
+    if isinstance(value, BaseModel):
+        return (type(value), _frozen(value.__dict__))
+    if isinstance(value, Mapping):
+        return frozenset((key, _frozen(item)) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    if isinstance(value, set | frozenset):
+        return frozenset(_frozen(item) for item in value)
+    if isinstance(value, pydantic.Secret | SecretStr | SecretBytes):
+        return (type(value), _frozen(value.get_secret_value()))
+    if isinstance(value, Hashable):
+        return value
+    return repr(value)
+
+
 class InputSafeModel(BaseModel):
     """A pydantic model whose validation errors never carry the input values.
 
@@ -59,6 +77,12 @@ class InputSafeModel(BaseModel):
             raise without_inputs(exc) from None
 
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        # From the field values (secrets included, never shown), so models that are equal hash
+        # equal: prefect-aws caches clients by credentials block. Like Prefect's blocks, the
+        # hash follows assignments: do not change a block while it is a dict key.
+        return hash((type(self), _frozen(self.__dict__)))
 
     def __setattr__(self, name: str, value: Any) -> None:
         try:

@@ -207,6 +207,10 @@ class Block(Persistence, AsyncTwins, InputSafeModel):
         # Values only: which saved version an instance came from is not part of its value.
         return _compat.same_values(self, other)
 
+    # Named here so that the ``__eq__`` above keeps it (Python otherwise sets ``__hash__ =
+    # None``): equal blocks have equal fields, hence equal hashes.
+    __hash__ = InputSafeModel.__hash__
+
     def __await__(self) -> Generator[Any, None, Self]:
         # Prefect 3 code writes ``await X.load(...)`` in async flows; load is sync here and has
         # already returned this block, so awaiting it just gives the block back.

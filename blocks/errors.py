@@ -224,6 +224,12 @@ class MissingExtraError(BlocksError, ImportError):
         )
 
 
+class UnusualValueWarning(UserWarning):
+    """A value was kept although it is unusual: the service would accept it (a legacy S3 bucket
+    name with capitals or ``_``, a region name not in AWS's form). Not an error: filter it with
+    ``warnings.filterwarnings("ignore", category=UnusualValueWarning)``."""
+
+
 __all__ = [
     "BlockAlreadyExists",
     "BlockNotFound",
@@ -247,6 +253,7 @@ __all__ = [
     "RotationError",
     "StoreError",
     "UnknownBlockType",
+    "UnusualValueWarning",
     "ValidationError",
     "WorkPoolNotFound",
     "WorkQueueNotFound",

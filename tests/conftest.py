@@ -208,6 +208,7 @@ PREFECT_SERVER_TESTS = (
     "tests/integrations/test_terraform_publish.py",
     "tests/integrations/test_worker_run.py",
     "tests/prefect/test_dropin.py",
+    "tests/prefect/test_prefect_aws_suite.py",
 )
 """Test files whose tests use the run's one Prefect server (``prefect_server``)."""
 TURN_TIMEOUT_S = 900

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
@@ -11,7 +12,7 @@ from pydantic import SecretStr
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_core import ValidationError as PydanticValidationError
 
-from blocks.errors import MissingExtraError
+from blocks.errors import MissingExtraError, UnusualValueWarning
 
 
 def raise_field_errors(model: str, problems: Sequence[tuple[str, str]]) -> None:
@@ -34,6 +35,15 @@ def raise_field_errors(model: str, problems: Sequence[tuple[str, str]]) -> None:
             for field, message in problems
         ],
     )
+
+
+def warn_unusual(model: str, field: str, message: str) -> None:
+    """Warn (:class:`UnusualValueWarning`) about a value AWS or a service would still accept.
+
+    Validation refuses only what cannot work; a legacy bucket name or a private region name
+    is kept, with this warning. Messages must not contain secrets.
+    """
+    warnings.warn(f"{model}.{field}: {message}", UnusualValueWarning, stacklevel=4)
 
 
 def reveal(secret: SecretStr | None) -> str | None:

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import (
     AliasChoices,
-    ConfigDict,
     Field,
     JsonValue,
     SecretStr,
@@ -28,24 +27,27 @@ from pydantic import (
     model_validator,
 )
 
-from blocks.core import Block, InputSafeModel
-from blocks.types._rules import import_extra, raise_field_errors, reveal
+from blocks.core import Block
+from blocks.types._aws_params import AssumeRoleParameters, AwsClientParameters, ClientType
+from blocks.types._rules import import_extra, raise_field_errors, reveal, warn_unusual
 
 _ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
 _EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# What botocore itself accepts as a region name (anything else fails when a client is made).
+_BOTOCORE_REGION_RE = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")
 # Temporary role credentials are renewed this long before they expire.
 _RENEW_BEFORE = timedelta(minutes=5)
 DEFAULT_ROLE_SESSION_NAME = "blocks"
 
 _CACHE_SIZE = 16
 # Keys of STS AssumeRole that assume_role_kwargs may carry (prefect-aws AssumeRoleParameters).
-ASSUME_ROLE_KEYS = frozenset({
-    "RoleSessionName", "DurationSeconds", "Policy", "PolicyArns", "Tags", "TransitiveTagKeys",
-    "ExternalId", "SerialNumber", "TokenCode", "SourceIdentity", "ProvidedContexts",
-})
+ASSUME_ROLE_KEYS = frozenset(AssumeRoleParameters.model_fields)
+__all__ = [
+    "ASSUME_ROLE_KEYS", "AssumeRoleParameters", "AwsClientParameters", "AwsCredentials",
+    "ClientType", "MinIOCredentials",
+]
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -63,82 +65,6 @@ class _Cached:
 # new instance each time). The lock is held while STS answers, so one role is assumed once.
 _cache: OrderedDict[str, _Cached] = OrderedDict()
 _cache_lock = threading.Lock()
-
-
-class AwsClientParameters(InputSafeModel):
-    """Extra arguments for boto3 clients (as prefect-aws's ``AwsClientParameters``)."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    api_version: str | None = Field(
-        default=None, description="API version for the clients; default: the latest."
-    )
-    use_ssl: bool = Field(default=True, description="Use TLS (default true).")
-    verify: bool | str | None = Field(
-        default=True,
-        description="Verify TLS certificates: true (default; null means the same), false, or "
-        "the path of a CA bundle.",
-    )
-    verify_cert_path: str | None = Field(
-        default=None,
-        description="Path of a CA bundle to verify TLS certificates with; default: botocore's.",
-    )
-    endpoint_url: str | None = Field(
-        default=None,
-        description=(
-            "Endpoint URL for every client (e.g. http://127.0.0.1:5000 for a local S3); "
-            "default: the AWS endpoint of each service."
-        ),
-    )
-    config: dict[str, JsonValue] | None = Field(
-        default=None,
-        description=(
-            "botocore Config arguments, e.g. {\"retries\": {\"max_attempts\": 5}}; "
-            "signature_version \"unsigned\" makes anonymous requests."
-        ),
-    )
-
-    @field_validator("verify", mode="before")
-    @classmethod
-    def _verify_flag_as_text(cls, value: Any) -> Any:
-        # Terraform holds this bool-or-path field as a string: "false" means false, not a path.
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"
-        return value
-
-    @field_validator("endpoint_url")
-    @classmethod
-    def _check_endpoint(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an http:// or https:// URL")
-        return value
-
-    def client_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``boto3.Session.client`` (only those that differ from boto3's)."""
-        kwargs: dict[str, Any] = {}
-        if self.api_version:
-            kwargs["api_version"] = self.api_version
-        if not self.use_ssl:
-            kwargs["use_ssl"] = False
-        if self.verify is False:
-            kwargs["verify"] = False
-        elif isinstance(self.verify, str):
-            kwargs["verify"] = self.verify
-        elif self.verify_cert_path:
-            kwargs["verify"] = self.verify_cert_path
-        if self.endpoint_url:
-            kwargs["endpoint_url"] = self.endpoint_url
-        if self.config:
-            botocore = import_extra(
-                "botocore.config", package="boto3", extra="aws", purpose="aws_client_parameters"
-            )
-            options: dict[str, Any] = dict(self.config)
-            if options.get("signature_version") == "unsigned":
-                options["signature_version"] = import_extra(
-                    "botocore", package="boto3", extra="aws", purpose="aws_client_parameters"
-                ).UNSIGNED
-            kwargs["config"] = botocore.Config(**options)
-        return kwargs
 
 
 class _Boto3Clients:
@@ -170,11 +96,11 @@ class _Boto3Clients:
         """
         return _session(self._fingerprint(), self._new_session)
 
-    def get_client(self, service: str, **client_kwargs: Any) -> Any:
+    def get_client(self, service: str | ClientType, **client_kwargs: Any) -> Any:
         """A boto3 client for ``service`` (``"s3"``, ``"sts"``, ...).
 
         Args:
-            service: boto3 service name.
+            service: boto3 service name, or a :class:`ClientType` (prefect-aws's enum).
             **client_kwargs: extra ``Session.client`` arguments; they override
                 ``aws_client_parameters``. Clients without extra arguments are cached.
 
@@ -184,8 +110,9 @@ class _Boto3Clients:
         Raises:
             MissingExtraError: boto3 is not installed (extra ``aws``).
         """
+        name = service.value if isinstance(service, ClientType) else service
         return _client(
-            self._fingerprint(), self._new_session, service,
+            self._fingerprint(), self._new_session, name,
             self.aws_client_parameters.client_kwargs(), client_kwargs,
         )
 
@@ -254,6 +181,8 @@ class AwsCredentials(_Boto3Clients, Block):
     @classmethod
     def _drop_nulls(cls, value: Any) -> Any:
         # prefect-aws documents carry every AssumeRoleParameters key, unset ones as null.
+        if isinstance(value, AssumeRoleParameters):
+            return value.get_params_override()
         if isinstance(value, dict):
             return {k: v for k, v in value.items() if v is not None}
         return value
@@ -274,8 +203,7 @@ class AwsCredentials(_Boto3Clients, Block):
             problems.append(
                 ("aws_session_token", "only valid with aws_access_key_id/aws_secret_access_key")
             )
-        if self.region_name is not None and not _REGION_RE.match(self.region_name):
-            problems.append(("region_name", "must be an AWS region such as us-east-1"))
+        problems += region_problems(type(self).__name__, self.region_name)
         if self.role_arn is not None and not _ROLE_ARN_RE.match(self.role_arn):
             problems.append(("role_arn", "must look like arn:aws:iam::123456789012:role/name"))
         if self.role_session_name is not None and not _SESSION_NAME_RE.match(
@@ -384,6 +312,12 @@ class MinIOCredentials(_Boto3Clients, Block):
         description="Client arguments; endpoint_url is the MinIO server's URL.",
     )
 
+    @model_validator(mode="after")
+    def _check_region(self) -> MinIOCredentials:
+        raise_field_errors(type(self).__name__, region_problems(type(self).__name__,
+                                                                self.region_name))
+        return self
+
     def _new_session(self) -> tuple[Any, datetime | None]:
         boto3 = import_extra(
             "boto3", package="boto3", extra="aws", purpose="MinIOCredentials.get_boto3_session"
@@ -404,6 +338,28 @@ class MinIOCredentials(_Boto3Clients, Block):
 SessionFactory = Callable[[], tuple[Any, datetime | None]]
 
 
+def region_problems(model: str, region: str | None) -> list[tuple[str, str]]:
+    """Refuse a region name botocore refuses; warn about one not in AWS's form (private
+    clouds and tests use their own names, and prefect-aws accepts them)."""
+    if region is None:
+        return []
+    if not _BOTOCORE_REGION_RE.match(region):
+        return [("region_name",
+                 "must be a region name such as us-east-1 (letters, digits and dashes)")]
+    if not _REGION_RE.match(region):
+        warn_unusual(model, "region_name",
+                     f"{region!r} is not an AWS region name such as us-east-1; used as given")
+    return []
+
+
+def _as_datetime(expiry: Any) -> datetime | None:
+    # STS gives a datetime; a stand-in (a test double, a proxy) may give ISO text.
+    if expiry is None or isinstance(expiry, datetime):
+        return expiry
+    parsed = datetime.fromisoformat(str(expiry).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _entry_locked(key: str, new_session: SessionFactory) -> _Cached:
     entry = _cache.get(key)
     if entry is not None and (
@@ -412,7 +368,7 @@ def _entry_locked(key: str, new_session: SessionFactory) -> _Cached:
         _cache.move_to_end(key)
         return entry
     session, expiry = new_session()
-    entry = _cache[key] = _Cached(session, expiry)
+    entry = _cache[key] = _Cached(session, _as_datetime(expiry))
     _cache.move_to_end(key)
     while len(_cache) > _CACHE_SIZE:
         _cache.popitem(last=False)

@@ -9,10 +9,11 @@ transfer work itself is in :mod:`blocks.types._s3_transfer`.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any, Union
+from typing import IO, TYPE_CHECKING, Annotated, Any, ClassVar, Union
 
 from pydantic import (
     Discriminator,
@@ -23,18 +24,22 @@ from pydantic import (
     model_validator,
 )
 
-from blocks._async import run_sync
+from blocks._dispatch import async_dispatch, async_twin
 from blocks.core import PREFECT_SLUG_KEY, REF_KEY, Block
 from blocks.errors import InvalidArgument
 from blocks.types import _s3_transfer as transfer
-from blocks.types._rules import strip_union_tags
+from blocks.types._rules import strip_union_tags, warn_unusual
 from blocks.types._s3_transfer import key_parts
 from blocks.types.aws import AwsCredentials, MinIOCredentials
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+# AWS's rule for new buckets. Older us-east-1 buckets (and S3-compatible stores) have names of
+# up to 255 letters (capitals too), digits, ".", "-" and "_": those are kept, with a warning.
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_LEGACY_BUCKET_RE = re.compile(r"^[A-Za-z0-9._-]{3,255}$")
+_log = logging.getLogger(__name__)
 _TAGS = {"aws", "minio", "ref"}
 
 
@@ -72,7 +77,10 @@ class S3Bucket(Block):
         'raw/2026/11/21.csv'
     """
 
-    bucket_name: str = Field(description="Bucket name (3-63 lowercase letters, digits, . and -).")
+    bucket_name: str = Field(
+        description="Bucket name (3-63 lowercase letters, digits, . and -; a legacy name with "
+        "capitals or _ is kept, with an UnusualValueWarning)."
+    )
     bucket_folder: str = Field(
         default="",
         description="Folder (key prefix) inside the bucket that paths are relative to; "
@@ -86,14 +94,23 @@ class S3Bucket(Block):
     @field_validator("bucket_name")
     @classmethod
     def _check_bucket_name(cls, value: str) -> str:
+        if not _LEGACY_BUCKET_RE.match(value):
+            raise ValueError("must be 3-63 lowercase letters, digits, dots and dashes (older "
+                             "buckets: 3-255 letters, digits, '.', '-' and '_')")
         if not _BUCKET_RE.match(value) or ".." in value:
-            raise ValueError("must be 3-63 lowercase letters, digits, dots and dashes")
+            warn_unusual(cls.__name__, "bucket_name",
+                         f"{value!r} breaks S3's naming rules for new buckets (3-63 lowercase "
+                         "letters, digits, dots and dashes); used as given, as S3 accepts it "
+                         "for older buckets")
         return value
 
-    @field_validator("bucket_folder")
+    @field_validator("bucket_folder", mode="before")
     @classmethod
-    def _check_folder(cls, value: str) -> str:
-        return "/".join(key_parts(value))
+    def _check_folder(cls, value: Any) -> Any:
+        # prefect-aws code sets bucket_folder = None for "the bucket's root".
+        if value is None:
+            return ""
+        return "/".join(key_parts(value)) if isinstance(value, str) else value
 
     @model_validator(mode="wrap")
     @classmethod
@@ -124,13 +141,27 @@ class S3Bucket(Block):
         parts = [*key_parts(self.bucket_folder), *key_parts(text)]
         return "/".join(parts) + "/" if parts else ""
 
+    def raw_prefix(self, prefix: str | Path | None = "") -> str:
+        """The key prefix ``prefix`` inside ``bucket_folder``, without adding a ``/``.
+
+        Raises:
+            ValueError: ``prefix`` has a ``..`` segment.
+        """
+        text = Path(prefix).as_posix() if isinstance(prefix, Path) else (prefix or "")
+        folder = self.prefix_for("")
+        parts = key_parts(text)
+        if not parts:
+            return folder
+        return folder + "/".join(parts) + ("/" if text.endswith("/") else "")
+
     def get_s3_client(self) -> S3Client:
         """The (cached) boto3 S3 client of this bucket's credentials."""
         return self.credentials.get_s3_client()
 
     # -- objects ---------------------------------------------------------------------------
 
-    def read_path(self, path: str) -> bytes:
+    @async_dispatch
+    def read_path(self, /, path: str) -> bytes:
         """The content of the object at ``path`` (read whole: use the download methods for
         large objects).
 
@@ -145,7 +176,8 @@ class S3Bucket(Block):
         finally:
             body.close()
 
-    def write_path(self, path: str, content: bytes) -> str:
+    @async_dispatch
+    def write_path(self, /, path: str, content: bytes) -> str:
         """Write ``content`` to the object at ``path``, replacing it if it exists.
 
         Returns:
@@ -155,18 +187,22 @@ class S3Bucket(Block):
         self.get_s3_client().put_object(Bucket=self.bucket_name, Key=key, Body=content)
         return key
 
+    @async_dispatch
     def list_objects(
-        self,
+        self, /,
         folder: str = "",
         delimiter: str = "",
         page_size: int | None = None,
         max_items: int | None = None,
         jmespath_query: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Objects under ``folder`` (relative to ``bucket_folder``), as prefect-aws lists them.
+        """Objects whose keys start with ``folder`` (inside ``bucket_folder``), as prefect-aws
+        lists them.
 
         Args:
-            folder: sub-folder to list; default: all of ``bucket_folder``.
+            folder: key prefix, taken as written: ``"logs"`` lists ``logs/...`` and
+                ``logs-old/...``, ``"logs/"`` only ``logs/...``; default: all of
+                ``bucket_folder``.
             delimiter: e.g. ``"/"`` to list one level only (no recursion).
             page_size: keys per ``ListObjectsV2`` request (S3's maximum and default: 1000).
             max_items: stop after this many objects.
@@ -178,13 +214,14 @@ class S3Bucket(Block):
             ordered by key. Keys include ``bucket_folder``.
         """
         return transfer.list_objects(
-            self.get_s3_client(), self.bucket_name, self.prefix_for(folder),
+            self.get_s3_client(), self.bucket_name, self.raw_prefix(folder),
             delimiter=delimiter, page_size=page_size, max_items=max_items,
             jmespath_query=jmespath_query,
         )
 
+    @async_dispatch
     def upload_from_path(
-        self, from_path: str | Path, to_path: str | None = None, **upload_kwargs: Any
+        self, /, from_path: str | Path, to_path: str | None = None, **upload_kwargs: Any
     ) -> str:
         """Upload a local file (streamed, multipart when large) to ``to_path``.
 
@@ -201,8 +238,9 @@ class S3Bucket(Block):
                              upload_kwargs)
         return key
 
+    @async_dispatch
     def upload_from_file_object(
-        self, from_file_object: IO[bytes], to_path: str, **upload_kwargs: Any
+        self, /, from_file_object: IO[bytes], to_path: str, **upload_kwargs: Any
     ) -> str:
         """Upload a binary file object (read in chunks) to ``to_path``; returns the key."""
         key = self.key_for(to_path)
@@ -210,8 +248,9 @@ class S3Bucket(Block):
                                 upload_kwargs)
         return key
 
+    @async_dispatch
     def upload_from_folder(
-        self, from_folder: str | Path, to_folder: str | None = None, **upload_kwargs: Any
+        self, /, from_folder: str | Path, to_folder: str | None = None, **upload_kwargs: Any
     ) -> str | None:
         """Upload every file under a local folder to ``to_folder`` (default: the root).
 
@@ -222,10 +261,14 @@ class S3Bucket(Block):
         prefix = self.prefix_for(to_folder)
         count = transfer.upload_folder(self.get_s3_client(), self.bucket_name, prefix,
                                        Path(from_folder), upload_kwargs)
-        return (to_folder or "") if count else None
+        if not count:
+            _log.warning("No files were uploaded from %r.", str(from_folder))
+            return None
+        return to_folder or ""
 
+    @async_dispatch
     def download_object_to_path(
-        self, from_path: str, to_path: str | Path | None = None, **download_kwargs: Any
+        self, /, from_path: str, to_path: str | Path | None = None, **download_kwargs: Any
     ) -> Path:
         """Download an object to a local file (streamed; the file appears only when complete).
 
@@ -242,16 +285,18 @@ class S3Bucket(Block):
                                target, download_kwargs)
         return target
 
+    @async_dispatch
     def download_object_to_file_object(
-        self, from_path: str, to_file_object: IO[bytes], **download_kwargs: Any
+        self, /, from_path: str, to_file_object: IO[bytes], **download_kwargs: Any
     ) -> IO[bytes]:
         """Download an object into a binary file object (in chunks); returns the file object."""
         transfer.download_fileobj(self.get_s3_client(), self.bucket_name,
                                   self.key_for(from_path), to_file_object, download_kwargs)
         return to_file_object
 
+    @async_dispatch
     def download_folder_to_path(
-        self, from_folder: str, to_folder: str | Path | None = None, **download_kwargs: Any
+        self, /, from_folder: str, to_folder: str | Path | None = None, **download_kwargs: Any
     ) -> Path:
         """Download every object under ``from_folder`` into a local folder (default: cwd).
 
@@ -265,8 +310,9 @@ class S3Bucket(Block):
                                  self.prefix_for(from_folder), target, download_kwargs)
         return target
 
+    @async_dispatch
     def stream_from(
-        self, bucket: S3Bucket, from_path: str, to_path: str | None = None, **upload_kwargs: Any
+        self, /, bucket: S3Bucket, from_path: str, to_path: str | None = None, **upload_kwargs: Any
     ) -> str:
         """Stream an object from another bucket block into this one, without a local copy.
 
@@ -286,7 +332,7 @@ class S3Bucket(Block):
         return key
 
     def copy_object(
-        self, from_path: str | Path, to_path: str | Path,
+        self, /, from_path: str | Path, to_path: str | Path,
         to_bucket: S3Bucket | str | None = None, **copy_kwargs: Any,
     ) -> str:
         """Copy an object server-side, within this bucket or to ``to_bucket``.
@@ -304,21 +350,24 @@ class S3Bucket(Block):
                       bucket_name, key, copy_kwargs)
         return key
 
+    @async_dispatch
     def move_object(
-        self, from_path: str | Path, to_path: str | Path, to_bucket: S3Bucket | str | None = None
+        self, /, from_path: str | Path, to_path: str | Path, to_bucket: S3Bucket | str | None = None
     ) -> str:
         """Copy an object (as :meth:`copy_object`), then delete the source; returns the key."""
         key = self.copy_object(from_path, to_path, to_bucket)
         self.get_s3_client().delete_object(Bucket=self.bucket_name, Key=self.key_for(from_path))
         return key
 
-    def get_directory(self, from_path: str | None = None, local_path: str | None = None) -> None:
+    @async_dispatch
+    def get_directory(self, /, from_path: str | None = None, local_path: str | None = None) -> None:
         """Prefect's file-system call: download ``from_path`` (default: the whole folder) into
         ``local_path`` (default: the current directory)."""
         self.download_folder_to_path(from_path or "", local_path)
 
+    @async_dispatch
     def put_directory(
-        self, local_path: str | None = None, to_path: str | None = None,
+        self, /, local_path: str | None = None, to_path: str | None = None,
         ignore_file: str | None = None,
     ) -> int:
         """Prefect's file-system call: upload ``local_path`` (default: cwd) to ``to_path``.
@@ -347,92 +396,19 @@ class S3Bucket(Block):
             return to_bucket, "/".join(parts)
         raise TypeError(f"to_bucket must be an S3Bucket or a bucket name, not {to_bucket!r}")
 
-    # -- async twins: the methods above, run off the event loop -----------------------------
+    # -- async twins: the methods above, always awaitable, run off the event loop ------------
 
-    async def aread_path(self, path: str) -> bytes:
-        """Async :meth:`read_path`."""
-        return await run_sync(self.read_path, path)
-
-    async def awrite_path(self, path: str, content: bytes) -> str:
-        """Async :meth:`write_path`."""
-        return await run_sync(self.write_path, path, content)
-
-    async def alist_objects(
-        self, folder: str = "", delimiter: str = "", page_size: int | None = None,
-        max_items: int | None = None, jmespath_query: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Async :meth:`list_objects`."""
-        return await run_sync(self.list_objects, folder, delimiter, page_size, max_items,
-                              jmespath_query)
-
-    async def aupload_from_path(
-        self, from_path: str | Path, to_path: str | None = None, **upload_kwargs: Any
-    ) -> str:
-        """Async :meth:`upload_from_path`."""
-        return await run_sync(self.upload_from_path, from_path, to_path, **upload_kwargs)
-
-    async def aupload_from_file_object(
-        self, from_file_object: IO[bytes], to_path: str, **upload_kwargs: Any
-    ) -> str:
-        """Async :meth:`upload_from_file_object`."""
-        return await run_sync(self.upload_from_file_object, from_file_object, to_path,
-                              **upload_kwargs)
-
-    async def aupload_from_folder(
-        self, from_folder: str | Path, to_folder: str | None = None, **upload_kwargs: Any
-    ) -> str | None:
-        """Async :meth:`upload_from_folder`."""
-        return await run_sync(self.upload_from_folder, from_folder, to_folder, **upload_kwargs)
-
-    async def adownload_object_to_path(
-        self, from_path: str, to_path: str | Path | None = None, **download_kwargs: Any
-    ) -> Path:
-        """Async :meth:`download_object_to_path`."""
-        return await run_sync(self.download_object_to_path, from_path, to_path,
-                              **download_kwargs)
-
-    async def adownload_object_to_file_object(
-        self, from_path: str, to_file_object: IO[bytes], **download_kwargs: Any
-    ) -> IO[bytes]:
-        """Async :meth:`download_object_to_file_object`."""
-        return await run_sync(self.download_object_to_file_object, from_path, to_file_object,
-                              **download_kwargs)
-
-    async def adownload_folder_to_path(
-        self, from_folder: str, to_folder: str | Path | None = None, **download_kwargs: Any
-    ) -> Path:
-        """Async :meth:`download_folder_to_path`."""
-        return await run_sync(self.download_folder_to_path, from_folder, to_folder,
-                              **download_kwargs)
-
-    async def astream_from(
-        self, bucket: S3Bucket, from_path: str, to_path: str | None = None, **upload_kwargs: Any
-    ) -> str:
-        """Async :meth:`stream_from`."""
-        return await run_sync(self.stream_from, bucket, from_path, to_path, **upload_kwargs)
-
-    async def acopy_object(
-        self, from_path: str | Path, to_path: str | Path,
-        to_bucket: S3Bucket | str | None = None, **copy_kwargs: Any,
-    ) -> str:
-        """Async :meth:`copy_object`."""
-        return await run_sync(self.copy_object, from_path, to_path, to_bucket, **copy_kwargs)
-
-    async def amove_object(
-        self, from_path: str | Path, to_path: str | Path, to_bucket: S3Bucket | str | None = None
-    ) -> str:
-        """Async :meth:`move_object`."""
-        return await run_sync(self.move_object, from_path, to_path, to_bucket)
-
-    async def aget_directory(
-        self, from_path: str | None = None, local_path: str | None = None
-    ) -> None:
-        """Async :meth:`get_directory`."""
-        await run_sync(self.get_directory, from_path, local_path)
-
-    async def aput_directory(
-        self, local_path: str | None = None, to_path: str | None = None,
-        ignore_file: str | None = None,
-    ) -> int:
-        """Async :meth:`put_directory`."""
-        return await run_sync(self.put_directory, local_path, to_path, ignore_file)
+    aread_path: ClassVar = async_twin(read_path)
+    awrite_path: ClassVar = async_twin(write_path)
+    alist_objects: ClassVar = async_twin(list_objects)
+    aupload_from_path: ClassVar = async_twin(upload_from_path)
+    aupload_from_file_object: ClassVar = async_twin(upload_from_file_object)
+    aupload_from_folder: ClassVar = async_twin(upload_from_folder)
+    adownload_object_to_path: ClassVar = async_twin(download_object_to_path)
+    adownload_object_to_file_object: ClassVar = async_twin(download_object_to_file_object)
+    adownload_folder_to_path: ClassVar = async_twin(download_folder_to_path)
+    astream_from: ClassVar = async_twin(stream_from)
+    acopy_object: ClassVar = async_twin(copy_object)
+    amove_object: ClassVar = async_twin(move_object)
+    aget_directory: ClassVar = async_twin(get_directory)
+    aput_directory: ClassVar = async_twin(put_directory)

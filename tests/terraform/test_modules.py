@@ -178,7 +178,7 @@ module "lake" {
   source  = "../terraform/modules/aws-s3-data-lake"
   name    = "Lake"
   region  = "Europe"
-  buckets = { raw = { bucket_name = "Not_A_Bucket", folder = "" } }
+  buckets = { raw = { bucket_name = "not a bucket", folder = "" } }
 }
 module "sf" {
   source    = "../terraform/modules/snowflake-connection"

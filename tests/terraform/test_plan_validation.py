@@ -32,7 +32,7 @@ resource "blocks_work_queue" "bad_priority" {
 INVALID = """
 resource "blocks_s3_bucket" "bad_bucket" {
   name        = "lake"
-  bucket_name = "Not_A_Bucket"
+  bucket_name = "not a bucket"
 }
 resource "blocks_database_credentials" "bad_port" {
   name     = "db"
@@ -77,7 +77,7 @@ def test_validation_errors_point_at_the_attribute(tf: Terraform) -> None:
     assert code == 1, out
     lines = _error_lines(out)
     for expected in [
-        'bucket_name = "Not_A_Bucket"',
+        'bucket_name = "not a bucket"',
         "port     = 70000",
         'name  = "Bad Name"',
         "base_job_template = jsonencode({",

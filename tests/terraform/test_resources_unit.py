@@ -54,7 +54,7 @@ def full_state(res: Any, **values: Any) -> dict[str, Any]:
 def test_validate_points_at_the_attribute(provider: BlocksProvider) -> None:
     res = resource(provider, "s3_bucket")
     diags = Diagnostics()
-    res.check_config(diags, full_state(res, name="lake", bucket_name="Bad_Name"))
+    res.check_config(diags, full_state(res, name="lake", bucket_name="bad name"))
     assert [d.path for d in diags.diagnostics] == [["bucket_name"]]
 
 

@@ -243,7 +243,7 @@ def test_typed_rules_run_in_terraform_validate(tf: Terraform) -> None:
     tf.write("""
 resource "blocks_s3_bucket" "bad_bucket" {
   name        = "lake"
-  bucket_name = "Not_A_Bucket"
+  bucket_name = "not a bucket"
 }
 resource "blocks_database_credentials" "bad_rule" {
   name     = "db"
@@ -265,7 +265,7 @@ resource "blocks_work_pool" "bad_template" {
     proc = tf.run("validate", check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
-    for expected in ['bucket_name = "Not_A_Bucket"', "username: required when password is set",
+    for expected in ['bucket_name = "not a bucket"', "username: required when password is set",
                      'name = "Bad Name"', "placeholder {{ undeclared }}"]:
         assert expected in out, (expected, out)
     assert "pw-never-shown" not in out

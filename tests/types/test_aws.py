@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from blocks import AwsCredentials, Registry, S3Bucket, ValidationError
+from blocks import AwsCredentials, MinIOCredentials, Registry, S3Bucket, ValidationError
+from blocks.errors import UnusualValueWarning
 from tests.servers import Server
 
 pytestmark = pytest.mark.aws
@@ -36,8 +37,23 @@ def test_session_token_needs_access_keys() -> None:
     assert "aws_session_token" in rule_errors(aws_session_token="tok")
 
 
-def test_region_must_look_like_a_region() -> None:
-    assert "region_name" in rule_errors(region_name="Frankfurt")
+@pytest.mark.parametrize("region", ["eu west 1", "us_east_1", "-us-east-1", ""])
+def test_region_botocore_would_refuse_is_refused(region: str) -> None:
+    assert "region_name" in rule_errors(region_name=region)
+
+
+@pytest.mark.parametrize("region", ["Frankfurt", "mock-region-us-east-1", "minio-local"])
+def test_region_not_in_aws_form_is_kept_with_a_warning(region: str) -> None:
+    # Private clouds, MinIO and tests name regions their own way; boto3 and prefect-aws accept
+    # them, so Blocks warns instead of refusing.
+    with pytest.warns(UnusualValueWarning, match="region_name") as caught:
+        creds = AwsCredentials(region_name=region, aws_access_key_id="AKIAEXAMPLE",
+                               aws_secret_access_key="s3cr3t-not-in-warnings")
+    assert creds.get_boto3_session().region_name == region
+    assert "s3cr3t" not in str(caught[0].message)
+    with pytest.warns(UnusualValueWarning, match="region_name"):
+        assert MinIOCredentials(minio_root_user="u", minio_root_password="p",
+                                region_name=region).region_name == region
 
 
 def test_role_arn_must_be_an_iam_role_arn() -> None:
@@ -84,11 +100,19 @@ def test_bucket_folder_is_normalised() -> None:
     assert S3Bucket(bucket_name="data-lake", bucket_folder="/raw/./in/").bucket_folder == "raw/in"
 
 
-@pytest.mark.parametrize("name", ["ab", "Data-Lake", "-lake", "a" * 64, "two..dots"])
-def test_bucket_name_rules(name: str) -> None:
+@pytest.mark.parametrize("name", ["ab", "data lake", "lake/raw", "a" * 256, "l\u00e4ke", ""])
+def test_bucket_name_s3_never_accepts_is_refused(name: str) -> None:
     with pytest.raises(ValidationError) as info:
         S3Bucket(bucket_name=name)
     assert [path for path, _ in info.value.errors] == ["bucket_name"]
+
+
+@pytest.mark.parametrize("name", ["Data-Lake", "test_bucket", "-lake", "a" * 64, "two..dots"])
+def test_legacy_bucket_name_is_kept_with_a_warning(name: str) -> None:
+    # us-east-1 still has buckets named so (and S3-compatible stores accept them).
+    with pytest.warns(UnusualValueWarning, match="bucket_name") as caught:
+        bucket = S3Bucket(bucket_name=name)
+    assert bucket.bucket_name == name and name in str(caught[0].message)
 
 
 def test_nested_credential_errors_name_the_nested_field() -> None:

@@ -83,7 +83,9 @@ variable "buckets" {
   }
 
   validation {
-    condition     = alltrue([for b in values(var.buckets) : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", b.bucket_name))])
-    error_message = "Every bucket_name must be an S3 bucket name: 3-63 lowercase letters, digits, dots and dashes."
+    # S3's rule for new buckets is 3-63 lowercase letters, digits, dots and dashes; older
+    # us-east-1 buckets also have capitals and "_" (the provider warns about those).
+    condition     = alltrue([for b in values(var.buckets) : can(regex("^[A-Za-z0-9._-]{3,255}$", b.bucket_name))])
+    error_message = "Every bucket_name must be an S3 bucket name: 3-63 lowercase letters, digits, dots and dashes (older buckets: 3-255 letters, digits, dots, dashes and underscores)."
   }
 }
