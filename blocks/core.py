@@ -38,7 +38,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from blocks import _introspect, catalog
+from blocks import _introspect, _json_schema, catalog
 from blocks._async import AsyncTwins
 from blocks._reveal import reveal_secrets, wants_secrets
 from blocks.errors import BlockNotSaved, InvalidName, ValidationError
@@ -208,8 +208,9 @@ class Block(AsyncTwins, InputSafeModel):
         # A field with an alias (``schema_`` published as ``schema``) accepts both names.
         validate_by_name=True,
         validate_by_alias=True,
-        # help() shows the fields (see _introspect); the JSON Schema keeps the docstring.
-        json_schema_extra=_introspect.schema_description,
+        # help() shows the fields (see _introspect); the JSON Schema keeps the docstring and
+        # gives unions a validator accepts (see _json_schema).
+        json_schema_extra=_json_schema.json_schema_extra,
     )
 
     block_type_slug: ClassVar[str] = "block"

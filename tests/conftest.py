@@ -201,9 +201,11 @@ PREFECT_SERVER_TESTS = (
     "tests/integrations/test_import.py",
     "tests/integrations/test_mirror.py",
     "tests/integrations/test_publish.py",
+    "tests/integrations/test_schedules.py",
     "tests/integrations/test_terraform_publish.py",
     "tests/integrations/test_worker_run.py",
     "tests/prefect/test_dropin.py",
+    "tests/prefect/test_parameter_schemas.py",
 )
 """Test files whose tests use the run's one Prefect server (``prefect_server``)."""
 TURN_TIMEOUT_S = 900
