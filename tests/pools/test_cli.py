@@ -130,7 +130,8 @@ def test_queue_commands(blocks_home: Path, capsys: pytest.CaptureFixture[str]) -
                        "--description", "urgent", "--concurrency-limit", "2")
     assert (created["name"], created["priority"], created["concurrency_limit"]) == (
         "critical", 1, 2)
-    assert run_json(capsys, "pools", "queues", "create", "p", "bulk")["priority"] == 2
+    assert run_json(capsys, "pools", "queues", "inspect", "p", "default")["priority"] == 2
+    assert run_json(capsys, "pools", "queues", "create", "p", "bulk")["priority"] == 3
     assert [q["name"] for q in run_json(capsys, "pools", "queues", "ls", "p")] == [
         "critical", "default", "bulk"]
     updated = run_json(capsys, "pools", "queues", "update", "p", "bulk", "--priority", "7",
