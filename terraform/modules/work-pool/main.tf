@@ -76,6 +76,9 @@ resource "blocks_work_pool" "this" {
 
 resource "blocks_work_queue" "this" {
   for_each = var.queues
+  # The default queue takes its priority first: a queue created at the default queue's old
+  # priority would otherwise move it while it is being set.
+  depends_on = [blocks_work_queue.default]
 
   pool              = blocks_work_pool.this.id
   name              = each.key

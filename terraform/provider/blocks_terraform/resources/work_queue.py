@@ -122,11 +122,21 @@ class WorkQueueResource(Resource):
         pool = self._pool(planned["pool"])
         settings = self._settings(planned)
         if planned["name"] == DEFAULT_QUEUE:
-            queue = pool.queue(DEFAULT_QUEUE, registry=registry)
-            for key, value in settings.items():
-                if value is not None or key == "concurrency_limit":
-                    setattr(queue, key, value)
-            queue.save()
+            from blocks.errors import ConflictError
+
+            for attempt in range(3):
+                # Another queue created in the same apply may take the default queue's
+                # priority and so move it (a new version) between the read and the save.
+                queue = pool.queue(DEFAULT_QUEUE, registry=registry)
+                for key, value in settings.items():
+                    if value is not None or key == "concurrency_limit":
+                        setattr(queue, key, value)
+                try:
+                    queue.save()
+                    break
+                except ConflictError:
+                    if attempt == 2:
+                        raise
         else:
             queue = pool.create_queue(planned["name"], registry=registry, **settings)
         return self._state(queue)
