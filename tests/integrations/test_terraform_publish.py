@@ -129,8 +129,8 @@ def test_work_pool_module_readme_example_publishes_with_the_default_queue_priori
     module = root / "terraform" / "modules" / "work-pool"
     pool = f"tf-readme-{secrets.token_hex(3)}"
     example = (module / "examples" / "complete" / "main.tf").read_text()
-    example = (example.replace('provider "blocks" {}',
-                               f'provider "blocks" {{\n  prefect_api_url = "{prefect_server.url}"\n}}')
+    provider = f'provider "blocks" {{\n  prefect_api_url = "{prefect_server.url}"\n}}'
+    example = (example.replace('provider "blocks" {}', provider)
                .replace('source = "../.."', f'source = "{module}"')
                .replace('name              = "etl"', f'name              = "{pool}"'))
     assert pool in example and prefect_server.url in example
@@ -145,3 +145,38 @@ def test_work_pool_module_readme_example_publishes_with_the_default_queue_priori
     assert env["BLOCKS_KEY_PROVIDER"] == "aws-kms"
     tf.assert_no_changes()
     tf.destroy()
+
+
+def test_plan_refuses_a_pool_template_that_publishing_would_refuse(
+    tf: Terraform, prefect_server: Server, prefect: PrefectClient  # noqa: F811
+) -> None:
+    import json
+
+    from blocks import Registry, Secret, Settings
+    from blocks.pools import default_base_job_template
+
+    registry = Registry(Settings(home=tf.home))
+    Secret(value="never-in-prefect").save("db-password", registry=registry)
+    registry.close()
+    template = default_base_job_template("process")
+    template["variables"]["properties"]["env"]["default"] = {
+        "DB_PASSWORD": "{{ blocks.secret.db-password }}"}
+    pool = f"tf-secret-{secrets.token_hex(3)}"
+    tf.write(f'''
+provider "blocks" {{
+  prefect_api_url = "{prefect_server.url}"
+}}
+
+resource "blocks_work_pool" "etl" {{
+  name              = "{pool}"
+  type              = "process"
+  base_job_template = <<-EOT
+    {json.dumps(template)}
+  EOT
+}}
+''')
+    code, out = tf.plan()
+    assert code == 1, out
+    assert "would publish a secret" in " ".join(out.split())
+    assert "never-in-prefect" not in out
+    assert prefect.request("GET", f"work_pools/{pool}", "pool", missing_ok=True) is None
