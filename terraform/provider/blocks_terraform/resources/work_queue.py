@@ -59,8 +59,11 @@ class WorkQueueResource(Resource):
                 Attribute("description", types.String(), optional=True, computed=True,
                           description="What the queue is for. Default: empty."),
                 Attribute("priority", types.Number(), optional=True, computed=True,
-                          description="1 is the highest priority (>= 1). Default: one below "
-                                      "the pool's lowest-priority queue."),
+                          description="1 is the highest priority (>= 1); one queue per "
+                                      "priority, as in Prefect: a priority another queue "
+                                      "holds moves that queue (and the next ones, as far as "
+                                      "needed) down. Default: one below the pool's "
+                                      "lowest-priority queue."),
                 Attribute("concurrency_limit", types.Number(), optional=True,
                           description="Most runs in flight from this queue (>= 0). Default: "
                                       "no limit."),
