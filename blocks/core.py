@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from blocks import _compat, _introspect, catalog, hooks
+from blocks import _compat, _introspect, _json_schema, catalog, hooks
 from blocks._async import AsyncTwins
 from blocks._compat import ready
 from blocks._models import HIDDEN_INPUT as HIDDEN_INPUT
@@ -119,8 +119,9 @@ class Block(Persistence, AsyncTwins, InputSafeModel):
         # A field with an alias (``schema_`` published as ``schema``) accepts both names.
         validate_by_name=True,
         validate_by_alias=True,
-        # help() shows the fields (see _introspect); the JSON Schema keeps the docstring.
-        json_schema_extra=_introspect.schema_description,
+        # help() shows the fields (see _introspect); the JSON Schema keeps the docstring and
+        # gives unions a validator accepts (see _json_schema).
+        json_schema_extra=_json_schema.json_schema_extra,
     )
 
     block_type_slug: ClassVar[str] = "block"

@@ -163,9 +163,10 @@ def _pools(registry: Registry, report: Report, bad: set[tuple[str, Any]]) -> Non
 
     with read_only(registry.store.engine).connect() as conn:
         pools = conn.exec_driver_sql("SELECT id, name FROM work_pool ORDER BY name").all()
-        queue_pools: dict[Any, Any] = dict(
-            conn.exec_driver_sql("SELECT id, pool_id FROM work_queue").all()
-        )
+        queue_pools: dict[Any, Any] = {
+            qid: pool_id
+            for qid, pool_id in conn.exec_driver_sql("SELECT id, pool_id FROM work_queue")
+        }
     bad_versions = {key[0] for table, key in bad if table == "work_pool_version"}
     bad_queues = {queue_pools.get(key) for table, key in bad if table == "work_queue"}
     for pool_id, name in pools:

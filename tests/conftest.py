@@ -205,9 +205,11 @@ PREFECT_SERVER_TESTS = (
     "tests/integrations/test_mirror_nested.py",
     "tests/integrations/test_result_storage.py",
     "tests/integrations/test_publish.py",
+    "tests/integrations/test_schedules.py",
     "tests/integrations/test_terraform_publish.py",
     "tests/integrations/test_worker_run.py",
     "tests/prefect/test_dropin.py",
+    "tests/prefect/test_parameter_schemas.py",
     "tests/prefect/test_prefect_aws_suite.py",
 )
 """Test files whose tests use the run's one Prefect server (``prefect_server``)."""

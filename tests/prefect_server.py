@@ -16,6 +16,9 @@ from pathlib import Path
 from tests.servers import HOST, Server, ServerUnavailable, _spawn, find_binary, free_port, wait_http
 
 START_TIMEOUT = 180.0  # first start runs Prefect's migrations; slow on a busy 2-core machine
+SCHEDULER_LOOP_SECONDS = 2
+"""Prefect's scheduler loops (default 60 s and 5 s) run this often on the test server, so a
+test of a schedule waits seconds for its runs (tests/integrations/test_schedules.py)."""
 
 
 def _base_env(home: Path) -> dict[str, str]:
@@ -36,6 +39,9 @@ def start_prefect(workdir: Path) -> Server:
     home.mkdir(parents=True, exist_ok=True)
     env = _base_env(home)
     env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{workdir}/prefect.db"
+    env["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"] = str(SCHEDULER_LOOP_SECONDS)
+    env["PREFECT_SERVER_SERVICES_SCHEDULER_RECENT_DEPLOYMENTS_LOOP_SECONDS"] = str(
+        SCHEDULER_LOOP_SECONDS)
     argv = [find_binary("prefect"), "server", "start", "--host", HOST, "--port", str(port)]
     process, log_path = _spawn("prefect", argv, env, workdir)
     server = Server("prefect", f"http://{HOST}:{port}", process, log_path,

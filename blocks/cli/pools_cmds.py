@@ -301,15 +301,18 @@ def cmd_queue_inspect(args: argparse.Namespace) -> int:
 
 def cmd_queue_create(args: argparse.Namespace) -> int:
     pool = WorkPool.load(args.pool, registry=registry(args))
+    before = _priorities(pool)
     queue = pool.create_queue(
         args.name, description=args.description or "", priority=args.priority,
         concurrency_limit=args.concurrency_limit, is_paused=args.paused,
     )
-    return _queue_saved(args, queue, "created")
+    return _queue_saved(args, queue, "created", before)
 
 
 def cmd_queue_update(args: argparse.Namespace) -> int:
-    queue = WorkPool.load(args.pool, registry=registry(args)).queue(args.name)
+    pool = WorkPool.load(args.pool, registry=registry(args))
+    before = _priorities(pool)
+    queue = pool.queue(args.name)
     if args.description is not None:
         queue.description = args.description
     if args.priority is not None:
@@ -319,7 +322,7 @@ def cmd_queue_update(args: argparse.Namespace) -> int:
     if args.no_concurrency_limit:
         queue.concurrency_limit = None
     queue.save(expected_version=args.expected_version)
-    return _queue_saved(args, queue, "updated")
+    return _queue_saved(args, queue, "updated", before)
 
 
 def cmd_queue_pause(args: argparse.Namespace) -> int:
@@ -359,11 +362,21 @@ def _saved(args: argparse.Namespace, pool: WorkPool, verb: str) -> int:
     return EXIT_OK
 
 
-def _queue_saved(args: argparse.Namespace, queue: WorkQueue, verb: str) -> int:
+def _priorities(pool: WorkPool) -> dict[str, int]:
+    return {q.name: q.priority for q in pool.queues()}
+
+
+def _queue_saved(args: argparse.Namespace, queue: WorkQueue, verb: str,
+                 before: dict[str, int] | None = None) -> int:
     if wants_json(args):
         print_json(_queue_dict(queue))
     else:
         info(f"{verb} queue {queue.name} of work pool {queue.pool} (priority {queue.priority})")
+        if before is not None:  # a taken priority moves the other queues down, as in Prefect
+            after = _priorities(WorkPool.load(queue.pool, registry=registry(args)))
+            for name, priority in after.items():
+                if name != queue.name and before.get(name) not in (None, priority):
+                    info(f"moved queue {name} from priority {before[name]} to {priority}")
     return EXIT_OK
 
 

@@ -393,6 +393,9 @@ class WorkPool(_Stored):
     ) -> WorkQueue:
         """Add a queue; ``priority`` defaults to one below the pool's lowest.
 
+        A priority another queue holds moves that queue (and the next ones, as far as needed)
+        one step down, as Prefect's server does.
+
         Raises:
             ConflictError: the pool already has a queue of that name.
             ValidationError: a field breaks its rule (priority >= 1, limit >= 0).

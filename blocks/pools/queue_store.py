@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from blocks.errors import ConflictError, WorkQueueNotFound
 from blocks.pools.engine_store import EngineStore, pool_id_of, tables
+from blocks.pools.priorities import shifted
 from blocks.pools.store import DEFAULT_QUEUE, QUEUE_FIELDS
 from blocks.store.records import check_expected_version
 from blocks.store.sql import utc
@@ -91,6 +92,9 @@ class QueueStore(EngineStore):
     ) -> QueueRecord:
         """Add a queue to a pool; ``priority`` defaults to one below the lowest.
 
+        A priority another queue holds moves that queue (and the next ones, as far as needed)
+        one step down, as Prefect's server does (see :mod:`blocks.pools.priorities`).
+
         Raises:
             WorkPoolNotFound: no such pool.
             ConflictError: the pool already has a queue of that name.
@@ -102,12 +106,14 @@ class QueueStore(EngineStore):
         now = self._clock()
         try:
             with self.engine.begin() as conn:
-                pool_id = pool_id_of(conn, pool_name)
+                pool_id = pool_id_of(conn, pool_name, lock=priority is not None)
                 if priority is None:
                     lowest = conn.execute(
                         select(func.max(queue.c.priority)).where(queue.c.pool_id == pool_id)
                     ).scalar()
                     priority = (lowest or 0) + 1
+                else:
+                    self._make_room(conn, pool_id, pool_name, name, priority)
                 qid = self._new_id()
                 term, mac = self.seal_queue(qid, pool_id, name, 1, description, priority,
                                             concurrency_limit, is_paused)
@@ -131,6 +137,8 @@ class QueueStore(EngineStore):
         expected_version: int | None = None,
     ) -> QueueRecord:
         """Change a queue's ``description``, ``priority``, ``concurrency_limit``, ``is_paused``.
+
+        A new priority that another queue holds moves the others as in :meth:`create_queue`.
 
         Raises:
             WorkPoolNotFound, WorkQueueNotFound.
@@ -158,6 +166,8 @@ class QueueStore(EngineStore):
                     f"not the expected {expected_version}: someone else wrote first"
                 )
             new = {key: changes.get(key, getattr(old, key)) for key in QUEUE_FIELDS}
+            if new["priority"] != old.priority:
+                self._make_room(conn, pool_id, pool_name, name, new["priority"])
             term, mac = self.seal_queue(
                 old.id, pool_id, name, old.version + 1, new["description"], new["priority"],
                 new["concurrency_limit"], new["is_paused"],
@@ -173,6 +183,36 @@ class QueueStore(EngineStore):
                     f"queue {name!r} of work pool {pool_name!r} changed during the update; retry"
                 )
         return self.get_queue(pool_name, name)
+
+    def _make_room(
+        self, conn: Any, pool_id: str, pool_name: str, name: str, priority: int
+    ) -> None:
+        """Move the pool's other queues down where ``name`` taking ``priority`` needs it (each
+        moved queue gets a new version, sealed), inside the caller's transaction."""
+        from sqlalchemy import update
+
+        pool, _, queue = tables()
+        rows = conn.execute(_queue_select(pool, queue).where(queue.c.pool_id == pool_id)).all()
+        others = {record.name: record for record in
+                  (self._verified(row, pool_name) for row in rows)}
+        moves = shifted({n: r.priority for n, r in others.items()}, name, priority)
+        for other, new_priority in moves.items():
+            record = others[other]
+            term, mac = self.seal_queue(
+                record.id, pool_id, other, record.version + 1, record.description,
+                new_priority, record.concurrency_limit, record.is_paused,
+            )
+            result = conn.execute(
+                update(queue)
+                .where(queue.c.id == record.id, queue.c.version == record.version)
+                .values(priority=new_priority, version=record.version + 1,
+                        updated_at=self._clock(), mac_term=term, mac=mac)
+            )
+            if result.rowcount != 1:
+                raise ConflictError(
+                    f"queue {other!r} of work pool {pool_name!r} changed while making room "
+                    f"for priority {priority}; retry"
+                )
 
     def delete_queue(self, pool_name: str, name: str) -> None:
         """Delete a queue (never the ``default`` one).

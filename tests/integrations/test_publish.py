@@ -123,15 +123,30 @@ def test_queue_only_on_prefect_is_listed_and_deleted_only_with_prune(
     assert "stray" not in prefect_queues(prefect, name)
 
 
-def test_tied_queue_priorities_are_refused_before_any_call(
+def test_a_taken_priority_moves_the_queues_as_prefects_own_server_does(
     bridge_registry: Registry, prefect: PrefectClient
 ) -> None:
-    name = unique("tie")
+    name, twin = unique("shift"), unique("twin")
     pool = WorkPool(name=name, type="process").save(registry=bridge_registry)
-    pool.create_queue("critical", priority=1, registry=bridge_registry)
-    with pytest.raises(ValidationError, match="both have priority 1; Prefect needs one"):
-        publish(prefect, [pool], bridge_registry)
-    assert prefect.calls == []
+    prefect.request("POST", "work_pools/", "pool", json={"name": twin, "type": "process"})
+    steps = [("create", "bulk", 2), ("create", "critical", 1), ("update", "bulk", 1)]
+    for action, queue, priority in steps:
+        if action == "create":
+            pool.create_queue(queue, priority=priority, registry=bridge_registry)
+            prefect.request("POST", f"work_pools/{twin}/queues", "queue",
+                            json={"name": queue, "priority": priority})
+        else:
+            ours = pool.queue(queue, registry=bridge_registry)
+            ours.priority = priority
+            ours.save(registry=bridge_registry)
+            prefect.request("PATCH", f"work_pools/{twin}/queues/{queue}", "queue",
+                            json={"priority": priority})
+        expected = {n: q["priority"] for n, q in prefect_queues(prefect, twin).items()}
+        assert {q.name: q.priority for q in pool.queues(registry=bridge_registry)} == expected
+    assert expected == {"bulk": 1, "critical": 2, "default": 3}
+    publish(prefect, [pool], bridge_registry)
+    assert {n: q["priority"] for n, q in prefect_queues(prefect, name).items()} == expected
+    assert publish(prefect, [pool], bridge_registry).writes == []
 
 
 # -- templates --------------------------------------------------------------------------------

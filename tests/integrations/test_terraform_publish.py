@@ -4,6 +4,7 @@ a real Prefect server, and a change made on the Prefect side shows as drift in t
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +120,63 @@ resource "blocks_work_queue" "fast" {
 ''')
     code, out = tf.plan()
     assert code == 1 and "exactly one of them" in out
+
+
+def test_work_pool_module_readme_example_publishes_with_the_default_queue_priority(
+    tf: Terraform, prefect_server: Server, prefect: PrefectClient  # noqa: F811
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    module = root / "terraform" / "modules" / "work-pool"
+    pool = f"tf-readme-{secrets.token_hex(3)}"
+    example = (module / "examples" / "complete" / "main.tf").read_text()
+    provider = f'provider "blocks" {{\n  prefect_api_url = "{prefect_server.url}"\n}}'
+    example = (example.replace('provider "blocks" {}', provider)
+               .replace('source = "../.."', f'source = "{module}"')
+               .replace('name              = "etl"', f'name              = "{pool}"'))
+    assert pool in example and prefect_server.url in example
+    tf.write(example, header=False)
+    tf.run("init")
+    tf.apply()
+    queues = {q["name"]: q["priority"] for q in prefect.request(
+        "POST", f"work_pools/{pool}/queues/filter", "queues", json={})}
+    assert queues == {"critical": 1, "default": 2, "backfill": 5}
+    theirs = prefect.request("GET", f"work_pools/{pool}", "pool")
+    env = theirs["base_job_template"]["variables"]["properties"]["env"]["default"]
+    assert env["BLOCKS_KEY_PROVIDER"] == "aws-kms"
+    tf.assert_no_changes()
+    tf.destroy()
+
+
+def test_plan_refuses_a_pool_template_that_publishing_would_refuse(
+    tf: Terraform, prefect_server: Server, prefect: PrefectClient  # noqa: F811
+) -> None:
+    import json
+
+    from blocks import Registry, Secret, Settings
+    from blocks.pools import default_base_job_template
+
+    registry = Registry(Settings(home=tf.home))
+    Secret(value="never-in-prefect").save("db-password", registry=registry)
+    registry.close()
+    template = default_base_job_template("process")
+    template["variables"]["properties"]["env"]["default"] = {
+        "DB_PASSWORD": "{{ blocks.secret.db-password }}"}
+    pool = f"tf-secret-{secrets.token_hex(3)}"
+    tf.write(f'''
+provider "blocks" {{
+  prefect_api_url = "{prefect_server.url}"
+}}
+
+resource "blocks_work_pool" "etl" {{
+  name              = "{pool}"
+  type              = "process"
+  base_job_template = <<-EOT
+    {json.dumps(template)}
+  EOT
+}}
+''')
+    code, out = tf.plan()
+    assert code == 1, out
+    assert "would publish a secret" in " ".join(out.split())
+    assert "never-in-prefect" not in out
+    assert prefect.request("GET", f"work_pools/{pool}", "pool", missing_ok=True) is None

@@ -124,13 +124,34 @@ def test_default_template_prints_the_types_template(
         assert json.loads(out) == default_base_job_template(pool_type)  # type: ignore[arg-type]
 
 
+def test_queue_create_with_a_taken_priority_moves_the_others_and_says_so(
+    blocks_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_json(capsys, "pools", "create", "p", "--type", "process")
+    run_json(capsys, "pools", "queues", "create", "p", "bulk", "--priority", "2")
+    code, _, err = run(capsys, "pools", "queues", "create", "p", "crit", "--priority", "1")
+    assert code == 0, err
+    assert err.splitlines() == [
+        "created queue crit of work pool p (priority 1)",
+        "moved queue default from priority 1 to 2",
+        "moved queue bulk from priority 2 to 3",
+    ]
+    assert [(q["name"], q["priority"]) for q in run_json(capsys, "pools", "queues", "ls", "p")
+            ] == [("crit", 1), ("default", 2), ("bulk", 3)]
+    code, _, err = run(capsys, "pools", "queues", "update", "p", "bulk", "--priority", "1")
+    assert code == 0, err
+    assert "moved queue crit from priority 1 to 2" in err
+    assert "moved queue default from priority 2 to 3" in err
+
+
 def test_queue_commands(blocks_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run_json(capsys, "pools", "create", "p", "--type", "process")
     created = run_json(capsys, "pools", "queues", "create", "p", "critical", "--priority", "1",
                        "--description", "urgent", "--concurrency-limit", "2")
     assert (created["name"], created["priority"], created["concurrency_limit"]) == (
         "critical", 1, 2)
-    assert run_json(capsys, "pools", "queues", "create", "p", "bulk")["priority"] == 2
+    assert run_json(capsys, "pools", "queues", "inspect", "p", "default")["priority"] == 2
+    assert run_json(capsys, "pools", "queues", "create", "p", "bulk")["priority"] == 3
     assert [q["name"] for q in run_json(capsys, "pools", "queues", "ls", "p")] == [
         "critical", "default", "bulk"]
     updated = run_json(capsys, "pools", "queues", "update", "p", "bulk", "--priority", "7",

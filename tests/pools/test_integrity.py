@@ -65,7 +65,7 @@ def test_pool_pointer_rollback_and_swapped_names_are_refused(registry: Registry)
 
 def test_edited_queue_is_refused(registry: Registry) -> None:
     pool = WorkPool(name="proc", type="process").save(registry=registry)
-    pool.create_queue("critical", priority=1, registry=registry)
+    pool.create_queue("critical", priority=2, registry=registry)
     tamper(registry.store.url, "UPDATE work_queue SET is_paused = ? WHERE name = 'critical'",
            True)
     assert_integrity(lambda: pool.queue("critical", registry=registry), "queue 'critical'")

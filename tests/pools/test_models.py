@@ -198,9 +198,31 @@ def test_queue_names_are_unique_within_a_pool(registry: Registry) -> None:
 
 def test_new_queue_priority_defaults_to_below_the_lowest(registry: Registry) -> None:
     pool = _pool(registry)
-    assert pool.create_queue("high", priority=1).priority == 1
-    assert pool.create_queue("low").priority == 2
+    assert pool.create_queue("high", priority=5).priority == 5
+    assert pool.create_queue("low").priority == 6
     assert [q.name for q in pool.queues()] == ["default", "high", "low"]
+
+
+def test_a_taken_priority_moves_the_other_queues_down_as_prefect_does(
+    registry: Registry,
+) -> None:
+    pool = _pool(registry)
+    pool.create_queue("bulk", priority=2)
+    pool.create_queue("backfill", priority=5)
+    critical = pool.create_queue("critical", priority=1)
+    assert critical.priority == 1
+    assert [(q.name, q.priority, q.version) for q in pool.queues()] == [
+        ("critical", 1, 1), ("default", 2, 2), ("bulk", 3, 2), ("backfill", 5, 1)]
+    backfill = pool.queue("backfill")
+    backfill.priority = 2
+    backfill.save()
+    assert [(q.name, q.priority) for q in pool.queues()] == [
+        ("critical", 1), ("backfill", 2), ("default", 3), ("bulk", 4)]
+    stale = pool.queue("default")
+    stale.priority = 9
+    with pytest.raises(ConflictError, match="someone else wrote first"):
+        stale.save(expected_version=2)  # moved by the last save: version 3 now
+    assert pool.queue("default").priority == 3
 
 
 def test_queue_priority_must_be_at_least_one(registry: Registry) -> None:

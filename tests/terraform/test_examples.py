@@ -65,9 +65,37 @@ def test_work_pool_module_example(tf: Terraform) -> None:
     registry = Registry(Settings(home=tf.home))
     pool = WorkPool.load("nightly-etl", registry=registry)
     assert pool.type == "kubernetes" and pool.concurrency_limit == 10
-    assert {q.name for q in pool.queues()} == {"default", "critical", "backfill"}
+    assert [(q.name, q.priority) for q in pool.queues()] == [
+        ("critical", 1), ("default", 2), ("backfill", 5)]
     registry.close()
     tf.assert_no_changes()
+
+
+def work_pool_module_block(text: str) -> str:
+    start = text.index('module "etl_pool" {')
+    block = text[start:text.index("\n}\n", start) + 3]
+    return re.sub(r'source = "[^"]+"', 'source = "..."', block)
+
+
+def test_work_pool_module_readme_usage_is_the_runnable_example() -> None:
+    folder = ROOT / "terraform" / "modules" / "work-pool"
+    readme = (folder / "README.md").read_text()
+    example = (folder / "examples" / "complete" / "main.tf").read_text()
+    assert work_pool_module_block(readme) == work_pool_module_block(example)
+
+
+def test_work_pool_module_refuses_two_queues_with_one_priority_at_plan(tf: Terraform) -> None:
+    base = _copy_tree_for(tf, "terraform/modules")
+    tf.workdir = base / "tied"
+    tf.workdir.mkdir()
+    tf.write('module "p" {\n  source = "../terraform/modules/work-pool"\n  name = "tied"\n'
+             '  default_queue_priority = 2\n'
+             '  queues = { a = { priority = 2, concurrency_limit = null },\n'
+             '             b = { priority = 1, concurrency_limit = null } }\n}\n', header=False)
+    tf.run("init")
+    code, out = tf.plan()
+    assert code == 1, out
+    assert "queues a and default both have priority 2" in " ".join(out.split())
 
 
 def test_work_pool_module_validates_its_variables(tf: Terraform) -> None:

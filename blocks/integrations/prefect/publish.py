@@ -139,7 +139,9 @@ def pool_body(pool: WorkPool, registry: Registry) -> dict[str, Any]:
 def queue_body(queue: WorkQueue) -> dict[str, Any]:
     """The queue as Prefect should hold it."""
     return {
-        "description": queue.description or None,
+        # Not None: Prefect's work_queue.description is NOT NULL, so a PATCH with null fails
+        # (HTTP 409) where a queue's description was emptied.
+        "description": queue.description,
         "priority": queue.priority,
         "concurrency_limit": queue.concurrency_limit,
         "is_paused": queue.is_paused,

@@ -25,6 +25,18 @@ def publishes(registry: Registry) -> bool:
     return bool(registry.settings.prefect_api_url)
 
 
+def check_publishable(registry: Registry, name: str, template: dict[str, Any]) -> None:
+    """Refuse, at plan, a base job template that publishing would refuse (a placeholder that
+    would put a secret into Prefect).
+
+    Raises:
+        ValidationError: as :func:`blocks.integrations.prefect.templates.to_prefect_template`.
+    """
+    from blocks.integrations.prefect.templates import to_prefect_template
+
+    to_prefect_template(template, registry, ref=f"work-pool/{name}")
+
+
 def pool_drift(registry: Registry, pool: WorkPool) -> dict[str, Any]:
     """Prefect's values of the pool settings that differ from Blocks (state attribute names)."""
     with client_for(registry) as api:

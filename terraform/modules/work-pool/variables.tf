@@ -53,8 +53,19 @@ variable "base_job_template" {
   }
 }
 
+variable "default_queue_priority" {
+  description = "Priority of the pool's default queue (1 is highest); null leaves it alone (1 for a new pool, moved down when another queue takes its priority, as in Prefect). Must differ from every priority in queues."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.default_queue_priority == null ? true : var.default_queue_priority >= 1
+    error_message = "The default_queue_priority must be >= 1 (or null to leave it alone)."
+  }
+}
+
 variable "queues" {
-  description = "Queues to create besides the pool's default queue, by name: priority (1 is highest) and concurrency_limit (null for none)."
+  description = "Queues to create besides the pool's default queue, by name: priority (1 is highest; one queue per priority, as Prefect keeps them) and concurrency_limit (null for none)."
   type = map(object({
     priority          = number
     concurrency_limit = number

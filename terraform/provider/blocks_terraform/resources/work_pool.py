@@ -190,6 +190,14 @@ class WorkPoolResource(Resource):
             )
         except ValidationError as exc:
             report_blocks_error(diags, exc, {"base_job_template"}, prefix="base_job_template")
+            return
+        prefect = None if registry is None else prefect_hooks(registry)
+        if prefect is not None:  # plan refuses what publishing would refuse
+            try:
+                prefect.check_publishable(registry, config.get("name"), template)
+            except ValidationError as exc:
+                report_blocks_error(diags, exc, {"base_job_template"},
+                                    prefix="base_job_template")
 
     def plan(self, ctx: PlanContext, prior: dict[str, Any] | None, planned: dict[str, Any]) -> Any:
         """Validate; omitted settings plan their defaults; ``version`` unknown on change."""

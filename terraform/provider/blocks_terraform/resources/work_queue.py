@@ -104,8 +104,11 @@ class WorkQueueResource(Resource):
                 Attribute("description", types.String(), optional=True, computed=True,
                           description="What the queue is for. Default: empty."),
                 Attribute("priority", types.Number(), optional=True, computed=True,
-                          description="1 is the highest priority (>= 1). Default: one below "
-                                      "the pool's lowest-priority queue."),
+                          description="1 is the highest priority (>= 1); one queue per "
+                                      "priority, as in Prefect: a priority another queue "
+                                      "holds moves that queue (and the next ones, as far as "
+                                      "needed) down. Default: one below the pool's "
+                                      "lowest-priority queue."),
                 Attribute("concurrency_limit", types.Number(), optional=True,
                           description="Most runs in flight from this queue (>= 0). Default: "
                                       "no limit."),
@@ -169,11 +172,21 @@ class WorkQueueResource(Resource):
         pool = self._pool(planned["pool"])
         settings = self._settings(planned)
         if planned["name"] == DEFAULT_QUEUE:
-            queue = pool.queue(DEFAULT_QUEUE, registry=registry)
-            for key, value in settings.items():
-                if value is not None or key == "concurrency_limit":
-                    setattr(queue, key, value)
-            queue.save()
+            from blocks.errors import ConflictError
+
+            for attempt in range(3):
+                # Another queue created in the same apply may take the default queue's
+                # priority and so move it (a new version) between the read and the save.
+                queue = pool.queue(DEFAULT_QUEUE, registry=registry)
+                for key, value in settings.items():
+                    if value is not None or key == "concurrency_limit":
+                        setattr(queue, key, value)
+                try:
+                    queue.save()
+                    break
+                except ConflictError:
+                    if attempt == 2:
+                        raise
         else:
             try:
                 queue = pool.create_queue(planned["name"], registry=registry, **settings)

@@ -8,15 +8,7 @@ terraform {
 
 provider "blocks" {}
 
-# A generated secret the flow runs get as an environment variable: the pool stores only the
-# placeholder, resolved when a run starts.
-resource "blocks_secret" "db_password" {
-  name = "etl-db-password"
-  generate {
-    length = 32
-  }
-}
-
+# The README's usage, runnable: a pool that publishes to Prefect as it is (no secret in it).
 module "etl_pool" {
   source = "../.."
 
@@ -29,11 +21,18 @@ module "etl_pool" {
   namespace = "etl"
   cpu       = "500m"
   memory    = "1Gi"
+  # What each flow run needs to load its blocks itself (docs/prefect-deployments.md): where
+  # the registry is and which master key opens it. No secret: the database user has no
+  # password here (PGPASSFILE / IAM), and the key never leaves KMS.
   env = {
-    LOG_LEVEL   = "info"
-    DB_PASSWORD = blocks_secret.db_password.placeholder
+    LOG_LEVEL           = "info"
+    BLOCKS_DATABASE_URL = "postgresql+psycopg://etl_runs@blocks-db.internal:5432/blocks"
+    BLOCKS_KEY_PROVIDER = "aws-kms"
+    BLOCKS_KMS_KEY_ID   = "alias/blocks"
+    AWS_REGION          = "eu-west-1"
   }
 
+  default_queue_priority = 2
   queues = {
     critical = { priority = 1, concurrency_limit = 2 }
     backfill = { priority = 5, concurrency_limit = null }
