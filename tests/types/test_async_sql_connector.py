@@ -57,7 +57,7 @@ def test_get_client_gives_the_async_engine(tmp_path: Path) -> None:
 
 
 def test_sync_driver_is_refused_naming_the_field() -> None:
-    with pytest.raises(ValidationError, match="connection_info.*not an async driver"):
+    with pytest.raises(ValidationError, match=r"connection_info.*not an async driver"):
         AsyncSqlAlchemyConnector(connection_info="sqlite:///x.db")
     with pytest.raises(ValidationError, match="not an async driver"):
         AsyncSqlAlchemyConnector(connection_info={"driver": "postgresql+psycopg2",
