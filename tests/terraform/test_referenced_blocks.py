@@ -90,3 +90,31 @@ def test_a_block_that_exists_outside_the_state_is_still_refused_on_create(
     tf.run("state", "rm", "blocks_aws_credentials.etl")
     proc = tf.run("apply", "-auto-approve", check=False)
     assert proc.returncode == 1 and "already exists" in proc.stdout + proc.stderr
+
+
+GENERIC = """
+resource "blocks_block" "creds" {
+  type = "%s"
+  name = "creds"
+  data = jsonencode(%s)
+}
+resource "blocks_s3_bucket" "lake" {
+  name        = "lake"
+  bucket_name = "lake-data"
+  credentials = blocks_block.creds.id
+}
+"""
+
+
+def test_changing_the_type_of_a_referenced_block_moves_its_referrers_in_one_apply(
+        tf: Terraform, tf_registry: Registry) -> None:
+    tf.write(GENERIC % ("aws-credentials", '{ profile_name = "etl" }'))
+    tf.apply()
+    tf.write(GENERIC % ("minio-credentials",
+                        '{ minio_root_user = "minio", minio_root_password = "minio-pass" }'))
+    out = tf.apply()
+    assert "1 added, 1 changed, 1 destroyed" in out, out
+    tf.assert_no_changes()
+    assert tf_registry.load("s3-bucket/lake").credentials.block_ref == "minio-credentials/creds"
+    with pytest.raises(BlockNotFound):  # retired, then deleted once the bucket moved
+        tf_registry.load("aws-credentials/creds")
