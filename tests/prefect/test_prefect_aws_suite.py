@@ -22,6 +22,9 @@ from tests.prefect_server import client_env
 from tests.servers import Server
 
 EXCLUDED = Path(__file__).parent / "prefect_aws_suite" / "excluded.txt"
+# Of prefect-aws 0.7.12's tests outside excluded.txt: all pass but the two it marks xfail itself
+# (an anonymous client reading a private bucket). 15 passed before issue 18's fixes.
+EXPECTED = {"passed": 207, "xfailed": 2}
 
 
 def outcomes(junit: Path) -> Counter[str]:
@@ -62,5 +65,4 @@ def test_prefect_aws_suite_passes_against_blocks(prefect_server: Server, tmp_pat
     print(f"prefect-aws {VERSION} suite against Blocks: {dict(counts)}; "
           f"{run.stdout.strip().splitlines()[-1] if run.stdout.strip() else ''}")
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-4000:]
-    assert counts["failed"] == counts["error"] == counts["skipped"] == 0
-    assert counts["passed"] > 150, counts
+    assert dict(counts) == EXPECTED
