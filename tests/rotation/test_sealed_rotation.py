@@ -311,3 +311,20 @@ def test_rewrap_and_retire_move_the_rotation_macs(registry: Registry) -> None:
     assert verify(registry).ok, verify(registry).problems
     assert Rotation(registry).rotate(REF, force=True).status == "rotated"
     assert Rotation(registry).promoted_versions(REF) == {2, 3}
+
+
+@pytest.mark.postgres
+def test_downgraded_postgres_password_policy_leaves_the_role_password(
+    sqlite_registry: Registry, roles: dict[str, Any], private_postgres: Any
+) -> None:
+    ref = "database-credentials/app"
+    set_rotation(ref, RotationPolicy(rotator="postgres-password", interval="30d", options={
+        "admin_block": "database-credentials/pg-admin", "password": {"length": 40}}),
+        registry=sqlite_registry)
+    policy = _policy_json(sqlite_registry, ref)
+    policy["options"]["password"] = {"length": 8, "classes": ["digits"]}
+    _set_policy_json(sqlite_registry, policy, ref)
+
+    _refused(Rotation(sqlite_registry).rotate_due(), f"rotation policy of {ref}")
+    app = roles["names"]["app"]
+    assert private_postgres.can_login(app, roles["passwords"]["app"])  # not set to 8 digits
