@@ -306,10 +306,7 @@ class RotationStore:
         Raises:
             IntegrityError: the chain does not verify (``blocks verify`` lists the problems).
         """
-        with chain.snapshot(self.writer) as conn:
-            found, problems = chain.walk(conn, self.writer, self.sealer)
-        if problems:
-            raise IntegrityError(chain.WHAT, problems[0])
+        found = chain.verified(self.writer, self.sealer)
         return [Event.from_chain(e) for e in found if e.kind == KIND and e.subject == block_id]
 
     def _encode(self, key: str, value: Any, stamp: bool = True) -> Any:

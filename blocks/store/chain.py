@@ -58,6 +58,8 @@ class ChainEvent:
     at: datetime
     actor: str
     body: str
+    digest: str = ""
+    """SHA-256 (hex) of its content: what the next event links to."""
 
 
 def at_text(value: Any) -> str:
@@ -96,10 +98,13 @@ def row_digest(row: Sequence[Any]) -> str | None:
     return digest_of(seq, prev, kind, subject, stamp, actor, body)
 
 
-def authentic(sealer: KeyringSealer, row: Sequence[Any]) -> bool:
-    """True if a stored event row authenticates on its own (its link is checked by walk)."""
+def authentic(sealer: KeyringSealer, row: Sequence[Any]) -> str | None:
+    """The digest of a stored event row if it authenticates on its own (its link is checked
+    by walk), else ``None``."""
     digest = row_digest(row)
-    return digest is not None and sealer.valid(row[7], row[8], event_mac_message(digest))
+    if digest is None or not sealer.valid(row[7], row[8], event_mac_message(digest)):
+        return None
+    return digest
 
 
 def _head(conn: Any, writer: Writer, sealer: KeyringSealer, lock: bool) -> tuple[int, str]:
@@ -182,15 +187,19 @@ def read(conn: Any, writer: Writer, sealer: KeyringSealer, where: str = "",
     sql = writer.native(f"SELECT {_COLUMNS} FROM event_log{where}{tail}")  # noqa: S608
     found = []
     for row in conn.execute(sql, tuple(params)).fetchall():
-        if not authentic(sealer, row):
+        digest = authentic(sealer, row)
+        if digest is None:
             raise IntegrityError(f"{WHAT} (event {row[0]})")
-        found.append(ChainEvent(row[0], row[2], row[3], utc(row[4]), row[5], row[6]))
+        found.append(ChainEvent(row[0], row[2], row[3], utc(row[4]), row[5], row[6], digest))
     return found
 
 
-def walk(conn: Any, writer: Writer, sealer: KeyringSealer) -> tuple[list[ChainEvent], list[str]]:
+def walk(conn: Any, writer: Writer, sealer: KeyringSealer, after: int = 0, digest: str = ""
+         ) -> tuple[list[ChainEvent], list[str]]:
     """Check the whole chain: every MAC, every link, no gap, the head. Returns the events that
-    authenticated in order, and a description of each problem (never a stored value)."""
+    authenticated in order, and a description of each problem (never a stored value).
+
+    ``after``/``digest``: start after an event already verified (its number and digest)."""
     problems: list[str] = []
     try:
         head_seq, head_digest = _head(conn, writer, sealer, lock=False)
@@ -199,8 +208,10 @@ def walk(conn: Any, writer: Writer, sealer: KeyringSealer) -> tuple[list[ChainEv
                                        else "does not authenticate"))
         head_seq, head_digest = -1, ""
     events: list[ChainEvent] = []
-    expected, digest = 1, ""
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM event_log ORDER BY seq").fetchall()  # noqa: S608
+    expected = after + 1
+    rows = conn.execute(writer.native(
+        f"SELECT {_COLUMNS} FROM event_log WHERE seq > ? ORDER BY seq"), (after,)  # noqa: S608
+    ).fetchall()
     for row in rows:
         seq = row[0]
         if seq != expected:
@@ -213,10 +224,10 @@ def walk(conn: Any, writer: Writer, sealer: KeyringSealer) -> tuple[list[ChainEv
             problems.append(f"event {seq} does not authenticate (edited or inserted)")
             digest = own or ""
         else:
-            events.append(ChainEvent(seq, row[2], row[3], utc(row[4]), row[5], row[6]))
+            events.append(ChainEvent(seq, row[2], row[3], utc(row[4]), row[5], row[6], own))
             digest = own
         expected += 1
-    last = rows[-1][0] if rows else 0
+    last = rows[-1][0] if rows else after
     if head_seq >= 0 and (last != head_seq or digest != head_digest):
         problems.append(f"its sealed head names event {head_seq} but the log ends at "
                         f"event {last} (events deleted, or added outside Blocks)")
@@ -238,3 +249,29 @@ def snapshot(writer: Writer) -> Iterator[Any]:
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield conn
+
+
+_verified: weakref.WeakKeyDictionary[Writer, tuple[int, str, list[ChainEvent]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def verified(writer: Writer, sealer: KeyringSealer) -> list[ChainEvent]:
+    """Every event, after checking the chain whole up to its sealed head.
+
+    A process keeps the events it verified and, on the next call, checks only those appended
+    since (they must link onto the last one it verified), so a Terraform run that reads many
+    rotated resources walks the chain once.
+
+    Raises:
+        IntegrityError: the chain does not verify (``blocks verify`` lists every problem).
+    """
+    seq, digest, known = _verified.get(writer, (0, "", []))
+    with snapshot(writer) as conn:
+        found, problems = walk(conn, writer, sealer, seq, digest)
+    if problems:
+        _verified.pop(writer, None)
+        raise IntegrityError(WHAT, problems[0])
+    if found:
+        known = [*known, *found]
+        _verified[writer] = (found[-1].seq, found[-1].digest, known)
+    return known

@@ -291,8 +291,11 @@ def test_altered_rotation_events_are_reported_and_refused(registry: Registry, at
 
     report = verify(registry)
     assert any(p.kind in ("event", "event-chain") for p in report.problems), report.problems
+    # A new process (as each Terraform command starts one) walks the chain again.
+    fresh = Registry(registry.settings)
     with pytest.raises(IntegrityError, match="the event log"):
-        Rotation(registry).promoted_versions(REF)
+        Rotation(fresh).promoted_versions(REF)
+    fresh.close()
 
 
 def test_rewrap_and_retire_move_the_rotation_macs(registry: Registry) -> None:
@@ -311,3 +314,33 @@ def test_rewrap_and_retire_move_the_rotation_macs(registry: Registry) -> None:
     assert verify(registry).ok, verify(registry).problems
     assert Rotation(registry).rotate(REF, force=True).status == "rotated"
     assert Rotation(registry).promoted_versions(REF) == {2, 3}
+
+
+@pytest.mark.postgres
+def test_downgraded_postgres_password_policy_leaves_the_role_password(
+    sqlite_registry: Registry, roles: dict[str, Any], private_postgres: Any
+) -> None:
+    ref = "database-credentials/app"
+    set_rotation(ref, RotationPolicy(rotator="postgres-password", interval="30d", options={
+        "admin_block": "database-credentials/pg-admin", "password": {"length": 40}}),
+        registry=sqlite_registry)
+    policy = _policy_json(sqlite_registry, ref)
+    policy["options"]["password"] = {"length": 8, "classes": ["digits"]}
+    _set_policy_json(sqlite_registry, policy, ref)
+
+    _refused(Rotation(sqlite_registry).rotate_due(), f"rotation policy of {ref}")
+    app = roles["names"]["app"]
+    assert private_postgres.can_login(app, roles["passwords"]["app"])  # not set to 8 digits
+
+
+def test_events_appended_after_a_walk_are_checked_by_the_same_process(
+    registry: Registry,
+) -> None:
+    _rotated_once(registry)
+    rotation = Rotation(registry)
+    assert rotation.promoted_versions(REF) == {2}  # walked and kept
+    assert rotation.rotate(REF, force=True).status == "rotated"
+    tamper(registry.store.url, "DELETE FROM event_log WHERE seq = (SELECT MAX(seq) - 1 "
+           "FROM event_log)")
+    with pytest.raises(IntegrityError, match="the event log"):
+        rotation.promoted_versions(REF)
