@@ -20,8 +20,6 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import pydantic
-
 from blocks import _nowait, catalog, codec, hooks
 from blocks.core import (
     ROTATION_KEY,

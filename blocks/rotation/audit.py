@@ -39,8 +39,9 @@ def chain_problems(registry: Registry) -> list[Problem]:
     with read_only(registry.store.engine).connect() as conn:
         blocks = {bid: f"{slug}/{name}" for bid, slug, name in conn.exec_driver_sql(
             "SELECT id, type_slug, name FROM block").all()}
-        rows: dict[str, int | None] = dict(conn.exec_driver_sql(
-            "SELECT block_id, event_seq FROM rotation_policy").all())
+        rows: dict[str, int | None] = {
+            row[0]: row[1] for row in conn.exec_driver_sql(
+                "SELECT block_id, event_seq FROM rotation_policy").all()}
     for block_id, (is_set, seq) in sorted(policy_set.items()):
         if is_set and block_id in blocks and block_id not in rows:
             problems.append(("rotation-policy", f"{blocks[block_id]} (rotation policy)",
