@@ -33,11 +33,13 @@ class BlockNotFound(BlocksError, LookupError, ValueError):
     """
 
 
-class RegistryNotFound(ConfigurationError, LookupError):
+class RegistryNotFound(BlockNotFound, ConfigurationError):
     """No registry is at the configured place (``BLOCKS_HOME`` / ``BLOCKS_DATABASE_URL``).
 
     Reads raise it instead of creating an empty registry with a new master key, so that a
-    mistyped location is an error; the first write (``save``, ``Registry.init``) creates one.
+    mistyped location is an error naming the place; the first write (``save``,
+    ``Registry.init``) creates one. A :class:`BlockNotFound` (so a ``ValueError``, as Prefect's
+    missing block) and a :class:`ConfigurationError`.
     """
 
 

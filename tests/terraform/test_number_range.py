@@ -58,3 +58,16 @@ def test_a_huge_number_from_a_variable_is_a_plan_diagnostic(tf: Terraform) -> No
     assert "is beyond the range of numbers Blocks accepts" in out, out
     assert not tf.home.joinpath("blocks.db").exists() or "blocks_work_pool" not in tf.run(
         "state", "list", check=False).stdout
+
+
+def test_a_huge_number_from_a_variable_in_a_nested_block_is_a_plan_diagnostic(
+    tf: Terraform,
+) -> None:
+    tf.write('variable "length" {\n  type = number\n}\n'
+             'resource "blocks_secret" "s" {\n  name = "s"\n  generate {\n'
+             '    length = var.length\n  }\n}\n')
+    proc = tf.run("plan", "-var", "length=1e400", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    _assert_clean(out)
+    assert "Invalid number in generate.length" in out, out
