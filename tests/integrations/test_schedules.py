@@ -53,17 +53,23 @@ def run_next_scheduled(server: Server, home: Path, pool: str) -> str:
     return done.stdout[-3000:] + done.stderr[-3000:]
 
 
-def runs_of(client: PrefectClient, deployment_id: str) -> list[dict[str, Any]]:
-    return sorted(client.request("POST", "flow_runs/filter", "flow runs", json={
-        "flow_runs": {"deployment_id": {"any_": [deployment_id]}}}),
-        key=lambda run: run["expected_start_time"])
+def runs_of(client: PrefectClient, deployment_id: str,
+            pool: str | None = None) -> list[dict[str, Any]]:
+    body: dict[str, Any] = {"flow_runs": {"deployment_id": {"any_": [deployment_id]}}}
+    if pool is not None:
+        body["work_pools"] = {"name": {"any_": [pool]}}
+    return sorted(client.request("POST", "flow_runs/filter", "flow runs", json=body),
+                  key=lambda run: run["expected_start_time"])
 
 
-def wait_for_scheduled_runs(client: PrefectClient, server: Server,
-                            deployment_id: str) -> list[dict[str, Any]]:
+def wait_for_scheduled_runs(client: PrefectClient, server: Server, deployment_id: str,
+                            pool: str) -> list[dict[str, Any]]:
+    """The runs Prefect's scheduler made for the deployment in ``pool`` (none by anyone else:
+    this test creates no run)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        runs = runs_of(client, deployment_id)
+        runs = [r for r in runs_of(client, deployment_id, pool)
+                if r["state_type"] == "SCHEDULED"]
         if runs:
             return runs
         time.sleep(0.5)
@@ -127,7 +133,7 @@ def test_prefect_yaml_cron_deployment_runs_on_schedule_in_a_worker_and_a_rotatio
         dep_id = deployment["id"]
         try:
             assert [s["schedule"]["cron"] for s in deployment["schedules"]] == [FAST_CRON]
-            scheduled = wait_for_scheduled_runs(client, prefect_server, dep_id)
+            scheduled = wait_for_scheduled_runs(client, prefect_server, dep_id, "etl")
             assert all(r["auto_scheduled"] and r["state_type"] == "SCHEDULED"
                        for r in scheduled)
             assert {r["expected_start_time"][17:19] for r in scheduled} <= {
@@ -187,9 +193,12 @@ def test_deploy_rotation_cron_rotates_a_due_secret_on_schedule(
                                     "deployment")
         dep_id = deployment["id"]
         try:
-            wait_for_scheduled_runs(client, prefect_server, dep_id)
+            # The deployment keeps its id across deploys (other tests deploy it too): count
+            # only the runs completed here.
+            before = {r["id"] for r in completed(client, dep_id)}
+            wait_for_scheduled_runs(client, prefect_server, dep_id, "rotation-cron")
             logs = run_next_scheduled(prefect_server, tmp_path / "worker", "rotation-cron")
-            [run] = completed(client, dep_id)
+            [run] = [r for r in completed(client, dep_id) if r["id"] not in before]
             assert run["auto_scheduled"], logs
         finally:
             client.request("DELETE", f"deployments/{dep_id}", "deployment")

@@ -71,13 +71,16 @@ def _check_work_pool(r: Registry, tf: Terraform) -> None:
     assert properties["cpu_request"]["default"] == "500m"
     assert properties["memory_request"]["default"] == "1Gi"
     assert properties["env"]["default"] == {
-        "LOG_LEVEL": "info", "DB_PASSWORD": "{{ blocks.secret.etl-db-password }}"}
+        "LOG_LEVEL": "info", "BLOCKS_DATABASE_URL":
+        "postgresql+psycopg://etl_runs@blocks-db.internal:5432/blocks",
+        "BLOCKS_KEY_PROVIDER": "aws-kms", "BLOCKS_KMS_KEY_ID": "alias/blocks",
+        "AWS_REGION": "eu-west-1"}
     queues = {q.name: q for q in pool.queues()}
-    assert set(queues) == {"default", "critical", "backfill"}
+    assert {name: q.priority for name, q in queues.items()} == {
+        "critical": 1, "default": 2, "backfill": 5}
     assert queues["backfill"].is_paused and queues["backfill"].description == (
         "Re-runs of past days")
     assert not queues["critical"].is_paused
-    assert r.load("secret/etl-db-password").get() not in tf.state_text()
 
 
 def _check_journey(r: Registry, tf: Terraform) -> None:
