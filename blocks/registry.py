@@ -11,7 +11,6 @@ Example:
 from __future__ import annotations
 
 import builtins
-import contextlib
 import os
 import threading
 import uuid
@@ -20,7 +19,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from blocks import _nowait, catalog, codec, hooks
+from blocks import catalog, codec, hooks
+from blocks._registry_stages import STAGES as STAGES
+from blocks._registry_stages import RegistryStages
+from blocks._registry_stages import Stage as Stage
 from blocks.core import (
     ROTATION_KEY,
     Block,
@@ -32,26 +34,18 @@ from blocks.crypto import envelope
 from blocks.crypto.keyring import Keyring
 from blocks.errors import (
     BlockNotFound,
-    ConflictError,
     IntegrityError,
     ReferencedBlockError,
-    RegistryNotFound,
     ValidationError,
 )
 from blocks.keys.base import KeyProvider
 from blocks.parsing import parse
 from blocks.references import check_references
-from blocks.sealed_refs import document_referrers, seal_upgraded
+from blocks.sealed_refs import document_referrers
 from blocks.settings import Settings
-from blocks.store import presence, rotation_seals
-from blocks.store.engine import is_sqlite, sqlite_path
 from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
-from blocks.store.sealing import KeyringSealer, has_refs_marker, has_unsealed_marker, seal_unsealed
 from blocks.store.sql import SqlStore
 from blocks.store.writer import BEYOND_HEAD
-
-Stage = Literal["current", "pending", "previous"]
-STAGES: tuple[str, ...] = ("current", "pending", "previous")
 
 __all__ = ["BlockSummary", "Registry", "VersionInfo"]
 
@@ -59,7 +53,7 @@ _default: Registry | None = None
 _default_lock = threading.Lock()
 
 
-class Registry:
+class Registry(RegistryStages):
     """A registry of typed, encrypted blocks.
 
     Args:
@@ -118,92 +112,6 @@ class Registry:
         if self._keyring is not None:
             self._keyring.forget()
         self.store.close()
-
-    # -- keys -----------------------------------------------------------------------------
-
-    @property
-    def keyring(self) -> Keyring:
-        """The keyring (its provider is built, and a local key file created, on first use)."""
-        if self._keyring is None:
-            _nowait.check()  # builds the key provider (a client of KMS or Vault)
-            with self._lock:
-                if self._keyring is None:
-                    provider = self._provider
-                    fresh = not (self._found or presence.exists(self.store))
-                    if provider is None:
-                        from blocks.keys.factory import provider_from_settings
-
-                        provider = provider_from_settings(self.settings, create=fresh)
-                    if fresh:
-                        # A new registry: an unreachable or refusing master key fails here,
-                        # before the database (or its schema) is created.
-                        provider.check()
-                    keyring = Keyring(
-                        provider, self.store,
-                        cache_seconds=self.settings.keyring_cache_seconds, rng=self._rng,
-                    )
-                    sealer = KeyringSealer(keyring)
-                    self.store.ensure_schema()
-                    if has_unsealed_marker(self.store):
-                        seal_unsealed(self.store, sealer)
-                    if rotation_seals.has_marker(self.store):
-                        rotation_seals.seal_unsealed_rotation(self.store, sealer)
-                    if has_refs_marker(self.store):
-                        seal_upgraded(self.store, sealer)
-                    self.store.sealer = sealer
-                    self._keyring = keyring
-        return self._keyring
-
-    def _require_registry(self) -> None:
-        """Reads never create a registry: a mistyped ``BLOCKS_HOME`` or ``BLOCKS_DATABASE_URL``
-        is :class:`RegistryNotFound`, not an empty registry with a new master key (the rule of
-        the CLI's read-only commands and of the Terraform provider)."""
-        if self._found:
-            return
-        if not presence.exists(self.store):
-            raise RegistryNotFound(
-                f"no registry at {presence.where(self.store, self.settings.home)}; create one "
-                "with 'blocks init' or Registry().init() (the first save creates one too), or "
-                "point BLOCKS_HOME or BLOCKS_DATABASE_URL at an existing one"
-            )
-        self._found = True
-
-    def _existing(self) -> Keyring:
-        """The keyring of a registry that must already exist (read paths)."""
-        if self._keyring is None:
-            self._require_registry()
-        return self.keyring
-
-    @property
-    def sealer(self) -> KeyringSealer:
-        """MACs and checks the authenticated records (block heads, pools, queues)."""
-        _ = self.keyring
-        assert self.store.sealer is not None
-        return self.store.sealer  # type: ignore[return-value]
-
-    def init(self) -> None:
-        """Create the database schema, the master key (local provider) and the first term.
-
-        The master key is checked first; if creating the registry fails anyway, a SQLite
-        database this call created is removed, so a failed ``init`` leaves no ``blocks.db``.
-        """
-        url = self.store.url
-        created = is_sqlite(url) and not os.path.exists(sqlite_path(url))
-        key_file = self.settings.resolved_master_key_file
-        new_key = (created and self._provider is None and self.settings.key_provider == "local"
-                   and self.settings.master_key is None and not key_file.exists())
-        try:
-            _ = self.keyring.current_term
-        except BaseException:
-            if created:  # nothing was ever wrapped under a key file made by this call
-                self.store.close()
-                self._keyring = None
-                leftovers = [sqlite_path(url) + s for s in ("", "-wal", "-shm", "-journal")]
-                for path in leftovers + ([str(key_file)] if new_key else []):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.remove(path)
-            raise
-        self._found = True
 
     # -- blocks ---------------------------------------------------------------------------
 
@@ -305,69 +213,6 @@ class Registry:
         self._check(row, f"{slug}/{name}", version)
         return self._open(cls, row, set(), validate)
 
-    def stages(self, ref: str) -> dict[str, int]:
-        """``{stage: version}`` of ``slug/name`` from its sealed head; ``current`` is there."""
-        slug, name = split_ref(ref)
-        return self._stages(slug, name)
-
-    def move_stages(
-        self,
-        ref: str,
-        *,
-        expected_current: int,
-        current: int | None = None,
-        pending: int | Literal["keep"] | None = "keep",
-        previous: int | Literal["keep"] | None = "keep",
-    ) -> None:
-        """Move ``current`` and the ``pending``/``previous`` stages in one compare-and-set.
-
-        A promotion passes ``current=<pending>, previous=<old current>, pending=None``.
-        ``None`` drops a stage, ``"keep"`` leaves it. The sealed head is moved with a
-        compare-and-set on its latest version, so nothing written meanwhile is lost.
-
-        Raises:
-            ConflictError: the current version is no longer ``expected_current``, or a version
-                was written meanwhile.
-            BlockNotFound: no such block, or a staged version does not exist / was purged.
-        """
-        slug, name = split_ref(ref)
-        head = self._head(slug, name)
-        if head.current_version != expected_current:
-            raise ConflictError(
-                f"{slug}/{name} is at version {head.current_version}, not the expected "
-                f"{expected_current}: someone saved it meanwhile"
-            )
-        stages = head.stage_map()
-        target = current if current is not None else head.current_version
-        stages["current"] = target
-        for label, value in (("pending", pending), ("previous", previous)):
-            if value is None:
-                stages.pop(label, None)
-            elif value != "keep":
-                stages[label] = int(value)
-        self._move_head(f"{slug}/{name}", current=target, stages=stages,
-                        expected_latest=int(head.latest_version or head.current_version))
-        if target != head.current_version:
-            self._after_current_moved(head.block_id)
-
-    def _after_current_moved(self, block_id: str) -> None:
-        """Re-push a block whose current version changed, and the mirrored blocks nesting it."""
-        hooks.get(hooks.MIRRORS_AFTER_SAVE)(self, block_id)  # no HTTP client unless mirrored
-
-    def _head(self, slug: str, name: str) -> Head:
-        self._existing()
-        row = self.store.get_version(slug, name, None)
-        if row is None:
-            raise BlockNotFound(f"no block {slug}/{name}")
-        self.sealer.check_head(row.head, f"{slug}/{name}")
-        return row.head
-
-    def _stages(self, slug: str, name: str) -> dict[str, int]:
-        head = self._head(slug, name)
-        stages = head.stage_map()
-        stages.setdefault("current", head.current_version)
-        return stages
-
     def delete(self, ref: str) -> None:
         """Delete ``slug/name`` and all its versions; their data keys go with them.
 
@@ -458,30 +303,6 @@ class Registry:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _move_head(
-        self, ref: str, *, current: int, stages: Mapping[str, int], expected_latest: int
-    ) -> Head:
-        """Point ``ref``'s sealed head at version ``current`` with ``stages`` (internal).
-
-        For rotation: ``stages`` maps stage names to versions (``{"current": 4, "previous":
-        3, "pending": 5}``) and must hold ``"current": current``; every staged version must
-        exist and not be purged. One transaction: the stored head is verified, then moved
-        with a compare-and-set on its ``latest_version`` (``expected_latest``), and re-sealed.
-        No version is written.
-
-        Raises:
-            ConflictError: the latest version is not ``expected_latest`` (someone wrote first).
-            BlockNotFound: no such block, or a staged version does not exist / was purged.
-            IntegrityError: the stored head does not authenticate.
-            ValueError: ``stages["current"] != current`` or a version out of range.
-        """
-        slug, name = split_ref(ref)
-        _ = self.keyring
-        return self.store.move_head(
-            slug, name, current=current, stages=stages, expected_latest=expected_latest,
-            now=self._clock(),
-        )
-
     def _check_head(self, ref: str) -> Head:
         """The verified head of ``ref`` (internal; raises BlockNotFound, IntegrityError)."""
         slug, name = split_ref(ref)
@@ -536,11 +357,6 @@ class Registry:
         block = codec.decode(cls, document, resolve, ref, validate=validate)
         block._stamp(row.block_id, row.name, row.version, self._weak)
         return block
-
-    def _no_stage(self, slug: str, name: str, stage: str) -> str:
-        if self.store.summary(slug, name) is None:
-            return f"no block {slug}/{name}; see 'blocks ls {slug}'"
-        return f"{slug}/{name} has no {stage} version (no rotation holds one now)"
 
     def _not_found(self, slug: str, name: str, version: int | None) -> str:
         if version is not None and self.store.summary(slug, name) is not None:
