@@ -176,3 +176,17 @@ def _describe(exc: pydantic.ValidationError) -> str:
         message = str(err["msg"]).removeprefix("Value error, ")
         problems.append(f"{env_names(field)} ({field}): {message}" if field else message)
     return "invalid setting: " + "; ".join(problems)
+
+
+def provider_settings_lines(settings: Settings) -> list[str]:
+    """``NAME=value`` lines that select the settings' master key in another process."""
+    lines = [f"BLOCKS_KEY_PROVIDER={settings.key_provider}"]
+    if settings.key_provider == "local":
+        if settings.master_key is None:
+            lines.append(f"BLOCKS_MASTER_KEY_FILE={settings.resolved_master_key_file}")
+    elif settings.key_provider == "aws-kms":
+        lines.append(f"BLOCKS_KMS_KEY_ID={settings.kms_key_id}")
+    else:
+        lines += [f"BLOCKS_VAULT_TRANSIT_MOUNT={settings.vault_transit_mount}",
+                  f"BLOCKS_VAULT_TRANSIT_KEY={settings.vault_transit_key}"]
+    return lines

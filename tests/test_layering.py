@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "blocks"
 LOWER = ["core.py", "_persistence.py", "_compat.py", "_models.py", "_async.py", "codec.py",
-         "registry.py", "references.py", "catalog.py", "hooks.py", "pools", "store", "crypto",
+         "registry.py", "_registry_keys.py", "_registry_stages.py", "references.py", "catalog.py",
+         "hooks.py", "settings.py", "pools", "store", "crypto",
          "keys", "types"]
 UPPER = ("blocks.rotation", "blocks.integrations", "blocks.cli")
 
@@ -44,3 +45,17 @@ def lower_modules() -> list[Path]:
 def test_lower_layers_never_import_upper_ones(module: Path) -> None:
     upward = sorted(n for n in imported(module) if n.startswith(UPPER))
     assert upward == [], f"{module.relative_to(ROOT)} imports {upward}: register a hook instead"
+
+
+def bridge_modules() -> list[Path]:
+    """Rotation and the integrations, but not the flow a Prefect worker loads: like the CLI,
+    it is an entry point (it runs ``blocks rotate --due``)."""
+    flows = ROOT / "integrations" / "prefect" / "flows"
+    return [p for d in ("rotation", "integrations") for p in sorted((ROOT / d).rglob("*.py"))
+            if flows not in p.parents]
+
+
+@pytest.mark.parametrize("module", bridge_modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_rotation_and_the_bridges_never_import_the_cli(module: Path) -> None:
+    upward = sorted(n for n in imported(module) if n.startswith("blocks.cli"))
+    assert upward == [], f"{module.relative_to(ROOT)} imports {upward}: move what it needs down"

@@ -14,6 +14,7 @@ from blocks.errors import ConfigurationError, ValidationError
 from blocks.keys.factory import SPEC_HELP, ProviderSpec, parse_provider_spec
 from blocks.registry import Registry
 from blocks.settings import Settings
+from blocks.settings import provider_settings_lines as provider_settings_lines
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -143,17 +144,3 @@ def error(message: str) -> int:
 def info(message: str) -> None:
     """A progress or status line on stderr (stdout stays clean for data)."""
     sys.stderr.write(message + "\n")
-
-
-def provider_settings_lines(settings: Settings) -> list[str]:
-    """``NAME=value`` lines that select the settings' master key in another process."""
-    lines = [f"BLOCKS_KEY_PROVIDER={settings.key_provider}"]
-    if settings.key_provider == "local":
-        if settings.master_key is None:
-            lines.append(f"BLOCKS_MASTER_KEY_FILE={settings.resolved_master_key_file}")
-    elif settings.key_provider == "aws-kms":
-        lines.append(f"BLOCKS_KMS_KEY_ID={settings.kms_key_id}")
-    else:
-        lines += [f"BLOCKS_VAULT_TRANSIT_MOUNT={settings.vault_transit_mount}",
-                  f"BLOCKS_VAULT_TRANSIT_KEY={settings.vault_transit_key}"]
-    return lines

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from blocks.errors import ConfigurationError
+from blocks.settings import provider_settings_lines
 
 if TYPE_CHECKING:
     from blocks.integrations.prefect.client import PrefectClient
@@ -97,8 +98,6 @@ def registry_env(registry: Registry) -> dict[str, str]:
             database URL holds a password; the message names the fix (a key file or KMS/Vault;
             a libpq password or service file for the database).
     """
-    from blocks.cli.output import provider_settings_lines
-
     settings = registry.settings
     if settings.master_key is not None:
         check_no_credentials({"BLOCKS_MASTER_KEY": ""})
