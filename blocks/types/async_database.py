@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 from pydantic import Field, JsonValue, PrivateAttr, SecretStr, field_validator
 
 from blocks.core import Block
-from blocks.types._rules import reveal
-from blocks.types.database import ConnectionComponents, _parses
+from blocks.types.database import ConnectionComponents, _parses, connection_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -77,16 +76,7 @@ class AsyncSqlAlchemyConnector(Block):
 
     def url(self) -> URL:
         """The ``sqlalchemy.engine.URL`` (its ``str``/``repr`` hide the password)."""
-        from sqlalchemy.engine import URL as SaURL
-        from sqlalchemy.engine import make_url
-
-        info = self.connection_info
-        if isinstance(info, SecretStr):
-            return make_url(info.get_secret_value())
-        return SaURL.create(
-            info.driver, username=info.username, password=reveal(info.password),
-            host=info.host, port=info.port, database=info.database, query=info.query or {},
-        )
+        return connection_url(self.connection_info)
 
     def get_engine(self, **engine_kwargs: Any) -> AsyncEngine:
         """The block's ``AsyncEngine`` (made on first call, then reused until :meth:`close`)."""

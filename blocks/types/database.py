@@ -202,16 +202,7 @@ class SqlAlchemyConnector(SqlMethods, Block):
 
     def url(self) -> URL:
         """The ``sqlalchemy.engine.URL`` (its ``str``/``repr`` hide the password)."""
-        from sqlalchemy.engine import URL as SaURL
-        from sqlalchemy.engine import make_url
-
-        info = self.connection_info
-        if isinstance(info, SecretStr):
-            return make_url(info.get_secret_value())
-        return SaURL.create(
-            info.driver, username=info.username, password=reveal(info.password),
-            host=info.host, port=info.port, database=info.database, query=info.query or {},
-        )
+        return connection_url(self.connection_info)
 
     def get_engine(self, **engine_kwargs: Any) -> Engine:
         """A SQLAlchemy ``Engine`` (see :meth:`DatabaseCredentials.get_engine`)."""
@@ -262,6 +253,19 @@ def _engine(url: URL, block_args: dict[str, JsonValue] | None, engine_kwargs: di
         if extra is None:
             raise
         raise MissingExtraError(extra[0], extra[1], f"{owner}.get_engine") from None
+
+
+def connection_url(info: ConnectionComponents | SecretStr) -> URL:
+    """The ``sqlalchemy.engine.URL`` of a connector's ``connection_info`` (parts or a URL)."""
+    from sqlalchemy.engine import URL as SaURL
+    from sqlalchemy.engine import make_url
+
+    if isinstance(info, SecretStr):
+        return make_url(info.get_secret_value())
+    return SaURL.create(
+        info.driver, username=info.username, password=reveal(info.password),
+        host=info.host, port=info.port, database=info.database, query=info.query or {},
+    )
 
 
 def _parses(url: str) -> bool:
