@@ -132,7 +132,7 @@ def test_work_pool_module_readme_example_publishes_with_the_default_queue_priori
     provider = f'provider "blocks" {{\n  prefect_api_url = "{prefect_server.url}"\n}}'
     example = (example.replace('provider "blocks" {}', provider)
                .replace('source = "../.."', f'source = "{module}"')
-               .replace('name              = "etl"', f'name              = "{pool}"'))
+               .replace('name              = "nightly-etl"', f'name              = "{pool}"'))
     assert pool in example and prefect_server.url in example
     tf.write(example, header=False)
     tf.run("init")

@@ -23,7 +23,7 @@ run "rejects_a_malformed_region" {
 run "rejects_a_bucket_name_s3_refuses" {
   command = plan
   variables {
-    buckets = { tftest-raw = { bucket_name = "Not_A_Bucket", folder = "" } }
+    buckets = { tftest-raw = { bucket_name = "not a bucket", folder = "" } }
   }
   expect_failures = [var.buckets]
 }

@@ -24,6 +24,8 @@ def _description(spec: dict[str, Any]) -> str:
     cut = min((i for i in (text.find(n) for n in _RESOURCE_NOTES) if i >= 0), default=len(text))
     text = text[:cut].replace("A JSON document (use `jsonencode(...)`).",
                               "A JSON document (`jsondecode(...)` it).")
+    if len(text) <= 10:  # a field whose own description was only its name ("Reading.")
+        text = f"The block's `{spec['name']}` field. {text}".rstrip()
     return text + (" Sensitive." if spec["sensitive"] else "")
 
 
