@@ -30,4 +30,4 @@ if [ "$workers" != 0 ]; then
     parallel=(-n "$workers")
 fi
 echo "== pytest (${workers/#0/no} workers)"
-python -m pytest "${parallel[@]}" "$@"
+python -m pytest "${parallel[@]}" --durations=25 "$@"
