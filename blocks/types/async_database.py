@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 from pydantic import Field, JsonValue, PrivateAttr, SecretStr, field_validator
 
 from blocks.core import Block
-from blocks.types.database import ConnectionComponents, _parses, connection_url
+from blocks.types.database import (
+    ConnectionComponents,
+    _parses,
+    connection_url,
+    engine_or_connection,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -102,12 +107,7 @@ class AsyncSqlAlchemyConnector(Block):
         Raises:
             ValueError: ``client_type`` is neither ``"engine"`` nor ``"connection"``.
         """
-        if client_type == "engine":
-            return self.get_engine(**get_client_kwargs)
-        if client_type == "connection":
-            return self.get_connection(**get_client_kwargs)
-        raise ValueError(f"client_type {client_type!r} is not supported; use 'engine' or "
-                         "'connection'")
+        return engine_or_connection(self, client_type, get_client_kwargs)
 
     async def _result(self, operation: str, parameters: dict[str, Any] | None,
                       options: dict[str, Any]) -> Any:

@@ -227,12 +227,7 @@ class SqlAlchemyConnector(SqlMethods, Block):
         Raises:
             ValueError: ``client_type`` is neither ``"engine"`` nor ``"connection"``.
         """
-        if client_type == "engine":
-            return self.get_engine(**get_client_kwargs)
-        if client_type == "connection":
-            return self.get_connection(**get_client_kwargs)
-        raise ValueError(f"client_type {client_type!r} is not supported; use 'engine' or "
-                         "'connection'")
+        return engine_or_connection(self, client_type, get_client_kwargs)
 
 
 def _checked_driver(value: str | None) -> str | None:
@@ -253,6 +248,16 @@ def _engine(url: URL, block_args: dict[str, JsonValue] | None, engine_kwargs: di
         if extra is None:
             raise
         raise MissingExtraError(extra[0], extra[1], f"{owner}.get_engine") from None
+
+
+def engine_or_connection(connector: Any, client_type: str, kwargs: dict[str, Any]) -> Any:
+    """``get_client`` of the SQL connectors (sync and async): their engine or a connection."""
+    if client_type == "engine":
+        return connector.get_engine(**kwargs)
+    if client_type == "connection":
+        return connector.get_connection(**kwargs)
+    raise ValueError(f"client_type {client_type!r} is not supported; use 'engine' or "
+                     "'connection'")
 
 
 def connection_url(info: ConnectionComponents | SecretStr) -> URL:
