@@ -176,6 +176,18 @@ class RegistryLockedError(StoreError):
         )
 
 
+class BackupError(BlocksError):
+    """A backup file cannot be written or read: wrong passphrase or key, a file that was
+    altered, truncated or is not a Blocks backup, or a registry a backup cannot go into.
+
+    The message names the file and the fix, never a stored value or a key.
+    """
+
+
+class RegistryNotEmpty(BackupError, ConflictError):
+    """``blocks restore`` into a registry that already holds blocks, pools or events."""
+
+
 class GitError(BlocksError):
     """A ``git`` command run by a block failed; the output is shown with secrets removed.
 

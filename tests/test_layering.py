@@ -13,7 +13,7 @@ LOWER = ["core.py", "_persistence.py", "_compat.py", "_models.py", "_async.py", 
          "registry.py", "_registry_keys.py", "_registry_stages.py", "references.py", "catalog.py",
          "hooks.py", "settings.py", "pools", "store", "crypto",
          "keys", "types"]
-UPPER = ("blocks.rotation", "blocks.integrations", "blocks.cli")
+UPPER = ("blocks.rotation", "blocks.integrations", "blocks.cli", "blocks.backup")
 
 
 def imported(path: Path) -> set[str]:
@@ -51,7 +51,8 @@ def bridge_modules() -> list[Path]:
     """Rotation and the integrations, but not the flow a Prefect worker loads: like the CLI,
     it is an entry point (it runs ``blocks rotate --due``)."""
     flows = ROOT / "integrations" / "prefect" / "flows"
-    return [p for d in ("rotation", "integrations") for p in sorted((ROOT / d).rglob("*.py"))
+    return [p for d in ("rotation", "integrations", "backup")
+            for p in sorted((ROOT / d).rglob("*.py"))
             if flows not in p.parents]
 
 
