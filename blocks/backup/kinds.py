@@ -40,6 +40,7 @@ from blocks.store.sealing import (
 from blocks.store.writer import ref_message
 
 PAGE = 200
+VERSION_PAGE = 50  # rows with documents: a smaller page
 Message = Callable[[int], bytes]
 Row = dict[str, Any]
 
@@ -207,7 +208,7 @@ class VersionKind(TableKind):
         while True:
             rows = ctx.run(f"SELECT {cols} FROM block_version v JOIN block b ON "  # noqa: S608
                            "b.id = v.block_id WHERE (v.block_id, v.version) > (?, ?) "
-                           f"ORDER BY v.block_id, v.version LIMIT {PAGE}", last).fetchall()
+                           f"ORDER BY v.block_id, v.version LIMIT {VERSION_PAGE}", last).fetchall()
             for (bid, version, term, wrapped, blob, checksum, schema_version, note, created,
                  slug, name, latest) in rows:
                 ref = f"{slug}/{name}"
@@ -231,7 +232,7 @@ class VersionKind(TableKind):
                        "document": None if document is None else document.decode("utf-8"),
                        "schema_checksum": checksum, "schema_version": schema_version,
                        "note": note, "created_at": chain.at_text(created)}
-            if len(rows) < PAGE:
+            if len(rows) < VERSION_PAGE:
                 break
             last = (rows[-1][0], rows[-1][1])
         _complete(block)
