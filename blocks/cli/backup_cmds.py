@@ -26,7 +26,7 @@ from blocks.cli.output import (
     registry,
     wants_json,
 )
-from blocks.errors import BackupError
+from blocks.errors import BackupError, ConfigurationError
 from blocks.keys.factory import SPEC_HELP
 from blocks.private_files import private_file
 from blocks.settings import Settings
@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("file", metavar="FILE", help="where to write the backup ('-': stdout)")
     _key_options(p)
     p.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
-    p.set_defaults(handler=cmd_backup, read_only=True)
+    p.set_defaults(handler=cmd_backup, read_only=True, command_name="backup")
 
     r = subparsers.add_parser(
         "restore", help="restore a backup into an empty registry (created if missing)",
@@ -69,11 +69,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     r.add_argument("file", metavar="FILE", help="the backup to restore ('-': stdin)")
     _key_options(r)
-    r.set_defaults(handler=cmd_restore)
+    r.set_defaults(handler=cmd_restore, command_name="restore")
 
 
 def _key_options(p: argparse.ArgumentParser) -> None:
-    keys = p.add_mutually_exclusive_group(required=True)
+    keys = p.add_mutually_exclusive_group()
     keys.add_argument("--passphrase-file", metavar="PATH",
                       help="file holding the backup's passphrase (at least 12 characters)")
     keys.add_argument("--backup-key", type=provider_spec, metavar="PROVIDER:KEY",
@@ -85,6 +85,10 @@ def _key_options(p: argparse.ArgumentParser) -> None:
 
 
 def _key(args: argparse.Namespace, *, new: bool) -> BackupKey:
+    if args.passphrase_file is None and args.backup_key is None:
+        raise ConfigurationError(
+            f"blocks {args.command_name}: give --passphrase-file PATH or --backup-key "
+            "PROVIDER:KEY (the key the backup is encrypted under)")
     if args.passphrase_file is not None:
         return read_passphrase(args.passphrase_file, new=new)
     spec = args.key_provider.apply(Settings()) if args.key_provider is not None else Settings()
