@@ -30,6 +30,7 @@ from blocks.errors import BackupError, ConfigurationError
 from blocks.keys.factory import SPEC_HELP
 from blocks.private_files import private_file
 from blocks.settings import Settings
+from blocks.store import presence
 
 _KEY_HELP = (
     "a key of a key provider that wraps the backup's key instead of a passphrase (never the "
@@ -111,8 +112,13 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     reg = registry(args)
     key = _key(args, new=False)
+    fresh = not presence.exists(reg.store)
     with _input(args.file) as (src, where):
         result = restore(reg, src, key, where=where, progress=_bars(args))  # type: ignore[arg-type]
+    if fresh:
+        provider = reg.keyring.provider
+        info(f"created a new registry at {presence.where(reg.store, reg.settings.home)} "
+             f"(master key: {provider.name} {provider.key_id})")
     if result.already:
         if wants_json(args):
             print_json({"backup_id": result.backup_id, "already_restored": True})

@@ -35,7 +35,7 @@ README = ROOT / "README.md"
 # The pages whose code runs, in this order, after the README (on the README's registry).
 DOC_PAGES = tuple(ROOT / "docs" / f"{name}.md" for name in (
     "python-api", "prefect-dropin", "cli", "keys", "pools", "rotation", "prefect-bridge",
-    "terraform", "settings", "security-model", "install"))
+    "terraform", "settings", "security-model", "install", "backup"))
 PAGES = (README, *(page for page in DOC_PAGES if page.exists()))
 LANGS = {"python", "sh", "hcl", "text"}
 MAX_SKIPS = 3
