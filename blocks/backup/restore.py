@@ -81,6 +81,9 @@ def restore(registry: Registry, src: BinaryIO, key: BackupKey, *, where: str = "
     try:
         with writer.transaction() as conn:
             ctx = kinds.Context(conn, writer, sealer, rng, where)
+            for kind in kinds.KINDS:  # again under the write lock: a concurrent restore
+                if kind.emptiness and ctx.one(f"SELECT 1 FROM {kind.table}", ()):  # noqa: S608
+                    raise _not_empty(registry, {kind.name: 1})
             bar = _apply(ctx, container.records(src, header, digest, secret, where), progress)
             _write_censuses(ctx)
             ctx.run("DELETE FROM registry_state WHERE name = ?", (MARKER,))
