@@ -212,3 +212,15 @@ def test_a_purged_version_stays_purged(sqlite_registry: Registry, target: Regist
 
 
 API_VALUES = ["purge-me-0123456789", "keep-me-0123456789"]
+
+
+def test_a_document_larger_than_a_chunk_round_trips(sqlite_registry: Registry,
+                                                    target: Registry, tmp_path: Path) -> None:
+    big = "".join(f"{i:07d}" for i in range(40_000))  # 280 KB: spans five chunks
+    sqlite_registry.save(Secret(value=big), "big")
+    sqlite_registry.save(Secret(value="small-0123456789"), "small")
+    write_backup(sqlite_registry, tmp_path / "b.bkp")
+    assert len(chunk_offsets((tmp_path / "b.bkp").read_bytes())) >= 6
+    read_backup(target, tmp_path / "b.bkp")
+    assert target.load("secret/big").get() == big
+    assert verify(target).ok
