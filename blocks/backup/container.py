@@ -271,7 +271,12 @@ def records(src: BinaryIO, header: dict[str, Any], digest: bytes, secret: bytes,
         lines = pending.split(b"\n")
         pending = lines.pop()
         for line in lines:
-            yield json.loads(line)
+            try:
+                record = json.loads(line)
+            except ValueError:
+                raise BackupError(f"{where}: a record in chunk {index} is not JSON; the file "
+                                  "was made by another program") from None
+            yield record
         index += 1
         if flag:
             break
