@@ -224,3 +224,28 @@ def test_a_document_larger_than_a_chunk_round_trips(sqlite_registry: Registry,
     read_backup(target, tmp_path / "b.bkp")
     assert target.load("secret/big").get() == big
     assert verify(target).ok
+
+
+@pytest.mark.postgres
+def test_a_file_cut_short_leaves_a_postgres_registry_empty(
+    sqlite_registry: Registry, pg_url: str, tmp_path: Path
+) -> None:
+    populate(sqlite_registry)
+    for i in range(40):
+        sqlite_registry.save(Secret(value=f"{i:04d}" + "x" * 3000), f"bulk-{i}")
+    made = tmp_path / "b.bkp"
+    write_backup(sqlite_registry, made)
+    data = made.read_bytes()
+    offsets = chunk_offsets(data)
+    assert len(offsets) >= 4  # the cut comes after chunks whose records were inserted
+    made.write_bytes(data[:offsets[-2]])  # every chunk but the final one
+    target = new_registry(tmp_path / "pg", pg_url)
+    try:
+        with pytest.raises(BackupError, match="truncated"):
+            read_backup(target, made)
+        assert _empty(target) and target.list() == []
+        made.write_bytes(data)
+        read_backup(target, made)
+        assert verify(target).ok and len(target.list()) == 45
+    finally:
+        target.close()
