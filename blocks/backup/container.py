@@ -48,7 +48,7 @@ _MAX_HEADER = 64 * 1024
 _TAG = b"blocks-backup/v1"
 SCRYPT_LOG2_N = 17  # 128 MiB, about 0.3 s: OWASP's recommendation for scrypt
 SCRYPT_R, SCRYPT_P = 8, 1
-_LOG2_N_RANGE = range(14, 21)
+_LOG2_N_RANGE = range(14, 19)  # at most 256 MiB: a header cannot make a restore use more
 
 
 def b64(data: bytes) -> str:
