@@ -249,3 +249,24 @@ def test_a_file_cut_short_leaves_a_postgres_registry_empty(
         assert verify(target).ok and len(target.list()) == 45
     finally:
         target.close()
+
+
+def test_a_header_asking_for_a_huge_kdf_cost_is_refused(made: Path, target: Registry) -> None:
+    import json
+    import struct
+
+    from blocks.backup.container import MAGIC
+
+    data = made.read_bytes()
+    length = struct.unpack(">I", data[len(MAGIC):len(MAGIC) + 4])[0]
+    start = len(MAGIC) + 4
+    header = json.loads(data[start:start + length])
+    header["key"]["log2_n"] = 30  # 128 GiB of scrypt memory
+    raw = json.dumps(header).encode()
+    made.write_bytes(MAGIC + struct.pack(">I", len(raw)) + raw + data[start + length:])
+    with pytest.raises(BackupError, match="unsupported key derivation"):
+        read_backup(target, made)
+    made.write_bytes(b"PK\x03\x04 not a backup")
+    with pytest.raises(BackupError, match="is not a Blocks backup"):
+        read_backup(target, made)
+    assert _empty(target)
