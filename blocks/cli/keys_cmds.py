@@ -13,6 +13,7 @@ from blocks.cli.output import (
     error,
     info,
     key_provider_option,
+    local_registry,
     print_json,
     print_table,
     provider_settings_lines,
@@ -68,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _keys(args: argparse.Namespace) -> KeyManager:
-    return KeyManager(registry(args))
+    return KeyManager(local_registry(args))
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -132,7 +133,7 @@ def cmd_retire(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate_master(args: argparse.Namespace) -> int:
-    reg = registry(args)
+    reg = local_registry(args)
     spec: ProviderSpec = args.to
     target = spec.apply(reg.settings)
     new_provider = provider_from_settings(target, create=True)
@@ -153,7 +154,7 @@ def cmd_rotate_master(args: argparse.Namespace) -> int:
 def cmd_purge(args: argparse.Namespace) -> int:
     confirm(args, f"purge {args.ref} version {args.version}",
             "Its data key is destroyed: that version can never be read again.")
-    _keys(args).purge(args.ref, args.version)
+    registry(args).purge(args.ref, args.version)
     if wants_json(args):
         print_json({"purged": args.ref, "version": args.version})
     else:

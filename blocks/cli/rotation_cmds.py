@@ -14,15 +14,15 @@ from blocks.cli.output import (
     emit_rows,
     error,
     info,
+    local_registry,
     print_json,
     print_table,
-    registry,
     wants_json,
 )
 from blocks.errors import ValidationError
 
 if TYPE_CHECKING:
-    from blocks.registry import Registry
+    from blocks.registry_protocol import RegistryProtocol
     from blocks.rotation import Event, Outcome, PolicyRecord, Rotation
 
 
@@ -69,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _rotation(args: argparse.Namespace) -> Rotation:
     from blocks.rotation import Rotation, default_actor
 
-    return Rotation(registry(args), actor=default_actor("cli"))
+    return Rotation(local_registry(args), actor=default_actor("cli"))
 
 
 def _outcome(o: Outcome) -> dict[str, Any]:
@@ -248,11 +248,9 @@ def print_events(events: list[Event]) -> None:
                  for e in events])
 
 
-def rotation_events(reg: Registry, ref: str) -> list[Event]:
+def rotation_events(reg: RegistryProtocol, ref: str) -> list[Event]:
     """The block's rotation audit (empty if it never rotated)."""
-    from blocks.rotation import Rotation
-
-    return Rotation(reg).store.events(reg.summary(ref).id)
+    return reg.rotation().events(ref)
 
 
 def cmd_unset(args: argparse.Namespace) -> int:
