@@ -148,6 +148,16 @@ class IntegrityError(BlocksError):
         )
 
 
+class Unauthorized(BlocksError):
+    """A request to ``blocks server`` carries no token, or one that is unknown, expired or
+    revoked (HTTP 401). The message never echoes the token."""
+
+
+class Forbidden(BlocksError):
+    """The token authenticates but lacks a capability (HTTP 403); the message names the
+    capability and the object, never a value."""
+
+
 class KeyProviderError(BlocksError):
     """The master-key provider is unreachable, refused, or misconfigured."""
 
@@ -240,6 +250,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "DecryptionError",
+    "Forbidden",
     "GitError",
     "IntegrityError",
     "InvalidArgument",
@@ -254,6 +265,7 @@ __all__ = [
     "RegistryNotFound",
     "RotationError",
     "StoreError",
+    "Unauthorized",
     "UnknownBlockType",
     "UnusualValueWarning",
     "ValidationError",

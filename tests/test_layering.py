@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "blocks"
-LOWER = ["core.py", "_persistence.py", "_compat.py", "_models.py", "_async.py", "codec.py",
+LOWER = ["access", "core.py", "_persistence.py", "_compat.py", "_models.py", "_async.py", "codec.py",
          "registry.py", "_registry_keys.py", "_registry_stages.py", "references.py", "catalog.py",
          "hooks.py", "settings.py", "pools", "store", "crypto",
          "keys", "types"]

@@ -16,7 +16,7 @@ from blocks.store import presence
 READ_ONLY_COMMANDS = frozenset({
     "ls", "inspect", "history", "verify",
     "rotation ls", "rotation show", "pools diff",
-    "keys status",
+    "keys status", "tokens ls", "policies ls", "policies get",
     "pools ls", "pools inspect", "pools history", "pools render",
     "pools queues ls", "pools queues inspect",
 })
