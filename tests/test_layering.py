@@ -13,7 +13,7 @@ LOWER = ["access", "core.py", "_persistence.py", "_compat.py", "_models.py", "_a
          "registry.py", "_registry_keys.py", "_registry_stages.py", "references.py", "catalog.py",
          "hooks.py", "settings.py", "pools", "store", "crypto",
          "keys", "types"]
-UPPER = ("blocks.rotation", "blocks.integrations", "blocks.cli")
+UPPER = ("blocks.rotation", "blocks.integrations", "blocks.cli", "blocks.server")
 
 
 def imported(path: Path) -> set[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hmac
 import json
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -59,7 +58,7 @@ class AccessStore:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.cache = seals.CensusCache()
         self._parsed: dict[tuple[str, str], Policy] = {}
-        self._used: dict[str, float] = {}
+        self._used: dict[str, datetime] = {}
         self._lock = threading.Lock()
 
     # -- writing ------------------------------------------------------------------------
@@ -331,15 +330,16 @@ class AccessStore:
                                                       if n in policies])
 
     def _touch(self, info: TokenInfo) -> None:
-        """Record the use at most once a minute per token (and per process)."""
-        now = time.monotonic()
-        with self._lock:
-            if now - self._used.get(info.id, -LAST_USE_EVERY) < LAST_USE_EVERY:
-                return
-            self._used[info.id] = now
+        """Record the use at most once a minute per token (checked in this process first,
+        then against the stored time, which another replica may have written)."""
         moment = self.clock()
-        if info.last_used_at is not None and moment - info.last_used_at < timedelta(
-                seconds=LAST_USE_EVERY):
+        every = timedelta(seconds=LAST_USE_EVERY)
+        with self._lock:
+            seen = self._used.get(info.id)
+            if seen is not None and moment - seen < every:
+                return
+            self._used[info.id] = moment
+        if info.last_used_at is not None and moment - info.last_used_at < every:
             return
         with self.store.writer.transaction() as conn:
             conn.execute(self.store.writer.native(
