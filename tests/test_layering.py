@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "blocks"
-LOWER = ["access", "core.py", "_persistence.py", "_compat.py", "_models.py", "_async.py", "codec.py",
+LOWER = ["core.py", "_persistence.py", "_compat.py", "_models.py", "_async.py", "codec.py",
          "registry.py", "_registry_keys.py", "_registry_stages.py", "references.py", "catalog.py",
          "hooks.py", "settings.py", "pools", "store", "crypto",
-         "keys", "types"]
+         "keys", "types", "access"]
 UPPER = ("blocks.rotation", "blocks.integrations", "blocks.cli", "blocks.server")
 
 

@@ -338,9 +338,11 @@ class AccessStore:
             seen = self._used.get(info.id)
             if seen is not None and moment - seen < every:
                 return
+            stored = info.last_used_at
+            if stored is not None and moment - stored < every:
+                self._used[info.id] = stored
+                return
             self._used[info.id] = moment
-        if info.last_used_at is not None and moment - info.last_used_at < every:
-            return
         with self.store.writer.transaction() as conn:
             conn.execute(self.store.writer.native(
                 "UPDATE api_token SET last_used_at = ? WHERE id = ?"),

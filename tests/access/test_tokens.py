@@ -109,7 +109,7 @@ def test_creating_a_token_checks_its_name_policies_and_ttl(registry: Registry) -
     store.create_token("worker", ["app"])
     with pytest.raises(ConflictError, match="a token named 'worker' exists"):
         store.create_token("worker", ["app"])
-    with pytest.raises(PolicyNotFound, match="no access policy 'nope'.*blocks policies put nope"):
+    with pytest.raises(PolicyNotFound, match=r"no access policy .nope.*blocks policies put nope"):
         store.create_token("w2", ["app", "nope"])
     with pytest.raises(InvalidArgument, match="at least one policy"):
         store.create_token("w3", [])
@@ -126,7 +126,7 @@ def test_a_policy_in_use_cannot_be_removed_and_the_tokens_are_named(registry: Re
     put(store, "app", READ)
     store.create_token("worker-a", ["app"])
     store.create_token("worker-b", ["app"])
-    with pytest.raises(ConflictError, match="used by token.s. worker-a, worker-b"):
+    with pytest.raises(ConflictError, match=r"used by token.s. worker-a, worker-b"):
         store.remove_policy("app")
     store.revoke("worker-a")
     store.revoke("worker-b")
