@@ -158,6 +158,16 @@ class Forbidden(BlocksError):
     capability and the object, never a value."""
 
 
+class RateLimited(BlocksError):
+    """Too many failed authentications from one address (HTTP 429 with ``Retry-After``)."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            f"too many failed authentications from this address; retry in {retry_after} s "
+            "with a valid token (BLOCKS_API_TOKEN)")
+
+
 class KeyProviderError(BlocksError):
     """The master-key provider is unreachable, refused, or misconfigured."""
 
@@ -259,6 +269,7 @@ __all__ = [
     "KeyringError",
     "MissingExtraError",
     "PrefectError",
+    "RateLimited",
     "ReferenceChainError",
     "ReferencedBlockError",
     "RegistryLockedError",
