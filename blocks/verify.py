@@ -61,8 +61,7 @@ class Report:
 _KIND_NAMES = {"block": "head", "work_pool": "pool-head", "work_pool_version": "pool-version",
                "work_queue": "queue", "rotation_policy": "rotation-policy",
                "event_log": "event", "event_chain": "event-chain"}
-_PLURALS = {"rotation-policy": "rotation-policies", "access-policy": "access-policies",
-            "census": "censuses"}
+_PLURALS = {"rotation-policy": "rotation-policies", "access-policy": "access-policies"}
 _KIND_NAMES.update({"block_ref": "reference-row", "block_mirror": "mirror",
                     "sealed_census": "census", "api_token": "token",
                     "access_policy": "access-policy"})
