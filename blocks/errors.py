@@ -158,6 +158,14 @@ class Forbidden(BlocksError):
     capability and the object, never a value."""
 
 
+class TokenNotFound(BlocksError, LookupError):
+    """No API token of that name or id (HTTP 404)."""
+
+
+class PolicyNotFound(BlocksError, LookupError):
+    """No access policy of that name (HTTP 404)."""
+
+
 class RateLimited(BlocksError):
     """Too many failed authentications from one address (HTTP 429 with ``Retry-After``)."""
 
@@ -268,6 +276,7 @@ __all__ = [
     "KeyProviderError",
     "KeyringError",
     "MissingExtraError",
+    "PolicyNotFound",
     "PrefectError",
     "RateLimited",
     "ReferenceChainError",
@@ -276,6 +285,7 @@ __all__ = [
     "RegistryNotFound",
     "RotationError",
     "StoreError",
+    "TokenNotFound",
     "Unauthorized",
     "UnknownBlockType",
     "UnusualValueWarning",

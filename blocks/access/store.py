@@ -21,7 +21,14 @@ from blocks.access.policies import Policy
 from blocks.access.principal import TokenPrincipal
 from blocks.access.tokens import TokenInfo, new_token, token_hash, well_formed
 from blocks.core import validate_name
-from blocks.errors import ConflictError, IntegrityError, InvalidArgument, Unauthorized
+from blocks.errors import (
+    ConflictError,
+    IntegrityError,
+    InvalidArgument,
+    PolicyNotFound,
+    TokenNotFound,
+    Unauthorized,
+)
 from blocks.store import access_seals as seals
 from blocks.store import census
 from blocks.store.access_seals import POLICIES, TOKENS
@@ -37,10 +44,6 @@ ADMIN_POLICY = {"admin": True, "description": "everything: blocks, pools, tokens
 
 _UNAUTHORIZED = ("the API token is not valid (unknown, expired or revoked); set "
                  "BLOCKS_API_TOKEN to a token from 'blocks tokens create'")
-
-
-class PolicyNotFound(InvalidArgument):
-    """No access policy of that name (a :class:`InvalidArgument`, so the CLI says so)."""
 
 
 class AccessStore:
@@ -130,13 +133,13 @@ class AccessStore:
         """Revoke a token (by name or id); revoking a revoked token is a no-op.
 
         Raises:
-            InvalidArgument: no such token.
+            TokenNotFound: no such token.
         """
         with self._write() as (_conn, run, lock):
             row = run(seals.TOKEN_SELECT + " WHERE name = ? OR id = ?" + lock,
                       (name_or_id, name_or_id)).fetchone()
             if row is None:
-                raise InvalidArgument(f"no API token named {name_or_id!r}; see "
+                raise TokenNotFound(f"no API token named {name_or_id!r}; see "
                                       "'blocks tokens ls'")
             self._check_token(tuple(row))
             old = tuple(row[:8])

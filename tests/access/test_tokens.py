@@ -9,9 +9,15 @@ from datetime import timedelta
 import pytest
 
 from blocks import Registry
-from blocks.access.store import PolicyNotFound
 from blocks.access.tokens import parse_ttl, well_formed
-from blocks.errors import ConflictError, InvalidArgument, InvalidName, Unauthorized
+from blocks.errors import (
+    ConflictError,
+    InvalidArgument,
+    InvalidName,
+    PolicyNotFound,
+    TokenNotFound,
+    Unauthorized,
+)
 from blocks.store.engine import read_only
 from tests.access.helpers import Clock, access_store, put
 
@@ -79,7 +85,7 @@ def test_a_revoked_token_is_unauthorized_at_once_on_every_replica(registry: Regi
         with pytest.raises(Unauthorized):
             replica.authenticate(token)
     assert one.revoke("worker").revoked_at is not None  # again: a no-op
-    with pytest.raises(InvalidArgument, match="no API token named 'nobody'"):
+    with pytest.raises(TokenNotFound, match="no API token named 'nobody'"):
         one.revoke("nobody")
 
 
