@@ -148,16 +148,6 @@ class IntegrityError(BlocksError):
         )
 
 
-class Unauthorized(BlocksError):
-    """A request to ``blocks server`` carries no token, or one that is unknown, expired or
-    revoked (HTTP 401). The message never echoes the token."""
-
-
-class Forbidden(BlocksError):
-    """The token authenticates but lacks a capability (HTTP 403); the message names the
-    capability and the object, never a value."""
-
-
 class TokenNotFound(BlocksError, LookupError):
     """No API token of that name or id (HTTP 404)."""
 
@@ -202,6 +192,21 @@ class RegistryLockedError(StoreError):
         super().__init__(
             f"registry is locked by another writer; waited {waited:g} s. Retry when it is done"
         )
+
+
+class Unauthorized(BlocksError):
+    """The server refused the request's credentials: no token, an unknown, expired or revoked
+    one (HTTP 401). The message says which, never the token."""
+
+
+class Forbidden(BlocksError):
+    """The token is valid but lacks a capability on the object (HTTP 403); the message names
+    the capability and the object, never a value."""
+
+
+class ServerUnavailable(BlocksError):
+    """No ``blocks server`` of ``BLOCKS_API_URL`` answered (after the client's retries and
+    fail-over); the message names every server tried and the last reason."""
 
 
 class GitError(BlocksError):
@@ -284,6 +289,7 @@ __all__ = [
     "RegistryLockedError",
     "RegistryNotFound",
     "RotationError",
+    "ServerUnavailable",
     "StoreError",
     "TokenNotFound",
     "Unauthorized",

@@ -111,8 +111,16 @@ class TokenAuthenticator:
 
     def __init__(self, registry: Registry, *, throttle: Throttle | None = None,
                  access: AccessStore | None = None) -> None:
-        self.access = access or AccessStore(registry.store, registry.sealer)
+        self.registry = registry
+        self._access = access
         self.throttle = throttle or Throttle()
+
+    @property
+    def access(self) -> AccessStore:
+        """The access store (made on first use: the keyring loads then)."""
+        if self._access is None:
+            self._access = AccessStore(self.registry.store, self.registry.sealer)
+        return self._access
 
     def __call__(self, request: Request) -> TokenPrincipal:
         """The principal of ``request``.

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from blocks.server.security import Principal, current_principal
 from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from blocks.access import policies as policy_docs
 from blocks.access.store import AccessStore
 from blocks.access.tokens import parse_ttl
+from blocks.server.security import Principal, current_principal
 
 router = APIRouter(prefix="/v1", tags=["tokens and policies"])
 Admin = Annotated[Principal, Depends(current_principal)]
