@@ -5,7 +5,8 @@ A missing, malformed, unknown, expired or revoked token is :class:`~blocks.error
 (401; the message never echoes the token). The stored hash is compared with
 :func:`hmac.compare_digest` (:meth:`blocks.access.store.AccessStore.authenticate`).
 
-Repeated failures from one client address are slowed down (:class:`Throttle`): after
+Repeated failures from one client address are slowed down (:class:`Throttle`; a request
+without any token is refused but not counted, since it guesses nothing): after
 ``free`` failures each further one locks the address out for twice as long as the one before
 (``base`` seconds first, at most ``longest``); while locked out every request from it, with any
 token, gets 429 and ``Retry-After`` without the token being looked up. A success clears the
@@ -133,7 +134,14 @@ class TokenAuthenticator:
         address = request.client.host if request.client is not None else "unknown"
         self.throttle.check(address)
         try:
-            principal = self.access.authenticate(bearer(request))
+            token = bearer(request)
+        except Unauthorized:
+            self.throttle.failed(address)
+            raise
+        if token is None:  # no credential presented: nothing guessed, nothing counted
+            return self.access.authenticate(None)
+        try:
+            principal = self.access.authenticate(token)
         except Unauthorized:
             self.throttle.failed(address)
             raise

@@ -164,6 +164,15 @@ def test_repeated_failures_from_one_address_get_429_with_retry_after(
         assert get(good).status_code == 200  # and a success clears the address
         assert [get(bad).status_code for _ in range(4)] == [401] * 4
         assert get(bad).status_code == 429
+        unsent = httpx.get(f"{base}/v1/blocks/{APP}")  # locked out: 429 without a token too
+        assert unsent.status_code == 429
+    throttle = Throttle(free=1)
+    authenticator = TokenAuthenticator(served_registry, access=access, throttle=throttle)
+    with serve_app(create_app(served_registry, authenticator=authenticator)) as base:
+        # Requests without a token guess nothing: refused, never counted.
+        assert [httpx.get(f"{base}/v1/blocks").status_code for _ in range(5)] == [401] * 5
+        ok = httpx.get(f"{base}/v1/blocks", headers={"Authorization": f"Bearer {good}"})
+        assert ok.status_code == 200
 
 
 def test_no_token_reaches_the_server_log(
