@@ -20,12 +20,11 @@ from blocks.cli.output import (
     EXIT_OK,
     emit_rows,
     key_provider_option,
+    local_registry,
     print_json,
     read_source,
-    registry,
     wants_json,
 )
-from blocks.errors import ConfigurationError
 
 _SHOWN_ONCE = ("this is the only time the token is shown: store it now (a secret manager, "
                "or BLOCKS_API_TOKEN in the client's environment)")
@@ -101,14 +100,10 @@ def _policies(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def _access(args: argparse.Namespace) -> AccessStore:
-    reg = registry(args)
-    store = getattr(reg, "store", None)
-    if store is None:
-        raise ConfigurationError(
-            "tokens and policies are kept in the server's database: run this where "
-            "BLOCKS_DATABASE_URL and the master key are set (unset BLOCKS_API_URL), or use the "
-            "server's /v1/tokens and /v1/policies API with an admin token")
-    return AccessStore(store, reg.sealer)
+    """The access store of the server's database (refused when BLOCKS_API_URL is set: the
+    error says to run it where the database URL and the master key are, or to use the API)."""
+    reg = local_registry(args)
+    return AccessStore(reg.store, reg.sealer)
 
 
 def _print_token(args: argparse.Namespace, token: str, info: TokenInfo) -> None:

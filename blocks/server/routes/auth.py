@@ -72,7 +72,7 @@ def access_store(request: Request) -> AccessStore:
             registry = state.registry
             found = AccessStore(registry.store, registry.sealer)
         state.access = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _admin(principal: Principal) -> None:
