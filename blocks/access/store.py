@@ -61,6 +61,7 @@ class AccessStore:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.cache = seals.CensusCache()
         self._parsed: dict[tuple[str, str], Policy] = {}
+        self._seen: dict[tuple[Any, ...], Any] = {}
         self._used: dict[str, datetime] = {}
         self._lock = threading.Lock()
 
@@ -234,34 +235,79 @@ class AccessStore:
     def _check_token(self, row: tuple[Any, ...]) -> None:
         self.sealer.check(row[9], row[10], seals.token_message(row), seals.describe_token(row[1]))
 
-    def _confirm(self, name: str, members: Sequence[int]) -> None:
-        found = self.store._fetchone(
-            "SELECT members, digest, mac_term, mac FROM sealed_census WHERE name = ?", (name,))
+    def _memo(self, key: tuple[Any, ...], verify: Callable[[], Any]) -> Any:
+        """``verify()``'s result for a row whose bound fields, term and MAC are ``key``: a row
+        byte-for-byte equal to one already checked is not checked again (a changed row is a
+        new key)."""
+        found = self._seen.get(key)
         if found is None:
-            raise IntegrityError(census.describe(name), "its sealed record is missing")
-        count, value, term, mac = found
-        self.sealer.check(term, mac, census.message(name, count, value), census.describe(name))
+            found = verify()
+            if len(self._seen) > 10_000:
+                self._seen.clear()
+            self._seen[key] = found
+        return found
+
+    def _token_member(self, row: tuple[Any, ...]) -> int:
+        def verify() -> int:
+            self._check_token(row)
+            return seals.member(seals.token_message(row))
+
+        return int(self._memo(("token", *row[:8], row[9], _bytes(row[10])), verify))
+
+    def _policy_member(self, row: tuple[Any, ...]) -> int:
+        def verify() -> int:
+            message = seals.policy_message(row[0], row[1])
+            self.sealer.check(row[3], row[4], message, seals.describe_policy(row[0]))
+            return seals.member(message)
+
+        return int(self._memo(("policy", row[0], row[1], row[3], _bytes(row[4])), verify))
+
+    def _censuses(self, names: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """The verified ``(count, digest)`` of the named access censuses (one read)."""
+        marks = ", ".join("?" for _ in names)
+        rows = self.store._fetchall(
+            "SELECT name, members, digest, mac_term, mac FROM sealed_census "  # noqa: S608
+            f"WHERE name IN ({marks})", tuple(names))
+        out: dict[str, tuple[int, str]] = {}
+        for name, count, value, term, mac in rows:
+            def verify(name: Any = name, count: Any = count, value: Any = value,
+                       term: Any = term, mac: Any = mac) -> bool:
+                self.sealer.check(term, mac, census.message(name, count, value),
+                                  census.describe(name))
+                return True
+
+            self._memo(("census", name, count, value, term, _bytes(mac)), verify)
+            out[str(name)] = (int(count), str(value))
+        for name in names:
+            if name not in out:
+                raise IntegrityError(census.describe(name), "its sealed record is missing")
+        return out
+
+    def _confirm(self, name: str, members: Sequence[int],
+                 sealed: tuple[int, str] | None = None) -> None:
+        if sealed is None:
+            sealed = self._censuses([name])[name]
         sql = seals.TOKEN_SELECT if name == TOKENS else seals.POLICY_SELECT
 
         def recount() -> list[int]:
-            rows = self.store._fetchall(sql, ())
+            rows = [tuple(r) for r in self.store._fetchall(sql, ())]
             if name == TOKENS:
                 return [seals.member(seals.token_message(r)) for r in rows]
             return [seals.member(seals.policy_message(r[0], r[1])) for r in rows]
 
-        self.cache.confirm(name, (int(count), str(value)), members, recount)
+        self.cache.confirm(name, sealed, members, recount)
 
     def list_tokens(self) -> list[TokenInfo]:
         """Every token, checked, by name."""
         self.store.ensure_schema()
         rows = [tuple(r) for r in self.store._fetchall(seals.TOKEN_SELECT + " ORDER BY name", ())]
-        for row in rows:
-            self._check_token(row)
+        members = [self._token_member(row) for row in rows]
         if rows or self.initialized():
-            self._confirm(TOKENS, [seals.member(seals.token_message(r)) for r in rows])
+            self._confirm(TOKENS, members)
         return [self._info(r[:9]) for r in rows]
 
-    def policies(self, names: Sequence[str] | None = None) -> dict[str, Policy]:
+    def policies(self, names: Sequence[str] | None = None,
+                 sealed: tuple[int, str] | None = None) -> dict[str, Policy]:
         """The named policies (all if ``names`` is None), checked and parsed, by name."""
         self.store.ensure_schema()
         if names is None:
@@ -272,12 +318,10 @@ class AccessStore:
             marks = ", ".join("?" for _ in names)
             rows = self.store._fetchall(seals.POLICY_SELECT + f" WHERE name IN ({marks})",
                                         tuple(names))
-        for row in rows:
-            self.sealer.check(row[3], row[4], seals.policy_message(row[0], row[1]),
-                              seals.describe_policy(row[0]))
+        rows = [tuple(r) for r in rows]
+        members = [self._policy_member(row) for row in rows]
         if rows or (names is None and self.initialized()):
-            self._confirm(POLICIES, [seals.member(seals.policy_message(r[0], r[1]))
-                                     for r in rows])
+            self._confirm(POLICIES, members, sealed)
         return {str(r[0]): self._parse(str(r[0]), str(r[1])) for r in rows}
 
     def get_policy(self, name: str) -> Policy:
@@ -322,12 +366,13 @@ class AccessStore:
         if found is None or not hmac.compare_digest(str(found[2]).encode(), digest.encode()):
             raise Unauthorized(_UNAUTHORIZED)
         row = tuple(found)
-        self._check_token(row)
-        self._confirm(TOKENS, [seals.member(seals.token_message(row))])
+        member = self._token_member(row)
+        sealed = self._censuses((TOKENS, POLICIES))
+        self._confirm(TOKENS, [member], sealed[TOKENS])
         info = self._info(row[:9])
         if info.state(self.clock()) != "active":
             raise Unauthorized(_UNAUTHORIZED)
-        policies = self.policies(list(info.policies))
+        policies = self.policies(list(info.policies), sealed[POLICIES])
         self._touch(info)
         return TokenPrincipal.of(info.name, info.id, [policies[n] for n in info.policies
                                                       if n in policies])
@@ -358,6 +403,10 @@ class AccessStore:
 
         return TokenInfo(str(row[0]), str(row[1]), str(row[3]), tuple(_policy_names(row[4])),
                          utc(row[5]), when(row[6]), when(row[7]), when(row[8]))
+
+
+def _bytes(value: Any) -> Any:
+    return bytes(value) if isinstance(value, memoryview) else value
 
 
 def _policy_names(text: Any) -> list[str]:
