@@ -17,13 +17,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from blocks.access import policies as policy_docs
+from blocks.access.checks import RowChecks
 from blocks.access.policies import Policy
 from blocks.access.principal import TokenPrincipal
 from blocks.access.tokens import TokenInfo, new_token, token_hash, well_formed
 from blocks.core import validate_name
 from blocks.errors import (
     ConflictError,
-    IntegrityError,
     InvalidArgument,
     PolicyNotFound,
     TokenNotFound,
@@ -46,7 +46,7 @@ _UNAUTHORIZED = ("the API token is not valid (unknown, expired or revoked); set 
                  "BLOCKS_API_TOKEN to a token from 'blocks tokens create'")
 
 
-class AccessStore:
+class AccessStore(RowChecks):
     """Tokens and policies of one registry database.
 
     Args:
@@ -232,71 +232,6 @@ class AccessStore:
                               seals.describe_policy(row[0]))
         return {str(r[0]): str(r[1]) for r in rows}
 
-    def _check_token(self, row: tuple[Any, ...]) -> None:
-        self.sealer.check(row[9], row[10], seals.token_message(row), seals.describe_token(row[1]))
-
-    def _memo(self, key: tuple[Any, ...], verify: Callable[[], Any]) -> Any:
-        """``verify()``'s result for a row whose bound fields, term and MAC are ``key``: a row
-        byte-for-byte equal to one already checked is not checked again (a changed row is a
-        new key)."""
-        found = self._seen.get(key)
-        if found is None:
-            found = verify()
-            if len(self._seen) > 10_000:
-                self._seen.clear()
-            self._seen[key] = found
-        return found
-
-    def _token_member(self, row: tuple[Any, ...]) -> int:
-        def verify() -> int:
-            self._check_token(row)
-            return seals.member(seals.token_message(row))
-
-        return int(self._memo(("token", *row[:8], row[9], _bytes(row[10])), verify))
-
-    def _policy_member(self, row: tuple[Any, ...]) -> int:
-        def verify() -> int:
-            message = seals.policy_message(row[0], row[1])
-            self.sealer.check(row[3], row[4], message, seals.describe_policy(row[0]))
-            return seals.member(message)
-
-        return int(self._memo(("policy", row[0], row[1], row[3], _bytes(row[4])), verify))
-
-    def _censuses(self, names: Sequence[str]) -> dict[str, tuple[int, str]]:
-        """The verified ``(count, digest)`` of the named access censuses (one read)."""
-        marks = ", ".join("?" for _ in names)
-        rows = self.store._fetchall(
-            "SELECT name, members, digest, mac_term, mac FROM sealed_census "  # noqa: S608
-            f"WHERE name IN ({marks})", tuple(names))
-        out: dict[str, tuple[int, str]] = {}
-        for name, count, value, term, mac in rows:
-            def verify(name: Any = name, count: Any = count, value: Any = value,
-                       term: Any = term, mac: Any = mac) -> bool:
-                self.sealer.check(term, mac, census.message(name, count, value),
-                                  census.describe(name))
-                return True
-
-            self._memo(("census", name, count, value, term, _bytes(mac)), verify)
-            out[str(name)] = (int(count), str(value))
-        for name in names:
-            if name not in out:
-                raise IntegrityError(census.describe(name), "its sealed record is missing")
-        return out
-
-    def _confirm(self, name: str, members: Sequence[int],
-                 sealed: tuple[int, str] | None = None) -> None:
-        if sealed is None:
-            sealed = self._censuses([name])[name]
-        sql = seals.TOKEN_SELECT if name == TOKENS else seals.POLICY_SELECT
-
-        def recount() -> list[int]:
-            rows = [tuple(r) for r in self.store._fetchall(sql, ())]
-            if name == TOKENS:
-                return [seals.member(seals.token_message(r)) for r in rows]
-            return [seals.member(seals.policy_message(r[0], r[1])) for r in rows]
-
-        self.cache.confirm(name, sealed, members, recount)
-
     def list_tokens(self) -> list[TokenInfo]:
         """Every token, checked, by name."""
         self.store.ensure_schema()
@@ -334,16 +269,6 @@ class AccessStore:
         if name not in found:
             raise PolicyNotFound(f"no access policy {name!r}; see 'blocks policies ls'")
         return found[name]
-
-    def _parse(self, name: str, document: str) -> Policy:
-        key = (name, document)
-        policy = self._parsed.get(key)
-        if policy is None:
-            policy = policy_docs.parse(name, json.loads(document))
-            if len(self._parsed) > 1000:
-                self._parsed.clear()
-            self._parsed[key] = policy
-        return policy
 
     # -- authenticating -------------------------------------------------------------------
 
@@ -403,10 +328,6 @@ class AccessStore:
 
         return TokenInfo(str(row[0]), str(row[1]), str(row[3]), tuple(_policy_names(row[4])),
                          utc(row[5]), when(row[6]), when(row[7]), when(row[8]))
-
-
-def _bytes(value: Any) -> Any:
-    return bytes(value) if isinstance(value, memoryview) else value
 
 
 def _policy_names(text: Any) -> list[str]:
