@@ -26,6 +26,7 @@ from blocks.errors import (
     ConflictError,
     InvalidArgument,
     PolicyNotFound,
+    StoreError,
     TokenNotFound,
     Unauthorized,
 )
@@ -316,10 +317,14 @@ class AccessStore(RowChecks):
                 self._used[info.id] = stored
                 return
             self._used[info.id] = moment
-        with self.store.writer.transaction() as conn:
-            conn.execute(self.store.writer.native(
-                "UPDATE api_token SET last_used_at = ? WHERE id = ?"),
-                (self._stamp(moment), info.id))
+        try:
+            with self.store.writer.transaction() as conn:
+                conn.execute(self.store.writer.native(
+                    "UPDATE api_token SET last_used_at = ? WHERE id = ?"),
+                    (self._stamp(moment), info.id))
+        except StoreError:  # informational only: a busy database never fails a request
+            with self._lock:
+                self._used.pop(info.id, None)
 
     @staticmethod
     def _info(row: Sequence[Any]) -> TokenInfo:

@@ -161,3 +161,29 @@ def test_server_init_creates_the_admin_token_once(registry: Registry) -> None:
     assert store.get_policy("admin").admin
     with pytest.raises(ConflictError, match="already initialised"):
         store.initialize()
+
+
+def test_a_locked_database_does_not_fail_an_authentication(
+    sqlite_registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from blocks.store import engine
+    from blocks.store.engine import sqlite_path
+
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 200)
+    clock = Clock()
+    store = access_store(sqlite_registry, clock)
+    put(store, "app", READ)
+    token, _ = store.create_token("worker", ["app"])
+    holder = sqlite3.connect(sqlite_path(sqlite_registry.store.url), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        assert store.authenticate(token).name == "worker"  # last use not recorded: fine
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert store.list_tokens()[0].last_used_at is None
+    clock.advance(seconds=1)
+    store.authenticate(token)  # recorded on the next request once the lock is free
+    assert store.list_tokens()[0].last_used_at == clock.now
