@@ -124,6 +124,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("registry", params, indirect=True)
 
 
+def backing(registry: object) -> Registry:
+    """The local registry behind ``registry``: itself, or the one its blocks server serves
+    (for tests that edit the database as an attacker would, whichever way they read it)."""
+    if isinstance(registry, Registry):
+        return registry
+    served: Registry = registry.served  # type: ignore[attr-defined]  # set by http_registry
+    return served
+
+
 @pytest.fixture
 def registry(request: pytest.FixtureRequest) -> Registry:
     """The same tests on both databases (and through HTTP where marked ``over_http``)."""
