@@ -1,9 +1,11 @@
 """``blocks server init``, ``blocks tokens ...`` and ``blocks policies ...``: the API tokens
 and access policies of ``blocks server`` (docs/tokens-and-policies.md).
 
-They work on the server's database (``BLOCKS_DATABASE_URL`` and the master key), like
-``blocks keys``. A token is printed once, on stdout, when it is created; nothing prints it
-again (``tokens ls`` shows names, ids, owners, policies, expiry and last use).
+They work on the server's database (``BLOCKS_DATABASE_URL`` and the master key), or through
+the server at ``BLOCKS_API_URL`` with an admin ``BLOCKS_API_TOKEN`` (``server init`` only on
+the database: it makes the first admin token). A token is printed once, on stdout, when it
+is created; nothing prints it again (``tokens ls`` shows names, ids, owners, policies,
+expiry and last use).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 from datetime import UTC, datetime
 
 from blocks.access import policies as policy_docs
+from blocks.access.admin import AccessAdmin
 from blocks.access.store import AccessStore
 from blocks.access.tokens import TokenInfo, parse_ttl
 from blocks.cli.confirm import confirm, yes_option
@@ -23,6 +26,7 @@ from blocks.cli.output import (
     local_registry,
     print_json,
     read_source,
+    registry,
     wants_json,
 )
 
@@ -99,11 +103,10 @@ def _policies(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.set_defaults(handler=cmd_policies_rm)
 
 
-def _access(args: argparse.Namespace) -> AccessStore:
-    """The access store of the server's database (refused when BLOCKS_API_URL is set: the
-    error says to run it where the database URL and the master key are, or to use the API)."""
-    reg = local_registry(args)
-    return AccessStore(reg.store, reg.sealer)
+def _access(args: argparse.Namespace) -> AccessAdmin:
+    """Tokens and policies of the server's database, or through the server at BLOCKS_API_URL
+    (with an admin token)."""
+    return registry(args).access()
 
 
 def _print_token(args: argparse.Namespace, token: str, info: TokenInfo) -> None:
@@ -118,7 +121,8 @@ def _print_token(args: argparse.Namespace, token: str, info: TokenInfo) -> None:
 
 
 def cmd_server_init(args: argparse.Namespace) -> int:
-    token, info = _access(args).initialize(owner=args.owner)
+    reg = local_registry(args)  # before the server runs: on its database
+    token, info = AccessStore(reg.store, reg.sealer).initialize(owner=args.owner)
     sys.stderr.write("created the access policy 'admin' (everything)\n")
     _print_token(args, token, info)
     return EXIT_OK

@@ -4,6 +4,7 @@ in the creation answer only, strict policy validation, 404 and 409 where due."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -122,3 +123,45 @@ def test_every_admin_endpoint_needs_the_admin_capability(
     for method, path, _ in calls:
         assert httpx.request(method, f"{_base(api)}{path}").status_code == 401
     assert api.get("/v1/policies/admin").json()["document"]["admin"] is True
+
+
+def test_the_cli_manages_tokens_through_the_server_with_an_admin_token(
+    served_registry: Registry, admin: str, tmp_path: Path
+) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def blocks(token: str, *argv: str, stdin: str | None = None
+               ) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BLOCKS_", "VAULT_",
+                                                                         "AWS_"))}
+        env.update(HOME=str(tmp_path), BLOCKS_HOME=str(tmp_path / "b"), BLOCKS_API_URL=url,
+                   BLOCKS_API_TOKEN=token)
+        return subprocess.run([sys.executable, "-m", "blocks.cli", *argv], env=env,
+                              input=stdin, capture_output=True, text=True, timeout=120)
+
+    with serve(served_registry) as url:
+        done = blocks(admin, "policies", "put", "etl", "--file", "-",
+                      stdin='{"blocks": {"secret/etl-*": ["read"]}}')
+        assert done.returncode == 0, done.stderr
+        done = blocks(admin, "tokens", "create", "etl-runs", "--policy", "etl", "--ttl", "2h")
+        assert done.returncode == 0, done.stderr
+        worker = done.stdout.strip()
+        assert worker.startswith("blk_") and "only time" in done.stderr
+        listed = json.loads(blocks(admin, "tokens", "ls", "--json").stdout)
+        assert {t["name"]: t["state"] for t in listed} == {"admin": "active",
+                                                           "etl-runs": "active"}
+        assert worker not in json.dumps(listed)
+        assert json.loads(blocks(admin, "policies", "get", "etl").stdout) == {
+            "blocks": {"secret/etl-*": ["read"]}}
+        refused = blocks(worker, "tokens", "ls")
+        assert refused.returncode == 1
+        assert "'admin' capability on administration" in refused.stderr
+        assert blocks(admin, "tokens", "revoke", "etl-runs", "--yes").returncode == 0
+        assert blocks(worker, "tokens", "ls").returncode == 1
+        assert blocks(admin, "policies", "rm", "etl", "--yes").returncode == 0
+        init = blocks(admin, "server", "init")
+        assert init.returncode == 1 and "BLOCKS_API_URL" in init.stderr
+    assert not (tmp_path / "b").exists()
