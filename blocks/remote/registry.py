@@ -32,6 +32,7 @@ from blocks.store.records import BlockSummary, VersionInfo
 from blocks.wire import summary_from, version_from
 
 if TYPE_CHECKING:
+    from blocks.access.admin import AccessAdmin
     from blocks.key_management import KeyStatus
     from blocks.pools.store import PoolStore
     from blocks.rotation.engine import Rotation
@@ -266,6 +267,12 @@ class RemoteRegistry:
 
     def keys_status(self) -> KeyStatus:
         raise ConfigurationError(_not_served("blocks keys status"))
+
+    def access(self) -> AccessAdmin:
+        """Tokens and policies through the server (the token needs ``admin``)."""
+        from blocks.remote.access import RemoteAccess
+
+        return RemoteAccess(self.transport)
 
     # -- internals ----------------------------------------------------------------------
 
