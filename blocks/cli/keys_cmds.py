@@ -68,17 +68,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _keys(args: argparse.Namespace) -> KeyManager:
-    return KeyManager(registry(args))
+    """Keyring operations: through a server they are refused (run them where it runs)."""
+    manager: KeyManager = registry(args).key_manager()
+    return manager
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    status = _keys(args).status()
+    status = registry(args).keys_status()
     if wants_json(args):
-        print_json({
-            "provider": status.provider, "key_id": status.key_id, "endpoint": status.endpoint,
-            "terms": [t.__dict__ for t in status.terms],
-            "shredded_versions": status.shredded_versions,
-        })
+        print_json(status.to_wire())
         return EXIT_OK
     print(f"master key: {status.provider} {status.key_id} ({status.endpoint})")
     print_table(
@@ -132,11 +130,11 @@ def cmd_retire(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate_master(args: argparse.Namespace) -> int:
-    reg = registry(args)
+    keys = _keys(args)
     spec: ProviderSpec = args.to
-    target = spec.apply(reg.settings)
+    target = spec.apply(registry(args).settings)
     new_provider = provider_from_settings(target, create=True)
-    done = KeyManager(reg).rotate_master(new_provider)
+    done = keys.rotate_master(new_provider)
     if wants_json(args):
         print_json(done.__dict__)
         return EXIT_OK

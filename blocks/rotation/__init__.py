@@ -49,9 +49,11 @@ __all__ = [
 
 
 def _rotation(registry: Registry | None, actor: str | None = None) -> Rotation:
+    """The registry's rotation service: the engine here, or the server's through HTTP."""
     from blocks.registry import Registry
 
-    return Rotation(registry or Registry.default(), actor=actor)
+    rotation: Rotation = (registry or Registry.default()).rotation(actor)
+    return rotation
 
 
 def set_rotation(
@@ -83,5 +85,4 @@ def cancel_rotation(ref: str, *, registry: Registry | None = None) -> Outcome:
 
 def rotation_events(ref: str, *, registry: Registry | None = None) -> list[Event]:
     """The block's recorded rotation steps, oldest first."""
-    rot = _rotation(registry)
-    return rot.store.events(rot.registry.summary(ref).id)
+    return _rotation(registry).events(ref)
