@@ -6,7 +6,7 @@ import pytest
 
 from blocks import Registry, Secret
 from blocks.errors import ValidationError
-from blocks.rotation import Rotation, RotationPolicy, get_rotation, rotate
+from blocks.rotation import RotationPolicy, get_rotation, rotate
 from blocks.types.database import DatabaseCredentials
 
 POLICY = RotationPolicy(rotator="generated", interval="30d", options={"length": 40})
@@ -35,7 +35,7 @@ def test_a_loaded_block_reads_the_policy_stored_now(registry: Registry) -> None:
     Secret(value="first-value-0123456789").save("tok", registry=registry)
     loaded = Secret.load("tok", registry=registry)
     assert loaded.rotation is None
-    Rotation(registry).set_policy("secret/tok", POLICY)
+    registry.rotation().set_policy("secret/tok", POLICY)
     assert loaded.rotation == POLICY
 
 

@@ -13,7 +13,7 @@ from tests.store.tamper import tamper
 def _rotated(registry: Registry) -> None:
     Secret(value="first-value-0123456789").save("tok", registry=registry)
     set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=registry)
-    assert Rotation(registry).rotate("secret/tok", force=True).status == "rotated"
+    assert registry.rotation().rotate("secret/tok", force=True).status == "rotated"
 
 
 def test_block_load_by_stage(registry: Registry) -> None:
@@ -103,4 +103,4 @@ def test_purging_a_staged_version_drops_its_label(registry: Registry) -> None:
     assert registry.stages("secret/tok") == {"current": 2}
     with pytest.raises(BlockNotFound, match="no previous version"):
         registry.load("secret/tok", stage="previous")
-    assert Rotation(registry).rotate("secret/tok", force=True).status == "rotated"
+    assert registry.rotation().rotate("secret/tok", force=True).status == "rotated"
