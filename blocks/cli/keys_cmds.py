@@ -13,6 +13,7 @@ from blocks.cli.output import (
     error,
     info,
     key_provider_option,
+    local_registry,
     print_json,
     print_table,
     provider_settings_lines,
@@ -20,6 +21,7 @@ from blocks.cli.output import (
     registry,
     wants_json,
 )
+from blocks.errors import ConfigurationError
 from blocks.key_management import DEFAULT_BATCH, KeyManager
 from blocks.keys.factory import SPEC_HELP, ProviderSpec, provider_from_settings
 
@@ -68,9 +70,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _keys(args: argparse.Namespace) -> KeyManager:
-    """Keyring operations: through a server they are refused (run them where it runs)."""
-    manager: KeyManager = registry(args).key_manager()
-    return manager
+    """Keyring operations: only where the database and the master key are, never through a
+    blocks server (``BLOCKS_API_URL``)."""
+    try:
+        reg = local_registry(args)
+    except ConfigurationError:
+        raise ConfigurationError(
+            f"'blocks keys {args.keys_command}' changes the keyring, which only the process "
+            "holding the database and the master key may do: run it where the blocks server "
+            "runs (with its BLOCKS_DATABASE_URL or BLOCKS_HOME and master key, without "
+            "BLOCKS_API_URL)"
+        ) from None
+    return KeyManager(reg)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

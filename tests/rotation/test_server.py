@@ -4,11 +4,12 @@ and no response carries a secret value."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from blocks import Registry, Secret
 from blocks.codec import secret_values
@@ -22,18 +23,22 @@ from blocks.rotation import (
     rotation_events,
     set_rotation,
 )
-from blocks.server.app import create_app
 from blocks.server.security import ADMIN, StaticPrincipal, static_authenticator
+from tests.server_fixtures import serve
 
 FIRST = "first-value-0123456789"
 
 
-def _client(registry: Registry, principal: Any) -> TestClient:
-    return TestClient(create_app(registry, authenticator=static_authenticator(principal)))
+@contextlib.contextmanager
+def _client(registry: Registry, principal: Any) -> Iterator[httpx.Client]:
+    """Plain HTTP to a real server over ``registry`` where every request is ``principal``'s."""
+    with serve(registry, static_authenticator(principal)) as url, httpx.Client(
+            base_url=url, timeout=30) as client:
+        yield client
 
 
 @pytest.fixture
-def admin_api(sqlite_registry: Registry) -> Iterator[TestClient]:
+def admin_api(sqlite_registry: Registry) -> Iterator[httpx.Client]:
     with _client(sqlite_registry, ADMIN) as client:
         yield client
 
@@ -103,20 +108,20 @@ def test_verify_and_keys_status_match_the_local_answers(http_registry: Any,
 
 
 POLICY = {"rotator": "generated", "interval": "30d"}
-PER_BLOCK = [
-    ("GET", "/v1/blocks/secret/{n}/rotation", None, "read-metadata"),
-    ("PUT", "/v1/blocks/secret/{n}/rotation", POLICY, "rotate"),
-    ("DELETE", "/v1/blocks/secret/{n}/rotation", None, "rotate"),
-    ("POST", "/v1/blocks/secret/{n}/rotation/rotate?force=true", None, "rotate"),
-    ("POST", "/v1/blocks/secret/{n}/rotation/cancel", None, "rotate"),
-    ("GET", "/v1/blocks/secret/{n}/rotation/events", None, "read-metadata"),
-    ("GET", "/v1/blocks/secret/{n}/rotation/promoted", None, "read-metadata"),
+PER_BLOCK = [  # method, path, body, capability, status once granted
+    ("GET", "/v1/blocks/secret/{n}/rotation", None, "read-metadata", 200),
+    ("PUT", "/v1/blocks/secret/{n}/rotation", POLICY, "rotate", 200),
+    ("DELETE", "/v1/blocks/secret/{n}/rotation", None, "rotate", 200),
+    ("POST", "/v1/blocks/secret/{n}/rotation/rotate?force=true", None, "rotate", 200),
+    ("POST", "/v1/blocks/secret/{n}/rotation/cancel", None, "rotate", 400),  # nothing to cancel
+    ("GET", "/v1/blocks/secret/{n}/rotation/events", None, "read-metadata", 200),
+    ("GET", "/v1/blocks/secret/{n}/rotation/promoted", None, "read-metadata", 200),
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "capability"), PER_BLOCK)
+@pytest.mark.parametrize(("method", "path", "body", "capability", "status"), PER_BLOCK)
 def test_each_route_refuses_a_token_without_its_capability(
-    sqlite_registry: Registry, method: str, path: str, body: Any, capability: str
+    sqlite_registry: Registry, method: str, path: str, body: Any, capability: str, status: int
 ) -> None:
     Secret(value=FIRST).save("app-db", registry=sqlite_registry)
     set_rotation("secret/app-db", RotationPolicy(rotator="generated"), registry=sqlite_registry)
@@ -134,7 +139,7 @@ def test_each_route_refuses_a_token_without_its_capability(
     granted = StaticPrincipal("ci", {"blocks": {"secret/app-*": {capability}}})
     with _client(sqlite_registry, granted) as api:
         answer = api.request(method, path.format(n="app-db"), json=body)
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == status, answer.text
     assert FIRST not in answer.text
 
 
@@ -169,7 +174,7 @@ def test_lists_and_rotate_due_keep_to_what_the_token_may(sqlite_registry: Regist
     assert event.actor == "cli:ci"
 
 
-def test_a_bad_actor_kind_or_policy_is_a_clear_422(admin_api: TestClient,
+def test_a_bad_actor_kind_or_policy_is_a_clear_422(admin_api: httpx.Client,
                                                     sqlite_registry: Registry) -> None:
     Secret(value=FIRST).save("tok", registry=sqlite_registry)
     answer = admin_api.get("/v1/blocks/secret/tok/rotation?actor=Robert%27)")
@@ -181,7 +186,7 @@ def test_a_bad_actor_kind_or_policy_is_a_clear_422(admin_api: TestClient,
     assert answer.status_code == 404 and answer.json()["error"]["type"] == "BlockNotFound"
 
 
-def test_no_secret_in_any_rotation_response(admin_api: TestClient,
+def test_no_secret_in_any_rotation_response(admin_api: httpx.Client,
                                             sqlite_registry: Registry) -> None:
     Secret(value=FIRST).save("tok", registry=sqlite_registry)
     bodies = [admin_api.put("/v1/blocks/secret/tok/rotation",
@@ -204,7 +209,7 @@ def test_no_secret_in_any_rotation_response(admin_api: TestClient,
 
 def test_forbidden_comes_back_to_the_client_as_forbidden(sqlite_registry: Registry) -> None:
     from blocks.remote.registry import RemoteRegistry
-    from tests.server_fixtures import remote_settings, serve
+    from tests.server_fixtures import remote_settings
 
     reader = StaticPrincipal("reader", {"blocks": {"secret/*": {"read"}}})
     Secret(value=FIRST).save("tok", registry=sqlite_registry)

@@ -1,5 +1,8 @@
 """Rotation through a ``blocks server``: the same methods as :class:`blocks.rotation.Rotation`.
 
+``RemoteRegistry.rotation(actor)`` returns it (through the ``rotation.remote`` hook: the HTTP
+registry sits below rotation, as the local one does).
+
 Rotation runs on the server, the only process with the master key and the rotators' upstream
 credentials (an admin login named by the policy). This client sends the call and reads back
 the same values the engine returns (:class:`~blocks.rotation.Outcome`,
