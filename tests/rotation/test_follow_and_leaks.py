@@ -15,7 +15,7 @@ import pytest
 from blocks import Registry, Secret, Settings
 from blocks.codec import secret_values
 from blocks.errors import ConfigurationError
-from blocks.rotation import Rotation, RotationPolicy, plugins, rotate, set_rotation
+from blocks.rotation import RotationPolicy, plugins, rotate, set_rotation
 from tests.rotation.contract import all_secrets
 
 LOOP = textwrap.dedent("""
@@ -84,13 +84,13 @@ def test_no_secret_in_cli_output_or_logs(blocks_home: Path) -> None:
 
 
 def test_no_secret_in_debug_logs_of_a_rotation(
-    sqlite_registry: Registry, caplog: pytest.LogCaptureFixture
+    any_registry: Registry, caplog: pytest.LogCaptureFixture
 ) -> None:
-    Secret(value="first-value-0123456789").save("tok", registry=sqlite_registry)
-    set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=sqlite_registry)
+    Secret(value="first-value-0123456789").save("tok", registry=any_registry)
+    set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=any_registry)
     with caplog.at_level(logging.DEBUG):
-        rotate("secret/tok", now=True, registry=sqlite_registry)
-    (new,) = secret_values(sqlite_registry.load("secret/tok"))
+        rotate("secret/tok", now=True, registry=any_registry)
+    (new,) = secret_values(any_registry.load("secret/tok"))
     assert new not in caplog.text and "first-value-0123456789" not in caplog.text
 
 
@@ -138,7 +138,7 @@ class UpperRotator:
 
 
 def test_plug_in_rotator_from_the_entry_point_group(
-    sqlite_registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    any_registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dist = tmp_path / "blocks_upper-0.1.dist-info"
     dist.mkdir()
@@ -148,10 +148,10 @@ def test_plug_in_rotator_from_the_entry_point_group(
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(plugins, "_entry_points", None)
     assert "upper-test" in plugins.names()
-    Secret(value="abc-value").save("p", registry=sqlite_registry)
-    set_rotation("secret/p", RotationPolicy(rotator="upper-test"), registry=sqlite_registry)
-    assert Rotation(sqlite_registry).rotate("secret/p", force=True).status == "rotated"
-    assert Secret.load("p", registry=sqlite_registry).get() == "ABC-VALUE-R"
+    Secret(value="abc-value").save("p", registry=any_registry)
+    set_rotation("secret/p", RotationPolicy(rotator="upper-test"), registry=any_registry)
+    assert any_registry.rotation().rotate("secret/p", force=True).status == "rotated"
+    assert Secret.load("p", registry=any_registry).get() == "ABC-VALUE-R"
     monkeypatch.setattr(plugins, "_entry_points", None)
     with pytest.raises(ConfigurationError, match="unknown rotator 'nope'"):
         plugins.get("nope")
