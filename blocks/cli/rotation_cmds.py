@@ -23,7 +23,7 @@ from blocks.errors import ValidationError
 
 if TYPE_CHECKING:
     from blocks.registry import Registry
-    from blocks.rotation import Event, Outcome, PolicyRecord, Rotation
+    from blocks.rotation import Event, Outcome, PolicyRecord, RotationService
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -66,10 +66,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(handler=cmd_unset)
 
 
-def _rotation(args: argparse.Namespace) -> Rotation:
+def _rotation(args: argparse.Namespace) -> RotationService:
     from blocks.rotation import default_actor
 
-    rotation: Rotation = registry(args).rotation(default_actor("cli"))
+    rotation: RotationService = registry(args).rotation(default_actor("cli"))
     return rotation
 
 
@@ -111,7 +111,7 @@ def _sentence(o: Outcome) -> str:
     }.get(o.status, f"{o.ref}: {o.status}") + (f" ({o.error})" if o.error else "")
 
 
-def _rotate_due(args: argparse.Namespace, rot: Rotation) -> int:
+def _rotate_due(args: argparse.Namespace, rot: RotationService) -> int:
     tty = sys.stderr.isatty() and not wants_json(args)
 
     def progress(done: int, total: int, outcome: Outcome) -> None:

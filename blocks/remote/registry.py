@@ -35,7 +35,7 @@ from blocks.wire import summary_from, version_from
 
 if TYPE_CHECKING:
     from blocks.pools.store import PoolStore
-    from blocks.rotation.engine import Rotation
+    from blocks.rotation.service import RotationService
 
 Stage = Literal["current", "pending", "previous"]
 STAGES = ("current", "pending", "previous")
@@ -252,10 +252,10 @@ class RemoteRegistry:
     def pool_store(self) -> PoolStore:
         raise ConfigurationError(_not_served("work pools"))
 
-    def rotation(self, actor: str | None = None) -> Rotation:
+    def rotation(self, actor: str | None = None) -> RotationService:
         """Rotation on the server (:class:`blocks.rotation.remote.RemoteRotation`: the same
         methods as the engine), recording ``actor``'s kind and the token's name."""
-        found: Rotation = hooks.get(hooks.ROTATION_REMOTE)(self, actor)
+        found: RotationService = hooks.get(hooks.ROTATION_REMOTE)(self, actor)
         return found
 
     def verify(self) -> Report:

@@ -224,3 +224,21 @@ def test_forbidden_comes_back_to_the_client_as_forbidden(sqlite_registry: Regist
         with pytest.raises(Forbidden, match="'admin'"):
             remote.keys_status()
         remote.close()
+
+
+def test_the_remote_client_offers_the_engine_s_methods_with_the_same_signatures() -> None:
+    import inspect
+
+    from blocks.rotation import Rotation, RotationService
+    from blocks.rotation.remote import RemoteRotation
+
+    public = [n for n in dir(RotationService) if not n.startswith("_") and n != "actor"]
+    assert len(public) == 10
+    for name in public:
+        wanted = inspect.signature(getattr(RotationService, name))
+        for cls in (Rotation, RemoteRotation):
+            found = inspect.signature(getattr(cls, name))
+            # The engine's extra ``only=`` filter is the server's (what the token may touch).
+            params = [p for p in found.parameters.values() if p.name != "only"]
+            assert params == list(wanted.parameters.values()), (cls.__name__, name)
+            assert found.return_annotation == wanted.return_annotation, (cls.__name__, name)
