@@ -227,7 +227,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     reg = registry(args)
     versions = reg.history(args.ref)
     stage_of = {v: s for s, v in reg.stages(args.ref).items()}
-    events = rotation_events(local(reg, "blocks history"), args.ref)
+    events = rotation_events(reg, args.ref)
     if wants_json(args):
         print_json([{**_version(v), "stage": stage_of.get(v.version)} for v in versions])
         return EXIT_OK

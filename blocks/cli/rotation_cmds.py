@@ -22,7 +22,7 @@ from blocks.cli.output import (
 from blocks.errors import ValidationError
 
 if TYPE_CHECKING:
-    from blocks.registry import Registry
+    from blocks.registry_protocol import RegistryProtocol
     from blocks.rotation import Event, Outcome, PolicyRecord, RotationService
 
 
@@ -245,7 +245,7 @@ def print_events(events: list[Event]) -> None:
                  for e in events])
 
 
-def rotation_events(reg: Registry, ref: str) -> list[Event]:
+def rotation_events(reg: RegistryProtocol, ref: str) -> list[Event]:
     """The block's rotation audit (empty if it never rotated)."""
     events: list[Event] = reg.rotation().events(ref)
     return events
