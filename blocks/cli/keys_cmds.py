@@ -162,7 +162,7 @@ def cmd_rotate_master(args: argparse.Namespace) -> int:
 def cmd_purge(args: argparse.Namespace) -> int:
     confirm(args, f"purge {args.ref} version {args.version}",
             "Its data key is destroyed: that version can never be read again.")
-    _keys(args).purge(args.ref, args.version)
+    registry(args).purge(args.ref, args.version)
     if wants_json(args):
         print_json({"purged": args.ref, "version": args.version})
     else:
