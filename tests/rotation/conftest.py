@@ -201,27 +201,3 @@ def accepts_on(pg: PrivatePostgres) -> Callable[[Block], bool]:
         return pg.can_login(str(block.username), block.password.get_secret_value())
     return accepts
 
-
-# ==================================================================================================
-# The rotation suites through HTTP too (issue 20): ``any_registry`` is a local registry on SQLite
-# or PostgreSQL, or a RemoteRegistry to a blocks server over SQLite; ``any_engine_registry`` is
-# where the engine runs (the local registry itself, or the server's), for the tests that kill
-# the engine mid-step or read its tables.
-# ==================================================================================================
-_ANY = {"sqlite": "sqlite_registry", "postgres": "pg_registry", "http": "http_registry"}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "http"])
-def any_registry(request: pytest.FixtureRequest) -> Any:
-    """The same tests on both databases and through a blocks server."""
-    return request.getfixturevalue(_ANY[request.param])
-
-
-@pytest.fixture
-def any_engine_registry(any_registry: Any, request: pytest.FixtureRequest) -> Registry:
-    """Where ``any_registry``'s rotations run: itself, or the server's own registry."""
-    if request.node.callspec.params["any_registry"] == "http":
-        served: Registry = request.getfixturevalue("served_registry")
-        return served
-    engine: Registry = any_registry
-    return engine

@@ -103,14 +103,15 @@ def test_no_secret_in_cli_output_or_logs(blocks_home: Path, client_env: dict[str
     reg.close()
 
 
+@pytest.mark.over_http
 def test_no_secret_in_debug_logs_of_a_rotation(
-    any_registry: Registry, caplog: pytest.LogCaptureFixture
+    registry: Registry, caplog: pytest.LogCaptureFixture
 ) -> None:
-    Secret(value="first-value-0123456789").save("tok", registry=any_registry)
-    set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=any_registry)
+    Secret(value="first-value-0123456789").save("tok", registry=registry)
+    set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=registry)
     with caplog.at_level(logging.DEBUG):
-        rotate("secret/tok", now=True, registry=any_registry)
-    (new,) = secret_values(any_registry.load("secret/tok"))
+        rotate("secret/tok", now=True, registry=registry)
+    (new,) = secret_values(registry.load("secret/tok"))
     assert new not in caplog.text and "first-value-0123456789" not in caplog.text
 
 
@@ -159,8 +160,9 @@ class UpperRotator:
     def cancel(self, ctx: object) -> None: ...
 
 
+@pytest.mark.over_http
 def test_plug_in_rotator_from_the_entry_point_group(
-    any_registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dist = tmp_path / "blocks_upper-0.1.dist-info"
     dist.mkdir()
@@ -170,10 +172,10 @@ def test_plug_in_rotator_from_the_entry_point_group(
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(plugins, "_entry_points", None)
     assert "upper-test" in plugins.names()
-    Secret(value="abc-value").save("p", registry=any_registry)
-    set_rotation("secret/p", RotationPolicy(rotator="upper-test"), registry=any_registry)
-    assert any_registry.rotation().rotate("secret/p", force=True).status == "rotated"
-    assert Secret.load("p", registry=any_registry).get() == "ABC-VALUE-R"
+    Secret(value="abc-value").save("p", registry=registry)
+    set_rotation("secret/p", RotationPolicy(rotator="upper-test"), registry=registry)
+    assert registry.rotation().rotate("secret/p", force=True).status == "rotated"
+    assert Secret.load("p", registry=registry).get() == "ABC-VALUE-R"
     monkeypatch.setattr(plugins, "_entry_points", None)
     with pytest.raises(ConfigurationError, match="unknown rotator 'nope'"):
         plugins.get("nope")

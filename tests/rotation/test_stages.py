@@ -7,7 +7,10 @@ import pytest
 from blocks import Registry, Secret
 from blocks.errors import BlockNotFound, ConflictError, IntegrityError
 from blocks.rotation import Rotation, RotationPolicy, set_rotation
+from tests.registry_fixtures import backing
 from tests.store.tamper import tamper
+
+pytestmark = pytest.mark.over_http
 
 
 def _rotated(registry: Registry) -> None:
@@ -16,50 +19,49 @@ def _rotated(registry: Registry) -> None:
     assert registry.rotation().rotate("secret/tok", force=True).status == "rotated"
 
 
-def test_block_load_by_stage(any_registry: Registry) -> None:
-    _rotated(any_registry)
-    assert Secret.load("tok", registry=any_registry).block_version == 2
-    assert Secret.load("tok", stage="current", registry=any_registry).block_version == 2
-    previous = Secret.load("tok", stage="previous", registry=any_registry)
+def test_block_load_by_stage(registry: Registry) -> None:
+    _rotated(registry)
+    assert Secret.load("tok", registry=registry).block_version == 2
+    assert Secret.load("tok", stage="current", registry=registry).block_version == 2
+    previous = Secret.load("tok", stage="previous", registry=registry)
     assert previous.block_version == 1 and previous.get() == "first-value-0123456789"
     with pytest.raises(BlockNotFound, match="no pending version"):
-        Secret.load("tok", stage="pending", registry=any_registry)
+        Secret.load("tok", stage="pending", registry=registry)
     with pytest.raises(ValueError, match="stage must be one of"):
-        any_registry.load("secret/tok", stage="latest")  # type: ignore[arg-type]
+        registry.load("secret/tok", stage="latest")  # type: ignore[arg-type]
 
 
-def test_staged_save_keeps_current(any_registry: Registry) -> None:
-    Secret(value="one").save("s", registry=any_registry)
-    info = any_registry.save(Secret(value="two"), "s", stage="pending", expected_version=1)
+def test_staged_save_keeps_current(registry: Registry) -> None:
+    Secret(value="one").save("s", registry=registry)
+    info = registry.save(Secret(value="two"), "s", stage="pending", expected_version=1)
     assert info.version == 2
-    assert any_registry.load("secret/s").get() == "one"
-    assert any_registry.load("secret/s", stage="pending").get() == "two"
-    assert any_registry.stages("secret/s") == {"current": 1, "pending": 2}
-    any_registry.move_stages("secret/s", expected_current=1, current=2, pending=None, previous=1)
-    assert any_registry.load("secret/s").get() == "two"
-    assert any_registry.stages("secret/s") == {"current": 2, "previous": 1}
+    assert registry.load("secret/s").get() == "one"
+    assert registry.load("secret/s", stage="pending").get() == "two"
+    assert registry.stages("secret/s") == {"current": 1, "pending": 2}
+    registry.move_stages("secret/s", expected_current=1, current=2, pending=None, previous=1)
+    assert registry.load("secret/s").get() == "two"
+    assert registry.stages("secret/s") == {"current": 2, "previous": 1}
     with pytest.raises(ConflictError, match="not the expected 1"):
-        any_registry.move_stages("secret/s", expected_current=1, current=1)
+        registry.move_stages("secret/s", expected_current=1, current=1)
 
 
-def test_a_save_during_a_rotation_makes_promotion_fail_not_lose_it(
-    any_registry: Registry, any_engine_registry: Registry
-) -> None:
+def test_a_save_during_a_rotation_makes_promotion_fail_not_lose_it(registry: Registry) -> None:
     from tests.rotation.contract import Crash, crash_at
 
-    Secret(value="first-value-0123456789").save("tok", registry=any_registry)
-    set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=any_registry)
+    Secret(value="first-value-0123456789").save("tok", registry=registry)
+    set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=registry)
     with pytest.raises(Crash):
-        Rotation(any_engine_registry, hook=crash_at("test", "recorded")).rotate(
+        Rotation(backing(registry), hook=crash_at("test", "recorded")).rotate(
             "secret/tok", force=True)
-    Secret(value="edited-by-hand-0123").save("tok", overwrite=True, registry=any_registry)
-    outcome = any_registry.rotation().rotate("secret/tok")
+    Secret(value="edited-by-hand-0123").save("tok", overwrite=True, registry=registry)
+    outcome = registry.rotation().rotate("secret/tok")
     assert outcome.status == "failed" and outcome.step == "promote"
-    assert any_registry.load("secret/tok").get() == "edited-by-hand-0123"
-    assert any_registry.rotation().cancel("secret/tok").status == "cancelled"
-    assert any_registry.load("secret/tok").get() == "edited-by-hand-0123"
+    assert registry.load("secret/tok").get() == "edited-by-hand-0123"
+    assert registry.rotation().cancel("secret/tok").status == "cancelled"
+    assert registry.load("secret/tok").get() == "edited-by-hand-0123"
 
 
+@pytest.mark.local_only("tampers with the local database directly")
 def test_a_forged_stage_map_is_an_integrity_error(registry: Registry) -> None:
     _rotated(registry)
     tamper(registry.store.url, 'UPDATE block SET stages = \'{"current":1,"previous":2}\'')
@@ -69,42 +71,40 @@ def test_a_forged_stage_map_is_an_integrity_error(registry: Registry) -> None:
         registry.stages("secret/tok")
 
 
-def test_an_ordinary_save_makes_the_replaced_current_previous(any_registry: Registry) -> None:
-    _rotated(any_registry)
-    rotated = any_registry.load("secret/tok").get()
-    Secret(value="saved-by-hand-0123").save("tok", overwrite=True, registry=any_registry)
+def test_an_ordinary_save_makes_the_replaced_current_previous(registry: Registry) -> None:
+    _rotated(registry)
+    rotated = registry.load("secret/tok").get()
+    Secret(value="saved-by-hand-0123").save("tok", overwrite=True, registry=registry)
     # As AWS PutSecretValue moves AWSPREVIOUS: a holder of the credential just replaced
     # still finds it by its stage.
-    assert any_registry.stages("secret/tok") == {"current": 3, "previous": 2}
-    assert Secret.load("tok", stage="previous", registry=any_registry).get() == rotated
-    Secret(value="saved-again-0123").save("tok", overwrite=True, registry=any_registry)
-    assert any_registry.stages("secret/tok") == {"current": 4, "previous": 3}
+    assert registry.stages("secret/tok") == {"current": 3, "previous": 2}
+    assert Secret.load("tok", stage="previous", registry=registry).get() == rotated
+    Secret(value="saved-again-0123").save("tok", overwrite=True, registry=registry)
+    assert registry.stages("secret/tok") == {"current": 4, "previous": 3}
 
 
-def test_an_ordinary_save_keeps_a_rotation_in_flight_cancellable(
-    any_registry: Registry, any_engine_registry: Registry
-) -> None:
+def test_an_ordinary_save_keeps_a_rotation_in_flight_cancellable(registry: Registry) -> None:
     from tests.rotation.contract import Crash, crash_at
 
-    Secret(value="first-value-0123456789").save("tok", registry=any_registry)
-    set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=any_registry)
+    Secret(value="first-value-0123456789").save("tok", registry=registry)
+    set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=registry)
     with pytest.raises(Crash):
-        Rotation(any_engine_registry, hook=crash_at("set", "recorded")).rotate(
+        Rotation(backing(registry), hook=crash_at("set", "recorded")).rotate(
             "secret/tok", force=True)
-    Secret(value="edited-by-hand-0123").save("tok", overwrite=True, registry=any_registry)
-    assert any_registry.stages("secret/tok") == {"current": 3, "pending": 2, "previous": 1}
-    outcome = any_registry.rotation().rotate("secret/tok")
+    Secret(value="edited-by-hand-0123").save("tok", overwrite=True, registry=registry)
+    assert registry.stages("secret/tok") == {"current": 3, "pending": 2, "previous": 1}
+    outcome = registry.rotation().rotate("secret/tok")
     assert outcome.status == "failed" and outcome.step == "promote"
     assert outcome.error is not None and "blocks rotate --cancel secret/tok" in outcome.error
-    assert any_registry.rotation().cancel("secret/tok").status == "cancelled"
-    assert any_registry.stages("secret/tok") == {"current": 3, "previous": 1}
-    assert any_registry.load("secret/tok").get() == "edited-by-hand-0123"
+    assert registry.rotation().cancel("secret/tok").status == "cancelled"
+    assert registry.stages("secret/tok") == {"current": 3, "previous": 1}
+    assert registry.load("secret/tok").get() == "edited-by-hand-0123"
 
 
-def test_purging_a_staged_version_drops_its_label(any_registry: Registry) -> None:
-    _rotated(any_registry)
-    any_registry.purge("secret/tok", 1)
-    assert any_registry.stages("secret/tok") == {"current": 2}
+def test_purging_a_staged_version_drops_its_label(registry: Registry) -> None:
+    _rotated(registry)
+    registry.purge("secret/tok", 1)
+    assert registry.stages("secret/tok") == {"current": 2}
     with pytest.raises(BlockNotFound, match="no previous version"):
-        any_registry.load("secret/tok", stage="previous")
-    assert any_registry.rotation().rotate("secret/tok", force=True).status == "rotated"
+        registry.load("secret/tok", stage="previous")
+    assert registry.rotation().rotate("secret/tok", force=True).status == "rotated"
