@@ -11,13 +11,18 @@ from typing import TYPE_CHECKING
 
 from blocks.reports import KeyStatus, Report
 
+VERIFY_SECONDS = 1800.0
+"""How long ``verify`` may take on the server: it opens every stored version."""
+
 if TYPE_CHECKING:
     from blocks.remote.transport import Transport
 
 
 def verify(transport: Transport) -> Report:
     """``blocks verify`` on the server's registry."""
-    return Report.from_wire(transport.request("GET", "/v1/verify", idempotent=True).json())
+    answer = transport.request("GET", "/v1/verify", idempotent=True,
+                               read_timeout=VERIFY_SECONDS)
+    return Report.from_wire(answer.json())
 
 
 def keys_status(transport: Transport) -> KeyStatus:

@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     from blocks.remote.transport import Transport
 
 
+WORK_SECONDS = 600.0
+"""How long a call that runs a rotation on the server (rotate, cancel, rotate-due) may take:
+the rotators' upstream calls (IAM, a database, Vault) happen before the server answers."""
+
+
 def _path(ref: str, tail: str = "") -> str:
     slug, name = split_ref(ref)
     return f"/v1/blocks/{slug}/{name}/rotation{tail}"
@@ -55,10 +60,11 @@ class RemoteRotation:
         return transport
 
     def _call(self, method: str, path: str, *, idempotent: bool, json: Any = None,
-              params: dict[str, Any] | None = None) -> Any:
+              params: dict[str, Any] | None = None, works: bool = False) -> Any:
         params = {**(params or {}), "actor": self._kind}
         response = self._transport.request(method, path, json=json, params=params,
-                                           idempotent=idempotent)
+                                           idempotent=idempotent,
+                                           read_timeout=WORK_SECONDS if works else None)
         return response.json()
 
     # -- policies -------------------------------------------------------------------------
@@ -100,11 +106,12 @@ class RemoteRotation:
         Retried after a lost answer only without ``force`` (a second try is then a no-op)."""
         return Outcome.from_wire(self._call("POST", _path(ref, "/rotate"),
                                             params={"force": str(force).lower()},
-                                            idempotent=not force))
+                                            idempotent=not force, works=True))
 
     def cancel(self, ref: str) -> Outcome:
         """Roll back the run in flight (on the server)."""
-        return Outcome.from_wire(self._call("POST", _path(ref, "/cancel"), idempotent=False))
+        return Outcome.from_wire(self._call("POST", _path(ref, "/cancel"), idempotent=False,
+                                            works=True))
 
     def due(self) -> list[str]:
         """Refs of the blocks with something due that the token may see."""
@@ -115,7 +122,7 @@ class RemoteRotation:
         """Rotate, resume or revoke whatever is due and the token may rotate (on the server);
         ``progress`` is called for each outcome once the server answers."""
         outcomes = [Outcome.from_wire(o) for o in self._call(
-            "POST", "/v1/rotation/due/rotate", idempotent=True)["outcomes"]]
+            "POST", "/v1/rotation/due/rotate", idempotent=True, works=True)["outcomes"]]
         for i, outcome in enumerate(outcomes, 1):
             if progress is not None:
                 progress(i, len(outcomes), outcome)

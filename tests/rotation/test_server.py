@@ -5,6 +5,7 @@ and no response carries a secret value."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -242,3 +243,44 @@ def test_the_remote_client_offers_the_engine_s_methods_with_the_same_signatures(
             params = [p for p in found.parameters.values() if p.name != "only"]
             assert params == list(wanted.parameters.values()), (cls.__name__, name)
             assert found.return_annotation == wanted.return_annotation, (cls.__name__, name)
+
+
+class SlowRotator:
+    """``generated``, but its upstream step takes longer than the client's usual timeout."""
+
+    name = "slow-test"
+    from blocks.rotation.generated import GeneratedOptions as options_model
+
+    def check(self, block_type: object, options: object) -> None: ...
+
+    def create(self, ctx: Any) -> Any:
+        from blocks.rotation.base import with_value
+
+        time.sleep(1.5)
+        return with_value(ctx.current, "value", "slowly-made-value-0123")
+
+    def set(self, ctx: object) -> None: ...
+    def test(self, ctx: object) -> None: ...
+    def revoke(self, ctx: object) -> None: ...
+    def cancel(self, ctx: object) -> None: ...
+
+
+def test_a_rotation_slower_than_the_client_timeout_still_answers(
+    server_url: str, served_registry: Registry
+) -> None:
+    from blocks.remote.registry import RemoteRegistry
+    from blocks.remote.transport import Transport
+    from blocks.rotation import plugins
+    from tests.server_fixtures import remote_settings
+
+    plugins.register(SlowRotator)
+    remote = RemoteRegistry(remote_settings(server_url),
+                            transport=Transport([server_url], None, timeout=0.5))
+    Secret(value=FIRST).save("slow", registry=served_registry)
+    set_rotation("secret/slow", RotationPolicy(rotator="slow-test"), registry=remote)
+    started = time.monotonic()
+    outcome = rotate("secret/slow", now=True, registry=remote)
+    assert outcome.status == "rotated"
+    assert time.monotonic() - started > 1.5  # three times the transport's read timeout
+    assert Secret.load("slow", registry=remote).get() == "slowly-made-value-0123"
+    remote.close()
