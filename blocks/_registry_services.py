@@ -15,6 +15,7 @@ from blocks.errors import BlockNotFound
 from blocks.store import presence
 
 if TYPE_CHECKING:
+    from blocks.access.admin import AccessAdmin
     from blocks.key_management import KeyStatus
     from blocks.pools.store import PoolStore
     from blocks.registry import Registry
@@ -78,6 +79,12 @@ class RegistryServices(RegistryStages):
         from blocks.key_management import KeyManager  # it builds on this module
 
         return KeyManager(self._registry()).status()
+
+    def access(self) -> AccessAdmin:
+        """The API tokens and access policies kept in this registry's database."""
+        from blocks.access.store import AccessStore  # it builds on the store and the keyring
+
+        return AccessStore(self.store, self.sealer)
 
     def _registry(self) -> Registry:
         from blocks.registry import Registry  # the subclass this base is part of

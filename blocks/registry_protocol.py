@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 from blocks.settings import Settings
 
 if TYPE_CHECKING:
+    from blocks.access.admin import AccessAdmin
     from blocks.core import Block
     from blocks.key_management import KeyStatus
     from blocks.pools.store import PoolStore
@@ -123,6 +124,10 @@ class RegistryProtocol(Protocol):
 
     def keys_status(self) -> KeyStatus:
         """The master key, keyring terms and versions per term (``blocks keys status``)."""
+        ...
+
+    def access(self) -> AccessAdmin:
+        """The API tokens and access policies of ``blocks server`` (``blocks tokens``)."""
         ...
 
 

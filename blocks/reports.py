@@ -17,7 +17,7 @@ class Problem:
     """One thing that does not authenticate or resolve."""
 
     kind: str  # term | head | pool-head | pool-version | queue | version | reference | pool
-    # | rotation-policy | event | event-chain
+    # | rotation-policy | event | event-chain | token | access-policy | census
     what: str
     detail: str
 

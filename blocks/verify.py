@@ -8,7 +8,8 @@ Example:
     (True, 1200)
 
 Walks every keyring term (unwrapped with the master key), every sealed record (block heads,
-pool heads, pool versions, queues, rotation policies, events: their MACs), every block version
+pool heads, pool versions, queues, rotation policies, events, API tokens and access policies:
+their MACs), every block version
 (opened and validated, references resolved), every reference row, every pool with its queues,
 the event chain's links and head, and each rotation policy against the chain. Nothing is
 repaired; the report lists each problem once with what it concerns, never a stored value.
@@ -33,9 +34,10 @@ if TYPE_CHECKING:
 _KIND_NAMES = {"block": "head", "work_pool": "pool-head", "work_pool_version": "pool-version",
                "work_queue": "queue", "rotation_policy": "rotation-policy",
                "event_log": "event", "event_chain": "event-chain"}
-_PLURALS = {"rotation-policy": "rotation-policies"}
+_PLURALS = {"rotation-policy": "rotation-policies", "access-policy": "access-policies"}
 _KIND_NAMES.update({"block_ref": "reference-row", "block_mirror": "mirror",
-                    "sealed_census": "census"})
+                    "sealed_census": "census", "api_token": "token",
+                    "access_policy": "access-policy"})
 
 
 def verify(registry: Registry) -> Report:

@@ -34,6 +34,7 @@ from blocks.store.records import BlockSummary, VersionInfo
 from blocks.wire import summary_from, version_from
 
 if TYPE_CHECKING:
+    from blocks.access.admin import AccessAdmin
     from blocks.pools.store import PoolStore
     from blocks.rotation.service import RotationService
 
@@ -271,6 +272,12 @@ class RemoteRegistry:
     def keys_status(self) -> KeyStatus:
         """``blocks keys status`` of the server's registry (capability ``admin``)."""
         return admin.keys_status(self.transport)
+
+    def access(self) -> AccessAdmin:
+        """Tokens and policies through the server (the token needs ``admin``)."""
+        from blocks.remote.access import RemoteAccess
+
+        return RemoteAccess(self.transport)
 
     # -- internals ----------------------------------------------------------------------
 
