@@ -128,8 +128,7 @@ class Runtime:
         if self._registry is None:
             with self._lock:
                 if self._registry is None:
-                    from blocks.registry import local
-                    from blocks.registry_protocol import open_registry
+                    from blocks.registry_protocol import local, open_registry
 
                     # api_url (a blocks server) is refused with a clear error until the
                     # provider's resources talk to the Registry protocol.
