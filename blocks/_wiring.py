@@ -46,6 +46,12 @@ def _engine(registry: Registry, actor: str | None) -> Any:
     return Rotation(registry, actor=actor)
 
 
+def _remote_rotation(registry: Any, actor: str | None) -> Any:
+    from blocks.rotation.remote import RemoteRotation
+
+    return RemoteRotation(registry, actor)
+
+
 def _after_save(registry: Registry, block_id: str) -> None:
     from blocks.integrations.mirrors import after_save
 
@@ -78,6 +84,7 @@ def install() -> None:
     hooks.register(hooks.ROTATION_CHECK, _check)
     hooks.register(hooks.ROTATION_PERSIST, _persist)
     hooks.register(hooks.ROTATION_ENGINE, _engine)
+    hooks.register(hooks.ROTATION_REMOTE, _remote_rotation)
     hooks.register(hooks.MIRRORS_AFTER_SAVE, _after_save)
     hooks.register(hooks.MIRRORS_DELETING, _deleting)
     hooks.register(hooks.MIRRORS_ADD, _add_mirror)

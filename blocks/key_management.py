@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from blocks.core import split_ref
 from blocks.crypto import envelope
@@ -26,33 +25,12 @@ from blocks.crypto.keyring import TermRecord, key_mismatch_message, term_context
 from blocks.errors import DecryptionError, KeyringError
 from blocks.keys.base import KeyProvider
 from blocks.registry import Registry
+from blocks.reports import KeyStatus as KeyStatus
+from blocks.reports import TermStatus as TermStatus
 from blocks.store import keyops, sealing
 
 Progress = Callable[[int, int], None]
 DEFAULT_BATCH = 1000
-
-
-@dataclass(frozen=True)
-class TermStatus:
-    """One keyring term."""
-
-    term: int
-    provider: str
-    key_id: str
-    created_at: datetime | None
-    versions: int
-    current: bool
-
-
-@dataclass(frozen=True)
-class KeyStatus:
-    """The master key, the keyring's terms and how many versions each wraps."""
-
-    provider: str
-    key_id: str
-    endpoint: str
-    terms: list[TermStatus]
-    shredded_versions: int
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from blocks.key_management import KeyStatus
     from blocks.pools.store import PoolStore
     from blocks.registry import Registry
-    from blocks.rotation.engine import Rotation
+    from blocks.rotation.service import RotationService
     from blocks.store.records import BlockSummary, VersionInfo
     from blocks.verify import Report
 
@@ -116,7 +116,7 @@ class RegistryProtocol(Protocol):
         """The work pools and queues of this registry."""
         ...
 
-    def rotation(self, actor: str | None = None) -> Rotation:
+    def rotation(self, actor: str | None = None) -> RotationService:
         """Rotation policies, runs and events of this registry, acting as ``actor``."""
         ...
 

@@ -17,45 +17,18 @@ repaired; the report lists each problem once with what it concerns, never a stor
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from blocks import sealed_checks
 from blocks.crypto.keyring import term_context
 from blocks.errors import BlocksError
+from blocks.reports import Problem as Problem
+from blocks.reports import Report as Report
 from blocks.store.engine import read_only
 from blocks.store.sealing import KINDS
 
 if TYPE_CHECKING:
     from blocks.registry import Registry
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing that does not authenticate or resolve."""
-
-    kind: str  # term | head | pool-head | pool-version | queue | version | reference | pool
-    # | rotation-policy | event | event-chain | token | access-policy | census
-    what: str
-    detail: str
-
-
-@dataclass
-class Report:
-    """What :func:`verify` checked and found."""
-
-    checked: Counter[str] = field(default_factory=Counter)
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing is wrong."""
-        return not self.problems
-
-    def add(self, kind: str, what: str, detail: str) -> None:
-        """Record a problem."""
-        self.problems.append(Problem(kind, what, detail))
 
 
 _KIND_NAMES = {"block": "head", "work_pool": "pool-head", "work_pool_version": "pool-version",

@@ -21,6 +21,7 @@ from blocks.cli.output import (
     registry,
     wants_json,
 )
+from blocks.errors import ConfigurationError
 from blocks.key_management import DEFAULT_BATCH, KeyManager
 from blocks.keys.factory import SPEC_HELP, ProviderSpec, provider_from_settings
 
@@ -69,17 +70,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _keys(args: argparse.Namespace) -> KeyManager:
-    return KeyManager(local_registry(args))
+    """Keyring operations: only where the database and the master key are, never through a
+    blocks server (``BLOCKS_API_URL``)."""
+    try:
+        reg = local_registry(args)
+    except ConfigurationError:
+        raise ConfigurationError(
+            f"'blocks keys {args.keys_command}' changes the keyring, which only the process "
+            "holding the database and the master key may do: run it where the blocks server "
+            "runs (with its BLOCKS_DATABASE_URL or BLOCKS_HOME and master key, without "
+            "BLOCKS_API_URL)"
+        ) from None
+    return KeyManager(reg)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    status = _keys(args).status()
+    status = registry(args).keys_status()
     if wants_json(args):
-        print_json({
-            "provider": status.provider, "key_id": status.key_id, "endpoint": status.endpoint,
-            "terms": [t.__dict__ for t in status.terms],
-            "shredded_versions": status.shredded_versions,
-        })
+        print_json(status.to_wire())
         return EXIT_OK
     print(f"master key: {status.provider} {status.key_id} ({status.endpoint})")
     print_table(
@@ -133,11 +141,11 @@ def cmd_retire(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate_master(args: argparse.Namespace) -> int:
-    reg = local_registry(args)
+    keys = _keys(args)
     spec: ProviderSpec = args.to
-    target = spec.apply(reg.settings)
+    target = spec.apply(registry(args).settings)
     new_provider = provider_from_settings(target, create=True)
-    done = KeyManager(reg).rotate_master(new_provider)
+    done = keys.rotate_master(new_provider)
     if wants_json(args):
         print_json(done.__dict__)
         return EXIT_OK

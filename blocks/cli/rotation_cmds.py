@@ -14,16 +14,16 @@ from blocks.cli.output import (
     emit_rows,
     error,
     info,
-    local_registry,
     print_json,
     print_table,
+    registry,
     wants_json,
 )
 from blocks.errors import ValidationError
 
 if TYPE_CHECKING:
     from blocks.registry_protocol import RegistryProtocol
-    from blocks.rotation import Event, Outcome, PolicyRecord, Rotation
+    from blocks.rotation import Event, Outcome, PolicyRecord, RotationService
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -66,10 +66,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(handler=cmd_unset)
 
 
-def _rotation(args: argparse.Namespace) -> Rotation:
-    from blocks.rotation import Rotation, default_actor
+def _rotation(args: argparse.Namespace) -> RotationService:
+    from blocks.rotation import default_actor
 
-    return Rotation(local_registry(args), actor=default_actor("cli"))
+    rotation: RotationService = registry(args).rotation(default_actor("cli"))
+    return rotation
 
 
 def _outcome(o: Outcome) -> dict[str, Any]:
@@ -110,7 +111,7 @@ def _sentence(o: Outcome) -> str:
     }.get(o.status, f"{o.ref}: {o.status}") + (f" ({o.error})" if o.error else "")
 
 
-def _rotate_due(args: argparse.Namespace, rot: Rotation) -> int:
+def _rotate_due(args: argparse.Namespace, rot: RotationService) -> int:
     tty = sys.stderr.isatty() and not wants_json(args)
 
     def progress(done: int, total: int, outcome: Outcome) -> None:
@@ -162,13 +163,8 @@ def _event(e: Event) -> dict[str, Any]:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    rot = _rotation(args)
-    refs = {b.id: b.ref for b in rot.registry.list()}
-    rows = []
-    for rec in sorted(rot.store.all(), key=lambda r: refs.get(r.block_id, "")):
-        if rec.block_id in refs:
-            last = rot.store.events(rec.block_id, limit=1)
-            rows.append(_status(refs[rec.block_id], rec, last[0] if last else None))
+    rows = [_status(item.ref, item.record, item.last_event)
+            for item in _rotation(args).listing()]
     return emit_rows(
         args, rows, lambda r: r,
         ["BLOCK", "ROTATOR", "SCHEDULE", "LAST ROTATED", "NEXT DUE", "STATE", "LAST STEP",
@@ -225,10 +221,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     rec = rot.policy(args.ref)
     if rec is None:
         return error(f"{args.ref} has no rotation policy; see 'blocks rotation set --help'")
-    events = rot.store.events(rec.block_id)
+    events = rot.events(args.ref)
+    stages = registry(args).stages(args.ref)
     if wants_json(args):
         out = _status(args.ref, rec, events[-1] if events else None)
-        out["stages"] = rot.registry.stages(args.ref)
+        out["stages"] = stages
         out["events"] = [_event(e) for e in events]
         print_json(out)
         return EXIT_OK
@@ -236,7 +233,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     for key in ("ref", "rotator", "schedule", "grace_seconds", "options", "state", "step",
                 "last_rotated_at", "next_due_at", "revoke_due_at", "last_error"):
         print(f"{key}: {status[key] if status[key] is not None else '-'}")
-    print(f"stages: {rot.registry.stages(args.ref)}")
+    print(f"stages: {stages}")
     print_events(events)
     return EXIT_OK
 
@@ -250,7 +247,8 @@ def print_events(events: list[Event]) -> None:
 
 def rotation_events(reg: RegistryProtocol, ref: str) -> list[Event]:
     """The block's rotation audit (empty if it never rotated)."""
-    return reg.rotation().events(ref)
+    events: list[Event] = reg.rotation().events(ref)
+    return events
 
 
 def cmd_unset(args: argparse.Namespace) -> int:

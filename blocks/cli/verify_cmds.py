@@ -9,11 +9,10 @@ from blocks.cli.output import (
     EXIT_ERROR,
     EXIT_OK,
     key_provider_option,
-    local_registry,
     print_json,
+    registry,
     wants_json,
 )
-from blocks.verify import verify
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,13 +26,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    report = verify(local_registry(args))
+    report = registry(args).verify()
     if wants_json(args):
-        print_json({
-            "ok": report.ok,
-            "checked": dict(sorted(report.checked.items())),
-            "problems": [p.__dict__ for p in report.problems],
-        })
+        print_json(report.to_wire())
     else:
         for problem in report.problems:
             print(f"{problem.kind:<13} {problem.what}: {problem.detail}")

@@ -26,17 +26,17 @@ from blocks import catalog, codec, hooks
 from blocks.core import ROTATION_KEY, Block, split_ref, validate_name
 from blocks.errors import ConfigurationError, ValidationError
 from blocks.parsing import parse
+from blocks.remote import admin
 from blocks.remote.transport import Transport
+from blocks.reports import KeyStatus, Report
 from blocks.settings import Settings
 from blocks.store.records import BlockSummary, VersionInfo
 from blocks.wire import summary_from, version_from
 
 if TYPE_CHECKING:
     from blocks.access.admin import AccessAdmin
-    from blocks.key_management import KeyStatus
     from blocks.pools.store import PoolStore
-    from blocks.rotation.engine import Rotation
-    from blocks.verify import Report
+    from blocks.rotation.service import RotationService
 
 Stage = Literal["current", "pending", "previous"]
 STAGES = ("current", "pending", "previous")
@@ -259,14 +259,19 @@ class RemoteRegistry:
     def pool_store(self) -> PoolStore:
         raise ConfigurationError(_not_served("work pools"))
 
-    def rotation(self, actor: str | None = None) -> Rotation:
-        raise ConfigurationError(_not_served("rotation"))
+    def rotation(self, actor: str | None = None) -> RotationService:
+        """Rotation on the server (:class:`blocks.rotation.remote.RemoteRotation`: the same
+        methods as the engine), recording ``actor``'s kind and the token's name."""
+        found: RotationService = hooks.get(hooks.ROTATION_REMOTE)(self, actor)
+        return found
 
     def verify(self) -> Report:
-        raise ConfigurationError(_not_served("blocks verify"))
+        """``blocks verify`` run by the server (capability ``admin``)."""
+        return admin.verify(self.transport)
 
     def keys_status(self) -> KeyStatus:
-        raise ConfigurationError(_not_served("blocks keys status"))
+        """``blocks keys status`` of the server's registry (capability ``admin``)."""
+        return admin.keys_status(self.transport)
 
     def access(self) -> AccessAdmin:
         """Tokens and policies through the server (the token needs ``admin``)."""

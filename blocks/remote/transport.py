@@ -101,9 +101,12 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         idempotent: bool,
         ok: frozenset[int] = frozenset(),
+        read_timeout: float | None = None,
     ) -> httpx.Response:
         """Send ``method path`` to the first server that answers; return a 2xx response (or
-        one whose status is in ``ok``, e.g. 304).
+        one whose status is in ``ok``, e.g. 304). ``read_timeout``: seconds to wait for the
+        answer of a call that works long on the server (a rotation, ``verify``), instead of
+        the transport's timeout.
 
         Raises:
             ServerUnavailable: no server answered after the retries (names them all).
@@ -122,7 +125,9 @@ class Transport:
             started = time.perf_counter()
             try:
                 response = self.client.request(
-                    method, base + path, json=json, params=clean or None, headers=headers
+                    method, base + path, json=json, params=clean or None, headers=headers,
+                    timeout=httpx.USE_CLIENT_DEFAULT if read_timeout is None
+                    else httpx.Timeout(self._timeout, read=read_timeout),
                 )
             except httpx.ConnectError as exc:
                 reason = _reason(exc)  # nothing was sent: any call may go elsewhere

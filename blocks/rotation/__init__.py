@@ -24,9 +24,10 @@ from blocks.rotation.outcome import Outcome, default_actor
 from blocks.rotation.plugins import ENTRY_POINT_GROUP, register
 from blocks.rotation.policy import RotationPolicy
 from blocks.rotation.rows import Event, PolicyRecord
+from blocks.rotation.service import RotationService
 
 if TYPE_CHECKING:
-    from blocks.registry import Registry
+    from blocks.registry_protocol import RegistryProtocol
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -36,6 +37,7 @@ __all__ = [
     "Rotation",
     "RotationContext",
     "RotationPolicy",
+    "RotationService",
     "Rotator",
     "cancel_rotation",
     "default_actor",
@@ -48,40 +50,41 @@ __all__ = [
 ]
 
 
-def _rotation(registry: Registry | None, actor: str | None = None) -> Rotation:
+def _rotation(registry: RegistryProtocol | None, actor: str | None = None) -> RotationService:
+    """The registry's rotation service: the engine here, or the server's through HTTP."""
     from blocks.registry import Registry
 
-    return Rotation(registry or Registry.default_local("rotation"), actor=actor)
+    rotation: RotationService = (registry or Registry.default()).rotation(actor)
+    return rotation
 
 
 def set_rotation(
-    ref: str, policy: RotationPolicy, *, registry: Registry | None = None
+    ref: str, policy: RotationPolicy, *, registry: RegistryProtocol | None = None
 ) -> PolicyRecord:
     """Store ``policy`` with the block ``slug/name`` (validated for its type)."""
     return _rotation(registry).set_policy(ref, policy)
 
 
-def get_rotation(ref: str, *, registry: Registry | None = None) -> PolicyRecord | None:
+def get_rotation(ref: str, *, registry: RegistryProtocol | None = None) -> PolicyRecord | None:
     """The block's policy, schedule and state, or ``None``."""
     return _rotation(registry).policy(ref)
 
 
-def rotate(ref: str, *, now: bool = False, registry: Registry | None = None) -> Outcome:
+def rotate(ref: str, *, now: bool = False, registry: RegistryProtocol | None = None) -> Outcome:
     """Rotate the block if due (``now=True``: regardless), resuming an interrupted run."""
     return _rotation(registry).rotate(ref, force=now)
 
 
-def rotate_due(*, registry: Registry | None = None) -> list[Outcome]:
+def rotate_due(*, registry: RegistryProtocol | None = None) -> list[Outcome]:
     """Rotate, resume or revoke whatever is due."""
     return _rotation(registry).rotate_due()
 
 
-def cancel_rotation(ref: str, *, registry: Registry | None = None) -> Outcome:
+def cancel_rotation(ref: str, *, registry: RegistryProtocol | None = None) -> Outcome:
     """Roll back the block's rotation in flight."""
     return _rotation(registry).cancel(ref)
 
 
-def rotation_events(ref: str, *, registry: Registry | None = None) -> list[Event]:
+def rotation_events(ref: str, *, registry: RegistryProtocol | None = None) -> list[Event]:
     """The block's recorded rotation steps, oldest first."""
-    rot = _rotation(registry)
-    return rot.store.events(rot.registry.summary(ref).id)
+    return _rotation(registry).events(ref)

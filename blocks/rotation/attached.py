@@ -87,19 +87,15 @@ def policy_of(block: Block) -> RotationPolicy | None:
         assigned: RotationPolicy | None = private[ROTATION_KEY]
         return assigned
     registry = _registry_of(block)
-    if registry is None or block.block_id is None:
+    if registry is None or block.block_id is None or block.block_ref is None:
         return None
-    from blocks.rotation.records import RotationStore
-
-    found = RotationStore(registry.store, registry.sealer).get(block.block_id, block.block_ref)
+    found = registry.rotation().policy(block.block_ref)
     return found.policy if found is not None else None
 
 
 def persist(registry: Registry, ref: str, policy: RotationPolicy | None) -> None:
     """Store (or, for ``None``, drop) the policy of the block just saved as ``ref``."""
-    from blocks.rotation.engine import Rotation
-
-    rotation = Rotation(registry)
+    rotation = registry.rotation()
     if policy is None:
         rotation.drop_policy(ref)
     else:

@@ -92,21 +92,23 @@ class Rotation(Policies):
 
         return self._leased(ref, go, busy_is_error=True)
 
-    def due(self) -> list[str]:
-        """Refs of blocks with something due (rotation, resumption or revocation)."""
-        return [s.ref for s in self._due()]
+    def due(self, only: Callable[[str], bool] | None = None) -> list[str]:
+        """Refs of blocks with something due (rotation, resumption or revocation);
+        ``only(ref)``: just those it accepts (a server: those the caller may see)."""
+        return [s.ref for s in self._due(only)]
 
-    def _due(self) -> list[BlockSummary]:
+    def _due(self, only: Callable[[str], bool] | None = None) -> list[BlockSummary]:
         ids = self.store.due(self.clock())
         if not ids:
             return []
         found = {b.id: b for b in self.registry.list()}
-        return [found[i] for i in ids if i in found]
+        return [found[i] for i in ids if i in found and (only is None or only(found[i].ref))]
 
-    def rotate_due(self, progress: Callable[[int, int, Outcome], None] | None = None
-                   ) -> list[Outcome]:
-        """Rotate, resume or revoke whatever is due; one outcome per block."""
-        due = self._due()
+    def rotate_due(self, progress: Callable[[int, int, Outcome], None] | None = None,
+                   only: Callable[[str], bool] | None = None) -> list[Outcome]:
+        """Rotate, resume or revoke whatever is due; one outcome per block. ``only(ref)``:
+        just the blocks it accepts (a server: those the caller may rotate)."""
+        due = self._due(only)
         outcomes = []
         for i, summary in enumerate(due, 1):
             try:

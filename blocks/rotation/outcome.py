@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from blocks import codec
 from blocks.core import Block
@@ -40,6 +41,17 @@ class Outcome:
     @property
     def failed(self) -> bool:
         return self.status == "failed"
+
+    def to_wire(self) -> dict[str, Any]:
+        """As JSON (errors are scrubbed of secret values before an outcome is made)."""
+        return {"ref": self.ref, "status": self.status, "version": self.version,
+                "step": self.step, "error": self.error, "run_id": self.run_id}
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Outcome:
+        """As :meth:`to_wire` sent it."""
+        return cls(str(data["ref"]), str(data["status"]), data.get("version"),
+                   data.get("step"), data.get("error"), data.get("run_id"))
 
 
 def default_actor(kind: str = "api") -> str:

@@ -15,13 +15,12 @@ from blocks.rotation import plugins
 from blocks.rotation.base import Rotator
 from blocks.rotation.policy import RotationPolicy
 from blocks.rotation.records import RotationStore
-from blocks.rotation.rows import PolicyRecord
+from blocks.rotation.rows import Event, Listed, PolicyRecord
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from blocks.registry import Registry
-    from blocks.rotation.rows import Event
 
 
 class Policies:
@@ -69,8 +68,20 @@ class Policies:
         return found
 
     def events(self, ref: str) -> list[Event]:
-        """The block's recorded rotation steps, oldest first (empty if it never rotated)."""
+        """The block's recorded rotation steps, oldest first."""
         return self.store.events(self.registry.summary(ref).id)
+
+    def listing(self, only: Callable[[str], bool] | None = None) -> list[Listed]:
+        """Every block with a policy (by ref), with its newest event; ``only(ref)`` filters."""
+        refs = {b.id: b.ref for b in self.registry.list()}
+        out = []
+        for rec in sorted(self.store.all(), key=lambda r: refs.get(r.block_id, "")):
+            ref = refs.get(rec.block_id)
+            if ref is None or (only is not None and not only(ref)):
+                continue
+            last = self.store.events(rec.block_id, limit=1)
+            out.append(Listed(ref, rec, last[0] if last else None))
+        return out
 
     def drop_policy(self, ref: str) -> bool:
         """Stop rotating the block (its history stays)."""

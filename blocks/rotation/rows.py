@@ -76,6 +76,36 @@ class PolicyRecord:
         events, self.pending_events = self.pending_events, []
         return events
 
+    def to_wire(self) -> dict[str, Any]:
+        """What the server sends of the record (no lease owner, MAC or rotator state)."""
+        run = None if self.run is None else {
+            "id": self.run.id, "step": self.run.step, "base_version": self.run.base_version,
+            "started_at": self.run.started_at.isoformat(), "actor": self.run.actor,
+            "pending_version": self.run.pending_version, "cancelling": self.run.cancelling}
+        return {
+            "block_id": self.block_id, "policy": json.loads(self.policy.to_json()),
+            "state": self.state, "next_due_at": _iso(self.next_due_at),
+            "last_rotated_at": _iso(self.last_rotated_at), "last_error": self.last_error,
+            "run": run, "revoke_version": self.revoke_version,
+            "revoke_due_at": _iso(self.revoke_due_at), "lease_until": _iso(self.lease_until),
+            "event_seq": self.event_seq,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> PolicyRecord:
+        """A record as :meth:`to_wire` sent it."""
+        run = data.get("run")
+        return cls(
+            block_id=str(data["block_id"]), policy=RotationPolicy.model_validate(data["policy"]),
+            state=str(data["state"]), next_due_at=_time(data.get("next_due_at")),
+            last_rotated_at=_time(data.get("last_rotated_at")),
+            last_error=data.get("last_error"),
+            run=None if run is None else Run(**{**run, "started_at": utc(run["started_at"])}),
+            revoke_version=data.get("revoke_version"),
+            revoke_due_at=_time(data.get("revoke_due_at")),
+            lease_until=_time(data.get("lease_until")), event_seq=data.get("event_seq"),
+        )
+
     def is_due(self, now: datetime) -> bool:
         """Rotation due, a run to resume, or a revocation due."""
         return (
@@ -105,9 +135,51 @@ class Event:
                           sort_keys=True, separators=(",", ":"))
         return chain.NewEvent(KIND, self.block_id, self.at, self.actor, body)
 
+    def to_wire(self) -> dict[str, Any]:
+        """The event as JSON."""
+        return {"block_id": self.block_id, "run_id": self.run_id, "at": self.at.isoformat(),
+                "actor": self.actor, "step": self.step, "outcome": self.outcome,
+                "versions": self.versions, "error": self.error}
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Event:
+        """An event as :meth:`to_wire` sent it."""
+        return cls(str(data["block_id"]), str(data["run_id"]), utc(data["at"]),
+                   str(data["actor"]), str(data["step"]), str(data["outcome"]),
+                   str(data["versions"]), data.get("error"))
+
     @classmethod
     def from_chain(cls, event: chain.ChainEvent) -> Event:
         """A stored (authenticated) rotation event."""
         data = json.loads(event.body)
         return cls(event.subject, str(data["run_id"]), event.at, event.actor, str(data["step"]),
                    str(data["outcome"]), str(data["versions"]), data.get("error"))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A block with a rotation policy, for listings: its ref, record and newest event."""
+
+    ref: str
+    record: PolicyRecord
+    last_event: Event | None
+
+    def to_wire(self) -> dict[str, Any]:
+        """As JSON."""
+        return {"ref": self.ref, "record": self.record.to_wire(),
+                "last_event": None if self.last_event is None else self.last_event.to_wire()}
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Listed:
+        """As :meth:`to_wire` sent it."""
+        last = data.get("last_event")
+        return cls(str(data["ref"]), PolicyRecord.from_wire(data["record"]),
+                   None if last is None else Event.from_wire(last))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else utc(value)

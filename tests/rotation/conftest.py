@@ -200,3 +200,4 @@ def accepts_on(pg: PrivatePostgres) -> Callable[[Block], bool]:
         assert isinstance(block, DatabaseCredentials) and block.password is not None
         return pg.can_login(str(block.username), block.password.get_secret_value())
     return accepts
+

@@ -6,8 +6,10 @@ import pytest
 
 from blocks import Registry, Secret
 from blocks.errors import ValidationError
-from blocks.rotation import Rotation, RotationPolicy, get_rotation, rotate
+from blocks.rotation import RotationPolicy, get_rotation, rotate
 from blocks.types.database import DatabaseCredentials
+
+pytestmark = pytest.mark.over_http
 
 POLICY = RotationPolicy(rotator="generated", interval="30d", options={"length": 40})
 
@@ -35,7 +37,7 @@ def test_a_loaded_block_reads_the_policy_stored_now(registry: Registry) -> None:
     Secret(value="first-value-0123456789").save("tok", registry=registry)
     loaded = Secret.load("tok", registry=registry)
     assert loaded.rotation is None
-    Rotation(registry).set_policy("secret/tok", POLICY)
+    registry.rotation().set_policy("secret/tok", POLICY)
     assert loaded.rotation == POLICY
 
 
@@ -87,7 +89,8 @@ def test_a_policy_for_a_named_field_rotates_that_field(registry: Registry) -> No
     creds.rotation = {"rotator": "generated", "interval": "7d",
                       "options": {"field": "password", "length": 24}}
     creds.save("app-db", registry=registry)
-    assert rotate("database-credentials/app-db", now=True, registry=registry).status == "rotated"
+    outcome = rotate("database-credentials/app-db", now=True, registry=registry)
+    assert outcome.status == "rotated"
     rotated = DatabaseCredentials.load("app-db", registry=registry)
     assert rotated.password is not None
     assert len(rotated.password.get_secret_value()) == 24

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from blocks import Registry, Secret, Settings
 from blocks.codec import secret_values
 from blocks.errors import ConfigurationError
-from blocks.rotation import Rotation, RotationPolicy, plugins, rotate, set_rotation
+from blocks.rotation import RotationPolicy, plugins, rotate, set_rotation
 from tests.rotation.contract import all_secrets
 
 LOOP = textwrap.dedent("""
@@ -38,20 +39,39 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "blocks.cli", *args], env=_env(home),
+@pytest.fixture(params=["local", "http"])
+def client_env(request: pytest.FixtureRequest, blocks_home: Path) -> Iterator[dict[str, str]]:
+    """The environment of the test's CLI and loading processes: the registry under
+    ``blocks_home`` itself, or a blocks server over it (``BLOCKS_API_URL`` only)."""
+    if request.param == "local":
+        yield _env(blocks_home)
+        return
+    from blocks.server.security import ADMIN, static_authenticator
+    from tests.server_fixtures import serve
+
+    served = Registry(Settings(home=blocks_home))
+    with serve(served, static_authenticator(ADMIN)) as url:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BLOCKS_")}
+        yield {**env, "BLOCKS_API_URL": url}
+    served.close()
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "blocks.cli", *args], env=env,
                           capture_output=True, text=True, timeout=120)
 
 
-def test_a_process_loading_in_a_loop_sees_the_new_version(blocks_home: Path) -> None:
+def test_a_process_loading_in_a_loop_sees_the_new_version(
+    blocks_home: Path, client_env: dict[str, str]
+) -> None:
     reg = Registry(Settings(home=blocks_home))
     Secret(value="first-value-0123456789").save("tok", registry=reg)
     set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=reg)
-    loop = subprocess.Popen([sys.executable, "-c", LOOP], env=_env(blocks_home),
+    loop = subprocess.Popen([sys.executable, "-c", LOOP], env=client_env,
                             stdout=subprocess.PIPE, text=True)
     assert loop.stdout is not None
     assert loop.stdout.readline().split()[0] == "1"
-    done = _cli(blocks_home, "rotate", "secret/tok", "--now")
+    done = _cli(client_env, "rotate", "secret/tok", "--now")
     assert done.returncode == 0, done.stderr
     rotated_at = time.time()
     version, seen_at = loop.stdout.readline().split()
@@ -62,7 +82,7 @@ def test_a_process_loading_in_a_loop_sees_the_new_version(blocks_home: Path) -> 
     reg.close()
 
 
-def test_no_secret_in_cli_output_or_logs(blocks_home: Path) -> None:
+def test_no_secret_in_cli_output_or_logs(blocks_home: Path, client_env: dict[str, str]) -> None:
     reg = Registry(Settings(home=blocks_home))
     Secret(value="first-value-0123456789").save("tok", registry=reg)
     outputs = []
@@ -71,7 +91,7 @@ def test_no_secret_in_cli_output_or_logs(blocks_home: Path) -> None:
                  ["rotate", "secret/tok", "--now", "--json"], ["rotation", "ls"],
                  ["rotation", "ls", "--json"], ["rotation", "show", "secret/tok", "--json"],
                  ["history", "secret/tok"], ["history", "secret/tok", "--json"]):
-        done = _cli(blocks_home, *args)
+        done = _cli(client_env, *args)
         assert done.returncode == 0, (args, done.stderr)
         outputs.append(done.stdout + done.stderr)
     text = "\n".join(outputs)
@@ -83,35 +103,38 @@ def test_no_secret_in_cli_output_or_logs(blocks_home: Path) -> None:
     reg.close()
 
 
+@pytest.mark.over_http
 def test_no_secret_in_debug_logs_of_a_rotation(
-    sqlite_registry: Registry, caplog: pytest.LogCaptureFixture
+    registry: Registry, caplog: pytest.LogCaptureFixture
 ) -> None:
-    Secret(value="first-value-0123456789").save("tok", registry=sqlite_registry)
-    set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=sqlite_registry)
+    Secret(value="first-value-0123456789").save("tok", registry=registry)
+    set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=registry)
     with caplog.at_level(logging.DEBUG):
-        rotate("secret/tok", now=True, registry=sqlite_registry)
-    (new,) = secret_values(sqlite_registry.load("secret/tok"))
+        rotate("secret/tok", now=True, registry=registry)
+    (new,) = secret_values(registry.load("secret/tok"))
     assert new not in caplog.text and "first-value-0123456789" not in caplog.text
 
 
-def test_failed_rotation_exits_non_zero_and_shows_the_error(blocks_home: Path) -> None:
+def test_failed_rotation_exits_non_zero_and_shows_the_error(
+    blocks_home: Path, client_env: dict[str, str]
+) -> None:
     reg = Registry(Settings(home=blocks_home))
     Secret(value="first-value-0123456789").save("tok", registry=reg)
     set_rotation("secret/tok", RotationPolicy(rotator="vault-kv", interval="1d", options={
         "path": "x", "address": "http://127.0.0.1:9"}), registry=reg)
-    done = _cli(blocks_home, "rotate", "--due", "--json")
+    done = _cli(client_env, "rotate", "--due", "--json")
     assert done.returncode == 1
     assert '"status": "failed"' in done.stdout
-    ls = _cli(blocks_home, "rotation", "ls")
+    ls = _cli(client_env, "rotation", "ls")
     assert "failed" in ls.stdout and "create:" in ls.stdout
     assert "first-value-0123456789" not in done.stdout + done.stderr + ls.stdout
     reg.close()
 
 
 def test_rotate_usage_errors(blocks_home: Path) -> None:
-    assert _cli(blocks_home, "rotate").returncode == 2
-    assert _cli(blocks_home, "rotate", "--due", "secret/x").returncode == 2
-    done = _cli(blocks_home, "rotation", "set", "secret/x", "--rotator", "generated",
+    assert _cli(_env(blocks_home), "rotate").returncode == 2
+    assert _cli(_env(blocks_home), "rotate", "--due", "secret/x").returncode == 2
+    done = _cli(_env(blocks_home), "rotation", "set", "secret/x", "--rotator", "generated",
                 "--every", "soon")
     assert done.returncode == 1 and "not a duration" in done.stderr
 
@@ -137,8 +160,9 @@ class UpperRotator:
     def cancel(self, ctx: object) -> None: ...
 
 
+@pytest.mark.over_http
 def test_plug_in_rotator_from_the_entry_point_group(
-    sqlite_registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dist = tmp_path / "blocks_upper-0.1.dist-info"
     dist.mkdir()
@@ -148,10 +172,10 @@ def test_plug_in_rotator_from_the_entry_point_group(
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(plugins, "_entry_points", None)
     assert "upper-test" in plugins.names()
-    Secret(value="abc-value").save("p", registry=sqlite_registry)
-    set_rotation("secret/p", RotationPolicy(rotator="upper-test"), registry=sqlite_registry)
-    assert Rotation(sqlite_registry).rotate("secret/p", force=True).status == "rotated"
-    assert Secret.load("p", registry=sqlite_registry).get() == "ABC-VALUE-R"
+    Secret(value="abc-value").save("p", registry=registry)
+    set_rotation("secret/p", RotationPolicy(rotator="upper-test"), registry=registry)
+    assert registry.rotation().rotate("secret/p", force=True).status == "rotated"
+    assert Secret.load("p", registry=registry).get() == "ABC-VALUE-R"
     monkeypatch.setattr(plugins, "_entry_points", None)
     with pytest.raises(ConfigurationError, match="unknown rotator 'nope'"):
         plugins.get("nope")

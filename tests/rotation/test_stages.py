@@ -7,13 +7,16 @@ import pytest
 from blocks import Registry, Secret
 from blocks.errors import BlockNotFound, ConflictError, IntegrityError
 from blocks.rotation import Rotation, RotationPolicy, set_rotation
+from tests.registry_fixtures import backing
 from tests.store.tamper import tamper
+
+pytestmark = pytest.mark.over_http
 
 
 def _rotated(registry: Registry) -> None:
     Secret(value="first-value-0123456789").save("tok", registry=registry)
     set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=registry)
-    assert Rotation(registry).rotate("secret/tok", force=True).status == "rotated"
+    assert registry.rotation().rotate("secret/tok", force=True).status == "rotated"
 
 
 def test_block_load_by_stage(registry: Registry) -> None:
@@ -48,15 +51,17 @@ def test_a_save_during_a_rotation_makes_promotion_fail_not_lose_it(registry: Reg
     Secret(value="first-value-0123456789").save("tok", registry=registry)
     set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=registry)
     with pytest.raises(Crash):
-        Rotation(registry, hook=crash_at("test", "recorded")).rotate("secret/tok", force=True)
+        Rotation(backing(registry), hook=crash_at("test", "recorded")).rotate(
+            "secret/tok", force=True)
     Secret(value="edited-by-hand-0123").save("tok", overwrite=True, registry=registry)
-    outcome = Rotation(registry).rotate("secret/tok")
+    outcome = registry.rotation().rotate("secret/tok")
     assert outcome.status == "failed" and outcome.step == "promote"
     assert registry.load("secret/tok").get() == "edited-by-hand-0123"
-    assert Rotation(registry).cancel("secret/tok").status == "cancelled"
+    assert registry.rotation().cancel("secret/tok").status == "cancelled"
     assert registry.load("secret/tok").get() == "edited-by-hand-0123"
 
 
+@pytest.mark.local_only("tampers with the local database directly")
 def test_a_forged_stage_map_is_an_integrity_error(registry: Registry) -> None:
     _rotated(registry)
     tamper(registry.store.url, 'UPDATE block SET stages = \'{"current":1,"previous":2}\'')
@@ -84,23 +89,22 @@ def test_an_ordinary_save_keeps_a_rotation_in_flight_cancellable(registry: Regis
     Secret(value="first-value-0123456789").save("tok", registry=registry)
     set_rotation("secret/tok", RotationPolicy(rotator="generated"), registry=registry)
     with pytest.raises(Crash):
-        Rotation(registry, hook=crash_at("set", "recorded")).rotate("secret/tok", force=True)
+        Rotation(backing(registry), hook=crash_at("set", "recorded")).rotate(
+            "secret/tok", force=True)
     Secret(value="edited-by-hand-0123").save("tok", overwrite=True, registry=registry)
     assert registry.stages("secret/tok") == {"current": 3, "pending": 2, "previous": 1}
-    outcome = Rotation(registry).rotate("secret/tok")
+    outcome = registry.rotation().rotate("secret/tok")
     assert outcome.status == "failed" and outcome.step == "promote"
     assert outcome.error is not None and "blocks rotate --cancel secret/tok" in outcome.error
-    assert Rotation(registry).cancel("secret/tok").status == "cancelled"
+    assert registry.rotation().cancel("secret/tok").status == "cancelled"
     assert registry.stages("secret/tok") == {"current": 3, "previous": 1}
     assert registry.load("secret/tok").get() == "edited-by-hand-0123"
 
 
 def test_purging_a_staged_version_drops_its_label(registry: Registry) -> None:
-    from blocks.key_management import KeyManager
-
     _rotated(registry)
-    KeyManager(registry).purge("secret/tok", 1)
+    registry.purge("secret/tok", 1)
     assert registry.stages("secret/tok") == {"current": 2}
     with pytest.raises(BlockNotFound, match="no previous version"):
         registry.load("secret/tok", stage="previous")
-    assert Rotation(registry).rotate("secret/tok", force=True).status == "rotated"
+    assert registry.rotation().rotate("secret/tok", force=True).status == "rotated"

@@ -123,9 +123,9 @@ def apply_rotation(runtime: Any, ref: str, planned: dict[str, Any],
     had = prior is not None and prior.get("rotation") is not None
     if rotation is None and not had:
         return  # nothing to do: no rotation tables touched
-    from blocks.rotation import Rotation, default_actor
+    from blocks.rotation import default_actor
 
-    rot = Rotation(runtime.registry, actor=default_actor("terraform"))
+    rot = runtime.registry.rotation(default_actor("terraform"))
     if rotation is None:
         rot.drop_policy(ref)
         return
@@ -142,9 +142,7 @@ def rotated_versions(runtime: Any, ref: str, state: dict[str, Any]) -> set[int]:
     """Versions a recorded rotation promoted (none unless the resource declares rotation)."""
     if state.get("rotation") is None:
         return set()
-    from blocks.rotation import Rotation
-
-    found: set[int] = Rotation(runtime.registry).promoted_versions(ref)
+    found: set[int] = runtime.registry.rotation().promoted_versions(ref)
     return found
 
 
