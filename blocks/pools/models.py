@@ -21,7 +21,7 @@ from blocks.core import validate_name
 from blocks.pools.job_variables import PoolType
 from blocks.pools.queue_model import IMMUTABLE as IMMUTABLE
 from blocks.pools.queue_model import WorkQueue as WorkQueue
-from blocks.pools.queue_model import _publish, _queues, _store, _Stored
+from blocks.pools.queue_model import _publish, _store, _Stored
 from blocks.pools.render import RenderedJob, render_job
 from blocks.pools.resolve import block_exists, registry_resolver
 from blocks.pools.store import DEFAULT_QUEUE, PoolRecord
@@ -214,7 +214,7 @@ class WorkPool(_Stored):
     def queues(self, *, registry: Registry | None = None) -> list[WorkQueue]:
         """The pool's queues by priority (1 first)."""
         chosen = self._registry_or(registry)
-        return [WorkQueue._from_record(r, chosen) for r in _queues(chosen).list_queues(self.name)]
+        return [WorkQueue._from_record(r, chosen) for r in _store(chosen).list_queues(self.name)]
 
     def queue(self, name: str = DEFAULT_QUEUE, *, registry: Registry | None = None) -> WorkQueue:
         """One queue of the pool.
@@ -223,7 +223,7 @@ class WorkPool(_Stored):
             WorkQueueNotFound: the pool has no such queue.
         """
         chosen = self._registry_or(registry)
-        return WorkQueue._from_record(_queues(chosen).get_queue(self.name, name), chosen)
+        return WorkQueue._from_record(_store(chosen).get_queue(self.name, name), chosen)
 
     def create_queue(
         self,
@@ -250,7 +250,7 @@ class WorkPool(_Stored):
             concurrency_limit=concurrency_limit, is_paused=is_paused,
         )
         chosen = self._registry_or(registry)
-        record = _queues(chosen).create_queue(
+        record = _store(chosen).create_queue(
             self.name, name, description=description, priority=priority,
             concurrency_limit=concurrency_limit, is_paused=is_paused,
         )
@@ -266,7 +266,7 @@ class WorkPool(_Stored):
             WorkQueueNotFound: the pool has no such queue.
         """
         chosen = self._registry_or(registry)
-        _queues(chosen).delete_queue(self.name, name)
+        _store(chosen).delete_queue(self.name, name)
         if self.publish_to_prefect:
             _publish(chosen, self.name)
 
@@ -300,7 +300,7 @@ class WorkPool(_Stored):
             # The stored version this object came from must still authenticate: a pool
             # document edited in the database never reaches the resolver.
             _store(chosen).get_pool(self.name, self.version)
-            _queues(chosen).get_queue(self.name, queue)
+            _store(chosen).get_queue(self.name, queue)
         validate_base_job_template(self.base_job_template, ref=self._ref())
         return render_job(
             self.base_job_template, values, pool_type=self.type,

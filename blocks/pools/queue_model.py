@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from blocks import hooks
 from blocks.core import pydantic_errors, validate_name
 from blocks.errors import ValidationError
-from blocks.pools.queue_store import QueueRecord, QueueStore
-from blocks.pools.store import PoolStore
+from blocks.pools.queue_store import QueueRecord
+from blocks.pools.store_protocol import WorkPoolStore
 from blocks.registry import Registry
 
 IMMUTABLE = {
@@ -60,12 +60,8 @@ class _Stored(BaseModel):
         return chosen
 
 
-def _store(registry: Registry) -> PoolStore:
-    return PoolStore(lambda: registry.store.engine, lambda: registry.sealer)
-
-
-def _queues(registry: Registry) -> QueueStore:
-    return QueueStore(lambda: registry.store.engine, lambda: registry.sealer)
+def _store(registry: Registry) -> WorkPoolStore:
+    return registry.pool_store()
 
 
 def _publish(registry: Registry, name: str) -> None:
@@ -131,7 +127,7 @@ class WorkQueue(_Stored):
             ConflictError: the name is taken (new queue) or someone else wrote first.
             WorkPoolNotFound, WorkQueueNotFound.
         """
-        store = _queues(self._registry_or(registry))
+        store = _store(self._registry_or(registry))
         if self.version == 0 and expected_version is None:
             record = store.create_queue(
                 self.pool, self.name, description=self.description, priority=self.priority,
@@ -155,7 +151,7 @@ class WorkQueue(_Stored):
             ConflictError: it is the pool's ``default`` queue, which cannot be deleted.
         """
         chosen = self._registry_or(registry)
-        _queues(chosen).delete_queue(self.pool, self.name)
+        _store(chosen).delete_queue(self.pool, self.name)
         _publish_if_wanted(chosen, self.pool)
 
     def pause(self, *, registry: Registry | None = None) -> Self:
