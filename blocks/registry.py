@@ -17,7 +17,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from blocks import catalog, codec, hooks
 from blocks._registry_documents import Opened
@@ -49,9 +49,6 @@ from blocks.settings import Settings
 from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
 from blocks.store.sql import SqlStore
 from blocks.store.writer import BEYOND_HEAD
-
-if TYPE_CHECKING:
-    from blocks.pools.store_protocol import LocalPoolStore
 
 __all__ = ["BlockSummary", "Registry", "VersionInfo"]
 
@@ -129,13 +126,6 @@ class Registry(RegistryServices):
         if self._keyring is not None:
             self._keyring.forget()
         self.store.close()
-
-    def pool_store(self) -> LocalPoolStore:
-        """Work pools and queues in this registry's database (see ``blocks.pools``)."""
-        # blocks.pools sits beside the Registry and imports it, hence the import on first use
-        from blocks.pools.store_protocol import LocalPoolStore
-
-        return LocalPoolStore(lambda: self.store.engine, lambda: self.sealer)
 
     # -- blocks ---------------------------------------------------------------------------
 

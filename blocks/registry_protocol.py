@@ -21,7 +21,7 @@ from blocks.settings import Settings
 if TYPE_CHECKING:
     from blocks.core import Block
     from blocks.key_management import KeyStatus
-    from blocks.pools.store import PoolStore
+    from blocks.pools.store_protocol import WorkPoolStore
     from blocks.rotation.engine import Rotation
     from blocks.store.records import BlockSummary, VersionInfo
     from blocks.verify import Report
@@ -109,7 +109,7 @@ class RegistryProtocol(Protocol):
 
     def close(self) -> None: ...
 
-    def pool_store(self) -> PoolStore:
+    def pool_store(self) -> WorkPoolStore:
         """The work pools and queues of this registry."""
         ...
 

@@ -33,7 +33,7 @@ from blocks.wire import summary_from, version_from
 
 if TYPE_CHECKING:
     from blocks.key_management import KeyStatus
-    from blocks.pools.store import PoolStore
+    from blocks.remote.pools import RemotePoolStore
     from blocks.rotation.engine import Rotation
     from blocks.verify import Report
 
@@ -249,8 +249,11 @@ class RemoteRegistry:
 
     # -- beside the blocks: filled in by the pools and rotation clients ---------------------
 
-    def pool_store(self) -> PoolStore:
-        raise ConfigurationError(_not_served("work pools"))
+    def pool_store(self) -> RemotePoolStore:
+        """The work pools and queues of the server's registry (``/v1/pools``)."""
+        from blocks.remote.pools import RemotePoolStore  # loaded by clients that use pools
+
+        return RemotePoolStore(self.transport)
 
     def rotation(self, actor: str | None = None) -> Rotation:
         raise ConfigurationError(_not_served("rotation"))

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from blocks import wire
 from blocks.errors import BlocksError
 from blocks.registry import Registry
-from blocks.server.routes import blocks, health
+from blocks.server.routes import blocks, health, pools
 from blocks.server.security import Authenticator, deny_all
 
 log = logging.getLogger("blocks.server")
@@ -54,6 +54,7 @@ def create_app(registry: Registry, *, authenticator: Authenticator | None = None
     app.add_middleware(RequestIds)
     app.include_router(health.router)
     app.include_router(blocks.router)
+    app.include_router(pools.router)
     return app
 
 

@@ -156,7 +156,7 @@ def test_writing_a_template_that_names_a_block_needs_metadata_on_it(served: Regi
     assert [p.name for p in WorkPool.list_pools(registry=served)] == ["etl", "other"]
 
 
-# -- errors -----------------------------------------------------------------------------------------
+# -- errors ---------------------------------------------------------------------------------------
 
 
 def test_missing_pool_and_queue_are_404_with_the_local_messages(admin: TestClient) -> None:

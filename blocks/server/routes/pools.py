@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from blocks.core import Block, validate_name
+from blocks._registry_documents import documents
+from blocks.core import validate_name
 from blocks.errors import BlockNotFound, InvalidArgument, WorkPoolNotFound
 from blocks.pools import WorkPool, WorkQueue, validate_base_job_template
 from blocks.pools.placeholders import walk
@@ -32,6 +33,8 @@ from blocks.server.deps import current_registry
 from blocks.server.security import Principal, current_principal
 
 router = APIRouter(prefix="/v1/pools", tags=["pools"])
+RegistryDep = Annotated[Registry, Depends(current_registry)]
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 POOL = "work pool name"
 
@@ -142,8 +145,8 @@ class RenderOut(BaseModel):
 
 @router.get("", response_model=list[PoolOut], summary="List work pools")
 def list_pools(
-    principal: Principal = Depends(current_principal),
-    registry: Registry = Depends(current_registry),
+    principal: PrincipalDep,
+    registry: RegistryDep,
 ) -> list[PoolOut]:
     """Every pool the token may read-metadata, by name."""
     return [_pool_out(r) for r in registry.pool_store().list_pools()
@@ -153,9 +156,9 @@ def list_pools(
 @router.get("/{pool}", response_model=PoolOut, summary="Load a work pool")
 def get_pool(
     pool: str,
-    version: int | None = Query(default=None, ge=1, description="An earlier version."),
-    principal: Principal = Depends(current_principal),
-    registry: Registry = Depends(current_registry),
+    principal: PrincipalDep,
+    registry: RegistryDep,
+    version: Annotated[int | None, Query(ge=1, description="An earlier version.")] = None,
 ) -> PoolOut:
     principal.require("read-metadata", "pools", pool)
     return _pool_out(_stored(registry, pool, version))
@@ -164,8 +167,8 @@ def get_pool(
 @router.get("/{pool}/history", response_model=list[PoolOut], summary="A pool's versions")
 def pool_history(
     pool: str,
-    principal: Principal = Depends(current_principal),
-    registry: Registry = Depends(current_registry),
+    principal: PrincipalDep,
+    registry: RegistryDep,
 ) -> list[PoolOut]:
     principal.require("read-metadata", "pools", pool)
     records = registry.pool_store().pool_history(validate_name(pool, POOL))
@@ -176,8 +179,8 @@ def pool_history(
 def save_pool(
     pool: str,
     body: PoolSave,
-    principal: Principal = Depends(current_principal),
-    registry: Registry = Depends(current_registry),
+    principal: PrincipalDep,
+    registry: RegistryDep,
 ) -> PoolOut:
     """Create the pool (with its default queue) or store a new version (compare-and-set)."""
     principal.require("write", "pools", pool)
@@ -198,8 +201,8 @@ def save_pool(
 def rename_pool(
     pool: str,
     body: PoolRename,
-    principal: Principal = Depends(current_principal),
-    registry: Registry = Depends(current_registry),
+    principal: PrincipalDep,
+    registry: RegistryDep,
 ) -> PoolOut:
     principal.require("write", "pools", pool)
     principal.require("write", "pools", body.new_name)
@@ -213,8 +216,8 @@ def rename_pool(
                summary="Delete a work pool with its versions and queues")
 def delete_pool(
     pool: str,
-    principal: Principal = Depends(current_principal),
-    registry: Registry = Depends(current_registry),
+    principal: PrincipalDep,
+    registry: RegistryDep,
 ) -> Response:
     principal.require("delete", "pools", pool)
     registry.pool_store().delete_pool(validate_name(pool, POOL))
@@ -225,8 +228,8 @@ def delete_pool(
 def render(
     pool: str,
     body: RenderRequest,
-    principal: Principal = Depends(current_principal),
-    registry: Registry = Depends(current_registry),
+    principal: PrincipalDep,
+    registry: RegistryDep,
 ) -> RenderOut:
     """The job a worker of the pool runs with these job variables, secrets masked unless
     ``show_secrets``."""
@@ -250,8 +253,8 @@ def render(
 @router.get("/{pool}/queues", response_model=list[QueueOut], summary="A pool's queues")
 def list_queues(
     pool: str,
-    principal: Principal = Depends(current_principal),
-    registry: Registry = Depends(current_registry),
+    principal: PrincipalDep,
+    registry: RegistryDep,
 ) -> list[QueueOut]:
     """By priority (1 first), then name."""
     principal.require("read-metadata", "pools", pool)
@@ -262,8 +265,8 @@ def list_queues(
 def get_queue(
     pool: str,
     queue: str,
-    principal: Principal = Depends(current_principal),
-    registry: Registry = Depends(current_registry),
+    principal: PrincipalDep,
+    registry: RegistryDep,
 ) -> QueueOut:
     principal.require("read-metadata", "pools", pool)
     return _queue_out(registry.pool_store().get_queue(validate_name(pool, POOL), queue))
@@ -274,8 +277,8 @@ def get_queue(
 def create_queue(
     pool: str,
     body: QueueCreate,
-    principal: Principal = Depends(current_principal),
-    registry: Registry = Depends(current_registry),
+    principal: PrincipalDep,
+    registry: RegistryDep,
 ) -> QueueOut:
     """A priority another queue holds moves that queue (and the next) one step down."""
     principal.require("write", "pools", pool)
@@ -294,8 +297,8 @@ def update_queue(
     pool: str,
     queue: str,
     body: QueueUpdate,
-    principal: Principal = Depends(current_principal),
-    registry: Registry = Depends(current_registry),
+    principal: PrincipalDep,
+    registry: RegistryDep,
 ) -> QueueOut:
     principal.require("write", "pools", pool)
     unknown = sorted(set(body.changes) - set(QUEUE_FIELDS))
@@ -317,8 +320,8 @@ def update_queue(
 def delete_queue(
     pool: str,
     queue: str,
-    principal: Principal = Depends(current_principal),
-    registry: Registry = Depends(current_registry),
+    principal: PrincipalDep,
+    registry: RegistryDep,
 ) -> Response:
     principal.require("delete", "pools", pool)
     registry.pool_store().delete_queue(validate_name(pool, POOL), queue)
@@ -342,30 +345,15 @@ def _block_refs(document: Any) -> set[str]:
 
 
 def _nested_refs(registry: Registry, refs: Iterable[str]) -> set[str]:
-    """The blocks the named blocks nest, at any depth (a render resolves them too)."""
+    """The blocks the named blocks reference, at any depth (a render resolves them too)."""
     found: set[str] = set()
     for ref in refs:
         try:
-            block = registry.load(ref)
+            loaded = documents(registry, ref)
         except BlockNotFound:
             continue  # the render names the placeholder's path
-        _collect(block, found)
+        found.update(f"{doc.type_slug}/{doc.name}" for doc in loaded.included)
     return found
-
-
-def _collect(value: Any, found: set[str]) -> None:
-    if isinstance(value, Block):
-        for field in type(value).model_fields:
-            child = getattr(value, field)
-            if isinstance(child, Block) and child.block_id is not None:
-                found.add(child.block_ref)
-            _collect(child, found)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _collect(item, found)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _collect(item, found)
 
 
 def _require_blocks(principal: Principal, capability: str, refs: Iterable[str]) -> None:
