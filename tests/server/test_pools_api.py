@@ -3,17 +3,18 @@ errors as the same classes and messages, and no secret in a body that should not
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from blocks import AwsCredentials, Registry, S3Bucket, Secret
 from blocks.codec import MASK
 from blocks.pools import WorkPool, default_base_job_template
-from blocks.server import create_app
-from blocks.server.security import ADMIN, StaticPrincipal, static_authenticator
+from blocks.server.security import ADMIN, Principal, StaticPrincipal, static_authenticator
+from tests.server_fixtures import serve
 
 SECRET = "pool-api-secret-9f3c"
 AWS_SECRET = "wJalr-pool-api-7e1d"
@@ -36,15 +37,31 @@ def served(sqlite_registry: Registry) -> Registry:
     return sqlite_registry
 
 
-def client(registry: Registry, rules: Mapping[str, Mapping[str, set[str]]]) -> TestClient:
-    principal = StaticPrincipal("tester", rules)
-    return TestClient(create_app(registry, authenticator=static_authenticator(principal)))
+@contextlib.contextmanager
+def serving(registry: Registry, principal: Principal) -> Iterator[httpx.Client]:
+    """A real server over ``registry`` whose every request is ``principal``'s."""
+    with serve(registry, static_authenticator(principal)) as url, \
+            httpx.Client(base_url=url, timeout=30) as http:
+        yield http
+
+
+MakeClient = Callable[[Mapping[str, Mapping[str, set[str]]]], httpx.Client]
 
 
 @pytest.fixture
-def admin(served: Registry) -> Iterator[TestClient]:
-    with TestClient(create_app(served, authenticator=static_authenticator(ADMIN))) as c:
-        yield c
+def client(served: Registry) -> Iterator[MakeClient]:
+    """``client(rules)``: an HTTP client of a server whose requests have those grants."""
+    with contextlib.ExitStack() as stack:
+        def make(rules: Mapping[str, Mapping[str, set[str]]]) -> httpx.Client:
+            return stack.enter_context(serving(served, StaticPrincipal("tester", rules)))
+
+        yield make
+
+
+@pytest.fixture
+def admin(served: Registry) -> Iterator[httpx.Client]:
+    with serving(served, ADMIN) as http:
+        yield http
 
 
 def error(response: Any, status: int, error_type: str) -> dict[str, Any]:
@@ -54,7 +71,7 @@ def error(response: Any, status: int, error_type: str) -> dict[str, Any]:
     return body
 
 
-def render(c: TestClient, pool: str = "etl", **body: Any) -> Any:
+def render(c: httpx.Client, pool: str = "etl", **body: Any) -> Any:
     return c.post(f"/v1/pools/{pool}/render", json=body)
 
 
@@ -62,9 +79,9 @@ def render(c: TestClient, pool: str = "etl", **body: Any) -> Any:
 
 
 def test_read_metadata_lists_loads_and_renders_masked_but_changes_nothing(
-    served: Registry,
+    served: Registry, client: MakeClient
 ) -> None:
-    c = client(served, {"pools": {"etl": {"read-metadata"}},
+    c = client({"pools": {"etl": {"read-metadata"}},
                         "blocks": {"secret/*": {"read-metadata"}}})
     assert [p["name"] for p in c.get("/v1/pools").json()] == ["etl"]  # "other" is filtered out
     assert c.get("/v1/pools/etl").json()["version"] == 1
@@ -95,8 +112,10 @@ def test_read_metadata_lists_loads_and_renders_masked_but_changes_nothing(
     assert not WorkPool.load("etl", registry=served).queue().is_paused
 
 
-def test_a_pool_outside_the_policy_is_refused_even_for_metadata(served: Registry) -> None:
-    c = client(served, {"pools": {"etl": {"admin"}}})
+def test_a_pool_outside_the_policy_is_refused_even_for_metadata(
+    served: Registry, client: MakeClient
+) -> None:
+    c = client({"pools": {"etl": {"admin"}}})
     for response in (c.get("/v1/pools/other"), c.get("/v1/pools/other/queues"),
                      c.get("/v1/pools/other/history"), render(c, "other")):
         assert "'read-metadata' capability on work pool other" in error(
@@ -105,22 +124,26 @@ def test_a_pool_outside_the_policy_is_refused_even_for_metadata(served: Registry
     error(c.get("/v1/pools/ghost"), 403, "Forbidden")
 
 
-def test_shown_secrets_need_read_on_the_pool_and_every_block(served: Registry) -> None:
-    pool_only = client(served, {"pools": {"etl": {"read"}}})
+def test_shown_secrets_need_read_on_the_pool_and_every_block(
+    served: Registry, client: MakeClient
+) -> None:
+    pool_only = client({"pools": {"etl": {"read"}}})
     body = error(render(pool_only, show_secrets=True), 403, "Forbidden")
     assert body["message"] == "tester lacks the 'read' capability on block secret/db"
-    metadata_only = client(served, {"pools": {"etl": {"read"}},
+    metadata_only = client({"pools": {"etl": {"read"}},
                                     "blocks": {"secret/db": {"read-metadata"}}})
     error(render(metadata_only, show_secrets=True), 403, "Forbidden")
-    reader = client(served, {"pools": {"etl": {"read"}}, "blocks": {"secret/db": {"read"}}})
+    reader = client({"pools": {"etl": {"read"}}, "blocks": {"secret/db": {"read"}}})
     shown = render(reader, show_secrets=True)
     assert shown.status_code == 200, shown.text
     assert shown.json()["configuration"]["env"] == {"DB": SECRET}
     assert shown.json()["secrets_masked"] is False
 
 
-def test_job_variables_cannot_reach_a_block_outside_the_policy(served: Registry) -> None:
-    c = client(served, {"pools": {"etl": {"read"}}, "blocks": {"secret/db": {"read"}}})
+def test_job_variables_cannot_reach_a_block_outside_the_policy(
+    served: Registry, client: MakeClient
+) -> None:
+    c = client({"pools": {"etl": {"read"}}, "blocks": {"secret/db": {"read"}}})
     for show in (False, True):
         response = render(c, values={"env": {"LOOT": "{{ blocks.secret.admin }}"}},
                           show_secrets=show)
@@ -128,14 +151,16 @@ def test_job_variables_cannot_reach_a_block_outside_the_policy(served: Registry)
         assert "other-secret-never-shown" not in response.text
 
 
-def test_a_nested_block_needs_the_capability_too(served: Registry) -> None:
+def test_a_nested_block_needs_the_capability_too(
+    served: Registry, client: MakeClient
+) -> None:
     values = {"env": {"LAKE": "{{ blocks.s3-bucket.lake }}"}}
-    c = client(served, {"pools": {"etl": {"read"}},
+    c = client({"pools": {"etl": {"read"}},
                         "blocks": {"secret/db": {"read"}, "s3-bucket/lake": {"read"}}})
     response = render(c, values=values, show_secrets=True)
     assert "on block aws-credentials/prod" in error(response, 403, "Forbidden")["message"]
     assert AWS_SECRET not in response.text
-    c = client(served, {"pools": {"etl": {"read"}},
+    c = client({"pools": {"etl": {"read"}},
                         "blocks": {"secret/db": {"read"}, "s3-bucket/lake": {"read"},
                                    "aws-credentials/prod": {"read"}}})
     shown = render(c, values=values, show_secrets=True)
@@ -144,8 +169,10 @@ def test_a_nested_block_needs_the_capability_too(served: Registry) -> None:
     assert AWS_SECRET not in masked.text and "AKIAPOOLAPI" in masked.text
 
 
-def test_writing_a_template_that_names_a_block_needs_metadata_on_it(served: Registry) -> None:
-    c = client(served, {"pools": {"new": {"write"}}})
+def test_writing_a_template_that_names_a_block_needs_metadata_on_it(
+    served: Registry, client: MakeClient
+) -> None:
+    c = client({"pools": {"new": {"write"}}})
     template = default_base_job_template("process")
     template["job_configuration"]["env"] = {"X": "{{ blocks.secret.admin }}"}
     response = c.put("/v1/pools/new", json={"type": "process",
@@ -159,7 +186,7 @@ def test_writing_a_template_that_names_a_block_needs_metadata_on_it(served: Regi
 # -- errors ---------------------------------------------------------------------------------------
 
 
-def test_missing_pool_and_queue_are_404_with_the_local_messages(admin: TestClient) -> None:
+def test_missing_pool_and_queue_are_404_with_the_local_messages(admin: httpx.Client) -> None:
     body = error(admin.get("/v1/pools/ghost"), 404, "WorkPoolNotFound")
     assert body["message"] == "no work pool 'ghost'; see 'blocks pools ls'"
     body = error(admin.get("/v1/pools/etl", params={"version": 7}), 404, "WorkPoolNotFound")
@@ -169,7 +196,7 @@ def test_missing_pool_and_queue_are_404_with_the_local_messages(admin: TestClien
     error(render(admin, queue="nope"), 404, "WorkQueueNotFound")
 
 
-def test_stale_write_and_taken_names_are_409(admin: TestClient) -> None:
+def test_stale_write_and_taken_names_are_409(admin: httpx.Client) -> None:
     document = admin.get("/v1/pools/etl").json()["document"]
     save = {"type": "process", "document": document, "expected_version": 1}
     assert admin.put("/v1/pools/etl", json=save).json()["version"] == 2
@@ -180,7 +207,7 @@ def test_stale_write_and_taken_names_are_409(admin: TestClient) -> None:
     assert "cannot be deleted" in body["message"]
 
 
-def test_bad_template_is_422_with_its_json_path(admin: TestClient) -> None:
+def test_bad_template_is_422_with_its_json_path(admin: httpx.Client) -> None:
     template = default_base_job_template("process")
     template["job_configuration"]["command"] = "{{ comand }}"
     response = admin.put("/v1/pools/bad", json={"type": "process",
@@ -192,6 +219,11 @@ def test_bad_template_is_422_with_its_json_path(admin: TestClient) -> None:
     assert body["details"]["errors"][0][0] == "type"
     error(admin.put("/v1/pools/Bad_Name", json={"type": "process", "document": {}}),
           422, "InvalidName")
+    for key in ("name", "type", "version", "colour"):
+        body = error(admin.put("/v1/pools/etl", json={"type": "process",
+                                                      "document": {key: "x"}}),
+                     422, "ValidationError")
+        assert body["details"]["errors"][0][0] == f"document.{key}"
     body = error(admin.post("/v1/pools/etl/queues", json={"name": "q", "priority": 0}),
                  422, "ValidationError")
     assert body["details"]["errors"][0][0] == "priority"
@@ -199,7 +231,7 @@ def test_bad_template_is_422_with_its_json_path(admin: TestClient) -> None:
     assert body["details"]["errors"][0][0] == "job_variables.nope"
 
 
-def test_unknown_queue_field_is_refused_naming_it(admin: TestClient) -> None:
+def test_unknown_queue_field_is_refused_naming_it(admin: httpx.Client) -> None:
     response = admin.patch("/v1/pools/etl/queues/default", json={"changes": {"name": "x"}})
     assert "['name'] cannot be changed" in error(response, 422, "InvalidArgument")["message"]
     response = admin.patch("/v1/pools/etl/queues/default",

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from blocks._registry_documents import documents
 from blocks.core import validate_name
-from blocks.errors import BlockNotFound, InvalidArgument, WorkPoolNotFound
+from blocks.errors import BlockNotFound, InvalidArgument, ValidationError, WorkPoolNotFound
 from blocks.pools import WorkPool, WorkQueue, validate_base_job_template
 from blocks.pools.placeholders import walk
 from blocks.pools.queue_store import QueueRecord
@@ -37,6 +37,8 @@ RegistryDep = Annotated[Registry, Depends(current_registry)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 POOL = "work pool name"
+DOCUMENT_FIELDS = ("description", "base_job_template", "concurrency_limit", "is_paused",
+                   "publish_to_prefect")
 
 
 class PoolOut(BaseModel):
@@ -184,6 +186,11 @@ def save_pool(
 ) -> PoolOut:
     """Create the pool (with its default queue) or store a new version (compare-and-set)."""
     principal.require("write", "pools", pool)
+    unknown = sorted(set(body.document) - set(DOCUMENT_FIELDS))
+    if unknown:
+        raise ValidationError(f"work-pool/{pool}", [
+            (f"document.{key}", f"not a pool setting (settings: {', '.join(DOCUMENT_FIELDS)})")
+            for key in unknown])
     checked = WorkPool(name=pool, type=body.type, **body.document)  # every field's rule
     _require_blocks(principal, "read-metadata", _block_refs(checked.base_job_template))
     validate_base_job_template(
