@@ -56,7 +56,7 @@ def test_an_unexpected_exception_is_a_500_with_a_request_id_and_no_traceback(
         raise RuntimeError("value-that-must-not-leak")
 
     app.include_router(boom)
-    with caplog.at_level(logging.DEBUG, logger="blocks"), serve_app(app) as url:
+    with caplog.at_level(logging.DEBUG, logger="blocks"), serve_app(app, allow_500=True) as url:
         answer = httpx.get(f"{url}/v1/boom", headers={"x-request-id": "req-42"})
     assert answer.status_code == 500
     assert answer.headers["x-request-id"] == "req-42"

@@ -9,6 +9,7 @@ decrypts nothing (:mod:`blocks._registry_documents`). A save takes the document
 
 from __future__ import annotations
 
+import contextvars
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -230,7 +231,9 @@ def _decode_for_save(registry: Registry, principal: Principal, ref: str, slug: s
             raise ValueError(str(exc)) from None
         principal.require("read-metadata", "blocks", target_ref)  # a 403, not a field error
         try:
-            target = registry.load(target_ref)
+            # A load of its own (a fresh context: its depth bound counts from zero), as the
+            # client's nested block was when it loaded or saved it.
+            target = contextvars.Context().run(registry.load, target_ref)
         except BlocksError as exc:
             raise ValueError(str(exc)) from None
         if not isinstance(target, expected):
