@@ -14,6 +14,8 @@ from blocks.errors import (
 )
 from blocks.pools import DEFAULT_QUEUE, WorkPool, default_base_job_template
 
+pytestmark = pytest.mark.over_http  # the registry fixture runs through a blocks server too
+
 SECRET = "hunter2-db-password"
 
 
