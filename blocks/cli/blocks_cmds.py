@@ -230,7 +230,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     if wants_json(args):
         print_json([{**_version(v), "stage": stage_of.get(v.version)} for v in versions])
         return EXIT_OK
-    events = rotation_events(local(reg, "blocks history"), args.ref)
+    events = rotation_events(reg, args.ref)
     emit_rows(args, versions, _version, ["VERSION", "STAGE", "CREATED", "TERM", "NOTE"],
               lambda v: (v.version, stage_of.get(v.version), v.created_at, v.term,
                          "purged" if v.shredded else v.note))
