@@ -60,7 +60,8 @@ class RegistryServices(RegistryStages):
         # pools sit beside the registry, on its store (and import it: hence here)
         from blocks.pools.store_protocol import LocalPoolStore
 
-        return LocalPoolStore(lambda: self.store.engine, lambda: self.sealer)
+        return LocalPoolStore(lambda: self.store.engine, lambda: self.sealer,
+                              registry=self._registry())
 
     def rotation(self, actor: str | None = None) -> Rotation:
         """The rotation engine over this registry (policies, runs, events), acting as

@@ -22,6 +22,7 @@ from blocks.cli.output import (
     wants_json,
 )
 from blocks.codec import parse_json
+from blocks.core import validate_name
 from blocks.errors import ValidationError
 from blocks.pools import (
     DEFAULT_QUEUE,
@@ -264,15 +265,18 @@ def cmd_render(args: argparse.Namespace) -> int:
         if not sep or not name:
             raise ValidationError(ref, [("job_variables", "--var takes NAME=VALUE")])
         values[name] = _json_or_text(text, ref, name)
-    pool = WorkPool.load(args.name, registry=registry(args))
-    job = pool.render_job(values, queue=args.queue)
-    configuration = job.configuration if args.show_secrets else job.masked()
+    # Rendered where the pool is stored: through a blocks server, a token that may see only
+    # masked jobs can render, and secrets cross the wire only with --show-secrets.
+    view = registry(args).pool_store().render(
+        validate_name(args.name, "work pool name"), values, queue=args.queue,
+        show_secrets=args.show_secrets,
+    )
     if wants_json(args):
-        print_json({"pool": job.pool, "queue": job.queue, "type": job.pool_type,
-                    "secrets_masked": not args.show_secrets and job.has_secrets,
-                    "configuration": configuration})
+        print_json({"pool": view.pool, "queue": view.queue, "type": view.pool_type,
+                    "secrets_masked": view.secrets_masked,
+                    "configuration": view.configuration})
     else:
-        print(json.dumps(configuration, indent=2))
+        print(json.dumps(view.configuration, indent=2))
     return EXIT_OK
 
 

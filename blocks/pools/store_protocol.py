@@ -9,11 +9,46 @@ the same against a database or a ``blocks server``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from blocks.pools.queue_store import QueueRecord, QueueStore
-from blocks.pools.store import PoolRecord, PoolStore
+from blocks.pools.store import DEFAULT_QUEUE, PoolRecord, PoolStore
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from blocks.pools.render import RenderedJob
+    from blocks.registry_protocol import RegistryProtocol
+    from blocks.store.sealing import KeyringSealer
+
+
+@dataclass(frozen=True)
+class RenderedView:
+    """A stored pool's rendered job as a caller may see it: masked, or with secrets shown.
+
+    Attributes:
+        pool, queue, pool_type: what was rendered.
+        has_secrets: a secret was substituted somewhere.
+        secrets_masked: ``configuration`` shows each such secret as ``********``.
+        configuration: the job (secrets in clear only when asked for).
+    """
+
+    pool: str
+    queue: str
+    pool_type: str
+    has_secrets: bool
+    secrets_masked: bool
+    configuration: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def of(cls, job: RenderedJob, show_secrets: bool) -> RenderedView:
+        """The view of ``job``: masked unless ``show_secrets``."""
+        return cls(pool=job.pool, queue=job.queue, pool_type=job.pool_type,
+                   has_secrets=job.has_secrets,
+                   secrets_masked=job.has_secrets and not show_secrets,
+                   configuration=job.configuration if show_secrets else job.masked())
 
 
 class WorkPoolStore(Protocol):
@@ -83,6 +118,50 @@ class WorkPoolStore(Protocol):
     def delete_queue(self, pool_name: str, name: str) -> None:
         """Delete a queue (never the ``default`` one)."""
 
+    def render(
+        self,
+        name: str,
+        values: Mapping[str, Any] | None = None,
+        *,
+        queue: str = DEFAULT_QUEUE,
+        version: int | None = None,
+        show_secrets: bool = False,
+    ) -> RenderedView:
+        """The job a worker of stored pool ``name`` runs with these job variables, with
+        secrets masked unless ``show_secrets`` (the blocks resolve where the pool is stored:
+        through a server, a token that may see only masked jobs can render)."""
+
 
 class LocalPoolStore(PoolStore, QueueStore):
-    """Pools and queues in the registry's own database (what ``Registry.pool_store()`` gives)."""
+    """Pools and queues in the registry's own database (what ``Registry.pool_store()`` gives).
+
+    Args:
+        engine, sealer: as :class:`~blocks.pools.engine_store.EngineStore`.
+        registry: the registry they belong to (a render resolves blocks from it).
+    """
+
+    def __init__(
+        self,
+        engine: Callable[[], Engine],
+        sealer: Callable[[], KeyringSealer],
+        *,
+        registry: RegistryProtocol,
+    ) -> None:
+        super().__init__(engine, sealer)
+        self._registry = registry
+
+    def render(
+        self,
+        name: str,
+        values: Mapping[str, Any] | None = None,
+        *,
+        queue: str = DEFAULT_QUEUE,
+        version: int | None = None,
+        show_secrets: bool = False,
+    ) -> RenderedView:
+        """See :meth:`WorkPoolStore.render`."""
+        from blocks.pools.models import WorkPool  # the recipe API builds on this module
+
+        pool = WorkPool.load(name, version=version, registry=self._registry)
+        job = pool.render_job(dict(values or {}), queue=queue, registry=self._registry)
+        return RenderedView.of(job, show_secrets)

@@ -17,7 +17,8 @@ from urllib.parse import quote
 
 from blocks.errors import WorkPoolNotFound
 from blocks.pools.queue_store import QueueRecord
-from blocks.pools.store import PoolRecord
+from blocks.pools.store import DEFAULT_QUEUE, PoolRecord
+from blocks.pools.store_protocol import RenderedView
 
 if TYPE_CHECKING:
     from blocks.remote.transport import Transport
@@ -114,6 +115,30 @@ class RemotePoolStore:
     def delete_queue(self, pool_name: str, name: str) -> None:
         """Delete a queue (never the ``default`` one)."""
         self._send("DELETE", _queue_path(pool_name, name), None)
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def render(
+        self,
+        name: str,
+        values: Mapping[str, Any] | None = None,
+        *,
+        queue: str = DEFAULT_QUEUE,
+        version: int | None = None,
+        show_secrets: bool = False,
+    ) -> RenderedView:
+        """The stored pool's job rendered by the server (``POST /v1/pools/{pool}/render``):
+        masked needs ``read-metadata``, ``show_secrets`` needs ``read`` on the pool and on
+        every block it resolves."""
+        body = {"values": dict(values or {}), "queue": queue, "version": version,
+                "show_secrets": show_secrets}
+        response = self._transport.request("POST", _pool_path(name) + "/render", json=body,
+                                           idempotent=True)  # it changes nothing
+        item = response.json()
+        return RenderedView(pool=item["pool"], queue=item["queue"], pool_type=item["type"],
+                            has_secrets=item["has_secrets"],
+                            secrets_masked=item["secrets_masked"],
+                            configuration=item["configuration"])
 
     # -- wire -----------------------------------------------------------------------------
 

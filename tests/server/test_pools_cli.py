@@ -73,17 +73,31 @@ def test_pool_commands_work_through_a_server_with_only_the_api_settings(
     assert not any(client_home.rglob("*.db")) and not any(client_home.rglob("*.key"))
 
 
-def test_a_refused_capability_is_a_one_line_cli_error(
+def test_a_metadata_token_renders_masked_and_is_refused_the_rest(
     served_registry: Registry, tmp_path: Path
 ) -> None:
+    Secret(value=SECRET).save("db-password", registry=served_registry)
     WorkPool(name="etl", type="process").save(registry=served_registry)
-    viewer = StaticPrincipal("viewer", {"pools": {"etl": {"read-metadata"}}})
+    viewer = StaticPrincipal("viewer", {"pools": {"etl": {"read-metadata"}},
+                                        "blocks": {"secret/*": {"read-metadata"}}})
+    variables = "env=" + json.dumps({"DB": PLACEHOLDER})
     with serve(served_registry, static_authenticator(viewer)) as url:
         listed = blocks_cli(tmp_path, url, "pools", "ls", "--json")
         assert listed.returncode == 0, listed.stderr
         assert [p["name"] for p in json.loads(listed.stdout)] == ["etl"]
+        # a metadata token renders the masked job: the server resolves, the secret stays there
+        masked = blocks_cli(tmp_path, url, "pools", "render", "etl", "--var", variables,
+                            "--json")
+        assert masked.returncode == 0, masked.stderr
+        rendered = json.loads(masked.stdout)
+        assert rendered["configuration"]["env"] == {"DB": "********"}
+        assert rendered["secrets_masked"] is True and SECRET not in masked.stdout
+        shown = blocks_cli(tmp_path, url, "pools", "render", "etl", "--var", variables,
+                           "--show-secrets")
         paused = blocks_cli(tmp_path, url, "pools", "pause", "etl")
+    assert shown.returncode == 1 and SECRET not in shown.stdout + shown.stderr
+    assert "viewer lacks the 'read' capability on work pool etl" in shown.stderr
     assert paused.returncode == 1
     assert "viewer lacks the 'write' capability on work pool etl" in paused.stderr
-    assert "Traceback" not in paused.stderr
+    assert "Traceback" not in paused.stderr + shown.stderr
     assert WorkPool.load("etl", registry=served_registry).is_paused is False

@@ -28,6 +28,7 @@ from blocks.pools.placeholders import walk
 from blocks.pools.queue_store import QueueRecord
 from blocks.pools.resolve import block_exists
 from blocks.pools.store import DEFAULT_QUEUE, QUEUE_FIELDS, PoolRecord
+from blocks.pools.store_protocol import RenderedView
 from blocks.registry import Registry
 from blocks.server.deps import current_registry
 from blocks.server.security import Principal, current_principal
@@ -247,11 +248,10 @@ def render(
     _require_blocks(principal, capability, refs)
     _require_blocks(principal, capability, _nested_refs(registry, refs))
     job = loaded.render_job(body.values, queue=body.queue, registry=registry)
-    return RenderOut(
-        pool=job.pool, queue=job.queue, type=job.pool_type, has_secrets=job.has_secrets,
-        secrets_masked=not body.show_secrets and job.has_secrets,
-        configuration=job.configuration if body.show_secrets else job.masked(),
-    )
+    view = RenderedView.of(job, body.show_secrets)
+    return RenderOut(pool=view.pool, queue=view.queue, type=view.pool_type,
+                     has_secrets=view.has_secrets, secrets_masked=view.secrets_masked,
+                     configuration=view.configuration)
 
 
 # -- queues -----------------------------------------------------------------------------------
