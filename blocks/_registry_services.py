@@ -17,7 +17,7 @@ from blocks.store import presence
 if TYPE_CHECKING:
     from blocks.access.admin import AccessAdmin
     from blocks.key_management import KeyStatus
-    from blocks.pools.store import PoolStore
+    from blocks.pools.store_protocol import LocalPoolStore
     from blocks.registry import Registry
     from blocks.rotation.engine import Rotation
     from blocks.verify import Report
@@ -56,11 +56,13 @@ class RegistryServices(RegistryStages):
 
         KeyManager(self._registry()).purge(ref, version)
 
-    def pool_store(self) -> PoolStore:
+    def pool_store(self) -> LocalPoolStore:
         """The work pools and queues kept in this registry's database."""
-        from blocks.pools.store import PoolStore  # pools sit beside the registry, on its store
+        # pools sit beside the registry, on its store (and import it: hence here)
+        from blocks.pools.store_protocol import LocalPoolStore
 
-        return PoolStore(lambda: self.store.engine, lambda: self.sealer)
+        return LocalPoolStore(lambda: self.store.engine, lambda: self.sealer,
+                              registry=self._registry())
 
     def rotation(self, actor: str | None = None) -> Rotation:
         """The rotation engine over this registry (policies, runs, events), acting as

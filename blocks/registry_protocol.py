@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from blocks.access.admin import AccessAdmin
     from blocks.core import Block
     from blocks.key_management import KeyStatus
-    from blocks.pools.store import PoolStore
+    from blocks.pools.store_protocol import WorkPoolStore
     from blocks.registry import Registry
     from blocks.rotation.service import RotationService
     from blocks.store.records import BlockSummary, VersionInfo
@@ -112,7 +112,7 @@ class RegistryProtocol(Protocol):
 
     def close(self) -> None: ...
 
-    def pool_store(self) -> PoolStore:
+    def pool_store(self) -> WorkPoolStore:
         """The work pools and queues of this registry."""
         ...
 

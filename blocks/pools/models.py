@@ -21,13 +21,14 @@ from blocks.core import validate_name
 from blocks.pools.job_variables import PoolType
 from blocks.pools.queue_model import IMMUTABLE as IMMUTABLE
 from blocks.pools.queue_model import WorkQueue as WorkQueue
-from blocks.pools.queue_model import _publish, _queues, _store, _Stored
+from blocks.pools.queue_model import _publish, _store, _Stored
 from blocks.pools.render import RenderedJob, render_job
 from blocks.pools.resolve import block_exists, registry_resolver
 from blocks.pools.store import DEFAULT_QUEUE, PoolRecord
 from blocks.pools.templates import default_base_job_template
 from blocks.pools.validation import validate_base_job_template
 from blocks.registry import Registry
+from blocks.registry_protocol import RegistryProtocol
 
 
 class WorkPool(_Stored):
@@ -74,7 +75,7 @@ class WorkPool(_Stored):
 
     @classmethod
     def load(
-        cls, name: str, *, version: int | None = None, registry: Registry | None = None
+        cls, name: str, *, version: int | None = None, registry: RegistryProtocol | None = None
     ) -> WorkPool:
         """Load a pool (its current version, or ``version``).
 
@@ -83,7 +84,7 @@ class WorkPool(_Stored):
         """
         from blocks.errors import WorkPoolNotFound
 
-        registry = registry or Registry.default_local("work pools")
+        registry = registry or Registry.default()
         record = _store(registry).get_pool(validate_name(name, "work pool name"), version)
         if record is None:
             detail = f" version {version}" if version is not None else ""
@@ -91,20 +92,20 @@ class WorkPool(_Stored):
         return cls._from_record(record, registry)
 
     @classmethod
-    def list_pools(cls, *, registry: Registry | None = None) -> list[WorkPool]:
+    def list_pools(cls, *, registry: RegistryProtocol | None = None) -> list[WorkPool]:
         """Every pool, by name."""
-        registry = registry or Registry.default_local("work pools")
+        registry = registry or Registry.default()
         return [cls._from_record(r, registry) for r in _store(registry).list_pools()]
 
     @classmethod
-    def history(cls, name: str, *, registry: Registry | None = None) -> list[WorkPool]:
+    def history(cls, name: str, *, registry: RegistryProtocol | None = None) -> list[WorkPool]:
         """Every stored version of a pool, oldest first."""
-        registry = registry or Registry.default_local("work pools")
+        registry = registry or Registry.default()
         records = _store(registry).pool_history(validate_name(name, "work pool name"))
         return [cls._from_record(r, registry) for r in records]
 
     @classmethod
-    def rename(cls, old: str, new: str, *, registry: Registry | None = None) -> WorkPool:
+    def rename(cls, old: str, new: str, *, registry: RegistryProtocol | None = None) -> WorkPool:
         """Rename a pool: same id, history kept, its queues follow.
 
         Raises:
@@ -112,24 +113,24 @@ class WorkPool(_Stored):
             ConflictError: a pool called ``new`` exists.
             InvalidName: ``new`` breaks the naming rule.
         """
-        registry = registry or Registry.default_local("work pools")
+        registry = registry or Registry.default()
         record = _store(registry).rename_pool(
             validate_name(old, "work pool name"), validate_name(new, "work pool name")
         )
         return cls._from_record(record, registry)
 
     @classmethod
-    def delete(cls, name: str, *, registry: Registry | None = None) -> None:
+    def delete(cls, name: str, *, registry: RegistryProtocol | None = None) -> None:
         """Delete a pool with its versions and queues.
 
         Raises:
             WorkPoolNotFound: no such pool.
         """
-        chosen = registry or Registry.default_local("work pools")
+        chosen = registry or Registry.default()
         _store(chosen).delete_pool(validate_name(name, "work pool name"))
 
     @classmethod
-    def _from_record(cls, record: PoolRecord, registry: Registry) -> WorkPool:
+    def _from_record(cls, record: PoolRecord, registry: RegistryProtocol) -> WorkPool:
         pool = cls(
             name=record.name, type=record.type, version=record.version,
             created_at=record.created_at, updated_at=record.updated_at, **record.document,
@@ -139,7 +140,7 @@ class WorkPool(_Stored):
 
     # -- saving ----------------------------------------------------------------------------
 
-    def validate_template(self, *, registry: Registry | None = None) -> None:
+    def validate_template(self, *, registry: RegistryProtocol | None = None) -> None:
         """Check the base job template, including that its block placeholders name blocks.
 
         Raises:
@@ -157,7 +158,7 @@ class WorkPool(_Stored):
         overwrite: bool = False,
         expected_version: int | None = None,
         note: str | None = None,
-        registry: Registry | None = None,
+        registry: RegistryProtocol | None = None,
     ) -> Self:
         """Save a new version of the pool (creating it, with its ``default`` queue, if new).
 
@@ -191,12 +192,12 @@ class WorkPool(_Stored):
             _publish(chosen, self.name)
         return self
 
-    def pause(self, *, registry: Registry | None = None) -> Self:
+    def pause(self, *, registry: RegistryProtocol | None = None) -> Self:
         """Pause the pool and save."""
         self.is_paused = True
         return self.save(registry=registry)
 
-    def resume(self, *, registry: Registry | None = None) -> Self:
+    def resume(self, *, registry: RegistryProtocol | None = None) -> Self:
         """Resume the pool and save."""
         self.is_paused = False
         return self.save(registry=registry)
@@ -212,19 +213,21 @@ class WorkPool(_Stored):
 
     # -- queues ----------------------------------------------------------------------------
 
-    def queues(self, *, registry: Registry | None = None) -> list[WorkQueue]:
+    def queues(self, *, registry: RegistryProtocol | None = None) -> list[WorkQueue]:
         """The pool's queues by priority (1 first)."""
         chosen = self._registry_or(registry)
-        return [WorkQueue._from_record(r, chosen) for r in _queues(chosen).list_queues(self.name)]
+        return [WorkQueue._from_record(r, chosen) for r in _store(chosen).list_queues(self.name)]
 
-    def queue(self, name: str = DEFAULT_QUEUE, *, registry: Registry | None = None) -> WorkQueue:
+    def queue(
+        self, name: str = DEFAULT_QUEUE, *, registry: RegistryProtocol | None = None
+    ) -> WorkQueue:
         """One queue of the pool.
 
         Raises:
             WorkQueueNotFound: the pool has no such queue.
         """
         chosen = self._registry_or(registry)
-        return WorkQueue._from_record(_queues(chosen).get_queue(self.name, name), chosen)
+        return WorkQueue._from_record(_store(chosen).get_queue(self.name, name), chosen)
 
     def create_queue(
         self,
@@ -234,7 +237,7 @@ class WorkPool(_Stored):
         priority: int | None = None,
         concurrency_limit: int | None = None,
         is_paused: bool = False,
-        registry: Registry | None = None,
+        registry: RegistryProtocol | None = None,
     ) -> WorkQueue:
         """Add a queue; ``priority`` defaults to one below the pool's lowest.
 
@@ -251,7 +254,7 @@ class WorkPool(_Stored):
             concurrency_limit=concurrency_limit, is_paused=is_paused,
         )
         chosen = self._registry_or(registry)
-        record = _queues(chosen).create_queue(
+        record = _store(chosen).create_queue(
             self.name, name, description=description, priority=priority,
             concurrency_limit=concurrency_limit, is_paused=is_paused,
         )
@@ -259,7 +262,7 @@ class WorkPool(_Stored):
             _publish(chosen, self.name)
         return WorkQueue._from_record(record, chosen)
 
-    def delete_queue(self, name: str, *, registry: Registry | None = None) -> None:
+    def delete_queue(self, name: str, *, registry: RegistryProtocol | None = None) -> None:
         """Delete a queue.
 
         Raises:
@@ -267,7 +270,7 @@ class WorkPool(_Stored):
             WorkQueueNotFound: the pool has no such queue.
         """
         chosen = self._registry_or(registry)
-        _queues(chosen).delete_queue(self.name, name)
+        _store(chosen).delete_queue(self.name, name)
         if self.publish_to_prefect:
             _publish(chosen, self.name)
 
@@ -278,7 +281,7 @@ class WorkPool(_Stored):
         values: dict[str, Any] | None = None,
         *,
         queue: str = DEFAULT_QUEUE,
-        registry: Registry | None = None,
+        registry: RegistryProtocol | None = None,
     ) -> RenderedJob:
         """The job a worker of this pool runs for a flow run with these job variables.
 
@@ -301,7 +304,7 @@ class WorkPool(_Stored):
             # The stored version this object came from must still authenticate: a pool
             # document edited in the database never reaches the resolver.
             _store(chosen).get_pool(self.name, self.version)
-            _queues(chosen).get_queue(self.name, queue)
+            _store(chosen).get_queue(self.name, queue)
         validate_base_job_template(self.base_job_template, ref=self._ref())
         return render_job(
             self.base_job_template, values, pool_type=self.type,

@@ -14,9 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from blocks import hooks
 from blocks.core import pydantic_errors, validate_name
 from blocks.errors import ValidationError
-from blocks.pools.queue_store import QueueRecord, QueueStore
-from blocks.pools.store import PoolStore
+from blocks.pools.queue_store import QueueRecord
+from blocks.pools.store_protocol import WorkPoolStore
 from blocks.registry import Registry
+from blocks.registry_protocol import RegistryProtocol
 
 IMMUTABLE = {
     "name": "a {what}'s name cannot change; create a new {what} instead",
@@ -30,7 +31,7 @@ class _Stored(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, hide_input_in_errors=True)
     _what: ClassVar[str] = "object"
-    _registry: Registry | None = PrivateAttr(default=None)
+    _registry: RegistryProtocol | None = PrivateAttr(default=None)
 
     def __init__(self, /, **data: Any) -> None:
         if "name" in data:
@@ -54,26 +55,22 @@ class _Stored(BaseModel):
     def _ref(self) -> str:
         return self._ref_for(self.__dict__)
 
-    def _registry_or(self, registry: Registry | None) -> Registry:
-        chosen = registry or self._registry or Registry.default_local("work queues")
+    def _registry_or(self, registry: RegistryProtocol | None) -> RegistryProtocol:
+        chosen = registry or self._registry or Registry.default()
         self._registry = chosen
         return chosen
 
 
-def _store(registry: Registry) -> PoolStore:
-    return PoolStore(lambda: registry.store.engine, lambda: registry.sealer)
+def _store(registry: RegistryProtocol) -> WorkPoolStore:
+    return registry.pool_store()
 
 
-def _queues(registry: Registry) -> QueueStore:
-    return QueueStore(lambda: registry.store.engine, lambda: registry.sealer)
-
-
-def _publish(registry: Registry, name: str) -> None:
+def _publish(registry: RegistryProtocol, name: str) -> None:
     # The Prefect bridge registers this hook; it loads only for pools that publish.
     hooks.get(hooks.POOLS_PUBLISH)(registry, name)
 
 
-def _publish_if_wanted(registry: Registry, name: str) -> None:
+def _publish_if_wanted(registry: RegistryProtocol, name: str) -> None:
     record = _store(registry).get_pool(name)
     if record is not None and record.document.get("publish_to_prefect"):
         _publish(registry, name)
@@ -104,7 +101,7 @@ class WorkQueue(_Stored):
     updated_at: datetime | None = Field(default=None, description="When it last changed.")
 
     @classmethod
-    def _from_record(cls, record: QueueRecord, registry: Registry) -> WorkQueue:
+    def _from_record(cls, record: QueueRecord, registry: RegistryProtocol) -> WorkQueue:
         queue = cls(
             pool=record.pool, name=record.name, description=record.description,
             priority=record.priority, concurrency_limit=record.concurrency_limit,
@@ -115,7 +112,7 @@ class WorkQueue(_Stored):
         return queue
 
     def save(
-        self, *, expected_version: int | None = None, registry: Registry | None = None
+        self, *, expected_version: int | None = None, registry: RegistryProtocol | None = None
     ) -> Self:
         """Create the queue (``version`` 0) or store its changes (compare-and-set).
 
@@ -131,7 +128,7 @@ class WorkQueue(_Stored):
             ConflictError: the name is taken (new queue) or someone else wrote first.
             WorkPoolNotFound, WorkQueueNotFound.
         """
-        store = _queues(self._registry_or(registry))
+        store = _store(self._registry_or(registry))
         if self.version == 0 and expected_version is None:
             record = store.create_queue(
                 self.pool, self.name, description=self.description, priority=self.priority,
@@ -148,22 +145,22 @@ class WorkQueue(_Stored):
         _publish_if_wanted(self._registry_or(registry), self.pool)
         return self
 
-    def delete(self, *, registry: Registry | None = None) -> None:
+    def delete(self, *, registry: RegistryProtocol | None = None) -> None:
         """Delete the queue.
 
         Raises:
             ConflictError: it is the pool's ``default`` queue, which cannot be deleted.
         """
         chosen = self._registry_or(registry)
-        _queues(chosen).delete_queue(self.pool, self.name)
+        _store(chosen).delete_queue(self.pool, self.name)
         _publish_if_wanted(chosen, self.pool)
 
-    def pause(self, *, registry: Registry | None = None) -> Self:
+    def pause(self, *, registry: RegistryProtocol | None = None) -> Self:
         """Pause the queue and save."""
         self.is_paused = True
         return self.save(registry=registry)
 
-    def resume(self, *, registry: Registry | None = None) -> Self:
+    def resume(self, *, registry: RegistryProtocol | None = None) -> Self:
         """Resume the queue and save."""
         self.is_paused = False
         return self.save(registry=registry)

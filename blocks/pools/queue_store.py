@@ -57,7 +57,7 @@ class QueueStore(EngineStore):
                 .where(queue.c.pool_id == pool_id)
                 .order_by(queue.c.priority, queue.c.name)
             ).all()
-        return [self._verified(row, pool_name) for row in rows]
+        return [self._verified_queue(row, pool_name) for row in rows]
 
     def get_queue(self, pool_name: str, name: str) -> QueueRecord:
         """One queue.
@@ -73,9 +73,9 @@ class QueueStore(EngineStore):
             ).first()
         if row is None:
             raise WorkQueueNotFound(_no_queue(pool_name, name))
-        return self._verified(row, pool_name)
+        return self._verified_queue(row, pool_name)
 
-    def _verified(self, row: Row[Any], pool_name: str) -> QueueRecord:
+    def _verified_queue(self, row: Row[Any], pool_name: str) -> QueueRecord:
         values = tuple(row)
         self.check_queue(values[10:], pool_name)
         return _queue_record(values[:10])
@@ -159,7 +159,7 @@ class QueueStore(EngineStore):
             ).first()
             if row is None:
                 raise WorkQueueNotFound(_no_queue(pool_name, name))
-            old = self._verified(row, pool_name)
+            old = self._verified_queue(row, pool_name)
             if expected_version is not None and old.version != expected_version:
                 raise ConflictError(
                     f"queue {name!r} of work pool {pool_name!r} is at version {old.version}, "
@@ -194,7 +194,7 @@ class QueueStore(EngineStore):
         pool, _, queue = tables()
         rows = conn.execute(_queue_select(pool, queue).where(queue.c.pool_id == pool_id)).all()
         others = {record.name: record for record in
-                  (self._verified(row, pool_name) for row in rows)}
+                  (self._verified_queue(row, pool_name) for row in rows)}
         moves = shifted({n: r.priority for n, r in others.items()}, name, priority)
         for other, new_priority in moves.items():
             record = others[other]

@@ -15,10 +15,10 @@ from blocks.errors import BlockNotFound
 from blocks.pools.render import BlockResolver, ResolvedBlock
 
 if TYPE_CHECKING:
-    from blocks.registry import Registry
+    from blocks.registry_protocol import RegistryProtocol
 
 
-def registry_resolver(registry: Registry) -> BlockResolver:
+def registry_resolver(registry: RegistryProtocol) -> BlockResolver:
     """A resolver that loads blocks from ``registry`` (each at most once per resolver).
 
     Raises (when called):
@@ -33,7 +33,7 @@ def registry_resolver(registry: Registry) -> BlockResolver:
     return resolve
 
 
-def block_exists(registry: Registry, ref: str) -> bool:
+def block_exists(registry: RegistryProtocol, ref: str) -> bool:
     """Whether ``slug/name`` is a saved block of ``registry``."""
     try:
         registry.summary(ref)

@@ -12,10 +12,10 @@ from blocks.pools.models import WorkPool
 from blocks.pools.placeholders import walk
 
 if TYPE_CHECKING:
-    from blocks.registry import Registry
+    from blocks.registry_protocol import RegistryProtocol
 
 
-def pools_using(registry: Registry, ref: str) -> list[str]:
+def pools_using(registry: RegistryProtocol, ref: str) -> list[str]:
     """Names of the pools whose base job template has a placeholder naming ``ref``."""
     return [
         pool.name for pool in WorkPool.list_pools(registry=registry)

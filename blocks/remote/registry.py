@@ -35,7 +35,7 @@ from blocks.wire import summary_from, version_from
 
 if TYPE_CHECKING:
     from blocks.access.admin import AccessAdmin
-    from blocks.pools.store import PoolStore
+    from blocks.remote.pools import RemotePoolStore
     from blocks.rotation.service import RotationService
 
 Stage = Literal["current", "pending", "previous"]
@@ -256,8 +256,11 @@ class RemoteRegistry:
 
     # -- beside the blocks: filled in by the pools and rotation clients ---------------------
 
-    def pool_store(self) -> PoolStore:
-        raise ConfigurationError(_not_served("work pools"))
+    def pool_store(self) -> RemotePoolStore:
+        """The work pools and queues of the server's registry (``/v1/pools``)."""
+        from blocks.remote.pools import RemotePoolStore  # loaded by clients that use pools
+
+        return RemotePoolStore(self.transport)
 
     def rotation(self, actor: str | None = None) -> RotationService:
         """Rotation on the server (:class:`blocks.rotation.remote.RemoteRotation`: the same

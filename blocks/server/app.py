@@ -28,7 +28,7 @@ from blocks import wire
 from blocks.errors import BlocksError, RateLimited
 from blocks.registry import Registry
 from blocks.server.auth import TokenAuthenticator
-from blocks.server.routes import admin, auth, blocks, health, rotation
+from blocks.server.routes import admin, auth, blocks, health, pools, rotation
 from blocks.server.security import Authenticator
 
 log = logging.getLogger("blocks.server")
@@ -57,6 +57,7 @@ def create_app(registry: Registry, *, authenticator: Authenticator | None = None
     app.include_router(blocks.router)
     app.include_router(rotation.router)
     app.include_router(admin.router)
+    app.include_router(pools.router)
     app.include_router(auth.router)
     return app
 

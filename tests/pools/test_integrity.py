@@ -9,7 +9,10 @@ import pytest
 from blocks import Registry, Secret
 from blocks.errors import IntegrityError
 from blocks.pools import WorkPool
+from tests.registry_fixtures import backing
 from tests.store.tamper import tamper
+
+pytestmark = pytest.mark.over_http  # the registry fixture runs through a blocks server too
 
 SECRET = "db-pass-never-rendered-5a6b"
 
@@ -24,7 +27,7 @@ def exfiltrating(document: str) -> str:
 
 
 def read_document(registry: Registry) -> str:
-    conn = registry.store._reads.get()
+    conn = backing(registry).store._reads.get()
     return str(conn.execute("SELECT document FROM work_pool_version").fetchone()[0])
 
 
@@ -39,7 +42,7 @@ def test_edited_pool_document_is_refused_by_load_and_render(registry: Registry) 
     Secret(value=SECRET).save("db-pass", registry=registry)
     WorkPool(name="proc", type="process").save(registry=registry)
     loaded = WorkPool.load("proc", registry=registry)
-    tamper(registry.store.url, "UPDATE work_pool_version SET document = ?",
+    tamper(backing(registry).store.url, "UPDATE work_pool_version SET document = ?",
            exfiltrating(read_document(registry)))
 
     assert_integrity(lambda: WorkPool.load("proc", registry=registry), "work pool 'proc'")
@@ -53,21 +56,21 @@ def test_pool_pointer_rollback_and_swapped_names_are_refused(registry: Registry)
     pool.description = "two"
     pool.save(registry=registry)
     WorkPool(name="b", type="process").save(registry=registry)
-    tamper(registry.store.url, "UPDATE work_pool SET current_version = 1 WHERE name = 'a'")
+    tamper(backing(registry).store.url, "UPDATE work_pool SET current_version = 1 WHERE name = 'a'")
     assert_integrity(lambda: WorkPool.load("a", registry=registry), "work pool 'a'")
-    tamper(registry.store.url, "UPDATE work_pool SET current_version = 2 WHERE name = 'a'")
+    tamper(backing(registry).store.url, "UPDATE work_pool SET current_version = 2 WHERE name = 'a'")
     assert WorkPool.load("a", registry=registry).description == "two"
-    tamper(registry.store.url, "UPDATE work_pool SET name = 'tmp' WHERE name = 'a'")
-    tamper(registry.store.url, "UPDATE work_pool SET name = 'a' WHERE name = 'b'")
-    tamper(registry.store.url, "UPDATE work_pool SET name = 'b' WHERE name = 'tmp'")
+    tamper(backing(registry).store.url, "UPDATE work_pool SET name = 'tmp' WHERE name = 'a'")
+    tamper(backing(registry).store.url, "UPDATE work_pool SET name = 'a' WHERE name = 'b'")
+    tamper(backing(registry).store.url, "UPDATE work_pool SET name = 'b' WHERE name = 'tmp'")
     assert_integrity(lambda: WorkPool.load("a", registry=registry), "work pool 'a'")
 
 
 def test_edited_queue_is_refused(registry: Registry) -> None:
     pool = WorkPool(name="proc", type="process").save(registry=registry)
     pool.create_queue("critical", priority=2, registry=registry)
-    tamper(registry.store.url, "UPDATE work_queue SET is_paused = ? WHERE name = 'critical'",
-           True)
+    tamper(backing(registry).store.url,
+           "UPDATE work_queue SET is_paused = ? WHERE name = 'critical'", True)
     assert_integrity(lambda: pool.queue("critical", registry=registry), "queue 'critical'")
     assert_integrity(lambda: pool.render_job({}, queue="critical", registry=registry),
                      "queue 'critical'")

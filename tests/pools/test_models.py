@@ -14,6 +14,8 @@ from blocks.errors import (
 )
 from blocks.pools import DEFAULT_QUEUE, WorkPool, default_base_job_template
 
+pytestmark = pytest.mark.over_http  # the registry fixture runs through a blocks server too
+
 SECRET = "hunter2-db-password"
 
 
@@ -311,3 +313,20 @@ def test_render_job_with_a_missing_block_names_the_variable(registry: Registry) 
     with pytest.raises(ValidationError) as caught:
         _pool(registry).render_job({"env": {"PW": "{{ blocks.secret.nope }}"}})
     assert caught.value.errors[0][0] == "job_variables.env.PW"
+
+
+def test_the_store_renders_a_stored_pool_masked_unless_asked(registry: Registry) -> None:
+    Secret(value=SECRET).save("db-password", registry=registry)
+    _pool(registry, "proc", "process").create_queue("critical")
+    values = {"env": {"PW": "{{ blocks.secret.db-password }}"}}
+    masked = registry.pool_store().render("proc", values, queue="critical")
+    assert masked.configuration["env"] == {"PW": "********"}
+    assert (masked.pool, masked.queue, masked.pool_type) == ("proc", "critical", "process")
+    assert masked.has_secrets and masked.secrets_masked and SECRET not in repr(masked)
+    shown = registry.pool_store().render("proc", values, show_secrets=True)
+    assert shown.configuration["env"] == {"PW": SECRET} and not shown.secrets_masked
+    with pytest.raises(WorkQueueNotFound):
+        registry.pool_store().render("proc", values, queue="nope")
+    with pytest.raises(ValidationError) as caught:
+        registry.pool_store().render("proc", {"nope": 1})
+    assert caught.value.errors[0][0] == "job_variables.nope"

@@ -17,6 +17,8 @@ from blocks.errors import BlockNotFound, ValidationError
 from blocks.pools import ResolvedBlock, default_base_job_template, render_job
 from blocks.pools.resolve import registry_resolver
 
+pytestmark = pytest.mark.over_http  # the registry fixture runs through a blocks server too
+
 SECRET = "hunter2-db-password"
 BLOCKS: dict[str, ResolvedBlock] = {
     "secret/db-password": ResolvedBlock(SECRET, MASK),

@@ -20,6 +20,8 @@ from blocks.codec import MASK
 from blocks.errors import ValidationError
 from blocks.pools import WorkPool
 
+pytestmark = pytest.mark.over_http  # the registry fixture runs through a blocks server too
+
 NASTY = {"password": "it's \"quoted\" both ways", "user": "etl"}
 NASTY_TEXT = json.dumps(NASTY, separators=(",", ":"), sort_keys=True)
 
