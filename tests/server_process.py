@@ -273,3 +273,23 @@ def make_tls(directory: Path, *, hosts: Sequence[str] = ("127.0.0.1", "localhost
         serialization.NoEncryption()))
     files.key.chmod(0o600)
     return files
+
+
+def init_server(env: Mapping[str, str]) -> str:
+    """``blocks server init`` with ``env`` (creates the registry and the first admin token);
+    returns the token it printed once."""
+    proc = blocks_cli(["server", "init", "--json"], env)
+    return str(json.loads(proc.stdout)["token"])
+
+
+def remote_registry(urls: str | Sequence[str], token: str | None, *,
+                    ca_file: Path | None = None, **settings: Any) -> Any:
+    """A client registry (``BLOCKS_API_URL``) for one server or a fail-over list."""
+    from blocks.registry_protocol import open_registry
+    from blocks.settings import Settings
+
+    api_url = urls if isinstance(urls, str) else ",".join(urls)
+    values: dict[str, Any] = {"api_url": api_url, "api_token": token, **settings}
+    if ca_file is not None:
+        values["api_ca_file"] = ca_file
+    return open_registry(Settings(**values))
