@@ -14,8 +14,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.server_process import init_server, require_server_extra, server_env, start_server
 
 EXAMPLES_WITH_TOKEN = 12
