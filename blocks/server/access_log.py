@@ -5,18 +5,16 @@ A line holds the time, the request id, the method, the *route template* (``/v1/b
 the principal that made the request. Never a header, a token, a body or a query value.
 
 :class:`AccessLog` is a plain ASGI middleware that wraps the whole application (outside the
-routes' own error handling, so even an exception that escapes is logged as a 500). The request
-id comes from a well-formed ``X-Request-ID`` header or is made here; it is put in the request's
-``state`` (``request.state.request_id``) for the error handler, and sent back in the response's
-``X-Request-ID`` header. The principal is read from ``request.state.principal`` once the route's
-authentication dependency has set it.
+routes' own error handling, so even an exception that escapes is logged as a 500). It reads
+what the app put in the request's ``state`` once the response is sent: ``request_id`` (the
+app's request-id middleware, echoed in the ``X-Request-ID`` header) and ``principal`` (set by
+the authentication dependency).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -24,8 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 LOGGER_NAME = "blocks.server.access"
-REQUEST_ID_HEADER = b"x-request-id"
-_GOOD_ID = re.compile(rb"[A-Za-z0-9._-]{8,64}")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -46,23 +42,20 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = _incoming_id(scope) or uuid.uuid4().hex
         state = scope.setdefault("state", {})
-        state["request_id"] = request_id
         status = 500
 
-        async def send_with_id(message: Message) -> None:
+        async def send_and_note(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() != REQUEST_ID_HEADER]
-                message["headers"] = [*headers, (REQUEST_ID_HEADER, request_id.encode())]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_and_note)
         finally:
+            # The app's request-id middleware has put the id in the request's state.
+            request_id = str(state.get("request_id") or uuid.uuid4().hex)
             self.logger.info(json.dumps(
                 entry(scope, request_id, status, time.perf_counter() - started),
                 separators=(",", ":"),
@@ -86,14 +79,6 @@ def entry(scope: Scope, request_id: str, status: int, seconds: float) -> dict[st
         "principal": getattr(principal, "name", None),
         "client": client[0] if client else None,
     }
-
-
-def _incoming_id(scope: Scope) -> str | None:
-    """A caller's ``X-Request-ID`` when it is a plain token of 8-64 safe characters."""
-    for key, value in scope.get("headers", []):
-        if key.lower() == REQUEST_ID_HEADER and _GOOD_ID.fullmatch(value):
-            return str(value.decode("ascii"))
-    return None
 
 
 def configure(stream: Any, *, enabled: bool = True) -> logging.Logger:

@@ -1,4 +1,4 @@
-"""The server's OpenAPI document, as served at ``/openapi.json``.
+"""The server's OpenAPI document, as served at ``/v1/openapi.json``.
 
 ``python -m blocks.server.openapi > docs/openapi.json`` regenerates the copy in ``docs/``;
 ``tests/server/test_openapi_doc.py`` fails when that copy is stale. Building the document

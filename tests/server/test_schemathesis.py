@@ -69,7 +69,7 @@ def test_fuzz_the_served_api_with_and_without_a_token(tmp_path: Path) -> None:
     token = init_server(env)
     with start_server(env, tmp_path / "srv") as server:
         started = time.monotonic()
-        schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+        schema = schemathesis.openapi.from_url(f"{server.url}/v1/openapi.json")
         runs = {}
         for label, headers, examples in (
             ("admin token", {"Authorization": f"Bearer {token}"}, EXAMPLES_WITH_TOKEN),
