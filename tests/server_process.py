@@ -282,14 +282,11 @@ def init_server(env: Mapping[str, str]) -> str:
     return str(json.loads(proc.stdout)["token"])
 
 
-def remote_registry(urls: str | Sequence[str], token: str | None, *,
-                    ca_file: Path | None = None, **settings: Any) -> Any:
-    """A client registry (``BLOCKS_API_URL``) for one server or a fail-over list."""
+def remote_registry(urls: str | Sequence[str], token: str | None, **settings: Any) -> Any:
+    """A client registry (``BLOCKS_API_URL``) for one server or a fail-over list. (A private
+    CA is trusted through ``SSL_CERT_FILE`` in the client's environment.)"""
     from blocks.registry_protocol import open_registry
     from blocks.settings import Settings
 
     api_url = urls if isinstance(urls, str) else ",".join(urls)
-    values: dict[str, Any] = {"api_url": api_url, "api_token": token, **settings}
-    if ca_file is not None:
-        values["api_ca_file"] = ca_file
-    return open_registry(Settings(**values))
+    return open_registry(Settings(api_url=api_url, api_token=token, **settings))

@@ -57,7 +57,7 @@ def readiness(registry: Registry) -> Readiness:
             name, "its configured endpoint",
             "does not answer (a wrap and unwrap failed), so the server is not ready; the "
             "server's log has the reason"))
-    checks["key_provider"] = "ok"
+    checks["key_provider"] = registry.keyring.provider.name
     return Readiness(checks)
 
 

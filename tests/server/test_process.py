@@ -49,21 +49,25 @@ def pg_env(tmp_path: Path) -> Any:
     drop_schema(base, schema)
 
 
-def test_tls_with_a_certificate_from_a_test_ca(sqlite_env: dict[str, str], tmp_path: Path
-                                               ) -> None:
+def test_tls_with_a_certificate_from_a_test_ca(sqlite_env: dict[str, str], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     tls = make_tls(tmp_path / "tls")
     token = init_server(sqlite_env)
     args = ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]
     with start_server(sqlite_env, tmp_path / "srv", args=args, ca_file=tls.ca_cert) as server:
         assert server.url.startswith("https://127.0.0.1:")
-        client = remote_registry(server.url, token, ca_file=tls.ca_cert)
-        client.save(Secret(value=VALUE), "tls-check")
-        assert client.load("secret/tls-check").get() == VALUE
         # A client that does not trust the test CA is refused, and says which server.
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
         untrusting = remote_registry(server.url, token)
         with pytest.raises(BlocksError) as info:
-            untrusting.load("secret/tls-check")
+            untrusting.list()
         assert server.url in str(info.value)
+        # The client trusts the private CA through SSL_CERT_FILE.
+        monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca_cert))
+        client = remote_registry(server.url, token)
+        client.save(Secret(value=VALUE), "tls-check")
+        assert client.load("secret/tls-check").get() == VALUE
         # Plain HTTP to the TLS port gets no answer.
         with pytest.raises(httpx.HTTPError):
             httpx.get(server.url.replace("https://", "http://") + "/v1/health", timeout=5)
