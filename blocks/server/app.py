@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from blocks import wire
 from blocks.errors import BlocksError
 from blocks.registry import Registry
+from blocks.server.responses import ERROR_RESPONSES
 from blocks.server.routes import blocks, health
 from blocks.server.security import Authenticator, deny_all
 
@@ -45,6 +46,7 @@ def create_app(registry: Registry, *, authenticator: Authenticator | None = None
         openapi_url="/v1/openapi.json",
         docs_url=None,
         redoc_url=None,
+        responses=ERROR_RESPONSES,
     )
     app.state.registry = registry
     app.state.authenticator = authenticator or deny_all

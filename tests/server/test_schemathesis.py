@@ -23,8 +23,8 @@ TIME_BOUND = 60.0
 
 def fuzz(schema: Any, base_url: str, headers: dict[str, str], examples: int,
          statuses: collections.Counter[int], problems: list[str]) -> int:
-    """Fuzz every operation; returns the number of responses."""
-    from hypothesis import HealthCheck, Phase, given, settings
+    """Fuzz every operation with valid and with invalid inputs; returns the number of
+    responses."""
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import (
         content_type_conformance,
@@ -34,31 +34,46 @@ def fuzz(schema: Any, base_url: str, headers: dict[str, str], examples: int,
 
     checks = [not_a_server_error, status_code_conformance, content_type_conformance,
               response_schema_conformance]
-    count = 0
+    from schemathesis import GenerationMode
+
     for result in schema.get_all_operations():
-        operation = result.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            run_operation(result.ok(), mode, base_url, headers, examples, statuses, problems,
+                          checks)
+    return sum(statuses.values())
 
-        @given(case=operation.as_strategy())
-        @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                  phases=[Phase.explicit, Phase.generate],
-                  suppress_health_check=list(HealthCheck))
-        def run(case: Any, operation: Any = operation) -> None:
-            nonlocal count
-            response = case.call(base_url=base_url, headers=headers, timeout=30)
-            count += 1
-            statuses[response.status_code] += 1
-            label = f"{operation.label} -> {response.status_code}"
-            if response.status_code >= 500:
-                problems.append(f"{label}: server error {response.text[:200]}")
-            if "Traceback (most recent call last)" in response.text:
-                problems.append(f"{label}: traceback in the body")
-            try:
-                case.validate_response(response, checks=checks, headers=headers)
-            except AssertionError as exc:  # schemathesis' FailureGroup is one
-                problems.append(f"{label}: {str(exc).strip().splitlines()[0][:300]}")
 
+def run_operation(operation: Any, mode: Any, base_url: str, headers: dict[str, str], examples: int,
+                  statuses: collections.Counter[int], problems: list[str],
+                  checks: list[Any]) -> None:
+    """Fuzz one operation: ``examples`` cases of ``mode`` (valid or invalid inputs)."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis.errors import Unsatisfiable
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+              phases=[Phase.explicit, Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    def run(case: Any) -> None:
+        response = case.call(base_url=base_url, headers=headers, timeout=30)
+        statuses[response.status_code] += 1
+        label = f"{operation.label} -> {response.status_code}"
+        if response.status_code >= 500:
+            problems.append(f"{label}: server error {response.text[:200]}")
+        if "Traceback (most recent call last)" in response.text:
+            problems.append(f"{label}: traceback in the body")
+        try:
+            case.validate_response(response, checks=checks, headers=headers)
+        except (AssertionError, BaseExceptionGroup) as exc:  # FailureGroup: one per check
+            for failure in getattr(exc, "exceptions", [exc]):
+                title = getattr(failure, "title", None) or type(failure).__name__
+                problems.append(f"{label}: {title}")
+
+    try:
         run()
-    return count
+    except Unsatisfiable:
+        assert mode.name == "NEGATIVE", f"{operation.label}: no valid input can be generated"
+        # An operation without parameters or body has no invalid input to send.
 
 
 def test_fuzz_the_served_api_with_and_without_a_token(tmp_path: Path) -> None:
