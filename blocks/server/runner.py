@@ -137,6 +137,12 @@ class _Server(uvicorn.Server):
         super().__init__(config)
         self.options = options
 
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        super().handle_exit(sig, frame)
+        # uvicorn re-raises the signal once it has shut down, so the process would die of
+        # SIGTERM; a graceful stop is a success: exit 0 instead.
+        self._captured_signals.clear()
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         if self.started and self.servers:

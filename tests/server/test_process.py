@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from blocks import Secret
 from blocks.errors import BlocksError, KeyProviderError
-from blocks.types import Secret
 from tests.registry_fixtures import drop_schema, new_schema_url, require_postgres
 from tests.server_process import (
     init_server,
@@ -174,6 +174,7 @@ def test_readiness_and_errors_when_the_key_provider_is_down(tmp_path: Path) -> N
 
     from tests.servers import ServerUnavailable, start_openbao
 
+    (tmp_path / "bao").mkdir()
     try:
         bao = start_openbao(tmp_path / "bao")
     except ServerUnavailable as exc:

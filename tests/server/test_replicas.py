@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
+from blocks import Secret
 from blocks.errors import BlocksError, ConflictError
-from blocks.types import Secret
 from tests.registry_fixtures import drop_schema, new_schema_url, require_postgres
 from tests.server_process import (
     ServerProcess,
