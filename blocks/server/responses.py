@@ -41,6 +41,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: _error("Conflict: expected_version does not match, the name is taken, the block is "
                 "referenced, or a stored record does not authenticate"),
     422: _error("The request or a document is invalid (the message names the field)"),
+    429: _error("Too many failed authentications from this address: wait Retry-After "
+                "seconds"),
     500: _error("Unexpected: a fixed message and the request id, never a traceback"),
     503: _error("The database or the key provider does not answer"),
 }

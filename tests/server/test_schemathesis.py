@@ -10,15 +10,16 @@ Run with ``-s`` to see the counts.
 from __future__ import annotations
 
 import collections
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 from tests.server_process import init_server, require_server_extra, server_env, start_server
 
-EXAMPLES_WITH_TOKEN = 12
-EXAMPLES_WITHOUT = 3
-TIME_BOUND = 60.0
+EXAMPLES_WITH_TOKEN = 8
+EXAMPLES_WITHOUT = 2
+TIME_BOUND = 60.0  # seconds of fuzzing, on a shared 2-core machine
 
 
 def fuzz(schema: Any, base_url: str, headers: dict[str, str], examples: int,
@@ -102,7 +103,7 @@ def test_fuzz_the_served_api_with_and_without_a_token(tmp_path: Path) -> None:
               f"statuses {dict(sorted(statuses.items()))}, "
               f"{sum(n for s, n in statuses.items() if s >= 500)} with status 5xx, "
               f"{len(problems)} breaking the spec or holding a traceback")
-    print(f"schemathesis: {elapsed:.1f} s")
+    print(f"schemathesis: {elapsed:.1f} s (load average {os.getloadavg()[0]:.1f})")
     for label, (count, statuses, problems) in runs.items():
         assert count > operations, f"{label}: too few requests"
         assert problems == [], f"{label}: {len(problems)} problems:\n" + "\n".join(
