@@ -88,6 +88,8 @@ def _tables(conn: Any) -> list[str]:
     return [r[0] for r in rows]
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
 def test_sigterm_lets_the_request_in_flight_finish(pg_env: dict[str, str], tmp_path: Path
                                                    ) -> None:
     """A load blocked on a table lock is in flight when SIGTERM arrives: it completes with
@@ -167,6 +169,8 @@ def test_access_log_lines_hold_no_values(sqlite_env: dict[str, str], tmp_path: P
     print(f"\naccess log: {len(entries)} lines, e.g. {json.dumps(entries[-1])}")
 
 
+@pytest.mark.vault
+@pytest.mark.slow
 def test_readiness_and_errors_when_the_key_provider_is_down(tmp_path: Path) -> None:
     """OpenBao (Vault Transit) stops: ready answers 503 naming the key provider, a load
     answers 503 and the client's error names the server."""

@@ -32,6 +32,8 @@ from tests.server_process import (
     server_env,
 )
 
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
 LOADS = 300
 WRITERS = 4
 WRITES_EACH = 15

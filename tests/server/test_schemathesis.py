@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.server_process import init_server, require_server_extra, server_env, start_server
 
 EXAMPLES_WITH_TOKEN = 8
@@ -77,6 +79,7 @@ def run_operation(operation: Any, mode: Any, base_url: str, headers: dict[str, s
         # An operation without parameters or body has no invalid input to send.
 
 
+@pytest.mark.slow
 def test_fuzz_the_served_api_with_and_without_a_token(tmp_path: Path) -> None:
     require_server_extra()
     import schemathesis
