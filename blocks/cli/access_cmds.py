@@ -29,6 +29,7 @@ from blocks.cli.output import (
     registry,
     wants_json,
 )
+from blocks.cli.server_cmds import server_group
 
 _SHOWN_ONCE = ("this is the only time the token is shown: store it now (a secret manager, "
                "or BLOCKS_API_TOKEN in the client's environment)")
@@ -36,12 +37,8 @@ _SHOWN_ONCE = ("this is the only time the token is shown: store it now (a secret
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``blocks server init``, ``blocks tokens ...`` and ``blocks policies ...``."""
-    # The ``server`` group: ``server run`` lives in server_cmds.py; when both exist, call
-    # add_server_init() on that group's sub-parsers instead of creating the group here.
-    server = subparsers.add_parser("server", help="the registry as a network service")
-    server_sub = server.add_subparsers(dest="server_command", metavar="SERVER_COMMAND")
-    server_sub.required = True
-    add_server_init(server_sub)
+    # The ``server`` group is shared with ``server run`` (server_cmds.py).
+    add_server_init(server_group(subparsers))
     _tokens(subparsers)
     _policies(subparsers)
 

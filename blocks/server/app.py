@@ -28,6 +28,7 @@ from blocks import wire
 from blocks.errors import BlocksError, RateLimited
 from blocks.registry import Registry
 from blocks.server.auth import TokenAuthenticator
+from blocks.server.responses import ERROR_RESPONSES
 from blocks.server.routes import admin, auth, blocks, health, pools, rotation
 from blocks.server.security import Authenticator
 
@@ -46,6 +47,7 @@ def create_app(registry: Registry, *, authenticator: Authenticator | None = None
         openapi_url="/v1/openapi.json",
         docs_url=None,
         redoc_url=None,
+        responses=ERROR_RESPONSES,
     )
     app.state.registry = registry
     app.state.authenticator = authenticator or TokenAuthenticator(registry)
