@@ -70,13 +70,14 @@ def token_in(output: str) -> str:
                        "it holds a token)")
 
 
-def read_token(j: Journey, admin: dict[str, str]) -> str:
-    """A policy reading exactly PIPELINE_BLOCKS and a one-day token of it (through the server)."""
+def read_token(j: Journey, env: dict[str, str]) -> str:
+    """A policy reading exactly PIPELINE_BLOCKS and a one-day token of it (made where the
+    server's database and master key are, as ``blocks tokens`` requires)."""
     policy = j.dir / "seed-pipeline-policy.json"
     policy.write_text(json.dumps({"blocks": {ref: ["read"] for ref in PIPELINE_BLOCKS}},
                                  indent=2) + "\n")
-    j.cli(admin, "policies", "put", "seed-pipeline", "--file", str(policy), show=True)
-    return token_in(j.cli_token(admin, "tokens", "create", "seed-pipeline-runs",
+    j.cli(env, "policies", "put", "seed-pipeline", "--file", str(policy), show=True)
+    return token_in(j.cli_token(env, "tokens", "create", "seed-pipeline-runs",
                                 "--policy", "seed-pipeline", "--ttl", "1d"))
 
 
@@ -164,7 +165,7 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
 
     with j.step("deploy the seed pipeline (examples/pipeline/flow.py) on the pool; its flow "
                 "runs get a read token for its blocks only"):
-        token = read_token(j, admin)
+        token = read_token(j, env)
         j.note(f"blocks tokens create seed-pipeline-runs --policy seed-pipeline --ttl 1d: "
                f"read on {', '.join(PIPELINE_BLOCKS)} (token not shown)")
         j.note(refused_outside_policy(blocks_server.url, token))
