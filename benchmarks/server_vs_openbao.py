@@ -1,10 +1,11 @@
 """`blocks server` against OpenBao (issue 20, "Speed"). Run by hand from the repository root:
-``.venv/bin/python benchmarks/server_vs_openbao.py [--seconds 10] [--concurrency 4]``.
+``.venv/bin/python benchmarks/server_vs_openbao.py [--seconds 10] [--concurrency 1,4]``.
 
 Starts, on 127.0.0.1 at free ports, ``bao server -dev`` with one KV v2 secret and a
 ``blocks server run`` over SQLite with one ``Secret`` block, and drives both with the same load
 generator (``hey``, from Debian's packages: ``apt-get install -y hey``) at the same
-concurrency, one after the other, so a change of machine load hits them alike. Prints, with
+concurrency (each level of ``--concurrency``), one after the other, so a change of machine
+load hits them alike. Prints, with
 the load average:
 
 * OpenBao KV v2 read: p50 and requests/s;
@@ -30,11 +31,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -48,7 +50,7 @@ from tests.servers import (  # noqa: E402
     start_openbao,
 )
 
-SECRET_NAME = "bench"
+SECRET_NAME = "bench"  # noqa: S105 (a block name)
 VALUE = "s3cr3t-benchmark-value-0123456789"
 PG_BASE = os.environ.get("BLOCKS_TEST_POSTGRES_URL",
                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -87,10 +89,11 @@ def parallel_hey(urls: list[str], headers: dict[str, str], seconds: float,
                  concurrency: int) -> float:
     """One ``hey`` per URL at once, ``concurrency`` split between them; total requests/s."""
     share = max(1, concurrency // len(urls))
+    flags = [part for k, v in headers.items() for part in ("-H", f"{k}: {v}")]
     procs = [subprocess.Popen(
         [shutil.which("hey") or "hey", "-z", f"{seconds}s", "-c", str(share),
-         "-disable-compression", *sum((["-H", f"{k}: {v}"] for k, v in headers.items()), []),
-         url], stdout=subprocess.PIPE, text=True) for url in urls]
+         "-disable-compression", *flags, url], stdout=subprocess.PIPE, text=True)
+        for url in urls]
     total = 0.0
     for proc in procs:
         out, _ = proc.communicate()
@@ -158,11 +161,11 @@ def blocks_server(home: Path, database_url: str | None = None) -> Iterator[str]:
                 raise ServerUnavailable(f"blocks server run did not answer on {url} "
                                         f"(log {log.name})")
             try:
-                with urllib.request.urlopen(f"{url}/v1/health/ready", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
+                if httpx.get(f"{url}/v1/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
         yield url
     finally:
         proc.terminate()
@@ -179,9 +182,9 @@ def block_url(base: str) -> str:
 
 
 def etag_of(url: str, token: str) -> str:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 (loopback)
-        etag = resp.headers.get("ETag")
+    response = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    response.raise_for_status()
+    etag = response.headers.get("ETag")
     if not etag:
         raise RuntimeError(f"GET {url} answered without an ETag")
     return str(etag)
@@ -189,19 +192,16 @@ def etag_of(url: str, token: str) -> str:
 
 def openbao_url(bao_url: str, token: str) -> str:
     """Write one KV v2 secret into the dev server's ``secret/`` mount; its read URL."""
-    body = ('{"data": {"value": "%s"}}' % VALUE).encode()
-    request = urllib.request.Request(
-        f"{bao_url}/v1/secret/data/{SECRET_NAME}", data=body, method="POST",
-        headers={"X-Vault-Token": token, "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 (loopback)
-        pass
+    httpx.post(f"{bao_url}/v1/secret/data/{SECRET_NAME}", json={"data": {"value": VALUE}},
+               headers={"X-Vault-Token": token}, timeout=10).raise_for_status()
     return f"{bao_url}/v1/secret/data/{SECRET_NAME}"
 
 
 def cached_load_p50(base: str, token: str, n: int = 20000) -> float:
     """p50 in ms of ``Secret.load`` through the server with BLOCKS_API_CACHE_SECONDS=300."""
-    from blocks import Secret, Settings
     from blocks.registry_protocol import open_registry
+
+    from blocks import Secret, Settings
 
     registry = open_registry(Settings(api_url=base, api_token=token,
                                       api_cache_seconds=300))
@@ -219,51 +219,59 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def compare(bao_read: str, bao_token: str, url: str, token: str, etag: str,
+            seconds: float, conc: int) -> None:
+    """OpenBao's read, the full GET and the revalidated GET in turn at concurrency ``conc``."""
+    auth = {"Authorization": f"Bearer {token}"}
+    bao_f = hey(bao_read, {"X-Vault-Token": bao_token}, seconds, conc)
+    full = hey(url, auth, seconds, conc)
+    revalidated = hey(url, {**auth, "If-None-Match": etag}, seconds, conc)
+    print(f"-- concurrency {conc} (load average {load_average()})")
+    print(f"OpenBao KV v2 read            {bao_f}")
+    print(f"server GET (full load)        {full}")
+    print(f"server GET, If-None-Match     {revalidated}")
+    p50_ratio = full.p50_ms / bao_f.p50_ms
+    rps_ratio = full.rps / bao_f.rps
+    rev_ratio = revalidated.p50_ms / full.p50_ms
+    print(f"{verdict(p50_ratio <= 1.5)}  server p50 / OpenBao p50 = {p50_ratio:.2f} "
+          "(target <= 1.5)")
+    print(f"{verdict(rps_ratio >= 0.5)}  server req/s / OpenBao req/s = {rps_ratio:.2f} "
+          "(target >= 0.5)")
+    print(f"{verdict(rev_ratio <= 0.7)}  304 p50 / full p50 = {rev_ratio:.2f} (target <= 0.7)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="each hey run (default 10)")
-    parser.add_argument("--concurrency", type=int, default=4, help="hey -c (default 4)")
+    parser.add_argument("--concurrency", default="1,4",
+                        help="hey -c, comma-separated for several runs (default 1,4)")
     parser.add_argument("--no-replicas", action="store_true",
                         help="skip the PostgreSQL replicas measurement")
     args = parser.parse_args()
     if shutil.which("hey") is None:
         print("hey is not installed: apt-get install -y hey", file=sys.stderr)
         return 2
-    seconds, conc = args.seconds, args.concurrency
-    print(f"== cores {os.cpu_count()}, load average {load_average()}, hey -c {conc} "
-          f"-z {seconds:g}s each")
+    levels = [int(c) for c in args.concurrency.split(",")]
+    print(f"== cores {os.cpu_count()}, load average {load_average()}, hey -z "
+          f"{args.seconds:g}s per figure, concurrency {', '.join(map(str, levels))}")
     with tempfile.TemporaryDirectory(prefix="blocks-bench-") as tmp, \
             running(start_openbao) as bao:
         home = Path(tmp) / "sqlite"
         token = prepare_registry(home, None)
-        bao_read = openbao_url(bao.url, bao.extra["token"])
+        bao_token = bao.extra["token"]
+        bao_read = openbao_url(bao.url, bao_token)
         with blocks_server(home) as base:
             url = block_url(base)
-            auth = {"Authorization": f"Bearer {token}"}
             etag = etag_of(url, token)
-            # Warm both up, then measure them in turn.
-            hey(bao_read, {"X-Vault-Token": bao.extra["token"]}, 2, conc)
-            hey(url, auth, 2, conc)
-            bao_f = hey(bao_read, {"X-Vault-Token": bao.extra["token"]}, seconds, conc)
-            full = hey(url, auth, seconds, conc)
-            revalidated = hey(url, {**auth, "If-None-Match": etag}, seconds, conc)
+            hey(bao_read, {"X-Vault-Token": bao_token}, 2, max(levels))  # warm-up
+            hey(url, {"Authorization": f"Bearer {token}"}, 2, max(levels))
+            for conc in levels:
+                compare(bao_read, bao_token, url, token, etag, args.seconds, conc)
             cached = cached_load_p50(base, token)
-        print(f"OpenBao KV v2 read            {bao_f}")
-        print(f"server GET (full load)        {full}")
-        print(f"server GET, If-None-Match     {revalidated}")
-        print(f"cached Secret.load (client)   p50 {cached:.4f} ms")
-        p50_ratio = full.p50_ms / bao_f.p50_ms
-        rps_ratio = full.rps / bao_f.rps
-        rev_ratio = revalidated.p50_ms / full.p50_ms
-        print(f"{verdict(p50_ratio <= 1.5)}  server p50 / OpenBao p50 = {p50_ratio:.2f} "
-              "(target <= 1.5)")
-        print(f"{verdict(rps_ratio >= 0.5)}  server req/s / OpenBao req/s = {rps_ratio:.2f} "
-              "(target >= 0.5)")
-        print(f"{verdict(rev_ratio <= 0.7)}  304 p50 / full p50 = {rev_ratio:.2f} "
-              "(target <= 0.7)")
+        print(f"cached Secret.load (client, BLOCKS_API_CACHE_SECONDS=300)  p50 {cached:.4f} ms")
         print(f"{verdict(cached <= 0.05)}  cached load p50 = {cached:.4f} ms (target <= 0.05)")
         if not args.no_replicas:
-            replicas(Path(tmp) / "pg", seconds, conc)
+            replicas(Path(tmp) / "pg", args.seconds, max(levels))
     print(f"== load average at the end {load_average()}")
     return 0
 

@@ -8,10 +8,10 @@ DIR is an empty directory (demo.sh makes it): ``home/`` (the registry, BLOCKS_HO
 ``terraform/`` (the workspace, a copy of examples/demo/terraform), ``prefect/`` (the Prefect
 server's and the worker's PREFECT_HOME) and ``logs/``. The ``blocks server`` is the only
 process of the flow runs' side with the registry: the worker and its flow runs get
-``BLOCKS_API_URL`` and a token whose policy reads exactly the pipeline's blocks. Every step checks its result and the
-run stops at the first failure; the servers it started are stopped in any case. Secrets are
-never printed: the last step checks the output, the logs and the Terraform state for every
-secret value the registry holds.
+``BLOCKS_API_URL`` and a token whose policy reads exactly the pipeline's blocks. Every step
+checks its result and the run stops at the first failure; the servers it started are stopped
+in any case. Secrets and tokens are never printed: the last step checks the output, the logs
+and the Terraform state for every secret value the registry holds.
 """
 
 from __future__ import annotations
