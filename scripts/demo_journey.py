@@ -229,11 +229,12 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
         j.note("No changes: rotation, key rotation and the pipeline left Terraform's "
                "configuration true")
 
-    with j.step("no secret value in the output, the logs or the Terraform state"):
+    with j.step("no secret value or token in the output, the logs or the Terraform state"):
         secrets = secret_values(registry)
-        checked = j.scan_for(secrets, [*(j.dir / "logs").iterdir(),
-                                       *work.glob("terraform.tfstate*")])
-        j.note(f"checked {len(secrets)} secret values against {checked} files")
+        checked = j.scan_for(secrets | {admin_token, token},
+                             [*(j.dir / "logs").iterdir(), *work.glob("terraform.tfstate*")])
+        j.note(f"checked {len(secrets)} secret values and the 2 tokens against {checked} "
+               "files (the blocks server's log among them)")
     registry.close()
 
 
