@@ -105,7 +105,7 @@ class BlocksProvider(Provider):
         try:
             missing = self.runtime.missing_registry()
             if missing is None:
-                self.runtime.check_master_key()
+                self.runtime.check_access()
                 return
             if create:
                 self.runtime.registry.init()

@@ -109,13 +109,19 @@ class Runtime:
         registry = self.registry
         return None if registry.exists() else registry.where()
 
-    def check_master_key(self) -> None:
-        """Open the keyring: a wrong master key raises ``DecryptionError`` here, at configure,
-        rather than in every resource at apply. A registry reached through a blocks server
-        has no keyring in this process (the server holds the key): nothing to open."""
+    def check_access(self) -> None:
+        """Fail here, at configure, rather than in every resource at apply: a wrong master key
+        raises ``DecryptionError`` (a local registry opens its keyring), a token a blocks
+        server refuses ``Unauthorized`` (the server holds the key: no keyring here)."""
+        from blocks.errors import BlockNotFound, Forbidden
+
         keyring = getattr(self.registry, "keyring", None)
         if keyring is not None:
             _ = keyring.current_term
+        try:
+            self.registry.summary(FINGERPRINT_KEY_BLOCK)
+        except (BlockNotFound, Forbidden):
+            pass  # the key is made on first use; a token may not need it (data sources only)
 
     @property
     def registry(self) -> RegistryProtocol:
