@@ -30,7 +30,8 @@ from blocks._nowait import WouldBlock, without_waiting
 
 if TYPE_CHECKING:
     from blocks.core import Block
-    from blocks.registry import Registry, VersionInfo
+    from blocks.registry_protocol import RegistryProtocol as Registry
+    from blocks.store.records import VersionInfo
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -105,7 +106,7 @@ class AsyncTwins:
         from blocks.core import _registry
 
         chosen = _registry(registry)
-        if chosen.store.dialect == "sqlite":
+        if chosen.loads_on_loop:
             try:
                 with without_waiting():
                     return cls.load(name, version=version, validate=validate, registry=chosen)

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pydantic
 from pydantic import BaseModel, SecretBytes
 
-from blocks.errors import BlockNotFound, InvalidName
+from blocks.errors import InvalidName
 
 if TYPE_CHECKING:
     from blocks.core import Block
-    from blocks.registry import Registry
+    from blocks.registry_protocol import RegistryProtocol as Registry
 
 B = TypeVar("B", bound="Block")
 STORED_CONTEXT = "blocks.stored"
@@ -97,10 +97,7 @@ def ref_of(cls: type[Block], ref: object, registry: Registry) -> str:
 
 
 def _ref_of_id(block_id: object, registry: Registry) -> str:
-    row = registry.store.get_current_by_id(str(block_id))
-    if row is None:
-        raise BlockNotFound(f"no block with id {block_id}")
-    return f"{row.type_slug}/{row.name}"
+    return registry.ref_by_id(str(block_id))
 
 
 def bytes_fields(cls: type[BaseModel]) -> tuple[str, ...]:

@@ -16,7 +16,8 @@ from blocks._compat import Deleted
 from blocks.errors import BlockNotSaved, BlocksError, PrefectError
 
 if TYPE_CHECKING:
-    from blocks.registry import BlockSummary, Registry, VersionInfo
+    from blocks.registry_protocol import RegistryProtocol as Registry
+    from blocks.store.records import BlockSummary, VersionInfo
 
 _registry_factory: Callable[[], Registry] | None = None
 

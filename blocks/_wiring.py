@@ -40,6 +40,12 @@ def _persist(registry: Registry, ref: str, policy: Any) -> None:
     persist(registry, ref, policy)
 
 
+def _engine(registry: Registry, actor: str | None) -> Any:
+    from blocks.rotation.engine import Rotation
+
+    return Rotation(registry, actor=actor)
+
+
 def _after_save(registry: Registry, block_id: str) -> None:
     from blocks.integrations.mirrors import after_save
 
@@ -71,6 +77,7 @@ def install() -> None:
     hooks.register(hooks.ROTATION_ASSIGN, _assign)
     hooks.register(hooks.ROTATION_CHECK, _check)
     hooks.register(hooks.ROTATION_PERSIST, _persist)
+    hooks.register(hooks.ROTATION_ENGINE, _engine)
     hooks.register(hooks.MIRRORS_AFTER_SAVE, _after_save)
     hooks.register(hooks.MIRRORS_DELETING, _deleting)
     hooks.register(hooks.MIRRORS_ADD, _add_mirror)

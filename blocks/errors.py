@@ -176,6 +176,21 @@ class RegistryLockedError(StoreError):
         )
 
 
+class Unauthorized(BlocksError):
+    """The server refused the request's credentials: no token, an unknown, expired or revoked
+    one (HTTP 401). The message says which, never the token."""
+
+
+class Forbidden(BlocksError):
+    """The token is valid but lacks a capability on the object (HTTP 403); the message names
+    the capability and the object, never a value."""
+
+
+class ServerUnavailable(BlocksError):
+    """No ``blocks server`` of ``BLOCKS_API_URL`` answered (after the client's retries and
+    fail-over); the message names every server tried and the last reason."""
+
+
 class GitError(BlocksError):
     """A ``git`` command run by a block failed; the output is shown with secrets removed.
 
@@ -240,6 +255,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "DecryptionError",
+    "Forbidden",
     "GitError",
     "IntegrityError",
     "InvalidArgument",
@@ -253,7 +269,9 @@ __all__ = [
     "RegistryLockedError",
     "RegistryNotFound",
     "RotationError",
+    "ServerUnavailable",
     "StoreError",
+    "Unauthorized",
     "UnknownBlockType",
     "UnusualValueWarning",
     "ValidationError",

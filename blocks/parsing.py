@@ -9,10 +9,10 @@ import pydantic
 
 from blocks import catalog
 from blocks.core import CONTEXT_RESOLVER, Block, pydantic_errors
-from blocks.errors import BlockNotFound, BlocksError, ValidationError
+from blocks.errors import BlocksError, ValidationError
 
 if TYPE_CHECKING:
-    from blocks.registry import Registry
+    from blocks.registry_protocol import RegistryProtocol as Registry
 
 
 def parse(registry: Registry, slug: str, data: Mapping[str, Any], *, ref: str = "") -> Block:
@@ -27,14 +27,7 @@ def parse(registry: Registry, slug: str, data: Mapping[str, Any], *, ref: str = 
         if not isinstance(value, str) or not value:
             raise ValueError("a reference must be 'type-slug/name' or a block id")
         try:
-            if "/" in value:
-                block = registry.load(value)
-            else:
-                row = registry.store.get_current_by_id(value)
-                if row is None:
-                    raise BlockNotFound(f"no block with id {value}")
-                registry._check(row, f"the block with id {value}", None)
-                block = registry._open(catalog.get(row.type_slug), row, set())
+            block = registry.load(value if "/" in value else registry.ref_by_id(value))
         except BlocksError as exc:
             raise ValueError(str(exc)) from None
         if not isinstance(block, expected):

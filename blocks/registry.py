@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from blocks import catalog, codec, hooks
+from blocks._registry_documents import Opened
+from blocks._registry_services import RegistryServices
 from blocks._registry_stages import STAGES as STAGES
-from blocks._registry_stages import RegistryStages
 from blocks._registry_stages import Stage as Stage
 from blocks.core import (
     ROTATION_KEY,
@@ -34,6 +35,7 @@ from blocks.crypto import envelope
 from blocks.crypto.keyring import Keyring
 from blocks.errors import (
     BlockNotFound,
+    ConfigurationError,
     IntegrityError,
     ReferencedBlockError,
     ValidationError,
@@ -41,6 +43,7 @@ from blocks.errors import (
 from blocks.keys.base import KeyProvider
 from blocks.parsing import parse
 from blocks.references import check_references
+from blocks.registry_protocol import RegistryProtocol, open_registry
 from blocks.sealed_refs import document_referrers
 from blocks.settings import Settings
 from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
@@ -49,11 +52,11 @@ from blocks.store.writer import BEYOND_HEAD
 
 __all__ = ["BlockSummary", "Registry", "VersionInfo"]
 
-_default: Registry | None = None
+_default: RegistryProtocol | None = None
 _default_lock = threading.Lock()
 
 
-class Registry(RegistryStages):
+class Registry(RegistryServices):
     """A registry of typed, encrypted blocks.
 
     Args:
@@ -89,14 +92,25 @@ class Registry(RegistryStages):
         return f"Registry(store={self.store!r})"
 
     @classmethod
-    def default(cls) -> Registry:
-        """The process-wide registry built from the environment (created on first use)."""
+    def default(cls) -> RegistryProtocol:
+        """The process-wide registry built from the environment (created on first use): this
+        one, or a :class:`~blocks.remote.registry.RemoteRegistry` when ``BLOCKS_API_URL`` is
+        set (:func:`blocks.registry_protocol.open_registry` decides)."""
         global _default
         if _default is None:
             with _default_lock:
                 if _default is None:
-                    _default = cls()
+                    _default = open_registry()
         return _default
+
+    @classmethod
+    def default_local(cls, purpose: str) -> Registry:
+        """The process-wide registry, for ``purpose`` that needs it in this process.
+
+        Raises:
+            ConfigurationError: ``BLOCKS_API_URL`` makes the default a blocks server's.
+        """
+        return local(cls.default(), purpose)
 
     @classmethod
     def reset_default(cls) -> None:
@@ -198,6 +212,12 @@ class Registry(RegistryStages):
         """
         slug, name = split_ref(ref)
         cls = catalog.get(slug)
+        return self._open(cls, self._row(slug, name, version, stage), set(), validate)
+
+    def _row(
+        self, slug: str, name: str, version: int | None, stage: Stage | None
+    ) -> StoredVersion:
+        """The checked row of ``slug/name`` at ``version`` or ``stage`` (internal)."""
         self._existing()  # seals a freshly upgraded database before reading its rows
         if stage is not None and stage != "current":
             if version is not None:
@@ -211,7 +231,7 @@ class Registry(RegistryStages):
         if row is None:
             raise BlockNotFound(self._not_found(slug, name, version))
         self._check(row, f"{slug}/{name}", version)
-        return self._open(cls, row, set(), validate)
+        return row
 
     def delete(self, ref: str) -> None:
         """Delete ``slug/name`` and all its versions; their data keys go with them.
@@ -329,8 +349,11 @@ class Registry(RegistryStages):
             raise IntegrityError(what, f"version {row.version} is beyond the sealed head")
 
     def _open(
-        self, cls: type[Block], row: StoredVersion, seen: set[str], validate: bool = True
+        self, cls: type[Block], row: StoredVersion, seen: set[str], validate: bool = True,
+        sink: Opened | None = None,
     ) -> Block:
+        """Decrypt and decode ``row``, resolving its references; ``sink`` also collects the
+        documents opened (what the server sends a client, see ``blocks._registry_documents``)."""
         ref = f"{row.type_slug}/{row.name}"
         assert row.version is not None
         if row.wrapped_key is None or row.ciphertext is None or row.term is None:
@@ -339,6 +362,8 @@ class Registry(RegistryStages):
         data_key = self.keyring.unwrap_data_key(row.term, row.wrapped_key, aad)
         document = envelope.unseal(data_key, row.ciphertext, aad)
         seen = seen | {row.block_id}
+        if sink is not None:
+            sink.opened(row, document)
 
         def resolve(block_id: str, expected: type[Block]) -> Block:
             if block_id in seen:
@@ -352,7 +377,9 @@ class Registry(RegistryStages):
                 raise ValueError(
                     f"references {target.type_slug}/{target.name}, not a {expected.__name__}"
                 )
-            return self._open(target_cls, target, seen, validate)
+            if sink is not None:
+                sink.referenced(row, target.block_id)
+            return self._open(target_cls, target, seen, validate, sink)
 
         block = codec.decode(cls, document, resolve, ref, validate=validate)
         block._stamp(row.block_id, row.name, row.version, self._weak)
@@ -364,7 +391,22 @@ class Registry(RegistryStages):
         return f"no block {slug}/{name}; see 'blocks ls {slug}'"
 
 
-def _default_factory() -> Registry:
+def local(registry: RegistryProtocol, purpose: str) -> Registry:
+    """``registry``, for ``purpose`` that needs the database and the key in this process.
+
+    Raises:
+        ConfigurationError: ``registry`` is a blocks server's (``BLOCKS_API_URL``).
+    """
+    if not isinstance(registry, Registry):
+        raise ConfigurationError(
+            f"{purpose} does not go through a blocks server yet, and BLOCKS_API_URL is set: "
+            "run it where the registry is (BLOCKS_HOME or BLOCKS_DATABASE_URL, without "
+            "BLOCKS_API_URL)"
+        )
+    return registry
+
+
+def _default_factory() -> RegistryProtocol:
     return Registry.default()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pydantic
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from blocks.errors import ConfigurationError
@@ -116,6 +116,26 @@ class Settings(BaseSettings):
         ),
     )
 
+    api_url: str | None = Field(
+        default=None,
+        description=(
+            "URL of a blocks server (http://127.0.0.1:8200), or several comma-separated for "
+            "fail-over: the client then talks to the server instead of a database, with no "
+            "master key. Not together with BLOCKS_DATABASE_URL."
+        ),
+    )
+    api_token: SecretStr | None = Field(
+        default=None, description="Bearer token the client sends to the blocks server."
+    )
+    api_cache_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description=(
+            "How long the client serves a loaded block from memory without asking the server. "
+            "0 (default): every load revalidates (a rotation is seen at once)."
+        ),
+    )
+
     def __init__(self, /, **values: Any) -> None:
         try:
             super().__init__(**values)
@@ -135,6 +155,37 @@ class Settings(BaseSettings):
                 "postgresql+psycopg://user@host/db"
             )
         return value
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_urls(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        for url in (part.strip() for part in value.split(",")):
+            if not url.startswith(("http://", "https://")) or len(url) <= len("https://"):
+                shown = url[:60] or "(empty)"
+                raise ValueError(
+                    f"{shown!r} is not a server URL: give http(s)://host:port, several "
+                    "separated by commas for fail-over"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _one_registry(self) -> Settings:
+        if self.api_url is not None and self.database_url is not None:
+            raise ValueError(
+                "BLOCKS_API_URL and BLOCKS_DATABASE_URL are both set: a client reaches the "
+                "registry either through a blocks server (BLOCKS_API_URL) or directly "
+                "(BLOCKS_DATABASE_URL); unset one of them"
+            )
+        return self
+
+    @property
+    def api_urls(self) -> list[str]:
+        """The server URLs of ``api_url``, in fail-over order (empty: a local registry)."""
+        if self.api_url is None:
+            return []
+        return [part.strip().rstrip("/") for part in self.api_url.split(",")]
 
     @field_validator("home", "master_key_file")
     @classmethod

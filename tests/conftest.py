@@ -22,6 +22,14 @@ from tests.registry_fixtures import (  # noqa: F401
     registry,
     sqlite_registry,
 )
+
+# A real blocks server in a thread (issue 20): serve(), served_registry, server_url,
+# http_registry.
+from tests.server_fixtures import (  # noqa: F401
+    http_registry,
+    served_registry,
+    server_url,
+)
 from tests.servers import (  # issue 3, below
     SHARED_DIR_ENV,
     Server,

@@ -10,10 +10,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "blocks"
 LOWER = ["core.py", "_persistence.py", "_compat.py", "_models.py", "_async.py", "codec.py",
-         "registry.py", "_registry_keys.py", "_registry_stages.py", "references.py", "catalog.py",
-         "hooks.py", "settings.py", "pools", "store", "crypto",
-         "keys", "types"]
-UPPER = ("blocks.rotation", "blocks.integrations", "blocks.cli")
+         "registry.py", "_registry_keys.py", "_registry_stages.py", "_registry_services.py",
+         "_registry_documents.py", "registry_protocol.py", "wire.py", "parsing.py",
+         "references.py", "catalog.py", "hooks.py", "settings.py", "pools", "store", "crypto",
+         "keys", "types", "remote"]
+UPPER = ("blocks.rotation", "blocks.integrations", "blocks.cli", "blocks.server")
 
 
 def imported(path: Path) -> set[str]:
@@ -59,3 +60,14 @@ def bridge_modules() -> list[Path]:
 def test_rotation_and_the_bridges_never_import_the_cli(module: Path) -> None:
     upward = sorted(n for n in imported(module) if n.startswith("blocks.cli"))
     assert upward == [], f"{module.relative_to(ROOT)} imports {upward}: move what it needs down"
+
+
+def test_only_the_cli_imports_the_server() -> None:
+    """``blocks server`` is an upper layer: rotation, the bridges, verify and the key tools
+    (everything but the CLI that runs it) never import it."""
+    importers = sorted(
+        str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py")
+        if not p.is_relative_to(ROOT / "server") and not p.is_relative_to(ROOT / "cli")
+        and any(n == "blocks.server" or n.startswith("blocks.server.") for n in imported(p))
+    )
+    assert importers == [], f"{importers} import blocks.server: it sits on top, like the CLI"

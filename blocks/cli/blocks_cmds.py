@@ -26,6 +26,7 @@ from blocks.cli.rotation_cmds import print_events, rotation_events
 from blocks.cli.schema_table import print_type
 from blocks.codec import parse_json, to_display
 from blocks.core import split_ref
+from blocks.registry import local
 from blocks.store.engine import display_url
 from blocks.store.records import BlockSummary, VersionInfo
 
@@ -89,7 +90,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    reg = registry(args)
+    reg = local(registry(args), "blocks init")
     found = readonly.exists(reg)
     reg.init()
     keyring = reg.keyring
@@ -188,7 +189,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
     from blocks.pools.usage import pools_using  # pools load only when a block is deleted
 
     versions = registry(args).summary(args.ref).current_version
-    users = pools_using(registry(args), args.ref)
+    users = pools_using(local(registry(args), "blocks rm"), args.ref)
     if users and not args.force:
         return error(
             f"{args.ref} is used by work pool(s) {', '.join(users)}: a {{{{ blocks.… }}}} "
@@ -226,7 +227,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     reg = registry(args)
     versions = reg.history(args.ref)
     stage_of = {v: s for s, v in reg.stages(args.ref).items()}
-    events = rotation_events(reg, args.ref)
+    events = rotation_events(local(reg, "blocks history"), args.ref)
     if wants_json(args):
         print_json([{**_version(v), "stage": stage_of.get(v.version)} for v in versions])
         return EXIT_OK

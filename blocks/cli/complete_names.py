@@ -74,20 +74,22 @@ def candidates(root: argparse.ArgumentParser, words: Sequence[str]) -> list[str]
     if wanted is None:
         return []
     from blocks.cli import readonly
-    from blocks.registry import Registry
+    from blocks.registry_protocol import open_registry
 
-    registry = Registry()
+    registry = open_registry()
     try:
         if not readonly.exists(registry):
             return []
         if wanted == "refs":
             return sorted(b.ref for b in registry.list())
         from blocks.pools import WorkPool
+        from blocks.registry import local
 
+        pools = local(registry, "completing pool names")
         if wanted == "pools":
-            return sorted(p.name for p in WorkPool.list_pools(registry=registry))
+            return sorted(p.name for p in WorkPool.list_pools(registry=pools))
         pool = values[0] if values else ""
-        return sorted(q.name for q in WorkPool.load(pool, registry=registry).queues())
+        return sorted(q.name for q in WorkPool.load(pool, registry=pools).queues())
     finally:
         registry.close()
 

@@ -13,11 +13,11 @@ from blocks.cli.output import (
     error,
     info,
     key_provider_option,
+    local_registry,
     print_json,
     print_table,
     provider_settings_lines,
     provider_spec,
-    registry,
     wants_json,
 )
 from blocks.key_management import DEFAULT_BATCH, KeyManager
@@ -68,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _keys(args: argparse.Namespace) -> KeyManager:
-    return KeyManager(registry(args))
+    return KeyManager(local_registry(args))
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -132,7 +132,7 @@ def cmd_retire(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate_master(args: argparse.Namespace) -> int:
-    reg = registry(args)
+    reg = local_registry(args)
     spec: ProviderSpec = args.to
     target = spec.apply(reg.settings)
     new_provider = provider_from_settings(target, create=True)

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 
 from blocks.errors import ConfigurationError, ValidationError
 from blocks.keys.factory import SPEC_HELP, ProviderSpec, parse_provider_spec
-from blocks.registry import Registry
+from blocks.registry import Registry, local
+from blocks.registry_protocol import RegistryProtocol, open_registry
 from blocks.settings import Settings
 from blocks.settings import provider_settings_lines as provider_settings_lines
 
@@ -32,14 +33,24 @@ def json_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def registry(args: argparse.Namespace) -> Registry:
-    """The registry for this invocation (``BLOCKS_*`` settings; ``--key-provider`` wins)."""
+def registry(args: argparse.Namespace) -> RegistryProtocol:
+    """The registry for this invocation (``BLOCKS_*`` settings; ``--key-provider`` wins): a
+    blocks server's when ``BLOCKS_API_URL`` is set, else the local one."""
     reg = getattr(args, "_registry", None)
     if reg is None:
         spec = getattr(args, "key_provider", None)
-        reg = Registry(spec.apply(Settings()) if spec is not None else None)
+        reg = open_registry(spec.apply(Settings()) if spec is not None else None)
         args._registry = reg
     return reg
+
+
+def local_registry(args: argparse.Namespace) -> Registry:
+    """The registry for a command that needs the database and the key in this process.
+
+    Raises:
+        ConfigurationError: ``BLOCKS_API_URL`` points the CLI at a blocks server.
+    """
+    return local(registry(args), "this command")
 
 
 def provider_spec(text: str) -> ProviderSpec:

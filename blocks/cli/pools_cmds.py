@@ -15,9 +15,9 @@ from blocks.cli.output import (
     EXIT_OK,
     emit_rows,
     info,
+    local_registry,
     print_json,
     read_source,
-    registry,
     version_number,
     wants_json,
 )
@@ -158,14 +158,14 @@ def _queue_options(p: argparse.ArgumentParser) -> None:
 
 def cmd_ls(args: argparse.Namespace) -> int:
     return emit_rows(
-        args, WorkPool.list_pools(registry=registry(args)), _pool_summary,
+        args, WorkPool.list_pools(registry=local_registry(args)), _pool_summary,
         ["NAME", "TYPE", "VERSION", "PAUSED", "CONCURRENCY", "UPDATED"],
         lambda p: (p.name, p.type, p.version, p.is_paused, p.concurrency_limit, p.updated_at),
     )
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    reg = registry(args)
+    reg = local_registry(args)
     pool = WorkPool.load(args.name, version=args.version, registry=reg)
     current = WorkPool.load(args.name, registry=reg).version
     out = {
@@ -196,12 +196,12 @@ def cmd_create(args: argparse.Namespace) -> int:
         fields["concurrency_limit"] = args.concurrency_limit
     if args.base_job_template:
         fields["base_job_template"] = _read_json(args.base_job_template, f"work-pool/{args.name}")
-    pool = WorkPool(**fields).save(overwrite=args.overwrite, registry=registry(args))
+    pool = WorkPool(**fields).save(overwrite=args.overwrite, registry=local_registry(args))
     return _saved(args, pool, "created" if pool.version == 1 else "updated")
 
 
 def cmd_update(args: argparse.Namespace) -> int:
-    pool = WorkPool.load(args.name, registry=registry(args))
+    pool = WorkPool.load(args.name, registry=local_registry(args))
     if args.description is not None:
         pool.description = args.description
     if args.concurrency_limit is not None:
@@ -215,13 +215,13 @@ def cmd_update(args: argparse.Namespace) -> int:
 
 
 def cmd_pause(args: argparse.Namespace) -> int:
-    pool = WorkPool.load(args.name, registry=registry(args))
+    pool = WorkPool.load(args.name, registry=local_registry(args))
     (pool.pause if args.paused else pool.resume)()
     return _saved(args, pool, "paused" if args.paused else "resumed")
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
-    WorkPool.delete(args.name, registry=registry(args))
+    WorkPool.delete(args.name, registry=local_registry(args))
     if wants_json(args):
         print_json({"deleted": args.name})
     else:
@@ -230,7 +230,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 
 def cmd_mv(args: argparse.Namespace) -> int:
-    pool = WorkPool.rename(args.name, args.new_name, registry=registry(args))
+    pool = WorkPool.rename(args.name, args.new_name, registry=local_registry(args))
     if wants_json(args):
         print_json({"renamed": args.name, **_pool_summary(pool)})
     else:
@@ -240,7 +240,7 @@ def cmd_mv(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     return emit_rows(
-        args, WorkPool.history(args.name, registry=registry(args)), _pool_summary,
+        args, WorkPool.history(args.name, registry=local_registry(args)), _pool_summary,
         ["VERSION", "SAVED", "PAUSED", "CONCURRENCY"],
         lambda p: (p.version, p.updated_at, p.is_paused, p.concurrency_limit),
     )
@@ -264,7 +264,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         if not sep or not name:
             raise ValidationError(ref, [("job_variables", "--var takes NAME=VALUE")])
         values[name] = _json_or_text(text, ref, name)
-    pool = WorkPool.load(args.name, registry=registry(args))
+    pool = WorkPool.load(args.name, registry=local_registry(args))
     job = pool.render_job(values, queue=args.queue)
     configuration = job.configuration if args.show_secrets else job.masked()
     if wants_json(args):
@@ -281,7 +281,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_queue_ls(args: argparse.Namespace) -> int:
     return emit_rows(
-        args, WorkPool.load(args.pool, registry=registry(args)).queues(), _queue_dict,
+        args, WorkPool.load(args.pool, registry=local_registry(args)).queues(), _queue_dict,
         ["NAME", "PRIORITY", "PAUSED", "CONCURRENCY", "VERSION", "DESCRIPTION"],
         lambda q: (q.name, q.priority, q.is_paused, q.concurrency_limit, q.version,
                    q.description),
@@ -289,7 +289,7 @@ def cmd_queue_ls(args: argparse.Namespace) -> int:
 
 
 def cmd_queue_inspect(args: argparse.Namespace) -> int:
-    queue = WorkPool.load(args.pool, registry=registry(args)).queue(args.name)
+    queue = WorkPool.load(args.pool, registry=local_registry(args)).queue(args.name)
     out = _queue_dict(queue)
     if wants_json(args):
         print_json(out)
@@ -300,7 +300,7 @@ def cmd_queue_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_queue_create(args: argparse.Namespace) -> int:
-    pool = WorkPool.load(args.pool, registry=registry(args))
+    pool = WorkPool.load(args.pool, registry=local_registry(args))
     before = _priorities(pool)
     queue = pool.create_queue(
         args.name, description=args.description or "", priority=args.priority,
@@ -310,7 +310,7 @@ def cmd_queue_create(args: argparse.Namespace) -> int:
 
 
 def cmd_queue_update(args: argparse.Namespace) -> int:
-    pool = WorkPool.load(args.pool, registry=registry(args))
+    pool = WorkPool.load(args.pool, registry=local_registry(args))
     before = _priorities(pool)
     queue = pool.queue(args.name)
     if args.description is not None:
@@ -326,13 +326,13 @@ def cmd_queue_update(args: argparse.Namespace) -> int:
 
 
 def cmd_queue_pause(args: argparse.Namespace) -> int:
-    queue = WorkPool.load(args.pool, registry=registry(args)).queue(args.name)
+    queue = WorkPool.load(args.pool, registry=local_registry(args)).queue(args.name)
     (queue.pause if args.paused else queue.resume)()
     return _queue_saved(args, queue, "paused" if args.paused else "resumed")
 
 
 def cmd_queue_rm(args: argparse.Namespace) -> int:
-    WorkPool.load(args.pool, registry=registry(args)).delete_queue(args.name)
+    WorkPool.load(args.pool, registry=local_registry(args)).delete_queue(args.name)
     if wants_json(args):
         print_json({"deleted": {"pool": args.pool, "queue": args.name}})
     else:
@@ -373,7 +373,7 @@ def _queue_saved(args: argparse.Namespace, queue: WorkQueue, verb: str,
     else:
         info(f"{verb} queue {queue.name} of work pool {queue.pool} (priority {queue.priority})")
         if before is not None:  # a taken priority moves the other queues down, as in Prefect
-            after = _priorities(WorkPool.load(queue.pool, registry=registry(args)))
+            after = _priorities(WorkPool.load(queue.pool, registry=local_registry(args)))
             for name, priority in after.items():
                 if name != queue.name and before.get(name) not in (None, priority):
                     info(f"moved queue {name} from priority {before[name]} to {priority}")

@@ -12,7 +12,15 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from blocks.cli.output import EXIT_ERROR, EXIT_OK, emit_rows, info, print_json, registry, wants_json
+from blocks.cli.output import (
+    EXIT_ERROR,
+    EXIT_OK,
+    emit_rows,
+    info,
+    local_registry,
+    print_json,
+    wants_json,
+)
 from blocks.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -107,7 +115,7 @@ def _pools(args: argparse.Namespace, reg: Registry) -> list[object]:
 def cmd_publish(args: argparse.Namespace) -> int:
     from blocks.integrations.prefect.publish import publish
 
-    reg = registry(args)
+    reg = local_registry(args)
     with client(reg) as api:
         result = publish(api, _pools(args, reg), reg, dry_run=args.dry_run,  # type: ignore[arg-type]
                          prune=args.prune, all_pools=args.all)
@@ -123,7 +131,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     from blocks.integrations.prefect.publish import plan
 
-    reg = registry(args)
+    reg = local_registry(args)
     with client(reg) as api:
         result = plan(api, _pools(args, reg), reg, all_pools=args.all)  # type: ignore[arg-type]
     if wants_json(args):
@@ -146,7 +154,7 @@ def cmd_mirror(args: argparse.Namespace) -> int:
 def cmd_mirror_add(args: argparse.Namespace) -> int:
     from blocks.integrations.mirrors import add_mirror
 
-    reg = registry(args)
+    reg = local_registry(args)
     status = add_mirror(reg, args.target, args.to, target_name=args.target_name)
     if wants_json(args):
         print_json(status.as_json())
@@ -161,7 +169,7 @@ def cmd_mirror_status(args: argparse.Namespace) -> int:
 
     # Reads each copy back from its target: "current" means Prefect holds what Blocks would
     # push now, nested blocks included.
-    rows = mirror_status(registry(args), compare=True)
+    rows = mirror_status(local_registry(args), compare=True)
     return emit_rows(
         args, rows, lambda s: s.as_json(),
         ["BLOCK", "TARGET", "AS", "PUSHED", "CURRENT", "STATE", "LAST ERROR"],
@@ -173,7 +181,7 @@ def cmd_mirror_status(args: argparse.Namespace) -> int:
 def cmd_mirror_rm(args: argparse.Namespace) -> int:
     from blocks.integrations.mirrors import remove_mirror
 
-    remove_mirror(registry(args), args.target, delete_copy=not args.keep)
+    remove_mirror(local_registry(args), args.target, delete_copy=not args.keep)
     info(f"{args.target} is no longer mirrored")
     return EXIT_OK
 
@@ -181,7 +189,7 @@ def cmd_mirror_rm(args: argparse.Namespace) -> int:
 def cmd_mirror_push(args: argparse.Namespace) -> int:
     from blocks.integrations.mirrors import push_stale
 
-    pushed = push_stale(registry(args))
+    pushed = push_stale(local_registry(args))
     info(f"{len(pushed)} mirror(s) pushed")
     return EXIT_OK
 
@@ -195,7 +203,7 @@ def cmd_deploy_rotation(args: argparse.Namespace) -> int:
         if not sep or not key:
             raise ConfigurationError(f"--env {item!r}: use NAME=VALUE")
         env[key] = value
-    reg = registry(args)
+    reg = local_registry(args)
     with client(reg) as api:
         deployment = deploy_rotation(api, reg, pool=args.pool, cron=args.cron, queue=args.queue,
                                      timezone=args.timezone, env=env)
@@ -209,7 +217,7 @@ def cmd_deploy_rotation(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    reg = registry(args)
+    reg = local_registry(args)
     if args.pools:
         from blocks.integrations.prefect.import_pools import import_pools
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from blocks.registry import Registry
-from blocks.store import presence
+from blocks.registry_protocol import RegistryProtocol
 
 # Commands that only read. A new read-only command joins by calling read_only(parser) when it
 # registers, or by being listed here.
@@ -34,14 +33,14 @@ def mark(tree: list[tuple[tuple[str, ...], argparse.ArgumentParser]]) -> None:
             read_only(parser)
 
 
-def exists(registry: Registry) -> bool:
+def exists(registry: RegistryProtocol) -> bool:
     """True when the registry's database exists with a schema and a keyring (nothing is
     created); the rule is :func:`blocks.store.presence.exists`, shared with the API."""
-    return presence.exists(registry.store)
+    return registry.exists()
 
 
-def missing_message(registry: Registry) -> str:
+def missing_message(registry: RegistryProtocol) -> str:
     """What to say when a read-only command finds no registry."""
-    return (f"no registry at {presence.where(registry.store, registry.settings.home)}; create "
+    return (f"no registry at {registry.where()}; create "
             "one with 'blocks init', or point BLOCKS_HOME or BLOCKS_DATABASE_URL at an existing "
             "one")

@@ -14,9 +14,9 @@ from blocks.cli.output import (
     emit_rows,
     error,
     info,
+    local_registry,
     print_json,
     print_table,
-    registry,
     wants_json,
 )
 from blocks.errors import ValidationError
@@ -69,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _rotation(args: argparse.Namespace) -> Rotation:
     from blocks.rotation import Rotation, default_actor
 
-    return Rotation(registry(args), actor=default_actor("cli"))
+    return Rotation(local_registry(args), actor=default_actor("cli"))
 
 
 def _outcome(o: Outcome) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 from blocks.cli import confirm, readonly
-from blocks.cli.output import EXIT_OK, info, print_json, registry, wants_json
+from blocks.cli.output import EXIT_OK, info, local_registry, print_json, wants_json
 from blocks.errors import MissingExtraError
 from blocks.private_files import private_dir
 from blocks.settings import Settings
@@ -101,7 +101,7 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 def cmd_forget(args: argparse.Namespace) -> int:
     """Delete the fingerprint key block, if there is one."""
-    reg = registry(args)
+    reg = local_registry(args)
     if not any(b.ref == FINGERPRINT_KEY for b in reg.list("secret")):
         if wants_json(args):
             print_json({"deleted": None})

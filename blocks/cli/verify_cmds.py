@@ -9,8 +9,8 @@ from blocks.cli.output import (
     EXIT_ERROR,
     EXIT_OK,
     key_provider_option,
+    local_registry,
     print_json,
-    registry,
     wants_json,
 )
 from blocks.verify import verify
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    report = verify(registry(args))
+    report = verify(local_registry(args))
     if wants_json(args):
         print_json({
             "ok": report.ok,

@@ -83,7 +83,7 @@ class WorkPool(_Stored):
         """
         from blocks.errors import WorkPoolNotFound
 
-        registry = registry or Registry.default()
+        registry = registry or Registry.default_local("work pools")
         record = _store(registry).get_pool(validate_name(name, "work pool name"), version)
         if record is None:
             detail = f" version {version}" if version is not None else ""
@@ -93,13 +93,13 @@ class WorkPool(_Stored):
     @classmethod
     def list_pools(cls, *, registry: Registry | None = None) -> list[WorkPool]:
         """Every pool, by name."""
-        registry = registry or Registry.default()
+        registry = registry or Registry.default_local("work pools")
         return [cls._from_record(r, registry) for r in _store(registry).list_pools()]
 
     @classmethod
     def history(cls, name: str, *, registry: Registry | None = None) -> list[WorkPool]:
         """Every stored version of a pool, oldest first."""
-        registry = registry or Registry.default()
+        registry = registry or Registry.default_local("work pools")
         records = _store(registry).pool_history(validate_name(name, "work pool name"))
         return [cls._from_record(r, registry) for r in records]
 
@@ -112,7 +112,7 @@ class WorkPool(_Stored):
             ConflictError: a pool called ``new`` exists.
             InvalidName: ``new`` breaks the naming rule.
         """
-        registry = registry or Registry.default()
+        registry = registry or Registry.default_local("work pools")
         record = _store(registry).rename_pool(
             validate_name(old, "work pool name"), validate_name(new, "work pool name")
         )
@@ -125,7 +125,8 @@ class WorkPool(_Stored):
         Raises:
             WorkPoolNotFound: no such pool.
         """
-        _store(registry or Registry.default()).delete_pool(validate_name(name, "work pool name"))
+        chosen = registry or Registry.default_local("work pools")
+        _store(chosen).delete_pool(validate_name(name, "work pool name"))
 
     @classmethod
     def _from_record(cls, record: PoolRecord, registry: Registry) -> WorkPool:

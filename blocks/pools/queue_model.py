@@ -55,7 +55,7 @@ class _Stored(BaseModel):
         return self._ref_for(self.__dict__)
 
     def _registry_or(self, registry: Registry | None) -> Registry:
-        chosen = registry or self._registry or Registry.default()
+        chosen = registry or self._registry or Registry.default_local("work queues")
         self._registry = chosen
         return chosen
 

@@ -51,7 +51,7 @@ __all__ = [
 def _rotation(registry: Registry | None, actor: str | None = None) -> Rotation:
     from blocks.registry import Registry
 
-    return Rotation(registry or Registry.default(), actor=actor)
+    return Rotation(registry or Registry.default_local("rotation"), actor=actor)
 
 
 def set_rotation(

@@ -1,0 +1,147 @@
+"""The Registry protocol, and the one place that picks its implementation from settings.
+
+Two implementations: :class:`blocks.registry.Registry` (the database and the master key in
+this process) and :class:`blocks.remote.registry.RemoteRegistry` (a ``blocks server`` over
+HTTP, ``BLOCKS_API_URL``). ``Block``, pools, rotation and the CLI talk to this protocol;
+:func:`open_registry` is the only code that chooses between them.
+
+Example:
+    >>> from blocks.registry_protocol import open_registry
+    >>> registry = open_registry()      # BLOCKS_API_URL set: a RemoteRegistry   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from blocks.settings import Settings
+
+if TYPE_CHECKING:
+    from blocks.core import Block
+    from blocks.key_management import KeyStatus
+    from blocks.pools.store import PoolStore
+    from blocks.rotation.engine import Rotation
+    from blocks.store.records import BlockSummary, VersionInfo
+    from blocks.verify import Report
+
+Stage = Literal["current", "pending", "previous"]
+
+
+@runtime_checkable
+class RegistryProtocol(Protocol):
+    """What every registry offers (see :class:`blocks.registry.Registry` for each method)."""
+
+    settings: Settings
+
+    def save(
+        self,
+        block: Block,
+        name: str,
+        *,
+        overwrite: bool = False,
+        expected_version: int | None = None,
+        note: str | None = None,
+        stage: Literal["pending"] | None = None,
+    ) -> VersionInfo: ...
+
+    def load(
+        self,
+        ref: str,
+        *,
+        version: int | None = None,
+        stage: Stage | None = None,
+        validate: bool = True,
+    ) -> Block: ...
+
+    def delete(self, ref: str) -> None: ...
+
+    def rename(
+        self, ref: str, new_name: str, *, expected_version: int | None = None
+    ) -> BlockSummary: ...
+
+    def list(self, slug: str | None = None) -> builtins.list[BlockSummary]: ...
+
+    def summary(self, ref: str) -> BlockSummary: ...
+
+    def ref_by_id(self, block_id: str) -> str:
+        """``slug/name`` of the block with id ``block_id`` (raises BlockNotFound)."""
+        ...
+
+    def history(self, ref: str) -> builtins.list[VersionInfo]: ...
+
+    def rollback(
+        self, ref: str, version: int, *, expected_version: int | None = None
+    ) -> VersionInfo: ...
+
+    def purge(self, ref: str, version: int) -> None: ...
+
+    def parse(self, slug: str, data: Mapping[str, Any], *, ref: str = "") -> Block: ...
+
+    def stages(self, ref: str) -> dict[str, int]: ...
+
+    def move_stages(
+        self,
+        ref: str,
+        *,
+        expected_current: int,
+        current: int | None = None,
+        pending: int | Literal["keep"] | None = "keep",
+        previous: int | Literal["keep"] | None = "keep",
+    ) -> None: ...
+
+    def init(self) -> None: ...
+
+    def exists(self) -> bool:
+        """True when there is a registry to read (a read creates none)."""
+        ...
+
+    def where(self) -> str:
+        """Where the registry is, for messages (never a password or token)."""
+        ...
+
+    @property
+    def loads_on_loop(self) -> bool:
+        """``aload`` may try a load on the event loop first (it hands the load to a worker
+        thread when a step would wait, see ``blocks._nowait``)."""
+        ...
+
+    def close(self) -> None: ...
+
+    def pool_store(self) -> PoolStore:
+        """The work pools and queues of this registry."""
+        ...
+
+    def rotation(self, actor: str | None = None) -> Rotation:
+        """Rotation policies, runs and events of this registry, acting as ``actor``."""
+        ...
+
+    def verify(self) -> Report:
+        """Check every sealed record and stored version (``blocks verify``)."""
+        ...
+
+    def keys_status(self) -> KeyStatus:
+        """The master key, keyring terms and versions per term (``blocks keys status``)."""
+        ...
+
+
+def open_registry(settings: Settings | None = None) -> RegistryProtocol:
+    """The registry ``settings`` describe: a :class:`~blocks.remote.registry.RemoteRegistry`
+    when ``api_url`` is set (``BLOCKS_API_URL``), else a local
+    :class:`~blocks.registry.Registry`.
+
+    Raises:
+        ConfigurationError: the settings are invalid (e.g. ``BLOCKS_API_URL`` together with
+            ``BLOCKS_DATABASE_URL``).
+    """
+    settings = settings if settings is not None else Settings()
+    if settings.api_url:
+        # Imported here: a process with a local registry never loads the HTTP client.
+        from blocks.remote.registry import RemoteRegistry
+
+        remote: RegistryProtocol = RemoteRegistry(settings)
+        return remote
+    from blocks.registry import Registry
+
+    return Registry(settings)

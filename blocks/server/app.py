@@ -1,0 +1,133 @@
+"""The ASGI app: routers, the error envelope, request ids.
+
+Every :class:`~blocks.errors.BlocksError` becomes the envelope of :mod:`blocks.wire` with its
+status; a request that does not match the API's shapes is a 422 naming the field; anything
+else is a 500 with a fixed message and the request id (logged with the exception's type and
+where it was raised, never its message or values).
+
+Example:
+    >>> from blocks.server import create_app
+    >>> from blocks.server.security import ADMIN, static_authenticator
+    >>> app = create_app(registry, authenticator=static_authenticator(ADMIN))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from blocks import wire
+from blocks.errors import BlocksError
+from blocks.registry import Registry
+from blocks.server.routes import blocks, health
+from blocks.server.security import Authenticator, deny_all
+
+log = logging.getLogger("blocks.server")
+REQUEST_ID = "x-request-id"
+INTERNAL = "internal server error"
+
+
+def create_app(registry: Registry, *, authenticator: Authenticator | None = None) -> FastAPI:
+    """The API over ``registry``. Without ``authenticator`` every request but health is
+    refused (deny by default)."""
+    app = FastAPI(
+        title="Blocks registry API",
+        version="1",
+        description="Typed, encrypted blocks over HTTP: the API of `blocks server`.",
+        openapi_url="/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.registry = registry
+    app.state.authenticator = authenticator or deny_all
+    app.add_exception_handler(BlocksError, _blocks_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_middleware(RequestIds)
+    app.include_router(health.router)
+    app.include_router(blocks.router)
+    return app
+
+
+def envelope(status: int, error_type: str, message: str,
+             details: dict[str, Any] | None = None) -> JSONResponse:
+    """A JSON error response in the envelope of :mod:`blocks.wire`."""
+    body = {"error": {"type": error_type, "message": message, "details": details or {}}}
+    return JSONResponse(body, status_code=status)
+
+
+async def _blocks_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BlocksError)
+    status, body = wire.error_response(exc)
+    if status >= 500:
+        log.warning("%s %s: %s (request %s)", request.method, request.url.path,
+                    type(exc).__name__, _request_id(request))
+    return JSONResponse(body, status_code=status)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # FastAPI's messages name the place (body.name, query.version); never the input.
+    problems = [(".".join(str(p) for p in e.get("loc", ())), str(e.get("msg", "invalid")))
+                for e in exc.errors()]
+    message = "invalid request: " + "; ".join(f"{where}: {msg}" for where, msg in problems)
+    return envelope(422, "InvalidArgument", message)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    message = (f"no such endpoint: {request.method} {request.url.path}"
+               if exc.status_code in (404, 405) else str(exc.detail))
+    return envelope(exc.status_code, "BlocksError", message)
+
+
+def _request_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", "-"))
+
+
+class RequestIds:
+    """Gives each request an id (the client's ``X-Request-ID`` if sane) echoed in the
+    response, and turns an unexpected exception into a 500 that shows no traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(REQUEST_ID.encode(), b"").decode("latin-1")
+        request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []),
+                                      (REQUEST_ID.encode(), request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            frames = "\n".join(f"  {f.filename}:{f.lineno} in {f.name}"
+                                for f in traceback.extract_tb(exc.__traceback__))
+            # The type and where, not str(exc): an unexpected message may hold a value.
+            log.error("unexpected %s in %s %s (request %s)\n%s", type(exc).__name__,
+                      scope.get("method"), scope.get("path"), request_id, frames)
+            if started:
+                raise
+            body = {"error": {"type": "BlocksError", "details": {"request_id": request_id},
+                              "message": f"{INTERNAL} (request {request_id}); the server's "
+                                         "log has the details"}}
+            await JSONResponse(body, status_code=500)(scope, receive, send_with_id)

@@ -1,0 +1,241 @@
+"""``/v1/block-types`` and ``/v1/blocks``: everything the Python API and the CLI do to blocks.
+
+Each route asks the principal for its capability on the block before it acts. A load sends
+the decrypted documents (the block's and those of the blocks it references) with an ``ETag``
+over their ids, names and versions; ``If-None-Match`` with the current one is a ``304`` that
+decrypts nothing (:mod:`blocks._registry_documents`). A save takes the document
+``blocks.codec.encode`` makes, references by block id.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from pydantic import BaseModel, Field
+
+from blocks import _registry_documents, catalog, codec, wire
+from blocks.core import Block
+from blocks.errors import BlocksError, ValidationError
+from blocks.registry import Registry
+from blocks.server.deps import current_registry
+from blocks.server.security import Principal, current_principal
+
+router = APIRouter(prefix="/v1", tags=["blocks"])
+RegistryDep = Annotated[Registry, Depends(current_registry)]
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+StageName = Literal["current", "pending", "previous"]
+
+
+class SaveRequest(BaseModel):
+    """A new version: the block's document as ``blocks.codec.encode`` makes it (JSON text)."""
+
+    document: str = Field(description="The block's canonical JSON document, secrets in clear.")
+    overwrite: bool = False
+    expected_version: int | None = Field(default=None, ge=0)
+    note: str | None = Field(default=None, max_length=1000)
+    stage: Literal["pending"] | None = None
+
+
+class RenameRequest(BaseModel):
+    new_name: str
+    expected_version: int | None = Field(default=None, ge=0)
+
+
+class RollbackRequest(BaseModel):
+    version: int = Field(ge=1)
+    expected_version: int | None = Field(default=None, ge=0)
+
+
+class StagesRequest(BaseModel):
+    """``move_stages``: ``null`` drops a stage, ``"keep"`` leaves it."""
+
+    expected_current: int = Field(ge=0)
+    current: int | None = Field(default=None, ge=1)
+    pending: int | Literal["keep"] | None = "keep"
+    previous: int | Literal["keep"] | None = "keep"
+
+
+# -- types ------------------------------------------------------------------------------------
+
+
+@router.get("/block-types", summary="Every block type and its schema")
+def block_types(principal: PrincipalDep) -> list[dict[str, Any]]:
+    return [cls.block_schema() for cls in catalog.all_types().values()]
+
+
+@router.get("/block-types/{slug}", summary="One block type's schema")
+def block_type(slug: str, principal: PrincipalDep) -> dict[str, Any]:
+    return catalog.get(slug).block_schema()
+
+
+# -- blocks -----------------------------------------------------------------------------------
+
+
+@router.get("/blocks", summary="Blocks the caller may see, by type and name")
+def list_blocks(
+    registry: RegistryDep, principal: PrincipalDep, slug: str | None = None
+) -> list[dict[str, Any]]:
+    if slug is not None:
+        catalog.get(slug)  # UnknownBlockType (422) for a slug no type has
+    return [wire.summary_json(s) for s in registry.list(slug)
+            if principal.allows("read-metadata", "blocks", s.ref)]
+
+
+@router.get("/block-ids/{block_id}", summary="The slug/name of a block id")
+def block_by_id(block_id: str, registry: RegistryDep, principal: PrincipalDep) -> dict[str, str]:
+    ref = registry.ref_by_id(block_id)
+    principal.require("read-metadata", "blocks", ref)
+    return {"ref": ref}
+
+
+@router.get("/blocks/{slug}/{name}", summary="Load a block: its documents, with an ETag")
+def load(
+    slug: str,
+    name: str,
+    registry: RegistryDep,
+    principal: PrincipalDep,
+    response: Response,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    stage: StageName | None = None,
+    validate: bool = True,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Any:
+    ref = f"{slug}/{name}"
+    principal.require("read", "blocks", ref)
+    if version is not None and stage is not None and stage != "current":
+        raise ValidationError(ref, [("", "give version or stage, not both")])
+    if if_none_match:
+        known = _registry_documents.dependencies(registry, ref, version=version, stage=stage)
+        if known is not None:
+            etag, refs = known
+            for other in refs:
+                principal.require("read", "blocks", other)
+            if etag in _etags(if_none_match):
+                return Response(status_code=304, headers={"ETag": etag})
+    loaded = _registry_documents.documents(
+        registry, ref, version=version, stage=stage, validate=validate)
+    for doc in loaded.included:
+        principal.require("read", "blocks", f"{doc.type_slug}/{doc.name}")
+    response.headers["ETag"] = loaded.etag
+    response.headers["Cache-Control"] = "no-store"
+    return {"block": _doc_json(loaded.root), "included": [_doc_json(d) for d in loaded.included]}
+
+
+@router.post("/blocks/{slug}/{name}", summary="Save a new version", status_code=201)
+def save(
+    slug: str, name: str, body: SaveRequest, registry: RegistryDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    ref = f"{slug}/{name}"
+    principal.require("write", "blocks", ref)
+    block = _decode_for_save(registry, principal, ref, slug, body.document)
+    info = registry.save(block, name, overwrite=body.overwrite,
+                         expected_version=body.expected_version, note=body.note,
+                         stage=body.stage)
+    return wire.version_json(info)
+
+
+@router.get("/blocks/{slug}/{name}/summary", summary="A block's id, version and timestamps")
+def summary(slug: str, name: str, registry: RegistryDep, principal: PrincipalDep) -> Any:
+    ref = f"{slug}/{name}"
+    principal.require("read-metadata", "blocks", ref)
+    return wire.summary_json(registry.summary(ref))
+
+
+@router.get("/blocks/{slug}/{name}/history", summary="Every version, oldest first")
+def history(slug: str, name: str, registry: RegistryDep, principal: PrincipalDep) -> Any:
+    ref = f"{slug}/{name}"
+    principal.require("read-metadata", "blocks", ref)
+    return [wire.version_json(v) for v in registry.history(ref)]
+
+
+@router.get("/blocks/{slug}/{name}/stages", summary="Stage -> version from the sealed head")
+def stages(slug: str, name: str, registry: RegistryDep, principal: PrincipalDep) -> Any:
+    ref = f"{slug}/{name}"
+    principal.require("read-metadata", "blocks", ref)
+    return registry.stages(ref)
+
+
+@router.post("/blocks/{slug}/{name}/stages", summary="Move stages (compare-and-set)",
+             status_code=204)
+def move_stages(slug: str, name: str, body: StagesRequest, registry: RegistryDep,
+                principal: PrincipalDep) -> Response:
+    ref = f"{slug}/{name}"
+    principal.require("rotate", "blocks", ref)
+    registry.move_stages(ref, expected_current=body.expected_current, current=body.current,
+                         pending=body.pending, previous=body.previous)
+    return Response(status_code=204)
+
+
+@router.post("/blocks/{slug}/{name}/rollback", summary="A new version with an old content",
+             status_code=201)
+def rollback(slug: str, name: str, body: RollbackRequest, registry: RegistryDep,
+             principal: PrincipalDep) -> Any:
+    ref = f"{slug}/{name}"
+    principal.require("write", "blocks", ref)
+    info = registry.rollback(ref, body.version, expected_version=body.expected_version)
+    return wire.version_json(info)
+
+
+@router.post("/blocks/{slug}/{name}/rename", summary="Rename: same id, history kept")
+def rename(slug: str, name: str, body: RenameRequest, registry: RegistryDep,
+           principal: PrincipalDep) -> Any:
+    ref = f"{slug}/{name}"
+    principal.require("write", "blocks", ref)
+    principal.require("write", "blocks", f"{slug}/{body.new_name}")
+    renamed = registry.rename(ref, body.new_name, expected_version=body.expected_version)
+    return wire.summary_json(renamed)
+
+
+@router.delete("/blocks/{slug}/{name}", summary="Delete a block and every version",
+               status_code=204)
+def delete(slug: str, name: str, registry: RegistryDep, principal: PrincipalDep) -> Response:
+    ref = f"{slug}/{name}"
+    principal.require("delete", "blocks", ref)
+    registry.delete(ref)
+    return Response(status_code=204)
+
+
+@router.delete("/blocks/{slug}/{name}/versions/{version}",
+               summary="Crypto-shred one earlier version", status_code=204)
+def purge(slug: str, name: str, version: int, registry: RegistryDep,
+          principal: PrincipalDep) -> Response:
+    ref = f"{slug}/{name}"
+    principal.require("delete", "blocks", ref)
+    registry.purge(ref, version)
+    return Response(status_code=204)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _doc_json(doc: _registry_documents.Document) -> dict[str, Any]:
+    return {"id": doc.block_id, "type_slug": doc.type_slug, "name": doc.name,
+            "version": doc.version, "document": doc.document.decode()}
+
+
+def _etags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
+
+
+def _decode_for_save(registry: Registry, principal: Principal, ref: str, slug: str,
+                     document: str) -> Block:
+    """The block a client's document describes; its references are loaded by id."""
+    cls = catalog.get(slug)
+
+    def resolve(block_id: str, expected: type[Block]) -> Block:
+        try:
+            target_ref = registry.ref_by_id(block_id)
+        except BlocksError as exc:
+            raise ValueError(str(exc)) from None
+        principal.require("read-metadata", "blocks", target_ref)  # a 403, not a field error
+        try:
+            target = registry.load(target_ref)
+        except BlocksError as exc:
+            raise ValueError(str(exc)) from None
+        if not isinstance(target, expected):
+            raise ValueError(f"references {target_ref}, not a {expected.__name__}")
+        return target
+
+    codec.parse_json(document, ref)  # bounds and well-formedness, the message never quotes it
+    return codec.decode(cls, document.encode(), resolve, ref)
