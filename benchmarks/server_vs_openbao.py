@@ -199,9 +199,8 @@ def openbao_url(bao_url: str, token: str) -> str:
 
 def cached_load_p50(base: str, token: str, n: int = 20000) -> float:
     """p50 in ms of ``Secret.load`` through the server with BLOCKS_API_CACHE_SECONDS=300."""
-    from blocks.registry_protocol import open_registry
-
     from blocks import Secret, Settings
+    from blocks.registry_protocol import open_registry
 
     registry = open_registry(Settings(api_url=base, api_token=token,
                                       api_cache_seconds=300))

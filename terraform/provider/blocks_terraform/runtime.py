@@ -6,6 +6,7 @@ never reach it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -118,10 +119,9 @@ class Runtime:
         keyring = getattr(self.registry, "keyring", None)
         if keyring is not None:
             _ = keyring.current_term
-        try:
+        # The key is made on first use; a token may not need it (data sources only).
+        with contextlib.suppress(BlockNotFound, Forbidden):
             self.registry.summary(FINGERPRINT_KEY_BLOCK)
-        except (BlockNotFound, Forbidden):
-            pass  # the key is made on first use; a token may not need it (data sources only)
 
     @property
     def registry(self) -> RegistryProtocol:
