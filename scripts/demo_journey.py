@@ -37,6 +37,11 @@ WORKSPACE = ROOT / "examples" / "demo" / "terraform"
 POSTGRES_ADMIN_URL = os.environ.get("BLOCKS_DEMO_POSTGRES_ADMIN_URL",
                                     "postgresql://postgres@127.0.0.1:5432/postgres")
 STEPS = 12
+ROTATE_THROUGH_SERVER = False
+"""``blocks rotate`` through the server (BLOCKS_API_URL and the admin token) rather than where
+the registry is: True once this branch has the server's rotation routes (issue 20; the
+RemoteRegistry refuses rotation without them). Either way the next flow run sees the rotation
+through the server."""
 PIPELINE_BLOCKS = ["s3-bucket/lake", "aws-credentials/lake-writer", "secret/lake-secret-key",
                    "database-credentials/warehouse"]
 """What the seed pipeline loads: the bucket, the credentials it nests, the secret those
@@ -182,19 +187,20 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
         assert sorted(first["blocks_environment"]) == ["BLOCKS_API_TOKEN", "BLOCKS_API_URL"], \
             first["blocks_environment"]
 
-    with j.step("blocks rotate through the server: a new database password, set on the "
-                "database itself" if warehouse.postgres
-                else "blocks rotate through the server: a new generated API token"):
+    with j.step("blocks rotate: a new database password, set on the database itself"
+                if warehouse.postgres else "blocks rotate: a new generated API token"):
         before = warehouse.password(registry)
-        j.note(f"the CLI with BLOCKS_API_URL={blocks_server.url} and the admin token only")
+        rotate_env = admin if ROTATE_THROUGH_SERVER else env
         if warehouse.postgres:
-            j.cli(admin, "rotate", "database-credentials/warehouse", "--now", show=True)
+            j.cli(rotate_env, "rotate", "database-credentials/warehouse", "--now", show=True)
             for line in warehouse.check_rotated(registry, before):
                 j.note(line)
         else:
-            j.cli(admin, "rotate", "secret/api-token", "--now", show=True)
+            j.cli(rotate_env, "rotate", "secret/api-token", "--now", show=True)
             j.note("no PostgreSQL: rotated the generated secret/api-token (Terraform's "
                    "rotation policy) instead of a database password")
+        j.note(f"history through the server (BLOCKS_API_URL={blocks_server.url} and the admin "
+               "token, no registry settings):")
         j.cli(admin, "history", "database-credentials/warehouse" if warehouse.postgres
               else "secret/api-token", show=True)
 
