@@ -148,6 +148,24 @@ class IntegrityError(BlocksError):
         )
 
 
+class TokenNotFound(BlocksError, LookupError):
+    """No API token of that name or id (HTTP 404)."""
+
+
+class PolicyNotFound(BlocksError, LookupError):
+    """No access policy of that name (HTTP 404)."""
+
+
+class RateLimited(BlocksError):
+    """Too many failed authentications from one address (HTTP 429 with ``Retry-After``)."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            f"too many failed authentications from this address; retry in {retry_after} s "
+            "with a valid token (BLOCKS_API_TOKEN)")
+
+
 class KeyProviderError(BlocksError):
     """The master-key provider is unreachable, refused, or misconfigured."""
 
@@ -263,7 +281,9 @@ __all__ = [
     "KeyProviderError",
     "KeyringError",
     "MissingExtraError",
+    "PolicyNotFound",
     "PrefectError",
+    "RateLimited",
     "ReferenceChainError",
     "ReferencedBlockError",
     "RegistryLockedError",
@@ -271,6 +291,7 @@ __all__ = [
     "RotationError",
     "ServerUnavailable",
     "StoreError",
+    "TokenNotFound",
     "Unauthorized",
     "UnknownBlockType",
     "UnusualValueWarning",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from blocks.errors import BlocksError
 from blocks.sealed_refs import current_document, document_refs, may_reference
-from blocks.store import census
+from blocks.store import access_seals, census
 from blocks.store.engine import read_only
 
 if TYPE_CHECKING:
@@ -27,7 +27,12 @@ def censuses(registry: Registry, report: Report) -> None:
             "SELECT block_id, target, target_name FROM block_mirror").all()
         stored = {str(name): (int(count), str(value)) for name, count, value in
                   conn.exec_driver_sql("SELECT name, members, digest FROM sealed_census")}
+        tokens = conn.exec_driver_sql(access_seals.TOKEN_SELECT).all()
+        policies = conn.exec_driver_sql(access_seals.POLICY_SELECT).all()
     report.checked["censuses"] += len(stored)
+    access = {name: stored.pop(name) for name in access_seals.NAMES if name in stored}
+    for what, detail in access_seals.recount_problems(access, tokens, policies):
+        report.add("census", what, detail)
     actual = census.recount(
         [(str(i), str(s), str(n)) for i, s, n in blocks],
         [(str(i), str(t), str(n)) for i, t, n in mirrors],

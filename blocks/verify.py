@@ -8,7 +8,8 @@ Example:
     (True, 1200)
 
 Walks every keyring term (unwrapped with the master key), every sealed record (block heads,
-pool heads, pool versions, queues, rotation policies, events: their MACs), every block version
+pool heads, pool versions, queues, rotation policies, events, API tokens and access policies:
+their MACs), every block version
 (opened and validated, references resolved), every reference row, every pool with its queues,
 the event chain's links and head, and each rotation policy against the chain. Nothing is
 repaired; the report lists each problem once with what it concerns, never a stored value.
@@ -35,7 +36,7 @@ class Problem:
     """One thing that does not authenticate or resolve."""
 
     kind: str  # term | head | pool-head | pool-version | queue | version | reference | pool
-    # | rotation-policy | event | event-chain
+    # | rotation-policy | event | event-chain | token | access-policy | census
     what: str
     detail: str
 
@@ -60,9 +61,10 @@ class Report:
 _KIND_NAMES = {"block": "head", "work_pool": "pool-head", "work_pool_version": "pool-version",
                "work_queue": "queue", "rotation_policy": "rotation-policy",
                "event_log": "event", "event_chain": "event-chain"}
-_PLURALS = {"rotation-policy": "rotation-policies"}
+_PLURALS = {"rotation-policy": "rotation-policies", "access-policy": "access-policies"}
 _KIND_NAMES.update({"block_ref": "reference-row", "block_mirror": "mirror",
-                    "sealed_census": "census"})
+                    "sealed_census": "census", "api_token": "token",
+                    "access_policy": "access-policy"})
 
 
 def verify(registry: Registry) -> Report:

@@ -27,6 +27,8 @@ STATUS: tuple[tuple[type[BlocksError], int], ...] = (
     (errors.BlockNotFound, 404),
     (errors.WorkPoolNotFound, 404),
     (errors.WorkQueueNotFound, 404),
+    (errors.TokenNotFound, 404),
+    (errors.PolicyNotFound, 404),
     (errors.ConflictError, 409),  # BlockAlreadyExists, ReferencedBlockError too
     (errors.IntegrityError, 409),
     (errors.ValidationError, 422),
@@ -35,6 +37,7 @@ STATUS: tuple[tuple[type[BlocksError], int], ...] = (
     (errors.UnknownBlockType, 422),
     (errors.Unauthorized, 401),
     (errors.Forbidden, 403),
+    (errors.RateLimited, 429),
     (errors.KeyProviderError, 503),
     (errors.StoreError, 503),  # RegistryLockedError too
 )

@@ -13,7 +13,7 @@ LOWER = ["core.py", "_persistence.py", "_compat.py", "_models.py", "_async.py", 
          "registry.py", "_registry_keys.py", "_registry_stages.py", "_registry_services.py",
          "_registry_documents.py", "registry_protocol.py", "wire.py", "parsing.py",
          "references.py", "catalog.py", "hooks.py", "settings.py", "pools", "store", "crypto",
-         "keys", "types", "remote"]
+         "keys", "types", "remote", "access"]
 UPPER = ("blocks.rotation", "blocks.integrations", "blocks.cli", "blocks.server")
 
 

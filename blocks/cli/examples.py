@@ -127,6 +127,22 @@ EXAMPLES: dict[str, list[str]] = {
     ],
     "terraform docs": ["blocks terraform docs --out terraform/docs"],
     "terraform forget": ["terraform destroy && blocks terraform forget --yes"],
+    "server": ["blocks server init                          # the first admin token, once"],
+    "tokens": ["blocks tokens ls", "blocks tokens create etl-worker --policy etl-read --ttl 30d"],
+    "tokens create": [
+        "blocks tokens create etl-worker --policy etl-read --ttl 30d --owner etl-team",
+        "blocks tokens create deployer --policy app-write --policy app-read --json",
+    ],
+    "tokens ls": ["blocks tokens ls", "blocks tokens ls --json"],
+    "tokens revoke": ["blocks tokens revoke etl-worker", "blocks tokens revoke etl-worker --yes"],
+    "policies": ["blocks policies ls", "blocks policies put etl-read --file etl-read.json"],
+    "policies put": [
+        "blocks policies put etl-read --file etl-read.json",
+        "blocks policies put etl-read --file -   # the document on stdin",
+    ],
+    "policies get": ["blocks policies get etl-read"],
+    "policies ls": ["blocks policies ls", "blocks policies ls --json"],
+    "policies rm": ["blocks policies rm etl-read", "blocks policies rm etl-read --yes"],
 }
 
 

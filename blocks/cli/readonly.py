@@ -15,7 +15,7 @@ from blocks.registry_protocol import RegistryProtocol
 READ_ONLY_COMMANDS = frozenset({
     "ls", "inspect", "history", "verify",
     "rotation ls", "rotation show", "pools diff",
-    "keys status",
+    "keys status", "tokens ls", "policies ls", "policies get",
     "pools ls", "pools inspect", "pools history", "pools render",
     "pools queues ls", "pools queues inspect",
 })

@@ -155,3 +155,38 @@ def mirror_message(block_id: str, target: str, target_name: str, term: int) -> b
 def census_message(name: str, count: int, digest: str, term: int) -> bytes:
     """A census row: how many records of a set exist and the digest of their identities."""
     return f"[{_s(CENSUS)},{_s(name)},{_int(count)},{_s(digest)},{_int(term)}]".encode()
+
+
+# -- API tokens and access policies (0013_tokens_policies) ------------------------------------
+#
+# A token row binds its id, name, the SHA-256 of the token, its owner, the sorted JSON list of
+# its policy names, when it was created, when it expires and when it was revoked (each an ISO
+# 8601 UTC timestamp, or null). Its last use is not bound: it decides nothing. A policy row
+# binds its name and its canonical JSON document. Each set (all tokens, all policies) also has
+# a sealed census (``access:tokens``, ``access:policies``) whose members are the SHA-256 of
+# each row's message under term 0, so an older copy of a row put back is not a member.
+
+TOKEN = "blocks/api-token/v1"  # noqa: S105 - a purpose tag, not a secret
+ACCESS_POLICY = "blocks/access-policy/v1"
+ACCESS_MEMBER = "blocks/access-member/v1"
+
+
+def token_message(
+    token_id: str, name: str, token_hash: str, owner: str, policies: str, created_at: str | None,
+    expires_at: str | None, revoked_at: str | None, term: int,
+) -> bytes:
+    """An API token row: everything that decides whether and as what a token authenticates."""
+    return (
+        f"[{_s(TOKEN)},{_s(token_id)},{_s(name)},{_s(token_hash)},{_s(owner)},{_s(policies)},"
+        f"{_s(created_at)},{_s(expires_at)},{_s(revoked_at)},{_int(term)}]"
+    ).encode()
+
+
+def access_policy_message(name: str, document: str, term: int) -> bytes:
+    """An access policy row: its name and canonical JSON document."""
+    return f"[{_s(ACCESS_POLICY)},{_s(name)},{_s(document)},{_int(term)}]".encode()
+
+
+def access_member(message: bytes) -> bytes:
+    """What a token's or policy's census member hashes: its message under term 0, tagged."""
+    return f"[{_s(ACCESS_MEMBER)},".encode() + message + b"]"

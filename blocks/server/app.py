@@ -25,10 +25,11 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from blocks import wire
-from blocks.errors import BlocksError
+from blocks.errors import BlocksError, RateLimited
 from blocks.registry import Registry
-from blocks.server.routes import blocks, health
-from blocks.server.security import Authenticator, deny_all
+from blocks.server.auth import TokenAuthenticator
+from blocks.server.routes import auth, blocks, health
+from blocks.server.security import Authenticator
 
 log = logging.getLogger("blocks.server")
 REQUEST_ID = "x-request-id"
@@ -36,8 +37,8 @@ INTERNAL = "internal server error"
 
 
 def create_app(registry: Registry, *, authenticator: Authenticator | None = None) -> FastAPI:
-    """The API over ``registry``. Without ``authenticator`` every request but health is
-    refused (deny by default)."""
+    """The API over ``registry``. Without ``authenticator`` requests are authenticated by
+    their API token (:class:`~blocks.server.auth.TokenAuthenticator`: deny by default)."""
     app = FastAPI(
         title="Blocks registry API",
         version="1",
@@ -47,13 +48,14 @@ def create_app(registry: Registry, *, authenticator: Authenticator | None = None
         redoc_url=None,
     )
     app.state.registry = registry
-    app.state.authenticator = authenticator or deny_all
+    app.state.authenticator = authenticator or TokenAuthenticator(registry)
     app.add_exception_handler(BlocksError, _blocks_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_middleware(RequestIds)
     app.include_router(health.router)
     app.include_router(blocks.router)
+    app.include_router(auth.router)
     return app
 
 
@@ -70,7 +72,8 @@ async def _blocks_error(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:
         log.warning("%s %s: %s (request %s)", request.method, request.url.path,
                     type(exc).__name__, _request_id(request))
-    return JSONResponse(body, status_code=status)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:

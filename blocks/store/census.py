@@ -25,6 +25,8 @@ TABLE = "sealed_census"
 MIRRORS = "mirrors"
 """The census of the ``block_mirror`` rows (one row for the whole registry)."""
 _MODULUS = 2**256
+_ACCESS = {"access:tokens": "the census of API tokens",
+           "access:policies": "the census of access policies"}
 
 Execute = Callable[[str, tuple[Any, ...]], Any]
 """Runs one statement written with ``?`` placeholders; returns a cursor (``fetchone``)."""
@@ -76,6 +78,8 @@ def describe(name: str) -> str:
     """A census row named for people."""
     if name == MIRRORS:
         return "the census of mirrors"
+    if name in _ACCESS:
+        return _ACCESS[name]
     return f"the census of {name.removeprefix('blocks:')} blocks"
 
 

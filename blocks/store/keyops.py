@@ -202,7 +202,8 @@ def retire_term(store: SqlStore, term: int) -> None:
         if sealed:
             raise KeyringError(
                 f"keyring term {term} still seals {sealed} head(s), pool document(s), "
-                f"queue(s) or rotation record(s); run 'blocks keys rewrap --term {term}' first"
+                f"queue(s), rotation record(s), API token(s) or access polic(ies); run "
+                f"'blocks keys rewrap --term {term}' first"
             )
         conn.execute(text("DELETE FROM keyring_term WHERE term = :t"), {"t": term})
 

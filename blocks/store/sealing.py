@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from blocks.codec import canonical_json
 from blocks.crypto import integrity
 from blocks.errors import IntegrityError
-from blocks.store import census, chain, rotation_seals
+from blocks.store import access_seals, census, chain, rotation_seals
 from blocks.store.records import Head
 from blocks.store.writer import ref_message, stages_json
 
@@ -330,6 +330,18 @@ KINDS = (
         "SELECT name, seq, digest, mac_term, mac FROM event_chain",
         lambda r: chain.head_mac_message(r[0], r[1], r[2]),
         lambda r: "the event log's head",
+    ),
+    Kind(
+        "api_token", "mac_term", "mac", ("id",),
+        access_seals.TOKEN_SELECT,
+        lambda r: access_seals.token_message(r),
+        lambda r: access_seals.describe_token(r[1]),
+    ),
+    Kind(
+        "access_policy", "mac_term", "mac", ("name",),
+        access_seals.POLICY_SELECT,
+        lambda r: access_seals.policy_message(r[0], r[1]),
+        lambda r: access_seals.describe_policy(r[0]),
     ),
 )
 

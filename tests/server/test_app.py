@@ -38,7 +38,7 @@ def test_an_app_without_an_authenticator_refuses_every_block_request(
         served_registry: Registry) -> None:
     with serve(served_registry) as url:
         remote = RemoteRegistry(remote_settings(url))
-        with pytest.raises(Unauthorized, match="no token authenticator"):
+        with pytest.raises(Unauthorized, match="needs an API token"):
             remote.list()
         with pytest.raises(Unauthorized):
             Secret(value="v").save("x", registry=remote)
