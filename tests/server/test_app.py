@@ -30,7 +30,8 @@ def test_ready_is_503_naming_the_place_when_there_is_no_registry(blocks_home) ->
         ready = httpx.get(f"{url}/v1/health/ready")
     assert ready.status_code == 503
     assert ready.json()["error"]["type"] == "StoreError"
-    assert "no registry at" in ready.json()["error"]["message"]
+    assert "holds no registry yet" in ready.json()["error"]["message"]
+    assert "blocks server init" in ready.json()["error"]["message"]
     empty.close()
 
 

@@ -1,15 +1,18 @@
 """``/v1/health`` (the process answers) and ``/v1/health/ready`` (its database and key
-provider answer; 503 with the reason otherwise). No authentication."""
+provider answer; 503 with the error envelope otherwise, see ``blocks.server.readiness``).
+No authentication."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 
-from blocks.errors import StoreError
+from blocks import wire
 from blocks.registry import Registry
 from blocks.server.deps import current_registry
+from blocks.server.readiness import readiness
 
 router = APIRouter(prefix="/v1/health", tags=["health"])
 
@@ -19,10 +22,15 @@ def live() -> dict[str, Any]:
     return {"status": "ok"}
 
 
-@router.get("/ready", summary="The database and the key provider answer")
-def ready(registry: Annotated[Registry, Depends(current_registry)]) -> dict[str, Any]:
-    if not registry.exists():
-        raise StoreError(f"no registry at {registry.where()}; run 'blocks init' there")
-    provider = registry.keyring.provider
-    provider.check()
-    return {"status": "ready", "database": "ok", "key_provider": provider.name}
+@router.get(
+    "/ready", summary="The database and the key provider answer",
+    responses={503: {"description": "The database or the key provider does not answer "
+                                    "(the error envelope names which)"}},
+)
+def ready(registry: Annotated[Registry, Depends(current_registry)]) -> Any:
+    answer = readiness(registry)
+    if answer.problem is not None:
+        status, body = wire.error_response(answer.problem)
+        body["error"]["details"] = {"checks": answer.checks}
+        return JSONResponse(body, status_code=status)
+    return {"status": "ready", **answer.checks}

@@ -1,0 +1,180 @@
+"""Run the registry's HTTP API as a process: uvicorn, TLS, graceful shutdown, access log.
+
+``blocks server run`` (``blocks/cli/server_cmds.py``) calls :func:`serve`. The process is the
+only one that needs the database URL and the key provider: both come from the ``BLOCKS_*``
+settings, exactly as for a local registry. Every replica is stateless (the store decides), so
+any number of them can run over one PostgreSQL database.
+
+* Plain HTTP is refused on a host that is not a loopback address unless ``insecure`` is set
+  (for a TLS-terminating proxy in front): tokens would cross the network in clear.
+* SIGTERM (and SIGINT) stop accepting connections at once, let the requests in flight finish
+  (up to ``grace_seconds``), then exit.
+* The access log (``blocks.server.access_log``) goes to standard output, one JSON line per
+  request; uvicorn's own messages go to standard error.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import ssl
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from blocks.errors import ConfigurationError
+from blocks.registry import Registry
+from blocks.server import access_log
+from blocks.settings import Settings
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+GRACE_SECONDS = 30.0
+LOOPBACK_NAMES = ("localhost", "ip6-localhost")
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """What ``blocks server run`` was asked for."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    insecure: bool = False
+    workers: int = 1
+    grace_seconds: float = GRACE_SECONDS
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
+    def url(self, port: int | None = None) -> str:
+        """The base URL clients use (``BLOCKS_API_URL``)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port if port is None else port}"
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and the loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check(options: ServeOptions) -> None:
+    """Refuse options that would not work or would not be safe, before anything starts.
+
+    Raises:
+        ConfigurationError: naming the flag and the fix.
+    """
+    if (options.tls_cert is None) != (options.tls_key is None):
+        given, missing = (("--tls-cert", "--tls-key") if options.tls_cert is not None
+                          else ("--tls-key", "--tls-cert"))
+        raise ConfigurationError(f"{given} needs {missing} too: give both files (PEM)")
+    if not 0 <= options.port <= 65535:
+        raise ConfigurationError(f"--port {options.port} is not a TCP port: give 1-65535 "
+                                 "(0: any free port)")
+    if options.workers < 1:
+        raise ConfigurationError(f"--workers {options.workers}: give 1 or more")
+    if options.workers > 1 and options.port == 0:
+        raise ConfigurationError("--port 0 (any free port) needs --workers 1: the worker "
+                                 "processes must share one known port")
+    if options.tls_cert is not None and options.tls_key is not None:
+        _check_tls(options.tls_cert, options.tls_key)
+    elif not options.insecure and not is_loopback(options.host):
+        raise ConfigurationError(
+            f"refusing plain HTTP on {options.host}: tokens and secret values would cross the "
+            "network in clear. Give --tls-cert and --tls-key, or --insecure when a "
+            "TLS-terminating proxy is in front (or bind a loopback host such as 127.0.0.1)"
+        )
+
+
+def _check_tls(cert: Path, key: Path) -> None:
+    for flag, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not path.is_file():
+            raise ConfigurationError(f"{flag} {path}: no such file")
+        if not os.access(path, os.R_OK):
+            raise ConfigurationError(f"{flag} {path}: not readable by this user")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(certfile=str(cert), keyfile=str(key))
+    except (ssl.SSLError, ValueError) as exc:
+        # The reason only (e.g. KEY_VALUES_MISMATCH), never the files' content.
+        reason = getattr(exc, "reason", None) or type(exc).__name__
+        raise ConfigurationError(
+            f"--tls-cert {cert} and --tls-key {key} do not load as a certificate chain and "
+            f"its private key ({reason}): give PEM files, the key matching the certificate"
+        ) from None
+
+
+def build_app(settings: Settings | None = None) -> tuple[Any, Registry]:
+    """The served application (the API over a local registry, inside the access log) and
+    that registry (closed when the server stops)."""
+    from blocks.server.app import create_app  # FastAPI and every route: only when serving
+
+    registry = Registry(settings if settings is not None else Settings())
+    return access_log.AccessLog(create_app(registry)), registry
+
+
+def app_from_environment() -> Any:
+    """uvicorn factory for ``--workers N``: each worker process builds its own app."""
+    access_log.configure(sys.stdout)
+    return build_app()[0]
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, announcing the address it really listens on (``--port 0``)."""
+
+    def __init__(self, config: uvicorn.Config, options: ServeOptions) -> None:
+        super().__init__(config)
+        self.options = options
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self.servers:
+            port = self.servers[0].sockets[0].getsockname()[1]
+            sys.stderr.write(f"blocks server: serving on {self.options.url(port)}\n")
+            sys.stderr.flush()
+
+
+def _uvicorn_options(options: ServeOptions) -> dict[str, Any]:
+    return {
+        "host": options.host,
+        "port": options.port,
+        "ssl_certfile": str(options.tls_cert) if options.tls_cert else None,
+        "ssl_keyfile": str(options.tls_key) if options.tls_key else None,
+        "access_log": False,  # uvicorn's would show raw paths with their query values
+        "server_header": False,
+        "timeout_graceful_shutdown": int(options.grace_seconds),
+        "log_level": "info",
+    }
+
+
+def serve(options: ServeOptions, settings: Settings | None = None) -> None:
+    """Serve until SIGTERM/SIGINT; returns once the requests in flight have finished.
+
+    Raises:
+        ConfigurationError: bad options (see :func:`check`) or settings.
+    """
+    check(options)
+    settings = settings if settings is not None else Settings()
+    if options.workers > 1:
+        access_log.configure(sys.stdout)
+        uvicorn.run("blocks.server.runner:app_from_environment", factory=True,
+                    workers=options.workers, **_uvicorn_options(options))
+        return
+    access_log.configure(sys.stdout)
+    app, registry = build_app(settings)
+    server = _Server(uvicorn.Config(app, **_uvicorn_options(options)), options)
+    try:
+        server.run()
+    finally:
+        registry.close()
