@@ -86,6 +86,19 @@ def read_token(j: Journey, env: dict[str, str]) -> str:
                                 "--policy", "seed-pipeline", "--ttl", "1d"))
 
 
+def version_through_server(url: str, token: str, ref: str) -> str:
+    """What the flow runs' token sees of ``ref`` now, through the server."""
+    from blocks import Settings
+    from blocks.registry_protocol import open_registry
+
+    registry = open_registry(Settings(api_url=url, api_token=token))
+    try:
+        version = registry.load(ref).block_version
+    finally:
+        registry.close()
+    return f"through the server, the flow runs' token now loads version {version} of {ref}"
+
+
 def refused_outside_policy(url: str, token: str) -> str:
     """What the flow runs' token gets for a block outside its policy (a 403, checked)."""
     from blocks import Secret, Settings
@@ -199,10 +212,11 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
             j.cli(rotate_env, "rotate", "secret/api-token", "--now", show=True)
             j.note("no PostgreSQL: rotated the generated secret/api-token (Terraform's "
                    "rotation policy) instead of a database password")
-        j.note(f"history through the server (BLOCKS_API_URL={blocks_server.url} and the admin "
-               "token, no registry settings):")
-        j.cli(admin, "history", "database-credentials/warehouse" if warehouse.postgres
+        j.cli(env, "history", "database-credentials/warehouse" if warehouse.postgres
               else "secret/api-token", show=True)
+        if warehouse.postgres:
+            j.note(version_through_server(blocks_server.url, token,
+                                          "database-credentials/warehouse"))
 
     with j.step("flow run 2: the same deployment, no redeploy, loads the new credential",
                 progress="running the flow"):
