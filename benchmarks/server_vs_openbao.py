@@ -71,8 +71,7 @@ class Figures:
 
 def hey(url: str, headers: dict[str, str], seconds: float, concurrency: int) -> Figures:
     """``hey -z Ns -c C`` on ``url``; its p50, requests/s and status counts."""
-    argv = [shutil.which("hey") or "hey", "-z", f"{seconds}s", "-c", str(concurrency),
-            "-disable-compression"]
+    argv = [shutil.which("hey") or "hey", "-z", f"{seconds}s", "-c", str(concurrency)]
     for name, value in headers.items():
         argv += ["-H", f"{name}: {value}"]
     out = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout
@@ -92,7 +91,7 @@ def parallel_hey(urls: list[str], headers: dict[str, str], seconds: float,
     flags = [part for k, v in headers.items() for part in ("-H", f"{k}: {v}")]
     procs = [subprocess.Popen(
         [shutil.which("hey") or "hey", "-z", f"{seconds}s", "-c", str(share),
-         "-disable-compression", *flags, url], stdout=subprocess.PIPE, text=True)
+         *flags, url], stdout=subprocess.PIPE, text=True)
         for url in urls]
     total = 0.0
     for proc in procs:
