@@ -1,14 +1,17 @@
-"""The main journey (run by scripts/demo.sh): Terraform -> a real Prefect flow loading blocks ->
-rotation of the database password -> the flow again -> key rotation -> an empty plan.
+"""The main journey (run by scripts/demo.sh): Terraform -> a real Prefect flow loading blocks
+through a ``blocks server`` with a read token -> rotation of the database password through the
+server -> the flow again -> key rotation -> an empty plan.
 
 Usage: python scripts/demo_journey.py --dir DIR [--keep]
 
 DIR is an empty directory (demo.sh makes it): ``home/`` (the registry, BLOCKS_HOME),
 ``terraform/`` (the workspace, a copy of examples/demo/terraform), ``prefect/`` (the Prefect
-server's and the worker's PREFECT_HOME) and ``logs/``. Every step checks its result and the
-run stops at the first failure; the servers it started are stopped in any case. Secrets are
-never printed: the last step checks the output, the logs and the Terraform state for every
-secret value the registry holds.
+server's and the worker's PREFECT_HOME) and ``logs/``. The ``blocks server`` is the only
+process of the flow runs' side with the registry: the worker and its flow runs get
+``BLOCKS_API_URL`` and a token whose policy reads exactly the pipeline's blocks. Every step
+checks its result and the run stops at the first failure; the servers it started are stopped
+in any case. Secrets and tokens are never printed: the last step checks the output, the logs
+and the Terraform state for every secret value the registry holds.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from demo_servers import Server, postgres_answers, start_moto, start_prefect
+from demo_servers import Server, postgres_answers, start_blocks, start_moto, start_prefect
 from demo_steps import Journey, secret_values
 from demo_warehouse import Warehouse
 
@@ -34,6 +37,15 @@ WORKSPACE = ROOT / "examples" / "demo" / "terraform"
 POSTGRES_ADMIN_URL = os.environ.get("BLOCKS_DEMO_POSTGRES_ADMIN_URL",
                                     "postgresql://postgres@127.0.0.1:5432/postgres")
 STEPS = 12
+ROTATE_THROUGH_SERVER = False
+"""``blocks rotate`` through the server (BLOCKS_API_URL and the admin token) rather than where
+the registry is: True once this branch has the server's rotation routes (issue 20; the
+RemoteRegistry refuses rotation without them). Either way the next flow run sees the rotation
+through the server."""
+PIPELINE_BLOCKS = ["s3-bucket/lake", "aws-credentials/lake-writer", "secret/lake-secret-key",
+                   "database-credentials/warehouse"]
+"""What the seed pipeline loads: the bucket, the credentials it nests, the secret those
+reference, and the warehouse login (loading a block needs ``read`` on each it references)."""
 
 
 def child_env(home: Path) -> dict[str, str]:
@@ -46,18 +58,83 @@ def child_env(home: Path) -> dict[str, str]:
     return env
 
 
+def api_env(env: dict[str, str], url: str, token: str) -> dict[str, str]:
+    """``env`` with no ``BLOCKS_*`` setting but the server's URL and ``token``."""
+    out = {k: v for k, v in env.items() if not k.startswith("BLOCKS_")}
+    out.update(BLOCKS_API_URL=url, BLOCKS_API_TOKEN=token)
+    return out
+
+
+def token_in(output: str) -> str:
+    """The token a ``blocks server init`` / ``blocks tokens create`` printed (its own line)."""
+    for line in output.splitlines():
+        word = line.strip().rsplit(" ", 1)[-1]
+        if word.startswith("blk_"):
+            return word
+    raise RuntimeError("no token in the output of the command (its output is not shown: "
+                       "it holds a token)")
+
+
+def read_token(j: Journey, env: dict[str, str]) -> str:
+    """A policy reading exactly PIPELINE_BLOCKS and a one-day token of it (made where the
+    server's database and master key are, as ``blocks tokens`` requires)."""
+    policy = j.dir / "seed-pipeline-policy.json"
+    policy.write_text(json.dumps({"blocks": {ref: ["read"] for ref in PIPELINE_BLOCKS}},
+                                 indent=2) + "\n")
+    j.cli(env, "policies", "put", "seed-pipeline", "--file", str(policy), show=True)
+    return token_in(j.cli_token(env, "tokens", "create", "seed-pipeline-runs",
+                                "--policy", "seed-pipeline", "--ttl", "1d"))
+
+
+def version_through_server(url: str, token: str, ref: str) -> str:
+    """What the flow runs' token sees of ``ref`` now, through the server."""
+    from blocks import Settings
+    from blocks.registry_protocol import open_registry
+
+    registry = open_registry(Settings(api_url=url, api_token=token))
+    try:
+        version = registry.load(ref).block_version
+    finally:
+        registry.close()
+    return f"through the server, the flow runs' token now loads version {version} of {ref}"
+
+
+def refused_outside_policy(url: str, token: str) -> str:
+    """What the flow runs' token gets for a block outside its policy (a 403, checked)."""
+    from blocks import Secret, Settings
+    from blocks.errors import Forbidden
+    from blocks.registry_protocol import open_registry
+
+    registry = open_registry(Settings(api_url=url, api_token=token))
+    try:
+        Secret.load("api-token", registry=registry)
+    except Forbidden as exc:
+        return f"the same token reading secret/api-token: Forbidden: {exc}"
+    finally:
+        registry.close()
+    raise AssertionError("the flow runs' token read secret/api-token, outside its policy")
+
+
 def run(j: Journey, env: dict[str, str], servers: list[Server],
         cleanups: list[Any]) -> None:
     from blocks import DatabaseCredentials, Registry, S3Bucket, Settings
 
     home, work = j.dir / "home", j.dir / "terraform"
-    with j.step("initialise the registry (SQLite + local master key) and the Terraform mirror"):
+    with j.step("initialise the registry (SQLite + local master key), the server's first "
+                "admin token and the Terraform mirror"):
         j.cli(env, "init", show=True)
+        admin_token = token_in(j.cli_token(env, "server", "init"))
+        j.note("blocks server init: the first admin token (kept by the journey, not shown)")
         j.cli(env, "terraform", "install")
         j.note(f"registry in {home}; provider mirror and terraform.rc in {home / 'terraform'}")
 
-    with j.step("start moto (S3) and a Prefect server on 127.0.0.1, look for PostgreSQL",
-                progress="starting the servers"):
+    with j.step("start blocks server, moto (S3) and a Prefect server on 127.0.0.1, look for "
+                "PostgreSQL", progress="starting the servers"):
+        blocks_server = start_blocks(env, j.dir)
+        servers.append(blocks_server)
+        j.note(f"blocks server on {blocks_server.url} (the only process with the registry's "
+               "database and master key)")
+        admin = api_env(env, blocks_server.url, admin_token)
         moto = start_moto(env, j.dir)
         servers.append(moto)
         j.note(f"moto on {moto.url}")
@@ -104,28 +181,42 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
 
     from demo_prefect import Deployment
 
-    deployment = Deployment(prefect.url, env, j, PIPELINE)
-    with j.step("deploy the seed pipeline (examples/pipeline/flow.py) on the pool"):
+    with j.step("deploy the seed pipeline (examples/pipeline/flow.py) on the pool; its flow "
+                "runs get a read token for its blocks only"):
+        token = read_token(j, env)
+        j.note(f"blocks tokens create seed-pipeline-runs --policy seed-pipeline --ttl 1d: "
+               f"read on {', '.join(PIPELINE_BLOCKS)} (token not shown)")
+        j.note(refused_outside_policy(blocks_server.url, token))
+        runs_env = api_env(env, blocks_server.url, token)
+        deployment = Deployment(prefect.url, runs_env, j, PIPELINE)
         j.note(deployment.create("demo-process"))
+        j.note("the worker and its flow runs get BLOCKS_API_URL and that token only: no "
+               "database URL, master key or key provider setting")
 
     with j.step("flow run 1: prefect worker start --pool demo-process --run-once",
                 progress="running the flow (worker, then the flow run process)"):
         first = deployment.run_once("run-1")
         j.note(deployment.describe(first))
+        assert sorted(first["blocks_environment"]) == ["BLOCKS_API_TOKEN", "BLOCKS_API_URL"], \
+            first["blocks_environment"]
 
     with j.step("blocks rotate: a new database password, set on the database itself"
                 if warehouse.postgres else "blocks rotate: a new generated API token"):
         before = warehouse.password(registry)
+        rotate_env = admin if ROTATE_THROUGH_SERVER else env
         if warehouse.postgres:
-            j.cli(env, "rotate", "database-credentials/warehouse", "--now", show=True)
+            j.cli(rotate_env, "rotate", "database-credentials/warehouse", "--now", show=True)
             for line in warehouse.check_rotated(registry, before):
                 j.note(line)
         else:
-            j.cli(env, "rotate", "secret/api-token", "--now", show=True)
+            j.cli(rotate_env, "rotate", "secret/api-token", "--now", show=True)
             j.note("no PostgreSQL: rotated the generated secret/api-token (Terraform's "
                    "rotation policy) instead of a database password")
         j.cli(env, "history", "database-credentials/warehouse" if warehouse.postgres
               else "secret/api-token", show=True)
+        if warehouse.postgres:
+            j.note(version_through_server(blocks_server.url, token,
+                                          "database-credentials/warehouse"))
 
     with j.step("flow run 2: the same deployment, no redeploy, loads the new credential",
                 progress="running the flow"):
@@ -134,9 +225,10 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
         rows = warehouse.rows(registry)
         j.note(f"the warehouse holds {rows} rows of both runs (read through the block)")
 
-    with j.step("the same pipeline in plain Python, no Prefect (examples/pipeline/pipeline.py)"):
-        out = j.command(env, "pipeline", [sys.executable, str(PIPELINE / "pipeline.py"),
-                                          "--run-label", "plain-python"])
+    with j.step("the same pipeline in plain Python, no Prefect (examples/pipeline/pipeline.py), "
+                "with the same token"):
+        out = j.command(runs_env, "pipeline", [sys.executable, str(PIPELINE / "pipeline.py"),
+                                               "--run-label", "plain-python"])
         done = json.loads(out.strip().splitlines()[-1])
         j.note(f"{done['rows']} rows written as {done['database_role']}, "
                f"report {done['report_key']}")
@@ -157,11 +249,12 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
         j.note("No changes: rotation, key rotation and the pipeline left Terraform's "
                "configuration true")
 
-    with j.step("no secret value in the output, the logs or the Terraform state"):
+    with j.step("no secret value or token in the output, the logs or the Terraform state"):
         secrets = secret_values(registry)
-        checked = j.scan_for(secrets, [*(j.dir / "logs").iterdir(),
-                                       *work.glob("terraform.tfstate*")])
-        j.note(f"checked {len(secrets)} secret values against {checked} files")
+        checked = j.scan_for(secrets | {admin_token, token},
+                             [*(j.dir / "logs").iterdir(), *work.glob("terraform.tfstate*")])
+        j.note(f"checked {len(secrets)} secret values and the 2 tokens against {checked} "
+               "files (the blocks server's log among them)")
     registry.close()
 
 

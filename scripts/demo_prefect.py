@@ -15,7 +15,10 @@ FLOW = "seed-pipeline"
 
 
 class Deployment:
-    """One deployment (entrypoint ``flow.py:seed_pipeline``, run from ``pipeline_dir``)."""
+    """One deployment (entrypoint ``flow.py:seed_pipeline``, run from ``pipeline_dir``).
+
+    ``env`` is the worker's environment, which its flow runs inherit: the journey gives it
+    BLOCKS_API_URL and a read token, and no other ``BLOCKS_*`` setting."""
 
     def __init__(self, api_url: str, env: dict[str, str], journey: Any,
                  pipeline_dir: Path) -> None:
@@ -76,6 +79,8 @@ class Deployment:
 
     @staticmethod
     def describe(done: dict[str, Any]) -> str:
+        shown = ", ".join(f"{k}={v}" for k, v in done["blocks_environment"].items())
         return (f"COMPLETED in {done['seconds']:.0f} s: tasks {', '.join(done['tasks'])}\n"
                 f"{done['rows']} rows written as database role {done['database_role']}, "
-                f"report {done['report_key']} in the lake (log: logs/{done['log']})")
+                f"report {done['report_key']} in the lake (log: logs/{done['log']})\n"
+                f"the flow run's BLOCKS_* environment: {shown}")

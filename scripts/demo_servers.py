@@ -1,5 +1,5 @@
-"""The servers of the main journey (scripts/demo.sh): moto (S3) and a Prefect 3.8 server on
-127.0.0.1 at free ports, and the local PostgreSQL if one answers.
+"""The servers of the main journey (scripts/demo.sh): moto (S3), a Prefect 3.8 server and a
+``blocks server`` on 127.0.0.1 at free ports, and the local PostgreSQL if one answers.
 
 Each server runs in its own process group (so ``prefect server start`` and its children stop
 together); its pid goes to ``servers.pids`` in the demo directory, which demo.sh's trap reads
@@ -124,3 +124,13 @@ def postgres_answers(admin_url: str) -> str | None:
     except psycopg.Error as exc:
         return " ".join(str(exc).split())[:200] or type(exc).__name__
     return None
+
+
+def start_blocks(env: dict[str, str], demo_dir: Path) -> Server:
+    """``blocks server run`` on a free loopback port: it holds the registry (``env`` has
+    BLOCKS_HOME, so the database and the master key); the flow runs only reach it."""
+    port = free_port()
+    url = f"http://{HOST}:{port}"
+    argv = [binary("blocks"), "server", "run", "--host", HOST, "--port", str(port)]
+    return start("blocks-server", argv, env, demo_dir, url, f"{url}/v1/health/ready",
+                 timeout=60)

@@ -91,6 +91,18 @@ class Journey:
             self.note((done.stdout + done.stderr).strip() or "(no output)")
         return done.stdout
 
+    def cli_token(self, env: dict[str, str], *argv: str) -> str:
+        """``blocks ARGV`` whose output holds a token: returned, never printed or logged."""
+        done = subprocess.run([str(self.bin / "blocks"), *argv], env=env, capture_output=True,
+                              text=True, check=False)
+        with (self.dir / "logs" / "blocks-cli.log").open("a") as log:
+            log.write(f"$ blocks {' '.join(argv)}\n(output not logged: it holds a token)"
+                      f"\n(exit {done.returncode})\n\n")
+        if done.returncode != 0:
+            raise RuntimeError(f"blocks {' '.join(argv)} exited {done.returncode}:\n"
+                               f"{done.stderr}")
+        return done.stdout
+
     def terraform(self, env: dict[str, str], *argv: str, check: bool = True) -> int:
         """``terraform ARGV -no-color`` in the workspace, output in logs/terraform-<cmd>.log."""
         self.command(env, f"terraform-{argv[0]}", [str(self.bin / "terraform"), *argv,

@@ -4,16 +4,17 @@
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh" "[dev]"
 cd "$ROOT"
-# The shell-completion tests run the real zsh and fish (bash is here already).
+# The shell-completion tests run the real zsh and fish (bash is here already);
+# benchmarks/server_vs_openbao.py drives its servers with hey.
 missing=""
-for shell in zsh fish; do command -v "$shell" >/dev/null || missing="$missing $shell"; done
+for tool in zsh fish hey; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "== installing$missing for the shell-completion tests (apt-get)"
+        echo "== installing$missing for the shell-completion tests and the benchmarks (apt-get)"
         # shellcheck disable=SC2086
         { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing; } \
-            >/dev/null || echo "warning: could not install$missing; their completion tests skip" \
-                               "(and fail under CI=true)"
+            >/dev/null || echo "warning: could not install$missing; completion tests skip" \
+                               "(and fail under CI=true) without zsh/fish"
     else
         echo "== note:$missing not installed: their completion tests skip (and fail under CI=true)"
     fi

@@ -63,7 +63,7 @@ def _closed(url: str) -> bool:
 
 
 def _server_urls(out: str) -> list[str]:
-    return re.findall(r"^\s+(?:moto|Prefect [\d.]+) on (http://\S+)", out, re.M)
+    return re.findall(r"^\s+(?:moto|Prefect [\d.]+|blocks server) on (http://\S+)", out, re.M)
 
 
 def test_the_journey_runs_every_step_on_real_servers_and_stops_them(kept: Run) -> None:
@@ -76,7 +76,23 @@ def test_the_journey_runs_every_step_on_real_servers_and_stops_them(kept: Run) -
     assert "No changes" in kept.out and re.search(r"loaded all [67] blocks after", kept.out)
     assert re.search(r"^== journey complete: 12 of 12 steps in \d+ s$", kept.out, re.M)
     urls = _server_urls(kept.out)
-    assert len(urls) == 2 and all(_closed(u) for u in urls), urls
+    assert len(urls) == 3 and all(_closed(u) for u in urls), urls
+
+
+def test_flow_runs_reach_the_registry_only_through_the_server_with_a_scoped_token(
+        kept: Run) -> None:
+    assert kept.code == 0, kept.out[-6000:]
+    server = re.search(r"^\s+blocks server on (http://\S+)", kept.out, re.M).group(1)  # type: ignore[union-attr]
+    shown = re.findall(r"the flow run's BLOCKS_\* environment: (.*)$", kept.out, re.M)
+    # Both flow runs: the server's URL and a masked token, no database, key or home setting.
+    assert shown == [f"BLOCKS_API_TOKEN=****, BLOCKS_API_URL={server}"] * 2, shown
+    assert re.search(r"secret/api-token: Forbidden: .*read.*secret/api-token", kept.out), \
+        kept.out
+    assert "blk_" not in kept.out  # no token is printed
+    log = (kept.dir / "logs" / "blocks-cli.log").read_text()
+    assert "blk_" not in log and "output not logged: it holds a token" in log
+    policy = (kept.dir / "seed-pipeline-policy.json").read_text()
+    assert "api-token" not in policy and "pg-admin" not in policy
 
 
 def test_the_database_password_rotates_on_the_real_postgresql(kept: Run) -> None:
@@ -148,7 +164,8 @@ def test_ctrl_c_stops_the_servers_and_removes_the_directory() -> None:
     rest, _ = proc.communicate(timeout=120)
     out = "".join(lines) + rest
     assert proc.returncode == 130, out
-    assert "FAILED at step" in out and "interrupted" in out and "stopped moto" in out, out
+    assert "FAILED at step" in out and "interrupted" in out, out
+    assert "stopped blocks-server, moto" in out, out
     demo_dir = re.search(r"^== the main journey in (\S+) ", out, re.M).group(1)  # type: ignore[union-attr]
     assert not Path(demo_dir).exists()
     urls = _server_urls(out)

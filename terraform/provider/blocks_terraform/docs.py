@@ -91,6 +91,26 @@ INDEX_NOTES = [
     "master key. Every setting can also come from the environment variables listed below, "
     "exactly as for the `blocks` CLI; a setting in the provider block wins.",
     "",
+    "## Through a blocks server",
+    "",
+    "With `api_url` and `api_token` (or `BLOCKS_API_URL` and `BLOCKS_API_TOKEN`) the provider "
+    "talks to a `blocks server` instead of the database: the machine that runs Terraform needs "
+    "no database URL, master key or key-provider credentials, and the token's policy decides "
+    "what it may do. Every resource and data source works the same way. Setting `api_url` "
+    "together with `database_url` is an error naming both. A token that lacks a capability "
+    "fails the call with a `Forbidden` diagnostic naming the capability and the block or "
+    "pool. The token needs `read`, `write` and `delete` on the blocks and pools the "
+    "configuration manages (`rotate` too for blocks with a `rotation` block), `read` on the "
+    "blocks it only reads (data sources, ephemeral resources, `_from_secret` references), and "
+    "`read` and `write` on `secret/terraform-fingerprint-key` (below), e.g. "
+    "`{\"blocks\": {\"secret/*\": [\"read\", \"write\", \"delete\"]}}` for a "
+    "configuration of `blocks_secret` resources.",
+    "",
+    "```terraform",
+    'provider "blocks" {\n  api_url   = "https://blocks.internal:8443"\n'
+    '  api_token = var.blocks_token # sensitive; or BLOCKS_API_TOKEN\n}',
+    "```",
+    "",
     "## The fingerprint key",
     "",
     "Where state keeps no secret value (`blocks_secret` with `generate`), it keeps a keyed "

@@ -70,8 +70,11 @@ class BlocksProvider(Provider):
         return Schema(
             attributes=attributes,
             version=SCHEMA_VERSION,
-            description="Blocks registry connection. Every setting is optional and defaults "
-            "to the same environment variable the `blocks` CLI reads.",
+            description="Blocks registry connection: the registry itself (`home` or "
+            "`database_url`, with its master key), or a blocks server (`api_url` and "
+            "`api_token`: no database URL or master key on the machine that runs Terraform). "
+            "Every setting is optional and defaults to the same environment variable the "
+            "`blocks` CLI reads.",
         )
 
     def validate_config(self, diags: Diagnostics, config: dict[str, Any]) -> None:
@@ -98,17 +101,17 @@ class BlocksProvider(Provider):
         self.validate_config(diags, config)
         if diags.has_errors():
             return
-        where = next((k for k in ("database_url", "home") if k in known), None)
+        where = next((k for k in ("api_url", "database_url", "home") if k in known), None)
         try:
             missing = self.runtime.missing_registry()
             if missing is None:
-                self.runtime.check_master_key()
+                self.runtime.check_access()
                 return
             if create:
                 self.runtime.registry.init()
                 return
         except Exception as exc:  # reported on the provider block, never a plugin crash
-            self._unusable(diags, exc, where, known)
+            self._unusable(diags, exc, where, server=bool(self.runtime.settings().api_url))
             return
         diags.add_error(
             "No Blocks registry",
@@ -119,9 +122,10 @@ class BlocksProvider(Provider):
         )
 
     @staticmethod
-    def _unusable(diags: Diagnostics, exc: Exception, where: str | None,
-                  known: dict[str, Any]) -> None:
-        """The registry cannot be opened: an unreachable database, or a wrong master key."""
+    def _unusable(diags: Diagnostics, exc: Exception, where: str | None, *,
+                  server: bool) -> None:
+        """The registry cannot be opened: an unreachable database or blocks server, a token
+        the server refuses, or a wrong master key."""
         name = type(exc).__name__
         blocks_error = any(c.__name__ == "BlocksError" for c in type(exc).__mro__)
         reason = str(exc) if blocks_error else f"{name} (no detail shown: it may hold data)"
@@ -132,6 +136,13 @@ class BlocksProvider(Provider):
                 f"The registry's keyring does not open with the configured master key: "
                 f"{reason}. Set master_key / master_key_file (or BLOCKS_MASTER_KEY) to the key "
                 "this registry was created with.")
+            return
+        if server:
+            diags.add_error(
+                "Cannot use the blocks server",
+                f"{reason}. Check that the server answers at api_url (or BLOCKS_API_URL) and "
+                "that api_token (or BLOCKS_API_TOKEN) is a valid, unexpired token.",
+                path=[where] if where else None)
             return
         diags.add_error(
             "Cannot open the Blocks registry",

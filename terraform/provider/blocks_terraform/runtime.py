@@ -6,6 +6,7 @@ never reach it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -18,7 +19,7 @@ from tf.utils import Diagnostics
 from blocks_terraform.resources.retire import Retirements
 
 if TYPE_CHECKING:
-    from blocks.registry import Registry
+    from blocks.registry_protocol import RegistryProtocol
     from blocks.settings import Settings
 
 MASK = "********"
@@ -70,7 +71,7 @@ class Runtime:
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         self.config = {k: v for k, v in (config or {}).items() if v is not None}
-        self._registry: Registry | None = None
+        self._registry: RegistryProtocol | None = None
         self._fingerprint_key: bytes | None = None
         self._lock = threading.Lock()
         self.retirements = Retirements()
@@ -94,46 +95,44 @@ class Runtime:
         try:
             Settings(**config)
         except ConfigurationError as exc:
-            return [(name or "provider", message) for name, message in exc.field_errors] or [
-                ("provider", str(exc))]
+            errors = [(name or "provider", message) for name, message in exc.field_errors]
+            if all(name == "provider" for name, _ in errors) and _valid(
+                    {**config, "api_url": None}):
+                # Valid but for the server URL: it and a database URL are both set.
+                return [(API_URL, API_URL_AND_DATABASE)]
+            return errors or [("provider", str(exc))]
         return []
 
     def missing_registry(self) -> str | None:
-        """Where the registry should be, when it is not there (no schema or no keyring).
+        """Where the registry should be, when it is not there (nothing is created by looking:
+        see ``exists()`` of the registry protocol); through a blocks server, a server that
+        does not answer or refuses the token raises here instead."""
+        registry = self.registry
+        return None if registry.exists() else registry.where()
 
-        Nothing is created by looking: a missing SQLite file is not opened at all.
-        """
-        from pathlib import Path
+    def check_access(self) -> None:
+        """Fail here, at configure, rather than in every resource at apply: a wrong master key
+        raises ``DecryptionError`` (a local registry opens its keyring), a token a blocks
+        server refuses ``Unauthorized`` (the server holds the key: no keyring here)."""
+        from blocks.errors import BlockNotFound, Forbidden
 
-        from blocks.store.engine import display_url
-
-        settings = self.settings()
-        url = settings.resolved_database_url
-        where = display_url(url)
-        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-            return where
-        store = self.registry.store
-        if store.schema_revision() is None or not store.load_terms():
-            return where
-        return None
-
-    def check_master_key(self) -> None:
-        """Open the keyring: a wrong master key raises ``DecryptionError`` here, at configure,
-        rather than in every resource at apply."""
-        _ = self.registry.keyring.current_term
+        keyring = getattr(self.registry, "keyring", None)
+        if keyring is not None:
+            _ = keyring.current_term
+        # The key is made on first use; a token may not need it (data sources only).
+        with contextlib.suppress(BlockNotFound, Forbidden):
+            self.registry.summary(FINGERPRINT_KEY_BLOCK)
 
     @property
-    def registry(self) -> Registry:
-        """The registry (opened on first use)."""
+    def registry(self) -> RegistryProtocol:
+        """The registry the settings describe (``open_registry``: a local one, or a blocks
+        server's when ``api_url`` is set), opened on first use."""
         if self._registry is None:
             with self._lock:
                 if self._registry is None:
-                    from blocks.registry_protocol import local, open_registry
+                    from blocks.registry_protocol import open_registry
 
-                    # api_url (a blocks server) is refused with a clear error until the
-                    # provider's resources talk to the Registry protocol.
-                    self._registry = local(open_registry(self.settings()),
-                                           "the Terraform provider")
+                    self._registry = open_registry(self.settings())
         return self._registry
 
     def fingerprint(self, value: Any) -> str:
@@ -166,6 +165,24 @@ class Runtime:
                     key = Secret.load(ref, registry=self.registry).get()
             self._fingerprint_key = bytes.fromhex(str(key))
         return self._fingerprint_key
+
+
+API_URL = "api_url"
+API_URL_AND_DATABASE = (
+    "api_url and database_url are both set (in the provider block, or as BLOCKS_API_URL and "
+    "BLOCKS_DATABASE_URL): the provider reaches the registry either through a blocks server "
+    "(api_url with api_token) or directly (database_url with the master key); remove one")
+
+
+def _valid(config: dict[str, Any]) -> bool:
+    from blocks.errors import ConfigurationError
+    from blocks.settings import Settings
+
+    try:
+        Settings(**config)
+    except ConfigurationError:
+        return False
+    return True
 
 
 def report_blocks_error(

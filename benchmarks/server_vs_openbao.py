@@ -1,0 +1,307 @@
+"""`blocks server` against OpenBao (issue 20, "Speed"). Run by hand from the repository root:
+``.venv/bin/python benchmarks/server_vs_openbao.py [--seconds 10] [--concurrency 1,4]``.
+
+Starts, on 127.0.0.1 at free ports, ``bao server -dev`` with one KV v2 secret and a
+``blocks server run`` over SQLite with one ``Secret`` block, and drives both with the same load
+generator (``hey``, from Debian's packages: ``apt-get install -y hey``) at the same
+concurrency (each level of ``--concurrency``), one after the other, so a change of machine
+load hits them alike. Prints, with
+the load average:
+
+* OpenBao KV v2 read: p50 and requests/s;
+* the server's full GET of the block (what ``X.load`` asks for): p50 and requests/s;
+* the revalidated GET (``If-None-Match`` with the block's ETag -> 304): p50;
+* the client's opt-in cached load (``Secret.load`` with ``BLOCKS_API_CACHE_SECONDS``, timed in
+  Python): p50 in ms;
+* two replicas over PostgreSQL vs one (requests/s ratio; each replica gets half the load).
+
+Targets (PASS/FAIL): server p50 <= 1.5x OpenBao p50; server req/s >= 0.5x OpenBao; 304 p50 <=
+0.7x full p50; cached load p50 <= 0.05 ms; two replicas >= 1.6x one, or the reason (CPU).
+Not a unit test: figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import (  # noqa: E402
+    HOST,
+    ServerUnavailable,
+    find_binary,
+    free_port,
+    running,
+    start_openbao,
+)
+
+SECRET_NAME = "bench"  # noqa: S105 (a block name)
+VALUE = "s3cr3t-benchmark-value-0123456789"
+PG_BASE = os.environ.get("BLOCKS_TEST_POSTGRES_URL",
+                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@dataclass
+class Figures:
+    """What one ``hey`` run measured."""
+
+    p50_ms: float
+    rps: float
+    statuses: dict[str, int]
+
+    def __str__(self) -> str:
+        codes = ", ".join(f"{k}: {v}" for k, v in sorted(self.statuses.items()))
+        return f"p50 {self.p50_ms:.2f} ms, {self.rps:,.0f} req/s ({codes})"
+
+
+def hey(url: str, headers: dict[str, str], seconds: float, concurrency: int) -> Figures:
+    """``hey -z Ns -c C`` on ``url``; its p50, requests/s and status counts."""
+    argv = [shutil.which("hey") or "hey", "-z", f"{seconds}s", "-c", str(concurrency)]
+    for name, value in headers.items():
+        argv += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout
+    p50 = re.search(r"50%+ in ([\d.]+) secs", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if p50 is None or rps is None:
+        raise RuntimeError(f"hey printed no figures for {url}:\n{out[-2000:]}")
+    statuses = dict(re.findall(r"\[(\d{3})\]\s+(\d+) responses", out))
+    return Figures(float(p50.group(1)) * 1000, float(rps.group(1)),
+                   {k: int(v) for k, v in statuses.items()})
+
+
+def parallel_hey(urls: list[str], headers: dict[str, str], seconds: float,
+                 concurrency: int) -> float:
+    """One ``hey`` per URL at once, ``concurrency`` split between them; total requests/s."""
+    share = max(1, concurrency // len(urls))
+    flags = [part for k, v in headers.items() for part in ("-H", f"{k}: {v}")]
+    procs = [subprocess.Popen(
+        [shutil.which("hey") or "hey", "-z", f"{seconds}s", "-c", str(share),
+         *flags, url], stdout=subprocess.PIPE, text=True)
+        for url in urls]
+    total = 0.0
+    for proc in procs:
+        out, _ = proc.communicate()
+        found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        if found is None:
+            raise RuntimeError(f"hey printed no figures:\n{out[-2000:]}")
+        total += float(found.group(1))
+    return total
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def blocks_env(home: Path, database_url: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLOCKS_")}
+    env["BLOCKS_HOME"] = str(home)
+    if database_url:
+        env["BLOCKS_DATABASE_URL"] = database_url
+    return env
+
+
+def blocks_cli(env: dict[str, str], *argv: str) -> str:
+    done = subprocess.run([find_binary("blocks"), *argv], env=env, capture_output=True,
+                          text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"blocks {' '.join(argv)} exited {done.returncode}:\n"
+                           f"{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+TOKEN_RE = re.compile(r"\b(blk_[A-Za-z0-9_\-]{20,}|[A-Za-z0-9_\-]{40,})\b")
+
+
+def prepare_registry(home: Path, database_url: str | None) -> str:
+    """A registry with ``secret/bench``; the admin token ``blocks server init`` printed."""
+    from blocks import Registry, Secret, Settings
+
+    settings = Settings(home=home, database_url=database_url) if database_url else \
+        Settings(home=home)
+    registry = Registry(settings)
+    registry.init()
+    Secret(value=VALUE).save(SECRET_NAME, overwrite=True, registry=registry)
+    registry.close()
+    out = blocks_cli(blocks_env(home, database_url), "server", "init")
+    found = TOKEN_RE.search(out)
+    if found is None:
+        raise RuntimeError("`blocks server init` printed no token")
+    return found.group(1)
+
+
+@contextmanager
+def blocks_server(home: Path, database_url: str | None = None) -> Iterator[str]:
+    """``blocks server run`` on a free loopback port; its base URL until the block ends."""
+    port = free_port()
+    url = f"http://{HOST}:{port}"
+    log = (home / f"server-{port}.log").open("wb")
+    proc = subprocess.Popen([find_binary("blocks"), "server", "run", "--host", HOST,
+                             "--port", str(port)], env=blocks_env(home, database_url),
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise ServerUnavailable(f"blocks server run did not answer on {url} "
+                                        f"(log {log.name})")
+            try:
+                if httpx.get(f"{url}/v1/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def block_url(base: str) -> str:
+    return f"{base}/v1/blocks/secret/{SECRET_NAME}"
+
+
+def etag_of(url: str, token: str) -> str:
+    response = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    response.raise_for_status()
+    etag = response.headers.get("ETag")
+    if not etag:
+        raise RuntimeError(f"GET {url} answered without an ETag")
+    return str(etag)
+
+
+def openbao_url(bao_url: str, token: str) -> str:
+    """Write one KV v2 secret into the dev server's ``secret/`` mount; its read URL."""
+    httpx.post(f"{bao_url}/v1/secret/data/{SECRET_NAME}", json={"data": {"value": VALUE}},
+               headers={"X-Vault-Token": token}, timeout=10).raise_for_status()
+    return f"{bao_url}/v1/secret/data/{SECRET_NAME}"
+
+
+def cached_load_p50(base: str, token: str, n: int = 20000) -> float:
+    """p50 in ms of ``Secret.load`` through the server with BLOCKS_API_CACHE_SECONDS=300."""
+    from blocks import Secret, Settings
+    from blocks.registry_protocol import open_registry
+
+    registry = open_registry(Settings(api_url=base, api_token=token,
+                                      api_cache_seconds=300))
+    Secret.load(SECRET_NAME, registry=registry)  # fills the cache
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        Secret.load(SECRET_NAME, registry=registry)
+        times.append(time.perf_counter() - t0)
+    registry.close()
+    return statistics.median(times) * 1000
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def compare(bao_read: str, bao_token: str, url: str, token: str, etag: str,
+            seconds: float, conc: int) -> None:
+    """OpenBao's read, the full GET and the revalidated GET in turn at concurrency ``conc``."""
+    auth = {"Authorization": f"Bearer {token}"}
+    bao_f = hey(bao_read, {"X-Vault-Token": bao_token}, seconds, conc)
+    full = hey(url, auth, seconds, conc)
+    revalidated = hey(url, {**auth, "If-None-Match": etag}, seconds, conc)
+    print(f"-- concurrency {conc} (load average {load_average()})")
+    print(f"OpenBao KV v2 read            {bao_f}")
+    print(f"server GET (full load)        {full}")
+    print(f"server GET, If-None-Match     {revalidated}")
+    p50_ratio = full.p50_ms / bao_f.p50_ms
+    rps_ratio = full.rps / bao_f.rps
+    rev_ratio = revalidated.p50_ms / full.p50_ms
+    print(f"{verdict(p50_ratio <= 1.5)}  server p50 / OpenBao p50 = {p50_ratio:.2f} "
+          "(target <= 1.5)")
+    print(f"{verdict(rps_ratio >= 0.5)}  server req/s / OpenBao req/s = {rps_ratio:.2f} "
+          "(target >= 0.5)")
+    print(f"{verdict(rev_ratio <= 0.7)}  304 p50 / full p50 = {rev_ratio:.2f} (target <= 0.7)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="each hey run (default 10)")
+    parser.add_argument("--concurrency", default="1,4",
+                        help="hey -c, comma-separated for several runs (default 1,4)")
+    parser.add_argument("--no-replicas", action="store_true",
+                        help="skip the PostgreSQL replicas measurement")
+    args = parser.parse_args()
+    if shutil.which("hey") is None:
+        print("hey is not installed: apt-get install -y hey", file=sys.stderr)
+        return 2
+    levels = [int(c) for c in args.concurrency.split(",")]
+    print(f"== cores {os.cpu_count()}, load average {load_average()}, hey -z "
+          f"{args.seconds:g}s per figure, concurrency {', '.join(map(str, levels))}")
+    with tempfile.TemporaryDirectory(prefix="blocks-bench-") as tmp, \
+            running(start_openbao) as bao:
+        home = Path(tmp) / "sqlite"
+        token = prepare_registry(home, None)
+        bao_token = bao.extra["token"]
+        bao_read = openbao_url(bao.url, bao_token)
+        with blocks_server(home) as base:
+            url = block_url(base)
+            etag = etag_of(url, token)
+            hey(bao_read, {"X-Vault-Token": bao_token}, 2, max(levels))  # warm-up
+            hey(url, {"Authorization": f"Bearer {token}"}, 2, max(levels))
+            for conc in levels:
+                compare(bao_read, bao_token, url, token, etag, args.seconds, conc)
+            cached = cached_load_p50(base, token)
+        print(f"cached Secret.load (client, BLOCKS_API_CACHE_SECONDS=300)  p50 {cached:.4f} ms")
+        print(f"{verdict(cached <= 0.05)}  cached load p50 = {cached:.4f} ms (target <= 0.05)")
+        if not args.no_replicas:
+            replicas(Path(tmp) / "pg", args.seconds, max(levels))
+    print(f"== load average at the end {load_average()}")
+    return 0
+
+
+def replicas(home: Path, seconds: float, conc: int) -> None:
+    """One replica vs two over one PostgreSQL schema, the same total concurrency."""
+    from tests.registry_fixtures import drop_schema, new_schema_url
+
+    url, schema = new_schema_url(PG_BASE)
+    try:
+        token = prepare_registry(home, url)
+        auth = {"Authorization": f"Bearer {token}"}
+        with blocks_server(home, url) as one, blocks_server(home, url) as two:
+            for base in (one, two):
+                hey(block_url(base), auth, 2, conc)
+            single = parallel_hey([block_url(one)], auth, seconds, conc)
+            double = parallel_hey([block_url(one), block_url(two)], auth, seconds, conc)
+        ratio = double / single
+        print(f"PostgreSQL, one replica       {single:,.0f} req/s")
+        print(f"PostgreSQL, two replicas      {double:,.0f} req/s (ratio {ratio:.2f})")
+        cores = os.cpu_count() or 1
+        if ratio >= 1.6:
+            print(f"PASS  two replicas / one = {ratio:.2f} (target >= 1.6)")
+        else:
+            print(f"{'FAIL' if cores >= 4 else 'N/A '}  two replicas / one = {ratio:.2f} "
+                  f"(target >= 1.6 where CPU allows): {cores} cores shared by the two "
+                  f"replicas, PostgreSQL and hey itself, load average {load_average()}; "
+                  "one replica already keeps a core busy, so a second can add at most the "
+                  "CPU left over")
+    finally:
+        drop_schema(PG_BASE, schema)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
