@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 from blocks import sealed_checks
 from blocks.crypto.keyring import term_context
 from blocks.errors import BlocksError
+from blocks.sealed_refs import current_document
 from blocks.store.engine import read_only
+from blocks.store.recovery import is_tombstone
 from blocks.store.sealing import KINDS
 
 if TYPE_CHECKING:
@@ -62,7 +64,7 @@ _KIND_NAMES = {"block": "head", "work_pool": "pool-head", "work_pool_version": "
                "event_log": "event", "event_chain": "event-chain"}
 _PLURALS = {"rotation-policy": "rotation-policies"}
 _KIND_NAMES.update({"block_ref": "reference-row", "block_mirror": "mirror",
-                    "sealed_census": "census"})
+                    "sealed_census": "census", "block_deletion": "deletion"})
 
 
 def verify(registry: Registry) -> Report:
@@ -80,6 +82,7 @@ def verify(registry: Registry) -> Report:
     _versions(registry, report, bad)
     _references(registry, report)
     sealed_checks.censuses(registry, report)
+    sealed_checks.deletions(registry, report)
     sealed_checks.document_references(registry, report, bad)
     _pools(registry, report, bad)
     _rotation(registry, report)
@@ -137,6 +140,11 @@ def _versions(registry: Registry, report: Report, bad: set[tuple[str, Any]]) -> 
         for version in have:
             report.checked["versions"] += 1
             try:
+                if is_tombstone(name):  # in its recovery window: opened, not loaded by name
+                    row = registry.store.get_version(slug, name, version)
+                    if row is not None:
+                        current_document(registry, row, f"the deleted {ref}")
+                    continue
                 registry.load(ref, version=version)
             except BlocksError as exc:
                 if "purged" in str(exc):

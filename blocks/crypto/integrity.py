@@ -138,6 +138,7 @@ def chain_message(name: str, seq: int, digest: str, term: int) -> bytes:
 REF = "blocks/ref/v1"
 MIRROR = "blocks/mirror/v1"
 CENSUS = "blocks/census/v1"
+DELETION = "blocks/deletion/v1"
 
 
 def ref_message(block_id: str, path: str, ref_block_id: str, term: int) -> bytes:
@@ -155,3 +156,15 @@ def mirror_message(block_id: str, target: str, target_name: str, term: int) -> b
 def census_message(name: str, count: int, digest: str, term: int) -> bytes:
     """A census row: how many records of a set exist and the digest of their identities."""
     return f"[{_s(CENSUS)},{_s(name)},{_int(count)},{_s(digest)},{_int(term)}]".encode()
+
+
+def deletion_message(
+    block_id: str, type_slug: str, name: str, deleted_at: str | None, shred_after: str | None,
+    term: int,
+) -> bytes:
+    """A scheduled deletion: which block, under which name, deleted when, shredded after when
+    (timestamps as ISO 8601 UTC text with microseconds)."""
+    return (
+        f"[{_s(DELETION)},{_s(block_id)},{_s(type_slug)},{_s(name)},{_s(deleted_at)},"
+        f"{_s(shred_after)},{_int(term)}]"
+    ).encode()

@@ -76,6 +76,8 @@ def describe(name: str) -> str:
     """A census row named for people."""
     if name == MIRRORS:
         return "the census of mirrors"
+    if name == "deleted":
+        return "the census of deleted blocks (the deletion schedule)"
     return f"the census of {name.removeprefix('blocks:')} blocks"
 
 
