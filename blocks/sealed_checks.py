@@ -50,7 +50,7 @@ def deletions(registry: Registry, report: Report) -> None:
         rows = conn.exec_driver_sql(
             "SELECT d.type_slug, d.name, b.name, b.id FROM block_deletion d LEFT JOIN "
             "block b ON b.id = d.block_id UNION ALL SELECT NULL, NULL, b.name, b.id FROM "
-            "block b WHERE b.name LIKE '~%' AND b.id NOT IN "
+            "block b WHERE substr(b.name, 1, 1) = '~' AND b.id NOT IN "
             "(SELECT block_id FROM block_deletion)").all()
     for slug, name, head_name, block_id in rows:
         report.checked["deletions"] += 1

@@ -47,7 +47,7 @@ _VERSION_COLUMNS = (
     # one indexed lookup: an old sealed head put back while newer versions exist is refused
     "EXISTS (SELECT 1 FROM block_version n WHERE n.block_id = b.id "
     "AND n.version > b.latest_version) OR EXISTS (SELECT 1 FROM block_deletion d "
-    "WHERE d.block_id = b.id AND b.name NOT LIKE '~%') "
+    "WHERE d.block_id = b.id AND substr(b.name, 1, 1) <> '~') "
     "FROM block b LEFT JOIN block_version v ON v.block_id = b.id "
 )
 _SQL_CURRENT = _VERSION_COLUMNS + (
@@ -56,7 +56,7 @@ _SQL_CURRENT = _VERSION_COLUMNS + (
 _SQL_AT_VERSION = _VERSION_COLUMNS + "AND v.version = ? WHERE b.type_slug = ? AND b.name = ?"
 # A deleted block (its head named "~" + id) is out of reference resolution at once.
 _SQL_BY_ID = _VERSION_COLUMNS + (
-    "AND v.version = b.current_version WHERE b.id = ? AND b.name NOT LIKE '~%'"
+    "AND v.version = b.current_version WHERE b.id = ? AND substr(b.name, 1, 1) <> '~'"
 )
 _SQL_TERMS = (
     "SELECT term, wrapped_key, provider, key_id, created_at, retired_at FROM keyring_term "
@@ -359,7 +359,7 @@ class SqlStore:
     def list_blocks(self, slug: str | None = None) -> list[BlockSummary]:
         """Blocks ordered by type and name, optionally of one type."""
         sql = ("SELECT id, type_slug, name, current_version, created_at, updated_at FROM block "
-               "WHERE name NOT LIKE '~%'")  # deleted blocks wait under "~" + id
+               "WHERE substr(name, 1, 1) <> '~'")  # deleted blocks wait under "~" + id
         params: tuple[Any, ...] = ()
         if slug is not None:
             sql, params = sql + " AND type_slug = ?", (slug,)

@@ -77,7 +77,8 @@ def test_bash_completes_commands_subcommands_options_and_choices(
     assert bash_complete(bash, "blocks", "keys", "--key-provider", "local", "st") == ["status"]
     assert bash_complete(bash, "blocks", "ls", "--j") == ["--json"]
     assert sorted(bash_complete(bash, "blocks", "rm", "secret/x", "--")) == [
-        "--force", "--help", "--json", "--yes"]
+        "--force", "--help", "--json", "--list-deleted", "--now", "--recovery-window", "--undo",
+        "--yes"]
     assert bash_complete(bash, "blocks", "pools", "create", "p", "--type", "k") == ["kubernetes"]
     assert bash_complete(bash, "blocks", "types", "s3") == ["s3-bucket"]
     assert bash_complete(bash, "blocks", "completion", "") == ["bash", "zsh", "fish"]
