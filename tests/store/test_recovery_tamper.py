@@ -70,7 +70,7 @@ def test_a_schedule_row_deleted_by_sql_is_refused_and_reported(registry: Registr
     block_id = deleted_block(registry)
     sql(registry, "DELETE FROM block_deletion WHERE block_id = ?", block_id)
     for _, use in uses(registry)[:2]:
-        with pytest.raises(IntegrityError, match="deletion schedule.*sealed census"):
+        with pytest.raises(IntegrityError, match=r"deletion schedule.*sealed census"):
             use()
     assert {"census", "deletion"} <= problems(registry)
 
@@ -139,7 +139,7 @@ def test_an_old_deletion_put_back_after_an_undo_is_refused_and_reported(
     sql(registry, "INSERT INTO block_deletion (block_id, type_slug, name, deleted_at, "
                   "shred_after, mac_term, mac) VALUES (?, ?, ?, ?, ?, ?, ?)", *row)
     for _, use in uses(registry):
-        with pytest.raises(IntegrityError, match="deletion schedule.*sealed census"):
+        with pytest.raises(IntegrityError, match=r"deletion schedule.*sealed census"):
             use()
     assert "census" in problems(registry)
 
