@@ -96,7 +96,8 @@ def test_provider_page_and_readme_list_the_same_variables_and_every_default() ->
 
 
 PROBES = {"key_provider": "vault-transit", "sqlite_synchronous": "FULL",
-          "keyring_cache_seconds": "42", "database_url": "sqlite:///probe.db"}
+          "keyring_cache_seconds": "42", "database_url": "sqlite:///probe.db",
+          "recovery_window": "3d"}
 
 
 @pytest.mark.parametrize("spec", typed_schema.settings_specs(Settings.model_fields),

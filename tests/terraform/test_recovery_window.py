@@ -78,11 +78,10 @@ def test_a_resource_removed_and_added_back_is_the_same_block(
     tf.assert_no_changes()
 
 
-def test_a_zero_window_in_the_environment_makes_destroy_shred(
+def test_a_zero_window_in_the_provider_block_makes_destroy_shred(
     tf: Terraform, tf_registry: Registry
 ) -> None:
-    tf.env["BLOCKS_RECOVERY_WINDOW"] = "0"
-    tf.write(SECRET)
+    tf.write('provider "blocks" {\n  recovery_window = "0"\n}\n' + SECRET)
     tf.apply()
     block_id = tf_registry.summary("secret/token").id
     tf.destroy()
