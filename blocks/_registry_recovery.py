@@ -91,6 +91,12 @@ class RegistryRecovery(RegistryStages):
             rows = schedule.rows()
         return [d for d in rows if slug is None or d.type_slug == slug]
 
+    def deleted_refs(self) -> builtins.list[str]:
+        """The names of the deleted blocks in their window, for tab completion: one read, no
+        lock, unchecked (names are not secret; every use of the schedule checks it)."""
+        return sorted(f"{s}/{n}" for s, n in self.store._fetchall(
+            "SELECT type_slug, name FROM block_deletion", ()))
+
     def undelete(self, ref: str) -> BlockSummary:
         """Bring back ``slug/name`` deleted within its recovery window: same id, every version
         and stage, its rotation policy. Mirrors are not restored (``blocks mirror`` again).

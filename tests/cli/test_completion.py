@@ -232,6 +232,13 @@ def test_bash_completes_block_pool_and_queue_names(
     assert bash_complete(bash, "blocks", "pools", "inspect", "e", env=named_home) == ["etl"]
     assert bash_complete(bash, "blocks", "pools", "queues", "pause", "etl", "c",
                          env=named_home) == ["critical"]
+    # A deleted block leaves completion at once; rm --undo offers it until it is shredded.
+    done = subprocess.run([f"{BIN}/blocks", "rm", "secret/db-pass", "--yes"], env=named_home,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert bash_complete(bash, "blocks", "inspect", "sec", env=named_home) == ["secret/api-key"]
+    assert bash_complete(bash, "blocks", "rm", "--undo", "sec", env=named_home) == [
+        "secret/db-pass"]
     # A new name is not completed from existing ones, and values are never printed.
     assert bash_complete(bash, "blocks", "pools", "create", "e", env=named_home) == []
     assert "not-shown" not in " ".join(bash_complete(bash, "blocks", "inspect", "",
