@@ -102,6 +102,7 @@ EXAMPLES: dict[str, list[str]] = {
         "blocks mirror secret/db-pass --rm",
     ],
     "prefect": ["blocks prefect deploy-rotation --pool ops --cron '*/15 * * * *'"],
+    "prefect deploy-gc": ["blocks prefect deploy-gc --pool ops --cron '17 3 * * *'   # daily"],
     "prefect deploy-rotation": [
         "blocks prefect deploy-rotation --pool ops --cron '*/15 * * * *'",
         "blocks prefect deploy-rotation --pool ops --cron '0 * * * *' --env BLOCKS_HOME=/srv/b",
