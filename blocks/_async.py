@@ -23,6 +23,7 @@ import contextlib
 import functools
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -130,10 +131,11 @@ class AsyncTwins:
 
     @classmethod
     async def adelete(  # type: ignore[misc]
-        cls: type[Block], name: str, *, registry: Registry | None = None
+        cls: type[Block], name: str, *, registry: Registry | None = None,
+        recovery_window: timedelta | int | str | None = None,
     ) -> None:
         """:meth:`delete` without blocking the event loop."""
-        await run_sync(cls.delete, name, registry=registry)
+        await run_sync(cls.delete, name, registry=registry, recovery_window=recovery_window)
 
     @classmethod
     async def ahistory(  # type: ignore[misc]

@@ -17,7 +17,9 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-_DOC_SOURCE = "_block_doc_source"
+from blocks._help import DOC_SOURCE, methods_doc
+
+_DOC_SOURCE = DOC_SOURCE
 
 
 def _default_of(info: FieldInfo) -> Any:
@@ -84,7 +86,7 @@ def field_doc(cls: type[BaseModel], source: str | None) -> str:
         shown = "required" if default is inspect.Parameter.empty else f"default {default!r}"
         lines.append(f"    {info.alias or name} ({_type_text(info.annotation)}, {shown}):")
         lines.append(f"        {info.description or ''}".rstrip())
-    return "\n".join(lines)
+    return "\n".join(lines) + methods_doc(cls)
 
 
 class LazySignature:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from blocks import _compat, hooks
@@ -181,15 +182,20 @@ class Persistence:
         return await run_sync(cls.load_from_ref, ref, validate, registry=registry)
 
     @classmethod
-    def delete(cls, name: str, *, registry: Registry | None = None) -> Deleted:
-        """Delete a block and all its versions (refused while other blocks reference it).
+    def delete(
+        cls, name: str, *, registry: Registry | None = None,
+        recovery_window: timedelta | int | str | None = None,
+    ) -> Deleted:
+        """Delete a block (refused while other blocks reference it): it can be brought back
+        within its recovery window (``BLOCKS_RECOVERY_WINDOW``, default 7 days, or
+        ``recovery_window``; 0 shreds every version at once); see :meth:`Registry.delete`.
 
         Returns:
             A :class:`Deleted` naming the block; ``await Block.delete(name)`` (Prefect 3's
             async form) works too and gives ``None``, the delete having run already.
         """
         ref = cls._ref(name)
-        _registry(registry).delete(ref)
+        _registry(registry).delete(ref, recovery_window=recovery_window)
         return Deleted(ref)
 
     @classmethod

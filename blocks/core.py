@@ -27,6 +27,7 @@ from pydantic import (
 from blocks import _compat, _introspect, _json_schema, catalog, hooks
 from blocks._async import AsyncTwins
 from blocks._compat import ready
+from blocks._help import BlockType
 from blocks._models import HIDDEN_INPUT as HIDDEN_INPUT
 from blocks._models import InputSafeModel as InputSafeModel
 from blocks._models import model_secret_paths
@@ -91,7 +92,7 @@ def _shown(text: str) -> str:
     return repr(text) if len(text) <= 80 else f"of {len(text)} characters"
 
 
-class Block(Persistence, AsyncTwins, InputSafeModel):
+class Block(Persistence, AsyncTwins, InputSafeModel, metaclass=BlockType):
     """Base class of every block type.
 
     Subclass it with pydantic fields; secrets are ``SecretStr``, ``SecretBytes``,

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from blocks import catalog, codec, hooks
 from blocks._registry_documents import Opened
+from blocks._registry_recovery import RecoveryWindow, RegistryRecovery
 from blocks._registry_services import RegistryServices
 from blocks._registry_stages import STAGES as STAGES
 from blocks._registry_stages import Stage as Stage
@@ -45,6 +46,7 @@ from blocks.references import check_references
 from blocks.registry_protocol import RegistryProtocol, local, open_registry
 from blocks.sealed_refs import document_referrers
 from blocks.settings import Settings
+from blocks.store.deletion import schedule_block
 from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
 from blocks.store.sql import SqlStore
 from blocks.store.writer import BEYOND_HEAD
@@ -55,7 +57,7 @@ _default: RegistryProtocol | None = None
 _default_lock = threading.Lock()
 
 
-class Registry(RegistryServices):
+class Registry(RegistryRecovery, RegistryServices):
     """A registry of typed, encrypted blocks.
 
     Args:
@@ -232,24 +234,37 @@ class Registry(RegistryServices):
         self._check(row, f"{slug}/{name}", version)
         return row
 
-    def delete(self, ref: str) -> None:
-        """Delete ``slug/name`` and all its versions; their data keys go with them.
+    def delete(self, ref: str, *, recovery_window: RecoveryWindow = None) -> None:
+        """Delete ``slug/name``: at once it leaves loads, lists, references and mirrors.
 
-        A mirrored block's copies (``blocks mirror``) are deleted first; if one cannot be,
-        nothing is deleted.
+        With a recovery window (``BLOCKS_RECOVERY_WINDOW``, default 7 days; ``recovery_window``
+        overrides it, up to 30 days) it waits to be shredded: :meth:`undelete` or a save of its
+        name brings it back until then, :meth:`gc` shreds it after. With 0 it is shredded now:
+        every version and its data keys go (a block already waiting too). A mirrored block's
+        copies (``blocks mirror``) are deleted first; if one cannot be, nothing is deleted.
 
         Raises:
             BlockNotFound, ReferencedBlockError (names the referencing blocks), PrefectError
-            (a mirrored copy could not be deleted).
+            (a mirrored copy could not be deleted), InvalidArgument (a bad window).
         """
         slug, name = split_ref(ref)
+        window = self.recovery_window(recovery_window)
         self._require_registry()
         _ = self.keyring  # the head and the censuses are checked and re-sealed
+        if not window and self.store.summary(slug, name) is None:
+            if self._shred_deleted(slug, name):
+                return
+            raise BlockNotFound(f"no block {slug}/{name}")
         # The sealed documents say what references what; the block_ref rows only index it.
         referrers = document_referrers(self, slug, name)
         if referrers:
             raise ReferencedBlockError(f"{slug}/{name}", referrers)
         with hooks.get(hooks.MIRRORS_DELETING)(self, slug, name):  # no HTTP client unless mirrored
+            if window:
+                now = self._clock()
+                schedule_block(self.store, self.sealer, slug, name, now=now,
+                               shred_after=now + window)
+                return
             self.store.delete_block(slug, name)
         self.store.checkpoint()  # the shredded keys must not linger in the SQLite WAL
 
@@ -280,7 +295,7 @@ class Registry(RegistryServices):
         slug, name = split_ref(ref)
         found = self.store.summary(slug, name)
         if found is None:
-            raise BlockNotFound(f"no block {slug}/{name}")
+            raise BlockNotFound(f"no block {slug}/{name}{self._deletion_note(slug, name)}")
         return found
 
     def history(self, ref: str) -> builtins.list[VersionInfo]:
@@ -387,7 +402,7 @@ class Registry(RegistryServices):
     def _not_found(self, slug: str, name: str, version: int | None) -> str:
         if version is not None and self.store.summary(slug, name) is not None:
             return f"{slug}/{name} has no version {version}; see 'blocks history {slug}/{name}'"
-        return f"no block {slug}/{name}; see 'blocks ls {slug}'"
+        return f"no block {slug}/{name}{self._deletion_note(slug, name)}; see 'blocks ls {slug}'"
 
 
 def _default_factory() -> RegistryProtocol:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from blocks.errors import BlocksError
 from blocks.sealed_refs import current_document, document_refs, may_reference
-from blocks.store import access_seals, census
+from blocks.store import access_seals, census, recovery
 from blocks.store.engine import read_only
 
 if TYPE_CHECKING:
@@ -40,8 +40,34 @@ def censuses(registry: Registry, report: Report) -> None:
     if census.MIRRORS not in stored:
         report.add("census", census.describe(census.MIRRORS), "its sealed record is missing")
         stored[census.MIRRORS] = actual[census.MIRRORS]
+    with read_only(registry.store.engine).connect() as conn:
+        deleted = conn.exec_driver_sql(
+            "SELECT block_id, type_slug, name FROM block_deletion").all()
+    values = [recovery.member(str(i), str(s), str(n)) for i, s, n in deleted]
+    actual[recovery.DELETED] = (len(values), census.digest(values))
     for what, detail in census.differences(stored, actual):
         report.add("census", what, detail)
+
+
+def deletions(registry: Registry, report: Report) -> None:
+    """Each deleted block's head carries the tombstone, and each tombstone has its deletion."""
+    with read_only(registry.store.engine).connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT d.type_slug, d.name, b.name, b.id FROM block_deletion d LEFT JOIN "
+            "block b ON b.id = d.block_id UNION ALL SELECT NULL, NULL, b.name, b.id FROM "
+            "block b WHERE substr(b.name, 1, 1) = '~' AND b.id NOT IN "
+            "(SELECT block_id FROM block_deletion)").all()
+    for slug, name, head_name, block_id in rows:
+        report.checked["deletions"] += 1
+        if slug is None:
+            report.add("deletion", f"the deleted block with id {block_id}",
+                       "its scheduled deletion is missing (deleted outside Blocks?)")
+        elif head_name is None:
+            report.add("deletion", f"{slug}/{name} (scheduled deletion)",
+                       "its block's rows are missing")
+        elif not recovery.is_tombstone(head_name):
+            report.add("deletion", f"{slug}/{name} (scheduled deletion)",
+                       "its block is live again (an old head put back?)")
 
 
 def document_references(registry: Registry, report: Report, bad: set[tuple[str, Any]]) -> None:

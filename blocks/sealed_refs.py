@@ -18,6 +18,7 @@ from blocks import catalog
 from blocks.core import REF_KEY
 from blocks.crypto import envelope
 from blocks.errors import UnknownBlockType
+from blocks.store.recovery import is_tombstone
 from blocks.store.sealing import KeyringSealer, seal_refs_and_mirrors
 
 if TYPE_CHECKING:
@@ -80,7 +81,9 @@ def current_document(registry: Registry, row: StoredVersion, what: str) -> bytes
 
 
 def document_referrers(registry: Registry, slug: str, name: str) -> list[str]:
-    """The blocks whose current documents reference ``slug/name`` (``type/name (field p)``).
+    """The live blocks whose current documents reference ``slug/name`` (``type/name (field
+    p)``). Deleted blocks in their recovery window are left out: the delete's transaction
+    names them from their reference rows (they hold up a shred, not a scheduled delete).
 
     Decrypts the current version of each block whose type can hold a reference: the cost of a
     delete grows with the number of such blocks, never with the others.
@@ -101,6 +104,8 @@ def document_referrers(registry: Registry, slug: str, name: str) -> list[str]:
         for (block_name,) in store._fetchall(
             "SELECT name FROM block WHERE type_slug = ? ORDER BY name", (type_slug,)
         ):
+            if is_tombstone(block_name):
+                continue
             row = store.get_version(type_slug, block_name)
             if row is None or row.block_id == target.id:
                 continue

@@ -5,6 +5,8 @@ Every setting can also be passed explicitly: ``Settings(home=..., database_url=.
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -94,6 +96,13 @@ class Settings(BaseSettings):
     vault_transit_mount: str = Field(default="transit", description="Transit engine mount path.")
     vault_transit_key: str = Field(default="blocks", description="Transit key name.")
     vault_namespace: str | None = Field(default=None, description="Vault Enterprise namespace.")
+    recovery_window: str = Field(
+        default="7d",
+        description=(
+            "How long a deleted block can be brought back ('blocks rm --undo') before "
+            "'blocks gc' shreds it: 0 (shred at once) to 30d, e.g. 7d, 36h."
+        ),
+    )
     prefect_api_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("BLOCKS_PREFECT_API_URL", "PREFECT_API_URL"),
@@ -144,6 +153,12 @@ class Settings(BaseSettings):
             error.field_errors = [(str(e["loc"][0]) if e["loc"] else "", e["msg"])
                                   for e in exc.errors()]
             raise error from None
+
+    @field_validator("recovery_window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        parse_window(value)
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -201,6 +216,35 @@ class Settings(BaseSettings):
     def resolved_master_key_file(self) -> Path:
         """The local master key file path."""
         return self.master_key_file or self.home / "master.key"
+
+
+MAX_RECOVERY_WINDOW = timedelta(days=30)
+_WINDOW_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_window(value: object) -> timedelta:
+    """A recovery window: a ``timedelta``, a number of days, or text such as ``7d``, ``36h``,
+    ``90m``, ``0`` (shred at once); at most 30 days.
+
+    Raises:
+        ValueError: anything else (the message says what is accepted).
+    """
+    accepted = "use 0 (shred at once) up to 30d, e.g. 7d, 36h or 90m"
+    if isinstance(value, timedelta):
+        window = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        window = timedelta(days=value)
+    elif isinstance(value, str) and re.fullmatch(r"\d{1,7}[smhd]?", value.strip()):
+        text = value.strip()
+        unit = text[-1] if text[-1] in _WINDOW_UNITS else "d"
+        window = timedelta(seconds=int(text.rstrip("smhd")) * _WINDOW_UNITS[unit])
+    else:
+        shown = repr(value)[:40] if isinstance(value, str) else type(value).__name__
+        raise ValueError(f"invalid recovery window {shown}: {accepted}")
+    if not timedelta(0) <= window <= MAX_RECOVERY_WINDOW:
+        shown = repr(value)[:40] if isinstance(value, str) else str(window)
+        raise ValueError(f"invalid recovery window {shown}: {accepted}")
+    return window
 
 
 def env_names(field: str) -> str:

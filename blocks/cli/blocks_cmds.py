@@ -1,4 +1,5 @@
-"""Block commands: init, types, ls, inspect, save, rm, mv, history, rollback."""
+"""Block commands: init, types, ls, inspect, save, mv, history, rollback (rm and gc:
+``recovery_cmds``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 
 from blocks import catalog
 from blocks.cli import readonly
-from blocks.cli.confirm import confirm, yes_option
 from blocks.cli.output import (
     EXIT_OK,
     emit_rows,
@@ -22,6 +22,7 @@ from blocks.cli.output import (
     version_number,
     wants_json,
 )
+from blocks.cli.recovery_cmds import list_deleted
 from blocks.cli.rotation_cmds import print_events, rotation_events
 from blocks.cli.schema_table import print_type
 from blocks.codec import parse_json, to_display
@@ -43,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     p = subparsers.add_parser("ls", help="list blocks")
     p.add_argument("slug", nargs="?", help="only blocks of this type")
+    p.add_argument("--deleted", action="store_true",
+                   help="list the deleted blocks in their recovery window, with shred dates")
     p.set_defaults(handler=cmd_ls)
 
     p = subparsers.add_parser("inspect", help="show a block (secrets masked)")
@@ -60,13 +63,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--expected-version", type=version_number, metavar="N",
                    help="compare-and-set: fail unless the current version is N (0: must be new)")
     p.set_defaults(handler=cmd_save)
-
-    p = subparsers.add_parser("rm", help="delete a block and all its versions")
-    p.add_argument("ref", metavar="SLUG/NAME")
-    p.add_argument("--force", action="store_true",
-                   help="delete even when work pools name the block in their templates")
-    yes_option(p)
-    p.set_defaults(handler=cmd_rm)
 
     p = subparsers.add_parser(
         "mv", help="rename a block (same id, history kept, references follow)"
@@ -137,6 +133,8 @@ def _type_row(schema: dict[str, Any]) -> dict[str, Any]:
 def cmd_ls(args: argparse.Namespace) -> int:
     if args.slug:
         catalog.get(args.slug)
+    if args.deleted:
+        return list_deleted(args, args.slug)
     return emit_rows(args, registry(args).list(args.slug), _summary,
                      ["TYPE", "NAME", "VERSION", "UPDATED"],
                      lambda b: (b.type_slug, b.name, b.current_version, b.updated_at))
@@ -182,27 +180,6 @@ def cmd_save(args: argparse.Namespace) -> int:
         print_json(_version(saved))
     else:
         info(f"saved {saved.ref} version {saved.version}")
-    return EXIT_OK
-
-
-def cmd_rm(args: argparse.Namespace) -> int:
-    from blocks.pools.usage import pools_using  # pools load only when a block is deleted
-
-    versions = registry(args).summary(args.ref).current_version
-    users = [] if args.force else pools_using(local(registry(args), "blocks rm"), args.ref)
-    if users:
-        return error(
-            f"{args.ref} is used by work pool(s) {', '.join(users)}: a {{{{ blocks.… }}}} "
-            "placeholder in the base job template names it, so their runs would fail to "
-            "resolve it. Remove the placeholder from those pools first (for a pool managed "
-            "by Terraform: in its configuration, then terraform apply), or delete anyway "
-            "with --force.")
-    confirm(args, f"delete {args.ref}", f"All its {versions} version(s) are destroyed.")
-    registry(args).delete(args.ref)
-    if wants_json(args):
-        print_json({"deleted": args.ref})
-    else:
-        info(f"deleted {args.ref}")
     return EXIT_OK
 
 

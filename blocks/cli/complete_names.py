@@ -80,6 +80,8 @@ def candidates(root: argparse.ArgumentParser, words: Sequence[str]) -> list[str]
     try:
         if not readonly.exists(registry):
             return []
+        if wanted == "refs" and path == ("rm",) and "--undo" in words:
+            return registry.deleted_refs()  # what an undo can bring back
         if wanted == "refs":
             return sorted(b.ref for b in registry.list())
         from blocks.pools import WorkPool

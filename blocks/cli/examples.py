@@ -20,7 +20,7 @@ EXAMPLES: dict[str, list[str]] = {
         "blocks init --key-provider vault-transit:transit/blocks",
     ],
     "types": ["blocks types", "blocks types s3-bucket", "blocks types s3-bucket --json"],
-    "ls": ["blocks ls", "blocks ls aws-credentials", "blocks ls --json"],
+    "ls": ["blocks ls", "blocks ls aws-credentials", "blocks ls --json", "blocks ls --deleted"],
     "inspect": [
         "blocks inspect s3-bucket/data-lake",
         "blocks inspect secret/api-token --version 1 --show-secrets",
@@ -30,7 +30,13 @@ EXAMPLES: dict[str, list[str]] = {
         "echo '{\"value\": \"rotated\"}' | blocks save secret/api-token --file - --overwrite",
         "blocks save secret/api-token --file new.json --expected-version 2",
     ],
-    "rm": ["blocks rm secret/api-token", "blocks rm secret/api-token --yes   # no prompt"],
+    "rm": [
+        "blocks rm secret/api-token                  # recoverable for 7 days",
+        "blocks rm secret/api-token --undo           # bring it back (same id, history kept)",
+        "blocks rm secret/api-token --now --yes      # shred at once, no prompt",
+        "blocks rm secret/api-token --recovery-window 30d",
+        "blocks rm --list-deleted",
+    ],
     "history": ["blocks history secret/api-token", "blocks history secret/api-token --json"],
     "rollback": ["blocks rollback secret/api-token --version 1"],
     "mv": [
@@ -96,6 +102,7 @@ EXAMPLES: dict[str, list[str]] = {
         "blocks mirror secret/db-pass --rm",
     ],
     "prefect": ["blocks prefect deploy-rotation --pool ops --cron '*/15 * * * *'"],
+    "prefect deploy-gc": ["blocks prefect deploy-gc --pool ops --cron '17 3 * * *'   # daily"],
     "prefect deploy-rotation": [
         "blocks prefect deploy-rotation --pool ops --cron '*/15 * * * *'",
         "blocks prefect deploy-rotation --pool ops --cron '0 * * * *' --env BLOCKS_HOME=/srv/b",

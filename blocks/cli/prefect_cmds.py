@@ -67,15 +67,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     pf = subparsers.add_parser("prefect", help="Prefect-side helpers of the bridge")
     pfsub = pf.add_subparsers(dest="prefect_command", metavar="COMMAND")
     pfsub.required = True
-    p = pfsub.add_parser("deploy-rotation",
-                         help="deploy the shipped 'blocks rotate --due' flow on a pool")
-    p.add_argument("--pool", required=True, help="a pool published to Prefect")
-    p.add_argument("--cron", required=True, help='schedule, e.g. "*/15 * * * *"')
-    p.add_argument("--queue", help="queue of the pool (default: the pool's default)")
-    p.add_argument("--timezone", default="UTC", help="timezone of the schedule (default UTC)")
-    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                   help="extra environment variable for the flow runs (repeatable)")
-    p.set_defaults(handler=cmd_deploy_rotation)
+    for command, job, what in (("deploy-rotation", "rotate-due", "'blocks rotate --due'"),
+                               ("deploy-gc", "gc", "'blocks gc' (shred what is due)")):
+        p = pfsub.add_parser(command, help=f"deploy the shipped {what} flow on a pool")
+        p.add_argument("--pool", required=True, help="a pool published to Prefect")
+        p.add_argument("--cron", required=True, help='schedule, e.g. "*/15 * * * *"')
+        p.add_argument("--queue", help="queue of the pool (default: the pool's default)")
+        p.add_argument("--timezone", default="UTC",
+                       help="timezone of the schedule (default UTC)")
+        p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                       help="extra environment variable for the flow runs (repeatable)")
+        p.set_defaults(handler=cmd_deploy_rotation, job=job)
 
     imp = subparsers.add_parser("import", help="import blocks from another system")
     isub = imp.add_subparsers(dest="import_source", metavar="SOURCE")
@@ -206,7 +208,7 @@ def cmd_deploy_rotation(args: argparse.Namespace) -> int:
     reg = local_registry(args)
     with client(reg) as api:
         deployment = deploy_rotation(api, reg, pool=args.pool, cron=args.cron, queue=args.queue,
-                                     timezone=args.timezone, env=env)
+                                     timezone=args.timezone, env=env, job=args.job)
     if wants_json(args):
         print_json({"id": deployment["id"], "name": deployment["name"], "pool": args.pool,
                     "cron": args.cron})

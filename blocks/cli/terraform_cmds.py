@@ -112,7 +112,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
                     "Fingerprints in any Terraform state that still manages generated or "
                     "write-only secrets of this registry stop matching (the next plan shows "
                     "them as changed outside Terraform).")
-    reg.delete(FINGERPRINT_KEY)
+    reg.delete(FINGERPRINT_KEY, recovery_window=0)  # nothing left behind, not even to undo
     if wants_json(args):
         print_json({"deleted": FINGERPRINT_KEY})
     else:

@@ -138,6 +138,7 @@ def chain_message(name: str, seq: int, digest: str, term: int) -> bytes:
 REF = "blocks/ref/v1"
 MIRROR = "blocks/mirror/v1"
 CENSUS = "blocks/census/v1"
+DELETION = "blocks/deletion/v1"
 
 
 def ref_message(block_id: str, path: str, ref_block_id: str, term: int) -> bytes:
@@ -190,3 +191,15 @@ def access_policy_message(name: str, document: str, term: int) -> bytes:
 def access_member(message: bytes) -> bytes:
     """What a token's or policy's census member hashes: its message under term 0, tagged."""
     return f"[{_s(ACCESS_MEMBER)},".encode() + message + b"]"
+
+
+def deletion_message(
+    block_id: str, type_slug: str, name: str, deleted_at: str | None, shred_after: str | None,
+    term: int,
+) -> bytes:
+    """A scheduled deletion: which block, under which name, deleted when, shredded after when
+    (timestamps as ISO 8601 UTC text with microseconds)."""
+    return (
+        f"[{_s(DELETION)},{_s(block_id)},{_s(type_slug)},{_s(name)},{_s(deleted_at)},"
+        f"{_s(shred_after)},{_int(term)}]"
+    ).encode()

@@ -80,6 +80,8 @@ def describe(name: str) -> str:
         return "the census of mirrors"
     if name in _ACCESS:
         return _ACCESS[name]
+    if name == "deleted":
+        return "the census of deleted blocks (the deletion schedule)"
     return f"the census of {name.removeprefix('blocks:')} blocks"
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from blocks.codec import canonical_json
 from blocks.crypto import integrity
 from blocks.errors import IntegrityError
-from blocks.store import access_seals, census, chain, rotation_seals
+from blocks.store import access_seals, census, chain, recovery, rotation_seals
 from blocks.store.records import Head
 from blocks.store.writer import ref_message, stages_json
 
@@ -303,6 +303,13 @@ KINDS = (
         "SELECT name, members, digest, mac_term, mac FROM sealed_census",
         lambda r: census.message(r[0], r[1], r[2]),
         lambda r: census.describe(r[0]),
+    ),
+    Kind(
+        "block_deletion", "mac_term", "mac", ("block_id",),
+        "SELECT block_id, type_slug, name, deleted_at, shred_after, mac_term, mac "
+        "FROM block_deletion",
+        recovery.deletion_message,
+        recovery.describe,
     ),
     Kind(
         "work_queue", "mac_term", "mac", ("id",),

@@ -46,14 +46,18 @@ _VERSION_COLUMNS = (
     "v.ciphertext, b.latest_version, b.stages, b.head_term, b.head_mac, "
     # one indexed lookup: an old sealed head put back while newer versions exist is refused
     "EXISTS (SELECT 1 FROM block_version n WHERE n.block_id = b.id "
-    "AND n.version > b.latest_version) "
+    "AND n.version > b.latest_version) OR EXISTS (SELECT 1 FROM block_deletion d "
+    "WHERE d.block_id = b.id AND substr(b.name, 1, 1) <> '~') "
     "FROM block b LEFT JOIN block_version v ON v.block_id = b.id "
 )
 _SQL_CURRENT = _VERSION_COLUMNS + (
     "AND v.version = b.current_version WHERE b.type_slug = ? AND b.name = ?"
 )
 _SQL_AT_VERSION = _VERSION_COLUMNS + "AND v.version = ? WHERE b.type_slug = ? AND b.name = ?"
-_SQL_BY_ID = _VERSION_COLUMNS + "AND v.version = b.current_version WHERE b.id = ?"
+# A deleted block (its head named "~" + id) is out of reference resolution at once.
+_SQL_BY_ID = _VERSION_COLUMNS + (
+    "AND v.version = b.current_version WHERE b.id = ? AND substr(b.name, 1, 1) <> '~'"
+)
 _SQL_TERMS = (
     "SELECT term, wrapped_key, provider, key_id, created_at, retired_at FROM keyring_term "
     "ORDER BY term"
@@ -212,7 +216,7 @@ class SqlStore:
         except Exception as exc:
             if is_lock_timeout(exc) and _nowait.active():
                 raise _nowait.WouldBlock from None
-            raise _translate(exc, self.url) from None
+            raise translate(exc, self.url) from None
 
     def row_exists(self, table: str, column: str, value: str) -> bool:
         """Whether ``table`` has a row whose ``column`` is ``value``: one indexed read on the
@@ -338,7 +342,7 @@ class SqlStore:
         except (BlocksError, ValueError, TypeError):
             raise
         except Exception as exc:  # a DB-API error: one line, no SQL parameters
-            raise _translate(exc, self.url) from None
+            raise translate(exc, self.url) from None
 
     def delete_block(self, slug: str, name: str) -> None:
         """Delete a block with every version (refused while other blocks reference it); see
@@ -354,10 +358,11 @@ class SqlStore:
 
     def list_blocks(self, slug: str | None = None) -> list[BlockSummary]:
         """Blocks ordered by type and name, optionally of one type."""
-        sql = "SELECT id, type_slug, name, current_version, created_at, updated_at FROM block"
+        sql = ("SELECT id, type_slug, name, current_version, created_at, updated_at FROM block "
+               "WHERE substr(name, 1, 1) <> '~'")  # deleted blocks wait under "~" + id
         params: tuple[Any, ...] = ()
         if slug is not None:
-            sql, params = sql + " WHERE type_slug = ?", (slug,)
+            sql, params = sql + " AND type_slug = ?", (slug,)
         self.ensure_schema()
         rows = self._fetchall(sql + " ORDER BY type_slug, name", params)
         return [BlockSummary(i, s, n, v, utc(c), utc(u)) for i, s, n, v, c, u in rows]
@@ -392,7 +397,8 @@ def _is_missing_table(exc: BaseException) -> bool:
     return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
-def _translate(exc: Exception, url: str) -> Exception:
+def translate(exc: Exception, url: str) -> Exception:
+    """A DB-API error as the one-line error Blocks raises (no SQL parameters)."""
     if _is_missing_table(exc):
         return exc
     if isinstance(exc, StoreError):

@@ -34,9 +34,13 @@ from blocks.store.records import BlockSummary, Head, SealedVersion, VersionInfo
 _HEAD = (
     "SELECT id, type_slug, name, current_version, latest_version, stages, head_term, head_mac, "
     "created_at, EXISTS (SELECT 1 FROM block_version v WHERE v.block_id = block.id "
-    "AND v.version > block.latest_version) FROM block WHERE type_slug = ? AND name = ?"
+    "AND v.version > block.latest_version) OR EXISTS (SELECT 1 FROM block_deletion d "
+    "WHERE d.block_id = block.id) FROM block WHERE type_slug = ? AND name = ?"
 )
-BEYOND_HEAD = "a version beyond its sealed head is stored (an old head put back?)"
+BEYOND_HEAD = (
+    "a version beyond its sealed head, or its scheduled deletion, is stored (an old head put "
+    "back?)"
+)
 _CREATE = (
     "INSERT INTO block (id, type_slug, name, current_version, latest_version, stages, "
     "head_term, head_mac, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -217,7 +221,15 @@ class Writer:
         head, _ = self._read_head(conn, sealer, slug, name)
         if head is None and stage is not None:
             raise BlockNotFound(f"no block {ref_name}; a staged version needs an existing block")
-        if head is None:
+        restored = False
+        if head is None and expected_version in (None, 0):
+            head = self._restore(conn, sealer, slug, name, now)
+            restored = head is not None
+        if restored:
+            assert head is not None
+            version = int(head.latest_version or head.current_version) + 1
+            block_id = head.block_id
+        elif head is None:
             if expected_version not in (None, 0):
                 raise ConflictError(
                     f"{ref_name} does not exist, but version {expected_version} was expected; "
@@ -276,6 +288,22 @@ class Writer:
                 for path, target in sorted(refs.items())
             ])
         return VersionInfo(block_id, slug, name, version, now, sealed.term, schema_checksum, note)
+
+    def _restore(
+        self, conn: Any, sealer: HeadSealer, slug: str, name: str, now: datetime
+    ) -> Head | None:
+        """Bring back ``slug/name`` if it is in its recovery window (a save of its name)."""
+        found = conn.execute(self._q(
+            "SELECT 1 FROM block_deletion WHERE type_slug = ? AND name = ?"), (slug, name)
+        ).fetchone()
+        if found is None:
+            return None
+        from blocks.store.recovery import Schedule  # recovery reads timestamps as sql does
+
+        schedule = Schedule(self.executor(conn), sealer, self.lock, self.stamp)
+        deleted = schedule.find(slug, name)
+        # the new version's references replace the old ones: they need not be live
+        return schedule.restore(deleted, now, check_refs=False) if deleted else None
 
     def rename(
         self, sealer: HeadSealer, slug: str, name: str, new_name: str, *,

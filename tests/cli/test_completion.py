@@ -77,7 +77,8 @@ def test_bash_completes_commands_subcommands_options_and_choices(
     assert bash_complete(bash, "blocks", "keys", "--key-provider", "local", "st") == ["status"]
     assert bash_complete(bash, "blocks", "ls", "--j") == ["--json"]
     assert sorted(bash_complete(bash, "blocks", "rm", "secret/x", "--")) == [
-        "--force", "--help", "--json", "--yes"]
+        "--force", "--help", "--json", "--list-deleted", "--now", "--recovery-window", "--undo",
+        "--yes"]
     assert bash_complete(bash, "blocks", "pools", "create", "p", "--type", "k") == ["kubernetes"]
     assert bash_complete(bash, "blocks", "types", "s3") == ["s3-bucket"]
     assert bash_complete(bash, "blocks", "completion", "") == ["bash", "zsh", "fish"]
@@ -231,6 +232,13 @@ def test_bash_completes_block_pool_and_queue_names(
     assert bash_complete(bash, "blocks", "pools", "inspect", "e", env=named_home) == ["etl"]
     assert bash_complete(bash, "blocks", "pools", "queues", "pause", "etl", "c",
                          env=named_home) == ["critical"]
+    # A deleted block leaves completion at once; rm --undo offers it until it is shredded.
+    done = subprocess.run([f"{BIN}/blocks", "rm", "secret/db-pass", "--yes"], env=named_home,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert bash_complete(bash, "blocks", "inspect", "sec", env=named_home) == ["secret/api-key"]
+    assert bash_complete(bash, "blocks", "rm", "--undo", "sec", env=named_home) == [
+        "secret/db-pass"]
     # A new name is not completed from existing ones, and values are never printed.
     assert bash_complete(bash, "blocks", "pools", "create", "e", env=named_home) == []
     assert "not-shown" not in " ".join(bash_complete(bash, "blocks", "inspect", "",

@@ -116,8 +116,17 @@ def test_terminal_prompt_no_keeps_everything(command: str, home: Path) -> None:
 
 def test_terminal_prompt_yes_deletes(home: Path) -> None:
     code, err = _on_a_terminal(home, DESTRUCTIVE["rm"], "y")
+    assert err.startswith("delete secret/tok? It leaves loads and lists now; 'blocks rm --undo "
+                          "secret/tok' brings it back within 7 day(s), then 'blocks gc' "
+                          "shreds it. [y/N] ")
+    assert code == 0 and "deleted secret/tok; it is shredded after" in err
+    assert _state(home)[0] is False
+
+
+def test_terminal_prompt_yes_shreds_with_now(home: Path) -> None:
+    code, err = _on_a_terminal(home, [*DESTRUCTIVE["rm"], "--now"], "y")
     assert err.startswith("delete secret/tok? All its 2 version(s) are destroyed. [y/N] ")
-    assert code == 0 and "deleted secret/tok" in err
+    assert code == 0 and "deleted secret/tok (shredded)" in err
     assert _state(home)[0] is False
 
 

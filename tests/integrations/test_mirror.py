@@ -162,3 +162,19 @@ def test_cli_delete_of_a_mirrored_block_deletes_the_copy(
     assert main(["rm", "secret/cli-deleted", "--yes"]) == 0
     assert read_document(prefect, "secret", "cli-deleted") is None
     assert "cli-gone" not in "".join(capsys.readouterr())
+
+
+def test_a_block_deleted_with_a_window_loses_its_copy_at_once_and_undo_does_not_remirror(
+    bridge_registry: Registry, prefect: PrefectClient
+) -> None:
+    Secret(value="windowed").save("windowed", registry=bridge_registry, mirror_to_prefect=True)
+    bridge_registry.delete("secret/windowed")  # the default 7-day recovery window
+    assert read_document(prefect, "secret", "windowed") is None
+    assert mirror_status(bridge_registry) == []
+    assert [d.ref for d in bridge_registry.deleted()] == ["secret/windowed"]
+    bridge_registry.undelete("secret/windowed")
+    assert Secret.load("windowed", registry=bridge_registry).get() == "windowed"
+    assert read_document(prefect, "secret", "windowed") is None and \
+        mirror_status(bridge_registry) == []  # mirror it again to get a copy back
+    add_mirror(bridge_registry, "secret/windowed", "prefect")
+    assert read_document(prefect, "secret", "windowed")["data"] == {"value": "windowed"}

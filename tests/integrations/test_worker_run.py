@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from blocks import AwsCredentials, Registry, S3Bucket, Secret, Settings
+from blocks.errors import BlockNotFound
 from blocks.integrations.prefect import PrefectClient
 from blocks.integrations.prefect.publish import publish
 from blocks.pools import WorkPool, default_base_job_template
@@ -180,6 +181,37 @@ def test_deployed_rotation_flow_rotates_a_due_secret_in_a_real_worker_run(
                                           "rotation-ok")
     assert state["type"] == "COMPLETED", (state, logs)
     assert Secret.load("rotated", registry=registry).get() != "before-rotation"
+    registry.close()
+
+
+def test_deployed_gc_flow_shreds_a_due_deleted_block_in_a_real_worker_run(
+    blocks_home: Path, prefect_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from blocks.cli.main import main
+
+    monkeypatch.setenv("BLOCKS_PREFECT_API_URL", prefect_server.url)
+    registry = Registry(Settings(home=blocks_home))
+    Secret(value="shred-me").save("due", registry=registry)
+    Secret(value="keep-me").save("kept", registry=registry)
+    registry.delete("secret/due", recovery_window="1s")
+    registry.delete("secret/kept")
+    time.sleep(1.5)
+    assert main(["pools", "create", "gc-pool", "--type", "process"]) == 0
+    assert main(["pools", "publish", "gc-pool"]) == 0
+    capsys.readouterr()
+    assert main(["prefect", "deploy-gc", "--pool", "gc-pool", "--cron", "17 3 * * *",
+                 "--json"]) == 0
+    deployed = json.loads(capsys.readouterr().out)
+    with PrefectClient(prefect_server.url) as client:
+        dep = client.request("GET", f"deployments/{deployed['id']}", "deployment")
+        assert dep["entrypoint"].endswith("flows/gc.py:gc") and dep["name"] == "gc"
+        state, logs = run_deployment_once(client, prefect_server, tmp_path, dep["id"],
+                                          "gc-pool")
+    assert state["type"] == "COMPLETED", (state, logs)
+    assert [d.ref for d in registry.deleted()] == ["secret/kept"]
+    with pytest.raises(BlockNotFound, match="a shredded block cannot be brought back"):
+        registry.undelete("secret/due")
     registry.close()
 
 

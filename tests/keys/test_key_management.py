@@ -296,7 +296,7 @@ def test_deleting_a_block_shreds_every_data_key(sqlite_registry: Registry) -> No
     db = registry.settings.home / "blocks.db"
     with sqlite3.connect(db) as conn:
         wrapped = [w for (w,) in conn.execute("SELECT wrapped_key FROM block_version")]
-    registry.delete("secret/gone")
+    registry.delete("secret/gone", recovery_window=0)
     registry.close()
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -103,7 +103,7 @@ def test_new_master_key_after_rewrap_and_retire_shreds_what_wal_and_backups_keep
 
     # What the README promised was enough: purge, rm, then CHECKPOINT and a plain VACUUM.
     KeyManager(registry).purge("secret/api", 1)
-    registry.delete("secret/gone")
+    registry.delete("secret/gone", recovery_window=0)
     registry.close()
     with _connect(pg_url) as conn:
         conn.execute("CHECKPOINT")

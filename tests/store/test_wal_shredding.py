@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,10 @@ def test_purge_rm_retire_leave_nothing_in_the_wal(sqlite_registry: Registry) -> 
 
     gone = wrapped_keys(db, "gone")
     reg.delete("secret/gone")
-    assert gone and gone[0] not in files(db)
+    assert gone and gone[0] in files(db)  # kept for an undo within the recovery window
+    assert [d.ref for d in reg.gc(now=datetime.now(UTC) + timedelta(days=8)).shredded] == [
+        "secret/gone"]
+    assert gone[0] not in files(db)
 
     keys = KeyManager(reg)
     keys.rotate()
@@ -71,7 +75,7 @@ def test_cli_rm_and_purge_leave_nothing_in_the_wal(blocks_home: Path) -> None:
     reg.close()
     env = {**os.environ, "BLOCKS_HOME": str(blocks_home)}
     for argv in (["keys", "purge", "secret/api", "--version", "1", "--yes"],
-                 ["rm", "secret/gone", "--yes"]):
+                 ["rm", "secret/gone", "--now", "--yes"]):
         subprocess.run([sys.executable, "-m", "blocks.cli", *argv], env=env, check=True,
                        capture_output=True, timeout=60)
     on_disk = files(db)

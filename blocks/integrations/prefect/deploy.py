@@ -1,6 +1,8 @@
-"""``blocks prefect deploy-rotation``: the shipped rotation flow deployed on a published pool.
+"""``blocks prefect deploy-rotation`` and ``deploy-gc``: a shipped flow deployed on a published
+pool.
 
-The deployment runs :mod:`blocks.integrations.prefect.flows.rotate_due` on a cron schedule; its
+The deployment runs :mod:`blocks.integrations.prefect.flows.rotate_due` (or
+:mod:`~blocks.integrations.prefect.flows.gc`, ``blocks gc``) on a cron schedule; its
 job variables give the flow run the registry's location and master-key settings, and never a
 credential: a local master key is named by its file, a database password comes from the
 worker's libpq password or service file (``PGPASSFILE``/``PGSERVICEFILE``), and anything
@@ -22,6 +24,12 @@ if TYPE_CHECKING:
 FLOW_NAME = "blocks-rotate-due"
 DEPLOYMENT_NAME = "rotate-due"
 ENTRYPOINT = "blocks/integrations/prefect/flows/rotate_due.py:rotate_due"
+JOBS = {  # job: (flow name, deployment name, entrypoint, description)
+    "rotate-due": (FLOW_NAME, DEPLOYMENT_NAME, ENTRYPOINT,
+                   "Runs 'blocks rotate --due'; a failed rotation fails the flow run."),
+    "gc": ("blocks-gc", "gc", "blocks/integrations/prefect/flows/gc.py:gc",
+           "Runs 'blocks gc': shreds the deleted blocks whose recovery window has passed."),
+}
 
 
 DATABASE_CREDENTIAL_FIX = (
@@ -112,8 +120,10 @@ def registry_env(registry: Registry) -> dict[str, str]:
 def deploy_rotation(
     client: PrefectClient, registry: Registry, *, pool: str, cron: str,
     queue: str | None = None, timezone: str = "UTC", env: dict[str, str] | None = None,
+    job: str = "rotate-due",
 ) -> dict[str, Any]:
-    """Create or update the rotation deployment on ``pool``; the deployment as Prefect has it.
+    """Create or update the rotation deployment (``job="gc"``: the ``blocks gc`` one) on
+    ``pool``; the deployment as Prefect has it.
 
     Raises:
         PrefectError: the pool is not on Prefect (publish it first) or the server refused.
@@ -128,18 +138,19 @@ def deploy_rotation(
 
         raise PrefectError(f"Prefect server {client.api_url} has no {what}; publish it first: "
                            f"blocks pools publish {pool}")
-    flow = client.request("POST", "flows/", f"flow {FLOW_NAME!r}", json={"name": FLOW_NAME})
+    flow_name, deployment_name, entrypoint, description = JOBS[job]
+    flow = client.request("POST", "flows/", f"flow {flow_name!r}", json={"name": flow_name})
     source_root = Path(__file__).resolve().parents[3]
     body = {
-        "name": DEPLOYMENT_NAME, "flow_id": flow["id"], "work_pool_name": pool,
-        "work_queue_name": queue, "entrypoint": ENTRYPOINT,
+        "name": deployment_name, "flow_id": flow["id"], "work_pool_name": pool,
+        "work_queue_name": queue, "entrypoint": entrypoint,
         "pull_steps": [{"prefect.deployments.steps.set_working_directory": {
             "directory": str(source_root)}}],
         "job_variables": {"env": job_env},
         "schedules": [{"schedule": {"cron": cron, "timezone": timezone}, "active": True}],
         "parameter_openapi_schema": {"type": "object", "properties": {}},
-        "description": "Runs 'blocks rotate --due'; a failed rotation fails the flow run.",
+        "description": description,
     }
-    deployment = client.request("POST", "deployments/", f"deployment {DEPLOYMENT_NAME!r}",
+    deployment = client.request("POST", "deployments/", f"deployment {deployment_name!r}",
                                 json=body)
     return deployment  # type: ignore[no-any-return]

@@ -4,4 +4,4 @@
 ``tests/store/test_migrations.py`` checks that it matches the scripts' head.
 """
 
-HEAD_REVISION = "0013_tokens_policies"
+HEAD_REVISION = "0014_recovery_window"
