@@ -216,3 +216,31 @@ def test_readiness_and_errors_when_the_key_provider_is_down(tmp_path: Path) -> N
         assert "readiness: the key provider does not answer" in server.stderr()
     finally:
         bao.stop()
+
+
+def test_readiness_and_errors_when_the_database_is_down(tmp_path: Path) -> None:
+    """A PostgreSQL URL where nothing listens: the server starts, ready answers 503 naming
+    the database (never its address or password), and a client's call answers 503 whose
+    error names the server."""
+    from blocks.errors import StoreError
+    from tests.servers import free_port
+
+    password = "pw-never-shown-anywhere"
+    url = f"postgresql+psycopg://blocks:{password}@127.0.0.1:{free_port()}/test"
+    env = server_env(home=str(tmp_path / "home"), database_url=url)
+    with start_server(env, tmp_path / "srv", ready=False) as server:
+        with server.client(None) as anonymous:
+            assert anonymous.get("/v1/health").status_code == 200
+            ready = anonymous.get("/v1/health/ready")
+        assert ready.status_code == 503, ready.text
+        error = ready.json()["error"]
+        assert error["type"] == "StoreError"
+        assert "the database does not answer" in error["message"]
+        assert "127.0.0.1" not in ready.text and password not in ready.text
+        client = remote_registry(server.url, "blk_not-a-real-token-but-well-formed")
+        with pytest.raises(StoreError) as info:
+            client.load("secret/anything")
+        assert server.url in str(info.value)
+        assert password not in str(info.value)
+    assert password not in server.stdout() + server.stderr()
+    assert "readiness: the database does not answer" in server.stderr()
