@@ -231,10 +231,10 @@ class Registry(RegistryRecovery):
         window = self.recovery_window(recovery_window)
         self._require_registry()
         _ = self.keyring  # the head and the censuses are checked and re-sealed
-        if not window and self.store.summary(slug, name) is None:
-            if self._shred_deleted(slug, name):
+        if self.store.summary(slug, name) is None:
+            if not window and self._shred_deleted(slug, name):
                 return
-            raise BlockNotFound(f"no block {slug}/{name}")
+            raise BlockNotFound(f"no block {slug}/{name}{self._deletion_note(slug, name)}")
         # The sealed documents say what references what; the block_ref rows only index it.
         referrers = document_referrers(self, slug, name)
         if referrers:

@@ -117,6 +117,8 @@ def test_a_zero_window_shreds_at_once_and_now_shreds_a_waiting_block(registry: R
     registry.delete("secret/a", recovery_window=0)
     assert registry.deleted() == []
     registry.delete("secret/b")
+    with pytest.raises(BlockNotFound, match="it was deleted and is shredded after"):
+        registry.delete("secret/b")  # already waiting: a second delete says so
     registry.delete("secret/b", recovery_window=timedelta(0))  # rm --now of a waiting block
     assert registry.deleted() == [] and rows(registry, b_id) == 0
     with pytest.raises(BlockNotFound):
