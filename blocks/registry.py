@@ -34,6 +34,7 @@ from blocks.crypto import envelope
 from blocks.crypto.keyring import Keyring
 from blocks.errors import (
     BlockNotFound,
+    ConflictError,
     IntegrityError,
     ReferencedBlockError,
     ValidationError,
@@ -256,12 +257,19 @@ class Registry(RegistryRecovery):
         References from other blocks follow (they are stored by id).
 
         Raises:
-            BlockNotFound, InvalidName, ConflictError (the new name is taken, or the current
-            version is not ``expected_version``).
+            BlockNotFound, InvalidName, ConflictError (the new name is taken, by a block or by
+            a deleted one in its recovery window, or the current version is not
+            ``expected_version``).
         """
         slug, name = split_ref(ref)
         validate_name(new_name)
         _ = self.keyring  # the head is re-sealed: unwrap the keyring before the transaction
+        note = self._deletion_note(slug, new_name) if new_name != name else ""
+        if note:  # the name stays reserved for an undo (or a save that brings it back)
+            raise ConflictError(
+                f"cannot rename {slug}/{name} to {new_name}: {slug}/{new_name} is a deleted "
+                f"block{note.removeprefix('; it was deleted and is')}, or shred it first "
+                f"('blocks rm --now {slug}/{new_name}')")
         return self.store.rename_block(
             slug, name, new_name, expected_version=expected_version, now=self._clock()
         )

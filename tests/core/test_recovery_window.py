@@ -215,3 +215,16 @@ def test_a_rotation_policy_waits_with_its_block_and_comes_back_with_it(
     with pytest.raises(BlockNotFound):
         get_rotation("secret/tok", registry=registry)
     assert verify(registry).ok
+
+
+def test_the_name_of_a_deleted_block_stays_reserved_for_its_undo(registry: Registry) -> None:
+    registry.save(Secret(value="one"), "api")
+    registry.save(Secret(value="two"), "other")
+    registry.delete("secret/api")
+    with pytest.raises(ConflictError, match=r"cannot rename secret/other to api: secret/api is "
+                                            r"a deleted block shredded after .*'blocks rm "
+                                            r"--undo secret/api' brings it back, or shred it "
+                                            r"first \('blocks rm --now secret/api'\)"):
+        registry.rename("secret/other", "api")
+    registry.delete("secret/api", recovery_window=0)
+    assert registry.rename("secret/other", "api").name == "api"
