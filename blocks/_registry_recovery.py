@@ -163,9 +163,12 @@ class RegistryRecovery(RegistryStages):
 
     def _deletion_note(self, slug: str, name: str) -> str:
         """Why ``slug/name`` is not found, when it is in its recovery window ("" otherwise)."""
-        found = self.store._fetchone(
-            "SELECT shred_after FROM block_deletion WHERE type_slug = ? AND name = ?",
-            (slug, name))
+        try:
+            found = self.store._fetchone(
+                "SELECT shred_after FROM block_deletion WHERE type_slug = ? AND name = ?",
+                (slug, name))
+        except BlocksError:  # a database this process may not migrate: no note, same error
+            return ""
         if found is None:
             return ""
         from blocks.store.recovery import at_text

@@ -36,6 +36,7 @@ from blocks.crypto import envelope
 from blocks.crypto.keyring import Keyring
 from blocks.errors import (
     BlockNotFound,
+    ConflictError,
     IntegrityError,
     ReferencedBlockError,
     ValidationError,
@@ -251,10 +252,10 @@ class Registry(RegistryRecovery, RegistryServices):
         window = self.recovery_window(recovery_window)
         self._require_registry()
         _ = self.keyring  # the head and the censuses are checked and re-sealed
-        if not window and self.store.summary(slug, name) is None:
-            if self._shred_deleted(slug, name):
+        if self.store.summary(slug, name) is None:
+            if not window and self._shred_deleted(slug, name):
                 return
-            raise BlockNotFound(f"no block {slug}/{name}")
+            raise BlockNotFound(f"no block {slug}/{name}{self._deletion_note(slug, name)}")
         # The sealed documents say what references what; the block_ref rows only index it.
         referrers = document_referrers(self, slug, name)
         if referrers:
@@ -276,12 +277,19 @@ class Registry(RegistryRecovery, RegistryServices):
         References from other blocks follow (they are stored by id).
 
         Raises:
-            BlockNotFound, InvalidName, ConflictError (the new name is taken, or the current
-            version is not ``expected_version``).
+            BlockNotFound, InvalidName, ConflictError (the new name is taken, by a block or by
+            a deleted one in its recovery window, or the current version is not
+            ``expected_version``).
         """
         slug, name = split_ref(ref)
         validate_name(new_name)
         _ = self.keyring  # the head is re-sealed: unwrap the keyring before the transaction
+        note = self._deletion_note(slug, new_name) if new_name != name else ""
+        if note:  # the name stays reserved for an undo (or a save that brings it back)
+            raise ConflictError(
+                f"cannot rename {slug}/{name} to {new_name}: {slug}/{new_name} is a deleted "
+                f"block{note.removeprefix('; it was deleted and is')}, or shred it first "
+                f"('blocks rm --now {slug}/{new_name}')")
         return self.store.rename_block(
             slug, name, new_name, expected_version=expected_version, now=self._clock()
         )

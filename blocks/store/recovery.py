@@ -142,7 +142,8 @@ class Schedule:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def rows(self, where: str = "", params: tuple[Any, ...] = ()) -> list[DeletedBlock]:
+    def rows(self, where: str = "", params: tuple[Any, ...] = (), *, each: bool = True
+             ) -> list[DeletedBlock]:
         """The schedule rows (``where`` narrows them), after checking every row against the
         sealed census and each row's MAC and tombstoned head.
 
@@ -166,6 +167,8 @@ class Schedule:
             raise IntegrityError(
                 f"the deleted block with id {orphans[0][1]}",
                 "its scheduled deletion is missing (deleted outside Blocks?)")
+        if not each:  # the set as a whole (census and tombstones), not each row's MAC
+            return []
         wanted = {str(r[0]) for r in self.run(
             "SELECT block_id FROM block_deletion" + where, params  # noqa: S608 (constants)
         ).fetchall()} if where else None
@@ -209,7 +212,7 @@ class Schedule:
 
     def schedule(self, head: Head, now: datetime, shred_after: datetime) -> None:
         """Take a verified live head out of use until ``shred_after`` (see the module)."""
-        self.rows()  # the schedule is checked before it grows
+        self.rows(each=False)  # the schedule as a whole is checked before it grows
         slug, name, block_id = head.type_slug, head.name, head.block_id
         self._rename(head, tombstone(block_id), now)
         values = (block_id, slug, name, self.stamp(now), self.stamp(shred_after))

@@ -117,6 +117,8 @@ def test_a_zero_window_shreds_at_once_and_now_shreds_a_waiting_block(registry: R
     registry.delete("secret/a", recovery_window=0)
     assert registry.deleted() == []
     registry.delete("secret/b")
+    with pytest.raises(BlockNotFound, match="it was deleted and is shredded after"):
+        registry.delete("secret/b")  # already waiting: a second delete says so
     registry.delete("secret/b", recovery_window=timedelta(0))  # rm --now of a waiting block
     assert registry.deleted() == [] and rows(registry, b_id) == 0
     with pytest.raises(BlockNotFound):
@@ -213,3 +215,16 @@ def test_a_rotation_policy_waits_with_its_block_and_comes_back_with_it(
     with pytest.raises(BlockNotFound):
         get_rotation("secret/tok", registry=registry)
     assert verify(registry).ok
+
+
+def test_the_name_of_a_deleted_block_stays_reserved_for_its_undo(registry: Registry) -> None:
+    registry.save(Secret(value="one"), "api")
+    registry.save(Secret(value="two"), "other")
+    registry.delete("secret/api")
+    with pytest.raises(ConflictError, match=r"cannot rename secret/other to api: secret/api is "
+                                            r"a deleted block shredded after .*'blocks rm "
+                                            r"--undo secret/api' brings it back, or shred it "
+                                            r"first \('blocks rm --now secret/api'\)"):
+        registry.rename("secret/other", "api")
+    registry.delete("secret/api", recovery_window=0)
+    assert registry.rename("secret/other", "api").name == "api"
