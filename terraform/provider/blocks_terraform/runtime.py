@@ -128,9 +128,12 @@ class Runtime:
         if self._registry is None:
             with self._lock:
                 if self._registry is None:
-                    from blocks.registry import Registry
+                    from blocks.registry_protocol import local, open_registry
 
-                    self._registry = Registry(settings=self.settings())
+                    # api_url (a blocks server) is refused with a clear error until the
+                    # provider's resources talk to the Registry protocol.
+                    self._registry = local(open_registry(self.settings()),
+                                           "the Terraform provider")
         return self._registry
 
     def fingerprint(self, value: Any) -> str:
