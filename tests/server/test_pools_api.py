@@ -238,3 +238,29 @@ def test_unknown_queue_field_is_refused_naming_it(admin: httpx.Client) -> None:
                            json={"changes": {"concurrency_limit": -1}})
     assert error(response, 422, "ValidationError")["details"]["errors"][0][0] == (
         "concurrency_limit")
+
+
+def test_bad_numbers_and_loose_types_are_4xx_and_store_validated_values(
+    admin: httpx.Client,
+) -> None:
+    huge = 2**40
+    for response in (
+        admin.get("/v1/pools/etl", params={"version": huge}),
+        admin.get("/v1/pools/etl", params={"version": 0}),
+        render(admin, version=0),
+        admin.put("/v1/pools/etl", json={"type": "process", "document": {},
+                                         "expected_version": huge}),
+    ):
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["type"] in {"InvalidArgument", "ValidationError"}
+    response = admin.patch("/v1/pools/etl/queues/default", json={"changes": {"priority": huge}})
+    assert error(response, 422, "ValidationError")["details"]["errors"][0][0] == "priority"
+    response = admin.post("/v1/pools/etl/queues", json={"name": "q", "concurrency_limit": huge})
+    assert error(response, 422, "ValidationError")["details"]["errors"][0][0] == (
+        "concurrency_limit")
+    # lax JSON ("2", "true") is stored as the validated value, so the queue still authenticates
+    response = admin.patch("/v1/pools/etl/queues/default",
+                           json={"changes": {"priority": "2", "is_paused": "true"}})
+    assert response.status_code == 200, response.text
+    queue = admin.get("/v1/pools/etl/queues/default").json()
+    assert (queue["priority"], queue["is_paused"], queue["version"]) == (2, True, 2)

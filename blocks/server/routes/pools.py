@@ -38,6 +38,9 @@ RegistryDep = Annotated[Registry, Depends(current_registry)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 POOL = "work pool name"
+MAX_INT = 2_147_483_647
+"""Largest version, priority or limit a request may carry (a database integer column)."""
+VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_INT, description="An earlier version.")]
 DOCUMENT_FIELDS = ("description", "base_job_template", "concurrency_limit", "is_paused",
                    "publish_to_prefect")
 
@@ -85,7 +88,8 @@ class PoolSave(BaseModel):
     )
     overwrite: bool = Field(default=False, description="Replace an existing pool's settings.")
     expected_version: int | None = Field(
-        default=None, description="Compare-and-set: the pool's current version (0: new)."
+        default=None, ge=0, le=MAX_INT,
+        description="Compare-and-set: the pool's current version (0: new).",
     )
     note: str | None = Field(default=None, description="A short note kept with the version.")
 
@@ -103,7 +107,8 @@ class QueueCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     description: str = ""
-    priority: int | None = Field(default=None, description="Default: below the lowest.")
+    priority: int | None = Field(default=None,
+                                 description="1 is the highest; default: below the lowest.")
     concurrency_limit: int | None = None
     is_paused: bool = False
 
@@ -116,7 +121,7 @@ class QueueUpdate(BaseModel):
         description="Any of description, priority, concurrency_limit, is_paused."
     )
     expected_version: int | None = Field(
-        default=None, description="Compare-and-set: the queue's current version."
+        default=None, ge=0, le=MAX_INT, description="Compare-and-set: the queue's current version."
     )
 
 
@@ -126,7 +131,8 @@ class RenderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     values: dict[str, Any] = Field(default_factory=dict, description="Job variables.")
     queue: str = Field(default=DEFAULT_QUEUE, description="The queue the run comes from.")
-    version: int | None = Field(default=None, description="A stored version; default current.")
+    version: int | None = Field(default=None, ge=1, le=MAX_INT,
+                                description="A stored version; default current.")
     show_secrets: bool = Field(
         default=False, description="Secrets in clear (needs read on the pool and the blocks)."
     )
@@ -161,7 +167,7 @@ def get_pool(
     pool: str,
     principal: PrincipalDep,
     registry: RegistryDep,
-    version: Annotated[int | None, Query(ge=1, description="An earlier version.")] = None,
+    version: VersionQuery = None,
 ) -> PoolOut:
     principal.require("read-metadata", "pools", pool)
     return _pool_out(_stored(registry, pool, version))
@@ -292,6 +298,8 @@ def create_queue(
     WorkQueue(pool=validate_name(pool, POOL), name=body.name, description=body.description,
               priority=1 if body.priority is None else body.priority,
               concurrency_limit=body.concurrency_limit, is_paused=body.is_paused)
+    _refuse_too_big(f"work-pool/{pool}/queue/{body.name}",
+                    {"priority": body.priority, "concurrency_limit": body.concurrency_limit})
     record = registry.pool_store().create_queue(
         pool, body.name, description=body.description, priority=body.priority,
         concurrency_limit=body.concurrency_limit, is_paused=body.is_paused,
@@ -315,10 +323,11 @@ def update_queue(
         )
     store = registry.pool_store()
     current = store.get_queue(validate_name(pool, POOL), queue)
-    WorkQueue(pool=pool, name=queue, **{  # the changed queue must keep every field's rule
+    checked = WorkQueue(pool=pool, name=queue, **{  # the changed queue keeps every field's rule
         **{key: getattr(current, key) for key in QUEUE_FIELDS}, **body.changes})
-    record = store.update_queue(pool, queue, body.changes,
-                                expected_version=body.expected_version)
+    changes = {key: getattr(checked, key) for key in body.changes}  # as validated: 1, not "1"
+    _refuse_too_big(f"work-pool/{pool}/queue/{queue}", changes)
+    record = store.update_queue(pool, queue, changes, expected_version=body.expected_version)
     return _queue_out(record)
 
 
@@ -361,6 +370,15 @@ def _nested_refs(registry: Registry, refs: Iterable[str]) -> set[str]:
             continue  # the render names the placeholder's path
         found.update(f"{doc.type_slug}/{doc.name}" for doc in loaded.included)
     return found
+
+
+def _refuse_too_big(ref: str, fields: dict[str, Any]) -> None:
+    """A priority or limit beyond a database integer is a field error, not a failed write."""
+    too_big = [key for key, value in fields.items()
+               if key in ("priority", "concurrency_limit") and isinstance(value, int)
+               and value > MAX_INT]
+    if too_big:
+        raise ValidationError(ref, [(key, f"at most {MAX_INT}") for key in too_big])
 
 
 def _require_blocks(principal: Principal, capability: str, refs: Iterable[str]) -> None:
