@@ -59,7 +59,9 @@ def serve_app(app: Any, *, allow_500: bool = False) -> Iterator[str]:
     server_log = logging.getLogger("blocks.server")
     server_log.addHandler(unexpected)
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY only on such sockets; without it every
+    # response with a body waits ~40 ms (Nagle against the client's delayed ACK).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

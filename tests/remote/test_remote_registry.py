@@ -198,3 +198,28 @@ def test_block_methods_use_the_server_with_only_the_api_settings(
     Secret.delete("tok")
     assert served_registry.list() == []
     assert not (blocks_home / "blocks.db").exists() and not (blocks_home / "master.key").exists()
+
+
+def test_aload_with_the_cache_decodes_on_the_loop_and_asks_the_server_off_it(
+        server_url: str, served_registry: Registry) -> None:
+    import threading
+
+    now = [0.0]
+    remote = RemoteRegistry(remote_settings(server_url, api_cache_seconds=10),
+                            clock=lambda: now[0])
+    Secret(value="one").save("tok", registry=served_registry)
+    requests_from: list[str] = []
+    remote.transport.client.event_hooks["request"].append(
+        lambda _: requests_from.append(threading.current_thread().name))
+
+    async def load() -> str:
+        return (await Secret.aload("tok", registry=remote)).get()
+
+    assert asyncio.run(load()) == "one"  # not kept yet: the request runs on a worker thread
+    assert asyncio.run(load()) == "one"  # kept and fresh: no request at all
+    served_registry.save(Secret(value="two"), "tok", overwrite=True)
+    now[0] += 11
+    assert asyncio.run(load()) == "two"
+    assert len(requests_from) == 2
+    assert all(name.startswith("blocks-async") for name in requests_from), requests_from
+    remote.close()
