@@ -10,7 +10,6 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from blocks._registry_stages import RegistryStages
@@ -23,22 +22,15 @@ from blocks.errors import (
     ReferencedBlockError,
 )
 from blocks.settings import parse_window
-from blocks.store.records import BlockSummary
-from blocks.store.recovery import DeletedBlock, Schedule
+from blocks.store.records import BlockSummary, DeletedBlock, GcResult
+from blocks.store.recovery import Schedule
 from blocks.store.sql import translate
+
+__all__ = ["GcResult", "RecoveryWindow", "RegistryRecovery"]
 
 RecoveryWindow = timedelta | int | str | None
 """A recovery window: a ``timedelta``, whole days, or text such as ``"7d"``/``"36h"``; ``None``
 takes the ``BLOCKS_RECOVERY_WINDOW`` setting (default 7 days); 0 shreds at once."""
-
-
-@dataclass
-class GcResult:
-    """What :meth:`Registry.gc` did: the blocks shredded, and the due ones left waiting
-    because another deleted block (not yet due) still references them."""
-
-    shredded: list[DeletedBlock] = field(default_factory=list)
-    waiting: list[tuple[DeletedBlock, str]] = field(default_factory=list)
 
 
 class RegistryRecovery(RegistryStages):
@@ -120,9 +112,10 @@ class RegistryRecovery(RegistryStages):
         assert found is not None
         return found
 
-    def gc(self, *, now: datetime | None = None) -> GcResult:
+    def gc(self, *, dry_run: bool = False, now: datetime | None = None) -> GcResult:
         """Shred every deleted block whose recovery window has passed (its data keys go, and
-        SQLite's WAL is checkpointed), a referrer before the blocks it references.
+        SQLite's WAL is checkpointed), a referrer before the blocks it references. With
+        ``dry_run``, only say what is due (``GcResult.due``).
 
         Raises:
             IntegrityError: the schedule was changed outside Blocks; nothing is shredded.
@@ -130,7 +123,9 @@ class RegistryRecovery(RegistryStages):
         moment = now or self._clock()
         with self._schedule() as schedule:
             due = [d for d in schedule.rows() if d.shred_after <= moment]
-        result = GcResult()
+        result = GcResult(due=builtins.list(due))
+        if dry_run:
+            return result
         while due:
             waiting = []
             for deleted in due:

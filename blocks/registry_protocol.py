@@ -20,13 +20,16 @@ from blocks.errors import ConfigurationError
 from blocks.settings import Settings
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from blocks._registry_recovery import RecoveryWindow
     from blocks.access.admin import AccessAdmin
     from blocks.core import Block
     from blocks.key_management import KeyStatus
     from blocks.pools.store_protocol import WorkPoolStore
     from blocks.registry import Registry
     from blocks.rotation.service import RotationService
-    from blocks.store.records import BlockSummary, VersionInfo
+    from blocks.store.records import BlockSummary, DeletedBlock, GcResult, VersionInfo
     from blocks.verify import Report
 
 Stage = Literal["current", "pending", "previous"]
@@ -58,7 +61,30 @@ class RegistryProtocol(Protocol):
         validate: bool = True,
     ) -> Block: ...
 
-    def delete(self, ref: str) -> None: ...
+    def delete(self, ref: str, *, recovery_window: RecoveryWindow = None) -> None:
+        """Delete ``slug/name``: into its recovery window (default: the registry's setting),
+        or shredded at once with 0."""
+        ...
+
+    def recovery_window(self, value: RecoveryWindow = None) -> timedelta:
+        """The window a delete with ``recovery_window=value`` uses (raises InvalidArgument)."""
+        ...
+
+    def deleted(self, slug: str | None = None) -> builtins.list[DeletedBlock]:
+        """The deleted blocks in their recovery window (of one type, or all)."""
+        ...
+
+    def deleted_refs(self) -> builtins.list[str]:
+        """The names of the deleted blocks in their window (tab completion)."""
+        ...
+
+    def undelete(self, ref: str) -> BlockSummary:
+        """Bring back ``slug/name`` deleted within its recovery window."""
+        ...
+
+    def gc(self, *, dry_run: bool = False) -> GcResult:
+        """Shred the deleted blocks whose window has passed (``dry_run``: only list them)."""
+        ...
 
     def rename(
         self, ref: str, new_name: str, *, expected_version: int | None = None

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 from blocks import errors
 from blocks.errors import BlocksError, ServerUnavailable
-from blocks.store.records import BlockSummary, VersionInfo
+from blocks.store.records import BlockSummary, DeletedBlock, GcResult, VersionInfo
 
 STATUS: tuple[tuple[type[BlocksError], int], ...] = (
     # Most specific first: RegistryNotFound is a BlockNotFound and a ConfigurationError.
@@ -165,4 +165,35 @@ def summary_from(data: Mapping[str, Any]) -> BlockSummary:
     return BlockSummary(
         data["id"], data["type_slug"], data["name"], int(data["current_version"]),
         datetime.fromisoformat(data["created_at"]), datetime.fromisoformat(data["updated_at"]),
+    )
+
+
+def deleted_json(deleted: DeletedBlock) -> dict[str, Any]:
+    """A :class:`DeletedBlock` (a block in its recovery window) as JSON."""
+    return {"id": deleted.id, "type_slug": deleted.type_slug, "name": deleted.name,
+            "deleted_at": deleted.deleted_at.isoformat(),
+            "shred_after": deleted.shred_after.isoformat()}
+
+
+def deleted_from(data: Mapping[str, Any]) -> DeletedBlock:
+    """The :class:`DeletedBlock` of :func:`deleted_json`'s output."""
+    return DeletedBlock(
+        data["id"], data["type_slug"], data["name"], datetime.fromisoformat(data["deleted_at"]),
+        datetime.fromisoformat(data["shred_after"]),
+    )
+
+
+def gc_json(result: GcResult) -> dict[str, Any]:
+    """A :class:`GcResult` as JSON (a waiting block with the reason it waits)."""
+    return {"due": [deleted_json(d) for d in result.due],
+            "shredded": [deleted_json(d) for d in result.shredded],
+            "waiting": [{**deleted_json(d), "reason": why} for d, why in result.waiting]}
+
+
+def gc_from(data: Mapping[str, Any]) -> GcResult:
+    """The :class:`GcResult` of :func:`gc_json`'s output."""
+    return GcResult(
+        shredded=[deleted_from(d) for d in data.get("shredded", [])],
+        waiting=[(deleted_from(d), str(d.get("reason", ""))) for d in data.get("waiting", [])],
+        due=[deleted_from(d) for d in data.get("due", [])],
     )

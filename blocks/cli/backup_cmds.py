@@ -29,6 +29,7 @@ from blocks.cli.output import (
 from blocks.errors import BackupError, ConfigurationError
 from blocks.keys.factory import SPEC_HELP
 from blocks.private_files import private_file
+from blocks.registry_protocol import local
 from blocks.settings import Settings
 from blocks.store import presence
 
@@ -101,7 +102,7 @@ def _bars(args: argparse.Namespace) -> object:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    reg = registry(args)
+    reg = local(registry(args), "blocks backup")  # it reads the database itself
     key = _key(args, new=True)
     with _output(args.file, args.overwrite) as (out, where):
         result = backup(reg, out, key, where=where, progress=_bars(args))  # type: ignore[arg-type]
@@ -110,7 +111,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    reg = registry(args)
+    reg = local(registry(args), "blocks restore")  # it writes the database itself
     key = _key(args, new=False)
     fresh = not presence.exists(reg.store)
     with _input(args.file) as (src, where):

@@ -21,7 +21,8 @@ from blocks.cli.output import (
     wants_json,
 )
 from blocks.core import split_ref
-from blocks.store.recovery import DeletedBlock
+from blocks.errors import BlockNotFound
+from blocks.store.records import DeletedBlock
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -82,10 +83,11 @@ def _delete(args: argparse.Namespace) -> int:
     reg = registry(args)
     window = reg.recovery_window(0 if args.now else args.recovery_window)
     slug, name = split_ref(args.ref)
-    summary = reg.store.summary(slug, name)
-    if summary is None:
+    try:
+        summary = reg.summary(args.ref)
+    except BlockNotFound:
         if window:
-            reg.summary(args.ref)  # BlockNotFound, saying when it is already deleted
+            raise  # saying when it is already deleted
         confirm(args, f"shred the deleted {args.ref}",
                 "All its versions and their data keys are destroyed; this cannot be undone.")
         reg.delete(args.ref, recovery_window=0)
@@ -139,8 +141,7 @@ def _row(d: DeletedBlock) -> dict[str, Any]:
 def cmd_gc(args: argparse.Namespace) -> int:
     reg = registry(args)
     if args.dry_run:
-        now = reg._clock()
-        due = [d for d in reg.deleted() if d.shred_after <= now]
+        due = reg.gc(dry_run=True).due
         if wants_json(args):
             print_json({"due": [_row(d) for d in due]})
         else:

@@ -26,14 +26,17 @@ from blocks import catalog, codec, hooks
 from blocks.core import ROTATION_KEY, Block, split_ref, validate_name
 from blocks.errors import ConfigurationError, ValidationError
 from blocks.parsing import parse
-from blocks.remote import admin
+from blocks.remote import admin, recovery
 from blocks.remote.transport import Transport
 from blocks.reports import KeyStatus, Report
 from blocks.settings import Settings
-from blocks.store.records import BlockSummary, VersionInfo
+from blocks.store.records import BlockSummary, DeletedBlock, GcResult, VersionInfo
 from blocks.wire import summary_from, version_from
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from blocks._registry_recovery import RecoveryWindow
     from blocks.access.admin import AccessAdmin
     from blocks.remote.pools import RemotePoolStore
     from blocks.rotation.service import RotationService
@@ -179,10 +182,35 @@ class RemoteRegistry:
         self._keep(key, _Answer(response.headers.get("etag"), payload, self._clock()))
         return self._decode(cls, payload, validate)
 
-    def delete(self, ref: str) -> None:
-        """Delete ``slug/name`` and all its versions (see ``Registry.delete``)."""
-        self.transport.request("DELETE", _path(ref), idempotent=False)
+    def delete(self, ref: str, *, recovery_window: RecoveryWindow = None) -> None:
+        """Delete ``slug/name``: into its recovery window (the server's default, or
+        ``recovery_window``), or shredded at once with 0 (see ``Registry.delete``)."""
+        recovery.delete(self.transport, _path(ref), recovery_window)
         self._forget(ref)
+
+    def recovery_window(self, value: RecoveryWindow = None) -> timedelta:
+        """The window a delete uses: ``value`` (checked here), or the server's setting."""
+        if value is None:
+            return recovery.default_window(self.transport)
+        return recovery.window(value)
+
+    def deleted(self, slug: str | None = None) -> builtins.list[DeletedBlock]:
+        """The deleted blocks in their window that this token may see (``read-metadata``)."""
+        return recovery.deleted(self.transport, slug)
+
+    def deleted_refs(self) -> builtins.list[str]:
+        """The names of the deleted blocks this token may see, for tab completion."""
+        return sorted(d.ref for d in self.deleted())
+
+    def undelete(self, ref: str) -> BlockSummary:
+        """Bring back ``slug/name`` deleted within its window (capability ``delete``)."""
+        found = recovery.undelete(self.transport, _path(ref))
+        self._forget(ref)
+        return found
+
+    def gc(self, *, dry_run: bool = False) -> GcResult:
+        """Shred the deleted blocks whose window has passed, on the server (``admin``)."""
+        return recovery.gc(self.transport, dry_run=dry_run)
 
     def purge(self, ref: str, version: int) -> None:
         """Crypto-shred one earlier version (see ``KeyManager.purge``)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -124,3 +124,30 @@ def check_expected_version(expected_version: int | None, what: str) -> None:
             f"{what}: expected_version must be a version number, 0 or more (0: must not exist "
             f"yet), got {expected_version!r}"
         )
+
+
+@dataclass(frozen=True)
+class DeletedBlock:
+    """A block in its recovery window: shredded by ``blocks gc`` once ``shred_after`` passed."""
+
+    id: str
+    type_slug: str
+    name: str
+    deleted_at: datetime
+    shred_after: datetime
+
+    @property
+    def ref(self) -> str:
+        """``slug/name``, the name it had and gets back."""
+        return f"{self.type_slug}/{self.name}"
+
+
+@dataclass
+class GcResult:
+    """What a ``gc`` did: the blocks that were due when it started, those it shredded (none
+    in a dry run), and the due ones left waiting because another deleted block (not yet due)
+    still references them."""
+
+    shredded: list[DeletedBlock] = field(default_factory=list)
+    waiting: list[tuple[DeletedBlock, str]] = field(default_factory=list)
+    due: list[DeletedBlock] = field(default_factory=list)

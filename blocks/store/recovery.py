@@ -17,14 +17,16 @@ fails its MAC; an old head put back while its row exists is refused by every loa
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from blocks.crypto import integrity
 from blocks.errors import BlockNotFound, ConflictError, IntegrityError, ReferencedBlockError
 from blocks.store import census
-from blocks.store.records import Head
+from blocks.store.records import DeletedBlock, Head
+
+__all__ = ["DeletedBlock", "Schedule"]
 
 DELETED = "deleted"
 """The census of the ``block_deletion`` rows (one row for the whole registry)."""
@@ -54,22 +56,6 @@ class Sealer(Protocol):
     def check_head(self, head: Head, what: str) -> None: ...
     def sign(self, message: Callable[[int], bytes]) -> tuple[int, bytes]: ...
     def check(self, term: Any, mac: Any, message: Callable[[int], bytes], what: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class DeletedBlock:
-    """A block in its recovery window: shredded by ``blocks gc`` once ``shred_after`` passed."""
-
-    id: str
-    type_slug: str
-    name: str
-    deleted_at: datetime
-    shred_after: datetime
-
-    @property
-    def ref(self) -> str:
-        """``slug/name``, the name it had and gets back."""
-        return f"{self.type_slug}/{self.name}"
 
 
 def tombstone(block_id: str) -> str:

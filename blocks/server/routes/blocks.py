@@ -192,12 +192,21 @@ def rename(slug: str, name: str, body: RenameRequest, registry: RegistryDep,
     return wire.summary_json(renamed)
 
 
-@router.delete("/blocks/{slug}/{name}", summary="Delete a block and every version",
+@router.delete("/blocks/{slug}/{name}",
+               summary="Delete a block: into its recovery window, or shredded with 0",
                status_code=204)
-def delete(slug: str, name: str, registry: RegistryDep, principal: PrincipalDep) -> Response:
+def delete(
+    slug: str,
+    name: str,
+    registry: RegistryDep,
+    principal: PrincipalDep,
+    recovery_window: Annotated[str | None, Query(
+        max_length=20, description="0 (shred now) up to 30d, e.g. 7d, 36h, 90m or 3600s; "
+                                   "default: the server's BLOCKS_RECOVERY_WINDOW")] = None,
+) -> Response:
     ref = f"{slug}/{name}"
     principal.require("delete", "blocks", ref)
-    registry.delete(ref)
+    registry.delete(ref, recovery_window=recovery_window)
     return Response(status_code=204)
 
 
