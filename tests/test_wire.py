@@ -45,6 +45,11 @@ SAMPLES: list[BlocksError] = [
     errors.RotationError("secret/x", "test", "the new credential was refused"),
     errors.PrefectError("the Prefect server refused"),
     errors.MissingExtraError("boto3", "aws", "S3Bucket"),
+    errors.TokenNotFound("no token ci"),
+    errors.PolicyNotFound("no policy readers"),
+    errors.RateLimited(4),
+    errors.BackupError("backup.blk was altered or truncated"),
+    errors.RegistryNotEmpty("the registry holds 3 blocks; restore into an empty one"),
 ]
 _config = errors.ConfigurationError("invalid setting: two")
 _config.field_errors = [("home", "bad"), ("database_url", "worse")]
