@@ -35,7 +35,6 @@ from blocks.crypto import envelope
 from blocks.crypto.keyring import Keyring
 from blocks.errors import (
     BlockNotFound,
-    ConfigurationError,
     IntegrityError,
     ReferencedBlockError,
     ValidationError,
@@ -43,7 +42,7 @@ from blocks.errors import (
 from blocks.keys.base import KeyProvider
 from blocks.parsing import parse
 from blocks.references import check_references
-from blocks.registry_protocol import RegistryProtocol, open_registry
+from blocks.registry_protocol import RegistryProtocol, local, open_registry
 from blocks.sealed_refs import document_referrers
 from blocks.settings import Settings
 from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
@@ -389,21 +388,6 @@ class Registry(RegistryServices):
         if version is not None and self.store.summary(slug, name) is not None:
             return f"{slug}/{name} has no version {version}; see 'blocks history {slug}/{name}'"
         return f"no block {slug}/{name}; see 'blocks ls {slug}'"
-
-
-def local(registry: RegistryProtocol, purpose: str) -> Registry:
-    """``registry``, for ``purpose`` that needs the database and the key in this process.
-
-    Raises:
-        ConfigurationError: ``registry`` is a blocks server's (``BLOCKS_API_URL``).
-    """
-    if not isinstance(registry, Registry):
-        raise ConfigurationError(
-            f"{purpose} does not go through a blocks server yet, and BLOCKS_API_URL is set: "
-            "run it where the registry is (BLOCKS_HOME or BLOCKS_DATABASE_URL, without "
-            "BLOCKS_API_URL)"
-        )
-    return registry
 
 
 def _default_factory() -> RegistryProtocol:

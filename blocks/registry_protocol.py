@@ -16,12 +16,14 @@ import builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+from blocks.errors import ConfigurationError
 from blocks.settings import Settings
 
 if TYPE_CHECKING:
     from blocks.core import Block
     from blocks.key_management import KeyStatus
     from blocks.pools.store import PoolStore
+    from blocks.registry import Registry
     from blocks.rotation.engine import Rotation
     from blocks.store.records import BlockSummary, VersionInfo
     from blocks.verify import Report
@@ -145,3 +147,20 @@ def open_registry(settings: Settings | None = None) -> RegistryProtocol:
     from blocks.registry import Registry
 
     return Registry(settings)
+
+
+def local(registry: RegistryProtocol, purpose: str) -> Registry:
+    """``registry``, for ``purpose`` that needs the database and the key in this process.
+
+    Raises:
+        ConfigurationError: ``registry`` is a blocks server's (``BLOCKS_API_URL``).
+    """
+    from blocks.registry import Registry
+
+    if not isinstance(registry, Registry):
+        raise ConfigurationError(
+            f"{purpose} does not go through a blocks server yet, and BLOCKS_API_URL is set: "
+            "run it where the registry is (BLOCKS_HOME or BLOCKS_DATABASE_URL, without "
+            "BLOCKS_API_URL)"
+        )
+    return registry

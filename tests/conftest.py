@@ -19,6 +19,7 @@ from tests.registry_fixtures import (  # noqa: F401
     blocks_home,
     pg_registry,
     pg_url,
+    pytest_generate_tests,
     registry,
     sqlite_registry,
 )

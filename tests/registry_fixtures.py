@@ -102,8 +102,38 @@ def pg_registry(blocks_home: Path, pg_url: str) -> Iterator[Registry]:
     reg.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+OVER_HTTP = "over_http"
+"""Marker of a module or test whose ``registry`` also runs through a blocks server."""
+LOCAL_ONLY = "local_only"
+"""Marker of a test of an ``over_http`` module that is about the local registry only."""
+_FIXTURES = {"sqlite": "sqlite_registry", "postgres": "pg_registry", "http": "http_registry"}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise ``registry``: SQLite and PostgreSQL, and with ``@pytest.mark.over_http``
+    (module or test) a :class:`RemoteRegistry` through a real blocks server over SQLite too.
+
+    Opt-in, not opt-out: a test that reads ``registry.store`` or the keyring is about the
+    local implementation, and must not be made to skip (``CI=true`` fails on skips)."""
+    if "registry" not in metafunc.fixturenames:
+        return
+    params = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    over_http = metafunc.definition.get_closest_marker(OVER_HTTP)
+    if over_http is not None and metafunc.definition.get_closest_marker(LOCAL_ONLY) is None:
+        params.append("http")
+    metafunc.parametrize("registry", params, indirect=True)
+
+
+def backing(registry: object) -> Registry:
+    """The local registry behind ``registry``: itself, or the one its blocks server serves
+    (for tests that edit the database as an attacker would, whichever way they read it)."""
+    if isinstance(registry, Registry):
+        return registry
+    served: Registry = registry.served  # type: ignore[attr-defined]  # set by http_registry
+    return served
+
+
+@pytest.fixture
 def registry(request: pytest.FixtureRequest) -> Registry:
-    """The same tests on both databases."""
-    name = "sqlite_registry" if request.param == "sqlite" else "pg_registry"
-    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+    """The same tests on both databases (and through HTTP where marked ``over_http``)."""
+    return request.getfixturevalue(_FIXTURES[request.param])  # type: ignore[no-any-return]

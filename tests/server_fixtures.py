@@ -8,6 +8,7 @@ the test process (it waits until the server accepts connections, and stops it cl
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -33,12 +34,34 @@ def serve(registry: Registry, authenticator: Authenticator | None = None) -> Ite
         yield url
 
 
+class _Unexpected(logging.Handler):
+    """Collects the app's "unexpected exception" records (each one was a 500)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).startswith("unexpected"):
+            self.seen.append(record.getMessage().splitlines()[0])
+
+
 @contextlib.contextmanager
-def serve_app(app: Any) -> Iterator[str]:
-    """Serve an ASGI ``app`` on uvicorn in a thread; yields its base URL."""
+def serve_app(app: Any, *, allow_500: bool = False) -> Iterator[str]:
+    """Serve an ASGI ``app`` on uvicorn in a thread; yields its base URL.
+
+    Fails the test if the app answered a 500 (an exception no handler knew), unless
+    ``allow_500``: the API never answers 500 to anything a test sends it.
+    """
     import uvicorn
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    unexpected = _Unexpected()
+    server_log = logging.getLogger("blocks.server")
+    server_log.addHandler(unexpected)
+
+    # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY only on such sockets; without it every
+    # response with a body waits ~40 ms (Nagle against the client's delayed ACK).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -61,6 +84,9 @@ def serve_app(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        server_log.removeHandler(unexpected)
+    if unexpected.seen and not allow_500:
+        pytest.fail("the blocks server answered 500: " + "; ".join(unexpected.seen))
 
 
 def remote_settings(url: str, token: str | None = None, **extra: object) -> Settings:
@@ -85,8 +111,10 @@ def server_url(served_registry: Registry) -> Iterator[str]:
 
 
 @pytest.fixture
-def http_registry(server_url: str) -> Iterator[RemoteRegistry]:
-    """A :class:`RemoteRegistry` talking to ``server_url`` over HTTP."""
+def http_registry(server_url: str, served_registry: Registry) -> Iterator[RemoteRegistry]:
+    """A :class:`RemoteRegistry` talking to ``server_url`` over HTTP (``.served``: the
+    registry behind it, see ``tests.registry_fixtures.backing``)."""
     reg = RemoteRegistry(remote_settings(server_url))
+    reg.served = served_registry  # type: ignore[attr-defined]
     yield reg
     reg.close()

@@ -26,7 +26,7 @@ from blocks.cli.rotation_cmds import print_events, rotation_events
 from blocks.cli.schema_table import print_type
 from blocks.codec import parse_json, to_display
 from blocks.core import split_ref
-from blocks.registry import local
+from blocks.registry_protocol import local
 from blocks.store.engine import display_url
 from blocks.store.records import BlockSummary, VersionInfo
 
@@ -189,8 +189,8 @@ def cmd_rm(args: argparse.Namespace) -> int:
     from blocks.pools.usage import pools_using  # pools load only when a block is deleted
 
     versions = registry(args).summary(args.ref).current_version
-    users = pools_using(local(registry(args), "blocks rm"), args.ref)
-    if users and not args.force:
+    users = [] if args.force else pools_using(local(registry(args), "blocks rm"), args.ref)
+    if users:
         return error(
             f"{args.ref} is used by work pool(s) {', '.join(users)}: a {{{{ blocks.… }}}} "
             "placeholder in the base job template names it, so their runs would fail to "
@@ -227,10 +227,10 @@ def cmd_history(args: argparse.Namespace) -> int:
     reg = registry(args)
     versions = reg.history(args.ref)
     stage_of = {v: s for s, v in reg.stages(args.ref).items()}
-    events = rotation_events(local(reg, "blocks history"), args.ref)
     if wants_json(args):
         print_json([{**_version(v), "stage": stage_of.get(v.version)} for v in versions])
         return EXIT_OK
+    events = rotation_events(reg, args.ref)
     emit_rows(args, versions, _version, ["VERSION", "STAGE", "CREATED", "TERM", "NOTE"],
               lambda v: (v.version, stage_of.get(v.version), v.created_at, v.term,
                          "purged" if v.shredded else v.note))

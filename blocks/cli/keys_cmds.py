@@ -18,6 +18,7 @@ from blocks.cli.output import (
     print_table,
     provider_settings_lines,
     provider_spec,
+    registry,
     wants_json,
 )
 from blocks.key_management import DEFAULT_BATCH, KeyManager
@@ -153,7 +154,7 @@ def cmd_rotate_master(args: argparse.Namespace) -> int:
 def cmd_purge(args: argparse.Namespace) -> int:
     confirm(args, f"purge {args.ref} version {args.version}",
             "Its data key is destroyed: that version can never be read again.")
-    _keys(args).purge(args.ref, args.version)
+    registry(args).purge(args.ref, args.version)
     if wants_json(args):
         print_json({"purged": args.ref, "version": args.version})
     else:

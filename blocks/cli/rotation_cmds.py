@@ -22,7 +22,7 @@ from blocks.cli.output import (
 from blocks.errors import ValidationError
 
 if TYPE_CHECKING:
-    from blocks.registry import Registry
+    from blocks.registry_protocol import RegistryProtocol
     from blocks.rotation import Event, Outcome, PolicyRecord, Rotation
 
 
@@ -248,11 +248,9 @@ def print_events(events: list[Event]) -> None:
                  for e in events])
 
 
-def rotation_events(reg: Registry, ref: str) -> list[Event]:
+def rotation_events(reg: RegistryProtocol, ref: str) -> list[Event]:
     """The block's rotation audit (empty if it never rotated)."""
-    from blocks.rotation import Rotation
-
-    return Rotation(reg).store.events(reg.summary(ref).id)
+    return reg.rotation().events(ref)
 
 
 def cmd_unset(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ import builtins
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
@@ -59,10 +59,12 @@ class RemoteRegistry:
             ``api_token`` and ``api_cache_seconds``; ``BLOCKS_*`` from the environment when
             omitted.
         transport: the HTTP client (built from ``settings`` when omitted).
+        clock: monotonic seconds, for the cache bound (injectable for tests).
     """
 
     def __init__(self, settings: Settings | None = None, *,
-                 transport: Transport | None = None) -> None:
+                 transport: Transport | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings if settings is not None else Settings()
         if not self.settings.api_urls:
             raise ConfigurationError(
@@ -74,6 +76,7 @@ class RemoteRegistry:
         self._answers: dict[tuple[str, int | None, str | None, bool], _Answer] = {}
         self._lock = threading.Lock()
         self._weak = weakref.ref(self)
+        self._clock = clock
 
     def __repr__(self) -> str:  # the URLs, never the token
         return f"RemoteRegistry(urls={self.transport.urls!r})"
@@ -132,6 +135,7 @@ class RemoteRegistry:
         # Idempotent only as a compare-and-set: a retried plain save could write twice.
         response = self.transport.request(
             "POST", _path(ref), json=body, idempotent=expected_version is not None)
+        self._forget(ref)
         info = version_from(response.json())
         block._stamp(info.block_id, name, info.version, self._weak)
         if assigned:
@@ -158,7 +162,7 @@ class RemoteRegistry:
         key = (f"{slug}/{name}", version, stage, validate)
         kept = self._answers.get(key)
         if kept is not None and self._cache_seconds > 0 \
-                and time.monotonic() - kept.at < self._cache_seconds:
+                and self._clock() - kept.at < self._cache_seconds:
             return self._decode(cls, kept.payload, validate)
         headers = {"if-none-match": kept.etag} if kept is not None and kept.etag else None
         response = self.transport.request(
@@ -171,7 +175,7 @@ class RemoteRegistry:
             payload = kept.payload
         else:
             payload = response.json()
-        self._keep(key, _Answer(response.headers.get("etag"), payload, time.monotonic()))
+        self._keep(key, _Answer(response.headers.get("etag"), payload, self._clock()))
         return self._decode(cls, payload, validate)
 
     def delete(self, ref: str) -> None:
@@ -222,6 +226,7 @@ class RemoteRegistry:
         response = self.transport.request(
             "POST", f"{_path(ref)}/rollback", idempotent=expected_version is not None,
             json={"version": version, "expected_version": expected_version})
+        self._forget(ref)
         return version_from(response.json())
 
     def parse(self, slug: str, data: Mapping[str, Any], *, ref: str = "") -> Block:
@@ -246,6 +251,7 @@ class RemoteRegistry:
             "POST", f"{_path(ref)}/stages", idempotent=True,
             json={"expected_current": expected_current, "current": current,
                   "pending": pending, "previous": previous})
+        self._forget(ref)
 
     # -- beside the blocks: filled in by the pools and rotation clients ---------------------
 
@@ -270,6 +276,7 @@ class RemoteRegistry:
             self._answers[key] = answer
 
     def _forget(self, ref: str) -> None:
+        ref = "/".join(split_ref(ref))
         with self._lock:
             for key in [k for k in self._answers if k[0] == ref]:
                 del self._answers[key]

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from blocks.registry import Registry
+    from blocks.rotation.rows import Event
 
 
 class Policies:
@@ -66,6 +67,10 @@ class Policies:
                 if current.isdigit():
                     found.add(int(current))
         return found
+
+    def events(self, ref: str) -> list[Event]:
+        """The block's recorded rotation steps, oldest first (empty if it never rotated)."""
+        return self.store.events(self.registry.summary(ref).id)
 
     def drop_policy(self, ref: str) -> bool:
         """Stop rotating the block (its history stays)."""

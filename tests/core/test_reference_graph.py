@@ -9,6 +9,7 @@ from blocks import Block, Registry, Secret
 from blocks.errors import BlocksError, ReferenceChainError, ValidationError
 from blocks.references import MAX_REFERENCE_DEPTH
 
+pytestmark = pytest.mark.over_http  # the registry fixture runs through a blocks server too
 
 class TestLink(Block):
     """A block that may reference another block of its own type."""
@@ -92,6 +93,8 @@ def test_chain_past_the_bound_is_refused_with_a_clear_error(registry: Registry) 
     assert registry.summary(f"test-link/n{MAX_REFERENCE_DEPTH}").current_version == 1
 
 
+@pytest.mark.local_only("stores a chain past the bound, which the server's save refuses: it "
+                        "loads the referenced block as the client had it")
 def test_chain_of_124_made_before_the_bound_loads_with_a_clear_error(
     registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:

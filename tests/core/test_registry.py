@@ -15,6 +15,7 @@ from blocks import (
 )
 from tests.core.models import TestCreds, TestService
 
+pytestmark = pytest.mark.over_http  # the registry fixture runs through a blocks server too
 
 def creds(password: str = "pw-1", user: str = "bob") -> TestCreds:
     return TestCreds(user=user, password=password, blob=b"\x00\xffbin",

@@ -27,6 +27,7 @@ from blocks import (
 from blocks._async import run_sync
 from blocks._lenient import BlockSchemaWarning
 
+pytestmark = pytest.mark.over_http  # the registry fixture runs through a blocks server too
 
 class Meter(Block):
     """A test type whose schema changes below."""

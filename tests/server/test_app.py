@@ -13,6 +13,7 @@ from blocks.errors import Unauthorized
 from blocks.remote.registry import RemoteRegistry
 from blocks.server.app import create_app
 from blocks.server.security import ADMIN, StaticPrincipal, static_authenticator
+from tests.core import models  # noqa: F401 - registers the test-* types on the server
 from tests.server_fixtures import remote_settings, serve, serve_app
 
 
@@ -57,7 +58,7 @@ def test_an_unexpected_exception_is_a_500_with_a_request_id_and_no_traceback(
         raise RuntimeError("value-that-must-not-leak")
 
     app.include_router(boom)
-    with caplog.at_level(logging.DEBUG, logger="blocks"), serve_app(app) as url:
+    with caplog.at_level(logging.DEBUG, logger="blocks"), serve_app(app, allow_500=True) as url:
         answer = httpx.get(f"{url}/v1/boom", headers={"x-request-id": "req-42"})
     assert answer.status_code == 500
     assert answer.headers["x-request-id"] == "req-42"
@@ -107,3 +108,24 @@ def test_save_and_load_through_the_server(http_registry: RemoteRegistry,
     assert (loaded.block_id, loaded.block_name, loaded.block_version) == (
         info.block_id, "api", 1)
     assert served_registry.load("secret/api").get() == "s3cr3t"
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), [
+    ("POST", "/v1/blocks/secret/x/stages", {"expected_current": 1, "pending": 0}, 422),
+    ("POST", "/v1/blocks/secret/x/stages", {"expected_current": -1}, 422),
+    ("DELETE", "/v1/blocks/secret/x/versions/0", None, 422),
+    ("GET", "/v1/block-ids/not-a-uuid", None, 404),
+    ("GET", "/v1/blocks/Bad Slug/x", None, 422),
+    ("GET", "/v1/blocks/secret/x?version=0", None, 422),
+    ("GET", "/v1/blocks/secret/x?stage=latest", None, 422),
+    ("GET", "/v1/blocks?slug=no-such-type", None, 422),
+    ("POST", "/v1/blocks/test-service/x", {"document": '{"url": "u", "creds": {"$ref": 5}}'},
+     422),
+    ("POST", "/v1/blocks/secret/x", {"document": "[1, 2"}, 422),
+    ("POST", "/v1/blocks/secret/x", {"document": '{"value": "v"}', "expected_version": -1}, 422),
+])
+def test_bad_input_is_a_4xx_envelope_never_a_500(
+        server_url: str, method: str, path: str, body: object, status: int) -> None:
+    answer = httpx.request(method, server_url + path, json=body)
+    assert answer.status_code == status, answer.text
+    assert set(answer.json()["error"]) == {"type", "message", "details"}

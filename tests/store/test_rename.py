@@ -13,6 +13,8 @@ from blocks.errors import BlockNotFound, ConflictError, InvalidName, WorkPoolNot
 from blocks.pools import WorkPool
 from tests.core.models import TestCreds, TestService
 
+pytestmark = pytest.mark.over_http  # the registry fixture runs through a blocks server too
+
 PW = "rename-pw-7d1c"
 
 
@@ -76,6 +78,7 @@ def test_cli_mv(blocks_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "already exists" in capsys.readouterr().err
 
 
+@pytest.mark.local_only("work pools through the server are the pools client's")
 def test_pool_rename_keeps_history_and_queues(registry: Registry) -> None:
     pool = WorkPool(name="k8s", type="kubernetes", description="one").save(registry=registry)
     pool.description = "two"

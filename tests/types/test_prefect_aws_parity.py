@@ -21,7 +21,7 @@ from tests.types.test_aws import ROLE_ARN, bucket_name, moto_credentials
 
 __all__ = ["bucket_name", "moto_credentials"]  # fixtures shared with test_aws.py
 
-pytestmark = pytest.mark.aws
+pytestmark = [pytest.mark.aws, pytest.mark.over_http]  # registry: through a blocks server too
 
 
 def test_botocore_config_object_is_stored_as_its_options(registry: Registry) -> None:

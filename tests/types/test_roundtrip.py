@@ -23,6 +23,9 @@ from blocks.codec import MASK
 from blocks.registry import describe
 from tests.types.keys import PASSPHRASE, pem
 
+pytestmark = pytest.mark.over_http  # the registry fixture runs through a blocks server too
+
+
 PEM = pem(passphrase=PASSPHRASE)
 PEM_BODY_SAMPLE = PEM.decode().splitlines()[3]
 

@@ -18,6 +18,8 @@ from blocks.core import Block
 from blocks.errors import InvalidName
 from blocks.types.aws import AwsClientParameters
 
+pytestmark = pytest.mark.over_http  # the registry fixture runs through a blocks server too
+
 MARK = "sekret-input-4b1d"
 BUILT_IN = sorted(
     (cls for cls in catalog.all_types().values() if cls.__module__.startswith("blocks.types.")),

@@ -9,14 +9,16 @@ decrypts nothing (:mod:`blocks._registry_documents`). A save takes the document
 
 from __future__ import annotations
 
+import contextvars
+import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from blocks import _registry_documents, catalog, codec, wire
 from blocks.core import Block
-from blocks.errors import BlocksError, ValidationError
+from blocks.errors import BlockNotFound, BlocksError, ValidationError
 from blocks.registry import Registry
 from blocks.server.deps import current_registry
 from blocks.server.security import Principal, current_principal
@@ -47,13 +49,16 @@ class RollbackRequest(BaseModel):
     expected_version: int | None = Field(default=None, ge=0)
 
 
+Version = Annotated[int, Field(ge=1)]
+
+
 class StagesRequest(BaseModel):
     """``move_stages``: ``null`` drops a stage, ``"keep"`` leaves it."""
 
     expected_current: int = Field(ge=0)
-    current: int | None = Field(default=None, ge=1)
-    pending: int | Literal["keep"] | None = "keep"
-    previous: int | Literal["keep"] | None = "keep"
+    current: Version | None = None
+    pending: Version | Literal["keep"] | None = "keep"
+    previous: Version | Literal["keep"] | None = "keep"
 
 
 # -- types ------------------------------------------------------------------------------------
@@ -84,7 +89,7 @@ def list_blocks(
 
 @router.get("/block-ids/{block_id}", summary="The slug/name of a block id")
 def block_by_id(block_id: str, registry: RegistryDep, principal: PrincipalDep) -> dict[str, str]:
-    ref = registry.ref_by_id(block_id)
+    ref = registry.ref_by_id(_block_id(block_id))
     principal.require("read-metadata", "blocks", ref)
     return {"ref": ref}
 
@@ -198,7 +203,7 @@ def delete(slug: str, name: str, registry: RegistryDep, principal: PrincipalDep)
 
 @router.delete("/blocks/{slug}/{name}/versions/{version}",
                summary="Crypto-shred one earlier version", status_code=204)
-def purge(slug: str, name: str, version: int, registry: RegistryDep,
+def purge(slug: str, name: str, version: Annotated[int, Path(ge=1)], registry: RegistryDep,
           principal: PrincipalDep) -> Response:
     ref = f"{slug}/{name}"
     principal.require("delete", "blocks", ref)
@@ -214,6 +219,15 @@ def _doc_json(doc: _registry_documents.Document) -> dict[str, Any]:
             "version": doc.version, "document": doc.document.decode()}
 
 
+def _block_id(value: object) -> str:
+    """A block id as the store keeps them (a UUID), else BlockNotFound naming it."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        shown = repr(value) if len(str(value)) <= 80 else "of that form"
+        raise BlockNotFound(f"no block with id {shown}: a block id is a UUID") from None
+
+
 def _etags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",")}
 
@@ -223,14 +237,16 @@ def _decode_for_save(registry: Registry, principal: Principal, ref: str, slug: s
     """The block a client's document describes; its references are loaded by id."""
     cls = catalog.get(slug)
 
-    def resolve(block_id: str, expected: type[Block]) -> Block:
+    def resolve(block_id: object, expected: type[Block]) -> Block:
         try:
-            target_ref = registry.ref_by_id(block_id)
+            target_ref = registry.ref_by_id(_block_id(block_id))
         except BlocksError as exc:
             raise ValueError(str(exc)) from None
         principal.require("read-metadata", "blocks", target_ref)  # a 403, not a field error
         try:
-            target = registry.load(target_ref)
+            # A load of its own (a fresh context: its depth bound counts from zero), as the
+            # client's nested block was when it loaded or saved it.
+            target = contextvars.Context().run(registry.load, target_ref)
         except BlocksError as exc:
             raise ValueError(str(exc)) from None
         if not isinstance(target, expected):
