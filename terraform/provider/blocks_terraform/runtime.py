@@ -105,8 +105,8 @@ class Runtime:
 
     def missing_registry(self) -> str | None:
         """Where the registry should be, when it is not there (nothing is created by looking:
-        see ``exists()`` of the registry protocol); through a blocks server, a server that
-        does not answer or refuses the token raises here instead."""
+        see ``exists()`` of the registry protocol; a blocks server's registry exists, and
+        :meth:`check_access` asks it whether it accepts the token)."""
         registry = self.registry
         return None if registry.exists() else registry.where()
 
