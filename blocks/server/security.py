@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from blocks.errors import Forbidden, Unauthorized
 
@@ -114,12 +115,12 @@ def deny_all(request: Request) -> Principal:
 async def current_principal(request: Request) -> Principal:
     """FastAPI dependency: the request's principal (authenticated once per request).
 
-    ``async`` so that FastAPI runs it on the event loop instead of one more hop through its
-    thread pool per request (about a millisecond each on a busy machine): the authenticator
-    is called on the loop, so it must be quick (a hash and an indexed read, cached)."""
+    The authenticator reads the database, so it runs in the thread pool: a database that
+    stalls (a lock, a failover) must never stall the event loop, which keeps answering health
+    checks and handles SIGTERM (``tests/server/test_process.py``)."""
     found: Principal | None = getattr(request.state, "principal", None)
     if found is None:
         authenticate: Authenticator = request.app.state.authenticator
-        found = authenticate(request)
+        found = await run_in_threadpool(authenticate, request)
         request.state.principal = found
     return found
