@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, m
 _DURATION_RE = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MIN_INTERVAL = timedelta(seconds=1)
+MAX_DURATION = timedelta(days=36500)
+"""The longest interval or grace (100 years): a schedule beyond it is a typo, and dates after
+it would not fit a timestamp."""
 
 
 def parse_duration(text: str) -> timedelta:
@@ -24,12 +27,16 @@ def parse_duration(text: str) -> timedelta:
         ValueError: not one of those forms.
     """
     text = text.strip()
-    if text.isdigit():
-        return timedelta(seconds=int(text))
     match = _DURATION_RE.match(text)
-    if not match or len(match.group(1)) > 9:
+    if text.isdigit() and len(text) <= 12:
+        seconds = int(text)
+    elif match and len(match.group(1)) <= 9:
+        seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    else:
         raise ValueError(f"{text[:40]!r} is not a duration: use e.g. 90s, 15m, 12h, 30d or 2w")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"{text!r} is longer than {MAX_DURATION.days}d (100 years)")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:
@@ -103,6 +110,9 @@ class RotationPolicy(BaseModel):
             raise ValueError("interval must be at least 1s")
         if self.grace < timedelta(0):
             raise ValueError("grace must not be negative")
+        for name, value in (("interval", self.interval), ("grace", self.grace)):
+            if value is not None and value > MAX_DURATION:
+                raise ValueError(f"{name} must be at most {MAX_DURATION.days}d (100 years)")
         return self
 
     def next_due(self, after: datetime) -> datetime | None:

@@ -137,6 +137,10 @@ def test_rotate_usage_errors(blocks_home: Path) -> None:
     done = _cli(_env(blocks_home), "rotation", "set", "secret/x", "--rotator", "generated",
                 "--every", "soon")
     assert done.returncode == 1 and "not a duration" in done.stderr
+    done = _cli(_env(blocks_home), "rotation", "set", "secret/x", "--rotator", "generated",
+                "--every", "999999999w")
+    assert done.returncode == 1 and "longer than 36500d (100 years)" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 class UpperRotator:

@@ -183,6 +183,13 @@ def test_a_bad_actor_kind_or_policy_is_a_clear_422(admin_api: httpx.Client,
     answer = admin_api.put("/v1/blocks/secret/tok/rotation",
                            json={"rotator": "generated", "interval": "soon"})
     assert answer.status_code == 422 and "interval" in answer.json()["error"]["message"]
+    for policy in ({"rotator": "generated", "interval": "999999999w"},
+                   {"rotator": "generated", "grace": "99999999d"},
+                   {"rotator": "generated", "interval": 1e30},
+                   {"rotator": "generated", "interval": "P99999999D"}):
+        answer = admin_api.put("/v1/blocks/secret/tok/rotation", json=policy)
+        assert answer.status_code == 422, (policy, answer.text)
+        assert answer.json()["error"]["type"] == "InvalidArgument"
     answer = admin_api.get("/v1/blocks/secret/nope/rotation")
     assert answer.status_code == 404 and answer.json()["error"]["type"] == "BlockNotFound"
 

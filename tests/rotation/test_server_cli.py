@@ -8,34 +8,46 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from blocks import Registry, Secret
+from blocks.access.store import AccessStore
 from blocks.codec import secret_values
 from blocks.rotation import rotation_events
+from tests.server_fixtures import serve
 
 FIRST = "first-value-0123456789"
 
 
-def _env(home: Path, url: str) -> dict[str, str]:
+def _env(home: Path, url: str, token: str = "no-token") -> dict[str, str]:
     keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
     env = {k: v for k, v in os.environ.items() if k in keep}
-    env.update(HOME=str(home), BLOCKS_API_URL=url, BLOCKS_API_TOKEN="token-ignored-by-test-auth")
+    env.update(HOME=str(home), BLOCKS_API_URL=url, BLOCKS_API_TOKEN=token)
     return env
 
 
+@pytest.fixture
+def admin_server(served_registry: Registry) -> Iterator[tuple[str, str]]:
+    """A blocks server checking real tokens, and its first admin token."""
+    token, _ = AccessStore(served_registry.store, served_registry.sealer).initialize()
+    with serve(served_registry) as url:
+        yield url, token
+
+
 def test_the_cli_rotates_verifies_and_reports_through_the_server(
-    server_url: str, served_registry: Registry, tmp_path: Path
+    admin_server: tuple[str, str], served_registry: Registry, tmp_path: Path
 ) -> None:
+    url, token = admin_server
     home = tmp_path / "client-home"
     home.mkdir()
     Secret(value=FIRST).save("tok", registry=served_registry)
 
     def cli(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
         done = subprocess.run([sys.executable, "-m", "blocks.cli", *args],
-                              env=_env(home, server_url), capture_output=True, text=True,
+                              env=_env(home, url, token), capture_output=True, text=True,
                               timeout=120)
         assert done.returncode == code, (args, done.stdout, done.stderr)
         assert "Traceback" not in done.stderr, done.stderr
@@ -74,10 +86,10 @@ def test_the_cli_rotates_verifies_and_reports_through_the_server(
             block = served_registry.load("secret/tok", version=info.version)
             values |= set(secret_values(block))
     assert len(values) == 2
-    for value in values:
+    for value in (*values, token):
         assert value not in text
     assert {e.actor for e in rotation_events("secret/tok", registry=served_registry)} == {
-        "cli:admin"}
+        "cli:admin"}  # the kind from the CLI, the name from the token
     assert list(home.iterdir()) == []  # no local registry was made
 
 

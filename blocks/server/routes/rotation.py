@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from blocks.core import split_ref
 from blocks.errors import InvalidArgument
 from blocks.registry import Registry
 from blocks.rotation.engine import Rotation
@@ -42,6 +43,7 @@ def _rotation(registry: Registry, principal: Principal, kind: str) -> Rotation:
 
 def _ref(slug: str, name: str, principal: Principal, capability: str) -> str:
     ref = f"{slug}/{name}"
+    split_ref(ref)  # a malformed name is a 422 naming the rule, never echoed in a 403
     principal.require(capability, "blocks", ref)
     return ref
 
