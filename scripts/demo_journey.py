@@ -37,11 +37,6 @@ WORKSPACE = ROOT / "examples" / "demo" / "terraform"
 POSTGRES_ADMIN_URL = os.environ.get("BLOCKS_DEMO_POSTGRES_ADMIN_URL",
                                     "postgresql://postgres@127.0.0.1:5432/postgres")
 STEPS = 12
-ROTATE_THROUGH_SERVER = False
-"""``blocks rotate`` through the server (BLOCKS_API_URL and the admin token) rather than where
-the registry is: True once this branch has the server's rotation routes (issue 20; the
-RemoteRegistry refuses rotation without them). Either way the next flow run sees the rotation
-through the server."""
 PIPELINE_BLOCKS = ["s3-bucket/lake", "aws-credentials/lake-writer", "secret/lake-secret-key",
                    "database-credentials/warehouse"]
 """What the seed pipeline loads: the bucket, the credentials it nests, the secret those
@@ -203,7 +198,7 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
     with j.step("blocks rotate: a new database password, set on the database itself"
                 if warehouse.postgres else "blocks rotate: a new generated API token"):
         before = warehouse.password(registry)
-        rotate_env = admin if ROTATE_THROUGH_SERVER else env
+        rotate_env = admin  # rotation runs on the server: only it holds the key
         if warehouse.postgres:
             j.cli(rotate_env, "rotate", "database-credentials/warehouse", "--now", show=True)
             for line in warehouse.check_rotated(registry, before):
