@@ -45,6 +45,11 @@ SAMPLES: list[BlocksError] = [
     errors.RotationError("secret/x", "test", "the new credential was refused"),
     errors.PrefectError("the Prefect server refused"),
     errors.MissingExtraError("boto3", "aws", "S3Bucket"),
+    errors.TokenNotFound("no API token 'ci'; see 'blocks tokens ls'"),
+    errors.PolicyNotFound("no access policy 'reader'; see 'blocks policies ls'"),
+    errors.RateLimited(3),
+    errors.BackupError("b.bkp: the file was altered"),
+    errors.RegistryNotEmpty("the registry at /tmp/x is not empty (it holds 1 block record(s))"),
 ]
 _config = errors.ConfigurationError("invalid setting: two")
 _config.field_errors = [("home", "bad"), ("database_url", "worse")]
