@@ -126,3 +126,18 @@ def test_a_widened_token_or_policy_or_a_moved_shred_date_is_not_backed_up(
     with pytest.raises(IntegrityError) as refused:
         write_backup(sqlite_registry, tmp_path / "b.bkp")
     assert named in str(refused.value)
+
+
+def test_the_command_says_what_of_the_server_and_the_window_it_carried(
+    sqlite_registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    live, _ = source_with_tokens(sqlite_registry, capsys, tmp_path)
+    (tmp_path / "pass").write_text("correct horse battery staple\n")
+    Registry.reset_default()
+    assert main(["backup", str(tmp_path / "b.bkp"), "--passphrase-file",
+                 str(tmp_path / "pass")]) == 0
+    out, err = capsys.readouterr()
+    assert "backed up 2 blocks (3 versions), 0 pools (0 versions), 0 queues, 0 rotation " \
+           "policies, 0 events, 0 mirrors, 1 deleted block(s) in their recovery window, 2 " \
+           "access policies, 2 API tokens to " in err
+    assert live not in out + err
