@@ -6,7 +6,7 @@ carries a record that does not authenticate into a registry that would seal it a
 writes it as a record ``{"k": kind, "v": {column: value}}``. A restore inserts each record with
 the same ids, versions and timestamps and seals it under the target registry's own keys.
 
-Adding a table (tokens, access policies, ...) to backups is one :class:`TableKind` in
+Adding a table to backups is one :class:`TableKind` in
 :data:`KINDS`, after the kinds its foreign keys point to::
 
     TableKind("token", "api_token", key=("id",), columns=("id", "name", ...),
@@ -27,7 +27,7 @@ from typing import Any
 from blocks.backup.table import Context, Message, Row, TableKind
 from blocks.crypto import envelope
 from blocks.errors import BackupError, DecryptionError, IntegrityError
-from blocks.store import census, chain, rotation_seals
+from blocks.store import access_seals, census, chain, recovery, rotation_seals
 from blocks.store.records import Head
 from blocks.store.sealing import (
     head_message,
@@ -183,6 +183,15 @@ def _pool_version(r: Row, ctx: Context) -> Message:
     return pool_version_message(r["pool_id"], found[0], found[1], r["version"], r["document"])
 
 
+def _token(r: Row) -> Message:
+    """What an API token row's MAC covers (only its hash is stored, and backed up)."""
+    return access_seals.token_message(tuple(r[c] for c in access_seals.TOKEN_COLUMNS))
+
+
+_DELETION = ("block_id", "type_slug", "name", "deleted_at", "shred_after")
+"""A scheduled deletion (the recovery window): the block's head, versions and references
+are backed up as any block's (its head under its tombstone name)."""
+
 _POLICY = ("block_id", "policy", "next_due_at", "last_rotated_at", "state", "last_error",
            "run", "revoke_version", "revoke_due_at", "revoke_state", "event_seq",
            "lease_owner", "lease_until")
@@ -206,6 +215,14 @@ KINDS: tuple[TableKind, ...] = (
         message=lambda r, _: ref_message(r["block_id"], r["path"], r["ref_block_id"]),
         describe=lambda r: f"the reference of the block with id {r['block_id']} "
                            f"(field {r['path']})",
+    ),
+    TableKind(
+        "deletion", "block_deletion", ("block_id",), _DELETION,
+        times=frozenset({"deleted_at", "shred_after"}),
+        message=lambda r, _: recovery.deletion_message(tuple(r[c] for c in _DELETION)),
+        describe=lambda r: recovery.describe(tuple(r[c] for c in _DELETION)),
+        member=lambda r: (recovery.DELETED, recovery.member(r["block_id"], r["type_slug"],
+                                                            r["name"])),
     ),
     TableKind(
         "mirror", "block_mirror", ("block_id", "target"),
@@ -254,6 +271,21 @@ KINDS: tuple[TableKind, ...] = (
         "event-chain", "event_chain", ("name",), ("name", "seq", "digest"),
         message=lambda r, _: chain.head_mac_message(r["name"], r["seq"], r["digest"]),
         describe=lambda r: "the event log's head", emptiness=False,
+    ),
+    TableKind(
+        "access-policy", "access_policy", ("name",), ("name", "document", "updated_at"),
+        times=frozenset({"updated_at"}),
+        message=lambda r, _: access_seals.policy_message(r["name"], r["document"]),
+        describe=lambda r: access_seals.describe_policy(r["name"]),
+        member=lambda r: (access_seals.POLICIES, access_seals.member(
+            access_seals.policy_message(r["name"], r["document"]))),
+    ),
+    TableKind(
+        "api-token", "api_token", ("id",), (*access_seals.TOKEN_COLUMNS, "last_used_at"),
+        times=frozenset({"created_at", "expires_at", "revoked_at", "last_used_at"}),
+        message=lambda r, _: _token(r),
+        describe=lambda r: access_seals.describe_token(r["name"]),
+        member=lambda r: (access_seals.TOKENS, access_seals.member(_token(r))),
     ),
 )
 """Every kind, in the order a backup writes them (foreign keys point backwards)."""

@@ -139,8 +139,15 @@ def _report(args: argparse.Namespace, done: str, result: BackupResult, where: st
     info(f"{done} {c.get('block', 0)} blocks ({c.get('version', 0)} versions), "
          f"{c.get('pool', 0)} pools ({c.get('pool-version', 0)} versions), "
          f"{c.get('queue', 0)} queues, {c.get('rotation-policy', 0)} rotation policies, "
-         f"{c.get('event', 0)} events, {c.get('mirror', 0)} mirrors "
+         f"{c.get('event', 0)} events, {c.get('mirror', 0)} mirrors{_server_part(c)} "
          f"{'to' if done == 'backed up' else 'from'} {where}{size}")
+
+
+def _server_part(c: dict[str, int]) -> str:
+    """The deletion schedule, access policies and API tokens, when there are any."""
+    parts = [(c.get("deletion", 0), "deleted block(s) in their recovery window"),
+             (c.get("access-policy", 0), "access policies"), (c.get("api-token", 0), "API tokens")]
+    return "".join(f", {n} {what}" for n, what in parts) if any(n for n, _ in parts) else ""
 
 
 @contextlib.contextmanager
