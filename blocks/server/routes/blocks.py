@@ -96,7 +96,12 @@ def block_by_id(block_id: str, registry: RegistryDep, principal: PrincipalDep) -
     return {"ref": ref}
 
 
-@router.get("/blocks/{slug}/{name}", summary="Load a block: its documents, with an ETag")
+LOAD_PATH = "/v1/blocks/{slug}/{name}"
+"""The load's route (also answered by :mod:`blocks.server.fastlane` for plain queries)."""
+
+
+@router.get(LOAD_PATH.removeprefix("/v1"),
+            summary="Load a block: its documents, with an ETag")
 async def load(
     request: Request,
     slug: str,
@@ -108,12 +113,13 @@ async def load(
 ) -> Any:
     # The hot path: authentication and the load in ONE hop to the thread pool (both read the
     # database, so neither runs on the event loop), and the body serialised once, here.
-    return await run_in_threadpool(_load, request, f"{slug}/{name}", version, stage, validate,
-                                   if_none_match)
+    return await run_in_threadpool(load_response, request, f"{slug}/{name}", version, stage,
+                                   validate, if_none_match)
 
 
-def _load(request: Request, ref: str, version: int | None, stage: StageName | None,
-          validate: bool, if_none_match: str | None) -> Response:
+def load_response(request: Request, ref: str, version: int | None, stage: StageName | None,
+                  validate: bool, if_none_match: str | None) -> Response:
+    """The load's answer (200 with the documents, or 304); for a worker thread."""
     principal = authenticated(request)
     registry: Registry = request.app.state.registry
     principal.require("read", "blocks", ref)
