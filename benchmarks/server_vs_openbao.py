@@ -251,7 +251,8 @@ def main() -> int:
     parser.add_argument("--concurrency", default="1,4",
                         help="hey -c, comma-separated for several runs (default 1,4)")
     parser.add_argument("--workers", type=int, default=1,
-                        help="blocks server run --workers for the SQLite server (default 1)")
+                        help="blocks server run --workers for the SQLite server (default 1; "
+                             "it only reads here: more than 1 in production means PostgreSQL)")
     parser.add_argument("--no-replicas", action="store_true",
                         help="skip the PostgreSQL replicas measurement")
     args = parser.parse_args()
