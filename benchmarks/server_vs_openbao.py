@@ -1,5 +1,6 @@
 """`blocks server` against OpenBao (issue 20, "Speed"). Run by hand from the repository root:
-``.venv/bin/python benchmarks/server_vs_openbao.py [--seconds 10] [--concurrency 1,4]``.
+``.venv/bin/python benchmarks/server_vs_openbao.py [--seconds 10] [--concurrency 1,4]``
+(``--workers 2``: the SQLite server with two worker processes).
 
 Starts, on 127.0.0.1 at free ports, ``bao server -dev`` with one KV v2 secret and a
 ``blocks server run`` over SQLite with one ``Secret`` block, and drives both with the same load
@@ -145,8 +146,10 @@ def prepare_registry(home: Path, database_url: str | None) -> str:
 
 
 @contextmanager
-def blocks_server(home: Path, database_url: str | None = None) -> Iterator[str]:
-    """``blocks server run`` on a free loopback port; its base URL until the block ends."""
+def blocks_server(home: Path, database_url: str | None = None, workers: int = 1
+                  ) -> Iterator[str]:
+    """``blocks server run`` on a free loopback port (``--workers``); its base URL until the
+    block ends."""
     port = free_port()
     url = f"http://{HOST}:{port}"
     log = (home / f"server-{port}.log").open("wb")
@@ -154,7 +157,8 @@ def blocks_server(home: Path, database_url: str | None = None) -> Iterator[str]:
     # session of its own competes with every other session on the machine for CPU time, and
     # on a shared machine the server then measured 3-5x slower than the same server here.
     proc = subprocess.Popen([find_binary("blocks"), "server", "run", "--host", HOST,
-                             "--port", str(port)], env=blocks_env(home, database_url),
+                             "--port", str(port), "--workers", str(workers)],
+                            env=blocks_env(home, database_url),
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
@@ -246,6 +250,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="each hey run (default 10)")
     parser.add_argument("--concurrency", default="1,4",
                         help="hey -c, comma-separated for several runs (default 1,4)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="blocks server run --workers for the SQLite server (default 1; "
+                             "it only reads here: more than 1 in production means PostgreSQL)")
     parser.add_argument("--no-replicas", action="store_true",
                         help="skip the PostgreSQL replicas measurement")
     args = parser.parse_args()
@@ -254,14 +261,15 @@ def main() -> int:
         return 2
     levels = [int(c) for c in args.concurrency.split(",")]
     print(f"== cores {os.cpu_count()}, load average {load_average()}, hey -z "
-          f"{args.seconds:g}s per figure, concurrency {', '.join(map(str, levels))}")
+          f"{args.seconds:g}s per figure, concurrency {', '.join(map(str, levels))}, "
+          f"server workers {args.workers}")
     with tempfile.TemporaryDirectory(prefix="blocks-bench-") as tmp, \
             running(start_openbao) as bao:
         home = Path(tmp) / "sqlite"
         token = prepare_registry(home, None)
         bao_token = bao.extra["token"]
         bao_read = openbao_url(bao.url, bao_token)
-        with blocks_server(home) as base:
+        with blocks_server(home, workers=args.workers) as base:
             url = block_url(base)
             etag = etag_of(url, token)
             hey(bao_read, {"X-Vault-Token": bao_token}, 2, max(levels))  # warm-up

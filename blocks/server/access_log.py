@@ -56,10 +56,14 @@ class AccessLog:
         finally:
             # The app's request-id middleware has put the id in the request's state.
             request_id = str(state.get("request_id") or uuid.uuid4().hex)
-            self.logger.info(json.dumps(
-                entry(scope, request_id, status, time.perf_counter() - started),
-                separators=(",", ":"),
-            ))
+            logger = self.logger
+            if logger.isEnabledFor(logging.INFO):
+                line = json.dumps(entry(scope, request_id, status,
+                                        time.perf_counter() - started), separators=(",", ":"))
+                # logger.info() less its stack walk for the caller's file and line (which
+                # would always be this one): the same record, filters and handlers.
+                logger.handle(logger.makeRecord(logger.name, logging.INFO, __file__, 0, line,
+                                                (), None, "access"))
 
 
 def entry(scope: Scope, request_id: str, status: int, seconds: float) -> dict[str, Any]:

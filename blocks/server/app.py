@@ -28,6 +28,7 @@ from blocks import wire
 from blocks.errors import BlocksError, RateLimited
 from blocks.registry import Registry
 from blocks.server.auth import TokenAuthenticator
+from blocks.server.fastlane import LoadFastLane, load_route
 from blocks.server.responses import ERROR_RESPONSES
 from blocks.server.routes import admin, auth, blocks, health, pools, recovery, rotation
 from blocks.server.security import Authenticator
@@ -54,7 +55,6 @@ def create_app(registry: Registry, *, authenticator: Authenticator | None = None
     app.add_exception_handler(BlocksError, _blocks_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_middleware(RequestIds)
     app.include_router(health.router)
     app.include_router(blocks.router)
     app.include_router(rotation.router)
@@ -62,6 +62,11 @@ def create_app(registry: Registry, *, authenticator: Authenticator | None = None
     app.include_router(pools.router)
     app.include_router(auth.router)
     app.include_router(recovery.router)
+    # Added first, so it runs inside RequestIds (request ids, no tracebacks) and before the
+    # router: the plain load of a block skips FastAPI's per-request parameter handling.
+    app.add_middleware(LoadFastLane, route=load_route(blocks.router.routes),
+                       on_error=_blocks_error)
+    app.add_middleware(RequestIds)
     return app
 
 

@@ -10,18 +10,20 @@ decrypts nothing (:mod:`blocks._registry_documents`). A save takes the document
 from __future__ import annotations
 
 import contextvars
+import json
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from blocks import _registry_documents, catalog, codec, wire
 from blocks.core import Block
 from blocks.errors import BlockNotFound, BlocksError, ValidationError
 from blocks.registry import Registry
 from blocks.server.deps import current_registry
-from blocks.server.security import Principal, current_principal
+from blocks.server.security import Principal, authenticated, current_principal
 
 router = APIRouter(prefix="/v1", tags=["blocks"])
 RegistryDep = Annotated[Registry, Depends(current_registry)]
@@ -94,19 +96,32 @@ def block_by_id(block_id: str, registry: RegistryDep, principal: PrincipalDep) -
     return {"ref": ref}
 
 
-@router.get("/blocks/{slug}/{name}", summary="Load a block: its documents, with an ETag")
-def load(
+LOAD_PATH = "/v1/blocks/{slug}/{name}"
+"""The load's route (also answered by :mod:`blocks.server.fastlane` for plain queries)."""
+
+
+@router.get(LOAD_PATH.removeprefix("/v1"),
+            summary="Load a block: its documents, with an ETag")
+async def load(
+    request: Request,
     slug: str,
     name: str,
-    registry: RegistryDep,
-    principal: PrincipalDep,
-    response: Response,
     version: Annotated[int | None, Query(ge=1)] = None,
     stage: StageName | None = None,
     validate: bool = True,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Any:
-    ref = f"{slug}/{name}"
+    # The hot path: authentication and the load in ONE hop to the thread pool (both read the
+    # database, so neither runs on the event loop), and the body serialised once, here.
+    return await run_in_threadpool(load_response, request, f"{slug}/{name}", version, stage,
+                                   validate, if_none_match)
+
+
+def load_response(request: Request, ref: str, version: int | None, stage: StageName | None,
+                  validate: bool, if_none_match: str | None) -> Response:
+    """The load's answer (200 with the documents, or 304); for a worker thread."""
+    principal = authenticated(request)
+    registry: Registry = request.app.state.registry
     principal.require("read", "blocks", ref)
     if version is not None and stage is not None and stage != "current":
         raise ValidationError(ref, [("", "give version or stage, not both")])
@@ -122,9 +137,11 @@ def load(
         registry, ref, version=version, stage=stage, validate=validate)
     for doc in loaded.included:
         principal.require("read", "blocks", f"{doc.type_slug}/{doc.name}")
-    response.headers["ETag"] = loaded.etag
-    response.headers["Cache-Control"] = "no-store"
-    return {"block": _doc_json(loaded.root), "included": [_doc_json(d) for d in loaded.included]}
+    body = {"block": _doc_json(loaded.root), "included": [_doc_json(d) for d in loaded.included]}
+    return Response(json.dumps(body, ensure_ascii=False, allow_nan=False,
+                               separators=(",", ":")).encode(),
+                    media_type="application/json",
+                    headers={"ETag": loaded.etag, "Cache-Control": "no-store"})
 
 
 @router.post("/blocks/{slug}/{name}", summary="Save a new version", status_code=201)
