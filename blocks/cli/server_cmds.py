@@ -8,9 +8,11 @@ registered into the same group by ``blocks/cli/access_cmds.py`` through :func:`s
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from pathlib import Path
 
 from blocks.cli.output import EXIT_OK
+from blocks.errors import MissingExtraError
 
 RUN_EXAMPLES = """examples:
   blocks server run                                   # http://127.0.0.1:8765, loopback only
@@ -42,7 +44,7 @@ def server_group(
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``blocks server run`` (``blocks server init`` comes from ``access_cmds``)."""
-    from blocks.server.runner import DEFAULT_HOST, DEFAULT_PORT, GRACE_SECONDS
+    from blocks.server.defaults import DEFAULT_HOST, DEFAULT_PORT, GRACE_SECONDS
 
     p = server_group(subparsers).add_parser(
         "run", help="serve the API (database URL and key provider from BLOCKS_*)",
@@ -71,6 +73,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    for package in ("fastapi", "uvicorn"):
+        if importlib.util.find_spec(package) is None:
+            raise MissingExtraError(package, "server", "blocks server run")
     from blocks.server.runner import ServeOptions, serve
 
     serve(ServeOptions(

@@ -8,6 +8,15 @@ below imports it.
 
 from __future__ import annotations
 
-from blocks.server.app import create_app
+from typing import Any
 
 __all__ = ["create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: ``blocks.server.defaults`` (the CLI's --help) must import without FastAPI.
+    if name == "create_app":
+        from blocks.server.app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'blocks.server' has no attribute {name!r}")

@@ -29,11 +29,9 @@ import uvicorn
 from blocks.errors import ConfigurationError
 from blocks.registry import Registry
 from blocks.server import access_log
+from blocks.server.defaults import DEFAULT_HOST, DEFAULT_PORT, GRACE_SECONDS
 from blocks.settings import Settings
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
-GRACE_SECONDS = 30.0
 LOOPBACK_NAMES = ("localhost", "ip6-localhost")
 
 

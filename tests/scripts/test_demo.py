@@ -8,6 +8,7 @@ servers are up: they stop and the temporary directory goes.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from blocks import Registry, Settings
+from tests.servers import SHARED_DIR_ENV, run_wide_turn
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -49,11 +51,23 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def kept(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
-    demo_dir = tmp_path_factory.mktemp("demo") / "kept"
-    done = subprocess.run(["bash", "scripts/demo.sh", "--keep", str(demo_dir)], cwd=ROOT,
-                          env=_env(), capture_output=True, text=True, timeout=900)
-    yield Run(demo_dir, done.stdout + done.stderr, done.returncode)
+def kept() -> Iterator[Run]:
+    """One journey for the whole run: under pytest-xdist the first worker that needs it runs
+    it; the others wait for it and read its record (the kept directory lives in the run's
+    shared directory, removed at the end)."""
+    shared = Path(os.environ[SHARED_DIR_ENV])
+    record = shared / "demo-run.json"
+    with run_wide_turn("demo"):
+        if not record.exists():
+            demo_dir = shared / "demo" / "kept"
+            demo_dir.parent.mkdir(parents=True, exist_ok=True)
+            done = subprocess.run(["bash", "scripts/demo.sh", "--keep", str(demo_dir)],
+                                  cwd=ROOT, env=_env(), capture_output=True, text=True,
+                                  timeout=900)
+            record.write_text(json.dumps({"dir": str(demo_dir), "code": done.returncode,
+                                          "out": done.stdout + done.stderr}))
+        data = json.loads(record.read_text())
+    yield Run(Path(data["dir"]), data["out"], data["code"])
 
 
 def _closed(url: str) -> bool:
