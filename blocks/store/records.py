@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from blocks.errors import InvalidArgument
+from blocks.errors import IntegrityError, InvalidArgument
 
 
 @dataclass(frozen=True)
@@ -151,3 +151,20 @@ class GcResult:
     shredded: list[DeletedBlock] = field(default_factory=list)
     waiting: list[tuple[DeletedBlock, str]] = field(default_factory=list)
     due: list[DeletedBlock] = field(default_factory=list)
+
+
+def utc(value: Any) -> datetime:
+    """Timestamps come back naive from SQLite and as strings from raw sqlite3; make them UTC.
+
+    Raises:
+        IntegrityError: the stored value is not a timestamp (never echoed).
+    """
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        moment = None
+    if not isinstance(moment, datetime):
+        raise IntegrityError("a stored timestamp", "it is not a timestamp")
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

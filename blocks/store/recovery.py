@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from blocks.crypto import integrity
 from blocks.errors import BlockNotFound, ConflictError, IntegrityError, ReferencedBlockError
 from blocks.store import census
-from blocks.store.records import DeletedBlock, Head
+from blocks.store.records import DeletedBlock, Head, utc
 
 __all__ = ["DeletedBlock", "Schedule"]
 
@@ -66,21 +66,6 @@ def tombstone(block_id: str) -> str:
 def is_tombstone(name: str) -> bool:
     """Whether a stored head name is a deleted block's."""
     return str(name).startswith(PREFIX)
-
-
-def utc(value: Any) -> datetime:
-    """A stored timestamp (text from SQLite, a datetime from PostgreSQL) in UTC.
-
-    Raises:
-        IntegrityError: the stored value is not a timestamp (never echoed).
-    """
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    except ValueError:
-        moment = None
-    if not isinstance(moment, datetime):
-        raise IntegrityError("a scheduled deletion", "its timestamp is not one")
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def at_text(value: Any) -> str:

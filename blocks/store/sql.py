@@ -34,6 +34,7 @@ from blocks.store.records import (
     VersionInfo,
     check_expected_version,
 )
+from blocks.store.records import utc as utc
 from blocks.store.writer import HeadSealer, Writer
 
 if TYPE_CHECKING:
@@ -62,23 +63,6 @@ _SQL_TERMS = (
     "SELECT term, wrapped_key, provider, key_id, created_at, retired_at FROM keyring_term "
     "ORDER BY term"
 )
-
-
-def utc(value: Any) -> datetime:
-    """Timestamps come back naive from SQLite and as strings from raw sqlite3; make them UTC.
-
-    Raises:
-        IntegrityError: the stored value is not a timestamp (never echoed).
-    """
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    except ValueError:
-        moment = None
-    if not isinstance(moment, datetime):
-        raise IntegrityError("a stored timestamp", "it is not a timestamp")
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 class SqlStore:
