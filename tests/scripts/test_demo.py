@@ -56,7 +56,7 @@ def kept() -> Iterator[Run]:
     it; the others wait for it and read its record (the kept directory lives in the run's
     shared directory, removed at the end)."""
     shared = Path(os.environ[SHARED_DIR_ENV])
-    record = shared / "demo-run.json"
+    record = shared / "demo-run.record"  # not *.json: those are shared servers
     with run_wide_turn("demo"):
         if not record.exists():
             demo_dir = shared / "demo" / "kept"
