@@ -25,8 +25,8 @@ from blocks._registry_recovery import RecoveryWindow, RegistryRecovery
 from blocks._registry_services import RegistryServices
 from blocks._registry_stages import STAGES as STAGES
 from blocks._registry_stages import Stage as Stage
+from blocks._saving import prepare_save
 from blocks.core import (
-    ROTATION_KEY,
     Block,
     set_registry_factory,
     split_ref,
@@ -39,7 +39,6 @@ from blocks.errors import (
     ConflictError,
     IntegrityError,
     ReferencedBlockError,
-    ValidationError,
 )
 from blocks.keys.base import KeyProvider
 from blocks.parsing import parse
@@ -155,19 +154,8 @@ class Registry(RegistryRecovery, RegistryServices):
         Raises:
             BlockAlreadyExists, ConflictError, ValidationError, KeyProviderError.
         """
-        if not isinstance(block, Block) or type(block) is Block:
-            raise TypeError("save() takes an instance of a Block subclass")
-        validate_name(name)
-        cls = type(block)
-        slug = cls.block_type_slug
-        private = block.__pydantic_private__ or {}
-        assigned = ROTATION_KEY in private and stage is None
-        if assigned and private[ROTATION_KEY] is not None:
-            hooks.get(hooks.ROTATION_CHECK)(cls, private[ROTATION_KEY], f"{slug}/{name}")
-        try:
-            encoded = codec.encode(block)
-        except ValidationError as exc:
-            raise ValidationError(f"{slug}/{name}", exc.errors) from None
+        prepared = prepare_save(block, name, stage)
+        slug, cls, encoded = prepared.slug, type(block), prepared.encoded
         check_references(self.store, slug, name, encoded.refs)
         schema = cls.block_schema()
         keyring = self.keyring
@@ -188,9 +176,7 @@ class Registry(RegistryRecovery, RegistryServices):
         block._stamp(info.block_id, name, info.version, self._weak)
         if stage is None:  # a staged version is not current: mirrors keep the current one
             self._after_current_moved(info.block_id)
-        if assigned:
-            hooks.get(hooks.ROTATION_PERSIST)(self, f"{slug}/{name}", private[ROTATION_KEY])
-            del private[ROTATION_KEY]
+        prepared.attach_policy(self)
         return info
 
     def load(

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from blocks import catalog, codec, hooks
-from blocks.core import ROTATION_KEY, Block, split_ref, validate_name
-from blocks.errors import ConfigurationError, ValidationError
+from blocks._saving import prepare_save
+from blocks.core import Block, split_ref, validate_name
+from blocks.errors import ConfigurationError
 from blocks.parsing import parse
 from blocks.remote import admin, recovery
 from blocks.remote.transport import Transport
@@ -120,20 +121,8 @@ class RemoteRegistry:
         stage: Literal["pending"] | None = None,
     ) -> VersionInfo:
         """Save ``block`` as a new version (see :meth:`blocks.registry.Registry.save`)."""
-        if not isinstance(block, Block) or type(block) is Block:
-            raise TypeError("save() takes an instance of a Block subclass")
-        validate_name(name)
-        cls = type(block)
-        slug = cls.block_type_slug
-        ref = f"{slug}/{name}"
-        private = block.__pydantic_private__ or {}
-        assigned = ROTATION_KEY in private and stage is None
-        if assigned and private[ROTATION_KEY] is not None:
-            hooks.get(hooks.ROTATION_CHECK)(cls, private[ROTATION_KEY], ref)
-        try:
-            encoded = codec.encode(block)
-        except ValidationError as exc:
-            raise ValidationError(ref, exc.errors) from None
+        prepared = prepare_save(block, name, stage)
+        ref, encoded = prepared.ref, prepared.encoded
         body = {"document": encoded.document.decode(), "overwrite": overwrite,
                 "expected_version": expected_version, "note": note, "stage": stage}
         # Idempotent only as a compare-and-set: a retried plain save could write twice.
@@ -142,9 +131,7 @@ class RemoteRegistry:
         self._forget(ref)
         info = version_from(response.json())
         block._stamp(info.block_id, name, info.version, self._weak)
-        if assigned:
-            hooks.get(hooks.ROTATION_PERSIST)(self, ref, private[ROTATION_KEY])
-            del private[ROTATION_KEY]
+        prepared.attach_policy(self)
         return info
 
     def load(
