@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from blocks.key_management import KeyStatus
     from blocks.pools.store_protocol import LocalPoolStore
     from blocks.registry import Registry
-    from blocks.rotation.engine import Rotation
+    from blocks.rotation_types.service import RotationService
     from blocks.verify import Report
 
 
@@ -64,10 +64,11 @@ class RegistryServices(RegistryStages):
         return LocalPoolStore(lambda: self.store.engine, lambda: self.sealer,
                               registry=self._registry())
 
-    def rotation(self, actor: str | None = None) -> Rotation:
+    def rotation(self, actor: str | None = None) -> RotationService:
         """The rotation engine over this registry (policies, runs, events), acting as
-        ``actor``; rotation sits above the registry, so a hook builds it."""
-        engine: Rotation = hooks.get(hooks.ROTATION_ENGINE)(self, actor)
+        ``actor``; rotation sits above the registry, so a hook builds it
+        (:class:`blocks.rotation.Rotation`)."""
+        engine: RotationService = hooks.get(hooks.ROTATION_ENGINE)(self, actor)
         return engine
 
     def verify(self) -> Report:

@@ -40,7 +40,7 @@ from blocks._reveal import reveal_secrets, wants_secrets
 from blocks.errors import BlockNotSaved, InvalidName, ValidationError
 
 if TYPE_CHECKING:
-    from blocks.rotation.policy import RotationPolicy
+    from blocks.rotation_types.policy import RotationPolicy
 
 NAME_RULE = (
     "1-63 characters of lowercase letters, digits and dashes, starting and ending with a letter "

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from blocks.key_management import KeyStatus
     from blocks.pools.store_protocol import WorkPoolStore
     from blocks.registry import Registry
-    from blocks.rotation.service import RotationService
+    from blocks.rotation_types.service import RotationService
     from blocks.store.records import BlockSummary, DeletedBlock, GcResult, VersionInfo
     from blocks.verify import Report
 

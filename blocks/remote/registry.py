@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from blocks._registry_recovery import RecoveryWindow
     from blocks.access.admin import AccessAdmin
     from blocks.remote.pools import RemotePoolStore
-    from blocks.rotation.service import RotationService
+    from blocks.rotation_types.service import RotationService
 
 Stage = Literal["current", "pending", "previous"]
 STAGES = ("current", "pending", "previous")

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING
 
 from blocks.rotation.base import RotationContext, Rotator
 from blocks.rotation.engine import Rotation
-from blocks.rotation.outcome import Outcome, default_actor
+from blocks.rotation.outcome import default_actor
 from blocks.rotation.plugins import ENTRY_POINT_GROUP, register
-from blocks.rotation.policy import RotationPolicy
-from blocks.rotation.rows import Event, PolicyRecord
-from blocks.rotation.service import RotationService
+from blocks.rotation_types.outcome import Outcome
+from blocks.rotation_types.policy import RotationPolicy
+from blocks.rotation_types.rows import Event, PolicyRecord
+from blocks.rotation_types.service import RotationService
 
 if TYPE_CHECKING:
     from blocks.registry_protocol import RegistryProtocol

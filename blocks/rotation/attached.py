@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from blocks.core import ROTATION_KEY, Block
 from blocks.errors import BlocksError, ValidationError
-from blocks.rotation.policy import RotationPolicy
+from blocks.rotation_types.policy import RotationPolicy
 
 if TYPE_CHECKING:
     from blocks.registry import Registry

@@ -28,7 +28,6 @@ from blocks.rotation.base import RotationContext, Rotator
 from blocks.rotation.outcome import (
     LEASE,
     Hook,
-    Outcome,
     dead_local_owner,
     default_actor,
     describe_error,
@@ -37,7 +36,8 @@ from blocks.rotation.outcome import (
 )
 from blocks.rotation.policies import Policies
 from blocks.rotation.records import LeaseLost, RotationStore
-from blocks.rotation.rows import Event, PolicyRecord, Run
+from blocks.rotation_types.outcome import Outcome
+from blocks.rotation_types.rows import Event, PolicyRecord, Run
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from blocks.errors import IntegrityError
-from blocks.rotation.rows import Run
+from blocks.rotation_types.rows import Run
 
 
 def _refuse(ref: str, detail: str) -> IntegrityError:

@@ -1,4 +1,5 @@
-"""What a rotation reports, and who runs it: outcomes, actors, lease owners, scrubbed errors."""
+"""Who runs a rotation and what it may report: actors, lease owners, scrubbed errors (the
+:class:`~blocks.rotation_types.outcome.Outcome` itself sits below the registry)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from blocks import codec
 from blocks.core import Block
@@ -21,37 +20,6 @@ recorded) or ``recorded``. Tests use it to kill the process between the two."""
 
 LEASE = timedelta(minutes=10)
 MAX_ERROR = 500
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one ``rotate``/``cancel`` did to one block.
-
-    ``status``: ``rotated``, ``revoked`` (only the previous credential was revoked), ``not-due``,
-    ``busy`` (another process holds the lease), ``cancelled`` or ``failed``.
-    """
-
-    ref: str
-    status: str
-    version: int | None = None
-    step: str | None = None
-    error: str | None = None
-    run_id: str | None = None
-
-    @property
-    def failed(self) -> bool:
-        return self.status == "failed"
-
-    def to_wire(self) -> dict[str, Any]:
-        """As JSON (errors are scrubbed of secret values before an outcome is made)."""
-        return {"ref": self.ref, "status": self.status, "version": self.version,
-                "step": self.step, "error": self.error, "run_id": self.run_id}
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> Outcome:
-        """As :meth:`to_wire` sent it."""
-        return cls(str(data["ref"]), str(data["status"]), data.get("version"),
-                   data.get("step"), data.get("error"), data.get("run_id"))
 
 
 def default_actor(kind: str = "api") -> str:

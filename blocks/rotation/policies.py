@@ -13,9 +13,9 @@ from blocks import catalog
 from blocks.core import split_ref
 from blocks.rotation import plugins
 from blocks.rotation.base import Rotator
-from blocks.rotation.policy import RotationPolicy
 from blocks.rotation.records import RotationStore
-from blocks.rotation.rows import Event, Listed, PolicyRecord
+from blocks.rotation_types.policy import RotationPolicy
+from blocks.rotation_types.rows import Event, Listed, PolicyRecord
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

@@ -14,8 +14,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from blocks.errors import IntegrityError
-from blocks.rotation.policy import RotationPolicy
-from blocks.rotation.rows import Event, PolicyRecord, Run
+from blocks.rotation_types.policy import RotationPolicy
+from blocks.rotation_types.rows import Event, PolicyRecord, Run
 from blocks.store import chain
 from blocks.store.rotation_seals import KIND, POLICY_KIND, SEALED, policy_event, policy_message
 from blocks.store.sql import utc

@@ -22,9 +22,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from blocks.core import split_ref
-from blocks.rotation.outcome import Outcome, default_actor
-from blocks.rotation.policy import RotationPolicy
-from blocks.rotation.rows import Event, Listed, PolicyRecord
+from blocks.rotation.outcome import default_actor
+from blocks.rotation_types.outcome import Outcome
+from blocks.rotation_types.policy import RotationPolicy
+from blocks.rotation_types.rows import Event, Listed, PolicyRecord
 
 if TYPE_CHECKING:
     from blocks.remote.registry import RemoteRegistry

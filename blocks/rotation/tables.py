@@ -23,7 +23,7 @@ class RotationPolicyRow(SQLModel, table=True):
         sa_column=Column(String(36), ForeignKey("block.id", ondelete="CASCADE"), primary_key=True)
     )
     policy: str = Field(sa_column=Column(Text, nullable=False))
-    """The :class:`~blocks.rotation.policy.RotationPolicy` as JSON (no secrets)."""
+    """The :class:`~blocks.rotation_types.policy.RotationPolicy` as JSON (no secrets)."""
     next_due_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )

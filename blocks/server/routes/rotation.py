@@ -21,7 +21,7 @@ from blocks.core import split_ref
 from blocks.errors import InvalidArgument
 from blocks.registry import Registry
 from blocks.rotation.engine import Rotation
-from blocks.rotation.policy import RotationPolicy
+from blocks.rotation_types.policy import RotationPolicy
 from blocks.server.deps import current_registry
 from blocks.server.security import Principal, current_principal
 
@@ -38,7 +38,7 @@ def _rotation(registry: Registry, principal: Principal, kind: str) -> Rotation:
     if not _KIND.match(kind):
         raise InvalidArgument(f"actor {kind[:40]!r} is not a caller kind: use lowercase "
                               "letters, digits and '-' (cli, api, terraform)")
-    return registry.rotation(f"{kind}:{principal.name}")
+    return Rotation(registry, actor=f"{kind}:{principal.name}")  # the engine: filters below
 
 
 def _ref(slug: str, name: str, principal: Principal, capability: str) -> str:

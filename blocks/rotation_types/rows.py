@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from blocks.rotation.policy import RotationPolicy
+from blocks.rotation_types.policy import RotationPolicy
 from blocks.store import chain
 from blocks.store.rotation_seals import KIND
 from blocks.store.sql import utc

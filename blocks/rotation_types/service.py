@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from blocks.rotation.outcome import Outcome
-from blocks.rotation.policy import RotationPolicy
-from blocks.rotation.rows import Event, Listed, PolicyRecord
+from blocks.rotation_types.outcome import Outcome
+from blocks.rotation_types.policy import RotationPolicy
+from blocks.rotation_types.rows import Event, Listed, PolicyRecord
 
 
 @runtime_checkable
