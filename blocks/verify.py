@@ -36,10 +36,19 @@ if TYPE_CHECKING:
 _KIND_NAMES = {"block": "head", "work_pool": "pool-head", "work_pool_version": "pool-version",
                "work_queue": "queue", "rotation_policy": "rotation-policy",
                "event_log": "event", "event_chain": "event-chain"}
-_PLURALS = {"rotation-policy": "rotation-policies", "access-policy": "access-policies"}
 _KIND_NAMES.update({"block_ref": "reference-row", "block_mirror": "mirror",
                     "sealed_census": "census", "api_token": "token",
                     "access_policy": "access-policy", "block_deletion": "deletion"})
+
+
+def plural(kind: str) -> str:
+    """How ``blocks verify`` counts ``kind``: ``census`` -> ``censuses``, ``access-policy`` ->
+    ``access-policies``, ``head`` -> ``heads``."""
+    if kind.endswith(("s", "x", "sh", "ch")):
+        return kind + "es"
+    if kind.endswith("y") and kind[-2:-1] not in ("a", "e", "o", "u"):
+        return kind[:-1] + "ies"
+    return kind + "s"
 
 
 def verify(registry: Registry) -> Report:
@@ -84,7 +93,7 @@ def _sealed_records(registry: Registry, report: Report) -> set[tuple[str, Any]]:
             for row in conn.exec_driver_sql(kind.select).all():
                 values = tuple(row)
                 name = _KIND_NAMES[kind.table]
-                report.checked[_PLURALS.get(name, name + "s")] += 1
+                report.checked[plural(name)] += 1
                 if not sealer.valid(values[-2], values[-1], kind.message(values)):
                     key = values[: len(kind.key)]
                     bad.add((kind.table, key[0] if len(key) == 1 else key))

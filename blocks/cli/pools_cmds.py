@@ -1,5 +1,5 @@
 """Work-pool commands: ``blocks pools ls|inspect|create|update|pause|resume|rm|history|
-default-template|render`` and ``blocks pools queues ls|inspect|create|update|pause|resume|rm``.
+default-template|render``; ``blocks pools queues ...`` is in :mod:`blocks.cli.pool_queues`.
 
 Rendered jobs hold resolved secrets; they are printed masked unless ``--show-secrets``.
 """
@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from blocks import codec
+from blocks.cli import pool_queues
 from blocks.cli.output import (
     EXIT_OK,
     emit_rows,
@@ -28,7 +29,6 @@ from blocks.pools import (
     DEFAULT_QUEUE,
     POOL_TYPES,
     WorkPool,
-    WorkQueue,
     default_base_job_template,
 )
 
@@ -96,61 +96,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="print resolved secrets in clear")
     p.set_defaults(handler=cmd_render)
 
-    _register_queues(sub)
+    pool_queues.register(sub)
 
 
 def _pool_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--description", help="what the pool is for")
     p.add_argument("--base-job-template", metavar="FILE",
                    help="JSON {job_configuration, variables} ('-': stdin); default: the type's")
-    p.add_argument("--concurrency-limit", type=int, metavar="N", help="most runs in flight")
-
-
-def _register_queues(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    queues = sub.add_parser("queues", help="work queues of a pool")
-    qsub = queues.add_subparsers(dest="queues_command", metavar="COMMAND")
-    qsub.required = True
-
-    p = qsub.add_parser("ls", help="list a pool's queues, by priority")
-    p.add_argument("pool")
-    p.set_defaults(handler=cmd_queue_ls)
-
-    p = qsub.add_parser("inspect", help="show a queue")
-    p.add_argument("pool")
-    p.add_argument("name")
-    p.set_defaults(handler=cmd_queue_inspect)
-
-    p = qsub.add_parser("create", help="add a queue to a pool")
-    p.add_argument("pool")
-    p.add_argument("name")
-    _queue_options(p)
-    p.add_argument("--paused", action="store_true", help="create it paused")
-    p.set_defaults(handler=cmd_queue_create)
-
-    p = qsub.add_parser("update", help="change a queue's settings")
-    p.add_argument("pool")
-    p.add_argument("name")
-    _queue_options(p)
-    p.add_argument("--no-concurrency-limit", action="store_true", help="remove the limit")
-    p.add_argument("--expected-version", type=version_number, metavar="N",
-                   help="compare-and-set: fail unless the queue is at version N")
-    p.set_defaults(handler=cmd_queue_update)
-
-    for verb, paused in (("pause", True), ("resume", False)):
-        p = qsub.add_parser(verb, help=f"{verb} a queue")
-        p.add_argument("pool")
-        p.add_argument("name")
-        p.set_defaults(handler=cmd_queue_pause, paused=paused)
-
-    p = qsub.add_parser("rm", help="delete a queue (not the default one)")
-    p.add_argument("pool")
-    p.add_argument("name")
-    p.set_defaults(handler=cmd_queue_rm)
-
-
-def _queue_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--description", help="what the queue is for")
-    p.add_argument("--priority", type=int, metavar="N", help="1 is the highest")
     p.add_argument("--concurrency-limit", type=int, metavar="N", help="most runs in flight")
 
 
@@ -174,7 +126,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         "current_version": current,
         "description": pool.description,
         "base_job_template": pool.base_job_template,
-        "queues": [_queue_dict(q) for q in pool.queues()],
+        "queues": [pool_queues.queue_dict(q) for q in pool.queues()],
     }
     if wants_json(args):
         print_json(out)
@@ -280,70 +232,6 @@ def cmd_render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# -- queues ---------------------------------------------------------------------------------
-
-
-def cmd_queue_ls(args: argparse.Namespace) -> int:
-    return emit_rows(
-        args, WorkPool.load(args.pool, registry=registry(args)).queues(), _queue_dict,
-        ["NAME", "PRIORITY", "PAUSED", "CONCURRENCY", "VERSION", "DESCRIPTION"],
-        lambda q: (q.name, q.priority, q.is_paused, q.concurrency_limit, q.version,
-                   q.description),
-    )
-
-
-def cmd_queue_inspect(args: argparse.Namespace) -> int:
-    queue = WorkPool.load(args.pool, registry=registry(args)).queue(args.name)
-    out = _queue_dict(queue)
-    if wants_json(args):
-        print_json(out)
-    else:
-        for key, value in out.items():
-            print(f"{key}: {'-' if value is None else value}")
-    return EXIT_OK
-
-
-def cmd_queue_create(args: argparse.Namespace) -> int:
-    pool = WorkPool.load(args.pool, registry=registry(args))
-    before = _priorities(pool)
-    queue = pool.create_queue(
-        args.name, description=args.description or "", priority=args.priority,
-        concurrency_limit=args.concurrency_limit, is_paused=args.paused,
-    )
-    return _queue_saved(args, queue, "created", before)
-
-
-def cmd_queue_update(args: argparse.Namespace) -> int:
-    pool = WorkPool.load(args.pool, registry=registry(args))
-    before = _priorities(pool)
-    queue = pool.queue(args.name)
-    if args.description is not None:
-        queue.description = args.description
-    if args.priority is not None:
-        queue.priority = args.priority
-    if args.concurrency_limit is not None:
-        queue.concurrency_limit = args.concurrency_limit
-    if args.no_concurrency_limit:
-        queue.concurrency_limit = None
-    queue.save(expected_version=args.expected_version)
-    return _queue_saved(args, queue, "updated", before)
-
-
-def cmd_queue_pause(args: argparse.Namespace) -> int:
-    queue = WorkPool.load(args.pool, registry=registry(args)).queue(args.name)
-    (queue.pause if args.paused else queue.resume)()
-    return _queue_saved(args, queue, "paused" if args.paused else "resumed")
-
-
-def cmd_queue_rm(args: argparse.Namespace) -> int:
-    WorkPool.load(args.pool, registry=registry(args)).delete_queue(args.name)
-    if wants_json(args):
-        print_json({"deleted": {"pool": args.pool, "queue": args.name}})
-    else:
-        info(f"deleted queue {args.name} of work pool {args.pool}")
-    return EXIT_OK
-
-
 # -- helpers --------------------------------------------------------------------------------
 
 
@@ -353,34 +241,12 @@ def _pool_summary(pool: WorkPool) -> dict[str, Any]:
             "created_at": pool.created_at, "updated_at": pool.updated_at}
 
 
-def _queue_dict(queue: WorkQueue) -> dict[str, Any]:
-    return queue.model_dump()
-
-
 def _saved(args: argparse.Namespace, pool: WorkPool, verb: str) -> int:
     if wants_json(args):
         print_json({**_pool_summary(pool), "description": pool.description,
                     "base_job_template": pool.base_job_template})
     else:
         info(f"{verb} work pool {pool.name} ({pool.type}), version {pool.version}")
-    return EXIT_OK
-
-
-def _priorities(pool: WorkPool) -> dict[str, int]:
-    return {q.name: q.priority for q in pool.queues()}
-
-
-def _queue_saved(args: argparse.Namespace, queue: WorkQueue, verb: str,
-                 before: dict[str, int] | None = None) -> int:
-    if wants_json(args):
-        print_json(_queue_dict(queue))
-    else:
-        info(f"{verb} queue {queue.name} of work pool {queue.pool} (priority {queue.priority})")
-        if before is not None:  # a taken priority moves the other queues down, as in Prefect
-            after = _priorities(WorkPool.load(queue.pool, registry=registry(args)))
-            for name, priority in after.items():
-                if name != queue.name and before.get(name) not in (None, priority):
-                    info(f"moved queue {name} from priority {before[name]} to {priority}")
     return EXIT_OK
 
 

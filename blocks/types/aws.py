@@ -11,11 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import (
@@ -29,6 +25,7 @@ from pydantic import (
 
 from blocks.core import Block
 from blocks.types._aws_params import AssumeRoleParameters, AwsClientParameters, ClientType
+from blocks.types._aws_sessions import Boto3Clients
 from blocks.types._rules import import_extra, raise_field_errors, reveal, warn_unusual
 
 _ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
@@ -37,11 +34,8 @@ _EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 # What botocore itself accepts as a region name (anything else fails when a client is made).
 _BOTOCORE_REGION_RE = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")
-# Temporary role credentials are renewed this long before they expire.
-_RENEW_BEFORE = timedelta(minutes=5)
 DEFAULT_ROLE_SESSION_NAME = "blocks"
 
-_CACHE_SIZE = 16
 # Keys of STS AssumeRole that assume_role_kwargs may carry (prefect-aws AssumeRoleParameters).
 ASSUME_ROLE_KEYS = frozenset(AssumeRoleParameters.model_fields)
 __all__ = [
@@ -50,79 +44,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 
-@dataclass
-class _Cached:
-    session: Any
-    expiry: datetime | None
-    clients: dict[str, Any] = field(default_factory=dict)
-
-
-# Sessions and clients by credentials fingerprint, shared by equal blocks (a loaded block is a
-# new instance each time). The lock is held while STS answers, so one role is assumed once.
-_cache: OrderedDict[str, _Cached] = OrderedDict()
-_cache_lock = threading.Lock()
-
-
-class _Boto3Clients:
-    """Cached boto3 sessions and clients for a credentials block (AWS or MinIO).
-
-    The block supplies ``aws_client_parameters``, ``_fingerprint()`` (a hash of every field
-    the session depends on, secrets included; never shown) and ``_new_session()``.
-    """
-
-    if TYPE_CHECKING:
-        aws_client_parameters: AwsClientParameters
-
-        def _fingerprint(self) -> str: ...
-
-        def _new_session(self) -> tuple[Any, datetime | None]: ...
-
-    def get_boto3_session(self) -> Any:
-        """A ``boto3.Session`` with these credentials (after assuming ``role_arn``, if set).
-
-        Sessions are cached per set of field values (up to 16) and, for an assumed role,
-        renewed five minutes before its temporary credentials expire.
-
-        Returns:
-            boto3.Session
-
-        Raises:
-            MissingExtraError: boto3 is not installed (extra ``aws``).
-            botocore.exceptions.ClientError: STS refused to assume the role.
-        """
-        return _session(self._fingerprint(), self._new_session)
-
-    def get_client(self, service: str | ClientType, **client_kwargs: Any) -> Any:
-        """A boto3 client for ``service`` (``"s3"``, ``"sts"``, ...).
-
-        Args:
-            service: boto3 service name, or a :class:`ClientType` (prefect-aws's enum).
-            **client_kwargs: extra ``Session.client`` arguments; they override
-                ``aws_client_parameters``. Clients without extra arguments are cached.
-
-        Returns:
-            The boto3 client.
-
-        Raises:
-            MissingExtraError: boto3 is not installed (extra ``aws``).
-        """
-        name = service.value if isinstance(service, ClientType) else service
-        return _client(
-            self._fingerprint(), self._new_session, name,
-            self.aws_client_parameters.client_kwargs(), client_kwargs,
-        )
-
-    def get_s3_client(self) -> S3Client:
-        """The (cached) boto3 S3 client, as prefect-aws's ``get_s3_client``."""
-        client: S3Client = self.get_client("s3")
-        return client
-
-
-class AwsCredentials(_Boto3Clients, Block):
+class AwsCredentials(Boto3Clients, Block):
     """Credentials for AWS: access keys, a profile or the default chain, optionally a role.
 
     Leave the keys empty to use boto3's default chain (environment, profile, instance role).
@@ -287,7 +212,7 @@ class AwsCredentials(_Boto3Clients, Block):
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
-class MinIOCredentials(_Boto3Clients, Block):
+class MinIOCredentials(Boto3Clients, Block):
     """Credentials for a MinIO server (or any S3-compatible store), as prefect-aws has them.
 
     Set ``aws_client_parameters.endpoint_url`` to the server's URL. Accepted as
@@ -335,9 +260,6 @@ class MinIOCredentials(_Boto3Clients, Block):
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
-SessionFactory = Callable[[], tuple[Any, datetime | None]]
-
-
 def region_problems(model: str, region: str | None) -> list[tuple[str, str]]:
     """Refuse a region name botocore refuses; warn about one not in AWS's form (private
     clouds and tests use their own names, and prefect-aws accepts them)."""
@@ -350,48 +272,6 @@ def region_problems(model: str, region: str | None) -> list[tuple[str, str]]:
         warn_unusual(model, "region_name",
                      f"{region!r} is not an AWS region name such as us-east-1; used as given")
     return []
-
-
-def _as_datetime(expiry: Any) -> datetime | None:
-    # STS gives a datetime; a stand-in (a test double, a proxy) may give ISO text.
-    if expiry is None or isinstance(expiry, datetime):
-        return expiry
-    parsed = datetime.fromisoformat(str(expiry).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _entry_locked(key: str, new_session: SessionFactory) -> _Cached:
-    entry = _cache.get(key)
-    if entry is not None and (
-        entry.expiry is None or entry.expiry - datetime.now(UTC) > _RENEW_BEFORE
-    ):
-        _cache.move_to_end(key)
-        return entry
-    session, expiry = new_session()
-    entry = _cache[key] = _Cached(session, _as_datetime(expiry))
-    _cache.move_to_end(key)
-    while len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
-    return entry
-
-
-def _session(key: str, new_session: SessionFactory) -> Any:
-    with _cache_lock:
-        return _entry_locked(key, new_session).session
-
-
-def _client(
-    key: str, new_session: SessionFactory, service: str,
-    base_kwargs: dict[str, Any], client_kwargs: dict[str, Any],
-) -> Any:
-    with _cache_lock:
-        entry = _entry_locked(key, new_session)
-        if not client_kwargs and service in entry.clients:
-            return entry.clients[service]
-        client = entry.session.client(service, **{**base_kwargs, **client_kwargs})
-        if not client_kwargs:
-            entry.clients[service] = client
-        return client
 
 
 def __getattr__(name: str) -> Any:

@@ -11,26 +11,25 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any, ClassVar, Union
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from pydantic import (
-    Discriminator,
     Field,
-    Tag,
     ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
 
 from blocks._dispatch import async_dispatch, async_twin
-from blocks.core import PREFECT_SLUG_KEY, REF_KEY, Block
+from blocks.core import Block
 from blocks.errors import InvalidArgument
 from blocks.types import _s3_transfer as transfer
 from blocks.types._rules import strip_union_tags, warn_unusual
+from blocks.types._s3_credentials import CREDENTIAL_TAGS
+from blocks.types._s3_credentials import Credentials as Credentials
 from blocks.types._s3_transfer import key_parts
-from blocks.types.aws import AwsCredentials, MinIOCredentials
+from blocks.types.aws import AwsCredentials
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -40,29 +39,6 @@ if TYPE_CHECKING:
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _LEGACY_BUCKET_RE = re.compile(r"^[A-Za-z0-9._-]{3,255}$")
 _log = logging.getLogger(__name__)
-_TAGS = {"aws", "minio", "ref"}
-
-
-def _credentials_kind(value: Any) -> str:
-    if isinstance(value, MinIOCredentials):
-        return "minio"
-    if isinstance(value, Mapping):
-        if REF_KEY in value:
-            return "ref"  # a stored reference: its type is known once it is resolved
-        if "minio_root_user" in value or value.get(PREFECT_SLUG_KEY) == "minio-credentials":
-            return "minio"
-    return "aws"
-
-
-# Tagged so that errors name the fields of the kind that was meant, not of both kinds.
-Credentials = Annotated[
-    Union[  # noqa: UP007 - Annotated members need the Union[...] spelling
-        Annotated[AwsCredentials, Tag("aws")],
-        Annotated[MinIOCredentials, Tag("minio")],
-        Annotated[AwsCredentials | MinIOCredentials, Tag("ref")],
-    ],
-    Discriminator(_credentials_kind),
-]
 
 
 class S3Bucket(Block):
@@ -115,7 +91,7 @@ class S3Bucket(Block):
     @model_validator(mode="wrap")
     @classmethod
     def _credentials_paths(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        with strip_union_tags(cls.__name__, "credentials", _TAGS):
+        with strip_union_tags(cls.__name__, "credentials", CREDENTIAL_TAGS):
             return handler(data)
 
     # -- keys ------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import textwrap
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +26,12 @@ from pydantic import (
 from blocks.core import Block
 from blocks.types._rules import import_extra, raise_field_errors, reveal
 from blocks.types._snowflake_cursors import SnowflakeMethods, SnowflakeSession
+from blocks.types._snowflake_rules import (
+    auth_problems,
+    normalise_pem,
+    pem_problems,
+    workload_problems,
+)
 
 Authenticator = Literal[
     "snowflake",
@@ -39,18 +44,6 @@ Authenticator = Literal[
 ]
 WorkloadIdentityProvider = Literal["aws", "azure", "gcp", "oidc"]
 
-# Which secrets each authenticator uses; every other secret is refused.
-_USES: dict[str, frozenset[str]] = {
-    "snowflake": frozenset({"password", "key"}),
-    "snowflake_jwt": frozenset({"key"}),
-    "externalbrowser": frozenset(),
-    "okta_endpoint": frozenset({"password"}),
-    "oauth": frozenset({"token"}),
-    "username_password_mfa": frozenset({"password"}),
-    # The token only with provider oidc: checked in _check_rules.
-    "workload_identity": frozenset({"token"}),
-}
-_PEM_RE = re.compile(r"^(-----BEGIN [A-Z ]+-----)([\s\S]+?)(-----END [A-Z ]+-----)\s*$")
 _ACCOUNT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -146,7 +139,7 @@ class SnowflakeCredentials(Block):
             )
         if self.user is None and self.authenticator != "workload_identity":
             problems.append(("user", f"required with authenticator {self.authenticator}"))
-        problems += _workload_problems(
+        problems += workload_problems(
             self.authenticator, self.workload_identity_provider, self.token is not None
         )
         if self.private_key is not None and self.private_key_path is not None:
@@ -157,9 +150,9 @@ class SnowflakeCredentials(Block):
             "key": has_key,
             "token": self.token is not None,
         }
-        if self.authenticator == "workload_identity":  # the token: _workload_problems
+        if self.authenticator == "workload_identity":  # the token: workload_problems
             given = {**given, "token": False}
-        problems += _auth_problems(self.authenticator, given)
+        problems += auth_problems(self.authenticator, given)
         if self.authenticator == "okta_endpoint" and not self.endpoint:
             problems.append(("endpoint", "required when authenticator is okta_endpoint"))
         if self.endpoint is not None:
@@ -172,7 +165,7 @@ class SnowflakeCredentials(Block):
                 ("private_key_passphrase", "only used with private_key or private_key_path")
             )
         if self.private_key is not None:
-            problems += _pem_problems(
+            problems += pem_problems(
                 self.private_key.get_secret_value(), reveal(self.private_key_passphrase)
             )
         raise_field_errors(type(self).__name__, problems)
@@ -192,7 +185,7 @@ class SnowflakeCredentials(Block):
             pem = self.private_key.get_secret_value()
         elif self.private_key_path is not None:
             pem = self.private_key_path.expanduser().read_bytes()
-            problems = _pem_problems(pem, reveal(self.private_key_passphrase))
+            problems = pem_problems(pem, reveal(self.private_key_passphrase))
             if problems:
                 raise ValueError(
                     f"private_key_path {self.private_key_path}: " + problems[0][1]
@@ -202,7 +195,7 @@ class SnowflakeCredentials(Block):
         from cryptography.hazmat.primitives import serialization
 
         key = serialization.load_pem_private_key(
-            _normalise_pem(pem), password=_passphrase(self.private_key_passphrase)
+            normalise_pem(pem), password=_passphrase(self.private_key_passphrase)
         )
         return key.private_bytes(
             serialization.Encoding.DER,
@@ -309,92 +302,6 @@ class SnowflakeConnector(SnowflakeMethods, Block):
             **connect_kwargs,
         )
         return connector.connect(**params)
-
-
-def _auth_problems(authenticator: str, given: dict[str, bool]) -> list[tuple[str, str]]:
-    uses = _USES[authenticator]
-    field_of = {"password": "password", "key": "private_key", "token": "token"}
-    problems = [
-        (field_of[secret], f"not used with authenticator {authenticator}")
-        for secret, present in given.items()
-        if present and secret not in uses
-    ]
-    ordered = [s for s in ("password", "key", "token") if s in uses]
-    present_used = [s for s in ordered if given[s]]
-    if ordered and not present_used and authenticator != "workload_identity":
-        wanted = " or ".join(
-            "private_key (or private_key_path)" if s == "key" else s for s in ordered
-        )
-        problems.append((field_of[ordered[0]], f"authenticator {authenticator} needs {wanted}"))
-    elif len(present_used) > 1:
-        problems.append(
-            ("password", "give a password or a private key, not both "
-                         "(an encrypted key's passphrase goes in private_key_passphrase)")
-        )
-    return problems
-
-
-def _workload_problems(
-    authenticator: str, provider: str | None, has_token: bool
-) -> list[tuple[str, str]]:
-    if authenticator != "workload_identity":
-        if provider is not None:
-            return [("workload_identity_provider", "only used with authenticator "
-                                                   "workload_identity")]
-        return []
-    if provider is None:
-        return [("workload_identity_provider", "required when authenticator is "
-                                               "workload_identity (aws, azure, gcp or oidc)")]
-    if provider == "oidc" and not has_token:
-        return [("token", "required when workload_identity_provider is oidc")]
-    if provider != "oidc" and has_token:
-        return [("token", "only used with workload_identity_provider oidc")]
-    return []
-
-
-def _pem_problems(pem: bytes, passphrase: str | None) -> list[tuple[str, str]]:
-    from cryptography.exceptions import UnsupportedAlgorithm
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    try:
-        text = _normalise_pem(pem)
-    except ValueError as exc:
-        return [("private_key", str(exc))]
-    encrypted = b"ENCRYPTED" in text.split(b"\n", 2)[0] or b"Proc-Type: 4,ENCRYPTED" in text
-    if encrypted and passphrase is None:
-        return [("private_key_passphrase", "required: the private key is encrypted")]
-    if not encrypted and passphrase is not None:
-        return [("private_key_passphrase", "given, but the private key is not encrypted")]
-    try:
-        key = serialization.load_pem_private_key(
-            text,
-            password=passphrase.encode() if passphrase is not None else None,
-            unsafe_skip_rsa_key_validation=True,  # only parsing here; full checks on use
-        )
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        if encrypted:
-            return [("private_key_passphrase", "does not decrypt the private key")]
-        return [("private_key", "is not a readable PEM private key")]
-    if not isinstance(key, rsa.RSAPrivateKey):
-        return [("private_key", "must be an RSA key (Snowflake key-pair auth uses RSA)")]
-    return []
-
-
-def _normalise_pem(pem: bytes) -> bytes:
-    """The PEM with its body re-wrapped at 64 columns (pasted keys often lose newlines)."""
-    try:
-        text = pem.decode("ascii").strip()
-    except UnicodeDecodeError:
-        raise ValueError("is not PEM text (expected -----BEGIN PRIVATE KEY-----)") from None
-    match = _PEM_RE.match(text)
-    if match is None:
-        raise ValueError("is not PEM text (expected -----BEGIN PRIVATE KEY-----)")
-    header, body, footer = match.groups()
-    if ":" in body:  # legacy encrypted PEM with Proc-Type/DEK-Info headers: keep its layout
-        return f"{header}\n{body.strip()}\n{footer}\n".encode()
-    lines = textwrap.wrap("".join(body.split()), 64)
-    return "\n".join([header, *lines, footer, ""]).encode()
 
 
 def _passphrase(secret: SecretStr | None) -> bytes | None:

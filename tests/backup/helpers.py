@@ -46,9 +46,9 @@ def populate(reg: Registry) -> None:
     pool.save(registry=reg)
     pool.create_queue("critical", priority=2, registry=reg)
     WorkPool(name="k8s", type="kubernetes").save(registry=reg)
-    from blocks.integrations.mirrors import _write_rows
+    from blocks.integrations.mirror_rows import write_rows
 
-    _write_rows(reg, reg.summary("aws-credentials/prod").id, "prefect",
+    write_rows(reg, reg.summary("aws-credentials/prod").id, "prefect",
                 [{"target_name": "prod-copy"}])
 
 

@@ -105,3 +105,37 @@ def test_cli_verify_exit_codes_and_json(
     assert main(["verify"]) == 1
     out_text = capsys.readouterr().out
     assert "test-creds/a (head): does not authenticate" in out_text and PW not in out_text
+
+
+def test_cli_verify_counts_each_kind_once_in_its_plural(
+    blocks_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The summary line said ``4 censuss`` beside ``4 censuses`` (the sealed census rows were
+    counted twice, once under a misspelt plural) and each scheduled deletion twice."""
+    import re
+
+    from blocks.store.engine import read_only
+
+    reg = Registry(Settings(home=blocks_home))
+    fill(reg)
+    reg.delete("secret/db-pass")  # in its recovery window: a sealed block_deletion row
+    with read_only(reg.store.engine).connect() as conn:
+        censuses = conn.exec_driver_sql("SELECT count(*) FROM sealed_census").scalar_one()
+    reg.close()
+    assert main(["verify"]) == 0
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith("checked ") and line.endswith(": ok"), line
+    counted = {noun: int(n) for n, noun in re.findall(r"(\d+) ([a-z-]+)", line)}
+    assert not [noun for noun in counted if noun.endswith("ss")], line
+    assert counted["censuses"] == censuses >= 3, line  # one per type, the mirrors, ...
+    assert counted["deletions"] == 1, line
+
+
+@pytest.mark.parametrize(("kind", "counted"), [
+    ("census", "censuses"), ("access-policy", "access-policies"), ("head", "heads"),
+    ("reference-row", "reference-rows"), ("event-chain", "event-chains"), ("key", "keys"),
+])
+def test_verify_plurals(kind: str, counted: str) -> None:
+    from blocks.verify import plural
+
+    assert plural(kind) == counted

@@ -149,11 +149,11 @@ def test_deleted_census_record_is_reported(registry: Registry) -> None:
 def test_rewrap_moves_reference_mirror_and_census_macs_so_the_old_term_retires(
     registry: Registry,
 ) -> None:
-    from blocks.integrations.mirrors import _write_rows
+    from blocks.integrations.mirror_rows import write_rows
     from blocks.key_management import KeyManager
 
     target = service(registry)
-    _write_rows(registry, target, "prefect", [{"target_name": "db"}])  # sealed, never pushed
+    write_rows(registry, target, "prefect", [{"target_name": "db"}])  # sealed, never pushed
     keys = KeyManager(registry)
     old = registry.keyring.current_term
     keys.rotate()
