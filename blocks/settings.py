@@ -144,6 +144,14 @@ class Settings(BaseSettings):
             "0 (default): every load revalidates (a rotation is seen at once)."
         ),
     )
+    api_ca_file: Path | None = Field(
+        default=None,
+        description=(
+            "PEM bundle of the CA(s) the client trusts for the blocks server's TLS "
+            "certificate (a private CA), instead of the default bundle. Only the blocks "
+            "server's connections use it; SSL_CERT_FILE is not needed."
+        ),
+    )
 
     def __init__(self, /, **values: Any) -> None:
         try:

@@ -284,7 +284,7 @@ def init_server(env: Mapping[str, str]) -> str:
 
 def remote_registry(urls: str | Sequence[str], token: str | None, **settings: Any) -> Any:
     """A client registry (``BLOCKS_API_URL``) for one server or a fail-over list. (A private
-    CA is trusted through ``SSL_CERT_FILE`` in the client's environment.)"""
+    CA is trusted through ``api_ca_file=`` or ``SSL_CERT_FILE`` in the client's environment.)"""
     from blocks.registry_protocol import open_registry
     from blocks.settings import Settings
 

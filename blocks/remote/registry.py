@@ -28,6 +28,7 @@ from blocks.core import Block, split_ref, validate_name
 from blocks.errors import ConfigurationError
 from blocks.parsing import parse
 from blocks.remote import admin, recovery
+from blocks.remote.tls import server_trust
 from blocks.remote.transport import Transport
 from blocks.reports import KeyStatus, Report
 from blocks.settings import Settings
@@ -76,7 +77,8 @@ class RemoteRegistry:
                 "RemoteRegistry needs BLOCKS_API_URL (the blocks server's URL)")
         token = self.settings.api_token
         self.transport = transport or Transport(
-            self.settings.api_urls, token.get_secret_value() if token is not None else None)
+            self.settings.api_urls, token.get_secret_value() if token is not None else None,
+            verify=server_trust(self.settings.api_ca_file))
         self._cache_seconds = self.settings.api_cache_seconds
         self._answers: dict[tuple[str, int | None, str | None, bool], _Answer] = {}
         self._lock = threading.Lock()

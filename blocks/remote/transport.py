@@ -14,6 +14,7 @@ and timing only.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -41,6 +42,8 @@ class Transport:
         attempts: tries of an idempotent call in all (over the URLs, round-robin).
         backoff: first pause between tries, doubled each time (capped at ``max_backoff``).
         sleep: waits between tries (injectable for tests).
+        verify: what the TLS check trusts: ``True`` (the default bundle), or a context
+            (``BLOCKS_API_CA_FILE``, :func:`blocks.remote.tls.server_trust`).
     """
 
     def __init__(
@@ -53,7 +56,7 @@ class Transport:
         backoff: float = 0.05,
         max_backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
     ) -> None:
         if not urls:
             raise ValueError("Transport needs at least one server URL")
@@ -178,4 +181,8 @@ def _body(response: httpx.Response) -> Any:
 
 def _reason(exc: Exception) -> str:
     # httpx's message names the host and the OS error; never a header or a body.
-    return f"{type(exc).__name__}: {str(exc)[:200] or 'no detail'}"
+    text = f"{type(exc).__name__}: {str(exc)[:200] or 'no detail'}"
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        text += ("; the server's certificate is not trusted: set BLOCKS_API_CA_FILE to the PEM "
+                 "file of the CA that signed it")
+    return text
