@@ -69,7 +69,8 @@ def test_a_removed_checkpoint_is_found(registry: Registry) -> None:
     Secret(value="pw").save("warehouse", registry=registry)
     Secret(value="pw2").save("warehouse", registry=registry, overwrite=True)
     registry.audit.prune(datetime.now(UTC) + timedelta(days=1))
-    tamper(registry.store.url, "DELETE FROM event_chain WHERE name IN ('events:pruned', 'events:kept')")
+    tamper(registry.store.url,
+           "DELETE FROM event_chain WHERE name IN ('events:pruned', 'events:kept')")
     audit, full = problems(registry)
     assert any("event 1 is missing" in p for p in audit) and full
 

@@ -84,7 +84,7 @@ def test_the_actor_is_whoever_the_context_says(registry: Registry) -> None:
 def test_tokens_and_policies_changes_are_recorded(registry: Registry) -> None:
     access = registry.access()
     access.put_policy("readers", policies.parse("readers", {"blocks": {"*/*": ["read"]}}))
-    token, info = access.create_token("etl", ["readers"])
+    token, _ = access.create_token("etl", ["readers"])
     access.revoke("etl")
     assert actions(registry) == [("policy-put", "readers", "allowed"),
                                  ("token-create", "etl", "allowed"),
