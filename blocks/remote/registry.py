@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from blocks._registry_recovery import RecoveryWindow
     from blocks.access.admin import AccessAdmin
+    from blocks.remote.audit import RemoteAudit
     from blocks.remote.pools import RemotePoolStore
     from blocks.rotation_types.service import RotationService
 
@@ -298,6 +299,13 @@ class RemoteRegistry:
         from blocks.remote.access import RemoteAccess
 
         return RemoteAccess(self.transport)
+
+    @property
+    def audit(self) -> RemoteAudit:
+        """The server's audit trail (the token needs ``admin``)."""
+        from blocks.remote.audit import RemoteAudit
+
+        return RemoteAudit(self.transport)
 
     # -- internals ----------------------------------------------------------------------
 
