@@ -16,6 +16,7 @@ from blocks.store import presence
 
 if TYPE_CHECKING:
     from blocks.access.admin import AccessAdmin
+    from blocks.access.jwt_store import JwtAdmin
     from blocks.key_management import KeyStatus
     from blocks.pools.store_protocol import LocalPoolStore
     from blocks.registry import Registry
@@ -87,6 +88,12 @@ class RegistryServices(RegistryStages):
         from blocks.access.store import AccessStore  # it builds on the store and the keyring
 
         return AccessStore(self.store, self.sealer)
+
+    def jwt_auth(self) -> JwtAdmin:
+        """The trusted JWT issuers and roles kept in this registry's database."""
+        from blocks.access.jwt_store import JwtStore  # it builds on the store and the keyring
+
+        return JwtStore(self.store, self.sealer)
 
     def _registry(self) -> Registry:
         from blocks.registry import Registry  # the subclass this base is part of

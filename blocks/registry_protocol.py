@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from blocks._registry_recovery import RecoveryWindow
     from blocks.access.admin import AccessAdmin
+    from blocks.access.jwt_store import JwtAdmin
     from blocks.core import Block
     from blocks.key_management import KeyStatus
     from blocks.pools.store_protocol import WorkPoolStore
@@ -156,6 +157,10 @@ class RegistryProtocol(Protocol):
 
     def access(self) -> AccessAdmin:
         """The API tokens and access policies of ``blocks server`` (``blocks tokens``)."""
+        ...
+
+    def jwt_auth(self) -> JwtAdmin:
+        """The trusted JWT issuers and roles of ``blocks server`` (``blocks auth jwt``)."""
         ...
 
 

@@ -28,6 +28,7 @@ from blocks.core import Block, split_ref, validate_name
 from blocks.errors import ConfigurationError
 from blocks.parsing import parse
 from blocks.remote import admin, recovery
+from blocks.remote.jwt_auth import jwt_auth
 from blocks.remote.transport import Transport
 from blocks.reports import KeyStatus, Report
 from blocks.settings import Settings
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
     from blocks._registry_recovery import RecoveryWindow
     from blocks.access.admin import AccessAdmin
+    from blocks.access.jwt_store import JwtAdmin
     from blocks.remote.pools import RemotePoolStore
     from blocks.rotation.service import RotationService
 
@@ -76,7 +78,8 @@ class RemoteRegistry:
                 "RemoteRegistry needs BLOCKS_API_URL (the blocks server's URL)")
         token = self.settings.api_token
         self.transport = transport or Transport(
-            self.settings.api_urls, token.get_secret_value() if token is not None else None)
+            self.settings.api_urls, token.get_secret_value() if token is not None else None,
+            auth=jwt_auth(self.settings))
         self._cache_seconds = self.settings.api_cache_seconds
         self._answers: dict[tuple[str, int | None, str | None, bool], _Answer] = {}
         self._lock = threading.Lock()
@@ -296,6 +299,12 @@ class RemoteRegistry:
         from blocks.remote.access import RemoteAccess
 
         return RemoteAccess(self.transport)
+
+    def jwt_auth(self) -> JwtAdmin:
+        """JWT issuers and roles through the server (the token needs ``admin``)."""
+        from blocks.remote.jwt_admin import RemoteJwtAdmin
+
+        return RemoteJwtAdmin(self.transport)
 
     # -- internals ----------------------------------------------------------------------
 

@@ -41,6 +41,8 @@ class Transport:
         attempts: tries of an idempotent call in all (over the URLs, round-robin).
         backoff: first pause between tries, doubled each time (capped at ``max_backoff``).
         sleep: waits between tries (injectable for tests).
+        auth: sends the credentials instead of ``token``: the JWT exchange of
+            ``BLOCKS_API_JWT_FILE`` (:mod:`blocks.remote.jwt_auth`).
     """
 
     def __init__(
@@ -54,6 +56,7 @@ class Transport:
         max_backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         verify: bool | str = True,
+        auth: httpx.Auth | None = None,
     ) -> None:
         if not urls:
             raise ValueError("Transport needs at least one server URL")
@@ -67,6 +70,7 @@ class Transport:
         self._max_backoff = max_backoff
         self._sleep = sleep
         self._verify = verify
+        self._auth = auth
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
         self._preferred = 0
@@ -81,7 +85,7 @@ class Transport:
                 if self._client is None:
                     self._client = httpx.Client(
                         headers=self._headers, timeout=self._timeout, verify=self._verify,
-                        follow_redirects=False,
+                        follow_redirects=False, auth=self._auth,
                     )
         return self._client
 
