@@ -156,7 +156,7 @@ class JwtLogin:
                                f"issuer {issuer.name!r}")
         try:
             key = jwt.PyJWK(jwk, algorithm=alg).key
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, ValueError, KeyError, TypeError):  # a malformed or mismatched JWK
             raise Unauthorized(f"the key {kid[:80]!r} of JWT issuer {issuer.name!r} cannot "
                                f"verify {alg!r} signatures (a {jwk.get('kty')} key)") from None
         claims = self._verified(jwt, token, key, alg, issuer)
