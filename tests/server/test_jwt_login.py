@@ -314,3 +314,23 @@ def test_an_issuer_whose_keys_are_in_its_record(
         assert refused.status_code == 401
         assert "algorithm 'RS256' is not allowed for JWT issuer 'k8s'" in refused.text
     assert AUD == "blocks"
+
+
+def test_the_client_exchanges_again_when_its_role_was_edited(
+    url: str, keys: dict[str, Key], served_registry: Registry, tmp_path: Path
+) -> None:
+    path = tmp_path / "token"
+    path.write_text(keys["RS256"].sign(claims()))
+    client = RemoteRegistry(Settings(api_url=url, api_jwt_file=path))
+    try:
+        exchange = client.transport.client.auth
+        assert isinstance(exchange, JwtExchange)
+        assert client.load("secret/etl-db").get() == "etl-value"
+        JwtStore(served_registry.store, served_registry.sealer).put_role(parse_role(
+            "etl-worker", {"issuer": "k8s", "token_policies": ["etl-read"], "token_ttl": "1h",
+                           "bound_claims": {"kubernetes.io.namespace": "etl"}}))
+        assert client.load("secret/etl-db").get() == "etl-value"  # 401, exchanged, retried
+        assert exchange.exchanges == 2
+        assert 3500 < exchange.expires_at - time.time() <= 3600
+    finally:
+        client.close()
