@@ -17,6 +17,7 @@ from blocks.store import presence
 
 if TYPE_CHECKING:
     from blocks.access.admin import AccessAdmin
+    from blocks.access.jwt_store import JwtAdmin
     from blocks.key_management import KeyStatus
     from blocks.pools.store_protocol import LocalPoolStore
     from blocks.registry import Registry
@@ -93,6 +94,12 @@ class RegistryServices(RegistryStages):
         access: AccessAdmin = AuditedAccess(
             AccessStore(self.store, self.sealer), self.audit)
         return access
+
+    def jwt_auth(self) -> JwtAdmin:
+        """The trusted JWT issuers and roles kept in this registry's database."""
+        from blocks.access.jwt_store import JwtStore  # it builds on the store and the keyring
+
+        return JwtStore(self.store, self.sealer)
 
     def _registry(self) -> Registry:
         from blocks.registry import Registry  # the subclass this base is part of

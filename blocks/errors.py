@@ -156,6 +156,10 @@ class PolicyNotFound(BlocksError, LookupError):
     """No access policy of that name (HTTP 404)."""
 
 
+class JwtConfigNotFound(BlocksError, LookupError):
+    """No JWT issuer or role of that name (HTTP 404)."""
+
+
 class RateLimited(BlocksError):
     """Too many failed authentications from one address (HTTP 429 with ``Retry-After``)."""
 

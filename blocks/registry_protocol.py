@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from blocks._registry_recovery import RecoveryWindow
     from blocks.access.admin import AccessAdmin
     from blocks.audit_trail import AuditReport, ReadCount
+    from blocks.access.jwt_store import JwtAdmin
     from blocks.core import Block
     from blocks.key_management import KeyStatus
     from blocks.pools.store_protocol import WorkPoolStore
@@ -164,6 +165,10 @@ class RegistryProtocol(Protocol):
     @property
     def audit(self) -> AuditService:
         """The audit trail (``blocks audit``): record, ls, who_read, verify, prune, hash."""
+        ...
+
+    def jwt_auth(self) -> JwtAdmin:
+        """The trusted JWT issuers and roles of ``blocks server`` (``blocks auth jwt``)."""
         ...
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from blocks.errors import BlocksError
 from blocks.sealed_refs import current_document, document_refs, may_reference
-from blocks.store import access_seals, census, recovery
+from blocks.store import access_seals, census, jwt_seals, recovery
 from blocks.store.engine import read_only
 
 if TYPE_CHECKING:
@@ -29,10 +29,14 @@ def censuses(registry: Registry, report: Report) -> None:
                   conn.exec_driver_sql("SELECT name, members, digest FROM sealed_census")}
         tokens = conn.exec_driver_sql(access_seals.TOKEN_SELECT).all()
         policies = conn.exec_driver_sql(access_seals.POLICY_SELECT).all()
+        jwt_rows = conn.exec_driver_sql(jwt_seals.SELECT).all()
     # counted once, as "censuses", with the MACs (verify._sealed_records)
     access = {name: stored.pop(name) for name in access_seals.NAMES if name in stored}
     for what, detail in access_seals.recount_problems(access, tokens, policies):
         report.add("census", what, detail)
+    problem = jwt_seals.recount_problem(stored.pop(jwt_seals.JWT, None), jwt_rows)
+    if problem is not None:
+        report.add("census", *problem)
     actual = census.recount(
         [(str(i), str(s), str(n)) for i, s, n in blocks],
         [(str(i), str(t), str(n)) for i, t, n in mirrors],

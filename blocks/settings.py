@@ -143,6 +143,22 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(
         default=None, description="Bearer token the client sends to the blocks server."
     )
+    api_jwt_file: Path | None = Field(
+        default=None,
+        description=(
+            "A file holding a JWT (a Kubernetes projected service-account token, a CI job's "
+            "OIDC token) the client exchanges at the blocks server for a short-lived token, "
+            "renewed before expiry (the file is read again each time). Not together with "
+            "BLOCKS_API_TOKEN."
+        ),
+    )
+    api_jwt_role: str | None = Field(
+        default=None,
+        description=(
+            "The role to exchange the JWT of BLOCKS_API_JWT_FILE under; unset: the one role "
+            "of its issuer that accepts it."
+        ),
+    )
     api_cache_seconds: float = Field(
         default=0.0,
         ge=0,
@@ -208,6 +224,12 @@ class Settings(BaseSettings):
                 "registry either through a blocks server (BLOCKS_API_URL) or directly "
                 "(BLOCKS_DATABASE_URL); unset one of them"
             )
+        if self.api_token is not None and self.api_jwt_file is not None:
+            raise ValueError(
+                "BLOCKS_API_TOKEN and BLOCKS_API_JWT_FILE are both set: a client authenticates "
+                "to the blocks server either with an API token or by exchanging a JWT; unset "
+                "one of them"
+            )
         return self
 
     @property
@@ -217,7 +239,7 @@ class Settings(BaseSettings):
             return []
         return [part.strip().rstrip("/") for part in self.api_url.split(",")]
 
-    @field_validator("home", "master_key_file")
+    @field_validator("home", "master_key_file", "api_jwt_file")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

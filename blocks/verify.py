@@ -38,7 +38,8 @@ _KIND_NAMES = {"block": "head", "work_pool": "pool-head", "work_pool_version": "
                "event_log": "event", "event_chain": "event-chain"}
 _KIND_NAMES.update({"block_ref": "reference-row", "block_mirror": "mirror",
                     "sealed_census": "census", "api_token": "token",
-                    "access_policy": "access-policy", "block_deletion": "deletion"})
+                    "access_policy": "access-policy", "block_deletion": "deletion",
+                    "jwt_config": "jwt-config"})
 
 
 def plural(kind: str) -> str:

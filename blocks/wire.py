@@ -29,6 +29,7 @@ STATUS: tuple[tuple[type[BlocksError], int], ...] = (
     (errors.WorkQueueNotFound, 404),
     (errors.TokenNotFound, 404),
     (errors.PolicyNotFound, 404),
+    (errors.JwtConfigNotFound, 404),
     (errors.ConflictError, 409),  # BlockAlreadyExists, ReferencedBlockError too
     (errors.IntegrityError, 409),
     (errors.ValidationError, 422),

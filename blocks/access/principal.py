@@ -21,14 +21,19 @@ class TokenPrincipal:
     """A token's identity and what its policies grant.
 
     Attributes:
-        name: the token's name (``blocks tokens ls``), never the token.
-        token_id: the token's id.
+        name: the token's name (``blocks tokens ls``), never the token; for a token exchanged
+            for a JWT, ``jwt:<role>:<sub>``.
+        token_id: the token's id (of an exchanged token: the id given at the exchange).
         policies: the validated policies named by the token (missing ones grant nothing).
+        kind: ``token`` (an API token) or ``jwt`` (a token exchanged for a JWT).
+        issuer: the JWT's ``iss`` (``None`` for an API token).
     """
 
     name: str
     token_id: str | None
     policies: tuple[Policy, ...]
+    kind: str = "token"
+    issuer: str | None = None
 
     @classmethod
     def of(cls, name: str, token_id: str | None, policies: Sequence[Policy]) -> TokenPrincipal:

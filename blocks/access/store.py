@@ -195,6 +195,13 @@ class AccessStore(RowChecks):
                 raise ConflictError(
                     f"access policy {name!r} is used by token(s) {', '.join(users)}; revoke "
                     "them or re-create them without it first")
+            roles = sorted(str(r[0]) for r in run(
+                "SELECT name, document FROM jwt_config WHERE kind = 'role'", ()).fetchall()
+                if name in _role_policies(r[1]))
+            if roles:
+                raise ConflictError(
+                    f"access policy {name!r} is used by JWT role(s) {', '.join(roles)}; put "
+                    "them without it first ('blocks auth jwt role put')")
             run("DELETE FROM access_policy WHERE name = ?", (name,))
             census.adjust(run, self.sealer, POLICIES,
                           remove=[seals.member(seals.policy_message(name, rows[name]))],
@@ -341,3 +348,11 @@ def _policy_names(text: Any) -> list[str]:
     except (TypeError, ValueError):
         return []
     return [str(n) for n in names] if isinstance(names, list) else []
+
+
+def _role_policies(document: Any) -> list[str]:
+    try:
+        found = json.loads(document).get("token_policies")
+    except (TypeError, ValueError, AttributeError):
+        return []
+    return [str(n) for n in found] if isinstance(found, list) else []

@@ -27,7 +27,7 @@ from typing import Any
 from blocks.backup.table import Context, Message, Row, TableKind
 from blocks.crypto import envelope
 from blocks.errors import BackupError, DecryptionError, IntegrityError
-from blocks.store import access_seals, census, chain, recovery, rotation_seals
+from blocks.store import access_seals, census, chain, jwt_seals, recovery, rotation_seals
 from blocks.store.records import Head
 from blocks.store.sealing import (
     head_message,
@@ -286,6 +286,13 @@ KINDS: tuple[TableKind, ...] = (
         message=lambda r, _: _token(r),
         describe=lambda r: access_seals.describe_token(r["name"]),
         member=lambda r: (access_seals.TOKENS, access_seals.member(_token(r))),
+    ),
+    TableKind(
+        "jwt-config", "jwt_config", ("kind", "name"), ("kind", "name", "document", "updated_at"),
+        times=frozenset({"updated_at"}),
+        message=lambda r, _: jwt_seals.message(r["kind"], r["name"], r["document"]),
+        describe=lambda r: jwt_seals.describe(r["kind"], r["name"]),
+        member=lambda r: (jwt_seals.JWT, jwt_seals.member(r["kind"], r["name"], r["document"])),
     ),
 )
 """Every kind, in the order a backup writes them (foreign keys point backwards)."""

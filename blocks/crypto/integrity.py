@@ -193,6 +193,28 @@ def access_member(message: bytes) -> bytes:
     return f"[{_s(ACCESS_MEMBER)},".encode() + message + b"]"
 
 
+# -- machine identities (0016_machine_identities) ----------------------------------------------
+#
+# A ``jwt_config`` row binds its kind (``issuer`` or ``role``), its name and its canonical JSON
+# document (which issuer, which keys, which audiences and algorithms; which claims a role binds
+# and which policies it grants). The rows have one sealed census (``access:jwt``) whose members
+# are the SHA-256 of each row's message under term 0, tagged like the token and policy members.
+# A Blocks token exchanged for a JWT (``blj_...``) carries its payload and a MAC over it.
+
+JWT_CONFIG = "blocks/jwt-config/v1"
+JWT_SESSION = "blocks/jwt-session/v1"
+
+
+def jwt_config_message(kind: str, name: str, document: str, term: int) -> bytes:
+    """A machine-identity row: an issuer or a role, its name and canonical JSON document."""
+    return f"[{_s(JWT_CONFIG)},{_s(kind)},{_s(name)},{_s(document)},{_int(term)}]".encode()
+
+
+def jwt_session_message(payload: str, term: int) -> bytes:
+    """A Blocks token exchanged for a JWT: its payload (base64url of canonical JSON)."""
+    return f"[{_s(JWT_SESSION)},{_s(payload)},{_int(term)}]".encode()
+
+
 def deletion_message(
     block_id: str, type_slug: str, name: str, deleted_at: str | None, shred_after: str | None,
     term: int,

@@ -29,6 +29,7 @@ from blocks.errors import ConfigurationError
 from blocks.parsing import parse
 from blocks.remote import admin, recovery
 from blocks.remote.tls import server_trust
+from blocks.remote.jwt_auth import jwt_auth
 from blocks.remote.transport import Transport
 from blocks.reports import KeyStatus, Report
 from blocks.settings import Settings
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from blocks._registry_recovery import RecoveryWindow
     from blocks.access.admin import AccessAdmin
     from blocks.remote.audit import RemoteAudit
+    from blocks.access.jwt_store import JwtAdmin
     from blocks.remote.pools import RemotePoolStore
     from blocks.rotation_types.service import RotationService
 
@@ -79,7 +81,8 @@ class RemoteRegistry:
         token = self.settings.api_token
         self.transport = transport or Transport(
             self.settings.api_urls, token.get_secret_value() if token is not None else None,
-            verify=server_trust(self.settings.api_ca_file))
+            verify=server_trust(self.settings.api_ca_file),
+            auth=jwt_auth(self.settings))
         self._cache_seconds = self.settings.api_cache_seconds
         self._answers: dict[tuple[str, int | None, str | None, bool], _Answer] = {}
         self._lock = threading.Lock()
@@ -306,6 +309,12 @@ class RemoteRegistry:
         from blocks.remote.audit import RemoteAudit
 
         return RemoteAudit(self.transport)
+
+    def jwt_auth(self) -> JwtAdmin:
+        """JWT issuers and roles through the server (the token needs ``admin``)."""
+        from blocks.remote.jwt_admin import RemoteJwtAdmin
+
+        return RemoteJwtAdmin(self.transport)
 
     # -- internals ----------------------------------------------------------------------
 

@@ -44,6 +44,8 @@ class Transport:
         sleep: waits between tries (injectable for tests).
         verify: what the TLS check trusts: ``True`` (the default bundle), or a context
             (``BLOCKS_API_CA_FILE``, :func:`blocks.remote.tls.server_trust`).
+        auth: sends the credentials instead of ``token``: the JWT exchange of
+            ``BLOCKS_API_JWT_FILE`` (:mod:`blocks.remote.jwt_auth`).
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class Transport:
         max_backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         verify: bool | str | ssl.SSLContext = True,
+        auth: httpx.Auth | None = None,
     ) -> None:
         if not urls:
             raise ValueError("Transport needs at least one server URL")
@@ -70,6 +73,7 @@ class Transport:
         self._max_backoff = max_backoff
         self._sleep = sleep
         self._verify = verify
+        self._auth = auth
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
         self._preferred = 0
@@ -84,7 +88,7 @@ class Transport:
                 if self._client is None:
                     self._client = httpx.Client(
                         headers=self._headers, timeout=self._timeout, verify=self._verify,
-                        follow_redirects=False,
+                        follow_redirects=False, auth=self._auth,
                     )
         return self._client
 

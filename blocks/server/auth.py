@@ -24,6 +24,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from blocks.access import jwt_sessions
+from blocks.access.jwt_sessions import JwtSessions
+from blocks.access.jwt_store import JwtStore
 from blocks.access.principal import TokenPrincipal
 from blocks.access.store import AccessStore
 from blocks.errors import RateLimited, Unauthorized
@@ -114,6 +117,7 @@ class TokenAuthenticator:
                  access: AccessStore | None = None) -> None:
         self.registry = registry
         self._access = access
+        self._sessions: JwtSessions | None = None
         self.throttle = throttle or Throttle()
 
     @property
@@ -122,6 +126,14 @@ class TokenAuthenticator:
         if self._access is None:
             self._access = AccessStore(self.registry.store, self.registry.sealer)
         return self._access
+
+    @property
+    def sessions(self) -> JwtSessions:
+        """The tokens exchanged for JWTs (``blj_...``; docs/machine-identities.md)."""
+        if self._sessions is None:
+            self._sessions = JwtSessions(JwtStore(self.registry.store, self.registry.sealer),
+                                         self.access, self.access.clock)
+        return self._sessions
 
     def __call__(self, request: Request) -> TokenPrincipal:
         """The principal of ``request``.
@@ -141,7 +153,9 @@ class TokenAuthenticator:
         if token is None:  # no credential presented: nothing guessed, nothing counted
             return self.access.authenticate(None)
         try:
-            principal = self.access.authenticate(token)
+            principal = (self.sessions.authenticate(token)
+                         if token.startswith(jwt_sessions.PREFIX)
+                         else self.access.authenticate(token))
         except Unauthorized:
             self.throttle.failed(address)
             raise

@@ -112,7 +112,8 @@ class CensusCache:
 
 
 def _set_name(name: str) -> str:
-    return "the API tokens" if name == TOKENS else "the access policies"
+    return {TOKENS: "the API tokens", POLICIES: "the access policies"}.get(
+        name, "the JWT issuers and roles")
 
 
 def recount_problems(

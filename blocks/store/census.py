@@ -26,7 +26,8 @@ MIRRORS = "mirrors"
 """The census of the ``block_mirror`` rows (one row for the whole registry)."""
 _MODULUS = 2**256
 _ACCESS = {"access:tokens": "the census of API tokens",
-           "access:policies": "the census of access policies"}
+           "access:policies": "the census of access policies",
+           "access:jwt": "the census of JWT issuers and roles"}
 
 Execute = Callable[[str, tuple[Any, ...]], Any]
 """Runs one statement written with ``?`` placeholders; returns a cursor (``fetchone``)."""

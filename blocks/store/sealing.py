@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from blocks.codec import canonical_json
 from blocks.crypto import integrity
 from blocks.errors import IntegrityError
-from blocks.store import access_seals, census, chain, recovery, rotation_seals
+from blocks.store import access_seals, census, chain, jwt_seals, recovery, rotation_seals
 from blocks.store.records import Head
 from blocks.store.writer import ref_message, stages_json
 
@@ -349,6 +349,12 @@ KINDS = (
         access_seals.POLICY_SELECT,
         lambda r: access_seals.policy_message(r[0], r[1]),
         lambda r: access_seals.describe_policy(r[0]),
+    ),
+    Kind(
+        "jwt_config", "mac_term", "mac", ("kind", "name"),
+        jwt_seals.SELECT,
+        lambda r: jwt_seals.message(r[0], r[1], r[2]),
+        lambda r: jwt_seals.describe(r[0], r[1]),
     ),
 )
 

@@ -4,4 +4,4 @@
 ``tests/store/test_migrations.py`` checks that it matches the scripts' head.
 """
 
-HEAD_REVISION = "0014_recovery_window"
+HEAD_REVISION = "0016_machine_identities"
