@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
     from blocks._registry_recovery import RecoveryWindow
     from blocks.access.admin import AccessAdmin
-    from blocks.audit_trail import AuditReport, ReadCount
     from blocks.access.jwt_store import JwtAdmin
+    from blocks.audit_trail import AuditReport, ReadCount
     from blocks.core import Block
     from blocks.key_management import KeyStatus
     from blocks.pools.store_protocol import WorkPoolStore

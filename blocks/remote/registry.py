@@ -28,8 +28,8 @@ from blocks.core import Block, split_ref, validate_name
 from blocks.errors import ConfigurationError
 from blocks.parsing import parse
 from blocks.remote import admin, recovery
-from blocks.remote.tls import server_trust
 from blocks.remote.jwt_auth import jwt_auth
+from blocks.remote.tls import server_trust
 from blocks.remote.transport import Transport
 from blocks.reports import KeyStatus, Report
 from blocks.settings import Settings
@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 
     from blocks._registry_recovery import RecoveryWindow
     from blocks.access.admin import AccessAdmin
-    from blocks.remote.audit import RemoteAudit
     from blocks.access.jwt_store import JwtAdmin
+    from blocks.remote.audit import RemoteAudit
     from blocks.remote.pools import RemotePoolStore
     from blocks.rotation_types.service import RotationService
 
