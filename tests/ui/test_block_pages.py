@@ -22,6 +22,10 @@ def _creds(key: str = "AKIAEXAMPLE", secret: str = "wJalr-secret-1") -> Any:
                           region_name="eu-west-1")
 
 
+def _audit(server: UiServer, ref: str, **filters: Any) -> list[Any]:
+    return list(server.registry.audit.ls(ref=ref, **filters))
+
+
 def _page_client(page: Any, server: UiServer) -> httpx.Client:
     jar = {c["name"]: c["value"] for c in page.context.cookies()}
     return httpx.Client(base_url=server.url, cookies=jar, follow_redirects=False,
@@ -65,6 +69,10 @@ def test_reveal_needs_read_and_hides_again(page: Any, ui_server: UiServer) -> No
     page.clock.fast_forward(11_000)
     page.wait_for_function("document.querySelector('.secret.revealed') === null")
     assert row.locator(".secret").inner_text() == "********"
+    entries = _audit(ui_server, f"aws-credentials/{name}", action="reveal")
+    assert [(e.actor.via, e.outcome, e.detail.get("field")) for e in entries] == [
+        ("ui", "allowed", "aws_secret_access_key")]
+    assert entries[0].actor.kind == "token" and "wJalr" not in repr(entries)
 
 
 def test_read_metadata_sees_no_values_no_reveal_no_edit_and_forged_posts_fail(
@@ -91,7 +99,16 @@ def test_read_metadata_sees_no_values_no_reveal_no_edit_and_forged_posts_fail(
             assert "lacks the" in answer.text and "wJalr" not in answer.text
         diff = client.get(f"{ref}/diff?a=1&b=2")
         assert diff.status_code == 403
+        no_csrf = client.post(f"{ref}/rollback", data={"version": "1"})
+        assert no_csrf.status_code == 403
     assert ui_server.registry.summary(f"aws-credentials/{name}").current_version == 2
+    denied = _audit(ui_server, f"aws-credentials/{name}", denied=True)
+    refused = {(e.action, e.error) for e in denied}
+    assert {("reveal", "Forbidden"), ("rollback", "Forbidden"), ("rename", "Forbidden"),
+            ("delete", "Forbidden"), ("ui-get", "Forbidden"),
+            ("ui-post", "CsrfRefused")} <= refused, refused
+    assert all(e.actor.via == "ui" and e.outcome == "denied" for e in denied)
+    assert len(denied) == 6  # each refusal once
 
 
 def test_html_in_user_data_is_shown_as_text(page: Any, ui_server: UiServer) -> None:
@@ -128,6 +145,10 @@ def test_history_diff_and_rollback_then_a_conflict(page: Any, ui_server: UiServe
     page.get_by_role("button", name="Roll back to version 1").click()
     assert page.get_by_text("rolled back").is_visible()
     assert page.locator("#current-version").inner_text() == "3"
+    who = {row.locator("td").nth(0).inner_text().split()[0]:
+           (row.locator("td").nth(2).inner_text(), row.locator("td").nth(3).inner_text())
+           for row in page.locator("#history tbody tr").all()}
+    assert who["3"] == ("ui-admin", "ui") and who["1"][1] == "python"
     assert ui_server.registry.load(ref).aws_access_key_id == "AKIAONE"
 
     # The Python API saves while the page shows version 3: the rollback is refused.
