@@ -125,3 +125,39 @@ def test_the_ui_is_not_in_the_api_document(served: tuple[Registry, str]) -> None
     registry, _ = served
     paths = _client(registry).get("/v1/openapi.json").json()["paths"]
     assert not [p for p in paths if p.startswith("/ui")]
+
+
+def test_no_token_or_secret_in_the_logs_of_a_ui_session(
+        served: tuple[Registry, str], caplog: pytest.LogCaptureFixture) -> None:
+    import io
+    import re
+
+    from blocks import catalog
+    from blocks.server import access_log
+
+    registry, token = served
+    secret = "wJalr-logged-" + "q" * 8
+    registry.save(catalog.get("secret")(value=secret), "log-check")
+    stream = io.StringIO()
+    access_log.configure(stream)
+    try:
+        from blocks.server.app import create_app
+
+        app = access_log.AccessLog(create_app(registry))
+        client = TestClient(app, base_url=BASE, follow_redirects=False)
+        caplog.set_level("DEBUG")
+        _sign_in(client, token)
+        page = client.get("/ui/blocks/secret/log-check")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        shown = client.post("/ui/blocks/secret/log-check/reveal",
+                            data={"csrf": csrf.group(1), "field": "value"},
+                            headers={"origin": BASE, "accept": "application/json"})
+        assert shown.json()["value"] == secret
+        assert client.get("/ui/blocks/secret/nope").status_code == 404
+    finally:
+        access_log.configure(io.StringIO(), enabled=False)
+    logged = stream.getvalue() + caplog.text
+    assert '"principal":"reader"' in stream.getvalue()
+    for value in (token, token.removeprefix("blk_"), secret, csrf.group(1)):
+        assert value not in logged
