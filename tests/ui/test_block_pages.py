@@ -116,6 +116,8 @@ def test_html_in_user_data_is_shown_as_text(page: Any, ui_server: UiServer) -> N
     bucket = S3Bucket(bucket_name="data-lake", bucket_folder=XSS, credentials=_creds())
     ui_server.registry.save(bucket, name, note=XSS)
     sign_in(page, ui_server, ui_server.admin, after=f"/blocks/s3-bucket/{name}")
+    page.wait_for_load_state("load")  # the injected <img onerror> would have run by now
+    assert page.evaluate("window.__pwned") is None
     assert page.locator("#fields").get_by_text(XSS).is_visible()
     assert page.locator("#history td.note").first.inner_text() == XSS
     page.goto(ui_server.ui("/blocks/s3-bucket/%3Cscript%3Ewindow.__pwned=3%3C%2Fscript%3E"))
@@ -188,3 +190,18 @@ def test_references_rename_and_delete_refused_while_referenced(
     assert page.get_by_text(f"deleted s3-bucket/{bucket}").is_visible()
     with pytest.raises(Exception, match="no block"):
         ui_server.registry.summary(f"s3-bucket/{bucket}")
+
+
+def test_a_referenced_block_the_token_may_not_see_is_not_named(
+        page: Any, ui_server: UiServer) -> None:
+    creds, bucket = unique("hidden-creds"), unique("seen-bucket")
+    saved = _creds(secret="wJalr-nested")
+    ui_server.registry.save(saved, creds)
+    ui_server.registry.save(S3Bucket(bucket_name="data-lake", credentials=saved), bucket)
+    token = ui_server.token(unique("buckets"), {"blocks": {"s3-bucket/*": ["read"]}})
+    sign_in(page, ui_server, token, after=f"/blocks/s3-bucket/{bucket}")
+    assert page.locator("#fields").get_by_text("data-lake").is_visible()
+    assert page.locator("#fields").get_by_text("a block you may not see").is_visible()
+    assert creds not in page.content() and "wJalr" not in page.content()
+    page.goto(ui_server.ui(f"/blocks/aws-credentials/{creds}"))
+    assert page.get_by_role("heading", name="Not allowed").is_visible()

@@ -65,8 +65,8 @@ def block_page(request: Request, slug: str, name: str, principal: web.UiPrincipa
         history = registry.history(ref)
         if can_read:
             block = registry.load(ref)
-            fields = block_view.fields(block)
-            refs_out = block_view.references_out(block)
+            fields = block_view.visible_fields(block, principal)
+            refs_out = [(f.path, f.ref) for f in fields if f.ref is not None]
     refs_in, hidden_in = block_view.visible_references_in(registry, principal, summary.id)
     cls = catalog.get(slug)
     return render(
