@@ -161,3 +161,20 @@ def test_no_token_or_secret_in_the_logs_of_a_ui_session(
     assert '"principal":"reader"' in stream.getvalue()
     for value in (token, token.removeprefix("blk_"), secret, csrf.group(1)):
         assert value not in logged
+
+
+def test_another_replica_accepts_the_session(served: tuple[Registry, str]) -> None:
+    """Two server processes over one database: a session opened on one works on the other
+    (nothing about it lives in a replica's memory)."""
+    registry, token = served
+    first = _client(registry)
+    _sign_in(first, token)
+    other_registry = Registry(registry.settings)  # a second "replica": its own keyring copy
+    try:
+        second = _client(other_registry)
+        for cookie in first.cookies.jar:
+            second.cookies.set(cookie.name, cookie.value or "", path="/ui")
+        answer = second.get("/ui/blocks")
+        assert answer.status_code == 200 and "Blocks" in answer.text
+    finally:
+        other_registry.close()
