@@ -178,3 +178,29 @@ def test_another_replica_accepts_the_session(served: tuple[Registry, str]) -> No
         assert answer.status_code == 200 and "Blocks" in answer.text
     finally:
         other_registry.close()
+
+
+def test_reveal_without_javascript_and_only_of_secret_fields(
+        served: tuple[Registry, str]) -> None:
+    import re
+
+    from blocks import catalog
+
+    registry, token = served
+    registry.save(catalog.get("aws-credentials")(aws_access_key_id="AKIAREVEAL",
+                                                 aws_secret_access_key="wJalr-nojs"), "nojs")
+    client = _client(registry)
+    _sign_in(client, token)
+    page = client.get("/ui/blocks/aws-credentials/nojs")
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None
+    form = {"csrf": found.group(1)}
+    url, own = "/ui/blocks/aws-credentials/nojs/reveal", {"origin": BASE}
+    shown = client.post(url, data={**form, "field": "aws_secret_access_key"}, headers=own)
+    assert shown.status_code == 200 and "wJalr-nojs" in shown.text  # a page, not JSON
+    for field in ("aws_access_key_id", "nope", ""):
+        refused = client.post(url, data={**form, "field": field},
+                              headers={**own, "accept": "application/json"})
+        assert refused.status_code == 422, field
+        assert "no secret field has that path" in refused.json()["error"]
+        assert "AKIAREVEAL" not in refused.text
