@@ -37,9 +37,15 @@ _INVALID = ("the Blocks token exchanged for a JWT is not valid; exchange the JWT
             "(POST /v1/auth/jwt/login; clients: BLOCKS_API_JWT_FILE renews on its own)")
 
 
+MAX_NAME = 150
+"""A principal's name is cut to this length (the rotation events record ``<kind>:<name>`` in
+200 characters)."""
+
+
 def principal_name(role: str, sub: str) -> str:
-    """The name a JWT identity has in answers, logs and audit records: ``jwt:<role>:<sub>``."""
-    return f"jwt:{role}:{sub[:200]}"
+    """The name a JWT identity has in answers, logs and audit records: ``jwt:<role>:<sub>``
+    (a very long ``sub`` is cut so that the name has at most ``MAX_NAME`` characters)."""
+    return f"jwt:{role}:{sub}"[:MAX_NAME]
 
 
 @dataclass(frozen=True)

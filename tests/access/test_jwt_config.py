@@ -81,3 +81,12 @@ def test_the_jwks_cache_is_bounded_and_refetches_on_an_unknown_kid() -> None:
     now[0] += 61
     with pytest.raises(Unauthorized, match="could not be fetched"):
         cache.key(issuer, "new")
+
+
+def test_a_principal_name_fits_the_rotation_events_actor_column() -> None:
+    from blocks.access.jwt_sessions import MAX_NAME, principal_name
+
+    assert principal_name("etl", "system:serviceaccount:etl:worker") == \
+        "jwt:etl:system:serviceaccount:etl:worker"
+    long = principal_name("r" * 63, "s" * 500)
+    assert len(long) == MAX_NAME and len("terraform:" + long) <= 200
