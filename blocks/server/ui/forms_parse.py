@@ -215,7 +215,9 @@ class _Reader:
                     self.error(path, "is not valid JSON (untick 'JSON' to save it as text)")
                     return _UNSET
             if spec.kind in ("integer", "number", "boolean") or spec.enum is not None:
-                return self.typed(spec, text, path)
+                value = self.typed(spec, text, path)
+                self.out.raw.pop(path, None)  # a secret is never shown again
+                return value
             return text
         if self.form.get(f"{name}:clear") == "true" or self.stored is None:
             return _UNSET

@@ -76,7 +76,8 @@ def render(root: Spec, document: Mapping[str, Any] | None, *,
            errors: Mapping[str, list[str]] | None = None,
            raw: Mapping[str, str] | None = None,
            choices: Mapping[str, int | None] | None = None,
-           stored: frozenset[str] = frozenset()) -> Form:
+           stored: frozenset[str] = frozenset(),
+           saved: Mapping[str, list[str]] | None = None) -> Form:
     """The fields of ``root`` filled from ``document`` (secrets never shown).
 
     Args:
@@ -87,8 +88,9 @@ def render(root: Spec, document: Mapping[str, Any] | None, *,
         choices: union path -> chosen member (else guessed from the value).
         stored: paths of secrets that have a stored value (an edit: left empty, kept;
             an optional one gets a "clear" box).
+        saved: type slug -> names of the saved blocks the user may pick (block references).
     """
-    drawer = _Drawer(raw or {}, choices or {}, stored)
+    drawer = _Drawer(raw or {}, choices or {}, stored, saved or {})
     fields = [drawer.prop(p.name, p.name, "f-" + _ID.sub("-", p.name), p.required, p.spec,
                           (document or {}).get(p.name, _ABSENT), live=True)
               for p in root.properties]
@@ -101,10 +103,11 @@ _ABSENT: Any = object()
 
 class _Drawer:
     def __init__(self, raw: Mapping[str, str], choices: Mapping[str, int | None],
-                 stored: frozenset[str]) -> None:
+                 stored: frozenset[str], saved: Mapping[str, list[str]]) -> None:
         self.raw = raw
         self.choices = choices
         self.stored = stored
+        self.saved = saved
         self.by_path: dict[str, Field] = {}
         self.tokens = 0
 
@@ -139,8 +142,14 @@ class _Drawer:
         elif spec.kind == "ref":
             out.widget = "select"
             out.name = f"{name}.{REF_KEY}"
-            out.options = [Option(slug, slug) for slug in spec.slugs]  # filled by the page
             out.value = value[REF_KEY] if isinstance(value, Mapping) else ""
+            refs = [f"{slug}/{n}" for slug in spec.slugs for n in self.saved.get(slug, [])]
+            if out.value and out.value not in refs:
+                refs.insert(0, out.value)  # the stored reference, even if the list hides it
+            out.options = [Option(r, r, r == out.value) for r in refs]
+            out.label = "Saved block"
+            out.hint = ("No saved block of this type yet: create one first."
+                        if not refs else "")
         else:
             self.scalar(out, spec, value, required)
         return out
