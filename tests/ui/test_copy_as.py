@@ -45,7 +45,7 @@ def _python_block(text: str, monkeypatch: pytest.MonkeyPatch, env: dict[str, str
     *head, call = text.strip().split("\n\n")
     call = call.rsplit(".save(", 1)[0]
     scope: dict[str, Any] = {}
-    exec("\n\n".join(head) + "\n\nresult = " + call, scope)  # noqa: S102 - our own output
+    exec("\n\n".join(head) + "\n\nresult = " + call, scope)  # the code copy_as wrote
     return scope["result"]
 
 
