@@ -51,7 +51,8 @@ def new_page(request: Request, principal: web.UiPrincipal,
         types = [type_form(cls) for cls in catalog.all_types().values()]
         return page(request, "forms/types.html", types=types)
     form = type_form(catalog.get(slug))
-    return _form_page(request, principal, form, None, name="")
+    with acting.as_actor(request, principal):
+        return _form_page(request, principal, form, None, name="")
 
 
 @router.post("/blocks/new")
@@ -65,16 +66,16 @@ def create(request: Request, posted: web.UiPost) -> Response:
     if posted.get("_action") == "refresh" or parsed.errors:
         return _refused(request, posted.principal, form, parsed, name=name,
                         status=200 if not parsed.errors else 422)
-    try:
-        with acting.acting(request, posted.principal, "create", ref):
+    with acting.acting(request, posted.principal, "create", ref):
+        try:
             forms_save.save(web.registry_of(request), posted.principal, form.slug, name,
                             parsed.document, overwrite=False, expected_version=None)
-    except (InvalidName, BlockAlreadyExists) as exc:
-        parsed.errors.setdefault("_name", []).append(_name_problem(exc, name))
-        return _refused(request, posted.principal, form, parsed, name=name, status=422)
-    except ValidationError as exc:
-        _merge(parsed, exc)
-        return _refused(request, posted.principal, form, parsed, name=name, status=422)
+        except (InvalidName, BlockAlreadyExists) as exc:
+            parsed.errors.setdefault("_name", []).append(_name_problem(exc, name))
+            return _refused(request, posted.principal, form, parsed, name=name, status=422)
+        except ValidationError as exc:
+            _merge(parsed, exc)
+            return _refused(request, posted.principal, form, parsed, name=name, status=422)
     return redirect(request, f"/ui/blocks/{ref}", flash=f"created {ref}", level="success")
 
 
@@ -84,8 +85,9 @@ def edit_page(request: Request, slug: str, name: str, principal: web.UiPrincipal
     ref = f"{slug}/{name}"
     principal.require("write", "blocks", ref)
     principal.require("read", "blocks", ref)
-    block = web.registry_of(request).load(ref)
-    return _form_page(request, principal, type_form(type(block)), block, name=name)
+    with acting.as_actor(request, principal):
+        block = web.registry_of(request).load(ref)
+        return _form_page(request, principal, type_form(type(block)), block, name=name)
 
 
 @router.post("/blocks/{slug}/{name}/edit")
@@ -93,32 +95,33 @@ def edit(request: Request, slug: str, name: str, posted: web.UiPost) -> Response
     """Save a new version (compare-and-set on the version the form showed)."""
     ref = f"{slug}/{name}"
     principal = posted.principal
-    principal.require("write", "blocks", ref)
-    principal.require("read", "blocks", ref)
-    shown = _version(posted.get("_expected_version"))
     registry = web.registry_of(request)
-    stored = registry.load(ref, version=shown)
-    form = type_form(type(stored))
-    parsed = parse(form.root, _fields(posted), to_display(stored, show_secrets=True))
-    kept = masked_paths(to_display(stored))
-    if posted.get("_action") == "refresh" or parsed.errors:
-        return _refused(request, principal, form, parsed, name=name, version=shown,
-                        stored=kept, status=200 if not parsed.errors else 422)
-    try:
-        with acting.acting(request, principal, "edit", ref):
+    with acting.acting(request, principal, "edit", ref):
+        principal.require("write", "blocks", ref)
+        principal.require("read", "blocks", ref)
+        shown = _version(posted.get("_expected_version"))
+        stored = registry.load(ref, version=shown)
+        form = type_form(type(stored))
+        parsed = parse(form.root, _fields(posted), to_display(stored, show_secrets=True))
+        kept = masked_paths(to_display(stored))
+        if posted.get("_action") == "refresh" or parsed.errors:
+            return _refused(request, principal, form, parsed, name=name, version=shown,
+                            stored=kept, status=200 if not parsed.errors else 422)
+        try:
             info = forms_save.save(registry, principal, slug, name, parsed.document,
                                    overwrite=True, expected_version=shown)
-    except ValidationError as exc:
-        _merge(parsed, exc)
-        return _refused(request, principal, form, parsed, name=name, version=shown,
-                        stored=kept, status=422)
-    except ConflictError:
-        current = registry.summary(ref).current_version
-        return _refused(request, principal, form, parsed, name=name, version=shown,
-                        stored=kept, status=409, title=(
-                            f"Not saved: {ref} changed while you were editing it (you edited "
-                            f"version {shown}, version {current} is now current). Open the "
-                            "block again to see the change, then make your edit again."))
+        except ValidationError as exc:
+            _merge(parsed, exc)
+            return _refused(request, principal, form, parsed, name=name, version=shown,
+                            stored=kept, status=422)
+        except ConflictError:
+            current = registry.summary(ref).current_version
+            return _refused(request, principal, form, parsed, name=name, version=shown,
+                            stored=kept, status=409, title=(
+                                f"Not saved: {ref} changed while you were editing it (you "
+                                f"edited version {shown}, version {current} is now current). "
+                                "Open the block again to see the change, then make your edit "
+                                "again."))
     return redirect(request, f"/ui/blocks/{ref}",
                     flash=f"saved {ref} version {info.version}", level="success")
 
@@ -128,7 +131,8 @@ def copy_as_page(request: Request, slug: str, name: str, principal: web.UiPrinci
     """The block as Python, ``blocks save`` JSON and Terraform, secrets as names to fill in."""
     ref = f"{slug}/{name}"
     principal.require("read", "blocks", ref)
-    block = web.registry_of(request).load(ref)
+    with acting.as_actor(request, principal):
+        block = web.registry_of(request).load(ref)
     texts = copy_as(block, to_display(block), ref)
     return page(request, "forms/copy_as.html", ref=ref, slug=slug, name=name,
                 version=block.block_version, texts=texts)
