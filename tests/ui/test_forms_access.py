@@ -87,6 +87,9 @@ def test_forms_need_the_api_capabilities(page: Any, ui_server: UiServer) -> None
         assert no_csrf.status_code == 403
     with pytest.raises(BlockNotFound):
         ui_server.registry.summary(f"secret/{name}")
+    denied = list(ui_server.registry.audit.ls(ref=f"s3-bucket/{name}", denied=True))
+    assert [(e.action, e.actor.name, e.actor.via) for e in denied] == [
+        ("create", "bucket-writer", "ui")], denied
 
 
 def test_a_bad_name_and_a_taken_name_are_shown_at_the_name_field(

@@ -80,6 +80,11 @@ def test_create_reference_edit_and_load_through_forms(page: Any, ui_server: UiSe
     assert loaded.credentials.aws_secret_access_key.get_secret_value() == SECRET
     assert loaded.credentials.region_name == "us-east-2"
     assert ui_server.registry.summary(f"aws-credentials/{creds}").current_version == 2
+    writes = sorted((e for e in ui_server.registry.audit.ls(ref=f"aws-credentials/{creds}")
+                     if e.version is not None), key=lambda e: e.seq)
+    assert [(e.version, e.actor.name, e.actor.via, e.outcome) for e in writes] == [
+        (1, "ui-admin", "ui", "allowed"), (2, "ui-admin", "ui", "allowed")], writes
+    assert SECRET not in repr(writes)
 
     # The copy-as page: code for the bucket and its credentials, never the secret.
     page.goto(ui_server.ui(f"/blocks/aws-credentials/{creds}/copy-as"))
