@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import pytest
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretBytes, SecretStr
 
 from blocks import Block, SecretDict, catalog
 from blocks.catalog import BUILTIN_TYPES
@@ -273,3 +273,24 @@ def test_a_union_member_left_unset_is_left_out_and_a_saved_block_is_a_reference(
     picker = next(f for f in walk(drawn.fields) if f.name == "credentials.$ref")
     assert [(o.value, o.selected) for o in picker.options] == [
         ("aws-credentials/etl", True), ("aws-credentials/ops", False)]
+
+
+def test_a_json_secret_and_a_kept_bytes_secret() -> None:
+    secret = type_form(catalog.get("secret"))
+    as_text = parse(secret.root, {"value": '{"a": 1}'})
+    assert as_text.document == {"value": '{"a": 1}'}  # a password is text unless ticked
+    as_json = parse(secret.root, {"value": '{"a": 1}', "value:json": "true"})
+    assert as_json.document == {"value": {"a": 1}}
+    bad = parse(secret.root, {"value": "{", "value:json": "true"})
+    assert list(bad.errors) == ["value"] and bad.raw == {}  # never shown again
+
+    class BinaryKey(Block):
+        block_type_slug = "ui-test-binary-key"
+        key: bytes | None = None
+        blob: SecretBytes
+
+    stored = BinaryKey(blob=b"\x00\xffsecret-bytes")
+    form = type_form(BinaryKey)
+    kept = parse(form.root, {}, to_display(stored, show_secrets=True))
+    assert kept.kept == ["blob"]
+    assert BinaryKey.model_validate(kept.document) == stored
