@@ -5,12 +5,23 @@ a saved secret."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from blocks import AwsCredentials, S3Bucket
 from tests.ui.conftest import UiServer, sign_in, unique
 
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
+
+
+def _screenshot(page: Any, name: str) -> None:
+    """Save a screenshot for docs/web-ui-forms.md when BLOCKS_UI_SCREENSHOTS names a folder
+    (``BLOCKS_UI_SCREENSHOTS=docs/images``); test runs leave the tree alone otherwise."""
+    folder = os.environ.get("BLOCKS_UI_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 def _no_secret(page: Any, *secrets: str) -> None:
@@ -54,6 +65,8 @@ def test_create_reference_edit_and_load_through_forms(page: Any, ui_server: UiSe
     assert field.get_attribute("aria-invalid") == "true"
     assert "f-bucket_name-err" in (field.get_attribute("aria-describedby") or "")
     assert field.input_value() == "ab"
+    field.scroll_into_view_if_needed()
+    _screenshot(page, "ui-form-field-error")
     assert page.locator("select[name='credentials.$ref']").input_value() == \
         f"aws-credentials/{creds}"
     field.fill("acme-data-lake")
@@ -66,6 +79,7 @@ def test_create_reference_edit_and_load_through_forms(page: Any, ui_server: UiSe
     secret_input = page.get_by_label("Aws Secret Access Key")
     assert secret_input.input_value() == ""
     assert "leave empty to keep it" in page.locator("#f-aws_secret_access_key-hint").inner_text()
+    _screenshot(page, "ui-form-edit")
     page.get_by_label("Region Name").fill("us-east-2")
     page.get_by_role("button", name="Save a new version").click()
     page.wait_for_url(ui_server.ui(f"/blocks/aws-credentials/{creds}"))
@@ -93,6 +107,7 @@ def test_create_reference_edit_and_load_through_forms(page: Any, ui_server: UiSe
     assert "var." in terraform and "sensitive = true" in terraform
     page.goto(ui_server.ui(f"/blocks/s3-bucket/{bucket}/copy-as"))
     assert f'AwsCredentials.load("{creds}")' in page.locator("#copy-python").inner_text()
+    _screenshot(page, "ui-copy-as")
 
 
 def test_edit_refuses_a_concurrent_change(page: Any, ui_server: UiServer) -> None:

@@ -147,7 +147,7 @@ class _Drawer:
             if out.value and out.value not in refs:
                 refs.insert(0, out.value)  # the stored reference, even if the list hides it
             out.options = [Option(r, r, r == out.value) for r in refs]
-            out.label = "Saved block"
+            out.label = "Which saved block"
             out.hint = ("No saved block of this type yet: create one first."
                         if not refs else "")
         else:
@@ -165,7 +165,8 @@ class _Drawer:
             drawn = self.node(out.name, out.path, f"{out.id}-m{index}", member.spec,
                               value if chosen == index else _ABSENT, True,
                               live=live and chosen == index)
-            drawn.label = member.label
+            if member.spec.kind != "ref":  # the picker keeps its own label
+                drawn.label = member.label
             drawn.selected = chosen == index
             out.members.append(drawn)
 

@@ -205,7 +205,8 @@ def _fields(posted: web.Posted) -> dict[str, str]:
 
 def _merge(parsed: Parsed, exc: ValidationError) -> None:
     for path, message in exc.errors:
-        parsed.errors.setdefault(path, []).append(message)
+        # pydantic's "Value error, " prefix says nothing to someone filling in a form
+        parsed.errors.setdefault(path, []).append(message.removeprefix("Value error, "))
 
 
 def _name_problem(exc: Exception, name: str) -> str:
