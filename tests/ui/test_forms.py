@@ -123,6 +123,8 @@ def post(form: Form, secrets: Mapping[str, Any]) -> dict[str, str]:
     def visit(field: Drawn) -> None:
         if field.widget in ("object", "pair", "list", "dict"):
             for child in field.children:  # the row template is not posted
+                if child.origin:
+                    out[f"{child.name}:from"] = child.origin
                 visit(child)
         elif field.widget == "union":
             chosen = next((o.value for o in field.options if o.selected), field.options[0].value)
@@ -294,3 +296,41 @@ def test_a_json_secret_and_a_kept_bytes_secret() -> None:
     kept = parse(form.root, {}, to_display(stored, show_secrets=True))
     assert kept.kept == ["blob"]
     assert BinaryKey.model_validate(kept.document) == stored
+
+
+class Login(BaseModel):
+    user: str
+    password: SecretStr
+
+
+class Logins(Block):
+    block_type_slug = "ui-test-logins"
+    logins: list[Login]
+
+
+def test_removing_a_row_does_not_move_its_secret_to_the_next_one() -> None:
+    stored = Logins(logins=[{"user": "a", "password": "pw-a"}, {"user": "b", "password": "pw-b"},
+                            {"user": "c", "password": "pw-c"}])
+    form = type_form(Logins)
+    shown = to_display(stored)
+    drawn = render(form.root, shown, stored=masked_paths(shown))
+    posted = post(drawn, {})
+    for key in [k for k in posted if k.startswith("logins[0]")]:
+        del posted[key]  # the first row removed ("Remove this row")
+    posted["logins[5].user"] = "d"  # a row added: no stored secret to keep
+    parsed = parse(form.root, posted, to_display(stored, show_secrets=True))
+    assert parsed.document["logins"][:2] == [{"user": "b", "password": "pw-b"},
+                                             {"user": "c", "password": "pw-c"}]
+    assert parsed.document["logins"][2] == {"user": "d"}
+    assert parsed.origins == {"logins.0": "1", "logins.1": "2"}
+    # Refused (row d has no password): drawn again, the rows still name their stored rows.
+    again = render(form.root, parsed.document, origins=parsed.origins,
+                   stored=masked_paths(shown))
+    rows = next(f for f in again.fields if f.name == "logins").children
+    assert [r.origin for r in rows] == ["1", "2", "", "", ""]
+    posted = post(again, {})
+    posted["logins[2].password"] = "pw-d"
+    fixed = parse(form.root, posted, to_display(stored, show_secrets=True))
+    assert Logins.model_validate(fixed.document) == Logins(logins=[
+        {"user": "b", "password": "pw-b"}, {"user": "c", "password": "pw-c"},
+        {"user": "d", "password": "pw-d"}])

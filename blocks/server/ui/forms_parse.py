@@ -4,12 +4,14 @@ Form names follow the JSON path: ``bucket_name``, ``credentials.aws_access_key_i
 rows are ``tags[0]``, ``tags[1]`` (objects: ``rules[0].port``) and a dict's rows
 ``query[0].key`` / ``query[0].value``. Controls that are not values end in ``:``:
 ``credentials:member`` (which member of a union is chosen: its index, ``""`` for unset),
-``value:json`` (a secret's text is JSON), ``password:clear`` (unset a stored secret).
+``value:json`` (a secret's text is JSON), ``password:clear`` (unset a stored secret),
+``rules[1]:from`` (the stored row a list row was drawn from).
 
 An empty input means "unset": the key is left out, so the field takes its default (a required
 field is then refused by the registry, at its path). Rows left empty are dropped. A secret left
 empty on an edit keeps the value stored at the same path (``stored``: the version the form
-showed), which never goes to the browser.
+showed), which never goes to the browser; a list row's stored path is the row it was drawn
+from, so removing a row does not hand its secret to the next one.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class Parsed:
     """Secret paths whose stored value was kept."""
     typed_secrets: list[str] = field(default_factory=list)
     """Secret paths given a new value (not shown again when the form is refused)."""
+    origins: dict[str, str] = field(default_factory=dict)
+    """List row path -> the index of the stored row it was drawn from (drawn again)."""
 
 
 def parse(root: Spec, form: Mapping[str, str], stored: Mapping[str, Any] | None = None
@@ -58,7 +62,7 @@ def parse(root: Spec, form: Mapping[str, str], stored: Mapping[str, Any] | None 
             saved blocks as ``{"$ref": "slug/name"}``; secrets left empty keep its values.
     """
     reader = _Reader(form, stored, Parsed({}))
-    value = reader.obj(root, "", "", force=True)
+    value = reader.obj(root, "", "", "", force=True)
     reader.out.document = value if isinstance(value, dict) else {}
     return reader.out
 
@@ -73,27 +77,28 @@ class _Reader:
     def error(self, path: str, message: str) -> None:
         self.out.errors.setdefault(path, []).append(message)
 
-    def value(self, spec: Spec, name: str, path: str) -> Any:
-        """The value at ``name`` (``_UNSET`` when left empty)."""
+    def value(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
+        """The value at ``name`` (``_UNSET`` when left empty); ``src`` is the path of the
+        same value in the stored document (``None``: it has none, e.g. a row added)."""
         if spec.kind == "object":
-            return self.obj(spec, name, path, force=False)
+            return self.obj(spec, name, path, src, force=False)
         if spec.kind == "union":
-            return self.union(spec, name, path)
+            return self.union(spec, name, path, src)
         if spec.kind == "list":
-            return self.list(spec, name, path)
+            return self.list(spec, name, path, src)
         if spec.kind == "dict":
-            return self.dict(spec, name, path)
+            return self.dict(spec, name, path, src)
         if spec.kind == "ref":
             return self.ref(spec, name, path)
-        return self.scalar(spec, name, path)
+        return self.scalar(spec, name, path, src)
 
-    def obj(self, spec: Spec, name: str, path: str, *, force: bool) -> Any:
+    def obj(self, spec: Spec, name: str, path: str, src: str | None, *, force: bool) -> Any:
         out: dict[str, Any] = {}
         meaningful = False
         for prop in spec.properties:
             sub_name = f"{name}.{prop.name}" if name else prop.name
             sub_path = f"{path}.{prop.name}" if path else prop.name
-            item = self.value(prop.spec, sub_name, sub_path)
+            item = self.value(prop.spec, sub_name, sub_path, _join(src, prop.name))
             if item is _UNSET:
                 continue
             out[prop.name] = item
@@ -102,7 +107,7 @@ class _Reader:
                 meaningful = True
         return out if (meaningful or force) else _UNSET
 
-    def union(self, spec: Spec, name: str, path: str) -> Any:
+    def union(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
         chosen = self.form.get(f"{name}:member", "")
         if chosen == "":
             self.out.choices[path] = None
@@ -115,8 +120,8 @@ class _Reader:
             return _UNSET
         self.out.choices[path] = index
         if member.spec.kind == "object":
-            return self.obj(member.spec, name, path, force=True)
-        value = self.value(member.spec, name, path)
+            return self.obj(member.spec, name, path, src, force=True)
+        value = self.value(member.spec, name, path, src)
         if value is _UNSET and member.spec.kind not in ("ref",):
             self.error(path, "enter a value, or choose another kind")
         return value
@@ -131,21 +136,29 @@ class _Reader:
             raise ValidationError("", [(name, f"more than {MAX_ROWS} rows")])
         return sorted(found)
 
-    def list(self, spec: Spec, name: str, path: str) -> Any:
+    def list(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
         assert spec.item is not None
         out: list[Any] = []
         for row in self.rows(name):
-            item = self.value(spec.item, f"{name}[{row}]", f"{path}.{len(out)}")
+            # A row drawn from the stored version says which stored row it is: rows removed
+            # or added above it must not move a stored secret to another row.
+            origin = self.form.get(f"{name}[{row}]:from", "")
+            row_src = _join(src, origin) if origin.isdigit() else None
+            row_path = f"{path}.{len(out)}"
+            item = self.value(spec.item, f"{name}[{row}]", row_path, row_src)
             if item is not _UNSET:
                 out.append(item)
+                if origin.isdigit():
+                    self.out.origins[row_path] = origin
         return out if out else _UNSET
 
-    def dict(self, spec: Spec, name: str, path: str) -> Any:
+    def dict(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
         assert spec.item is not None
         out: dict[str, Any] = {}
         for row in self.rows(name):
             key = self.form.get(f"{name}[{row}].key", "")
-            value = self.value(spec.item, f"{name}[{row}].value", f"{path}.{key}")
+            value = self.value(spec.item, f"{name}[{row}].value", f"{path}.{key}",
+                               _join(src, key) if key else None)
             if not key:
                 if value is not _UNSET:
                     self.error(f"{path}.{row}", "give this row a key, or empty it")
@@ -165,9 +178,9 @@ class _Reader:
             return _UNSET
         return {REF_KEY: chosen}
 
-    def scalar(self, spec: Spec, name: str, path: str) -> Any:
+    def scalar(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
         if spec.secret:
-            return self.secret(spec, name, path)
+            return self.secret(spec, name, path, src)
         text = self.form.get(name)
         if spec.kind == "boolean" and not spec.nullable and not spec.enum:
             return text == "true"
@@ -204,7 +217,7 @@ class _Reader:
                 return _UNSET
         return text
 
-    def secret(self, spec: Spec, name: str, path: str) -> Any:
+    def secret(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
         text = self.form.get(name, "")
         if text:
             self.out.typed_secrets.append(path)
@@ -219,15 +232,21 @@ class _Reader:
                 self.out.raw.pop(path, None)  # a secret is never shown again
                 return value
             return text
-        if self.form.get(f"{name}:clear") == "true" or self.stored is None:
+        if self.form.get(f"{name}:clear") == "true" or self.stored is None or src is None:
             return _UNSET
-        stored = _at(self.stored, path)
+        stored = _at(self.stored, src)
         if stored is _UNSET or stored is None or stored == codec.MASK:
             return _UNSET
         if spec.kind == "string" and not isinstance(stored, str):
             return _UNSET  # another union member was stored at this path
         self.out.kept.append(path)
         return {"base64": stored} if spec.bytes else stored
+
+
+def _join(src: str | None, part: str) -> str | None:
+    if src is None:
+        return None
+    return f"{src}.{part}" if src else part
 
 
 def _at(document: Mapping[str, Any], path: str) -> Any:

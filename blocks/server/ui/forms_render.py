@@ -62,6 +62,8 @@ class Field:
     secret_json: bool = False
     clearable: bool = False
     hint: str = ""
+    origin: str = ""
+    """A list row drawn from the stored version: that row's index (posted as ``:from``)."""
 
 
 @dataclass
@@ -77,7 +79,8 @@ def render(root: Spec, document: Mapping[str, Any] | None, *,
            raw: Mapping[str, str] | None = None,
            choices: Mapping[str, int | None] | None = None,
            stored: frozenset[str] = frozenset(),
-           saved: Mapping[str, list[str]] | None = None) -> Form:
+           saved: Mapping[str, list[str]] | None = None,
+           origins: Mapping[str, str] | None = None) -> Form:
     """The fields of ``root`` filled from ``document`` (secrets never shown).
 
     Args:
@@ -89,8 +92,10 @@ def render(root: Spec, document: Mapping[str, Any] | None, *,
         stored: paths of secrets that have a stored value (an edit: left empty, kept;
             an optional one gets a "clear" box).
         saved: type slug -> names of the saved blocks the user may pick (block references).
+        origins: list row path -> the stored row it came from (a refused edit's
+            :attr:`~.forms_parse.Parsed.origins`); ``None``: ``document`` is the stored one.
     """
-    drawer = _Drawer(raw or {}, choices or {}, stored, saved or {})
+    drawer = _Drawer(raw or {}, choices or {}, stored, saved or {}, origins)
     fields = [drawer.prop(p.name, p.name, "f-" + _ID.sub("-", p.name), p.required, p.spec,
                           (document or {}).get(p.name, _ABSENT), live=True)
               for p in root.properties]
@@ -103,11 +108,13 @@ _ABSENT: Any = object()
 
 class _Drawer:
     def __init__(self, raw: Mapping[str, str], choices: Mapping[str, int | None],
-                 stored: frozenset[str], saved: Mapping[str, list[str]]) -> None:
+                 stored: frozenset[str], saved: Mapping[str, list[str]],
+                 origins: Mapping[str, str] | None) -> None:
         self.raw = raw
         self.choices = choices
         self.stored = stored
         self.saved = saved
+        self.origins = origins
         self.by_path: dict[str, Field] = {}
         self.tokens = 0
 
@@ -193,6 +200,8 @@ class _Drawer:
             path = f"{out.path}.{row}" if real else f"{out.path}.~{row}"
             drawn = self.node(name, path, html_id, spec.item, item, False, live=live)
             drawn.label = f"{out.label}, row {int(row) + 1}" if row.isdigit() else out.label
+            if real:
+                drawn.origin = row if self.origins is None else self.origins.get(path, "")
             return drawn
         key, val = item if isinstance(item, tuple) else ("", _ABSENT)
         path = f"{out.path}.{key}" if real else f"{out.path}.~{row}"

@@ -158,7 +158,7 @@ def _refused(request: Request, principal: Principal, form: TypeForm, parsed: Par
     errors = dict(parsed.errors)
     name_errors = errors.pop("_name", [])
     drawn = render(form.root, parsed.document, errors=errors, raw=parsed.raw,
-                   choices=parsed.choices, stored=stored,
+                   choices=parsed.choices, stored=stored, origins=parsed.origins,
                    saved=_saved(request, principal, form.root))
     if not title and (errors or name_errors):
         title = "Not saved: correct the fields marked below."
