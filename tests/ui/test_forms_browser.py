@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from blocks import AwsCredentials, S3Bucket
+from pydantic import Field
+
+from blocks import AwsCredentials, Block, S3Bucket
 from tests.ui.conftest import UiServer, sign_in, unique
 
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
@@ -152,3 +154,29 @@ def test_union_members_and_rows_with_javascript(page: Any, ui_server: UiServer) 
     assert loaded.credentials.aws_client_parameters.config == {"connect_timeout": 5}
     page.goto(ui_server.ui(f"/blocks/s3-bucket/{bucket}/edit"))
     _no_secret(page, SECRET)
+
+
+class XssProbe(Block):
+    """<img src=x onerror="window.__xss=1"> a type whose schema text is markup."""
+
+    block_type_slug = "ui-test-xss-probe"
+    note: str = Field(title="<b>Note</b>", description='<script>window.__xss=1</script>')
+    mode: Literal["<i>a</i>", "b"] = "b"
+
+
+def test_schema_text_and_values_are_shown_as_text(page: Any, ui_server: UiServer) -> None:
+    markup = "<script>window.__xss=1</script>"
+    ui_server.registry.save(XssProbe(note=markup, mode="<i>a</i>"), "probe")
+    sign_in(page, ui_server, ui_server.admin)
+    page.goto(ui_server.ui("/blocks/new"))
+    assert page.get_by_text('<img src=x onerror="window.__xss=1"> a type').is_visible()
+    for path in ("/blocks/new?type=ui-test-xss-probe", "/blocks/ui-test-xss-probe/probe/edit",
+                 "/blocks/ui-test-xss-probe/probe/copy-as"):
+        page.goto(ui_server.ui(path))
+        assert page.evaluate("window.__xss") is None, path
+    page.goto(ui_server.ui("/blocks/ui-test-xss-probe/probe/edit"))
+    assert page.locator("#f-note-desc").inner_text() == markup
+    assert page.get_by_label("<b>Note</b>").input_value() == markup
+    assert page.locator("#f-mode option:checked").inner_text() == "<i>a</i>"
+    page.goto(ui_server.ui("/blocks/ui-test-xss-probe/probe/copy-as"))
+    assert f'note="{markup}"' in page.locator("#copy-python").inner_text()
