@@ -172,8 +172,10 @@ class _Drawer:
             drawn = self.node(out.name, out.path, f"{out.id}-m{index}", member.spec,
                               value if chosen == index else _ABSENT, True,
                               live=live and chosen == index)
-            if member.spec.kind != "ref":  # the picker keeps its own label
+            if member.spec.kind == "object":
                 drawn.label = member.label
+            elif member.spec.kind != "ref":  # one input: named after the field, as typed
+                drawn.label = f"{out.label} ({member.label})"
             drawn.selected = chosen == index
             out.members.append(drawn)
 
