@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from blocks import wire
 from blocks.errors import BlocksError
-from blocks.server.ui import acting, pages_blocks, pages_session, web
+from blocks.server.ui import acting, pages_blocks, pages_forms, pages_session, web
 from blocks.server.ui.templating import render
 
 log = logging.getLogger("blocks.server.ui")
@@ -30,7 +30,7 @@ STATIC = Path(__file__).parent / "static"
 PAGE_ROUTERS: list[APIRouter] = [
     pages_session.router,
     pages_blocks.router,
-    # uiforms: pages_forms.router
+    pages_forms.router,
     # uiops: pages_rotation.router, pages_pools.router, pages_admin.router
 ]
 
