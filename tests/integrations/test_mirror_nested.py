@@ -2,8 +2,8 @@
 mirrored parent that embeds it, ``AwsCredentials`` is Prefect's own ``aws-credentials``,
 ``mirror status`` reads what Prefect holds, and a failed push says what was saved.
 
-Prefect's side is read with the real prefect-aws classes, in a subprocess pointed at the
-session's Prefect server.
+Prefect's side is read with the real prefect-aws classes, in one subprocess per module pointed
+at the session's Prefect server (each read a fresh ``load``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,21 +37,53 @@ pytestmark = pytest.mark.aws
 PREFECT_READ = """
 import json, sys
 from prefect_aws import AwsCredentials, S3Bucket
-creds = AwsCredentials.load(sys.argv[1])
-bucket = S3Bucket.load(sys.argv[2])
-print(json.dumps({"creds": creds.aws_access_key_id,
-                  "bucket": bucket.credentials.aws_access_key_id,
-                  "bucket_type": type(bucket.credentials).__name__}))
+for line in sys.stdin:  # one "CREDS BUCKET" per question: prefect is imported once
+    creds_name, bucket_name = line.split()
+    creds = AwsCredentials.load(creds_name)
+    bucket = S3Bucket.load(bucket_name)
+    print(json.dumps({"creds": creds.aws_access_key_id,
+                      "bucket": bucket.credentials.aws_access_key_id,
+                      "bucket_type": type(bucket.credentials).__name__}), flush=True)
 """
 
 
-def prefect_holds(server: Server, creds: str, bucket: str) -> dict[str, Any]:
-    """What prefect-aws's own classes load from the Prefect server."""
-    env = {**os.environ, "PREFECT_API_URL": server.url}
-    done = subprocess.run([sys.executable, "-c", PREFECT_READ, creds, bucket], env=env,
-                          capture_output=True, text=True, check=False, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+class PrefectReader:
+    """prefect-aws's own classes in one subprocess pointed at the session's Prefect server,
+    loading blocks from it on request (importing prefect costs seconds of CPU: once per
+    module, not once per read)."""
+
+    def __init__(self, server: Server) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", PREFECT_READ], env={**os.environ, "PREFECT_API_URL": server.url},
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def holds(self, creds: str, bucket: str) -> dict[str, Any]:
+        """What prefect-aws loads now: each call is a fresh ``load`` from the server."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(f"{creds} {bucket}\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            self.process.wait(timeout=30)
+            raise AssertionError(self.process.stderr.read()[-3000:] if self.process.stderr
+                                 else "the prefect-aws reader exited")
+        return json.loads(line)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def prefect_aws(prefect_server: Server) -> Iterator[PrefectReader]:
+    reader = PrefectReader(prefect_server)
+    yield reader
+    reader.close()
 
 
 def save_pair(registry: Registry, moto: MotoAuth, tag: str) -> tuple[str, str]:
@@ -67,7 +100,7 @@ def save_pair(registry: Registry, moto: MotoAuth, tag: str) -> tuple[str, str]:
 
 
 def test_aws_credentials_mirror_as_prefects_own_type_and_load_with_prefect_aws(
-    bridge_registry: Registry, prefect_server: Server, prefect: PrefectClient,
+    bridge_registry: Registry, prefect_aws: PrefectReader, prefect: PrefectClient,
     moto_auth: MotoAuth,
 ) -> None:
     creds_ref, _ = save_pair(bridge_registry, moto_auth, "native")
@@ -75,13 +108,13 @@ def test_aws_credentials_mirror_as_prefects_own_type_and_load_with_prefect_aws(
     assert status.target_ref == "aws-credentials/deployer-native"
     doc = read_document(prefect, "aws-credentials", "deployer-native")
     assert doc is not None and "role_arn" not in doc["data"]  # null Blocks-only fields left out
-    held = prefect_holds(prefect_server, "deployer-native", "lake-native")
+    held = prefect_aws.holds("deployer-native", "lake-native")
     key_id = AwsCredentials.load(creds_ref, registry=bridge_registry).aws_access_key_id
     assert held == {"creds": key_id, "bucket": key_id, "bucket_type": "AwsCredentials"}
 
 
 def test_iam_key_rotation_reaches_the_mirrored_bucket_that_nests_the_credentials(
-    bridge_registry: Registry, prefect_server: Server, moto_auth: MotoAuth,
+    bridge_registry: Registry, prefect_aws: PrefectReader, moto_auth: MotoAuth,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     creds_ref, bucket_ref = save_pair(bridge_registry, moto_auth, "rot")
@@ -92,7 +125,7 @@ def test_iam_key_rotation_reaches_the_mirrored_bucket_that_nests_the_credentials
     new_key = AwsCredentials.load(creds_ref, registry=bridge_registry).aws_access_key_id
     assert new_key != old_key
 
-    held = prefect_holds(prefect_server, "deployer-rot", "lake-rot")
+    held = prefect_aws.holds("deployer-rot", "lake-rot")
     assert held["creds"] == new_key and held["bucket"] == new_key
     assert {s.ref: s.state for s in mirror_status(bridge_registry, compare=True)} == {
         creds_ref: "current", bucket_ref: "current"}
@@ -102,16 +135,16 @@ def test_iam_key_rotation_reaches_the_mirrored_bucket_that_nests_the_credentials
 
 
 def test_rollback_of_a_nested_block_re_pushes_the_parent(
-    bridge_registry: Registry, prefect_server: Server, moto_auth: MotoAuth,
+    bridge_registry: Registry, prefect_aws: PrefectReader, moto_auth: MotoAuth,
 ) -> None:
     creds_ref, _ = save_pair(bridge_registry, moto_auth, "back")
     first = AwsCredentials.load(creds_ref, registry=bridge_registry)
     changed = first.model_copy(update={"aws_access_key_id": "AKIAROLLEDFORWARD"})
     changed.save("deployer-back", overwrite=True, registry=bridge_registry)
-    assert prefect_holds(prefect_server, "deployer-back", "lake-back")["bucket"] == (
+    assert prefect_aws.holds("deployer-back", "lake-back")["bucket"] == (
         "AKIAROLLEDFORWARD")
     AwsCredentials.rollback("deployer-back", 1, registry=bridge_registry)
-    held = prefect_holds(prefect_server, "deployer-back", "lake-back")
+    held = prefect_aws.holds("deployer-back", "lake-back")
     assert held["bucket"] == held["creds"] == first.aws_access_key_id
 
 
