@@ -4,6 +4,9 @@ server -> the flow again -> key rotation -> an empty plan.
 
 Usage: python scripts/demo_journey.py --dir DIR [--keep]
 
+With ``--keep`` a journey that completes leaves the ``blocks server`` running (its web UI at
+``/ui``) and prints its address, pid and how to get a sign-in token.
+
 DIR is an empty directory (demo.sh makes it): ``home/`` (the registry, BLOCKS_HOME),
 ``terraform/`` (the workspace, a copy of examples/demo/terraform), ``prefect/`` (the Prefect
 server's and the worker's PREFECT_HOME) and ``logs/``. The ``blocks server`` is the only
@@ -129,6 +132,7 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
         servers.append(blocks_server)
         j.note(f"blocks server on {blocks_server.url} (the only process with the registry's "
                "database and master key)")
+        j.note(f"its web UI: {blocks_server.url}/ui (sign in with an API token)")
         admin = api_env(env, blocks_server.url, admin_token)
         moto = start_moto(env, j.dir)
         servers.append(moto)
@@ -253,6 +257,17 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
     registry.close()
 
 
+def leave_running(j: Journey, server: Server) -> None:
+    """Take ``server`` off demo.sh's list of what to stop, and say how to use and stop it."""
+    pid = server.process.pid
+    pids = j.dir / "servers.pids"
+    pids.write_text("".join(f"{p}\n" for p in pids.read_text().split() if p != str(pid)))
+    j.say(f"== the blocks server keeps running: web UI at {server.url}/ui (pid {pid}; stop it "
+          f"with: kill {pid})")
+    j.say(f"   sign in with a new admin token: BLOCKS_HOME={j.dir}/home blocks tokens create "
+          "ui-admin --policy admin --ttl 12h")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dir", type=Path, required=True)
@@ -290,10 +305,16 @@ def main() -> int:
             except Exception as exc:
                 j.say(f"cleanup failed: {type(exc).__name__}: {exc}")
                 code = code or 1
-        for server in reversed(servers):
+        # Under --keep a finished journey leaves the blocks server up: its web UI shows what
+        # the journey made. The others stop (Prefect and moto have nothing left to serve).
+        kept = [s for s in servers if args.keep and code == 0 and s.name == "blocks-server"]
+        stopped = [s for s in reversed(servers) if s not in kept]
+        for server in stopped:
             server.stop()
-        if servers:
-            j.say(f"stopped {', '.join(s.name for s in servers)}")
+        if stopped:
+            j.say(f"stopped {', '.join(s.name for s in stopped)}")
+        for server in kept:
+            leave_running(j, server)
     j.summary(time.monotonic() - started, ok=code == 0, keep=args.keep)
     return code
 
