@@ -5,9 +5,9 @@ set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh" "[dev]"
 cd "$ROOT"
 # The shell-completion tests run the real zsh and fish (bash is here already);
-# benchmarks/server_vs_openbao.py drives its servers with hey.
+# benchmarks/server_vs_openbao.py drives its servers with hey; tests/ui drives Debian's chromium.
 missing=""
-for tool in zsh fish hey; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
+for tool in zsh fish hey chromium; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "== installing$missing for the shell-completion tests and the benchmarks (apt-get)"
