@@ -19,6 +19,9 @@ from starlette.responses import RedirectResponse, Response
 from blocks import wire
 from blocks.errors import BlocksError
 from blocks.server.ui import acting, pages_blocks, pages_session, web
+from blocks.server.ui import pages_admin  # uiops
+from blocks.server.ui import pages_pools  # uiops
+from blocks.server.ui import pages_rotation  # uiops
 from blocks.server.ui.templating import render
 
 log = logging.getLogger("blocks.server.ui")
@@ -30,6 +33,9 @@ PAGE_ROUTERS: list[APIRouter] = [
     pages_blocks.router,
     # uiforms: pages_forms.router
     # uiops: pages_rotation.router, pages_pools.router, pages_admin.router
+    pages_rotation.router,
+    pages_pools.router,
+    pages_admin.router,
 ]
 
 

@@ -24,6 +24,7 @@ from blocks.errors import BlocksError, Forbidden, Unauthorized, ValidationError
 from blocks.server.routes import auth as api
 from blocks.server.security import Principal
 from blocks.server.ui import acting, audit_view
+from blocks.server.ui.stamps import stamp
 from blocks.server.ui.templating import redirect, render
 from blocks.server.ui.web import UiPost, UiPrincipal, page_router
 
@@ -71,7 +72,8 @@ def create_token(request: Request, post: UiPost) -> Response:
         return _tokens_page(request, post.principal, submitted=submitted, problem=str(exc),
                             status=wire.error_response(exc)[0])
     token = created.pop("token")
-    return render(request, "admin/token_created.html", status=201, token=token, info=created)
+    return render(request, "admin/token_created.html", status=201, token=token, info=created,
+                  stamp=stamp)
 
 
 @router.post("/admin/tokens/{token}/revoke", response_class=HTMLResponse)
@@ -95,6 +97,7 @@ def _tokens_page(request: Request, principal: Principal, *, problem: str = "",
     listed = api.list_tokens(request, principal)
     names = [p["name"] for p in api.list_policies(request, principal)]
     return render(request, "admin/tokens.html", status=status, tokens=listed, policies=names,
+                  stamp=stamp,
                   form=submitted or {"name": "", "ttl": "30d", "owner": "", "policies": []},
                   errors=_by_field(errors or []), problem=problem)
 

@@ -29,6 +29,7 @@ from blocks.server.routes import blocks as blocks_api
 from blocks.server.routes import rotation as api
 from blocks.server.security import Principal
 from blocks.server.ui import acting
+from blocks.server.ui.stamps import stamp
 from blocks.server.ui.templating import redirect, render
 from blocks.server.ui.web import UiPost, UiPrincipal, page_router, registry_of
 
@@ -48,7 +49,7 @@ def overview(request: Request, principal: UiPrincipal) -> Response:
     rows = [{**item, "slug": item["ref"].split("/", 1)[0], "name": item["ref"].split("/", 1)[1],
              "schedule": RotationPolicy.model_validate(item["record"]["policy"]).schedule(),
              "due": item["ref"] in due} for item in listed]
-    return render(request, "rotation/overview.html", rows=rows)
+    return render(request, "rotation/overview.html", rows=rows, stamp=stamp)
 
 
 @router.get("/rotation/{slug}/{name}", response_class=HTMLResponse)
@@ -137,7 +138,7 @@ def _page(request: Request, principal: Principal, slug: str, name: str, *,
         by_version.setdefault(version, []).append(stage)
     policy = record["policy"] if record else None
     return render(
-        request, "rotation/block.html", status=status, ref=ref, slug=slug, name=name,
+        request, "rotation/block.html", status=status, ref=ref, slug=slug, name=name, stamp=stamp,
         record=record,
         schedule=RotationPolicy.model_validate(policy).schedule() if policy else None,
         runs=runs_of(events)[:RUNS_SHOWN], versions=list(reversed(versions)),
