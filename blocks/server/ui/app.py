@@ -8,6 +8,7 @@ says what changed), a missing session a redirect to the sign-in page.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
@@ -15,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from blocks import wire
 from blocks.errors import BlocksError
@@ -50,6 +52,7 @@ def create_ui(api: FastAPI) -> FastAPI:
     for router in PAGE_ROUTERS:
         ui.include_router(router)
     ui.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    ui.add_middleware(ServerTiming)
     return ui
 
 
@@ -99,3 +102,26 @@ def _back(request: Request) -> str:
     if len(parts) >= 5 and parts[2] == "blocks":
         return "/".join(parts[:5])
     return "/ui/blocks"
+
+
+class ServerTiming:
+    """Adds ``Server-Timing: app;dur=<ms>`` to every UI response: the time from the request
+    to the response's start, as the server spent it (``benchmarks/ui_pages.py`` reads it)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                spent = (time.perf_counter() - started) * 1000
+                message["headers"] = [*message.get("headers", []),
+                                      (b"server-timing", f"app;dur={spent:.1f}".encode())]
+            await send(message)
+
+        await self.app(scope, receive, timed)

@@ -1,0 +1,125 @@
+"""Fixtures of the web UI's browser tests: a real ``blocks server`` and Debian's chromium.
+
+* ``ui_server`` (per module): the server app with token authentication (the API's own
+  authenticator) over a fresh SQLite registry, on uvicorn on loopback. ``.url``,
+  ``.registry`` (the server's registry: save blocks "from the Python API" with it),
+  ``.token(name, policy_document)`` (a new policy and a token holding it) and ``.admin``
+  (a token with the ``admin`` policy).
+* ``browser`` (per session): chromium from ``/usr/bin/chromium``, never a downloaded one.
+  Without it the tests skip, and under ``CI=true`` they fail.
+* ``page``: a fresh browser context and page per test; :func:`sign_in` signs it in.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from blocks import Registry, Settings
+from blocks.access import policies
+from tests.server_fixtures import serve_app
+
+CHROMIUM = Path(os.environ.get("BLOCKS_TEST_CHROMIUM", "/usr/bin/chromium"))
+
+
+@dataclass
+class UiServer:
+    """A running server with the UI, and the registry behind it."""
+
+    url: str
+    registry: Registry
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(self, name: str, document: dict[str, Any]) -> str:
+        """A new token named ``name`` holding a new policy ``document`` (same name)."""
+        access = self.registry.access()
+        access.put_policy(name, policies.parse(name, document))
+        token, _ = access.create_token(name, [name])
+        self.tokens[name] = token
+        return token
+
+    @property
+    def admin(self) -> str:
+        """A token with the ``admin`` policy (made on first use)."""
+        if "ui-admin" not in self.tokens:
+            self.token("ui-admin", {"admin": True})
+        return self.tokens["ui-admin"]
+
+    def ui(self, path: str = "") -> str:
+        """The absolute URL of a UI path (``"/blocks"`` -> ``http://.../ui/blocks``)."""
+        return f"{self.url}/ui{path}"
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+    """A real blocks server (token authentication, the UI at /ui) for one test module."""
+    from blocks.server.app import create_app
+
+    home = tmp_path_factory.mktemp("ui-server")
+    registry = Registry(Settings(home=home))
+    registry.init()
+    try:
+        with serve_app(create_app(registry)) as url:
+            yield UiServer(url, registry)
+    finally:
+        registry.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright, one per test session."""
+    if not CHROMIUM.exists():
+        message = (f"the browser tests need Debian's chromium at {CHROMIUM} "
+                   "(apt-get install chromium; scripts/test.sh installs it)")
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the browser tests need playwright (the dev extra)")
+        pytest.skip("the browser tests need playwright (the dev extra)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh context (no cookies) and page; fails the test on a page error (a script
+    exception) so a broken ui.js cannot pass unnoticed."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield page
+    finally:
+        context.close()
+    assert errors == [], f"script errors on the page: {errors}"
+
+
+def sign_in(page: Any, server: UiServer, token: str, after: str = "/blocks") -> None:
+    """Sign ``page`` in through the sign-in form with ``token``."""
+    page.goto(server.ui(f"/sign-in?next=/ui{after}"))
+    page.get_by_label("API token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(server.ui(after) + "*")
+
+
+def unique(prefix: str = "b") -> str:
+    """A block name no other test uses."""
+    return f"{prefix}-{secrets.token_hex(4)}"
