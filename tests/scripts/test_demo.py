@@ -108,7 +108,7 @@ def test_keep_leaves_the_blocks_server_running_with_its_web_ui(kept: Run) -> Non
     left = re.search(r"^== the blocks server keeps running: web UI at (\S+) \(pid (\d+);",
                      kept.out, re.M)
     assert left and left.group(1) == f"{server}/ui", kept.out[-2000:]
-    with urllib.request.urlopen(f"{server}/ui/sign-in", timeout=10) as page:  # noqa: S310
+    with urllib.request.urlopen(f"{server}/ui/sign-in", timeout=10) as page:
         assert page.status == 200 and b"<h1" in page.read()
     pids = (kept.dir / "servers.pids").read_text().split()
     assert left.group(2) not in pids  # demo.sh's clean-up leaves it running

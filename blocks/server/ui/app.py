@@ -20,10 +20,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from blocks import wire
 from blocks.errors import BlocksError
-from blocks.server.ui import acting, pages_blocks, pages_session, web
-from blocks.server.ui import pages_admin  # uiops
-from blocks.server.ui import pages_pools  # uiops
-from blocks.server.ui import pages_rotation  # uiops
+from blocks.server.ui import (
+    acting,
+    pages_admin,  # uiops
+    pages_blocks,
+    pages_pools,  # uiops
+    pages_rotation,  # uiops
+    pages_session,
+    web,
+)
 from blocks.server.ui.templating import render
 
 log = logging.getLogger("blocks.server.ui")

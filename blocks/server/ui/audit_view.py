@@ -13,10 +13,10 @@ if TYPE_CHECKING:
 
 LIMIT = 200
 """Rows on one page (the newest ones); narrow the filters for older records."""
-ACTIONS = ("read", "reveal", "save", "rollback", "rename", "delete", "undelete", "purge",
-           "rotate", "rotation-policy", "stages", "token-create", "token-revoke",
-           "policy-put", "policy-delete", "pool-save", "pool-delete", "queue-save",
-           "queue-delete")
+ACTIONS = ("read", "list", "history", "write", "rollback", "rename", "delete", "purge",
+           "promote", "stage", "undelete", "shred", "token-create", "token-revoke",
+           "policy-put", "policy-remove", "access-initialize", "prune", "keys-rotate",
+           "keys-rewrap", "keys-retire", "login")
 """Actions offered in the filter (any other can be typed into the URL)."""
 
 

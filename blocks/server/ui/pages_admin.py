@@ -55,13 +55,14 @@ def tokens(request: Request, principal: UiPrincipal) -> Response:
 @router.post("/admin/tokens", response_class=HTMLResponse)
 def create_token(request: Request, post: UiPost) -> Response:
     """Create a token and show it, once."""
-    submitted = {"name": post.get("name").strip(), "ttl": post.get("ttl").strip(),
+    name = post.get("name").strip()
+    submitted = {"name": name, "ttl": post.get("ttl").strip(),
                  "owner": post.get("owner").strip(),
                  "policies": [p for p in post.form.getlist("policies") if isinstance(p, str)]}
     try:
-        body = api.TokenCreate(name=submitted["name"], policies=submitted["policies"],
+        body = api.TokenCreate(name=name, policies=submitted["policies"],
                                ttl=submitted["ttl"] or None, owner=submitted["owner"])
-        with acting.acting(request, post.principal, "token-create", submitted["name"]):
+        with acting.acting(request, post.principal, "token-create", name):
             created = api.create_token(body, request, post.principal)
     except pydantic.ValidationError as exc:
         return _tokens_page(request, post.principal, submitted=submitted, status=422,
