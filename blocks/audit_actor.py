@@ -86,12 +86,14 @@ def os_actor(via: str = "python") -> Actor:
 
 
 _actor: ContextVar[Actor | None] = ContextVar("blocks_audit_actor", default=None)
+_default_via = "python"
 
 
 def current_actor() -> Actor:
-    """The actor of the current context (default: the OS user on this host, ``via="python"``)."""
+    """The actor of the current context (default: the OS user on this host, acting ``via``
+    the process's entry point: ``python`` unless :func:`set_via` said otherwise)."""
     found = _actor.get()
-    return found if found is not None else os_actor()
+    return found if found is not None else os_actor(_default_via)
 
 
 @contextmanager
@@ -112,5 +114,7 @@ def acting_via(via: str) -> Iterator[Actor]:
 
 
 def set_via(via: str) -> None:
-    """Mark every later call of this context as acting ``via`` (an entry point: the CLI)."""
-    _actor.set(replace(current_actor(), via=via))
+    """Mark this process as acting ``via`` (an entry point: the CLI, the Terraform provider),
+    in every thread, unless a context says otherwise (:func:`acting_as`)."""
+    global _default_via
+    _default_via = via

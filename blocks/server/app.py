@@ -30,7 +30,7 @@ from blocks.registry import Registry
 from blocks.server.auth import TokenAuthenticator
 from blocks.server.fastlane import LoadFastLane, load_route
 from blocks.server.responses import ERROR_RESPONSES
-from blocks.server.routes import admin, auth, blocks, health, pools, recovery, rotation
+from blocks.server.routes import admin, audit, auth, blocks, health, pools, recovery, rotation
 from blocks.server.security import Authenticator
 from blocks.server.ui import app as ui
 
@@ -63,6 +63,7 @@ def create_app(registry: Registry, *, authenticator: Authenticator | None = None
     app.include_router(pools.router)
     app.include_router(auth.router)
     app.include_router(recovery.router)
+    app.include_router(audit.router)
     ui.mount(app)  # the web UI at /ui (HTML pages; not in the OpenAPI document)
     # Added first, so it runs inside RequestIds (request ids, no tracebacks) and before the
     # router: the plain load of a block skips FastAPI's per-request parameter handling.

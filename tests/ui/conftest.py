@@ -7,7 +7,8 @@
   (a token with the ``admin`` policy).
 * ``browser`` (per session): chromium from ``/usr/bin/chromium``, never a downloaded one.
   Without it the tests skip, and under ``CI=true`` they fail.
-* ``page``: a fresh browser context and page per test; :func:`sign_in` signs it in.
+* ``page``: a fresh browser context and page per test (the CSP bypassed, see there);
+  :func:`sign_in` signs it in.
 """
 
 from __future__ import annotations
@@ -100,7 +101,10 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     """A fresh context (no cookies) and page; fails the test on a page error (a script
     exception) so a broken ui.js cannot pass unnoticed."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    # bypass_csp: the pages' Content-Security-Policy (no inline script) is tested on its own
+    # (test_session.py); with it off, the XSS tests check the escaping itself, and Playwright
+    # may evaluate its wait_for_function predicates.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []

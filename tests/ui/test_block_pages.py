@@ -22,6 +22,10 @@ def _creds(key: str = "AKIAEXAMPLE", secret: str = "wJalr-secret-1") -> Any:
                           region_name="eu-west-1")
 
 
+def _audit(server: UiServer, ref: str, **filters: Any) -> list[Any]:
+    return list(server.registry.audit.ls(ref=ref, **filters))
+
+
 def _page_client(page: Any, server: UiServer) -> httpx.Client:
     jar = {c["name"]: c["value"] for c in page.context.cookies()}
     return httpx.Client(base_url=server.url, cookies=jar, follow_redirects=False,
@@ -65,6 +69,10 @@ def test_reveal_needs_read_and_hides_again(page: Any, ui_server: UiServer) -> No
     page.clock.fast_forward(11_000)
     page.wait_for_function("document.querySelector('.secret.revealed') === null")
     assert row.locator(".secret").inner_text() == "********"
+    entries = _audit(ui_server, f"aws-credentials/{name}", action="reveal")
+    assert [(e.actor.via, e.outcome, e.detail.get("field")) for e in entries] == [
+        ("ui", "allowed", "aws_secret_access_key")]
+    assert entries[0].actor.kind == "token" and "wJalr" not in repr(entries)
 
 
 def test_read_metadata_sees_no_values_no_reveal_no_edit_and_forged_posts_fail(
@@ -91,7 +99,16 @@ def test_read_metadata_sees_no_values_no_reveal_no_edit_and_forged_posts_fail(
             assert "lacks the" in answer.text and "wJalr" not in answer.text
         diff = client.get(f"{ref}/diff?a=1&b=2")
         assert diff.status_code == 403
+        no_csrf = client.post(f"{ref}/rollback", data={"version": "1"})
+        assert no_csrf.status_code == 403
     assert ui_server.registry.summary(f"aws-credentials/{name}").current_version == 2
+    denied = _audit(ui_server, f"aws-credentials/{name}", denied=True)
+    refused = {(e.action, e.error) for e in denied}
+    assert {("reveal", "Forbidden"), ("rollback", "Forbidden"), ("rename", "Forbidden"),
+            ("delete", "Forbidden"), ("ui-get", "Forbidden"),
+            ("ui-post", "CsrfRefused")} <= refused, refused
+    assert all(e.actor.via == "ui" and e.outcome == "denied" for e in denied)
+    assert len(denied) == 6  # each refusal once
 
 
 def test_html_in_user_data_is_shown_as_text(page: Any, ui_server: UiServer) -> None:
@@ -99,6 +116,8 @@ def test_html_in_user_data_is_shown_as_text(page: Any, ui_server: UiServer) -> N
     bucket = S3Bucket(bucket_name="data-lake", bucket_folder=XSS, credentials=_creds())
     ui_server.registry.save(bucket, name, note=XSS)
     sign_in(page, ui_server, ui_server.admin, after=f"/blocks/s3-bucket/{name}")
+    page.wait_for_load_state("load")  # the injected <img onerror> would have run by now
+    assert page.evaluate("window.__pwned") is None
     assert page.locator("#fields").get_by_text(XSS).is_visible()
     assert page.locator("#history td.note").first.inner_text() == XSS
     page.goto(ui_server.ui("/blocks/s3-bucket/%3Cscript%3Ewindow.__pwned=3%3C%2Fscript%3E"))
@@ -128,6 +147,10 @@ def test_history_diff_and_rollback_then_a_conflict(page: Any, ui_server: UiServe
     page.get_by_role("button", name="Roll back to version 1").click()
     assert page.get_by_text("rolled back").is_visible()
     assert page.locator("#current-version").inner_text() == "3"
+    who = {row.locator("td").nth(0).inner_text().split()[0]:
+           (row.locator("td").nth(2).inner_text(), row.locator("td").nth(3).inner_text())
+           for row in page.locator("#history tbody tr").all()}
+    assert who["3"] == ("ui-admin", "ui") and who["1"][1] == "python"
     assert ui_server.registry.load(ref).aws_access_key_id == "AKIAONE"
 
     # The Python API saves while the page shows version 3: the rollback is refused.
@@ -167,3 +190,18 @@ def test_references_rename_and_delete_refused_while_referenced(
     assert page.get_by_text(f"deleted s3-bucket/{bucket}").is_visible()
     with pytest.raises(Exception, match="no block"):
         ui_server.registry.summary(f"s3-bucket/{bucket}")
+
+
+def test_a_referenced_block_the_token_may_not_see_is_not_named(
+        page: Any, ui_server: UiServer) -> None:
+    creds, bucket = unique("hidden-creds"), unique("seen-bucket")
+    saved = _creds(secret="wJalr-nested")
+    ui_server.registry.save(saved, creds)
+    ui_server.registry.save(S3Bucket(bucket_name="data-lake", credentials=saved), bucket)
+    token = ui_server.token(unique("buckets"), {"blocks": {"s3-bucket/*": ["read"]}})
+    sign_in(page, ui_server, token, after=f"/blocks/s3-bucket/{bucket}")
+    assert page.locator("#fields").get_by_text("data-lake").is_visible()
+    assert page.locator("#fields").get_by_text("a block you may not see").is_visible()
+    assert creds not in page.content() and "wJalr" not in page.content()
+    page.goto(ui_server.ui(f"/blocks/aws-credentials/{creds}"))
+    assert page.get_by_role("heading", name="Not allowed").is_visible()

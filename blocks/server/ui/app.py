@@ -74,8 +74,7 @@ async def _blocks_error(request: Request, exc: Exception) -> Response:
         return web.finish(request, RedirectResponse(web.sign_in_url(exc.after), 303))
     status = wire.status_of(exc)
     if status == 403:
-        principal = getattr(request.state, "ui_principal", None)
-        acting.refused(request, principal, request.method, request.url.path, str(exc))
+        acting.refused(request, getattr(request.state, "ui_principal", None), exc)
     if status >= 500:
         log.warning("%s %s: %s", request.method, request.url.path, type(exc).__name__)
     return render(request, "error.html", status=status, message=str(exc),

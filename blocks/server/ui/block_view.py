@@ -76,9 +76,11 @@ def fields(block: Block) -> list[Field]:
     return out
 
 
-def references_out(block: Block) -> list[tuple[str, str]]:
-    """``(field path, "slug/name")`` of the saved blocks this block references."""
-    return [(f.path, f.ref) for f in fields(block) if f.ref is not None]
+def visible_fields(block: Block, principal: Principal) -> list[Field]:
+    """:func:`fields`, a referenced block the principal may not see (no ``read-metadata``)
+    shown without its name."""
+    return [f if f.ref is None or principal.allows("read-metadata", "blocks", f.ref)
+            else Field(f.path, "a block you may not see") for f in fields(block)]
 
 
 def references_in(registry: Registry, block_id: str) -> list[tuple[str, str]]:

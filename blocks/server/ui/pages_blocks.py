@@ -32,8 +32,9 @@ def list_page(
 ) -> Response:
     """Blocks the principal may see (``read-metadata``), by type, with counts and search."""
     registry = web.registry_of(request)
-    visible = [s for s in registry.list()
-               if principal.allows("read-metadata", "blocks", s.ref)]
+    with acting.as_actor(request, principal):
+        listed = registry.list()
+    visible = [s for s in listed if principal.allows("read-metadata", "blocks", s.ref)]
     counts: dict[str, int] = {}
     for summary in visible:
         counts[summary.type_slug] = counts.get(summary.type_slug, 0) + 1
@@ -56,15 +57,16 @@ def block_page(request: Request, slug: str, name: str, principal: web.UiPrincipa
     ref = f"{slug}/{name}"
     principal.require("read-metadata", "blocks", ref)
     registry = web.registry_of(request)
-    summary = registry.summary(ref)
-    history = registry.history(ref)
     can_read = principal.allows("read", "blocks", ref)
     fields: list[block_view.Field] = []
     refs_out: list[tuple[str, str]] = []
-    if can_read:
-        block = registry.load(ref)
-        fields = block_view.fields(block)
-        refs_out = block_view.references_out(block)
+    with acting.as_actor(request, principal):
+        summary = registry.summary(ref)
+        history = registry.history(ref)
+        if can_read:
+            block = registry.load(ref)
+            fields = block_view.visible_fields(block, principal)
+            refs_out = [(f.path, f.ref) for f in fields if f.ref is not None]
     refs_in, hidden_in = block_view.visible_references_in(registry, principal, summary.id)
     cls = catalog.get(slug)
     return render(
@@ -73,7 +75,7 @@ def block_page(request: Request, slug: str, name: str, principal: web.UiPrincipa
         refs_out=refs_out, refs_in=refs_in, hidden_in=hidden_in, can_read=can_read,
         can_write=principal.allows("write", "blocks", ref),
         can_delete=principal.allows("delete", "blocks", ref),
-        actors=acting.version_actors(registry, summary.id),
+        actors=acting.version_actors(registry, ref),
     )
 
 
@@ -85,7 +87,8 @@ def reveal(request: Request, slug: str, name: str, posted: web.UiPost) -> Respon
     path = posted.get("field")
     wants_json = "application/json" in request.headers.get("accept", "")
     try:
-        with acting.acting(request, posted.principal, "reveal", ref):
+        with acting.acting(request, posted.principal, "reveal", ref), \
+                acting.recorded(request, "reveal", ref, detail={"field": path[:200]}):
             posted.principal.require("read", "blocks", ref)
             block = web.registry_of(request).load(ref)
             value = block_view.revealed_value(block, path)
@@ -108,7 +111,8 @@ def diff_page(
     ref = f"{slug}/{name}"
     principal.require("read", "blocks", ref)
     registry = web.registry_of(request)
-    old, new = registry.load(ref, version=a), registry.load(ref, version=b)
+    with acting.as_actor(request, principal):
+        old, new = registry.load(ref, version=a), registry.load(ref, version=b)
     return render(request, "blocks/diff.html", ref=ref, a=a, b=b,
                   changes=block_view.diff(old, new))
 

@@ -105,6 +105,7 @@ def ui_principal(request: Request) -> Principal:
         request.state.ui_refresh = True
     request.state.ui_session = session
     request.state.ui_principal = principal
+    request.state.principal = principal  # the access log names it (never the token)
     return principal
 
 
