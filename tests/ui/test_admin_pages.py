@@ -84,7 +84,8 @@ def test_token_form_errors_and_a_policy_in_use_cannot_be_deleted(
 
 
 def test_admin_pages_refuse_a_token_without_admin(page: Any, ui_server: UiServer) -> None:
-    token = ui_server.token(unique("plain"), {"blocks": {"*/*": ["read"]}})
+    plain = unique("plain")
+    token = ui_server.token(plain, {"blocks": {"*/*": ["read"]}})
     sign_in(page, ui_server, token)
     for path in ("/admin", "/admin/tokens", "/admin/policies", "/admin/audit"):
         answer = page.goto(ui_server.ui(path))
@@ -98,6 +99,9 @@ def test_admin_pages_refuse_a_token_without_admin(page: Any, ui_server: UiServer
                                                        "policies": "admin"})
     assert forged.status_code == 403 and "blk_" not in forged.text
     assert "mine" not in {t.name for t in ui_server.registry.access().list_tokens()}
+    denied = list(ui_server.registry.audit.ls(actor=plain, denied=True))
+    assert {e.action for e in denied} >= {"token-create"}, denied  # the forged POST
+    assert all(e.actor.via == "ui" for e in denied)
 
 
 def test_the_audit_page_lists_the_reveals_and_edits_with_filters(
@@ -116,13 +120,57 @@ def test_the_audit_page_lists_the_reveals_and_edits_with_filters(
     check_page(page)
     rows = page.locator("#audit tbody tr")
     actions = {rows.nth(i).locator("td").nth(3).inner_text() for i in range(rows.count())}
-    assert {"read", "write"} <= actions, actions
+    assert {"reveal", "write", "promote"} <= actions, actions
     ui_rows = page.locator("#audit tbody tr", has_text="token:ui-admin")
     assert ui_rows.count() >= 2 and "ui" in ui_rows.first.inner_text()
     assert "audited-value-1" not in page.content()
-    page.get_by_label("Action").select_option("read")
+    page.get_by_label("Action").select_option("reveal")
     page.get_by_role("button", name="Filter").click()
     shown = page.locator("#audit tbody tr td:nth-child(4)").all_inner_texts()
-    assert shown and set(shown) == {"read"}, shown
+    assert shown == ["reveal"], shown
+    page.get_by_label("Actor").fill("token:nobody")
+    page.get_by_role("button", name="Filter").click()
+    assert page.get_by_text("No record matches.").is_visible()
     page.goto(ui_server.ui("/admin/audit?since=soonish"))
     assert page.locator(".flash-error").is_visible()
+
+
+def test_the_sign_in_form_in_tab_order(page: Any, ui_server: UiServer) -> None:
+    def focused() -> str:
+        return str(page.evaluate("() => document.activeElement.id || "
+                                 "document.activeElement.textContent.trim()"))
+
+    page.goto(ui_server.ui("/sign-in"))
+    assert focused() == "token"  # the one field has the focus on arrival
+    page.keyboard.press("Tab")
+    assert focused() == "Sign in"
+    page.keyboard.press("Shift+Tab")
+    assert focused() == "token"
+    page.keyboard.press("Shift+Tab")
+    assert focused() == "Blocks"  # the header's home link
+    page.keyboard.press("Shift+Tab")
+    assert focused() == "Skip to content"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.type(ui_server.admin)
+    page.keyboard.press("Enter")
+    page.wait_for_url(ui_server.ui("/blocks") + "*")
+
+
+def test_the_rotation_pool_and_admin_pages_fit_a_narrow_window(
+        page: Any, ui_server: UiServer) -> None:
+    name = unique("narrow")
+    ui_server.registry.save(Secret(value="narrow-value-1"), name)
+    from blocks.pools import WorkPool
+
+    WorkPool(name=name, type="process").save(registry=ui_server.registry)
+    page.set_viewport_size({"width": 375, "height": 800})
+    sign_in(page, ui_server, ui_server.admin, after="/rotation")
+    for path in ("/rotation", f"/rotation/secret/{name}", "/pools", f"/pools/{name}",
+                 "/admin", "/admin/tokens", "/admin/policies", "/admin/policies/ui-admin",
+                 "/admin/audit"):
+        answer = page.goto(ui_server.ui(path))
+        assert answer is not None and answer.status == 200, path
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (path, overflow)
+        check_page(page)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 LIMIT = 200
 """Rows on one page (the newest ones); narrow the filters for older records."""
-ACTIONS = ("read", "list", "history", "write", "rollback", "rename", "delete", "purge",
+ACTIONS = ("read", "reveal", "list", "history", "write", "rollback", "rename", "delete", "purge",
            "promote", "stage", "undelete", "shred", "token-create", "token-revoke",
            "policy-put", "policy-remove", "access-initialize", "prune", "keys-rotate",
            "keys-rewrap", "keys-retire", "login")

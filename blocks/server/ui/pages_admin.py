@@ -62,7 +62,7 @@ def create_token(request: Request, post: UiPost) -> Response:
     try:
         body = api.TokenCreate(name=name, policies=submitted["policies"],
                                ttl=submitted["ttl"] or None, owner=submitted["owner"])
-        with acting.acting(request, post.principal, "token-create", name):
+        with acting.acting(request, post.principal, "token-create", name, kind="admin"):
             created = api.create_token(body, request, post.principal)
     except pydantic.ValidationError as exc:
         return _tokens_page(request, post.principal, submitted=submitted, status=422,
@@ -81,7 +81,7 @@ def create_token(request: Request, post: UiPost) -> Response:
 def revoke_token(request: Request, token: str, post: UiPost) -> Response:
     """Revoke a token by name or id."""
     try:
-        with acting.acting(request, post.principal, "token-revoke", token):
+        with acting.acting(request, post.principal, "token-revoke", token, kind="admin"):
             revoked = api.revoke_token(token, request, post.principal)
     except (Forbidden, Unauthorized):
         raise
@@ -132,7 +132,7 @@ def put_policy(request: Request, post: UiPost) -> Response:
         errors = [("$", f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]
         return _policy_error(request, post.principal, name, text, editing, errors=errors)
     try:
-        with acting.acting(request, post.principal, "policy-put", name):
+        with acting.acting(request, post.principal, "policy-put", name, kind="admin"):
             api.put_policy(name, request, Response(), document, post.principal)
     except ValidationError as exc:
         return _policy_error(request, post.principal, name, text, editing, errors=exc.errors)
@@ -149,7 +149,7 @@ def put_policy(request: Request, post: UiPost) -> Response:
 def delete_policy(request: Request, name: str, post: UiPost) -> Response:
     """Delete a policy no live token uses (the refusal names the tokens)."""
     try:
-        with acting.acting(request, post.principal, "policy-delete", name):
+        with acting.acting(request, post.principal, "policy-delete", name, kind="admin"):
             api.delete_policy(name, request, post.principal)
     except (Forbidden, Unauthorized):
         raise

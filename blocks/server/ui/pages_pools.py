@@ -142,7 +142,7 @@ def _act(request: Request, principal: Principal, pool: str, what: str,
     field errors or a failure: the page again with them and the API's status. A refusal
     (403) propagates to the UI's handler, which records it."""
     try:
-        with acting.acting(request, principal, what, pool):
+        with acting.acting(request, principal, what, pool, kind="pools"):
             message = action(registry_of(request), principal)
     except ValidationError as exc:
         return _page(request, principal, pool, template_text=template_text,
