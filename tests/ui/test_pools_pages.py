@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
 from blocks import Secret
 from blocks.pools import WorkPool
@@ -119,3 +120,21 @@ def test_a_read_metadata_token_sees_the_pool_but_no_editor_and_a_forged_save_is_
     assert forged.status_code == 403 and "&#39;write&#39; capability" in forged.text
     assert [q.name for q in WorkPool.load(name, registry=ui_server.registry).queues(
         registry=ui_server.registry)] == ["default"]
+
+
+def test_an_unreachable_prefect_server_is_reported_not_fatal(
+        page: Any, ui_server: UiServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.servers import closed_port_url
+
+    url = closed_port_url() + "/api"
+    monkeypatch.setenv("BLOCKS_PREFECT_API_URL", url)
+    name, _ = _pool(ui_server)
+    sign_in(page, ui_server, ui_server.admin, after=f"/pools/{name}")
+    assert url in page.locator("#prefect").inner_text()
+    page.get_by_role("link", name="Compare with Prefect").click()
+    assert page.locator("#prefect-status").inner_text() == "Could not compare with Prefect."
+    assert "the check failed" in page.locator("#prefect pre").inner_text()
+    page.get_by_role("button", name="Publish now").click()
+    problem = page.locator("main .flash-error").first.inner_text()
+    assert "is saved in Blocks, but publishing it to Prefect failed" in problem, problem
+    assert page.locator("#queues").is_visible()  # the pool page still works
