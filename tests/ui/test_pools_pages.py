@@ -138,3 +138,16 @@ def test_an_unreachable_prefect_server_is_reported_not_fatal(
     problem = page.locator("main .flash-error").first.inner_text()
     assert "is saved in Blocks, but publishing it to Prefect failed" in problem, problem
     assert page.locator("#queues").is_visible()  # the pool page still works
+
+
+def test_a_bad_queue_field_is_named_and_nothing_changes(page: Any, ui_server: UiServer) -> None:
+    name, _ = _pool(ui_server)
+    sign_in(page, ui_server, ui_server.admin, after=f"/pools/{name}")
+    page.get_by_label("Name", exact=True).fill("later")
+    page.locator("#q-limit").fill("-3")
+    page.get_by_role("button", name="Add the queue").click()
+    problem = page.locator("main .flash-error").first.inner_text()
+    assert "concurrency_limit" in problem, problem
+    assert page.locator("#template-errors").count() == 0
+    assert [q.name for q in WorkPool.load(name, registry=ui_server.registry).queues(
+        registry=ui_server.registry)] == ["default"]

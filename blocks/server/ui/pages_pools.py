@@ -145,6 +145,8 @@ def _act(request: Request, principal: Principal, pool: str, what: str,
         with acting.acting(request, principal, what, pool, kind="pools"):
             message = action(registry_of(request), principal)
     except ValidationError as exc:
+        if template_text is None:  # a queue form: its fields are few, say them in one line
+            return _page(request, principal, pool, problem=str(exc), status=422)
         return _page(request, principal, pool, template_text=template_text,
                      errors=exc.errors, status=422)
     except (Forbidden, Unauthorized):
@@ -152,8 +154,9 @@ def _act(request: Request, principal: Principal, pool: str, what: str,
     except BlocksError as exc:
         return _page(request, principal, pool, template_text=template_text, problem=str(exc),
                      status=wire.error_response(exc)[0])
-    except pydantic.ValidationError as exc:  # a form field the API's model refused
-        return _page(request, principal, pool, errors=pydantic_errors(exc), status=422)
+    except pydantic.ValidationError as exc:  # a queue field the API's model refused
+        problems = "; ".join(f"{path}: {message}" for path, message in pydantic_errors(exc))
+        return _page(request, principal, pool, problem=f"not saved: {problems}", status=422)
     return redirect(request, f"/ui/pools/{pool}", flash=message, level="success")
 
 
