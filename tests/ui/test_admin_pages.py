@@ -4,9 +4,11 @@ the audit trail listing the UI's reveals and edits with its filters."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
+import pytest
 
 from blocks import Secret
 from tests.ui.accessibility import check_page
@@ -45,7 +47,9 @@ def test_a_policy_with_errors_shows_them_at_their_json_path_then_saves(
     assert dict(stored.document)["blocks"] == {"secret/*": ["read"]}
 
 
-def test_a_token_is_shown_once_and_revoked(page: Any, ui_server: UiServer) -> None:
+def test_a_token_is_shown_once_and_revoked(page: Any, ui_server: UiServer,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     policy, name = unique("pol"), unique("tok")
     ui_server.token(policy, {"blocks": {"secret/*": ["read-metadata"]}})
     sign_in(page, ui_server, ui_server.admin, after="/admin/tokens")
@@ -66,6 +70,8 @@ def test_a_token_is_shown_once_and_revoked(page: Any, ui_server: UiServer) -> No
     assert page.get_by_text(f"Token {name} revoked.").is_visible()
     assert page.locator(f"#token-{name} .state").inner_text() == "revoked"
     assert not _authenticates(ui_server, token)
+    assert token not in caplog.text  # in the page's answer once, never in a log
+    assert all(token not in str(e.to_json()) for e in ui_server.registry.audit.ls(limit=50))
 
 
 def test_token_form_errors_and_a_policy_in_use_cannot_be_deleted(
