@@ -308,8 +308,8 @@ def main() -> int:
         # Under --keep a finished journey leaves the blocks server up: its web UI shows what
         # the journey made. The others stop (Prefect and moto have nothing left to serve).
         kept = [s for s in servers if args.keep and code == 0 and s.name == "blocks-server"]
-        stopped = [s for s in reversed(servers) if s not in kept]
-        for server in stopped:
+        stopped = [s for s in servers if s not in kept]
+        for server in reversed(stopped):
             server.stop()
         if stopped:
             j.say(f"stopped {', '.join(s.name for s in stopped)}")
