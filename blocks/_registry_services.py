@@ -76,7 +76,8 @@ class RegistryServices(RegistryStages):
         """Check every sealed record and stored version (``blocks verify``)."""
         from blocks.verify import verify  # it builds on this module
 
-        return verify(self._registry())
+        with self._reading("verify", "*", kind="registry"):  # not one read per version
+            return verify(self._registry())
 
     def keys_status(self) -> KeyStatus:
         """The master key, keyring terms and versions per term (``blocks keys status``)."""

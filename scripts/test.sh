@@ -10,7 +10,7 @@ missing=""
 for tool in zsh fish hey chromium; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "== installing$missing for the shell-completion tests and the benchmarks (apt-get)"
+        echo "== installing$missing for the shell-completion and browser tests and the benchmarks (apt-get)"
         # shellcheck disable=SC2086
         { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing; } \
             >/dev/null || echo "warning: could not install$missing; completion tests skip" \

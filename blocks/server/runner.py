@@ -145,7 +145,9 @@ class _Server(uvicorn.Server):
         await super().startup(sockets=sockets)
         if self.started and self.servers:
             port = self.servers[0].sockets[0].getsockname()[1]
-            sys.stderr.write(f"blocks server: serving on {self.options.url(port)}\n")
+            url = self.options.url(port)
+            sys.stderr.write(f"blocks server: serving on {url}\n"
+                             f"blocks server: web UI at {url}/ui (sign in with an API token)\n")
             sys.stderr.flush()
 
 

@@ -205,3 +205,33 @@ def test_a_referenced_block_the_token_may_not_see_is_not_named(
     assert creds not in page.content() and "wJalr" not in page.content()
     page.goto(ui_server.ui(f"/blocks/aws-credentials/{creds}"))
     assert page.get_by_role("heading", name="Not allowed").is_visible()
+
+
+def _ui_stale_type(with_required_field: bool) -> type[Any]:
+    """The same block type (same qualified name, so it replaces itself in the catalog),
+    before and after a required field was added."""
+    from blocks import Block
+
+    class UiStaleThing(Block):
+        label: str
+        if with_required_field:
+            added: int
+
+    return UiStaleThing
+
+
+@pytest.mark.filterwarnings("ignore::blocks._lenient.BlockSchemaWarning")
+def test_a_version_that_no_longer_fits_its_type_is_shown_as_stored(
+        page: Any, ui_server: UiServer) -> None:
+    name = unique("stale")
+    old = _ui_stale_type(False)
+    slug = old.block_type_slug
+    ui_server.registry.save(old(label="as saved"), name)
+    _ui_stale_type(True)
+    try:
+        sign_in(page, ui_server, ui_server.admin, after=f"/blocks/{slug}/{name}")
+        assert page.locator("#stale").is_visible()
+        assert page.locator("#fields").get_by_text("as saved").is_visible()
+    finally:  # leave no block of a test-only type behind for the module's other tests
+        ui_server.registry.delete(f"{slug}/{name}", recovery_window="0")
+        catalog._registered.pop(slug, None)

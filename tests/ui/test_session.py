@@ -161,3 +161,46 @@ def test_no_token_or_secret_in_the_logs_of_a_ui_session(
     assert '"principal":"reader"' in stream.getvalue()
     for value in (token, token.removeprefix("blk_"), secret, csrf.group(1)):
         assert value not in logged
+
+
+def test_another_replica_accepts_the_session(served: tuple[Registry, str]) -> None:
+    """Two server processes over one database: a session opened on one works on the other
+    (nothing about it lives in a replica's memory)."""
+    registry, token = served
+    first = _client(registry)
+    _sign_in(first, token)
+    other_registry = Registry(registry.settings)  # a second "replica": its own keyring copy
+    try:
+        second = _client(other_registry)
+        for cookie in first.cookies.jar:
+            second.cookies.set(cookie.name, cookie.value or "", path="/ui")
+        answer = second.get("/ui/blocks")
+        assert answer.status_code == 200 and "Blocks" in answer.text
+    finally:
+        other_registry.close()
+
+
+def test_reveal_without_javascript_and_only_of_secret_fields(
+        served: tuple[Registry, str]) -> None:
+    import re
+
+    from blocks import catalog
+
+    registry, token = served
+    registry.save(catalog.get("aws-credentials")(aws_access_key_id="AKIAREVEAL",
+                                                 aws_secret_access_key="wJalr-nojs"), "nojs")
+    client = _client(registry)
+    _sign_in(client, token)
+    page = client.get("/ui/blocks/aws-credentials/nojs")
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None
+    form = {"csrf": found.group(1)}
+    url, own = "/ui/blocks/aws-credentials/nojs/reveal", {"origin": BASE}
+    shown = client.post(url, data={**form, "field": "aws_secret_access_key"}, headers=own)
+    assert shown.status_code == 200 and "wJalr-nojs" in shown.text  # a page, not JSON
+    for field in ("aws_access_key_id", "nope", ""):
+        refused = client.post(url, data={**form, "field": field},
+                              headers={**own, "accept": "application/json"})
+        assert refused.status_code == 422, field
+        assert "no secret field has that path" in refused.json()["error"]
+        assert "AKIAREVEAL" not in refused.text

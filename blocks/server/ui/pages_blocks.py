@@ -14,7 +14,13 @@ from fastapi import Query, Request
 from starlette.responses import JSONResponse, Response
 
 from blocks import catalog, wire
-from blocks.errors import BlocksError, ConflictError, InvalidArgument, ReferencedBlockError
+from blocks.errors import (
+    BlocksError,
+    ConflictError,
+    InvalidArgument,
+    ReferencedBlockError,
+    ValidationError,
+)
 from blocks.server.ui import acting, block_view, web
 from blocks.server.ui.templating import redirect, render
 
@@ -60,11 +66,16 @@ def block_page(request: Request, slug: str, name: str, principal: web.UiPrincipa
     can_read = principal.allows("read", "blocks", ref)
     fields: list[block_view.Field] = []
     refs_out: list[tuple[str, str]] = []
+    stale = False
     with acting.as_actor(request, principal):
         summary = registry.summary(ref)
         history = registry.history(ref)
         if can_read:
-            block = registry.load(ref)
+            try:
+                block = registry.load(ref)
+            except ValidationError:  # its type changed since: show it as stored
+                block = registry.load(ref, validate=False)
+                stale = True
             fields = block_view.visible_fields(block, principal)
             refs_out = [(f.path, f.ref) for f in fields if f.ref is not None]
     refs_in, hidden_in = block_view.visible_references_in(registry, principal, summary.id)
@@ -74,7 +85,7 @@ def block_page(request: Request, slug: str, name: str, principal: web.UiPrincipa
         type_name=cls.__name__, history=list(reversed(history)), fields=fields,
         refs_out=refs_out, refs_in=refs_in, hidden_in=hidden_in, can_read=can_read,
         can_write=principal.allows("write", "blocks", ref),
-        can_delete=principal.allows("delete", "blocks", ref),
+        can_delete=principal.allows("delete", "blocks", ref), stale=stale,
         actors=acting.version_actors(registry, ref),
     )
 
