@@ -11,8 +11,8 @@ from tests.audit.helpers import problems
 
 def test_a_pruned_trail_backs_up_and_restores(blocks_home: Path, tmp_path: Path) -> None:
     from blocks.store import chain
-    from tests.backup.helpers import new_registry, read_backup, write_backup
     from blocks.store.chain import NewEvent
+    from tests.backup.helpers import new_registry, read_backup, write_backup
 
     source = new_registry(blocks_home / "a")
     source.init()
