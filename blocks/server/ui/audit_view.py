@@ -15,8 +15,9 @@ LIMIT = 200
 """Rows on one page (the newest ones); narrow the filters for older records."""
 ACTIONS = ("read", "reveal", "list", "history", "write", "rollback", "rename", "delete", "purge",
            "promote", "stage", "undelete", "shred", "token-create", "token-revoke",
-           "policy-put", "policy-remove", "access-initialize", "prune", "keys-rotate",
-           "keys-rewrap", "keys-retire", "login")
+           "policy-put", "policy-remove", "access-initialize", "pool-write", "pool-rename",
+           "pool-delete", "queue-create", "queue-update", "queue-delete", "prune",
+           "keys-rotate", "keys-rewrap", "keys-retire", "login")
 """Actions offered in the filter (any other can be typed into the URL)."""
 
 
