@@ -6,8 +6,8 @@
 #
 # Usage: bash scripts/demo.sh [--keep DIR]
 #   --keep DIR   leave the registry, the Terraform workspace and the logs in DIR (new or
-#                empty) and print the commands to explore them; default: a temporary
-#                directory, removed at the end.
+#                empty) and the blocks server running (web UI at /ui); print the commands
+#                to explore them. Default: a temporary directory, removed at the end.
 # Environment: PYTHON=/path/to/python3.11 picks the interpreter of .venv;
 #   BLOCKS_DEMO_VENV=DIR uses that existing venv (with blocks-registry[demo]) instead of .venv;
 #   BLOCKS_DEMO_POSTGRES_ADMIN_URL (default postgresql://postgres@127.0.0.1:5432/postgres) is

@@ -4,6 +4,9 @@ server -> the flow again -> key rotation -> an empty plan.
 
 Usage: python scripts/demo_journey.py --dir DIR [--keep]
 
+With ``--keep`` a journey that completes leaves the ``blocks server`` running (its web UI at
+``/ui``) and prints its address, pid and how to get a sign-in token.
+
 DIR is an empty directory (demo.sh makes it): ``home/`` (the registry, BLOCKS_HOME),
 ``terraform/`` (the workspace, a copy of examples/demo/terraform), ``prefect/`` (the Prefect
 server's and the worker's PREFECT_HOME) and ``logs/``. The ``blocks server`` is the only
@@ -125,10 +128,11 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
 
     with j.step("start blocks server, moto (S3) and a Prefect server on 127.0.0.1, look for "
                 "PostgreSQL", progress="starting the servers"):
-        blocks_server = start_blocks(env, j.dir)
+        blocks_server = start_blocks({**env, "BLOCKS_AUDIT_READS": "1"}, j.dir)
         servers.append(blocks_server)
         j.note(f"blocks server on {blocks_server.url} (the only process with the registry's "
                "database and master key)")
+        j.note(f"its web UI: {blocks_server.url}/ui (sign in with an API token)")
         admin = api_env(env, blocks_server.url, admin_token)
         moto = start_moto(env, j.dir)
         servers.append(moto)
@@ -219,6 +223,9 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
         j.note(deployment.describe(second))
         rows = warehouse.rows(registry)
         j.note(f"the warehouse holds {rows} rows of both runs (read through the block)")
+        j.note("who read the warehouse password, as the blocks server's audit trail has it:")
+        j.cli(admin, "audit", "who-read", "database-credentials/warehouse", "--since", "1d",
+              show=True)
 
     with j.step("the same pipeline in plain Python, no Prefect (examples/pipeline/pipeline.py), "
                 "with the same token"):
@@ -251,6 +258,17 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
         j.note(f"checked {len(secrets)} secret values and the 2 tokens against {checked} "
                "files (the blocks server's log among them)")
     registry.close()
+
+
+def leave_running(j: Journey, server: Server) -> None:
+    """Take ``server`` off demo.sh's list of what to stop, and say how to use and stop it."""
+    pid = server.process.pid
+    pids = j.dir / "servers.pids"
+    pids.write_text("".join(f"{p}\n" for p in pids.read_text().split() if p != str(pid)))
+    j.say(f"== the blocks server keeps running: web UI at {server.url}/ui (pid {pid}; stop it "
+          f"with: kill {pid})")
+    j.say(f"   sign in with a new admin token: BLOCKS_HOME={j.dir}/home blocks tokens create "
+          "ui-admin --policy admin --ttl 12h")
 
 
 def main() -> int:
@@ -290,10 +308,16 @@ def main() -> int:
             except Exception as exc:
                 j.say(f"cleanup failed: {type(exc).__name__}: {exc}")
                 code = code or 1
-        for server in reversed(servers):
+        # Under --keep a finished journey leaves the blocks server up: its web UI shows what
+        # the journey made. The others stop (Prefect and moto have nothing left to serve).
+        kept = [s for s in servers if args.keep and code == 0 and s.name == "blocks-server"]
+        stopped = [s for s in servers if s not in kept]
+        for server in reversed(stopped):
             server.stop()
-        if servers:
-            j.say(f"stopped {', '.join(s.name for s in servers)}")
+        if stopped:
+            j.say(f"stopped {', '.join(s.name for s in stopped)}")
+        for server in kept:
+            leave_running(j, server)
     j.summary(time.monotonic() - started, ok=code == 0, keep=args.keep)
     return code
 

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +65,13 @@ def kept() -> Iterator[Run]:
             done = subprocess.run(["bash", "scripts/demo.sh", "--keep", str(demo_dir)],
                                   cwd=ROOT, env=_env(), capture_output=True, text=True,
                                   timeout=900)
+            out = done.stdout + done.stderr
             record.write_text(json.dumps({"dir": str(demo_dir), "code": done.returncode,
-                                          "out": done.stdout + done.stderr}))
+                                          "out": out}))
+            left = re.search(r"^== the blocks server keeps running: .*\(pid (\d+);", out, re.M)
+            if left:  # stopped with the run's shared servers (tests/servers.py)
+                (shared / "demo-blocks-server.json").write_text(
+                    json.dumps({"pid": int(left.group(1))}))
         data = json.loads(record.read_text())
     yield Run(Path(data["dir"]), data["out"], data["code"])
 
@@ -88,9 +94,26 @@ def test_the_journey_runs_every_step_on_real_servers_and_stops_them(kept: Run) -
     assert "Prefect's work pools: demo-process" in kept.out  # published by terraform apply
     assert "4 rows written as blocks_demo_" in kept.out or "(sqlite: no roles)" in kept.out
     assert "No changes" in kept.out and re.search(r"loaded all [67] blocks after", kept.out)
+    assert re.search(r"blocks audit who-read database-credentials/warehouse[^\n]*\n\s+"
+                     r"IDENTITY\s+READS\s+LAST READ\n\s+\S+:\S+\s+[1-9]", kept.out), kept.out
     assert re.search(r"^== journey complete: 12 of 12 steps in \d+ s$", kept.out, re.M)
     urls = _server_urls(kept.out)
-    assert len(urls) == 3 and all(_closed(u) for u in urls), urls
+    assert len(urls) == 3, urls
+    server = re.search(r"^\s+blocks server on (http://\S+)", kept.out, re.M).group(1)  # type: ignore[union-attr]
+    assert all(_closed(u) for u in urls if u != server), urls
+
+
+def test_keep_leaves_the_blocks_server_running_with_its_web_ui(kept: Run) -> None:
+    assert kept.code == 0, kept.out[-3000:]
+    server = re.search(r"^\s+blocks server on (http://\S+)", kept.out, re.M).group(1)  # type: ignore[union-attr]
+    assert f"its web UI: {server}/ui" in kept.out
+    left = re.search(r"^== the blocks server keeps running: web UI at (\S+) \(pid (\d+);",
+                     kept.out, re.M)
+    assert left and left.group(1) == f"{server}/ui", kept.out[-2000:]
+    with urllib.request.urlopen(f"{server}/ui/sign-in", timeout=10) as page:
+        assert page.status == 200 and b"<h1" in page.read()
+    pids = (kept.dir / "servers.pids").read_text().split()
+    assert left.group(2) not in pids  # demo.sh's clean-up leaves it running
 
 
 def test_flow_runs_reach_the_registry_only_through_the_server_with_a_scoped_token(

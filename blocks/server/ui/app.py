@@ -20,7 +20,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from blocks import wire
 from blocks.errors import BlocksError
-from blocks.server.ui import acting, pages_blocks, pages_forms, pages_session, web
+from blocks.server.ui import (
+    acting,
+    pages_admin,
+    pages_blocks,
+    pages_forms,
+    pages_pools,
+    pages_rotation,
+    pages_session,
+    web,
+)
 from blocks.server.ui.templating import render
 
 log = logging.getLogger("blocks.server.ui")
@@ -31,7 +40,9 @@ PAGE_ROUTERS: list[APIRouter] = [
     pages_session.router,
     pages_blocks.router,
     pages_forms.router,
-    # uiops: pages_rotation.router, pages_pools.router, pages_admin.router
+    pages_rotation.router,
+    pages_pools.router,
+    pages_admin.router,
 ]
 
 
