@@ -18,12 +18,12 @@ SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
 
 
 def _screenshot(page: Any, name: str) -> None:
-    """Save a screenshot for docs/web-ui-forms.md when BLOCKS_UI_SCREENSHOTS names a folder
-    (``BLOCKS_UI_SCREENSHOTS=docs/images``); test runs leave the tree alone otherwise."""
-    folder = os.environ.get("BLOCKS_UI_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+    """Save a screenshot into docs/images for docs/web-ui-forms.md when
+    ``BLOCKS_UI_SCREENSHOTS=1`` (as tests/ui/test_screenshots.py does); test runs leave the
+    tree alone otherwise."""
+    if os.environ.get("BLOCKS_UI_SCREENSHOTS") == "1":
+        folder = Path(__file__).resolve().parents[2] / "docs" / "images"
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def _no_secret(page: Any, *secrets: str) -> None:

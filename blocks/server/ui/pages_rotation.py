@@ -24,7 +24,7 @@ from blocks.core import pydantic_errors
 from blocks.errors import BlocksError, Forbidden, Unauthorized, ValidationError
 from blocks.registry import Registry
 from blocks.rotation import plugins
-from blocks.rotation.policy import RotationPolicy, format_duration
+from blocks.rotation_types.policy import RotationPolicy, format_duration
 from blocks.server.routes import blocks as blocks_api
 from blocks.server.routes import rotation as api
 from blocks.server.security import Principal
