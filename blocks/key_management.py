@@ -165,7 +165,7 @@ class KeyManager:
                 exist.
         """
         key_term = self.registry.audit.hash_key().term()
-        if key_term == term:
+        if key_term == term and term != self.registry.keyring.current_term:
             raise KeyringError(
                 f"keyring term {term} still wraps the audit hash key; run 'blocks keys rewrap "
                 f"--term {term}' first")

@@ -25,6 +25,7 @@ from blocks.errors import BlocksError
 from blocks.reports import Problem as Problem
 from blocks.reports import Report as Report
 from blocks.sealed_refs import current_document
+from blocks.store import audit_log
 from blocks.store.engine import read_only
 from blocks.store.recovery import is_tombstone
 from blocks.store.sealing import KINDS
@@ -71,6 +72,9 @@ def verify(registry: Registry) -> Report:
     sealed_checks.document_references(registry, report, bad)
     _pools(registry, report, bad)
     _rotation(registry, report)
+    if not audit_log.HashKey(registry.store.writer, registry.keyring).opens():
+        report.add("audit-key", "the audit hash key", "does not open (altered outside Blocks?): "
+                   "the hashed values of the audit records can no longer be searched")
     return report
 
 

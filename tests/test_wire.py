@@ -27,6 +27,7 @@ SAMPLES: list[BlocksError] = [
     errors.ValidationError("s3-bucket/lake", [("credentials.aws_access_key_id", "too short"),
                                               ("", "bad root")]),
     errors.ReferenceChainError("chain too deep"),
+    errors.AuditUnavailable("the audit trail could not record the write, so it was not done"),
     errors.ConflictError("secret/x is at version 3, not the expected 2"),
     errors.BlockAlreadyExists("secret/x already exists"),
     errors.ReferencedBlockError("secret/x", ["s3-bucket/a", "s3-bucket/b"]),

@@ -290,6 +290,15 @@ class HashKey:
                 created = key
         return created if created is not None else (self._load() or key)
 
+    def opens(self) -> bool:
+        """False when a stored key does not open (altered outside Blocks); True when it opens
+        or there is none yet (``blocks verify``)."""
+        try:
+            self._load()
+        except (BlocksError, ValueError, KeyError, TypeError):
+            return False
+        return True
+
     def term(self) -> int | None:
         """The keyring term that wraps the key (``None`` before the first hash)."""
         found = self._read()

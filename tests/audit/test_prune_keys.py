@@ -108,3 +108,16 @@ def test_key_rotation_rewrap_and_retire_keep_records_verifiable(registry: Regist
         assert [e.action for e in fresh.audit.ls(actor="tok-1")] == ["write"]
     finally:
         fresh.close()
+
+
+def test_blocks_verify_checks_the_audit_hash_key(registry: Registry) -> None:
+    registry.audit.hash(b"x")
+    assert registry.verify().ok
+    forged = '{"term": 1, "wrapped": "AAAA"}'
+    tamper(registry.store.url, "UPDATE registry_state SET value = ? WHERE name = ?", forged,
+           "audit-hash-key")
+    fresh = Registry(registry.settings)  # a new process: the key is read again
+    try:
+        assert [p.kind for p in fresh.verify().problems] == ["audit-key"]
+    finally:
+        fresh.close()

@@ -34,7 +34,8 @@ def audit_ls(
     action: Annotated[str | None, Query(description="read, write, delete, ...")] = None,
     denied: bool = False,
     limit: Annotated[int, Query(ge=1, le=PAGE)] = PAGE,
-    cursor: Annotated[int | None, Query(description="the 'next' of the previous page")] = None,
+    cursor: Annotated[int | None, Query(ge=0, le=2**62,
+                                        description="the 'next' of the previous page")] = None,
     order: Literal["newest", "oldest"] = "newest",
 ) -> dict[str, Any]:
     _admin(principal)
