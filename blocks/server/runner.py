@@ -149,8 +149,19 @@ class _Server(uvicorn.Server):
             sys.stderr.flush()
 
 
+def http_protocol() -> Any:
+    """uvicorn's httptools protocol writing each response at once
+    (:mod:`blocks.server.protocol`), or uvicorn's choice without httptools."""
+    try:
+        from blocks.server.protocol import CoalescingProtocol
+    except ImportError:  # httptools is missing: uvicorn falls back to h11
+        return "auto"
+    return CoalescingProtocol
+
+
 def _uvicorn_options(options: ServeOptions) -> dict[str, Any]:
     return {
+        "http": http_protocol(),
         "host": options.host,
         "port": options.port,
         "ssl_certfile": str(options.tls_cert) if options.tls_cert else None,
