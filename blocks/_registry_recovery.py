@@ -101,7 +101,7 @@ class RegistryRecovery(RegistryStages):
         """
         slug, name = split_ref(ref)
         now = self._clock()
-        with self._schedule() as schedule:
+        with self._recording("undelete", f"{slug}/{name}"), self._schedule() as schedule:
             deleted = schedule.find(slug, name)
             if deleted is None:
                 raise BlockNotFound(
@@ -130,7 +130,8 @@ class RegistryRecovery(RegistryStages):
             waiting = []
             for deleted in due:
                 try:
-                    with self._schedule() as schedule:
+                    with self._recording("shred", f"{deleted.type_slug}/{deleted.name}",
+                                         subject=deleted.id), self._schedule() as schedule:
                         current = schedule.get(deleted.id)
                         if current is not None and current.shred_after <= moment:
                             schedule.shred(current)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from blocks import hooks
+from blocks._registry_audit import AuditedAccess
 from blocks._registry_stages import RegistryStages
 from blocks.errors import BlockNotFound
 from blocks.store import presence
@@ -54,7 +55,8 @@ class RegistryServices(RegistryStages):
         """Crypto-shred one earlier version of ``slug/name`` (see ``KeyManager.purge``)."""
         from blocks.key_management import KeyManager  # it builds on this module
 
-        KeyManager(self._registry()).purge(ref, version)
+        with self._recording("purge", ref, version=version):
+            KeyManager(self._registry()).purge(ref, version)
 
     def pool_store(self) -> LocalPoolStore:
         """The work pools and queues kept in this registry's database."""
@@ -74,7 +76,8 @@ class RegistryServices(RegistryStages):
         """Check every sealed record and stored version (``blocks verify``)."""
         from blocks.verify import verify  # it builds on this module
 
-        return verify(self._registry())
+        with self._reading("verify", "*", kind="registry"):  # not one read per version
+            return verify(self._registry())
 
     def keys_status(self) -> KeyStatus:
         """The master key, keyring terms and versions per term (``blocks keys status``)."""
@@ -86,7 +89,9 @@ class RegistryServices(RegistryStages):
         """The API tokens and access policies kept in this registry's database."""
         from blocks.access.store import AccessStore  # it builds on the store and the keyring
 
-        return AccessStore(self.store, self.sealer)
+        access: AccessAdmin = AuditedAccess(
+            AccessStore(self.store, self.sealer), self.audit)
+        return access
 
     def _registry(self) -> Registry:
         from blocks.registry import Registry  # the subclass this base is part of

@@ -10,19 +10,21 @@ from datetime import datetime
 from typing import Literal
 
 from blocks import hooks
-from blocks._registry_keys import RegistryKeys
+from blocks._registry_audit import RegistryAudit
 from blocks.core import split_ref
-from blocks.errors import BlockNotFound, ConflictError
-from blocks.store.records import Head
+from blocks.errors import BlockNotFound, ConflictError, IntegrityError
+from blocks.store.records import Head, StoredVersion
+from blocks.store.writer import BEYOND_HEAD
 
 Stage = Literal["current", "pending", "previous"]
 STAGES: tuple[str, ...] = ("current", "pending", "previous")
 
 
-class RegistryStages(RegistryKeys):
+class RegistryStages(RegistryAudit):
     """``stages``/``move_stages`` and the sealed-head moves under them."""
 
     _clock: Callable[[], datetime]
+    _not_found: Callable[[str, str, int | None], str]
 
     def stages(self, ref: str) -> dict[str, int]:
         """``{stage: version}`` of ``slug/name`` from its sealed head; ``current`` is there."""
@@ -64,8 +66,11 @@ class RegistryStages(RegistryKeys):
                 stages.pop(label, None)
             elif value != "keep":
                 stages[label] = int(value)
-        self._move_head(f"{slug}/{name}", current=target, stages=stages,
-                        expected_latest=int(head.latest_version or head.current_version))
+        with self._recording("promote" if target != head.current_version else "stage",
+                             f"{slug}/{name}", version=target, subject=head.block_id,
+                             detail={"stages": dict(sorted(stages.items()))}):
+            self._move_head(f"{slug}/{name}", current=target, stages=stages,
+                            expected_latest=int(head.latest_version or head.current_version))
         if target != head.current_version:
             self._after_current_moved(head.block_id)
 
@@ -110,6 +115,31 @@ class RegistryStages(RegistryKeys):
             slug, name, current=current, stages=stages, expected_latest=expected_latest,
             now=self._clock(),
         )
+
+    def _check_head(self, ref: str) -> Head:
+        """The verified head of ``ref`` (internal; raises BlockNotFound, IntegrityError)."""
+        slug, name = split_ref(ref)
+        self._existing()  # seals a freshly upgraded database before reading its rows
+        row = self.store.get_version(slug, name)
+        if row is None:
+            raise BlockNotFound(self._not_found(slug, name, None))
+        self._check(row, f"{slug}/{name}", None)
+        return row.head
+
+    def _check(self, row: StoredVersion, what: str, version: int | None) -> None:
+        """Refuse a row whose head does not authenticate or whose version row is not right."""
+        self.sealer.check_head(row.head, what)
+        if row.beyond_head:
+            raise IntegrityError(what, BEYOND_HEAD)
+        latest = row.latest_version or 0
+        if row.version is None:
+            if version is None:
+                raise IntegrityError(what, "its current version is missing")
+            if version <= latest:
+                raise IntegrityError(what, f"version {version} is missing")
+            raise BlockNotFound(f"{what} has no version {version}; see 'blocks history {what}'")
+        if row.version > latest:
+            raise IntegrityError(what, f"version {row.version} is beyond the sealed head")
 
     def _no_stage(self, slug: str, name: str, stage: str) -> str:
         if self.store.summary(slug, name) is None:

@@ -221,6 +221,12 @@ class ServerUnavailable(BlocksError):
     fail-over); the message names every server tried and the last reason."""
 
 
+class AuditUnavailable(BlocksError):
+    """The audit trail could not record an operation, so the operation was not done (HTTP 503):
+    the database refused the record (locked, read-only, out of space). The message names the
+    operation and the database error's class, never a value."""
+
+
 class GitError(BlocksError):
     """A ``git`` command run by a block failed; the output is shown with secrets removed.
 

@@ -88,7 +88,11 @@ class KeyManager:
         Returns:
             The new term number.
         """
-        return self.registry.keyring.rotate()
+        with self.registry.audit.recording("keys-rotate", kind="keys", obj="keyring") as rec:
+            term = self.registry.keyring.rotate()
+            if rec is not None:
+                rec.detail["term"] = term
+        return term
 
     def rewrap(
         self,
@@ -148,6 +152,9 @@ class KeyManager:
         if progress is not None and moved + len(failed) < total:
             progress(total, total)  # the rest were purged or moved by others meanwhile
         _, unsealed = sealing.reseal(store, self.registry.sealer, sources)
+        self.registry.audit.hash_key().rewrap(sources)  # searchable hashes stay comparable
+        self.registry.audit.record("keys-rewrap", kind="keys", obj="keyring",
+                                   detail={"terms": sources, "to": target, "moved": moved})
         return RewrapResult(target, sources, moved, failed + unsealed)
 
     def retire(self, term: int) -> None:
@@ -157,7 +164,14 @@ class KeyManager:
             KeyringError: versions still use the term, it is the current term, or it does not
                 exist.
         """
-        keyops.retire_term(self.registry.store, term)
+        key_term = self.registry.audit.hash_key().term()
+        if key_term == term:
+            raise KeyringError(
+                f"keyring term {term} still wraps the audit hash key; run 'blocks keys rewrap "
+                f"--term {term}' first")
+        with self.registry.audit.recording("keys-retire", kind="keys", obj="keyring",
+                                           detail={"term": term}):
+            keyops.retire_term(self.registry.store, term)
         self.registry.store.checkpoint()  # the term's wrapped key must not linger in the WAL
         self.registry.keyring.refresh()
 

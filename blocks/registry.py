@@ -47,9 +47,8 @@ from blocks.registry_protocol import RegistryProtocol, local, open_registry
 from blocks.sealed_refs import document_referrers
 from blocks.settings import Settings
 from blocks.store.deletion import schedule_block
-from blocks.store.records import BlockSummary, Head, SealedVersion, StoredVersion, VersionInfo
+from blocks.store.records import BlockSummary, SealedVersion, StoredVersion, VersionInfo
 from blocks.store.sql import SqlStore
-from blocks.store.writer import BEYOND_HEAD
 
 __all__ = ["BlockSummary", "Registry", "VersionInfo"]
 
@@ -167,12 +166,12 @@ class Registry(RegistryRecovery, RegistryServices):
             term, wrapped = keyring.wrap_data_key(data_key, aad)
             return SealedVersion(term, wrapped, blob)
 
-        info = self.store.save_version(
-            slug, name, overwrite=overwrite, expected_version=expected_version, seal=seal,
-            refs=encoded.refs, schema_checksum=schema["checksum"],
-            schema_version=cls.block_schema_version, note=note, now=self._clock(),
-            new_id=self._new_id, stage=stage,
-        )
+        with self._recording("write", f"{slug}/{name}", stage=stage):
+            info = self.store.save_version(
+                slug, name, overwrite=overwrite, expected_version=expected_version, seal=seal,
+                refs=encoded.refs, schema_checksum=schema["checksum"],
+                schema_version=cls.block_schema_version, note=note, now=self._clock(),
+                new_id=self._new_id, stage=stage)
         block._stamp(info.block_id, name, info.version, self._weak)
         if stage is None:  # a staged version is not current: mirrors keep the current one
             self._after_current_moved(info.block_id)
@@ -200,7 +199,11 @@ class Registry(RegistryRecovery, RegistryServices):
         """
         slug, name = split_ref(ref)
         cls = catalog.get(slug)
-        return self._open(cls, self._row(slug, name, version, stage), set(), validate)
+        with self._reading("read", ref, version=version, stage=stage) as record:
+            row = self._row(slug, name, version, stage)
+            if record is not None:
+                record.subject, record.version = row.block_id, row.version
+            return self._open(cls, row, set(), validate)
 
     def _row(
         self, slug: str, name: str, version: int | None, stage: Stage | None
@@ -236,6 +239,10 @@ class Registry(RegistryRecovery, RegistryServices):
         """
         slug, name = split_ref(ref)
         window = self.recovery_window(recovery_window)
+        with self._recording("delete", f"{slug}/{name}", detail={"window": str(window)}):
+            self._delete(slug, name, window)
+
+    def _delete(self, slug: str, name: str, window: Any) -> None:
         self._require_registry()
         _ = self.keyring  # the head and the censuses are checked and re-sealed
         if self.store.summary(slug, name) is None:
@@ -276,13 +283,14 @@ class Registry(RegistryRecovery, RegistryServices):
                 f"cannot rename {slug}/{name} to {new_name}: {slug}/{new_name} is a deleted "
                 f"block{note.removeprefix('; it was deleted and is')}, or shred it first "
                 f"('blocks rm --now {slug}/{new_name}')")
-        return self.store.rename_block(
-            slug, name, new_name, expected_version=expected_version, now=self._clock()
-        )
+        with self._recording("rename", f"{slug}/{name}", detail={"to": f"{slug}/{new_name}"}):
+            return self.store.rename_block(
+                slug, name, new_name, expected_version=expected_version, now=self._clock())
 
     def list(self, slug: str | None = None) -> builtins.list[BlockSummary]:
         """Every block (or every block of one type), by type and name."""
-        return self.store.list_blocks(slug)
+        with self._reading("list", slug or "*"):
+            return self.store.list_blocks(slug)
 
     def summary(self, ref: str) -> BlockSummary:
         """One block's id, current version and timestamps."""
@@ -295,6 +303,10 @@ class Registry(RegistryRecovery, RegistryServices):
     def history(self, ref: str) -> builtins.list[VersionInfo]:
         """Every version of ``slug/name``, oldest first."""
         slug, name = split_ref(ref)
+        with self._reading("history", ref):
+            return self._history(slug, name)
+
+    def _history(self, slug: str, name: str) -> builtins.list[VersionInfo]:
         self._existing()  # seals a freshly upgraded database before reading its rows
         versions = self.store.history(slug, name)
         if not versions:
@@ -322,39 +334,13 @@ class Registry(RegistryRecovery, RegistryServices):
         self, ref: str, version: int, *, expected_version: int | None = None
     ) -> VersionInfo:
         """Write a new version whose content is that of ``version`` (history is kept)."""
-        old = self.load(ref, version=version)
-        _, name = split_ref(ref)
-        return self.save(
-            old, name, overwrite=True, expected_version=expected_version,
-            note=f"rollback to version {version}",
-        )
+        with self._recording("rollback", ref, detail={"from_version": version}):
+            old = self.load(ref, version=version)
+            return self.save(old, split_ref(ref)[1], overwrite=True,
+                             expected_version=expected_version,
+                             note=f"rollback to version {version}")
 
     # -- internals ------------------------------------------------------------------------
-
-    def _check_head(self, ref: str) -> Head:
-        """The verified head of ``ref`` (internal; raises BlockNotFound, IntegrityError)."""
-        slug, name = split_ref(ref)
-        self._existing()  # seals a freshly upgraded database before reading its rows
-        row = self.store.get_version(slug, name)
-        if row is None:
-            raise BlockNotFound(self._not_found(slug, name, None))
-        self._check(row, f"{slug}/{name}", None)
-        return row.head
-
-    def _check(self, row: StoredVersion, what: str, version: int | None) -> None:
-        """Refuse a row whose head does not authenticate or whose version row is not right."""
-        self.sealer.check_head(row.head, what)
-        if row.beyond_head:
-            raise IntegrityError(what, BEYOND_HEAD)
-        latest = row.latest_version or 0
-        if row.version is None:
-            if version is None:
-                raise IntegrityError(what, "its current version is missing")
-            if version <= latest:
-                raise IntegrityError(what, f"version {version} is missing")
-            raise BlockNotFound(f"{what} has no version {version}; see 'blocks history {what}'")
-        if row.version > latest:
-            raise IntegrityError(what, f"version {row.version} is beyond the sealed head")
 
     def _open(
         self, cls: type[Block], row: StoredVersion, seen: set[str], validate: bool = True,

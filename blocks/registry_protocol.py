@@ -20,15 +20,18 @@ from blocks.errors import ConfigurationError
 from blocks.settings import Settings
 
 if TYPE_CHECKING:
-    from datetime import timedelta
+    from collections.abc import Iterator
+    from datetime import datetime, timedelta
 
     from blocks._registry_recovery import RecoveryWindow
     from blocks.access.admin import AccessAdmin
+    from blocks.audit_trail import AuditReport, ReadCount
     from blocks.core import Block
     from blocks.key_management import KeyStatus
     from blocks.pools.store_protocol import WorkPoolStore
     from blocks.registry import Registry
     from blocks.rotation.service import RotationService
+    from blocks.store.audit_log import AuditEntry
     from blocks.store.records import BlockSummary, DeletedBlock, GcResult, VersionInfo
     from blocks.verify import Report
 
@@ -157,6 +160,37 @@ class RegistryProtocol(Protocol):
     def access(self) -> AccessAdmin:
         """The API tokens and access policies of ``blocks server`` (``blocks tokens``)."""
         ...
+
+    @property
+    def audit(self) -> AuditService:
+        """The audit trail (``blocks audit``): record, ls, who_read, verify, prune, hash."""
+        ...
+
+
+class AuditService(Protocol):
+    """``registry.audit``: the audit trail, local (:class:`blocks.audit_trail.AuditTrail`) or
+    through a blocks server (:class:`blocks.remote.audit.RemoteAudit`)."""
+
+    reads: bool
+
+    def record(self, action: str, *, kind: str = "blocks", obj: str,
+               outcome: str = "allowed", error: str | None = None, version: int | None = None,
+               stage: str | None = None, detail: Mapping[str, Any] | None = None,
+               pool: str | None = None) -> None: ...
+
+    def ls(self, ref: str | None = None, actor: str | None = None,
+           since: datetime | str | None = None, action: str | None = None,
+           denied: bool = False, limit: int | None = None, *,
+           oldest_first: bool = False, cursor: int | None = None) -> Iterator[AuditEntry]: ...
+
+    def who_read(self, ref: str, since: datetime | str | None = None
+                 ) -> builtins.list[ReadCount]: ...
+
+    def verify(self) -> AuditReport: ...
+
+    def prune(self, before: datetime | str) -> int: ...
+
+    def hash(self, value: bytes) -> str: ...
 
 
 def open_registry(settings: Settings | None = None) -> RegistryProtocol:

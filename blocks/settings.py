@@ -103,6 +103,13 @@ class Settings(BaseSettings):
             "'blocks gc' shreds it: 0 (shred at once) to 30d, e.g. 7d, 36h."
         ),
     )
+    audit_reads: bool = Field(
+        default=False,
+        description=(
+            "Record local reads (load, list, history) in the audit trail too; writes, "
+            "rotations and deletes are always recorded ('blocks audit ls')."
+        ),
+    )
     prefect_api_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("BLOCKS_PREFECT_API_URL", "PREFECT_API_URL"),

@@ -38,6 +38,7 @@ STATUS: tuple[tuple[type[BlocksError], int], ...] = (
     (errors.Unauthorized, 401),
     (errors.Forbidden, 403),
     (errors.RateLimited, 429),
+    (errors.AuditUnavailable, 503),
     (errors.KeyProviderError, 503),
     (errors.StoreError, 503),  # RegistryLockedError too
 )

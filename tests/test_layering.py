@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent / "blocks"
 LOWER = ["core.py", "_persistence.py", "_compat.py", "_models.py", "_async.py", "codec.py",
          "registry.py", "_registry_keys.py", "_registry_stages.py", "_registry_services.py",
          "_registry_documents.py", "_registry_recovery.py", "registry_protocol.py", "wire.py",
-         "parsing.py", "_saving.py",
+         "parsing.py", "_saving.py", "audit_actor.py", "audit_trail.py", "_registry_audit.py",
          "references.py", "catalog.py", "hooks.py", "settings.py", "pools", "store", "crypto",
          "keys", "types", "remote", "access"]
 UPPER = ("blocks.rotation", "blocks.integrations", "blocks.cli", "blocks.backup", "blocks.server")

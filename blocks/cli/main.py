@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import blocks
 import blocks.cli
+from blocks.audit_actor import set_via
 from blocks.cli import complete_names, readonly
 from blocks.cli import parser as cli_parser
 from blocks.cli.confirm import NotConfirmed
@@ -71,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: list[str]) -> int:
+    set_via("cli")
     parser = build_parser()
     if argv[:1] == [complete_names.COMMAND]:  # called by the completion scripts on TAB
         return complete_names.run(parser, argv[1:])

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from blocks._registry_recovery import RecoveryWindow
     from blocks.access.admin import AccessAdmin
+    from blocks.remote.audit import RemoteAudit
     from blocks.remote.pools import RemotePoolStore
     from blocks.rotation.service import RotationService
 
@@ -296,6 +297,13 @@ class RemoteRegistry:
         from blocks.remote.access import RemoteAccess
 
         return RemoteAccess(self.transport)
+
+    @property
+    def audit(self) -> RemoteAudit:
+        """The server's audit trail (the token needs ``admin``)."""
+        from blocks.remote.audit import RemoteAudit
+
+        return RemoteAudit(self.transport)
 
     # -- internals ----------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ def chain_problems(registry: Registry) -> list[Problem]:
     """Problems of the event chain and of the rotation policies against it."""
     writer, sealer = registry.store.writer, registry.sealer
     with chain.snapshot(writer) as conn:
-        events, broken = chain.walk(conn, writer, sealer)
+        events, broken = chain.walk(conn, writer, sealer, keep=lambda kind: kind != chain.AUDIT)
     problems: list[Problem] = [("event-chain", chain.WHAT, p) for p in broken]
     newest: dict[str, int] = {}
     policy_set: dict[str, tuple[bool, int]] = {}

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from blocks.audit_actor import acting_via
 from blocks.core import Block, split_ref
 from blocks.errors import (
     BlockNotFound,
@@ -125,6 +126,13 @@ class Rotation(Policies):
     def _leased(
         self, ref: str, body: Callable[[PolicyRecord], Outcome], busy_is_error: bool = False,
         summary: BlockSummary | None = None,
+    ) -> Outcome:
+        with acting_via("rotation"):  # the audit trail names rotation as the way in
+            return self._leased_as(ref, body, busy_is_error, summary)
+
+    def _leased_as(
+        self, ref: str, body: Callable[[PolicyRecord], Outcome], busy_is_error: bool,
+        summary: BlockSummary | None,
     ) -> Outcome:
         summary = summary or self.registry.summary(ref)
         block_id = summary.id

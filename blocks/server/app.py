@@ -30,7 +30,7 @@ from blocks.registry import Registry
 from blocks.server.auth import TokenAuthenticator
 from blocks.server.fastlane import LoadFastLane, load_route
 from blocks.server.responses import ERROR_RESPONSES
-from blocks.server.routes import admin, auth, blocks, health, pools, recovery, rotation
+from blocks.server.routes import admin, audit, auth, blocks, health, pools, recovery, rotation
 from blocks.server.security import Authenticator
 
 log = logging.getLogger("blocks.server")
@@ -62,6 +62,7 @@ def create_app(registry: Registry, *, authenticator: Authenticator | None = None
     app.include_router(pools.router)
     app.include_router(auth.router)
     app.include_router(recovery.router)
+    app.include_router(audit.router)
     # Added first, so it runs inside RequestIds (request ids, no tracebacks) and before the
     # router: the plain load of a block skips FastAPI's per-request parameter handling.
     app.add_middleware(LoadFastLane, route=load_route(blocks.router.routes),

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from blocks.crypto import integrity
 from blocks.errors import IntegrityError
-from blocks.store.sql import utc
+from blocks.store.records import utc
 
 if TYPE_CHECKING:
     from blocks.store.sealing import KeyringSealer
@@ -194,12 +194,86 @@ def read(conn: Any, writer: Writer, sealer: KeyringSealer, where: str = "",
     return found
 
 
-def walk(conn: Any, writer: Writer, sealer: KeyringSealer, after: int = 0, digest: str = ""
-         ) -> tuple[list[ChainEvent], list[str]]:
-    """Check the whole chain: every MAC, every link, no gap, the head. Returns the events that
-    authenticated in order, and a description of each problem (never a stored value).
+CHECKPOINT = "events:pruned"
+"""The sealed checkpoint of a prune (``event_chain`` row): the number and digest of the newest
+event removed, so the events after it still link."""
+KEPT = "events:kept"
+"""The events a prune kept at or before the checkpoint (rotation's): their count and the
+SHA-256 of their numbers and digests, sealed (``event_chain`` row)."""
 
-    ``after``/``digest``: start after an event already verified (its number and digest)."""
+
+def kept_digest(pairs: Sequence[tuple[int, str]]) -> str:
+    """The digest a :data:`KEPT` row seals: of the kept events' numbers and digests, in order."""
+    text = "".join(f"{seq}:{digest}\n" for seq, digest in pairs)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def checkpoint(conn: Any, writer: Writer, sealer: KeyringSealer
+               ) -> tuple[tuple[int, str], tuple[int, str]] | None:
+    """The sealed prune checkpoint ``((seq, digest), (kept count, kept digest))``, if any.
+
+    Raises:
+        IntegrityError: one of its rows is missing or does not authenticate.
+    """
+    rows = {r[0]: r for r in conn.execute(writer.native(
+        "SELECT name, seq, digest, mac_term, mac FROM event_chain WHERE name IN (?, ?)"),
+        (CHECKPOINT, KEPT)).fetchall()}
+    if not rows:
+        return None
+    found = []
+    for name in (CHECKPOINT, KEPT):
+        row = rows.get(name)
+        if row is None:
+            raise IntegrityError(WHAT, "half of its prune checkpoint is missing")
+        sealer.check(row[3], row[4], head_mac_message(name, row[1], row[2]),
+                     f"{WHAT} (its prune checkpoint)")
+        found.append((int(row[1]), str(row[2])))
+    return found[0], found[1]
+
+
+def put_checkpoint(conn: Any, writer: Writer, sealer: KeyringSealer, last: tuple[int, str],
+                   kept: Sequence[tuple[int, str]]) -> None:
+    """Seal the checkpoint of a prune (inside the prune's transaction)."""
+    for name, seq, digest in ((CHECKPOINT, last[0], last[1]),
+                              (KEPT, len(kept), kept_digest(kept))):
+        term, mac = sealer.sign(head_mac_message(name, seq, digest))
+        if not conn.execute(writer.native(
+                "UPDATE event_chain SET seq = ?, digest = ?, mac_term = ?, mac = ? "
+                "WHERE name = ?"), (seq, digest, term, mac, name)).rowcount:
+            conn.execute(writer.native(
+                "INSERT INTO event_chain (name, seq, digest, mac_term, mac) "
+                "VALUES (?, ?, ?, ?, ?)"), (name, seq, digest, term, mac))
+
+
+AUDIT = "audit"
+"""The kind of the audit trail's records (:mod:`blocks.store.audit_log`)."""
+
+
+def _everything(kind: str) -> bool:
+    return True
+
+
+def _not_audit(kind: str) -> bool:
+    return kind != AUDIT
+
+
+def walk(conn: Any, writer: Writer, sealer: KeyringSealer, after: int = 0, digest: str = "",
+         keep: Callable[[str], bool] = _everything) -> tuple[list[ChainEvent], list[str]]:
+    """:func:`walk_to` without the position it ended at."""
+    events, problems, _ = walk_to(conn, writer, sealer, after, digest, keep)
+    return events, problems
+
+
+def walk_to(conn: Any, writer: Writer, sealer: KeyringSealer, after: int = 0, digest: str = "",
+            keep: Callable[[str], bool] = _everything
+            ) -> tuple[list[ChainEvent], list[str], tuple[int, str]]:
+    """Check the whole chain: every MAC, every link, no gap, the head. Returns the events that
+    authenticated in order (those whose kind ``keep`` accepts), and a description of each
+    problem (never a stored value). Rows are read as a stream: memory does not grow with the
+    number of events ``keep`` drops.
+
+    ``after``/``digest``: start after an event already verified (its number and digest);
+    from the start, a prune's sealed checkpoint is where the links begin."""
     problems: list[str] = []
     try:
         head_seq, head_digest = _head(conn, writer, sealer, lock=False)
@@ -208,30 +282,62 @@ def walk(conn: Any, writer: Writer, sealer: KeyringSealer, after: int = 0, diges
                                        else "does not authenticate"))
         head_seq, head_digest = -1, ""
     events: list[ChainEvent] = []
+    base = 0
+    kept_want: tuple[int, str] | None = None
+    if after == 0:
+        try:
+            found = checkpoint(conn, writer, sealer)
+        except IntegrityError as exc:
+            problems.append(str(exc).split(": ", 1)[-1].split(";")[0])
+            found = None
+        if found is not None:
+            (base, base_digest), kept_want = found
+            after, digest = base, base_digest
+    kept: list[tuple[int, str]] = []
     expected = after + 1
-    rows = conn.execute(writer.native(
-        f"SELECT {_COLUMNS} FROM event_log WHERE seq > ? ORDER BY seq"), (after,)  # noqa: S608
-    ).fetchall()
-    for row in rows:
-        seq = row[0]
-        if seq != expected:
-            problems.append(f"event {expected} is missing (next is {seq}) or out of order")
-            expected = seq if type(seq) is int else expected
-        if row[1] != digest:
-            problems.append(f"event {seq} does not follow the event before it")
-        own = row_digest(row)
-        if own is None or not sealer.valid(row[7], row[8], event_mac_message(own)):
-            problems.append(f"event {seq} does not authenticate (edited or inserted)")
-            digest = own or ""
-        else:
-            events.append(ChainEvent(seq, row[2], row[3], utc(row[4]), row[5], row[6], own))
-            digest = own
-        expected += 1
-    last = rows[-1][0] if rows else after
+    cursor = conn.execute(writer.native(
+        f"SELECT {_COLUMNS} FROM event_log WHERE seq > ? ORDER BY seq"),  # noqa: S608
+        (0 if kept_want is not None else after,))
+    last: Any = after
+    while True:
+        batch = cursor.fetchmany(2000)
+        if not batch:
+            break
+        for row in batch:
+            seq = row[0]
+            own = row_digest(row)
+            ok = own is not None and sealer.valid(row[7], row[8], event_mac_message(own))
+            if kept_want is not None and type(seq) is int and seq <= base:
+                if not ok:
+                    problems.append(f"event {seq} does not authenticate (edited or inserted)")
+                else:
+                    kept.append((seq, own or ""))
+                    if keep(row[2]):
+                        events.append(ChainEvent(seq, row[2], row[3], utc(row[4]), row[5],
+                                                 row[6], own or ""))
+                continue
+            last = seq
+            if seq != expected:
+                problems.append(f"event {expected} is missing (next is {seq}) or out of order")
+                expected = seq if type(seq) is int else expected
+            if row[1] != digest:
+                problems.append(f"event {seq} does not follow the event before it")
+            if not ok:
+                problems.append(f"event {seq} does not authenticate (edited or inserted)")
+                digest = own or ""
+            else:
+                if keep(row[2]):
+                    events.append(ChainEvent(seq, row[2], row[3], utc(row[4]), row[5], row[6],
+                                             own or ""))
+                digest = own or ""
+            expected += 1
+    if kept_want is not None and (len(kept), kept_digest(kept)) != kept_want:
+        problems.append("the events kept by its last prune were deleted, edited or added to "
+                        "(they do not match its sealed checkpoint)")
     if head_seq >= 0 and (last != head_seq or digest != head_digest):
         problems.append(f"its sealed head names event {head_seq} but the log ends at "
                         f"event {last} (events deleted, or added outside Blocks)")
-    return events, problems
+    return events, problems, (int(last) if type(last) is int else 0, digest)
 
 
 @contextmanager
@@ -258,7 +364,8 @@ _verified: weakref.WeakKeyDictionary[Writer, tuple[int, str, list[ChainEvent]]] 
 def verified(writer: Writer, sealer: KeyringSealer) -> list[ChainEvent]:
     """Every event, after checking the chain whole up to its sealed head.
 
-    A process keeps the events it verified and, on the next call, checks only those appended
+    A process keeps the events it verified (all but the audit trail's records) and, on the
+    next call, checks only those appended
     since (they must link onto the last one it verified), so a Terraform run that reads many
     rotated resources walks the chain once.
 
@@ -267,11 +374,18 @@ def verified(writer: Writer, sealer: KeyringSealer) -> list[ChainEvent]:
     """
     seq, digest, known = _verified.get(writer, (0, "", []))
     with snapshot(writer) as conn:
-        found, problems = walk(conn, writer, sealer, seq, digest)
+        try:
+            pruned = checkpoint(conn, writer, sealer)
+        except IntegrityError:
+            pruned = None  # the walk from the start reports it
+        if seq and pruned is not None and pruned[0][0] > seq:
+            seq, digest, known = 0, "", []  # pruned since: check again from its checkpoint
+        found, problems, last = walk_to(conn, writer, sealer, seq, digest, keep=_not_audit)
     if problems:
         _verified.pop(writer, None)
         raise IntegrityError(WHAT, problems[0])
     if found:
         known = [*known, *found]
-        _verified[writer] = (found[-1].seq, found[-1].digest, known)
+    if last[0] != seq:
+        _verified[writer] = (last[0], last[1], known)
     return known

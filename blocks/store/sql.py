@@ -16,7 +16,7 @@ from blocks.errors import (
     KeyringError,
     StoreError,
 )
-from blocks.store import census
+from blocks.store import audit_log, census
 from blocks.store.deletion import delete_block
 from blocks.store.engine import (
     ReadConnections,
@@ -80,6 +80,7 @@ class SqlStore:
         self._auto_migrate = auto_migrate
         self._reads = ReadConnections(url, synchronous)
         self.writer = Writer(self._reads.get, self._reads.sqlite)
+        self.writer.before_commit = self._before_commit
         self.sealer: HeadSealer | None = None  # set by the Registry that owns the keyring
         self._engine: Engine | None = None
         self._lock = threading.Lock()
@@ -99,9 +100,24 @@ class SqlStore:
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
-                    self._engine = create_engine(self.url, self._synchronous)
+                    self._engine = self._audited(create_engine(self.url, self._synchronous))
         self.ensure_schema()
         return self._engine
+
+    def _before_commit(self, conn: Any) -> None:
+        """Append the audit records staged for this transaction's change (same connection)."""
+        if audit_log.has_pending():
+            audit_log.flush(conn, self.writer, self.sealer)
+
+    def _audited(self, engine: Engine) -> Engine:
+        from sqlalchemy import event
+
+        def commit(conn: Any) -> None:
+            if audit_log.has_pending():
+                audit_log.flush(conn.connection.driver_connection, self.writer, self.sealer)
+
+        event.listen(engine, "commit", commit)
+        return engine
 
     def close(self) -> None:
         """Close every connection."""
@@ -136,7 +152,7 @@ class SqlStore:
             if self._engine is None:
                 with self._lock:
                     if self._engine is None:
-                        self._engine = create_engine(self.url, self._synchronous)
+                        self._engine = self._audited(create_engine(self.url, self._synchronous))
             from blocks.store.migrate import upgrade
 
             upgrade(self._engine)

@@ -28,7 +28,7 @@ from blocks.errors import (
     RegistryLockedError,
     ValidationError,
 )
-from blocks.store import census
+from blocks.store import audit_log, census
 from blocks.store.engine import is_lock_timeout
 from blocks.store.records import BlockSummary, Head, SealedVersion, VersionInfo
 
@@ -141,6 +141,9 @@ class Writer:
         self._add_ref = native(_ADD_REF)
         self._exists = native(_VERSION_EXISTS)
         self.lock = "" if sqlite else " FOR UPDATE"
+        self.before_commit: Callable[[Any], None] | None = None
+        """Called with the connection at the end of each transaction, before its commit (the
+        store appends the audit records staged for the change here)."""
 
     # -- transactions ---------------------------------------------------------------------
 
@@ -167,6 +170,8 @@ class Writer:
                 raise _locked(exc, started) from None
             try:
                 yield conn
+                if self.before_commit is not None:
+                    self.before_commit(conn)
                 conn.execute("COMMIT")
             except BaseException as exc:
                 conn.execute("ROLLBACK")
@@ -176,6 +181,8 @@ class Writer:
             return
         with conn.transaction():
             yield conn
+            if self.before_commit is not None:
+                self.before_commit(conn)
 
     def is_constraint(self, exc: BaseException) -> bool:
         """True for a unique or foreign-key violation (a concurrent writer, a stale term)."""
@@ -259,6 +266,7 @@ class Writer:
                 )
             version = int(head.latest_version or current) + 1
         sealed = seal(block_id, version)
+        audit_log.annotate(subject=block_id, version=version)
         if head is not None and stage is not None:
             stages = {**head.stage_map(), stage: version}
             new_head = sealer.seal_head(replace(

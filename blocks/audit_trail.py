@@ -1,0 +1,338 @@
+"""``registry.audit``: record, list, verify and prune the audit trail of a local registry.
+
+The records are events of kind ``audit`` in the registry's one sealed event chain
+(:mod:`blocks.store.audit_log`); the registry records its own writes, rotations, deletes and
+access changes in the transaction of the change (:meth:`AuditTrail.recording`), and its reads
+when :attr:`AuditTrail.reads` is on (``BLOCKS_AUDIT_READS=1``, or the server turns it on).
+
+Example:
+    >>> from blocks import Registry
+    >>> registry = Registry()                                          # doctest: +SKIP
+    >>> registry.audit.who_read("secret/warehouse", since="30d")       # doctest: +SKIP
+    [ReadCount(identity='token:etl', count=12, last_at=datetime(...))]
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from blocks.audit_actor import current_actor
+from blocks.errors import BlocksError, IntegrityError, InvalidArgument
+from blocks.store import audit_log, chain
+from blocks.store.audit_log import OUTCOMES, AuditEntry, Pending
+
+if TYPE_CHECKING:
+    from blocks._registry_audit import RegistryAudit
+
+__all__ = ["AuditEntry", "AuditReport", "AuditTrail", "ReadCount", "parse_since"]
+
+READ_ACTIONS = ("read",)
+
+
+@dataclass(frozen=True)
+class ReadCount:
+    """One identity's reads of a block (``blocks audit who-read``); unpacks as
+    ``identity, count, last_at``."""
+
+    identity: str
+    count: int
+    last_at: datetime
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.identity, self.count, self.last_at))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"identity": self.identity, "count": self.count,
+                "last_at": self.last_at.isoformat()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ReadCount:
+        return cls(str(data["identity"]), int(data["count"]),
+                   datetime.fromisoformat(str(data["last_at"])))
+
+
+@dataclass
+class AuditReport:
+    """What ``blocks audit verify`` found (never a stored value)."""
+
+    events: int = 0
+    """Events in the chain after the last prune (rotation steps and audit records)."""
+    records: int = 0
+    """Audit records among them."""
+    head: int = 0
+    """The number of the newest event (keep it elsewhere to notice a rolled-back log)."""
+    digest: str = ""
+    """Its SHA-256 digest."""
+    pruned_through: int = 0
+    """The newest event a prune removed (0: never pruned)."""
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "events": self.events, "records": self.records,
+                "head": self.head, "digest": self.digest,
+                "pruned_through": self.pruned_through, "seconds": round(self.seconds, 3),
+                "problems": list(self.problems)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AuditReport:
+        return cls(int(data.get("events", 0)), int(data.get("records", 0)),
+                   int(data.get("head", 0)), str(data.get("digest", "")),
+                   int(data.get("pruned_through", 0)), float(data.get("seconds", 0.0)),
+                   [str(p) for p in data.get("problems", [])])
+
+
+_RELATIVE = re.compile(r"^(\d{1,6})([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(value: datetime | str | None, *, what: str = "--since",
+                now: datetime | None = None) -> datetime | None:
+    """A point in time: a ``datetime``, an age such as ``30d``, ``12h``, ``2w``, or an ISO
+    date or time (``2026-01-31``, ``2026-01-31T12:00:00Z``).
+
+    Raises:
+        InvalidArgument: anything else (the message names ``what`` and the forms accepted).
+    """
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value).strip()
+    match = _RELATIVE.match(text)
+    if match:
+        age = timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+        return (now or datetime.now(UTC)) - age
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidArgument(
+            f"{what}: {text[:40]!r} is not a time: use an age such as 30d, 12h or 2w, or a "
+            "date such as 2026-01-31") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+class AuditTrail:
+    """The audit trail of a local registry (``registry.audit``).
+
+    Args:
+        registry: the registry whose chain holds the records.
+    """
+
+    def __init__(self, registry: RegistryAudit) -> None:
+        self._registry = registry
+        self.reads: bool = registry.settings.audit_reads
+        """Record reads too (``BLOCKS_AUDIT_READS=1``; ``blocks server`` turns it on)."""
+        self._key: audit_log.HashKey | None = None
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _pending(self, action: str, kind: str, obj: str, version: int | None,
+                 stage: str | None, pool: str | None, detail: Mapping[str, Any] | None,
+                 subject: str = "") -> Pending:
+        actor = current_actor()
+        if actor.id is not None and not actor.id.startswith(audit_log.HASH_PREFIX):
+            actor = replace(actor, id=self.hash(actor.id.encode()))
+        plain = {k: (self.hash(v) if isinstance(v, bytes) else v)
+                 for k, v in (detail or {}).items()}
+        return Pending(action, kind, obj, actor, self._registry._clock(), version, stage, pool,
+                       plain, subject)
+
+    def record(self, action: str, *, kind: str = "blocks", obj: str,
+               outcome: str = "allowed", error: str | None = None, version: int | None = None,
+               stage: str | None = None, detail: Mapping[str, Any] | None = None,
+               pool: str | None = None) -> None:
+        """Append one record, in its own transaction, as the current actor.
+
+        ``detail`` holds names, never values: a ``bytes`` value in it is stored as its HMAC
+        (see :meth:`hash`).
+
+        Raises:
+            AuditUnavailable: the record could not be written.
+            InvalidArgument: ``outcome`` is not allowed, denied or error.
+        """
+        if outcome not in OUTCOMES:
+            raise InvalidArgument(f"outcome must be one of {', '.join(OUTCOMES)}, got "
+                                  f"{outcome[:40]!r}")
+        registry = self._registry
+        pending = self._pending(action, kind, obj, version, stage, pool, detail)
+        audit_log.write_now(registry.store.writer, registry.sealer, pending, outcome, error)
+
+    @contextmanager
+    def recording(self, action: str, *, kind: str = "blocks", obj: str,
+                  version: int | None = None, stage: str | None = None,
+                  pool: str | None = None, detail: Mapping[str, Any] | None = None,
+                  subject: str = "") -> Iterator[Pending | None]:
+        """Record the operation inside the ``with`` block: in the transaction of its change
+        (the store's commit appends it), else on exit in its own transaction (a read, or a
+        failure with its error class). Inside another recorded operation it adds nothing.
+
+        Raises:
+            AuditUnavailable: the record could not be written (the change is not made; a read
+                returns nothing).
+        """
+        if audit_log.active():
+            yield None
+            return
+        registry = self._registry
+        pending = self._pending(action, kind, obj, version, stage, pool, detail, subject)
+        with audit_log.staged(pending):
+            try:
+                yield pending
+            except BaseException as exc:
+                if not pending.written and isinstance(exc, Exception):
+                    # the operation failed anyway: its own error is the answer
+                    with suppress(BlocksError):
+                        audit_log.write_now(registry.store.writer, registry.sealer, pending,
+                                            audit_log.outcome_of(exc), type(exc).__name__)
+                raise
+            if not pending.written:
+                audit_log.write_now(registry.store.writer, registry.sealer, pending)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def ls(self, ref: str | None = None, actor: str | None = None,
+           since: datetime | str | None = None, action: str | None = None,
+           denied: bool = False, limit: int | None = None, *,
+           oldest_first: bool = False, cursor: int | None = None) -> Iterator[AuditEntry]:
+        """The records matching every filter given, newest first (``oldest_first``: in
+        order), each authenticated; a stream (``export`` reads millions in constant memory).
+
+        ``ref``: ``slug/name`` (also found after a rename, by the block's id); ``actor``: a
+        name, ``kind:name``, or an id (or its ``hmac-sha256:`` hash); ``since``: see
+        :func:`parse_since`; ``denied``: refused requests only; ``cursor``: continue after
+        the record with that number (a page of ``GET /v1/audit``).
+
+        Raises:
+            IntegrityError: a record does not authenticate.
+            InvalidArgument: a filter is malformed.
+        """
+        if limit is not None and limit < 1:
+            raise InvalidArgument(f"limit must be at least 1, got {limit}")
+        start = parse_since(since)
+        where, params = "", []
+        registry = self._registry
+        if start is not None:
+            where += " AND at >= ?"
+            params.append(registry.store.writer.stamp(start))
+        subject = ""
+        if ref is not None:
+            subject = self._block_id(ref)
+            where += " AND (subject = ? OR body LIKE ?)"
+            params += [subject or "-", f'%"name":{_quoted(ref)}%']
+        if action is not None:
+            where += " AND body LIKE ?"
+            params.append(f'%"action":{_quoted(action)}%')
+        actor_ids = self._actor_keys(actor)
+        count = 0
+        for entry in audit_log.scan(registry.store.writer, registry.sealer, where=where,
+                                    params=tuple(params), oldest_first=oldest_first,
+                                    cursor=cursor):
+            if ref is not None and entry.obj != ref and not (
+                    subject and entry.kind == "blocks"):
+                continue
+            if action is not None and entry.action != action:
+                continue
+            if denied and entry.outcome != "denied":
+                continue
+            if actor_ids and not ({entry.actor.name, entry.actor.label(), entry.actor.id}
+                                  & actor_ids):
+                continue
+            yield entry
+            count += 1
+            if limit is not None and count >= limit:
+                return
+
+    def who_read(self, ref: str, since: datetime | str | None = None) -> list[ReadCount]:
+        """Who read ``ref`` (its value) since ``since``: each identity with its count and last
+        read, most reads first. Complete in server mode; locally, with reads recorded."""
+        counts: dict[str, list[Any]] = {}
+        for entry in self.ls(ref, since=since, action="read"):
+            if entry.outcome != "allowed":
+                continue
+            found = counts.setdefault(entry.actor.label(), [0, entry.at])
+            found[0] += 1
+            found[1] = max(found[1], entry.at)
+        return sorted((ReadCount(k, v[0], v[1]) for k, v in counts.items()),
+                      key=lambda r: (-r.count, r.identity))
+
+    def verify(self) -> AuditReport:
+        """Check the whole chain (every MAC, link and the sealed head and checkpoint)."""
+        started = time.perf_counter()
+        registry = self._registry
+        writer, sealer = registry.store.writer, registry.sealer
+        report = AuditReport()
+        with chain.snapshot(writer) as conn:
+            _, report.problems, (report.head, report.digest) = chain.walk_to(
+                conn, writer, sealer, keep=lambda kind: False)
+            report.events, report.records = (int(v or 0) for v in conn.execute(writer.native(
+                "SELECT COUNT(*), SUM(CASE WHEN kind = ? THEN 1 ELSE 0 END) FROM event_log"),
+                (audit_log.KIND,)).fetchone())
+            try:
+                found = chain.checkpoint(conn, writer, sealer)
+            except IntegrityError:
+                found = None
+            report.pruned_through = found[0][0] if found else 0
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def prune(self, before: datetime | str) -> int:
+        """Delete the audit records older than ``before`` and seal a checkpoint, so what is
+        left still verifies; rotation events are kept. Returns how many were deleted.
+
+        Raises:
+            IntegrityError: the chain does not verify now (nothing is deleted).
+        """
+        when = parse_since(before, what="--before")
+        assert when is not None
+        registry = self._registry
+        with self.recording("prune", kind="audit", obj="audit",
+                            detail={"before": when.isoformat()}):
+            return audit_log.prune(registry.store.writer, registry.sealer, when)
+
+    def hash(self, value: bytes) -> str:
+        """``hmac-sha256:<hex>`` of ``value`` under the audit hash key: compare it with the
+        hashed values of the records (a token id) without storing the value."""
+        if self._key is None:
+            registry = self._registry
+            self._key = audit_log.HashKey(registry.store.writer, registry.keyring)
+        return self._key.hash(value)
+
+    def hash_key(self) -> audit_log.HashKey:
+        """The audit hash key's store (``keys rewrap`` moves it)."""
+        self.hash(b"")
+        assert self._key is not None
+        return self._key
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _block_id(self, ref: str) -> str:
+        from blocks.core import split_ref
+
+        slug, name = split_ref(ref)
+        found = self._registry.store.summary(slug, name)
+        return found.id if found is not None else ""
+
+    def _actor_keys(self, actor: str | None) -> set[str | None]:
+        if not actor:
+            return set()
+        keys: set[str | None] = {actor}
+        if not actor.startswith(audit_log.HASH_PREFIX):
+            keys.add(self.hash(actor.encode()))
+        return keys
+
+
+def _quoted(value: str) -> str:
+    """``value`` as the record's JSON spells it, with LIKE's wildcards left as they are (a
+    broader match is filtered again exactly)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
