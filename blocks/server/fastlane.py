@@ -90,6 +90,7 @@ class LoadFastLane:
             return
         slug, name = parts[3], parts[4]
         scope["route"] = self.route
+        scope["endpoint"] = getattr(self.route, "endpoint", None)
         scope["path_params"] = {"slug": slug, "name": name}
         request = Request(scope, receive)
         call = (request, f"{slug}/{name}", arguments["version"], arguments["stage"],
