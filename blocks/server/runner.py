@@ -15,6 +15,7 @@ any number of them can run over one PostgreSQL database.
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import os
 import socket
@@ -173,6 +174,19 @@ def _uvicorn_options(options: ServeOptions) -> dict[str, Any]:
     }
 
 
+WORKER_STARTUP_SECONDS = 60
+"""How long a worker process may take to start (import, build the app) and, later, to answer
+the supervisor's health ping, before uvicorn kills and replaces it. uvicorn's default (5 s) is
+shorter than a worker's start on a busy machine: every worker was killed and restarted in a
+loop (seen at a load average of 15 on 2 cores), and the server never answered."""
+
+
+def _worker_startup() -> dict[str, Any]:
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        return {"timeout_worker_healthcheck": WORKER_STARTUP_SECONDS}
+    return {}  # an older uvicorn: no such check
+
+
 def serve(options: ServeOptions, settings: Settings | None = None) -> None:
     """Serve until SIGTERM/SIGINT; returns once the requests in flight have finished.
 
@@ -184,7 +198,8 @@ def serve(options: ServeOptions, settings: Settings | None = None) -> None:
     if options.workers > 1:
         access_log.configure(sys.stdout)
         uvicorn.run("blocks.server.runner:app_from_environment", factory=True,
-                    workers=options.workers, **_uvicorn_options(options))
+                    workers=options.workers, **_uvicorn_options(options),
+                    **_worker_startup())
         return
     access_log.configure(sys.stdout)
     app, registry = build_app(settings)
