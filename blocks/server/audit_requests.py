@@ -16,7 +16,9 @@ request (but the health checks and the OpenAPI document, which touch no data) it
 
 Fail closed: if the record cannot be written the client gets 503 (``AuditUnavailable``) and
 nothing of the answer (a value read stays unsent); a write recorded by the registry is rolled
-back with its record. Nothing is recorded twice for one request.
+back with its record. An answer that is itself a 5xx error (the database or the key provider
+is down: nothing was done, no value is in it) is sent as it is, its unwritten record logged.
+Nothing is recorded twice for one request.
 """
 
 from __future__ import annotations
@@ -192,9 +194,17 @@ class AuditRequests:
         async def send_recorded(message: Message) -> None:
             nonlocal refused
             if message["type"] == "http.response.start":
+                status = int(message["status"])
                 try:
-                    await self._record(scope, audit, int(message["status"]))
+                    await self._record(scope, audit, status)
                 except AuditUnavailable as exc:
+                    if status >= 500:
+                        # Already a failure that did nothing and holds no value (the
+                        # database or the key provider is down): its own error says more.
+                        log.warning("%s %s: its audit record was not written (request %s)",
+                                    scope.get("method"), scope.get("path"), audit.request_id)
+                        await send(message)
+                        return
                     refused = True
                     log.warning("%s %s: %s (request %s)", scope.get("method"),
                                 scope.get("path"), type(exc).__name__, audit.request_id)
