@@ -92,9 +92,12 @@ def documents(
     """
     slug, name = split_ref(ref)
     cls = catalog.get(slug)
-    row = registry._row(slug, name, version, stage)
-    sink = Opened()
-    registry._open(cls, row, set(), validate, sink)
+    with registry._reading("read", ref, version=version, stage=stage) as record:
+        row = registry._row(slug, name, version, stage)
+        if record is not None:
+            record.subject, record.version = row.block_id, row.version
+        sink = Opened()
+        registry._open(cls, row, set(), validate, sink)
     with _edges_lock:
         known = _edges.setdefault(registry, {})
         if len(known) + len(sink.edges) > MAX_EDGES:

@@ -61,10 +61,10 @@ class RegistryServices(RegistryStages):
     def pool_store(self) -> LocalPoolStore:
         """The work pools and queues kept in this registry's database."""
         # pools sit beside the registry, on its store (and import it: hence here)
-        from blocks.pools.store_protocol import LocalPoolStore
+        from blocks.pools.audited import AuditedPoolStore
 
-        return LocalPoolStore(lambda: self.store.engine, lambda: self.sealer,
-                              registry=self._registry())
+        return AuditedPoolStore(lambda: self.store.engine, lambda: self.sealer,
+                                registry=self._registry(), recording=self.audit.recording)
 
     def rotation(self, actor: str | None = None) -> Rotation:
         """The rotation engine over this registry (policies, runs, events), acting as

@@ -125,7 +125,7 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
 
     with j.step("start blocks server, moto (S3) and a Prefect server on 127.0.0.1, look for "
                 "PostgreSQL", progress="starting the servers"):
-        blocks_server = start_blocks(env, j.dir)
+        blocks_server = start_blocks({**env, "BLOCKS_AUDIT_READS": "1"}, j.dir)
         servers.append(blocks_server)
         j.note(f"blocks server on {blocks_server.url} (the only process with the registry's "
                "database and master key)")
@@ -219,6 +219,9 @@ def run(j: Journey, env: dict[str, str], servers: list[Server],
         j.note(deployment.describe(second))
         rows = warehouse.rows(registry)
         j.note(f"the warehouse holds {rows} rows of both runs (read through the block)")
+        j.note("who read the warehouse password, as the blocks server's audit trail has it:")
+        j.cli(admin, "audit", "who-read", "database-credentials/warehouse", "--since", "1d",
+              show=True)
 
     with j.step("the same pipeline in plain Python, no Prefect (examples/pipeline/pipeline.py), "
                 "with the same token"):

@@ -122,20 +122,40 @@ class EventKind(TableKind):
     restore (their content and so their digests stay the same)."""
 
     def check(self, ctx: Context, row: Row) -> None:
-        seq, digest = ctx.chain_at
         own = chain.row_digest(tuple(row[c] for c in self.columns))
         if own is None or not ctx.sealer.valid(row["mac_term"], row["mac"],
                                                chain.event_mac_message(own)):
             raise IntegrityError(f"{chain.WHAT} (event {row['seq']})")
+        pruned = self._pruned(ctx)  # ``blocks audit prune``: the links start at its checkpoint
+        if pruned is not None and row["seq"] <= pruned[0]:
+            return  # kept by the prune (a rotation step): sealed on its own, and by the count
+        if pruned is not None and ctx.chain_at[0] < pruned[0]:
+            ctx.chain_at = pruned
+        seq, digest = ctx.chain_at
         if row["seq"] != seq + 1 or row["prev"] != digest:
             raise IntegrityError(chain.WHAT, f"event {row['seq']} does not follow the one "
                                              "before it")
         ctx.chain_at = (row["seq"], own)
 
+    @staticmethod
+    def _pruned(ctx: Context) -> tuple[int, str] | None:
+        if "pruned" not in ctx.memo:
+            found = ctx.one("SELECT seq, digest FROM event_chain WHERE name = ?",
+                            (chain.CHECKPOINT,))
+            ctx.memo["pruned"] = (int(found[0]), str(found[1])) if found else None
+        pruned: tuple[int, str] | None = ctx.memo["pruned"]
+        return pruned
+
     def restore(self, ctx: Context, record: Any) -> None:
         row = self.from_file(ctx, record)
         seq, digest = ctx.chain_at
-        if row["seq"] != seq + 1 or row["prev"] != digest:
+        if seq == 0 and row["seq"] != 1:
+            ctx.memo["restoring-pruned"] = True  # its checkpoint row follows the events
+        if ctx.memo.get("restoring-pruned"):
+            if row["seq"] <= seq:  # a pruned log keeps its order (the file is authenticated)
+                raise BackupError(f"{ctx.where}: event {row['seq']} is out of order; the file "
+                                  "was altered")
+        elif row["seq"] != seq + 1 or row["prev"] != digest:
             raise BackupError(f"{ctx.where}: event {row['seq']} does not follow the event "
                               "before it in the file; the file was altered")
         own = chain.digest_of(row["seq"], row["prev"], row["kind"], row["subject"],

@@ -59,6 +59,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(handler=cmd_prune)
     p = sub.add_parser("hash", help="the audit HMAC of a value read from standard input (to "
                                     "search the records for it)")
+    p.add_argument("value", nargs="?", help=argparse.SUPPRESS)  # refused: see cmd_hash
     p.set_defaults(handler=cmd_hash)
 
 
@@ -140,10 +141,16 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
 
 def cmd_hash(args: argparse.Namespace) -> int:
+    if args.value is not None:  # never echoed: it would be a secret in the shell history
+        raise InvalidArgument("blocks audit hash reads the value from standard input, never "
+                              "the command line (it would stay in the shell history): run "
+                              "'blocks audit hash < file', or type it after 'blocks audit "
+                              "hash' and press Ctrl-D")
     if sys.stdin.isatty():
         info("type the value, then Ctrl-D (it is read from standard input, never the "
              "command line)")
-    data = sys.stdin.buffer.read()
+    stdin = sys.stdin
+    data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
     if data.endswith(b"\n"):
         data = data[:-1]
     if not data:

@@ -8,6 +8,16 @@ neither gets no examples, which ``tests/cli/test_help.py`` reports, so add one h
 from __future__ import annotations
 
 EXAMPLES: dict[str, list[str]] = {
+    "audit": ["blocks audit ls --since 30d", "blocks audit who-read secret/warehouse --since 30d"],
+    "audit ls": ["blocks audit ls", "blocks audit ls --ref secret/warehouse --action read",
+                 "blocks audit ls --actor ci-reader --since 30d --json",
+                 "blocks audit ls --denied --since 7d"],
+    "audit export": ["blocks audit export --jsonl > audit.jsonl",
+                     "blocks audit export --jsonl --since 1d | my-siem-shipper"],
+    "audit who-read": ["blocks audit who-read secret/warehouse --since 30d"],
+    "audit verify": ["blocks audit verify", "blocks audit verify --json"],
+    "audit prune": ["blocks audit prune --before 2026-01-01", "blocks audit prune --before 400d"],
+    "audit hash": ["blocks audit hash < token-id.txt   # then: blocks audit ls --actor <hash>"],
     "": [
         "blocks init                                  # create the registry in ~/.blocks",
         "echo '{\"value\": \"s3cr3t\"}' | blocks save secret/api-token --file -",

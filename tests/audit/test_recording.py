@@ -140,3 +140,22 @@ def test_acting_via_marks_the_way_in(registry: Registry) -> None:
     with acting_via("terraform"):
         Secret(value="pw").save("warehouse", registry=registry)
     assert records(registry)[0].actor == replace(os_actor(), via="terraform")
+
+
+def test_pool_changes_are_recorded_in_their_transaction(registry: Registry) -> None:
+    pools = registry.pool_store()
+    pools.save_pool("etl", "process", {"job_configuration": {}, "variables": {}})
+    pools.create_queue("etl", "fast")
+    pools.update_queue("etl", "fast", {"priority": 5})
+    pools.rename_pool("etl", "etl2")
+    assert [(a, o) for a, o, _ in actions(registry)] == [
+        ("pool-write", "etl"), ("queue-create", "etl/fast"), ("queue-update", "etl/fast"),
+        ("pool-rename", "etl")]
+    _break_the_trail(registry)
+    with pytest.raises(AuditUnavailable):
+        pools.save_pool("etl2", "process", {"job_configuration": {}, "variables": {}},
+                        overwrite=True)
+    with pytest.raises(AuditUnavailable):
+        pools.delete_queue("etl2", "fast")
+    assert [p.version for p in pools.pool_history("etl2")] == [1]
+    assert [q.name for q in pools.list_queues("etl2")] == ["default", "fast"]

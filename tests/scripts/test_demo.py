@@ -88,6 +88,8 @@ def test_the_journey_runs_every_step_on_real_servers_and_stops_them(kept: Run) -
     assert "Prefect's work pools: demo-process" in kept.out  # published by terraform apply
     assert "4 rows written as blocks_demo_" in kept.out or "(sqlite: no roles)" in kept.out
     assert "No changes" in kept.out and re.search(r"loaded all [67] blocks after", kept.out)
+    assert re.search(r"blocks audit who-read database-credentials/warehouse[^\n]*\n\s+"
+                     r"IDENTITY\s+READS\s+LAST READ\n\s+\S+:\S+\s+[1-9]", kept.out), kept.out
     assert re.search(r"^== journey complete: 12 of 12 steps in \d+ s$", kept.out, re.M)
     urls = _server_urls(kept.out)
     assert len(urls) == 3 and all(_closed(u) for u in urls), urls

@@ -98,7 +98,7 @@ def test_provider_page_and_readme_list_the_same_variables_and_every_default() ->
 PROBES = {"key_provider": "vault-transit", "sqlite_synchronous": "FULL",
           "api_url": "http://127.0.0.1:18199", "api_cache_seconds": "42",
           "keyring_cache_seconds": "42", "database_url": "sqlite:///probe.db",
-          "recovery_window": "3d"}
+          "recovery_window": "3d", "audit_reads": "true"}
 
 
 @pytest.mark.parametrize("spec", typed_schema.settings_specs(Settings.model_fields),
