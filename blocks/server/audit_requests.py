@@ -27,8 +27,11 @@ import contextlib
 import json
 import logging
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +40,7 @@ from blocks.audit_actor import Actor, acting_as
 from blocks.audit_trail import AuditTrail
 from blocks.errors import AuditUnavailable
 from blocks.server.audit_batch import AuditBatcher
+from blocks.store import audit_log
 from blocks.store.audit_log import Pending
 
 log = logging.getLogger("blocks.server")
@@ -60,6 +64,8 @@ class RequestAudit:
     """The ``BlocksError`` class the request was answered with."""
     version: int | None = None
     subject: str = ""
+    batched: bool = False
+    """The read of a block is recorded here, batched (:func:`batch_reads`)."""
 
     def actor(self) -> Actor:
         """The request's actor: its principal, or ``anonymous`` before authentication."""
@@ -102,9 +108,19 @@ def loaded(version: int | None, block_id: str) -> None:
         found.version, found.subject = version, block_id
 
 
+def batch_reads() -> None:
+    """Let the request's read of a block be recorded by the server's batcher when it answers
+    (the load's route) rather than in a transaction of its own inside the registry."""
+    found = _current.get()
+    if found is not None:
+        found.batched = True
+
+
 class ServerAuditTrail(AuditTrail):
     """The registry's audit trail inside the server: each of the registry's records is made
-    as the current request's actor (``acting_as``), and marks the request as recorded."""
+    as the current request's actor (``acting_as``), and marks the request as recorded. The
+    read of the load's route (:func:`batch_reads`) is left to :class:`AuditRequests`, which
+    appends it with the other requests' records (group commit) before the answer leaves."""
 
     def _pending(self, *args: Any, **kwargs: Any) -> Pending:
         found = _current.get()
@@ -113,6 +129,22 @@ class ServerAuditTrail(AuditTrail):
         found.recorded = True
         with acting_as(found.actor()):
             return super()._pending(*args, **kwargs)
+
+    @contextmanager
+    def recording(self, action: str, *, kind: str = "blocks", obj: str,
+                  version: int | None = None, stage: str | None = None,
+                  pool: str | None = None, detail: Mapping[str, Any] | None = None,
+                  subject: str = "") -> Iterator[Pending | None]:
+        found = _current.get()
+        if found is None or not found.batched or action != "read" or audit_log.active():
+            with super().recording(action, kind=kind, obj=obj, version=version, stage=stage,
+                                   pool=pool, detail=detail, subject=subject) as pending:
+                yield pending
+            return
+        # Only collects what the load learns (block id, version); never written from here.
+        sink = Pending(action, kind, obj, found.actor(), datetime.now(UTC), version, stage)
+        yield sink
+        found.version, found.subject = sink.version, sink.subject
 
 
 def install(registry: Any) -> AuditBatcher:

@@ -122,6 +122,7 @@ def load_response(request: Request, ref: str, version: int | None, stage: StageN
                   validate: bool, if_none_match: str | None) -> Response:
     """The load's answer (200 with the documents, or 304); for a worker thread."""
     principal = authenticated(request)
+    audit_requests.batch_reads()  # recorded with the answer, in a batch (group commit)
     registry: Registry = request.app.state.registry
     principal.require("read", "blocks", ref)
     if version is not None and stage is not None and stage != "current":
