@@ -1,10 +1,11 @@
 """`blocks server` against OpenBao (issue 20, "Speed"). Run by hand from the repository root:
 ``.venv/bin/python benchmarks/server_vs_openbao.py [--seconds 10] [--concurrency 1,4]``
-(``--workers 2``: the SQLite server with two worker processes).
+(``--workers 2``: the SQLite server with two worker processes; ``--tool wrk``: wrk instead of
+hey; ``--pin``: the load generator on one core, the servers on the other).
 
 Starts, on 127.0.0.1 at free ports, ``bao server -dev`` with one KV v2 secret and a
 ``blocks server run`` over SQLite with one ``Secret`` block, and drives both with the same load
-generator (``hey``, from Debian's packages: ``apt-get install -y hey``) at the same
+generator (``hey`` or ``wrk``, from Debian's packages: ``apt-get install -y hey wrk``) at the same
 concurrency (each level of ``--concurrency``), one after the other, so a change of machine
 load hits them alike. Prints, with
 the load average:
@@ -59,7 +60,7 @@ PG_BASE = os.environ.get("BLOCKS_TEST_POSTGRES_URL",
 
 @dataclass
 class Figures:
-    """What one ``hey`` run measured."""
+    """What one run of the load generator measured."""
 
     p50_ms: float
     rps: float
@@ -70,38 +71,90 @@ class Figures:
         return f"p50 {self.p50_ms:.2f} ms, {self.rps:,.0f} req/s ({codes})"
 
 
-def hey(url: str, headers: dict[str, str], seconds: float, concurrency: int) -> Figures:
-    """``hey -z Ns -c C`` on ``url``; its p50, requests/s and status counts."""
-    argv = [shutil.which("hey") or "hey", "-z", f"{seconds}s", "-c", str(concurrency)]
-    for name, value in headers.items():
-        argv += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout
-    p50 = re.search(r"50%+ in ([\d.]+) secs", out)
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if p50 is None or rps is None:
-        raise RuntimeError(f"hey printed no figures for {url}:\n{out[-2000:]}")
-    statuses = dict(re.findall(r"\[(\d{3})\]\s+(\d+) responses", out))
-    return Figures(float(p50.group(1)) * 1000, float(rps.group(1)),
-                   {k: int(v) for k, v in statuses.items()})
+LOAD_CPU = os.environ.get("BLOCKS_BENCH_LOAD_CPU", "1")
+SERVER_CPU = os.environ.get("BLOCKS_BENCH_SERVER_CPU", "0")
 
 
-def parallel_hey(urls: list[str], headers: dict[str, str], seconds: float,
+@dataclass(frozen=True)
+class Generator:
+    """The load generator: ``hey`` or ``wrk`` (both from Debian's packages), optionally pinned
+    to one core (``taskset``) with the servers on the other."""
+
+    tool: str = "hey"
+    pin: bool = False
+
+    def argv(self, url: str, headers: dict[str, str], seconds: float,
+             concurrency: int) -> list[str]:
+        prefix = ["taskset", "-c", LOAD_CPU] if self.pin else []
+        flags = [part for k, v in headers.items() for part in ("-H", f"{k}: {v}")]
+        if self.tool == "wrk":
+            threads = str(min(concurrency, 2))
+            return [*prefix, shutil.which("wrk") or "wrk", "-t", threads, "-c", str(concurrency),
+                    "-d", f"{seconds:g}s", "--latency", *flags, url]
+        return [*prefix, shutil.which("hey") or "hey", "-z", f"{seconds:g}s", "-c",
+                str(concurrency), *flags, url]
+
+    def parse(self, out: str, url: str) -> Figures:
+        if self.tool == "wrk":
+            p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
+            rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+            total = re.search(r"(\d+) requests in", out)
+            if p50 is None or rps is None or total is None:
+                raise RuntimeError(f"wrk printed no figures for {url}:\n{out[-2000:]}")
+            scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50.group(2)]
+            bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+            errors = int(bad.group(1)) if bad else 0
+            statuses = {"2xx/3xx": int(total.group(1)) - errors}
+            if errors:
+                statuses["other"] = errors
+            return Figures(float(p50.group(1)) * scale, float(rps.group(1)), statuses)
+        p50 = re.search(r"50%+ in ([\d.]+) secs", out)
+        rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        if p50 is None or rps is None:
+            raise RuntimeError(f"hey printed no figures for {url}:\n{out[-2000:]}")
+        found = dict(re.findall(r"\[(\d{3})\]\s+(\d+) responses", out))
+        return Figures(float(p50.group(1)) * 1000, float(rps.group(1)),
+                       {k: int(v) for k, v in found.items()})
+
+    def run(self, url: str, headers: dict[str, str], seconds: float,
+            concurrency: int) -> Figures:
+        """One run on ``url``: its p50, requests/s and status counts."""
+        argv = self.argv(url, headers, seconds, concurrency)
+        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+        return self.parse(out, url)
+
+    def parallel(self, urls: list[str], headers: dict[str, str], seconds: float,
                  concurrency: int) -> float:
-    """One ``hey`` per URL at once, ``concurrency`` split between them; total requests/s."""
-    share = max(1, concurrency // len(urls))
-    flags = [part for k, v in headers.items() for part in ("-H", f"{k}: {v}")]
-    procs = [subprocess.Popen(
-        [shutil.which("hey") or "hey", "-z", f"{seconds}s", "-c", str(share),
-         *flags, url], stdout=subprocess.PIPE, text=True)
-        for url in urls]
-    total = 0.0
-    for proc in procs:
-        out, _ = proc.communicate()
-        found = re.search(r"Requests/sec:\s+([\d.]+)", out)
-        if found is None:
-            raise RuntimeError(f"hey printed no figures:\n{out[-2000:]}")
-        total += float(found.group(1))
-    return total
+        """One run per URL at once, ``concurrency`` split between them; total requests/s."""
+        share = max(1, concurrency // len(urls))
+        procs = [subprocess.Popen(self.argv(url, headers, seconds, share),
+                                  stdout=subprocess.PIPE, text=True) for url in urls]
+        total = 0.0
+        for proc, url in zip(procs, urls, strict=True):
+            out, _ = proc.communicate()
+            total += self.parse(out, url).rps
+        return total
+
+
+GEN = Generator()
+
+
+def measure(url: str, headers: dict[str, str], seconds: float, concurrency: int) -> Figures:
+    """The chosen generator's run (``--tool``; hey by default) on ``url``."""
+    return GEN.run(url, headers, seconds, concurrency)
+
+
+def measure_parallel(urls: list[str], headers: dict[str, str], seconds: float,
+                 concurrency: int) -> float:
+    """The chosen generator on several URLs at once; total requests/s."""
+    return GEN.parallel(urls, headers, seconds, concurrency)
+
+
+def pin_server(pid: int) -> None:
+    """Pin a server process and its threads to ``SERVER_CPU`` (``--pin``)."""
+    if GEN.pin:
+        subprocess.run(["taskset", "-a", "-p", "-c", SERVER_CPU, str(pid)],
+                       capture_output=True, check=True)
 
 
 def load_average() -> str:
@@ -156,7 +209,8 @@ def blocks_server(home: Path, database_url: str | None = None, workers: int = 1
     # Same session as OpenBao and hey: with the kernel's autogroup scheduling, a process in a
     # session of its own competes with every other session on the machine for CPU time, and
     # on a shared machine the server then measured 3-5x slower than the same server here.
-    proc = subprocess.Popen([find_binary("blocks"), "server", "run", "--host", HOST,
+    pin = ["taskset", "-c", SERVER_CPU] if GEN.pin else []
+    proc = subprocess.Popen([*pin, find_binary("blocks"), "server", "run", "--host", HOST,
                              "--port", str(port), "--workers", str(workers)],
                             env=blocks_env(home, database_url),
                             stdout=log, stderr=subprocess.STDOUT)
@@ -228,9 +282,9 @@ def compare(bao_read: str, bao_token: str, url: str, token: str, etag: str,
             seconds: float, conc: int) -> None:
     """OpenBao's read, the full GET and the revalidated GET in turn at concurrency ``conc``."""
     auth = {"Authorization": f"Bearer {token}"}
-    bao_f = hey(bao_read, {"X-Vault-Token": bao_token}, seconds, conc)
-    full = hey(url, auth, seconds, conc)
-    revalidated = hey(url, {**auth, "If-None-Match": etag}, seconds, conc)
+    bao_f = measure(bao_read, {"X-Vault-Token": bao_token}, seconds, conc)
+    full = measure(url, auth, seconds, conc)
+    revalidated = measure(url, {**auth, "If-None-Match": etag}, seconds, conc)
     print(f"-- concurrency {conc} (load average {load_average()})")
     print(f"OpenBao KV v2 read            {bao_f}")
     print(f"server GET (full load)        {full}")
@@ -247,33 +301,45 @@ def compare(bao_read: str, bao_token: str, url: str, token: str, etag: str,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="each hey run (default 10)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="each run (default 10)")
     parser.add_argument("--concurrency", default="1,4",
-                        help="hey -c, comma-separated for several runs (default 1,4)")
+                        help="connections, comma-separated for several runs (default 1,4)")
     parser.add_argument("--workers", type=int, default=1,
                         help="blocks server run --workers for the SQLite server (default 1; "
                              "it only reads here: more than 1 in production means PostgreSQL)")
     parser.add_argument("--no-replicas", action="store_true",
                         help="skip the PostgreSQL replicas measurement")
+    parser.add_argument("--tool", choices=("hey", "wrk"), default="hey",
+                        help="the load generator for every figure (default hey; wrk reports "
+                             "latencies in microseconds, hey in tenths of a millisecond)")
+    parser.add_argument("--pin", action="store_true",
+                        help=f"pin the load generator to CPU {LOAD_CPU} and the servers to CPU "
+                             f"{SERVER_CPU} (taskset; BLOCKS_BENCH_LOAD_CPU / "
+                             "BLOCKS_BENCH_SERVER_CPU): is the generator starving the server?")
     args = parser.parse_args()
-    if shutil.which("hey") is None:
-        print("hey is not installed: apt-get install -y hey", file=sys.stderr)
+    global GEN
+    GEN = Generator(args.tool, args.pin)
+    if shutil.which(args.tool) is None:
+        print(f"{args.tool} is not installed: apt-get install -y {args.tool}", file=sys.stderr)
         return 2
     levels = [int(c) for c in args.concurrency.split(",")]
-    print(f"== cores {os.cpu_count()}, load average {load_average()}, hey -z "
-          f"{args.seconds:g}s per figure, concurrency {', '.join(map(str, levels))}, "
+    print(f"== cores {os.cpu_count()}, load average {load_average()}, {args.tool}"
+          f"{' (pinned)' if args.pin else ''} {args.seconds:g}s per figure, concurrency "
+          f"{', '.join(map(str, levels))}, "
           f"server workers {args.workers}")
     with tempfile.TemporaryDirectory(prefix="blocks-bench-") as tmp, \
             running(start_openbao) as bao:
         home = Path(tmp) / "sqlite"
         token = prepare_registry(home, None)
         bao_token = bao.extra["token"]
+        if bao.process is not None:
+            pin_server(bao.process.pid)
         bao_read = openbao_url(bao.url, bao_token)
         with blocks_server(home, workers=args.workers) as base:
             url = block_url(base)
             etag = etag_of(url, token)
-            hey(bao_read, {"X-Vault-Token": bao_token}, 2, max(levels))  # warm-up
-            hey(url, {"Authorization": f"Bearer {token}"}, 2, max(levels))
+            measure(bao_read, {"X-Vault-Token": bao_token}, 2, max(levels))  # warm-up
+            measure(url, {"Authorization": f"Bearer {token}"}, 2, max(levels))
             for conc in levels:
                 compare(bao_read, bao_token, url, token, etag, args.seconds, conc)
             cached = cached_load_p50(base, token)
@@ -295,9 +361,9 @@ def replicas(home: Path, seconds: float, conc: int) -> None:
         auth = {"Authorization": f"Bearer {token}"}
         with blocks_server(home, url) as one, blocks_server(home, url) as two:
             for base in (one, two):
-                hey(block_url(base), auth, 2, conc)
-            single = parallel_hey([block_url(one)], auth, seconds, conc)
-            double = parallel_hey([block_url(one), block_url(two)], auth, seconds, conc)
+                measure(block_url(base), auth, 2, conc)
+            single = measure_parallel([block_url(one)], auth, seconds, conc)
+            double = measure_parallel([block_url(one), block_url(two)], auth, seconds, conc)
         ratio = double / single
         print(f"PostgreSQL, one replica       {single:,.0f} req/s")
         print(f"PostgreSQL, two replicas      {double:,.0f} req/s (ratio {ratio:.2f})")

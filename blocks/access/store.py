@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from blocks import _nowait
 from blocks.access import policies as policy_docs
 from blocks.access.checks import RowChecks
 from blocks.access.policies import Policy
@@ -323,6 +324,8 @@ class AccessStore(RowChecks):
             if stored is not None and moment - stored < every:
                 self._used[info.id] = stored
                 return
+        _nowait.check()  # a write may wait for the lock: not on an event loop
+        with self._lock:
             self._used[info.id] = moment
         try:
             with self.store.writer.transaction() as conn:

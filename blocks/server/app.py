@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from blocks import wire
 from blocks.errors import BlocksError, RateLimited
 from blocks.registry import Registry
+from blocks.server import audit_requests
 from blocks.server.auth import TokenAuthenticator
 from blocks.server.fastlane import LoadFastLane, load_route
 from blocks.server.responses import ERROR_RESPONSES
@@ -39,9 +40,13 @@ REQUEST_ID = "x-request-id"
 INTERNAL = "internal server error"
 
 
-def create_app(registry: Registry, *, authenticator: Authenticator | None = None) -> FastAPI:
+def create_app(registry: Registry, *, authenticator: Authenticator | None = None,
+               record_requests: bool = True) -> FastAPI:
     """The API over ``registry``. Without ``authenticator`` requests are authenticated by
-    their API token (:class:`~blocks.server.auth.TokenAuthenticator`: deny by default)."""
+    their API token (:class:`~blocks.server.auth.TokenAuthenticator`: deny by default).
+    Every request is recorded in the registry's audit trail
+    (:mod:`blocks.server.audit_requests`); ``record_requests=False`` is for measuring what
+    that costs (``benchmarks/audit_throughput.py``), never for serving."""
     app = FastAPI(
         title="Blocks registry API",
         version="1",
@@ -70,6 +75,10 @@ def create_app(registry: Registry, *, authenticator: Authenticator | None = None
     # router: the plain load of a block skips FastAPI's per-request parameter handling.
     app.add_middleware(LoadFastLane, route=load_route(blocks.router.routes),
                        on_error=_blocks_error)
+    if record_requests:
+        batcher = audit_requests.install(registry)
+        app.state.audit_batcher = batcher
+        app.add_middleware(audit_requests.AuditRequests, trail=registry.audit, batcher=batcher)
     app.add_middleware(RequestIds)
     return app
 
@@ -83,6 +92,7 @@ def envelope(status: int, error_type: str, message: str,
 
 async def _blocks_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, BlocksError)
+    audit_requests.answered_with(type(exc).__name__)
     status, body = wire.error_response(exc)
     if status >= 500:
         log.warning("%s %s: %s (request %s)", request.method, request.url.path,
@@ -97,6 +107,7 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     problems = [(".".join(str(p) for p in e.get("loc", ())), str(e.get("msg", "invalid")))
                 for e in exc.errors()]
     message = "invalid request: " + "; ".join(f"{where}: {msg}" for where, msg in problems)
+    audit_requests.answered_with("InvalidArgument")
     return envelope(422, "InvalidArgument", message)
 
 
@@ -112,7 +123,8 @@ def _request_id(request: Request) -> str:
 
 
 class RequestIds:
-    """Gives each request an id (the client's ``X-Request-ID`` if sane) echoed in the
+    """Gives each request an id (the client's ``X-Request-ID`` if well formed: see
+    :func:`~blocks.server.audit_requests.well_formed_request_id`) echoed in the
     response, and turns an unexpected exception into a 500 that shows no traceback."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -123,7 +135,8 @@ class RequestIds:
             await self.app(scope, receive, send)
             return
         given = dict(scope.get("headers") or []).get(REQUEST_ID.encode(), b"").decode("latin-1")
-        request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+        request_id = (given if audit_requests.well_formed_request_id(given)
+                      else uuid.uuid4().hex)
         scope.setdefault("state", {})["request_id"] = request_id
         started = False
 

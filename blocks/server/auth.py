@@ -113,6 +113,11 @@ class TokenAuthenticator:
         access: the access store (default: the registry's).
     """
 
+    waits_only_on_the_store = True
+    """It reads and writes only through the registry's store and keyring, whose every wait
+    raises ``WouldBlock`` inside ``blocks._nowait.without_waiting`` (the load's fast lane may
+    then try it on the event loop first)."""
+
     def __init__(self, registry: Registry, *, throttle: Throttle | None = None,
                  access: AccessStore | None = None) -> None:
         self.registry = registry

@@ -21,13 +21,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from blocks._nowait import WouldBlock, without_waiting
 from blocks.errors import BlocksError
+from blocks.server import threads
 from blocks.server.routes.blocks import LOAD_PATH, load_response
 
 ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
@@ -89,15 +90,37 @@ class LoadFastLane:
             return
         slug, name = parts[3], parts[4]
         scope["route"] = self.route
+        scope["endpoint"] = getattr(self.route, "endpoint", None)
         scope["path_params"] = {"slug": slug, "name": name}
         request = Request(scope, receive)
-        try:
-            response = await run_in_threadpool(
-                load_response, request, f"{slug}/{name}", arguments["version"], arguments["stage"],
+        call = (request, f"{slug}/{name}", arguments["version"], arguments["stage"],
                 arguments["validate"], request.headers.get("if-none-match"))
+        try:
+            response = self._on_loop(request, call) if self._may_try_on_loop(request) else None
+            if response is None:
+                response = await threads.run(load_response, *call)
         except BlocksError as exc:
             response = await self.on_error(request, exc)
         await response(scope, receive, send)
+
+    @staticmethod
+    def _may_try_on_loop(request: Request) -> bool:
+        """True when the registry reads SQLite and the authenticator declares that it only
+        reads through the registry's store (so ``without_waiting`` covers every wait)."""
+        state = request.app.state
+        return bool(getattr(state.authenticator, "waits_only_on_the_store", False)
+                    and getattr(state.registry, "loads_on_loop", False))
+
+    @staticmethod
+    def _on_loop(request: Request, call: tuple[Any, ...]) -> Response | None:
+        """The load on the event loop in the mode where any step that would wait (a SQLite
+        lock, the key provider, a write) raises ``WouldBlock`` instead: then ``None``, and the
+        caller runs it in a worker thread (the loop never waits on the database)."""
+        try:
+            with without_waiting():
+                return load_response(*call)
+        except WouldBlock:
+            return None
 
 
 def load_route(routes: list[BaseRoute]) -> BaseRoute:

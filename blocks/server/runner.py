@@ -15,6 +15,7 @@ any number of them can run over one PostgreSQL database.
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import os
 import socket
@@ -151,8 +152,19 @@ class _Server(uvicorn.Server):
             sys.stderr.flush()
 
 
+def http_protocol() -> Any:
+    """uvicorn's httptools protocol writing each response at once
+    (:mod:`blocks.server.protocol`), or uvicorn's choice without httptools."""
+    try:
+        from blocks.server.protocol import CoalescingProtocol
+    except ImportError:  # httptools is missing: uvicorn falls back to h11
+        return "auto"
+    return CoalescingProtocol
+
+
 def _uvicorn_options(options: ServeOptions) -> dict[str, Any]:
     return {
+        "http": http_protocol(),
         "host": options.host,
         "port": options.port,
         "ssl_certfile": str(options.tls_cert) if options.tls_cert else None,
@@ -162,6 +174,19 @@ def _uvicorn_options(options: ServeOptions) -> dict[str, Any]:
         "timeout_graceful_shutdown": int(options.grace_seconds),
         "log_level": "info",
     }
+
+
+WORKER_STARTUP_SECONDS = 60
+"""How long a worker process may take to start (import, build the app) and, later, to answer
+the supervisor's health ping, before uvicorn kills and replaces it. uvicorn's default (5 s) is
+shorter than a worker's start on a busy machine: every worker was killed and restarted in a
+loop (seen at a load average of 15 on 2 cores), and the server never answered."""
+
+
+def _worker_startup() -> dict[str, Any]:
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        return {"timeout_worker_healthcheck": WORKER_STARTUP_SECONDS}
+    return {}  # an older uvicorn: no such check
 
 
 def serve(options: ServeOptions, settings: Settings | None = None) -> None:
@@ -175,7 +200,8 @@ def serve(options: ServeOptions, settings: Settings | None = None) -> None:
     if options.workers > 1:
         access_log.configure(sys.stdout)
         uvicorn.run("blocks.server.runner:app_from_environment", factory=True,
-                    workers=options.workers, **_uvicorn_options(options))
+                    workers=options.workers, **_uvicorn_options(options),
+                    **_worker_startup())
         return
     access_log.configure(sys.stdout)
     app, registry = build_app(settings)

@@ -22,6 +22,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from blocks.errors import Forbidden, Unauthorized
+from blocks.server import audit_requests
 
 Kind = Literal["blocks", "pools", "admin"]
 CAPABILITIES = ("read", "read-metadata", "write", "delete", "rotate", "admin")
@@ -134,4 +135,5 @@ def authenticated(request: Request) -> Principal:
         authenticate: Authenticator = request.app.state.authenticator
         found = authenticate(request)
         request.state.principal = found
+        audit_requests.authenticated_as(found)
     return found

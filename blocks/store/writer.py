@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from blocks import _nowait
 from blocks.crypto import integrity
 from blocks.errors import (
     BlockAlreadyExists,
@@ -156,7 +157,10 @@ class Writer:
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
-        """One write transaction holding the write lock; commits, or rolls back on error."""
+        """One write transaction holding the write lock; commits, or rolls back on error.
+        Never inside ``blocks._nowait.without_waiting`` (the lock may be held): raises
+        ``WouldBlock`` there, and the caller goes to a worker thread."""
+        _nowait.check()
         conn = self._connection()
         started = time.monotonic()
         if self.sqlite:

@@ -22,6 +22,7 @@ from blocks import _registry_documents, catalog, codec, wire
 from blocks.core import Block
 from blocks.errors import BlockNotFound, BlocksError, ValidationError
 from blocks.registry import Registry
+from blocks.server import audit_requests
 from blocks.server.deps import current_registry
 from blocks.server.security import Principal, authenticated, current_principal
 
@@ -121,6 +122,7 @@ def load_response(request: Request, ref: str, version: int | None, stage: StageN
                   validate: bool, if_none_match: str | None) -> Response:
     """The load's answer (200 with the documents, or 304); for a worker thread."""
     principal = authenticated(request)
+    audit_requests.batch_reads()  # recorded with the answer, in a batch (group commit)
     registry: Registry = request.app.state.registry
     principal.require("read", "blocks", ref)
     if version is not None and stage is not None and stage != "current":
@@ -137,6 +139,7 @@ def load_response(request: Request, ref: str, version: int | None, stage: StageN
         registry, ref, version=version, stage=stage, validate=validate)
     for doc in loaded.included:
         principal.require("read", "blocks", f"{doc.type_slug}/{doc.name}")
+    audit_requests.loaded(loaded.root.version, loaded.root.block_id)
     body = {"block": _doc_json(loaded.root), "included": [_doc_json(d) for d in loaded.included]}
     return Response(json.dumps(body, ensure_ascii=False, allow_nan=False,
                                separators=(",", ":")).encode(),
