@@ -48,6 +48,7 @@ SAMPLES: list[BlocksError] = [
     errors.MissingExtraError("boto3", "aws", "S3Bucket"),
     errors.TokenNotFound("no token ci"),
     errors.PolicyNotFound("no policy readers"),
+    errors.JwtConfigNotFound("no JWT role etl-worker"),
     errors.RateLimited(4),
     errors.BackupError("backup.blk was altered or truncated"),
     errors.RegistryNotEmpty("the registry holds 3 blocks; restore into an empty one"),

@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from blocks import _nowait
 from blocks.access import jwt_sessions
 from blocks.access.jwt_sessions import JwtSessions
 from blocks.access.jwt_store import JwtStore
@@ -157,6 +158,10 @@ class TokenAuthenticator:
             raise
         if token is None:  # no credential presented: nothing guessed, nothing counted
             return self.access.authenticate(None)
+        if token.startswith(jwt_sessions.PREFIX):
+            # The JWT roles are read through the store's ordinary connection (it may wait on
+            # a lock): never on the event loop, so a fast-lane attempt moves to a thread here.
+            _nowait.check()
         try:
             principal = (self.sessions.authenticate(token)
                          if token.startswith(jwt_sessions.PREFIX)
