@@ -113,8 +113,11 @@ def acting_via(via: str) -> Iterator[Actor]:
         yield actor
 
 
-def set_via(via: str) -> None:
+def set_via(via: str) -> str:
     """Mark this process as acting ``via`` (an entry point: the CLI, the Terraform provider),
-    in every thread, unless a context says otherwise (:func:`acting_as`)."""
+    in every thread, unless a context says otherwise (:func:`acting_as`). Returns the previous
+    value, so an entry point called inside another program (``blocks.cli.main``) can put it
+    back."""
     global _default_via
-    _default_via = via
+    previous, _default_via = _default_via, via
+    return previous

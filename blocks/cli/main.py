@@ -72,7 +72,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: list[str]) -> int:
-    set_via("cli")
+    previous = set_via("cli")
+    try:
+        return _run_as_cli(argv)
+    finally:  # main() called from a program or a test: its own records go on as before
+        set_via(previous)
+
+
+def _run_as_cli(argv: list[str]) -> int:
     parser = build_parser()
     if argv[:1] == [complete_names.COMMAND]:  # called by the completion scripts on TAB
         return complete_names.run(parser, argv[1:])
