@@ -26,6 +26,9 @@ def check_page(page: Any) -> None:
     assert unlabelled == [], f"{page.url}: inputs without a label: {unlabelled}"
     assert page.locator("main").count() == 1, f"{page.url}: not exactly one <main>"
     assert page.locator("h1").count() == 1, f"{page.url}: not exactly one <h1>"
+    title = page.title()  # what a screen reader announces first, and the tab's label
+    assert title.endswith(" · Blocks") and "<" not in title and len(title) < 120, \
+        f"{page.url}: the page title is not a short text: {title[:200]!r}"
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     page.keyboard.press("Tab")
     focused = page.evaluate(_FOCUS)
