@@ -22,6 +22,8 @@ from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any, ParamSpec, TypeVar
 
+from blocks._async import _deliver  # one way to hand a thread's result to the loop
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -35,15 +37,6 @@ _lock = threading.Lock()
 _started = 0  # threads started
 _idle = 0  # threads waiting for a job that no queued job has claimed yet
 _waiting = 0  # queued jobs that no thread has claimed yet (every thread busy, at the most)
-
-
-def _deliver(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if future.cancelled():  # the request went away meanwhile
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
 
 
 def _work() -> None:
