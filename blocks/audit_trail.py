@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from blocks.audit_actor import current_actor
-from blocks.errors import BlocksError, IntegrityError, InvalidArgument
+from blocks.errors import BlocksError, IntegrityError, InvalidArgument, RegistryNotFound
 from blocks.store import audit_log, chain
 from blocks.store.audit_log import OUTCOMES, AuditEntry, Pending
 
@@ -188,8 +188,10 @@ class AuditTrail:
             try:
                 yield pending
             except BaseException as exc:
-                if not pending.written and isinstance(exc, Exception):
-                    # the operation failed anyway: its own error is the answer
+                if (not pending.written and isinstance(exc, Exception)
+                        and not isinstance(exc, RegistryNotFound)):
+                    # the operation failed anyway: its own error is the answer (no record
+                    # where there is no registry: writing one would create it)
                     with suppress(BlocksError):
                         audit_log.write_now(registry.store.writer, registry.sealer, pending,
                                             audit_log.outcome_of(exc), type(exc).__name__)

@@ -1,7 +1,8 @@
 """Every request to the server leaves one audit record, allowed or denied, before it answers.
 
 :class:`AuditRequests` is a plain ASGI middleware inside the request-id middleware. For each
-request (but the health checks and the OpenAPI document, which touch no data) it keeps a
+request (but the health checks and the OpenAPI document, which touch no data, and the web UI,
+which records its own) it keeps a
 :class:`RequestAudit` in a context variable that the request's worker threads see too, and:
 
 * the registry records its own operations (writes in the transaction of the change; loads,
@@ -44,8 +45,10 @@ from blocks.store import audit_log
 from blocks.store.audit_log import Pending
 
 log = logging.getLogger("blocks.server")
-UNRECORDED = ("/v1/health", "/v1/openapi.json")
-"""Paths (and what is under them) answered without a record: no data, no identity."""
+UNRECORDED = ("/v1/health", "/v1/openapi.json", "/ui")
+"""Not recorded here: the health checks and the API document touch no data; the web UI records
+its own actions and refusals as the signed-in token, ``via="ui"`` (``blocks/server/ui/acting.py``),
+and the registry's records inside them carry that actor."""
 _NAME = 200
 _DENIED = {401: "Unauthorized", 403: "Forbidden", 429: "RateLimited"}
 _ACTIONS = {"load": "read", "save": "write", "list_blocks": "list", "history": "history"}
@@ -156,7 +159,7 @@ def install(registry: Any) -> AuditBatcher:
 
 
 def recorded_path(path: str) -> bool:
-    """False for the health checks and the OpenAPI document."""
+    """False for the health checks, the OpenAPI document and the web UI (:data:`UNRECORDED`)."""
     return not any(path == p or path.startswith(p + "/") for p in UNRECORDED)
 
 
