@@ -2,10 +2,18 @@
 
 Each hook imports its module on first call: ``import blocks`` loads neither rotation, mirrors
 nor the Prefect bridge, and a block that is never rotated or mirrored never loads them.
+
+Those first imports happen under one lock. ``blocks.rotation`` and its submodules import each
+other (the package re-exports them), and two threads importing such a cycle for the first time
+at once deadlock in Python's import machinery (``_DeadlockError``) or see a partially
+initialised module (``ImportError``): the Terraform provider serves calls on a gRPC thread pool,
+``blocks server`` on worker threads. Processes that serve threads call :func:`preload` first.
 """
 
 from __future__ import annotations
 
+import importlib
+import threading
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -15,64 +23,92 @@ if TYPE_CHECKING:
     from blocks.core import Block
     from blocks.registry import Registry
 
+_IMPORTING = threading.RLock()
+"""Held while a hook imports its module (see the module docstring)."""
+
+HOOK_MODULES = (
+    "blocks.rotation.attached", "blocks.rotation.engine", "blocks.rotation.remote",
+    "blocks.integrations.mirrors",
+)
+"""The modules the hooks load, but the Prefect bridge's (it needs the 'prefect' extra and only
+pools that publish load it)."""
+
+
+def preload() -> None:
+    """Import every hook's module now, from this thread: call it before serving calls on
+    several threads (the first imports of the rotation package must not race)."""
+    with _IMPORTING:
+        for module in HOOK_MODULES:
+            importlib.import_module(module)
+
 
 def _policy_of(block: Block) -> Any:
-    from blocks.rotation.attached import policy_of
+    with _IMPORTING:
+        from blocks.rotation.attached import policy_of
 
     return policy_of(block)
 
 
 def _assign(block: Block, value: Any) -> None:
-    from blocks.rotation.attached import assign
+    with _IMPORTING:
+        from blocks.rotation.attached import assign
 
     assign(block, value)
 
 
 def _check(block_type: type[Block], policy: Any, what: str) -> None:
-    from blocks.rotation.attached import check
+    with _IMPORTING:
+        from blocks.rotation.attached import check
 
     check(block_type, policy, what)
 
 
 def _persist(registry: Registry, ref: str, policy: Any) -> None:
-    from blocks.rotation.attached import persist
+    with _IMPORTING:
+        from blocks.rotation.attached import persist
 
     persist(registry, ref, policy)
 
 
 def _engine(registry: Registry, actor: str | None) -> Any:
-    from blocks.rotation.engine import Rotation
+    with _IMPORTING:
+        from blocks.rotation.engine import Rotation
 
     return Rotation(registry, actor=actor)
 
 
 def _remote_rotation(registry: Any, actor: str | None) -> Any:
-    from blocks.rotation.remote import RemoteRotation
+    with _IMPORTING:
+        from blocks.rotation.remote import RemoteRotation
 
     return RemoteRotation(registry, actor)
 
 
 def _after_save(registry: Registry, block_id: str) -> None:
-    from blocks.integrations.mirrors import after_save
+    with _IMPORTING:
+        from blocks.integrations.mirrors import after_save
 
     after_save(registry, block_id)
 
 
 def _deleting(registry: Registry, slug: str, name: str) -> AbstractContextManager[None]:
-    from blocks.integrations.mirrors import deleting
+    with _IMPORTING:
+        from blocks.integrations.mirrors import deleting
 
     return deleting(registry, slug, name)
 
 
 def _add_mirror(registry: Registry, ref: str, target: str) -> None:
-    from blocks.integrations.mirrors import add_mirror
+    with _IMPORTING:
+        from blocks.integrations.mirrors import add_mirror
 
     add_mirror(registry, ref, target)
 
 
 def _publish(registry: Registry, name: str) -> None:
     # Loaded only for pools that publish: the bridge needs the 'prefect' extra (httpx).
-    from blocks.integrations.prefect.hooks import publish_saved_pool
+    with _IMPORTING:
+        from blocks.integrations.prefect.hooks import publish_saved_pool
 
     publish_saved_pool(registry, name)
 

@@ -56,7 +56,8 @@ def get(name: str) -> Rotator:
     cls = _registered.get(name)
     if cls is None and name in BUILTIN_ROTATORS:
         module, _, attr = BUILTIN_ROTATORS[name].partition(":")
-        cls = getattr(importlib.import_module(module), attr)
+        with _lock:  # first imports from several threads (provider, server) do not race
+            cls = getattr(importlib.import_module(module), attr)
     if cls is None:
         ep = _plugins().get(name)
         if ep is not None:

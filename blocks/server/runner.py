@@ -117,8 +117,10 @@ def _check_tls(cert: Path, key: Path) -> None:
 def build_app(settings: Settings | None = None) -> tuple[Any, Registry]:
     """The served application (the API over a local registry, inside the access log) and
     that registry (closed when the server stops)."""
+    from blocks._wiring import preload
     from blocks.server.app import create_app  # FastAPI and every route: only when serving
 
+    preload()  # requests run on worker threads: no first import of rotation may race
     registry = Registry(settings if settings is not None else Settings())
     return access_log.AccessLog(create_app(registry)), registry
 

@@ -80,12 +80,40 @@ def completed(client: PrefectClient, deployment_id: str) -> list[dict[str, Any]]
     return [r for r in runs_of(client, deployment_id) if r["state_type"] == "COMPLETED"]
 
 
+def run_until_one_more_completes(client: PrefectClient, server: Server, home: Path, pool: str,
+                                 deployment_id: str) -> tuple[dict[str, Any], str]:
+    """Start ``--run-once`` workers until one more run of the deployment has completed; that
+    run, and the workers' output.
+
+    A worker that finds nothing due yet (a loaded machine can start it after the prefetch
+    window of the earliest run has passed the query) exits having run nothing: start
+    another. A run that fails or crashes is a failure of what it ran: stop and show why.
+    """
+    before = {r["id"] for r in completed(client, deployment_id)}
+    outputs: list[str] = []
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        outputs.append(run_next_scheduled(server, home, pool))
+        runs = runs_of(client, deployment_id)
+        broken = [r for r in runs if r["state_type"] in ("FAILED", "CRASHED")]
+        assert not broken, (f"runs {[r['id'] for r in broken]} ended "
+                            f"{[r['state_type'] for r in broken]}:\n" + "\n".join(outputs)
+                            + logs_of(client, [r["id"] for r in broken]))
+        new = [r for r in runs if r["state_type"] == "COMPLETED" and r["id"] not in before]
+        if new:
+            return new[0], "\n".join(outputs)
+    raise AssertionError(
+        f"no run of the deployment completed in 240 s; states: "
+        f"{[r['state_type'] for r in runs_of(client, deployment_id)]}\n" + "\n".join(outputs))
+
+
 def logs_of(client: PrefectClient, run_ids: list[str]) -> str:
     logs = client.request("POST", "logs/filter", "logs", json={
         "logs": {"flow_run_id": {"any_": run_ids}}})
     return "\n".join(entry["message"] for entry in logs)
 
 
+@pytest.mark.timeout(900)  # two scheduled runs, each maybe a worker start or two
 def test_prefect_yaml_cron_deployment_runs_on_schedule_in_a_worker_and_a_rotation_reaches_the_next_run(  # noqa: E501
     blocks_home: Path, prefect_server: Server, moto_server: Server, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
@@ -139,8 +167,8 @@ def test_prefect_yaml_cron_deployment_runs_on_schedule_in_a_worker_and_a_rotatio
             assert {r["expected_start_time"][17:19] for r in scheduled} <= {
                 "00", "15", "30", "45"}
 
-            logs = run_next_scheduled(prefect_server, tmp_path / "worker", "etl")
-            [first] = completed(client, dep_id)
+            first, logs = run_until_one_more_completes(
+                client, prefect_server, tmp_path / "worker", "etl", dep_id)
             assert first["auto_scheduled"], logs
             first_report = _report(registry, first)
             assert first_report["token_version"] == 1
@@ -149,10 +177,9 @@ def test_prefect_yaml_cron_deployment_runs_on_schedule_in_a_worker_and_a_rotatio
             rotated = Secret.load("reporting-api-token", registry=registry)
             assert rotated.block_version == 2
 
-            logs = run_next_scheduled(prefect_server, tmp_path / "worker", "etl")
-            runs = completed(client, dep_id)
-            assert len(runs) == 2, logs
-            second = runs[1]
+            second, logs = run_until_one_more_completes(
+                client, prefect_server, tmp_path / "worker", "etl", dep_id)
+            assert len(completed(client, dep_id)) == 2, logs
             assert second["auto_scheduled"]
             assert second["expected_start_time"] > first["expected_start_time"]
             assert _report(registry, second)["token_version"] == 2
@@ -173,6 +200,7 @@ def _report(registry: Registry, run: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
+@pytest.mark.timeout(600)
 def test_deploy_rotation_cron_rotates_a_due_secret_on_schedule(
     blocks_home: Path, prefect_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -195,10 +223,9 @@ def test_deploy_rotation_cron_rotates_a_due_secret_on_schedule(
         try:
             # The deployment keeps its id across deploys (other tests deploy it too): count
             # only the runs completed here.
-            before = {r["id"] for r in completed(client, dep_id)}
             wait_for_scheduled_runs(client, prefect_server, dep_id, "rotation-cron")
-            logs = run_next_scheduled(prefect_server, tmp_path / "worker", "rotation-cron")
-            [run] = [r for r in completed(client, dep_id) if r["id"] not in before]
+            run, logs = run_until_one_more_completes(
+                client, prefect_server, tmp_path / "worker", "rotation-cron", dep_id)
             assert run["auto_scheduled"], logs
         finally:
             client.request("DELETE", f"deployments/{dep_id}", "deployment")

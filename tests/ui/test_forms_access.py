@@ -20,7 +20,7 @@ SECRET = "no-js-secret-value-1"
 @pytest.fixture
 def no_js_page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(java_script_enabled=False)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # see tests/ui/conftest.py: page
     try:
         yield context.new_page()
     finally:

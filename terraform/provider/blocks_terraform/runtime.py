@@ -58,6 +58,12 @@ def import_blocks() -> None:
             modules |= {target.partition(":")[0] for target in catalog.BUILTIN_TYPES.values()}
             for module in sorted(modules):
                 importlib.import_module(module)
+            # Rotation and mirrors, which saves and reads reach through hooks: their first
+            # imports from two gRPC threads at once deadlocked (the rotation package and its
+            # submodules import each other).
+            from blocks._wiring import preload
+
+            preload()
             _imported = True
 
 
