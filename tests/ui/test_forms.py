@@ -336,17 +336,22 @@ def test_removing_a_row_does_not_move_its_secret_to_the_next_one() -> None:
         {"user": "d", "password": "pw-d"}])
 
 
+def _edit_headers(headers: dict[str, str]) -> tuple[dict[str, Any], Form]:
+    """An AcmeProbe with ``headers`` stored: its document (secrets in clear), its edit form."""
+    block = AcmeProbe.model_validate({**SAMPLES["ui-test-acme-probe"], "headers": headers})
+    shown = to_display(block)
+    return (to_display(block, show_secrets=True),
+            render(type_form(AcmeProbe).root, shown, stored=masked_paths(shown)))
+
+
 def test_renaming_a_dict_key_keeps_its_stored_secret() -> None:
-    stored = AcmeProbe.model_validate({**SAMPLES["ui-test-acme-probe"], "headers": {
-        "X-Api-Key": "probe-secret-a", "X-Other": "probe-secret-b"}})
+    stored, drawn = _edit_headers({"X-Api-Key": "probe-secret-a", "X-Other": "probe-secret-b"})
     form = type_form(AcmeProbe)
-    shown = to_display(stored)
-    drawn = render(form.root, shown, stored=masked_paths(shown))
     posted = post(drawn, {})
     assert posted["headers[0]:from"] == "X-Api-Key"  # the row names its stored key
     posted["headers[0].key"] = "X-Renamed"
     posted["headers[1].key"], posted["headers[3].key"] = "X-Swapped", "X-Other"  # a key moved
-    parsed = parse(form.root, posted, to_display(stored, show_secrets=True))
+    parsed = parse(form.root, posted, stored)
     # The renamed rows keep their secrets; a row added under a stored key has none to keep.
     assert parsed.document["headers"] == {"X-Renamed": "probe-secret-a",
                                           "X-Swapped": "probe-secret-b", "X-Other": None}
@@ -365,7 +370,18 @@ def test_renaming_a_dict_key_keeps_its_stored_secret() -> None:
         ("X-Api-Key", True), ("X-Other", True), ("", False), ("", False), ("", False)]
     assert rows[2].children[1].errors  # at the added row's value
     posted = post(again, {"headers.X-Other": "probe-secret-c"})
-    fixed = parse(form.root, posted, to_display(stored, show_secrets=True))
+    fixed = parse(form.root, posted, stored)
     assert fixed.errors == {}
     assert fixed.document["headers"] == {
         "X-Renamed": "probe-secret-a", "X-Swapped": "probe-secret-b", "X-Other": "probe-secret-c"}
+
+
+def test_a_dict_key_with_a_dot_keeps_its_stored_secret() -> None:
+    stored, drawn = _edit_headers({"fs.s3a.secret.key": "probe-secret-d",
+                                   "X-Api-Key": "probe-secret-e"})
+    rows = next(f for f in drawn.fields if f.name == "headers").children
+    assert [r.children[1].stored for r in rows[:2]] == [True, True]
+    parsed = parse(type_form(AcmeProbe).root, post(drawn, {}), stored)
+    assert parsed.errors == {}
+    assert parsed.document["headers"] == {"fs.s3a.secret.key": "probe-secret-d",
+                                          "X-Api-Key": "probe-secret-e"}

@@ -33,6 +33,9 @@ _ROW = re.compile(r"^\[(\d+)\]")
 _UNSET = object()
 MAX_ROWS = 500
 """Most rows one list or dict of a form may post (a bound on work per request)."""
+Src = tuple[str, ...] | None
+"""Where a value is in the stored document: its keys and indexes (a dict key may hold a dot);
+``None``: it has no stored value (a row added, or a new block)."""
 
 
 @dataclass
@@ -69,7 +72,7 @@ def parse(root: Spec, form: Mapping[str, str], stored: Mapping[str, Any] | None 
             saved blocks as ``{"$ref": "slug/name"}``; secrets left empty keep its values.
     """
     reader = _Reader(form, stored, Parsed({}))
-    value = reader.obj(root, "", "", "", force=True)
+    value = reader.obj(root, "", "", (), force=True)
     reader.out.document = value if isinstance(value, dict) else {}
     return reader.out
 
@@ -84,9 +87,9 @@ class _Reader:
     def error(self, path: str, message: str) -> None:
         self.out.errors.setdefault(path, []).append(message)
 
-    def value(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
-        """The value at ``name`` (``_UNSET`` when left empty); ``src`` is the path of the
-        same value in the stored document (``None``: it has none, e.g. a row added)."""
+    def value(self, spec: Spec, name: str, path: str, src: Src) -> Any:
+        """The value at ``name`` (``_UNSET`` when left empty); ``src`` is where the same
+        value is in the stored document (``None``: it has none, e.g. a row added)."""
         if spec.kind == "object":
             return self.obj(spec, name, path, src, force=False)
         if spec.kind == "union":
@@ -99,7 +102,7 @@ class _Reader:
             return self.ref(spec, name, path)
         return self.scalar(spec, name, path, src)
 
-    def obj(self, spec: Spec, name: str, path: str, src: str | None, *, force: bool) -> Any:
+    def obj(self, spec: Spec, name: str, path: str, src: Src, *, force: bool) -> Any:
         out: dict[str, Any] = {}
         meaningful = False
         for prop in spec.properties:
@@ -114,7 +117,7 @@ class _Reader:
                 meaningful = True
         return out if (meaningful or force) else _UNSET
 
-    def union(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
+    def union(self, spec: Spec, name: str, path: str, src: Src) -> Any:
         chosen = self.form.get(f"{name}:member", "")
         if chosen == "":
             self.out.choices[path] = None
@@ -143,7 +146,7 @@ class _Reader:
             raise ValidationError("", [(name, f"more than {MAX_ROWS} rows")])
         return sorted(found)
 
-    def list(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
+    def list(self, spec: Spec, name: str, path: str, src: Src) -> Any:
         assert spec.item is not None
         out: list[Any] = []
         for row in self.rows(name):
@@ -159,7 +162,7 @@ class _Reader:
                     self.out.origins[row_path] = origin
         return out if out else _UNSET
 
-    def dict(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
+    def dict(self, spec: Spec, name: str, path: str, src: Src) -> Any:
         assert spec.item is not None
         out: dict[str, Any] = {}
         stored = _at(self.stored, src) if self.stored is not None and src is not None \
@@ -198,7 +201,7 @@ class _Reader:
             return _UNSET
         return {REF_KEY: chosen}
 
-    def scalar(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
+    def scalar(self, spec: Spec, name: str, path: str, src: Src) -> Any:
         if spec.secret:
             return self.secret(spec, name, path, src)
         text = self.form.get(name)
@@ -237,7 +240,7 @@ class _Reader:
                 return _UNSET
         return text
 
-    def secret(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
+    def secret(self, spec: Spec, name: str, path: str, src: Src) -> Any:
         stored = self.stored_secret(spec, src)
         if stored is not _UNSET:
             self.out.stored.append(path)
@@ -260,7 +263,7 @@ class _Reader:
         self.out.kept.append(path)
         return {"base64": stored} if spec.bytes else stored
 
-    def stored_secret(self, spec: Spec, src: str | None) -> Any:
+    def stored_secret(self, spec: Spec, src: Src) -> Any:
         """The stored value of a secret at ``src`` (``_UNSET``: it has none)."""
         if self.stored is None or src is None:
             return _UNSET
@@ -272,15 +275,13 @@ class _Reader:
         return stored
 
 
-def _join(src: str | None, part: str) -> str | None:
-    if src is None:
-        return None
-    return f"{src}.{part}" if src else part
+def _join(src: Src, part: str) -> Src:
+    return None if src is None else (*src, part)
 
 
-def _at(document: Mapping[str, Any], path: str) -> Any:
+def _at(document: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     value: Any = document
-    for part in path.split("."):
+    for part in path:
         if isinstance(value, Mapping) and part in value:
             value = value[part]
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
