@@ -21,6 +21,7 @@ from blocks.access.tokens import TokenInfo, parse_ttl
 from blocks.cli.confirm import confirm, yes_option
 from blocks.cli.output import (
     EXIT_OK,
+    command_group,
     emit_rows,
     key_provider_option,
     local_registry,
@@ -57,11 +58,8 @@ def add_server_init(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _tokens(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    tokens = subparsers.add_parser("tokens", help="API tokens of blocks server: create, ls, "
-                                                  "revoke")
-    key_provider_option(tokens)
-    sub = tokens.add_subparsers(dest="tokens_command", metavar="TOKENS_COMMAND")
-    sub.required = True
+    sub = command_group(subparsers, "tokens", "API tokens of blocks server: create, ls, revoke",
+                        dest="tokens_command", metavar="TOKENS_COMMAND", key_provider=True)
     p = sub.add_parser("create", help="create a token with policies (printed once)")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--policy", action="append", required=True, metavar="P",
@@ -79,11 +77,9 @@ def _tokens(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _policies(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    pols = subparsers.add_parser("policies", help="access policies of blocks server: put, get, "
-                                                  "ls, rm")
-    key_provider_option(pols)
-    sub = pols.add_subparsers(dest="policies_command", metavar="POLICIES_COMMAND")
-    sub.required = True
+    sub = command_group(subparsers, "policies",
+                        "access policies of blocks server: put, get, ls, rm",
+                        dest="policies_command", metavar="POLICIES_COMMAND", key_provider=True)
     p = sub.add_parser("put", help="create or replace a policy from a JSON file")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--file", required=True, metavar="FILE",

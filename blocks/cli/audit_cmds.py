@@ -11,10 +11,10 @@ from typing import Any
 from blocks.cli.output import (
     EXIT_ERROR,
     EXIT_OK,
+    command_group,
+    emit_rows,
     info,
-    key_provider_option,
     print_json,
-    print_table,
     registry,
     wants_json,
 )
@@ -27,11 +27,9 @@ ACTIONS_HELP = "read, list, history, write, rollback, rename, delete, purge, pro
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``blocks audit``."""
-    audit = subparsers.add_parser("audit", help="the audit trail: ls, export, who-read, "
-                                                "verify, prune, hash")
-    key_provider_option(audit)
-    sub = audit.add_subparsers(dest="audit_command", metavar="AUDIT_COMMAND")
-    sub.required = True
+    sub = command_group(subparsers, "audit",
+                        "the audit trail: ls, export, who-read, verify, prune, hash",
+                        dest="audit_command", metavar="AUDIT_COMMAND", key_provider=True)
     p = sub.add_parser("ls", help="audit records, newest first (never a value)")
     _filters(p)
     p.add_argument("--limit", type=int, default=100, metavar="N",
@@ -87,13 +85,8 @@ def _row(e: AuditEntry) -> list[Any]:
 def cmd_ls(args: argparse.Namespace) -> int:
     if args.limit < 0:
         raise InvalidArgument(f"--limit: must be 0 (all) or more, got {args.limit}")
-    entries = _entries(args, args.limit or None, False)
-    if wants_json(args):
-        print_json([e.to_json() for e in entries])
-    else:
-        print_table(["SEQ", "AT", "ACTOR", "VIA", "ACTION", "OBJECT", "OUTCOME"],
-                    [_row(e) for e in entries])
-    return EXIT_OK
+    return emit_rows(args, _entries(args, args.limit or None, False), AuditEntry.to_json,
+                     ["SEQ", "AT", "ACTOR", "VIA", "ACTION", "OBJECT", "OUTCOME"], _row)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -105,15 +98,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_who_read(args: argparse.Namespace) -> int:
     reads = registry(args).audit.who_read(args.ref, args.since)
-    if wants_json(args):
-        print_json([r.to_json() for r in reads])
-    else:
-        print_table(["IDENTITY", "READS", "LAST READ"],
-                    [[r.identity, r.count, r.last_at] for r in reads])
-        if not reads:
-            info(f"no recorded reads of {args.ref}" + (f" since {args.since}" if args.since
-                                                        else "") + " (local reads are "
-                 "recorded with BLOCKS_AUDIT_READS=1; a blocks server records every read)")
+    emit_rows(args, reads, lambda r: r.to_json(), ["IDENTITY", "READS", "LAST READ"],
+              lambda r: [r.identity, r.count, r.last_at])
+    if not reads and not wants_json(args):
+        info(f"no recorded reads of {args.ref}" + (f" since {args.since}" if args.since
+                                                    else "") + " (local reads are "
+             "recorded with BLOCKS_AUDIT_READS=1; a blocks server records every read)")
     return EXIT_OK
 
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from blocks.errors import ConfigurationError, ValidationError
 from blocks.keys.factory import SPEC_HELP, ProviderSpec, parse_provider_spec
@@ -31,6 +31,21 @@ def json_flag(parser: argparse.ArgumentParser) -> None:
         "--json", action="store_true", default=argparse.SUPPRESS,
         help="print machine-readable JSON",
     )
+
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def command_group(subparsers: Subparsers, name: str, help: str, *, dest: str,
+                  metavar: str = "COMMAND", key_provider: bool = False) -> Subparsers:
+    """Add ``blocks NAME``, a group that needs a sub-command; returns its sub-parsers.
+    ``key_provider``: it takes ``--key-provider`` (:func:`key_provider_option`)."""
+    group = subparsers.add_parser(name, help=help)
+    if key_provider:
+        key_provider_option(group)
+    sub = group.add_subparsers(dest=dest, metavar=metavar)
+    sub.required = True
+    return sub
 
 
 def registry(args: argparse.Namespace) -> RegistryProtocol:

@@ -6,23 +6,23 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from blocks.cli import pool_settings
 from blocks.cli.output import (
     EXIT_OK,
+    Subparsers,
+    command_group,
     emit_rows,
     info,
     print_json,
     registry,
-    version_number,
     wants_json,
 )
 from blocks.pools import WorkPool, WorkQueue
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Subparsers) -> None:
     """Add ``queues`` and its sub-commands to ``blocks pools``."""
-    queues = sub.add_parser("queues", help="work queues of a pool")
-    qsub = queues.add_subparsers(dest="queues_command", metavar="COMMAND")
-    qsub.required = True
+    qsub = command_group(sub, "queues", "work queues of a pool", dest="queues_command")
 
     p = qsub.add_parser("ls", help="list a pool's queues, by priority")
     p.add_argument("pool")
@@ -40,20 +40,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--paused", action="store_true", help="create it paused")
     p.set_defaults(handler=cmd_queue_create)
 
-    p = qsub.add_parser("update", help="change a queue's settings")
-    p.add_argument("pool")
-    p.add_argument("name")
-    _queue_options(p)
-    p.add_argument("--no-concurrency-limit", action="store_true", help="remove the limit")
-    p.add_argument("--expected-version", type=version_number, metavar="N",
-                   help="compare-and-set: fail unless the queue is at version N")
-    p.set_defaults(handler=cmd_queue_update)
-
-    for verb, paused in (("pause", True), ("resume", False)):
-        p = qsub.add_parser(verb, help=f"{verb} a queue")
-        p.add_argument("pool")
-        p.add_argument("name")
-        p.set_defaults(handler=cmd_queue_pause, paused=paused)
+    pool_settings.add_update(qsub, "queue", ["pool", "name"], _queue_options,
+                             cmd_queue_update, "change a queue's settings")
+    pool_settings.add_pause_resume(qsub, "queue", ["pool", "name"], cmd_queue_pause)
 
     p = qsub.add_parser("rm", help="delete a queue (not the default one)")
     p.add_argument("pool")
@@ -101,14 +90,9 @@ def cmd_queue_update(args: argparse.Namespace) -> int:
     pool = WorkPool.load(args.pool, registry=registry(args))
     before = _priorities(pool)
     queue = pool.queue(args.name)
-    if args.description is not None:
-        queue.description = args.description
+    pool_settings.apply_update(queue, args)
     if args.priority is not None:
         queue.priority = args.priority
-    if args.concurrency_limit is not None:
-        queue.concurrency_limit = args.concurrency_limit
-    if args.no_concurrency_limit:
-        queue.concurrency_limit = None
     queue.save(expected_version=args.expected_version)
     return _queue_saved(args, queue, "updated", before)
 

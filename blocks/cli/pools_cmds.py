@@ -11,15 +11,15 @@ import json
 from typing import Any
 
 from blocks import codec
-from blocks.cli import pool_queues
+from blocks.cli import pool_queues, pool_settings
 from blocks.cli.output import (
     EXIT_OK,
+    command_group,
     emit_rows,
     info,
     print_json,
     read_source,
     registry,
-    version_number,
     wants_json,
 )
 from blocks.codec import parse_json
@@ -35,9 +35,8 @@ from blocks.pools import (
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``blocks pools`` and its sub-commands."""
-    pools = subparsers.add_parser("pools", help="work pools and their queues")
-    sub = pools.add_subparsers(dest="pools_command", metavar="COMMAND")
-    sub.required = True
+    sub = command_group(subparsers, "pools", "work pools and their queues",
+                        dest="pools_command")
 
     p = sub.add_parser("ls", help="list work pools")
     p.set_defaults(handler=cmd_ls)
@@ -56,18 +55,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="replace the settings of an existing pool of the same type")
     p.set_defaults(handler=cmd_create)
 
-    p = sub.add_parser("update", help="change a pool's settings (name and type are fixed)")
-    p.add_argument("name")
-    _pool_options(p)
-    p.add_argument("--no-concurrency-limit", action="store_true", help="remove the limit")
-    p.add_argument("--expected-version", type=version_number, metavar="N",
-                   help="compare-and-set: fail unless the pool is at version N")
-    p.set_defaults(handler=cmd_update)
-
-    for verb, paused in (("pause", True), ("resume", False)):
-        p = sub.add_parser(verb, help=f"{verb} a work pool")
-        p.add_argument("name")
-        p.set_defaults(handler=cmd_pause, paused=paused)
+    pool_settings.add_update(sub, "pool", ["name"], _pool_options, cmd_update,
+                             "change a pool's settings (name and type are fixed)")
+    pool_settings.add_pause_resume(sub, "work pool", ["name"], cmd_pause)
 
     p = sub.add_parser("rm", help="delete a work pool with its queues and versions")
     p.add_argument("name")
@@ -155,12 +145,7 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 def cmd_update(args: argparse.Namespace) -> int:
     pool = WorkPool.load(args.name, registry=registry(args))
-    if args.description is not None:
-        pool.description = args.description
-    if args.concurrency_limit is not None:
-        pool.concurrency_limit = args.concurrency_limit
-    if args.no_concurrency_limit:
-        pool.concurrency_limit = None
+    pool_settings.apply_update(pool, args)
     if args.base_job_template:
         pool.base_job_template = _read_json(args.base_job_template, f"work-pool/{args.name}")
     pool.save(expected_version=args.expected_version)

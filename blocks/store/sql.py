@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from blocks import _nowait
-from blocks.crypto.keyring import TermRecord, claimed_key_message
-from blocks.errors import (
-    BlocksError,
-    ConflictError,
-    IntegrityError,
-    KeyringError,
-    StoreError,
-)
-from blocks.store import audit_log, census
+from blocks.crypto.keyring import TermRecord
+from blocks.errors import BlocksError, StoreError
+from blocks.store import audit_log, census, terms
 from blocks.store.deletion import delete_block
 from blocks.store.engine import (
     ReadConnections,
@@ -58,10 +52,6 @@ _SQL_AT_VERSION = _VERSION_COLUMNS + "AND v.version = ? WHERE b.type_slug = ? AN
 # A deleted block (its head named "~" + id) is out of reference resolution at once.
 _SQL_BY_ID = _VERSION_COLUMNS + (
     "AND v.version = b.current_version WHERE b.id = ? AND substr(b.name, 1, 1) <> '~'"
-)
-_SQL_TERMS = (
-    "SELECT term, wrapped_key, provider, key_id, created_at, retired_at FROM keyring_term "
-    "ORDER BY term"
 )
 
 
@@ -187,28 +177,6 @@ class SqlStore:
         row = self._fetchone(_SQL_BY_ID, (block_id,))
         return StoredVersion(*row) if row else None
 
-    def load_terms(self) -> Sequence[TermRecord]:
-        """Every keyring term, oldest first."""
-        self.ensure_schema()
-        rows = self._fetchall(_SQL_TERMS, ())
-        records = []
-        for t, k, p, kid, c, r in rows:
-            if type(t) is not int or not isinstance(k, bytes | memoryview) or not isinstance(
-                p, str
-            ) or not isinstance(kid, str):
-                raise IntegrityError("a keyring term", "its stored fields have the wrong types")
-            records.append(TermRecord(t, bytes(k), p, kid, utc(c), utc(r) if r else None))
-        return records
-
-    def has_terms(self) -> bool:
-        """True when the keyring has a term (no migration is run: for a schema of any age)."""
-        try:
-            return self._fetchone("SELECT 1 FROM keyring_term LIMIT 1", ()) is not None
-        except Exception as exc:
-            if _is_missing_table(exc):
-                return False
-            raise
-
     def _read(self, sql: str, params: tuple[Any, ...], fetch: Callable[[Any], T]) -> T:
         try:
             cursor = self._reads.get().execute(native_sql(sql, self._reads.sqlite), params)
@@ -234,41 +202,24 @@ class SqlStore:
 
     # -- keyring terms --------------------------------------------------------------------
 
-    def insert_term(self, record: TermRecord) -> None:
-        """Add a keyring term (``ConflictError`` if the number is taken)."""
-        from sqlalchemy import insert
-        from sqlalchemy.exc import IntegrityError
+    def load_terms(self) -> Sequence[TermRecord]:
+        """Every keyring term, oldest first."""
+        self.ensure_schema()
+        return terms.records(self._fetchall(terms.SQL_TERMS, ()))
 
-        from blocks.store.tables import KeyringTermRow
-
-        table = KeyringTermRow.__table__  # type: ignore[attr-defined]
+    def has_terms(self) -> bool:
+        """True when the keyring has a term (no migration is run: for a schema of any age)."""
         try:
-            with self.engine.begin() as conn:
-                self._check_same_master_key(conn, record)
-                conn.execute(insert(table).values(
-                    term=record.term, wrapped_key=record.wrapped_key, provider=record.provider,
-                    key_id=record.key_id, created_at=record.created_at or datetime.now(UTC),
-                ))
-        except IntegrityError:
-            raise ConflictError(f"keyring term {record.term} already exists") from None
+            return self._fetchone("SELECT 1 FROM keyring_term LIMIT 1", ()) is not None
+        except Exception as exc:
+            if _is_missing_table(exc):
+                return False
+            raise
 
-    def _check_same_master_key(self, conn: Connection, record: TermRecord) -> None:
-        # All terms share one master key: refuse a term wrapped under a key that
-        # 'keys rotate-master' replaced meanwhile (the lock orders us after such a rotation).
-        if self.dialect == "postgresql":
-            conn.exec_driver_sql("LOCK TABLE keyring_term IN SHARE ROW EXCLUSIVE MODE")
-        from sqlalchemy import text
-
-        other = conn.execute(
-            text("SELECT term, provider, key_id FROM keyring_term "
-                 "WHERE provider <> :p OR key_id <> :k ORDER BY term"),
-            {"p": record.provider, "k": record.key_id},
-        ).first()
-        if other is not None:
-            # The record is what a database writer can set: never send the operator there.
-            raise KeyringError(claimed_key_message(
-                other[0], (str(other[1]), str(other[2])), (record.provider, record.key_id)
-            ))
+    def insert_term(self, record: TermRecord) -> None:
+        """Add a keyring term (``ConflictError`` if the number is taken); see
+        :func:`blocks.store.terms.insert_term`."""
+        terms.insert_term(self.engine, self.dialect, record)
 
     # -- block writes ---------------------------------------------------------------------
 

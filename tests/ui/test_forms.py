@@ -334,3 +334,54 @@ def test_removing_a_row_does_not_move_its_secret_to_the_next_one() -> None:
     assert Logins.model_validate(fixed.document) == Logins(logins=[
         {"user": "b", "password": "pw-b"}, {"user": "c", "password": "pw-c"},
         {"user": "d", "password": "pw-d"}])
+
+
+def _edit_headers(headers: dict[str, str]) -> tuple[dict[str, Any], Form]:
+    """An AcmeProbe with ``headers`` stored: its document (secrets in clear), its edit form."""
+    block = AcmeProbe.model_validate({**SAMPLES["ui-test-acme-probe"], "headers": headers})
+    shown = to_display(block)
+    return (to_display(block, show_secrets=True),
+            render(type_form(AcmeProbe).root, shown, stored=masked_paths(shown)))
+
+
+def test_renaming_a_dict_key_keeps_its_stored_secret() -> None:
+    stored, drawn = _edit_headers({"X-Api-Key": "probe-secret-a", "X-Other": "probe-secret-b"})
+    form = type_form(AcmeProbe)
+    posted = post(drawn, {})
+    assert posted["headers[0]:from"] == "X-Api-Key"  # the row names its stored key
+    posted["headers[0].key"] = "X-Renamed"
+    posted["headers[1].key"], posted["headers[3].key"] = "X-Swapped", "X-Other"  # a key moved
+    parsed = parse(form.root, posted, stored)
+    # The renamed rows keep their secrets; a row added under a stored key has none to keep.
+    assert parsed.document["headers"] == {"X-Renamed": "probe-secret-a",
+                                          "X-Swapped": "probe-secret-b", "X-Other": None}
+    assert parsed.errors == {"headers.X-Other": [
+        "type this entry's secret value (only an entry already saved keeps its stored value "
+        "when left empty)"]}
+    assert {k: v for k, v in parsed.origins.items() if k.startswith("headers.")} == {
+        "headers.X-Renamed": "X-Api-Key", "headers.X-Swapped": "X-Other"}
+    assert set(parsed.stored) == {"token", "headers.X-Renamed", "headers.X-Swapped"}
+
+    # Refused: drawn again, the renamed rows still name their stored keys and say so.
+    again = render(form.root, parsed.document, errors=parsed.errors, origins=parsed.origins,
+                   stored=frozenset(parsed.stored))
+    rows = next(f for f in again.fields if f.name == "headers").children
+    assert [(r.origin, r.children[1].stored) for r in rows] == [
+        ("X-Api-Key", True), ("X-Other", True), ("", False), ("", False), ("", False)]
+    assert rows[2].children[1].errors  # at the added row's value
+    posted = post(again, {"headers.X-Other": "probe-secret-c"})
+    fixed = parse(form.root, posted, stored)
+    assert fixed.errors == {}
+    assert fixed.document["headers"] == {
+        "X-Renamed": "probe-secret-a", "X-Swapped": "probe-secret-b", "X-Other": "probe-secret-c"}
+
+
+def test_a_dict_key_with_a_dot_keeps_its_stored_secret() -> None:
+    stored, drawn = _edit_headers({"fs.s3a.secret.key": "probe-secret-d",
+                                   "X-Api-Key": "probe-secret-e"})
+    rows = next(f for f in drawn.fields if f.name == "headers").children
+    assert [r.children[1].stored for r in rows[:2]] == [True, True]
+    parsed = parse(type_form(AcmeProbe).root, post(drawn, {}), stored)
+    assert parsed.errors == {}
+    assert parsed.document["headers"] == {"fs.s3a.secret.key": "probe-secret-d",
+                                          "X-Api-Key": "probe-secret-e"}

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from blocks import AwsCredentials, Block, S3Bucket
+from blocks import AwsCredentials, Block, S3Bucket, SecretDict
 from tests.ui.conftest import UiServer, sign_in, unique
 
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
@@ -154,6 +154,26 @@ def test_union_members_and_rows_with_javascript(page: Any, ui_server: UiServer) 
     assert loaded.credentials.aws_client_parameters.config == {"connect_timeout": 5}
     page.goto(ui_server.ui(f"/blocks/s3-bucket/{bucket}/edit"))
     _no_secret(page, SECRET)
+
+
+class HeaderProbe(Block):
+    """A type with a dict of secrets."""
+
+    block_type_slug = "ui-test-header-probe"
+    headers: SecretDict = Field(default_factory=dict)
+
+
+def test_renaming_a_dict_key_keeps_its_secret(page: Any, ui_server: UiServer) -> None:
+    name = unique("headers")
+    ui_server.registry.save(HeaderProbe(headers={"X-Api-Key": SECRET}), name)
+    sign_in(page, ui_server, ui_server.admin)
+    page.goto(ui_server.ui(f"/blocks/ui-test-header-probe/{name}/edit"))
+    _no_secret(page, SECRET)
+    page.locator("input[name='headers[0].key']").fill("X-Renamed")
+    page.get_by_role("button", name="Save a new version").click()
+    page.wait_for_url(ui_server.ui(f"/blocks/ui-test-header-probe/{name}"))
+    loaded = HeaderProbe.load(name, registry=ui_server.registry)
+    assert {k: v.get_secret_value() for k, v in loaded.headers.items()} == {"X-Renamed": SECRET}
 
 
 class XssProbe(Block):

@@ -9,7 +9,6 @@ decrypts nothing (:mod:`blocks._registry_documents`). A save takes the document
 
 from __future__ import annotations
 
-import contextvars
 import json
 import uuid
 from typing import Annotated, Any, Literal
@@ -20,9 +19,10 @@ from starlette.concurrency import run_in_threadpool
 
 from blocks import _registry_documents, catalog, codec, wire
 from blocks.core import Block
-from blocks.errors import BlockNotFound, BlocksError, ValidationError
+from blocks.errors import BlockNotFound, ValidationError
 from blocks.registry import Registry
 from blocks.server import audit_requests
+from blocks.server.block_refs import reference_resolver
 from blocks.server.deps import current_registry
 from blocks.server.security import Principal, authenticated, current_principal
 
@@ -265,22 +265,7 @@ def _decode_for_save(registry: Registry, principal: Principal, ref: str, slug: s
                      document: str) -> Block:
     """The block a client's document describes; its references are loaded by id."""
     cls = catalog.get(slug)
-
-    def resolve(block_id: object, expected: type[Block]) -> Block:
-        try:
-            target_ref = registry.ref_by_id(_block_id(block_id))
-        except BlocksError as exc:
-            raise ValueError(str(exc)) from None
-        principal.require("read-metadata", "blocks", target_ref)  # a 403, not a field error
-        try:
-            # A load of its own (a fresh context: its depth bound counts from zero), as the
-            # client's nested block was when it loaded or saved it.
-            target = contextvars.Context().run(registry.load, target_ref)
-        except BlocksError as exc:
-            raise ValueError(str(exc)) from None
-        if not isinstance(target, expected):
-            raise ValueError(f"references {target_ref}, not a {expected.__name__}")
-        return target
-
+    resolve = reference_resolver(registry, principal,
+                                 lambda block_id: registry.ref_by_id(_block_id(block_id)))
     codec.parse_json(document, ref)  # bounds and well-formedness, the message never quotes it
     return codec.decode(cls, document.encode(), resolve, ref)

@@ -5,13 +5,16 @@ rows are ``tags[0]``, ``tags[1]`` (objects: ``rules[0].port``) and a dict's rows
 ``query[0].key`` / ``query[0].value``. Controls that are not values end in ``:``:
 ``credentials:member`` (which member of a union is chosen: its index, ``""`` for unset),
 ``value:json`` (a secret's text is JSON), ``password:clear`` (unset a stored secret),
-``rules[1]:from`` (the stored row a list row was drawn from).
+``rules[1]:from`` (the stored row a list row was drawn from), ``query[1]:from`` (the stored
+key a dict row was drawn from).
 
 An empty input means "unset": the key is left out, so the field takes its default (a required
 field is then refused by the registry, at its path). Rows left empty are dropped. A secret left
 empty on an edit keeps the value stored at the same path (``stored``: the version the form
 showed), which never goes to the browser; a list row's stored path is the row it was drawn
-from, so removing a row does not hand its secret to the next one.
+from, so removing a row does not hand its secret to the next one, and a dict row's is the key
+it was drawn from, so renaming a key keeps its secret. A dict row whose secret is left empty
+and that has no stored value (a row added) is an error at its path, never an empty secret.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ _ROW = re.compile(r"^\[(\d+)\]")
 _UNSET = object()
 MAX_ROWS = 500
 """Most rows one list or dict of a form may post (a bound on work per request)."""
+Src = tuple[str, ...] | None
+"""Where a value is in the stored document: its keys and indexes (a dict key may hold a dot);
+``None``: it has no stored value (a row added, or a new block)."""
 
 
 @dataclass
@@ -48,7 +54,11 @@ class Parsed:
     typed_secrets: list[str] = field(default_factory=list)
     """Secret paths given a new value (not shown again when the form is refused)."""
     origins: dict[str, str] = field(default_factory=dict)
-    """List row path -> the index of the stored row it was drawn from (drawn again)."""
+    """List or dict row path -> the index or key of the stored row it was drawn from (drawn
+    again)."""
+    stored: list[str] = field(default_factory=list)
+    """Secret paths that have a stored value, kept or not (drawn again as stored: left
+    empty, the next save keeps it)."""
 
 
 def parse(root: Spec, form: Mapping[str, str], stored: Mapping[str, Any] | None = None
@@ -62,7 +72,7 @@ def parse(root: Spec, form: Mapping[str, str], stored: Mapping[str, Any] | None 
             saved blocks as ``{"$ref": "slug/name"}``; secrets left empty keep its values.
     """
     reader = _Reader(form, stored, Parsed({}))
-    value = reader.obj(root, "", "", "", force=True)
+    value = reader.obj(root, "", "", (), force=True)
     reader.out.document = value if isinstance(value, dict) else {}
     return reader.out
 
@@ -77,9 +87,9 @@ class _Reader:
     def error(self, path: str, message: str) -> None:
         self.out.errors.setdefault(path, []).append(message)
 
-    def value(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
-        """The value at ``name`` (``_UNSET`` when left empty); ``src`` is the path of the
-        same value in the stored document (``None``: it has none, e.g. a row added)."""
+    def value(self, spec: Spec, name: str, path: str, src: Src) -> Any:
+        """The value at ``name`` (``_UNSET`` when left empty); ``src`` is where the same
+        value is in the stored document (``None``: it has none, e.g. a row added)."""
         if spec.kind == "object":
             return self.obj(spec, name, path, src, force=False)
         if spec.kind == "union":
@@ -92,7 +102,7 @@ class _Reader:
             return self.ref(spec, name, path)
         return self.scalar(spec, name, path, src)
 
-    def obj(self, spec: Spec, name: str, path: str, src: str | None, *, force: bool) -> Any:
+    def obj(self, spec: Spec, name: str, path: str, src: Src, *, force: bool) -> Any:
         out: dict[str, Any] = {}
         meaningful = False
         for prop in spec.properties:
@@ -107,7 +117,7 @@ class _Reader:
                 meaningful = True
         return out if (meaningful or force) else _UNSET
 
-    def union(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
+    def union(self, spec: Spec, name: str, path: str, src: Src) -> Any:
         chosen = self.form.get(f"{name}:member", "")
         if chosen == "":
             self.out.choices[path] = None
@@ -136,7 +146,7 @@ class _Reader:
             raise ValidationError("", [(name, f"more than {MAX_ROWS} rows")])
         return sorted(found)
 
-    def list(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
+    def list(self, spec: Spec, name: str, path: str, src: Src) -> Any:
         assert spec.item is not None
         out: list[Any] = []
         for row in self.rows(name):
@@ -152,19 +162,32 @@ class _Reader:
                     self.out.origins[row_path] = origin
         return out if out else _UNSET
 
-    def dict(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
+    def dict(self, spec: Spec, name: str, path: str, src: Src) -> Any:
         assert spec.item is not None
         out: dict[str, Any] = {}
+        stored = _at(self.stored, src) if self.stored is not None and src is not None \
+            else _UNSET
         for row in self.rows(name):
             key = self.form.get(f"{name}[{row}].key", "")
-            value = self.value(spec.item, f"{name}[{row}].value", f"{path}.{key}",
-                               _join(src, key) if key else None)
+            # A row drawn from the stored version names its stored key: renamed, it keeps
+            # its stored secret (a row added has none, even if it takes a removed row's key).
+            origin = self.form.get(f"{name}[{row}]:from", "")
+            drawn = isinstance(stored, Mapping) and origin in stored
+            value_name = f"{name}[{row}].value"
+            value = self.value(spec.item, value_name, f"{path}.{key}",
+                               _join(src, origin) if drawn else None)
             if not key:
                 if value is not _UNSET:
                     self.error(f"{path}.{row}", "give this row a key, or empty it")
                 continue
             if key in out:
                 self.error(f"{path}.{key}", f"the key {key!r} is given twice")
+            if drawn:
+                self.out.origins[f"{path}.{key}"] = origin
+            if (value is _UNSET and spec.item.secret
+                    and self.form.get(f"{value_name}:clear") != "true"):
+                self.error(f"{path}.{key}", "type this entry's secret value (only an entry "
+                           "already saved keeps its stored value when left empty)")
             out[key] = None if value is _UNSET else value
         return out if out else _UNSET
 
@@ -178,7 +201,7 @@ class _Reader:
             return _UNSET
         return {REF_KEY: chosen}
 
-    def scalar(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
+    def scalar(self, spec: Spec, name: str, path: str, src: Src) -> Any:
         if spec.secret:
             return self.secret(spec, name, path, src)
         text = self.form.get(name)
@@ -217,7 +240,10 @@ class _Reader:
                 return _UNSET
         return text
 
-    def secret(self, spec: Spec, name: str, path: str, src: str | None) -> Any:
+    def secret(self, spec: Spec, name: str, path: str, src: Src) -> Any:
+        stored = self.stored_secret(spec, src)
+        if stored is not _UNSET:
+            self.out.stored.append(path)
         text = self.form.get(name, "")
         if text:
             self.out.typed_secrets.append(path)
@@ -232,26 +258,30 @@ class _Reader:
                 self.out.raw.pop(path, None)  # a secret is never shown again
                 return value
             return text
-        if self.form.get(f"{name}:clear") == "true" or self.stored is None or src is None:
+        if self.form.get(f"{name}:clear") == "true" or stored is _UNSET:
+            return _UNSET
+        self.out.kept.append(path)
+        return {"base64": stored} if spec.bytes else stored
+
+    def stored_secret(self, spec: Spec, src: Src) -> Any:
+        """The stored value of a secret at ``src`` (``_UNSET``: it has none)."""
+        if self.stored is None or src is None:
             return _UNSET
         stored = _at(self.stored, src)
         if stored is _UNSET or stored is None or stored == codec.MASK:
             return _UNSET
         if spec.kind == "string" and not isinstance(stored, str):
             return _UNSET  # another union member was stored at this path
-        self.out.kept.append(path)
-        return {"base64": stored} if spec.bytes else stored
+        return stored
 
 
-def _join(src: str | None, part: str) -> str | None:
-    if src is None:
-        return None
-    return f"{src}.{part}" if src else part
+def _join(src: Src, part: str) -> Src:
+    return None if src is None else (*src, part)
 
 
-def _at(document: Mapping[str, Any], path: str) -> Any:
+def _at(document: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     value: Any = document
-    for part in path.split("."):
+    for part in path:
         if isinstance(value, Mapping) and part in value:
             value = value[part]
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):

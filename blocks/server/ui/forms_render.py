@@ -63,7 +63,8 @@ class Field:
     clearable: bool = False
     hint: str = ""
     origin: str = ""
-    """A list row drawn from the stored version: that row's index (posted as ``:from``)."""
+    """A list or dict row drawn from the stored version: that row's index or key (posted as
+    ``:from``)."""
 
 
 @dataclass
@@ -92,7 +93,7 @@ def render(root: Spec, document: Mapping[str, Any] | None, *,
         stored: paths of secrets that have a stored value (an edit: left empty, kept;
             an optional one gets a "clear" box).
         saved: type slug -> names of the saved blocks the user may pick (block references).
-        origins: list row path -> the stored row it came from (a refused edit's
+        origins: list or dict row path -> the stored row it came from (a refused edit's
             :attr:`~.forms_parse.Parsed.origins`); ``None``: ``document`` is the stored one.
     """
     drawer = _Drawer(raw or {}, choices or {}, stored, saved or {}, origins)
@@ -208,6 +209,8 @@ class _Drawer:
         key, val = item if isinstance(item, tuple) else ("", _ABSENT)
         path = f"{out.path}.{key}" if real else f"{out.path}.~{row}"
         pair = Field(widget="pair", name=name, path=path, id=html_id, label=out.label)
+        if real:  # the stored key it was drawn from: renamed, it keeps its stored secret
+            pair.origin = str(key) if self.origins is None else self.origins.get(path, "")
         pair.children.append(Field(widget="input", name=f"{name}.key", path=f"{path}.~key",
                                    id=f"{html_id}-key", label="Key", value=str(key)))
         drawn = self.node(f"{name}.value", path, f"{html_id}-value", spec.item, val, False,

@@ -4,12 +4,11 @@
 block, builds it with each referenced block loaded after a ``read-metadata`` check (a 403, not
 a field error), and calls ``Registry.save`` with ``overwrite`` and ``expected_version``. The
 form names references ``slug/name`` (as ``blocks save`` documents do) where the API's client
-sends block ids; everything else is the same.
+sends block ids; everything else is the same (one resolver: :mod:`blocks.server.block_refs`).
 """
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,8 +16,9 @@ import pydantic
 
 from blocks import catalog, codec
 from blocks.core import CONTEXT_RESOLVER, Block, pydantic_errors, split_ref
-from blocks.errors import BlocksError, ValidationError
+from blocks.errors import ValidationError
 from blocks.registry import Registry
+from blocks.server.block_refs import reference_resolver
 from blocks.server.security import Principal
 from blocks.store.records import VersionInfo
 
@@ -43,24 +43,7 @@ def build(registry: Registry, principal: Principal, slug: str, document: Mapping
           ref: str) -> Block:
     """The block ``document`` describes, references resolved as ``principal`` may see them."""
     cls = catalog.get(slug)
-
-    def resolve(value: Any, expected: type[Block]) -> Block:
-        if not isinstance(value, str) or "/" not in value:
-            raise ValueError("a reference must be a saved block's 'type-slug/name'")
-        try:
-            target_ref = "/".join(split_ref(value))
-        except BlocksError as exc:
-            raise ValueError(str(exc)) from None
-        principal.require("read-metadata", "blocks", target_ref)  # a 403, not a field error
-        try:
-            # A load of its own (its depth bound counts from zero), as the API's save does.
-            target = contextvars.Context().run(registry.load, target_ref)
-        except BlocksError as exc:
-            raise ValueError(str(exc)) from None
-        if not isinstance(target, expected):
-            raise ValueError(f"{target_ref} is not a {expected.__name__}")
-        return target
-
+    resolve = reference_resolver(registry, principal, _slug_name)
     problem = codec.json_problem(dict(document))
     if problem is not None:
         raise ValidationError(ref, [problem])
@@ -68,3 +51,10 @@ def build(registry: Registry, principal: Principal, slug: str, document: Mapping
         return cls.model_validate(dict(document), context={CONTEXT_RESOLVER: resolve})
     except pydantic.ValidationError as exc:
         raise ValidationError(ref, pydantic_errors(exc)) from None
+
+
+def _slug_name(value: Any) -> str:
+    """A form's reference (``slug/name``, as ``blocks save`` documents write them)."""
+    if not isinstance(value, str) or "/" not in value:
+        raise ValueError("a reference must be a saved block's 'type-slug/name'")
+    return "/".join(split_ref(value))

@@ -103,7 +103,7 @@ def edit(request: Request, slug: str, name: str, posted: web.UiPost) -> Response
         stored = registry.load(ref, version=shown)
         form = type_form(type(stored))
         parsed = parse(form.root, _fields(posted), to_display(stored, show_secrets=True))
-        kept = masked_paths(to_display(stored))
+        kept = frozenset(parsed.stored)  # where rows moved or were renamed, as they are now
         if posted.get("_action") == "refresh" or parsed.errors:
             return _refused(request, principal, form, parsed, name=name, version=shown,
                             stored=kept, status=200 if not parsed.errors else 422)
