@@ -117,8 +117,11 @@ def test_a_change_whose_record_cannot_be_written_is_not_made(registry: Registry)
     with pytest.raises(AuditUnavailable):
         registry.rename(REF, "renamed")
     registry.audit.reads = True
-    with pytest.raises(AuditUnavailable, match="could not record the read"):
-        registry.load(REF)
+    registry.load(REF)  # a local read's record waits for its batch (docs/audit.md)
+    with pytest.raises(AuditUnavailable, match="could not record 1 read"):
+        registry.audit.flush()
+    with pytest.raises(AuditUnavailable, match="reads are refused"):
+        registry.load(REF)  # then reads fail closed until a batch can be written
     registry.audit.reads = False
     assert registry.load(REF).get() == "pw-1"  # type: ignore[attr-defined]
     assert [v.version for v in registry.history(REF)] == [1]
