@@ -6,14 +6,15 @@ Times ``--saves`` saves of a ``Secret`` (overwrite, one block) in an embedded SQ
 and, when PostgreSQL answers (``BLOCKS_TEST_POSTGRES_URL``, default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``), in a PostgreSQL registry: with the
 audit record (the registry as shipped) and without it (the registry's ``_recording`` replaced
-by a no-op, which nothing but this measurement does), alternating in the same run. Prints the
-mean time per save of each and their ratio, per round.
+by a no-op, which nothing but this measurement does), one save of each in turn. Prints the
+median time of a save of each and their ratio, per round.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -31,11 +32,10 @@ PG = os.environ.get("BLOCKS_TEST_POSTGRES_URL",
                     "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def _saves(registry: Registry, count: int, name: str) -> float:
+def _save(registry: Registry, name: str, i: int) -> float:
     started = time.perf_counter()
-    for i in range(count):
-        Secret(value=f"v{i}").save(name, registry=registry, overwrite=True)
-    return (time.perf_counter() - started) / count * 1e6
+    Secret(value=f"v{i}").save(name, registry=registry, overwrite=True)
+    return time.perf_counter() - started
 
 
 def _unaudited(registry: Registry) -> None:
@@ -51,12 +51,16 @@ def measure(settings: Settings, count: int, rounds: int, label: str) -> None:
     plain = Registry(settings)
     _unaudited(plain)
     name = f"bench-{uuid.uuid4().hex[:8]}"
-    _saves(audited, 20, name)  # warm-up: keys unwrapped, statements prepared
-    _saves(plain, 20, name)
+    for i in range(20):  # warm-up: keys unwrapped, statements prepared
+        _save(audited, name, i)
+        _save(plain, name, i)
     for r in range(rounds):
-        off = _saves(plain, count, name)
-        on = _saves(audited, count, name)
-        print(f"{label} round {r + 1}: save without the audit record {off:.0f} us, with "
+        offs, ons = [], []
+        for i in range(count):  # alternating, so the machine's load hits both alike
+            offs.append(_save(plain, name, i))
+            ons.append(_save(audited, name, i))
+        off, on = statistics.median(offs) * 1e6, statistics.median(ons) * 1e6
+        print(f"{label} round {r + 1}: save p50 without the audit record {off:.0f} us, with "
               f"{on:.0f} us ({on / off:.2f}x, +{on - off:.0f} us)")
     audited.close()
     plain.close()

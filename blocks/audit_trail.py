@@ -17,11 +17,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from blocks.audit_actor import current_actor
+from blocks.audit_actor import Actor, current_actor
 from blocks.audit_report import AuditReport, ReadCount, parse_since
 from blocks.errors import (
     AuditUnavailable,
@@ -54,6 +53,8 @@ class AuditTrail:
         """Record reads too (``BLOCKS_AUDIT_READS=1``; ``blocks server`` turns it on)."""
         self._key: audit_log.HashKey | None = None
         self._buffer: audit_buffer.ReadBuffer | None = None
+        self._ids: dict[str, str] = {}
+        """Actors' ids and their hashes (the audit hash key never changes)."""
 
     buffers_reads = True
     """Local reads are appended in batches (:mod:`blocks.store.audit_buffer`); the server's
@@ -66,7 +67,14 @@ class AuditTrail:
                  subject: str = "") -> Pending:
         actor = current_actor()
         if actor.id is not None and not actor.id.startswith(audit_log.HASH_PREFIX):
-            actor = replace(actor, id=self.hash(actor.id.encode()))
+            hashed = self._ids.get(actor.id)  # a server sees the same few tokens all day
+            if hashed is None:
+                hashed = self.hash(actor.id.encode())
+                if len(self._ids) >= 1024:
+                    self._ids.clear()
+                self._ids[actor.id] = hashed
+            actor = Actor(actor.kind, actor.name, hashed, actor.via, actor.source,
+                          actor.request_id)
         plain = {k: (self.hash(v) if isinstance(v, bytes) else v)
                  for k, v in (detail or {}).items()}
         return Pending(action, kind, obj, actor, self._registry._clock(), version, stage, pool,
