@@ -4,6 +4,7 @@ checkpoint keeps what is left verifiable."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -50,7 +51,7 @@ def prune(writer: Writer, sealer: Any, before: datetime) -> int:
         if left != len(kept):  # an audit record kept (stamped after ``before``) is kept too
             digests = {e.seq: e.digest for e in events}
             kept = _kept_rows(conn, writer, top, digests)
-        chain.put_checkpoint(conn, writer, sealer_, (int(top), last), kept)
+        put_checkpoint(conn, writer, sealer_, (int(top), last), kept)
         return int(gone)
 
 
@@ -62,3 +63,17 @@ def _kept_rows(conn: Any, writer: Writer, top: int, known: dict[int, str]
             "ORDER BY seq"), (top,)).fetchall():
         out.append((row[0], known.get(row[0]) or chain.row_digest(row) or ""))
     return out
+
+
+def put_checkpoint(conn: Any, writer: Writer, sealer: KeyringSealer, last: tuple[int, str],
+                   kept: Sequence[tuple[int, str]]) -> None:
+    """Seal the checkpoint of a prune (inside the prune's transaction)."""
+    for name, seq, digest in ((chain.CHECKPOINT, last[0], last[1]),
+                              (chain.KEPT, len(kept), chain.kept_digest(kept))):
+        term, mac = sealer.sign(chain.head_mac_message(name, seq, digest))
+        if not conn.execute(writer.native(
+                "UPDATE event_chain SET seq = ?, digest = ?, mac_term = ?, mac = ? "
+                "WHERE name = ?"), (seq, digest, term, mac, name)).rowcount:
+            conn.execute(writer.native(
+                "INSERT INTO event_chain (name, seq, digest, mac_term, mac) "
+                "VALUES (?, ?, ?, ?, ?)"), (name, seq, digest, term, mac))

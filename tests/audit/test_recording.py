@@ -162,3 +162,17 @@ def test_pool_changes_are_recorded_in_their_transaction(registry: Registry) -> N
         pools.delete_queue("etl2", "fast")
     assert [p.version for p in pools.pool_history("etl2")] == [1]
     assert [q.name for q in pools.list_queues("etl2")] == ["default", "fast"]
+
+
+def test_two_writers_take_turns_on_the_one_chain(registry: Registry) -> None:
+    # each finds the head moved by the other (PostgreSQL: its one-statement append misses,
+    # then it reads and verifies the head) and links onto it
+    other = Registry(registry.settings)
+    try:
+        for i in range(3):
+            Secret(value=f"a-{i}").save("a", registry=registry, overwrite=True)
+            Secret(value=f"b-{i}").save("b", registry=other, overwrite=True)
+        assert [o for _, o, _ in actions(registry)] == ["secret/a", "secret/b"] * 3
+        assert registry.audit.verify().ok
+    finally:
+        other.close()
