@@ -43,9 +43,22 @@ class RegistryAudit(RegistryKeys):
     def _reading(self, action: str, ref: str, **fields: Any
                  ) -> AbstractContextManager[Pending | None]:
         """Record a read of ``ref`` when reads are recorded (else nothing, at no cost)."""
-        if not self.audit.reads:
+        trail = self.audit
+        if not trail.reads:
             return nullcontext()
-        return self.audit.recording(action, obj=ref, **fields)
+        return trail.reading(action, obj=ref, **fields)
+
+    def _close_audit(self) -> None:
+        """Append the read records still waiting (``close``); what cannot be is logged."""
+        trail = self._audit
+        if trail is None:
+            return
+        try:
+            trail.close()
+        except Exception as exc:  # closing goes on: the records are lost, say so
+            import logging
+
+            logging.getLogger("blocks.audit").warning("%s", exc)
 
 
 class AuditedAccess:

@@ -14,17 +14,22 @@ Example:
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from blocks.audit_actor import current_actor
-from blocks.errors import BlocksError, IntegrityError, InvalidArgument, RegistryNotFound
-from blocks.store import audit_log, chain
+from blocks.audit_actor import Actor, current_actor
+from blocks.audit_report import AuditReport, ReadCount, parse_since
+from blocks.errors import (
+    AuditUnavailable,
+    BlocksError,
+    IntegrityError,
+    InvalidArgument,
+    RegistryNotFound,
+)
+from blocks.store import audit_buffer, audit_log, audit_prune, chain
 from blocks.store.audit_log import OUTCOMES, AuditEntry, Pending
 
 if TYPE_CHECKING:
@@ -33,91 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["AuditEntry", "AuditReport", "AuditTrail", "ReadCount", "parse_since"]
 
 READ_ACTIONS = ("read",)
-
-
-@dataclass(frozen=True)
-class ReadCount:
-    """One identity's reads of a block (``blocks audit who-read``); unpacks as
-    ``identity, count, last_at``."""
-
-    identity: str
-    count: int
-    last_at: datetime
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter((self.identity, self.count, self.last_at))
-
-    def to_json(self) -> dict[str, Any]:
-        return {"identity": self.identity, "count": self.count,
-                "last_at": self.last_at.isoformat()}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ReadCount:
-        return cls(str(data["identity"]), int(data["count"]),
-                   datetime.fromisoformat(str(data["last_at"])))
-
-
-@dataclass
-class AuditReport:
-    """What ``blocks audit verify`` found (never a stored value)."""
-
-    events: int = 0
-    """Events in the chain after the last prune (rotation steps and audit records)."""
-    records: int = 0
-    """Audit records among them."""
-    head: int = 0
-    """The number of the newest event (keep it elsewhere to notice a rolled-back log)."""
-    digest: str = ""
-    """Its SHA-256 digest."""
-    pruned_through: int = 0
-    """The newest event a prune removed (0: never pruned)."""
-    seconds: float = 0.0
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "events": self.events, "records": self.records,
-                "head": self.head, "digest": self.digest,
-                "pruned_through": self.pruned_through, "seconds": round(self.seconds, 3),
-                "problems": list(self.problems)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> AuditReport:
-        return cls(int(data.get("events", 0)), int(data.get("records", 0)),
-                   int(data.get("head", 0)), str(data.get("digest", "")),
-                   int(data.get("pruned_through", 0)), float(data.get("seconds", 0.0)),
-                   [str(p) for p in data.get("problems", [])])
-
-
-_RELATIVE = re.compile(r"^(\d{1,6})([smhdw])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_since(value: datetime | str | None, *, what: str = "--since",
-                now: datetime | None = None) -> datetime | None:
-    """A point in time: a ``datetime``, an age such as ``30d``, ``12h``, ``2w``, or an ISO
-    date or time (``2026-01-31``, ``2026-01-31T12:00:00Z``).
-
-    Raises:
-        InvalidArgument: anything else (the message names ``what`` and the forms accepted).
-    """
-    if value is None or isinstance(value, datetime):
-        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-    text = str(value).strip()
-    match = _RELATIVE.match(text)
-    if match:
-        age = timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
-        return (now or datetime.now(UTC)) - age
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidArgument(
-            f"{what}: {text[:40]!r} is not a time: use an age such as 30d, 12h or 2w, or a "
-            "date such as 2026-01-31") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 class AuditTrail:
@@ -132,6 +52,13 @@ class AuditTrail:
         self.reads: bool = registry.settings.audit_reads
         """Record reads too (``BLOCKS_AUDIT_READS=1``; ``blocks server`` turns it on)."""
         self._key: audit_log.HashKey | None = None
+        self._buffer: audit_buffer.ReadBuffer | None = None
+        self._ids: dict[str, str] = {}
+        """Actors' ids and their hashes (the audit hash key never changes)."""
+
+    buffers_reads = True
+    """Local reads are appended in batches (:mod:`blocks.store.audit_buffer`); the server's
+    trail says False (its reads are fail-closed, each before its answer)."""
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -140,7 +67,14 @@ class AuditTrail:
                  subject: str = "") -> Pending:
         actor = current_actor()
         if actor.id is not None and not actor.id.startswith(audit_log.HASH_PREFIX):
-            actor = replace(actor, id=self.hash(actor.id.encode()))
+            hashed = self._ids.get(actor.id)  # a server sees the same few tokens all day
+            if hashed is None:
+                hashed = self.hash(actor.id.encode())
+                if len(self._ids) >= 1024:
+                    self._ids.clear()
+                self._ids[actor.id] = hashed
+            actor = Actor(actor.kind, actor.name, hashed, actor.via, actor.source,
+                          actor.request_id)
         plain = {k: (self.hash(v) if isinstance(v, bytes) else v)
                  for k, v in (detail or {}).items()}
         return Pending(action, kind, obj, actor, self._registry._clock(), version, stage, pool,
@@ -199,6 +133,68 @@ class AuditTrail:
             if not pending.written:
                 audit_log.write_now(registry.store.writer, registry.sealer, pending)
 
+    @contextmanager
+    def reading(self, action: str, *, kind: str = "blocks", obj: str,
+                version: int | None = None, stage: str | None = None,
+                pool: str | None = None, detail: Mapping[str, Any] | None = None
+                ) -> Iterator[Pending | None]:
+        """Record a read inside the ``with`` block: as :meth:`recording`, but locally the
+        record waits in the registry's read buffer for the next batch (see
+        :mod:`blocks.store.audit_buffer`) instead of a transaction of its own.
+
+        Raises:
+            AuditUnavailable: the last batch could not be written, nor can this one be.
+        """
+        if not self.buffers_reads or audit_log.active():
+            with self.recording(action, kind=kind, obj=obj, version=version, stage=stage,
+                                pool=pool, detail=detail) as found:
+                yield found
+            return
+        pending = self._pending(action, kind, obj, version, stage, pool, detail)
+        buffer = self._buffer or self._read_buffer()
+        try:
+            with audit_log.staged(pending):  # added after: a flush's commit must not take it
+                yield pending
+        except BaseException as exc:
+            if (not pending.written and isinstance(exc, Exception)
+                    and not isinstance(exc, RegistryNotFound)):
+                with suppress(BlocksError):
+                    buffer.add(pending, audit_log.outcome_of(exc), type(exc).__name__)
+            raise
+        if not pending.written:
+            buffer.add(pending)
+
+    def _read_buffer(self) -> audit_buffer.ReadBuffer:
+        registry = self._registry
+        buffer = self._buffer = audit_buffer.ReadBuffer(registry.store.writer, registry.sealer)
+        return buffer
+
+    def flush(self) -> None:
+        """Append the read records waiting in this process (reading the trail does it first;
+        ``registry.close()`` and the interpreter's exit too).
+
+        Raises:
+            AuditUnavailable: they could not be written.
+        """
+        if self._buffer is not None:
+            self._buffer.flush()
+
+    def _flush_first(self) -> None:
+        """Before reading the trail: this process's reads waiting go in (if they cannot, the
+        trail is read as stored, and reads are refused until they can)."""
+        if self._buffer is not None:
+            with suppress(AuditUnavailable):
+                self._buffer.flush()
+
+    def close(self) -> None:
+        """Stop the read buffer's flusher once what waits is appended (``registry.close()``).
+
+        Raises:
+            AuditUnavailable: the records waiting could not be written.
+        """
+        if self._buffer is not None:
+            self._buffer.close()
+
     # -- reading ---------------------------------------------------------------------------
 
     def ls(self, ref: str | None = None, actor: str | None = None,
@@ -222,6 +218,7 @@ class AuditTrail:
         start = parse_since(since)
         where, params = "", []
         registry = self._registry
+        self._flush_first()
         if start is not None:
             where += " AND at >= ?"
             params.append(registry.store.writer.stamp(start))
@@ -271,6 +268,7 @@ class AuditTrail:
         started = time.perf_counter()
         registry = self._registry
         writer, sealer = registry.store.writer, registry.sealer
+        self._flush_first()
         report = AuditReport()
         with chain.snapshot(writer) as conn:
             _, report.problems, (report.head, report.digest) = chain.walk_to(
@@ -296,9 +294,10 @@ class AuditTrail:
         when = parse_since(before, what="--before")
         assert when is not None
         registry = self._registry
+        self._flush_first()
         with self.recording("prune", kind="audit", obj="audit",
                             detail={"before": when.isoformat()}):
-            return audit_log.prune(registry.store.writer, registry.sealer, when)
+            return audit_prune.prune(registry.store.writer, registry.sealer, when)
 
     def hash(self, value: bytes) -> str:
         """``hmac-sha256:<hex>`` of ``value`` under the audit hash key: compare it with the

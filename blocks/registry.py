@@ -123,6 +123,7 @@ class Registry(RegistryRecovery, RegistryServices):
 
     def close(self) -> None:
         """Close database connections and drop unwrapped keys from memory."""
+        self._close_audit()  # the buffered read records first: they need the keys
         if self._keyring is not None:
             self._keyring.forget()
         self.store.close()

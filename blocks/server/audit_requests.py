@@ -125,6 +125,8 @@ class ServerAuditTrail(AuditTrail):
     read of the load's route (:func:`batch_reads`) is left to :class:`AuditRequests`, which
     appends it with the other requests' records (group commit) before the answer leaves."""
 
+    buffers_reads = False  # every read is recorded before its answer (fail closed)
+
     def _pending(self, *args: Any, **kwargs: Any) -> Pending:
         found = _current.get()
         if found is None:

@@ -9,7 +9,8 @@ A change and its record go in one transaction: the registry stages a :class:`Pen
 (:func:`staged`), and the store's commit hook (:func:`flush`, called by
 :meth:`Writer.transaction` and by the SQLAlchemy engine's commit) appends it to the chain on
 the same connection before the commit. If the append fails, the change is rolled back and
-:class:`~blocks.errors.AuditUnavailable` is raised.
+:class:`~blocks.errors.AuditUnavailable` is raised. Local reads wait in a buffer and are
+appended in batches (:mod:`blocks.store.audit_buffer`); a change's commit takes them along.
 """
 
 from __future__ import annotations
@@ -68,11 +69,44 @@ class Pending:
 
     def event(self, outcome: str = "allowed", error: str | None = None) -> chain.NewEvent:
         """The chain event of this record with ``outcome`` (and the error's class)."""
-        body = {"action": self.action, "actor": self.actor.to_json(),
-                "object": {"kind": self.kind, "name": self.obj, "version": self.version,
-                           "stage": self.stage, "pool": self.pool},
-                "outcome": outcome, "error": error, "detail": self.detail}
-        return chain.NewEvent(KIND, self.subject[:36], self.at, self.actor.label(), _json(body))
+        return chain.NewEvent(KIND, self.subject[:36], self.at, self.actor.label(),
+                              self.body(outcome, error))
+
+    def body(self, outcome: str = "allowed", error: str | None = None) -> str:
+        """The record's JSON: what ``_json`` makes of the same fields (sorted keys, compact),
+        written out directly (a record is made for every request and every save)."""
+        detail = self.detail
+        return (f'{{"action":{_str(self.action)},"actor":{_actor_json(self.actor)},'
+                f'"detail":{_json(detail) if detail else "{}"},"error":{_opt(error)},'
+                f'"object":{{"kind":{_str(self.kind)},"name":{_str(self.obj)},'
+                f'"pool":{_opt(self.pool)},"stage":{_opt(self.stage)},'
+                f'"version":{_int(self.version)}}},"outcome":{_str(outcome)}}}')
+
+
+_str = json.encoder.encode_basestring
+"""A JSON string as ``json.dumps(..., ensure_ascii=False)`` writes it (C)."""
+
+
+def _opt(value: Any) -> str:
+    return "null" if value is None else _str(value) if type(value) is str else _json(value)
+
+
+def _int(value: Any) -> str:
+    return "null" if value is None else str(value) if type(value) is int else _json(value)
+
+
+_actors: dict[Actor, str] = {}
+
+
+def _actor_json(actor: Actor) -> str:
+    """The actor's JSON, remembered (a server answers the same few tokens all day)."""
+    found = _actors.get(actor)
+    if found is None:
+        found = _json(actor.to_json())
+        if len(_actors) >= 1024:
+            _actors.clear()
+        _actors[actor] = found
+    return found
 
 
 @dataclass(frozen=True)
@@ -162,7 +196,20 @@ def flush(conn: Any, writer: Writer, sealer: Any) -> None:
     waiting = [p for p in _pending.get() if not p.written]
     if not waiting or sealer is None:
         return
-    append(conn, writer, sealer, [p.event() for p in waiting], waiting[0].action)
+    from blocks.store import audit_buffer
+
+    buffer = audit_buffer.of(writer)
+    reads = buffer.piggyback() if buffer is not None else []
+    try:
+        append(conn, writer, sealer,
+               [*audit_buffer.events_of(reads), *(p.event() for p in waiting)],
+               waiting[0].action)
+    except BaseException:
+        if buffer is not None:
+            buffer.put_back(reads)
+        raise
+    if buffer is not None and reads:
+        buffer.written()
     for pending in waiting:
         pending.written = True
 
@@ -322,51 +369,3 @@ class HashKey:
 def now() -> datetime:
     """The time a record is stamped with."""
     return datetime.now(UTC)
-
-
-def prune(writer: Writer, sealer: Any, before: datetime) -> int:
-    """Delete the audit records stamped before ``before`` and seal the chain's checkpoint
-    (the newest event removed and the events kept at or before it), in one transaction.
-
-    Raises:
-        IntegrityError: the chain does not verify (a prune must not seal a tampered log).
-    """
-    sealer_ = cast("KeyringSealer", sealer)
-    stamp = writer.stamp(before)
-    with writer.transaction() as conn:
-        top = conn.execute(writer.native(
-            "SELECT MAX(seq) FROM event_log WHERE kind = ? AND at < ?"), (KIND, stamp)
-        ).fetchone()[0]
-        if top is None:
-            return 0
-        events, problems = chain.walk(conn, writer, sealer_, keep=lambda kind: kind != KIND)
-        if problems:
-            raise IntegrityError(chain.WHAT, problems[0] + "; nothing was pruned")
-        found = chain.checkpoint(conn, writer, sealer_)
-        if found is not None and found[0][0] >= top:
-            return 0
-        row = conn.execute(writer.native(
-            "SELECT seq, prev, kind, subject, at, actor, body FROM event_log WHERE seq = ?"),
-            (top,)).fetchone()
-        last = chain.row_digest(row) or ""
-        gone = conn.execute(writer.native(
-            "DELETE FROM event_log WHERE kind = ? AND seq <= ? AND at < ?"),
-            (KIND, top, stamp)).rowcount
-        kept = [(e.seq, e.digest) for e in events if e.seq <= top]
-        left = conn.execute(writer.native("SELECT COUNT(*) FROM event_log WHERE seq <= ?"),
-                            (top,)).fetchone()[0]
-        if left != len(kept):  # an audit record kept (stamped after ``before``) is kept too
-            digests = {e.seq: e.digest for e in events}
-            kept = _kept_rows(conn, writer, top, digests)
-        chain.put_checkpoint(conn, writer, sealer_, (int(top), last), kept)
-        return int(gone)
-
-
-def _kept_rows(conn: Any, writer: Writer, top: int, known: dict[int, str]
-               ) -> list[tuple[int, str]]:
-    out = []
-    for row in conn.execute(writer.native(
-            "SELECT seq, prev, kind, subject, at, actor, body FROM event_log WHERE seq <= ? "
-            "ORDER BY seq"), (top,)).fetchall():
-        out.append((row[0], known.get(row[0]) or chain.row_digest(row) or ""))
-    return out

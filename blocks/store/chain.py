@@ -145,8 +145,8 @@ def append(conn: Any, writer: Writer, sealer: KeyringSealer, events: Sequence[Ne
     known = _heads.get(writer)
     if not events:
         return _head(conn, writer, sealer, lock=False)[0] if known is None else known[0]
-    move = writer.native("UPDATE event_chain SET seq = ?, digest = ?, mac_term = ?, mac = ? "
-                         "WHERE name = ? AND seq = ? AND digest = ?")
+    move = writer.native(_MOVE)
+    one = len(events) == 1 and not writer.sqlite  # PostgreSQL: one round trip, not two
     for attempt in (0, 1):
         if known is None or attempt:
             known = _head(conn, writer, sealer, lock=True)
@@ -161,7 +161,12 @@ def append(conn: Any, writer: Writer, sealer: KeyringSealer, events: Sequence[Ne
                          event.actor, event.body, term, mac))
             digest = new
         term, mac = sealer.sign(head_mac_message(NAME, seq, digest))
-        if conn.execute(move, (seq, digest, term, mac, NAME, *known)).rowcount:
+        if one:  # the head's compare-and-set and the insert in one statement
+            if conn.execute(writer.native(_MOVE_AND_INSERT),
+                            (seq, digest, term, mac, NAME, *known, *rows[0])).rowcount:
+                _heads[writer] = (seq, digest)
+                return seq
+        elif conn.execute(move, (seq, digest, term, mac, NAME, *known)).rowcount:
             break
         _heads.pop(writer, None)  # moved by another process (or never read): read and verify
     else:  # pragma: no cover - the head read under the lock always matches
@@ -174,6 +179,13 @@ def append(conn: Any, writer: Writer, sealer: KeyringSealer, events: Sequence[Ne
         conn.cursor().executemany(insert, rows)
     _heads[writer] = (seq, digest)  # a rollback leaves it stale: the next compare fails
     return seq
+
+
+_MOVE = ("UPDATE event_chain SET seq = ?, digest = ?, mac_term = ?, mac = ? "
+         "WHERE name = ? AND seq = ? AND digest = ?")
+_MOVE_AND_INSERT = (f"WITH moved AS ({_MOVE} RETURNING 1) "  # noqa: S608 - constants
+                    f"INSERT INTO event_log ({_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                    "FROM moved")
 
 
 def read(conn: Any, writer: Writer, sealer: KeyringSealer, where: str = "",
@@ -229,20 +241,6 @@ def checkpoint(conn: Any, writer: Writer, sealer: KeyringSealer
                      f"{WHAT} (its prune checkpoint)")
         found.append((int(row[1]), str(row[2])))
     return found[0], found[1]
-
-
-def put_checkpoint(conn: Any, writer: Writer, sealer: KeyringSealer, last: tuple[int, str],
-                   kept: Sequence[tuple[int, str]]) -> None:
-    """Seal the checkpoint of a prune (inside the prune's transaction)."""
-    for name, seq, digest in ((CHECKPOINT, last[0], last[1]),
-                              (KEPT, len(kept), kept_digest(kept))):
-        term, mac = sealer.sign(head_mac_message(name, seq, digest))
-        if not conn.execute(writer.native(
-                "UPDATE event_chain SET seq = ?, digest = ?, mac_term = ?, mac = ? "
-                "WHERE name = ?"), (seq, digest, term, mac, name)).rowcount:
-            conn.execute(writer.native(
-                "INSERT INTO event_chain (name, seq, digest, mac_term, mac) "
-                "VALUES (?, ?, ?, ?, ?)"), (name, seq, digest, term, mac))
 
 
 AUDIT = "audit"
@@ -365,9 +363,8 @@ def verified(writer: Writer, sealer: KeyringSealer) -> list[ChainEvent]:
     """Every event, after checking the chain whole up to its sealed head.
 
     A process keeps the events it verified (all but the audit trail's records) and, on the
-    next call, checks only those appended
-    since (they must link onto the last one it verified), so a Terraform run that reads many
-    rotated resources walks the chain once.
+    next call, checks only those appended since (they must link onto the last one it
+    verified), so a Terraform run that reads many rotated resources walks the chain once.
 
     Raises:
         IntegrityError: the chain does not verify (``blocks verify`` lists every problem).
