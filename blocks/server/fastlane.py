@@ -1,7 +1,9 @@
 """The hot path, ``GET /v1/blocks/{slug}/{name}`` (what every ``X.load`` asks), without
 FastAPI's per-request parameter machinery.
 
-:class:`LoadFastLane` is a plain ASGI middleware inside the app's request-id middleware. A GET
+:class:`LoadFastLane` is a plain ASGI middleware inside the app's request-id middleware (and
+the audit of requests); the app (``blocks.server.app.BlocksAPI``) hands it the requests that
+:func:`plain_load` recognises before FastAPI's own layers. A GET
 of exactly ``/v1/blocks/{slug}/{name}`` whose query string holds nothing but well-formed
 ``version``, ``stage`` and ``validate`` (each at most once) is answered by the route's own
 work, :func:`blocks.server.routes.blocks.load_response` (authentication and the load in one
