@@ -25,6 +25,7 @@ from blocks.access.tokens import TokenInfo, new_token, token_hash, well_formed
 from blocks.core import validate_name
 from blocks.errors import (
     ConflictError,
+    IntegrityError,
     InvalidArgument,
     PolicyNotFound,
     StoreError,
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 LAST_USE_EVERY = 60.0
 """Seconds between two updates of a token's ``last_used_at``."""
 ADMIN_POLICY = {"admin": True, "description": "everything: blocks, pools, tokens, policies"}
+
+MAX_VERIFIED = 10_000
+"""Tokens whose verification one access store remembers (forgotten all at once past this)."""
 
 _UNAUTHORIZED = ("the API token is not valid (unknown, expired or revoked); set "
                  "BLOCKS_API_TOKEN to a token from 'blocks tokens create'")
@@ -65,6 +69,8 @@ class AccessStore(RowChecks):
         self._parsed: dict[tuple[str, str], Policy] = {}
         self._seen: dict[tuple[Any, ...], Any] = {}
         self._used: dict[str, datetime] = {}
+        # token hash -> (the censuses' verified values, its row's info, its principal)
+        self._verified: dict[str, tuple[Any, TokenInfo, TokenPrincipal]] = {}
         self._lock = threading.Lock()
 
     # -- writing ------------------------------------------------------------------------
@@ -284,6 +290,12 @@ class AccessStore(RowChecks):
     def authenticate(self, token: str | None) -> TokenPrincipal:
         """The principal ``token`` authenticates as.
 
+        One indexed read when the token was verified before: the token and policy censuses'
+        sealed values (which every create, revoke and policy change moves, on any replica) are
+        read and checked, and while they are those the earlier verification held, its
+        principal is the answer (its expiry is checked again). Anything else reads and
+        checks the token's row and its policies as the first time.
+
         Raises:
             Unauthorized: no token, or an unknown, expired or revoked one (never echoed).
             IntegrityError: the token's row, its policies or their censuses do not
@@ -296,20 +308,43 @@ class AccessStore(RowChecks):
             raise Unauthorized(_UNAUTHORIZED)
         digest = token_hash(token)
         self.store.ensure_schema()
+        try:
+            sealed: dict[str, tuple[int, str]] | None = self._censuses((TOKENS, POLICIES))
+        except IntegrityError:  # no tokens yet, or altered: the full check says which
+            sealed = None
+        version = None if sealed is None else (sealed[TOKENS], sealed[POLICIES])
+        known = self._verified.get(digest)
+        if known is not None and version is not None and known[0] == version:
+            info, principal = known[1], known[2]
+        else:
+            info, principal = self._verify(digest, sealed)
+            if version is not None:
+                if len(self._verified) >= MAX_VERIFIED:
+                    self._verified.clear()
+                self._verified[digest] = (version, info, principal)
+        if info.state(self.clock()) != "active":
+            raise Unauthorized(_UNAUTHORIZED)
+        self._touch(info)
+        return principal
+
+    def _verify(self, digest: str, sealed: dict[str, tuple[int, str]] | None
+                ) -> tuple[TokenInfo, TokenPrincipal]:
+        """The checked token row of ``digest`` and its principal, under the censuses'
+        verified values ``sealed`` (read here when ``None``)."""
         found = self.store._fetchone(seals.TOKEN_SELECT + " WHERE token_hash = ?", (digest,))
         if found is None or not hmac.compare_digest(str(found[2]).encode(), digest.encode()):
             raise Unauthorized(_UNAUTHORIZED)
         row = tuple(found)
         member = self._token_member(row)
-        sealed = self._censuses((TOKENS, POLICIES))
+        if sealed is None:
+            sealed = self._censuses((TOKENS, POLICIES))
         self._confirm(TOKENS, [member], sealed[TOKENS])
         info = self._info(row[:9])
         if info.state(self.clock()) != "active":
             raise Unauthorized(_UNAUTHORIZED)
         policies = self.policies(list(info.policies), sealed[POLICIES])
-        self._touch(info)
-        return TokenPrincipal.of(info.name, info.id, [policies[n] for n in info.policies
-                                                      if n in policies])
+        return info, TokenPrincipal.of(info.name, info.id, [policies[n] for n in info.policies
+                                                            if n in policies])
 
     def _touch(self, info: TokenInfo) -> None:
         """Record the use at most once a minute per token (checked in this process first,

@@ -66,6 +66,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="allow plain HTTP on a non-loopback host (a TLS proxy is in front)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes sharing the port (default 1)")
+    p.add_argument("--reuse-port", action="store_true",
+                   help="with --workers: a listening socket per worker (SO_REUSEPORT, Linux), "
+                        "the kernel spreading connections by address hash; default: one "
+                        "shared socket")
     p.add_argument("--grace", type=float, default=GRACE_SECONDS, metavar="SECONDS",
                    help=f"how long SIGTERM waits for requests in flight (default "
                         f"{GRACE_SECONDS:g})")
@@ -81,5 +85,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     serve(ServeOptions(
         host=args.host, port=args.port, tls_cert=args.tls_cert, tls_key=args.tls_key,
         insecure=args.insecure, workers=args.workers, grace_seconds=args.grace,
+        reuse_port=args.reuse_port,
     ))
     return EXIT_OK

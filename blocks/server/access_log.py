@@ -13,6 +13,7 @@ the authentication dependency).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -60,10 +61,52 @@ class AccessLog:
             if logger.isEnabledFor(logging.INFO):
                 line = json.dumps(entry(scope, request_id, status,
                                         time.perf_counter() - started), separators=(",", ":"))
-                # logger.info() less its stack walk for the caller's file and line (which
-                # would always be this one): the same record, filters and handlers.
-                logger.handle(logger.makeRecord(logger.name, logging.INFO, __file__, 0, line,
-                                                (), None, "access"))
+                handler = _lines_only(logger)
+                if handler is not None:
+                    handler.write_line(line)
+                else:
+                    # logger.info() less its stack walk for the caller's file and line (which
+                    # would always be this one): the same record, filters and handlers.
+                    logger.handle(logger.makeRecord(logger.name, logging.INFO, __file__, 0,
+                                                    line, (), None, "access"))
+
+
+class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler :func:`configure` installs: bare lines on a stream. While it is the
+    logger's only handler and nothing filters, :class:`AccessLog` hands it each line directly
+    (no ``LogRecord``, measured at a tenth of a load's time in the process) and the stream is
+    flushed once per turn of the event loop rather than once per line."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._flush_due = False
+
+    def write_line(self, line: str) -> None:
+        """Write ``line``; flush at the end of the loop's current turn (at once off a loop)."""
+        with self.lock:  # type: ignore[union-attr]
+            self.stream.write(line + "\n")
+            if self._flush_due:
+                return
+            try:
+                asyncio.get_running_loop().call_soon(self._flush_once)
+            except RuntimeError:
+                self.flush()
+                return
+            self._flush_due = True
+
+    def _flush_once(self) -> None:
+        self._flush_due = False
+        self.flush()
+
+
+def _lines_only(logger: logging.Logger) -> LineHandler | None:
+    handlers = logger.handlers
+    if len(handlers) != 1 or logger.filters or logger.propagate:
+        return None
+    handler = handlers[0]
+    if type(handler) is not LineHandler or handler.filters or handler.level > logging.INFO:
+        return None
+    return handler
 
 
 def entry(scope: Scope, request_id: str, status: int, seconds: float) -> dict[str, Any]:
@@ -91,7 +134,7 @@ def configure(stream: Any, *, enabled: bool = True) -> logging.Logger:
     logger.handlers.clear()
     logger.propagate = False
     if enabled:
-        handler = logging.StreamHandler(stream)
+        handler = LineHandler(stream)
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)

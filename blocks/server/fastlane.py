@@ -1,7 +1,9 @@
 """The hot path, ``GET /v1/blocks/{slug}/{name}`` (what every ``X.load`` asks), without
 FastAPI's per-request parameter machinery.
 
-:class:`LoadFastLane` is a plain ASGI middleware inside the app's request-id middleware. A GET
+:class:`LoadFastLane` is a plain ASGI middleware inside the app's request-id middleware (and
+the audit of requests); the app (``blocks.server.app.BlocksAPI``) hands it the requests that
+:func:`plain_load` recognises before FastAPI's own layers. A GET
 of exactly ``/v1/blocks/{slug}/{name}`` whose query string holds nothing but well-formed
 ``version``, ``stage`` and ``validate`` (each at most once) is answered by the route's own
 work, :func:`blocks.server.routes.blocks.load_response` (authentication and the load in one
@@ -59,6 +61,28 @@ def load_arguments(query: bytes) -> dict[str, Any] | None:
     return found
 
 
+PLAIN_LOAD = "blocks.plain_load"
+"""The scope's key for :func:`plain_load`'s answer (the app decides once, the lane reuses it)."""
+
+
+def plain_load(scope: Scope) -> tuple[str, str, dict[str, Any]] | None:
+    """``(slug, name, arguments)`` when ``scope`` is a plain load of a block (a GET of exactly
+    ``/v1/blocks/{slug}/{name}`` with a plain query: :func:`load_arguments`), else ``None``."""
+    if scope["type"] != "http" or scope["method"] != "GET" or scope.get("root_path"):
+        return None
+    parts = scope["path"].split("/")
+    # ["", "v1", "blocks", slug, name]: the route's {slug} and {name} are one segment each.
+    if (len(parts) != 5 or parts[0] or parts[1] != "v1" or parts[2] != "blocks"
+            or not parts[3] or not parts[4]):
+        return None
+    arguments = load_arguments(scope.get("query_string") or b"")
+    if arguments is None:
+        return None
+    found = (parts[3], parts[4], arguments)
+    scope[PLAIN_LOAD] = found
+    return found
+
+
 class LoadFastLane:
     """Answers plain loads of a block before FastAPI's router (see the module's doc).
 
@@ -75,20 +99,11 @@ class LoadFastLane:
         self.on_error = on_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
+        plain = scope.get(PLAIN_LOAD) or plain_load(scope)
+        if plain is None:
             await self.app(scope, receive, send)
             return
-        parts = scope["path"].split("/")
-        # ["", "v1", "blocks", slug, name]: the route's {slug} and {name} are one segment each.
-        if (len(parts) != 5 or parts[0] or parts[1] != "v1" or parts[2] != "blocks"
-                or not parts[3] or not parts[4] or scope.get("root_path")):
-            await self.app(scope, receive, send)
-            return
-        arguments = load_arguments(scope.get("query_string") or b"")
-        if arguments is None:
-            await self.app(scope, receive, send)
-            return
-        slug, name = parts[3], parts[4]
+        slug, name, arguments = plain
         scope["route"] = self.route
         scope["endpoint"] = getattr(self.route, "endpoint", None)
         scope["path_params"] = {"slug": slug, "name": name}

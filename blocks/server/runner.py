@@ -47,6 +47,7 @@ class ServeOptions:
     insecure: bool = False
     workers: int = 1
     grace_seconds: float = GRACE_SECONDS
+    reuse_port: bool = False
 
     @property
     def tls(self) -> bool:
@@ -114,21 +115,32 @@ def _check_tls(cert: Path, key: Path) -> None:
         ) from None
 
 
-def build_app(settings: Settings | None = None) -> tuple[Any, Registry]:
+def build_app(settings: Settings | None = None, *,
+              record_requests: bool = True) -> tuple[Any, Registry]:
     """The served application (the API over a local registry, inside the access log) and
-    that registry (closed when the server stops)."""
+    that registry (closed when the server stops). ``record_requests=False`` only measures
+    what the audit trail costs (``benchmarks/``), never serves."""
     from blocks._wiring import preload
     from blocks.server.app import create_app  # FastAPI and every route: only when serving
 
     preload()  # requests run on worker threads: no first import of rotation may race
     registry = Registry(settings if settings is not None else Settings())
-    return access_log.AccessLog(create_app(registry)), registry
+    app = create_app(registry, record_requests=record_requests)
+    return access_log.AccessLog(app), registry
 
 
 def app_from_environment() -> Any:
     """uvicorn factory for ``--workers N``: each worker process builds its own app."""
     access_log.configure(sys.stdout)
     return build_app()[0]
+
+
+def app_without_audit_from_environment() -> Any:
+    """:func:`app_from_environment` without the audit of requests: for the benchmarks that
+    measure the audit's cost (``benchmarks/server_vs_openbao.py --no-audit``), never served
+    by ``blocks server run``."""
+    access_log.configure(sys.stdout)
+    return build_app(record_requests=False)[0]
 
 
 class _Server(uvicorn.Server):
@@ -191,22 +203,32 @@ def _worker_startup() -> dict[str, Any]:
     return {}  # an older uvicorn: no such check
 
 
-def serve(options: ServeOptions, settings: Settings | None = None) -> None:
+def serve(options: ServeOptions, settings: Settings | None = None, *,
+          record_requests: bool = True) -> None:
     """Serve until SIGTERM/SIGINT; returns once the requests in flight have finished.
+
+    With ``options.workers > 1`` the workers share one listening socket (uvicorn's way), or
+    with ``options.reuse_port`` each listens on a socket of its own (``SO_REUSEPORT``:
+    :mod:`blocks.server.workers`) and the kernel spreads the connections across them.
+    ``record_requests=False`` is for the benchmarks only (see :func:`build_app`).
 
     Raises:
         ConfigurationError: bad options (see :func:`check`) or settings.
     """
     check(options)
     settings = settings if settings is not None else Settings()
-    if options.workers > 1:
-        access_log.configure(sys.stdout)
-        uvicorn.run("blocks.server.runner:app_from_environment", factory=True,
-                    workers=options.workers, **_uvicorn_options(options),
-                    **_worker_startup())
-        return
     access_log.configure(sys.stdout)
-    app, registry = build_app(settings)
+    if options.workers > 1:
+        from blocks.server import workers
+
+        factory = ("app_from_environment" if record_requests
+                   else "app_without_audit_from_environment")
+        config = uvicorn.Config(f"blocks.server.runner:{factory}", factory=True,
+                                workers=options.workers, **_uvicorn_options(options),
+                                **_worker_startup())
+        workers.run(config, spread=options.reuse_port)
+        return
+    app, registry = build_app(settings, record_requests=record_requests)
     server = _Server(uvicorn.Config(app, **_uvicorn_options(options)), options)
     try:
         server.run()

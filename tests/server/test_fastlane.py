@@ -152,3 +152,80 @@ def test_the_load_runs_while_the_event_loop_stays_free(served_registry: Registry
             release.set()
             thread.join(30)
     assert result["load"].status_code == 200
+
+
+def test_a_plain_load_skips_fastapis_own_layers(
+    served_registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the plain load goes straight to its lane (request ids and the audit still wrap
+    it); anything else, an unusual query too, passes FastAPI's own layers."""
+    from fastapi import FastAPI
+
+    Secret(value="v").save("api", registry=served_registry)
+    through: list[str] = []
+    original = FastAPI.__call__
+
+    async def noted(self: FastAPI, scope: dict[str, object], receive: object,
+                    send: object) -> None:
+        if scope["type"] == "http":
+            through.append(f"{scope['path']}?{scope['query_string'].decode()}")  # type: ignore[attr-defined]
+        await original(self, scope, receive, send)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FastAPI, "__call__", noted)
+    app = create_app(served_registry, authenticator=_Recording(ADMIN))
+    with serve_app(app) as url, httpx.Client(base_url=url) as http:
+        plain = http.get("/v1/blocks/secret/api", headers={"x-request-id": "req-1"})
+        assert plain.status_code == 200 and plain.headers["x-request-id"] == "req-1"
+        assert http.get(f"/v1/blocks/secret/api?{VIA_FASTAPI}").status_code == 200
+        assert http.get("/v1/health").status_code == 200
+    assert through == [f"/v1/blocks/secret/api?{VIA_FASTAPI}", "/v1/health?"]
+
+
+def test_access_lines_are_flushed_once_per_turn_of_the_loop() -> None:
+    class Stream(io.StringIO):
+        flushes = 0
+
+        def flush(self) -> None:
+            self.flushes += 1
+
+    stream = Stream()
+    handler = access_log.LineHandler(stream)
+
+    async def three_lines() -> int:
+        for n in range(3):
+            handler.write_line(f'{{"n":{n}}}')
+        flushed = stream.flushes
+        await asyncio.sleep(0)  # the loop's turn ends: one flush for the three lines
+        return flushed
+
+    assert asyncio.run(three_lines()) == 0
+    assert stream.flushes == 1 and stream.getvalue().splitlines() == [
+        '{"n":0}', '{"n":1}', '{"n":2}']
+    handler.write_line("{}")  # off a loop: at once
+    assert stream.flushes == 2
+
+
+def test_the_access_log_still_goes_through_logging_when_filtered(
+    served_registry: Registry
+) -> None:
+    Secret(value="v").save("api", registry=served_registry)
+    stream = io.StringIO()
+    logger = logging.getLogger(access_log.LOGGER_NAME)
+    before = (logger.handlers[:], logger.level, logger.propagate)
+    access_log.configure(stream)
+    seen: list[str] = []
+
+    def keep(record: logging.LogRecord) -> bool:
+        seen.append(record.getMessage())
+        return True
+
+    logger.addFilter(keep)
+    try:
+        app = access_log.AccessLog(create_app(served_registry, authenticator=_Recording(ADMIN)))
+        with serve_app(app) as url:
+            assert httpx.get(f"{url}/v1/blocks/secret/api").status_code == 200
+    finally:
+        logger.removeFilter(keep)
+        logger.handlers[:], logger.level, logger.propagate = before
+    assert len(seen) == 1 and json.loads(seen[0])["status"] == 200
+    assert stream.getvalue().strip() == seen[0]
