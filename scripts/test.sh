@@ -19,6 +19,12 @@ if [ -n "$missing" ]; then
         echo "== note:$missing not installed: their completion tests skip (and fail under CI=true)"
     fi
 fi
+# Compiled bytecode is kept (in .venv/pycache, outside the source tree) even where the
+# environment sets PYTHONDONTWRITEBYTECODE: without it every process of the run (pytest's
+# workers, each CLI run, each Terraform provider start, the Prefect servers and flows) compiles
+# its imports from source again: the README test took 3x as long.
+export PYTHONPYCACHEPREFIX="${PYTHONPYCACHEPREFIX:-$ROOT/.venv/pycache}"
+unset PYTHONDONTWRITEBYTECODE
 echo "== ruff"
 ruff check blocks terraform/provider tests benchmarks examples
 echo "== mypy (strict) on blocks/ and the Terraform provider"

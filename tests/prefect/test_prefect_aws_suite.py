@@ -17,6 +17,8 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.prefect.prefect_aws_suite.prepare import VERSION, prepare
 from tests.prefect_server import client_env
 from tests.servers import Server
@@ -43,8 +45,16 @@ def outcomes(junit: Path) -> Counter[str]:
     return counts
 
 
-def test_prefect_aws_suite_passes_against_blocks(prefect_server: Server, tmp_path: Path) -> None:
-    root = prepare(tmp_path / "suite")
+@pytest.fixture(scope="module")
+def suite_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The prepared suite. Module-scoped, so it is made (the sdist downloaded the first time)
+    before the test waits for and holds the run's Prefect turn (tests/conftest.py)."""
+    return prepare(tmp_path_factory.mktemp("prefect-aws-suite"))
+
+
+def test_prefect_aws_suite_passes_against_blocks(
+        suite_root: Path, prefect_server: Server, tmp_path: Path) -> None:
+    root = suite_root
     junit = tmp_path / "junit.xml"
     env = client_env(prefect_server, tmp_path / "prefect-home")
     env.update(
