@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,7 +33,7 @@ from blocks.server.auth import TokenAuthenticator
 from blocks.server.fastlane import LoadFastLane, load_route, plain_load
 from blocks.server.responses import ERROR_RESPONSES
 from blocks.server.routes import admin, audit, auth, blocks, health, jwt, pools, recovery, rotation
-from blocks.server.security import Authenticator
+from blocks.server.security import Authenticator, authenticated
 from blocks.server.ui import app as ui
 
 log = logging.getLogger("blocks.server")
@@ -128,6 +129,15 @@ async def _blocks_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    route = request.scope.get("route")
+    if (getattr(route, "path", None) == blocks.LOAD_PATH
+            and getattr(request.state, "principal", None) is None):
+        # The load authenticates inside its handler (one thread hop), after FastAPI checked
+        # the query: answer a missing or bad token first (401/429), as every other route does.
+        try:
+            await run_in_threadpool(authenticated, request)
+        except BlocksError as refused:
+            return await _blocks_error(request, refused)
     # FastAPI's messages name the place (body.name, query.version); never the input.
     problems = [(".".join(str(p) for p in e.get("loc", ())), str(e.get("msg", "invalid")))
                 for e in exc.errors()]

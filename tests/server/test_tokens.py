@@ -189,3 +189,21 @@ def test_no_token_reaches_the_server_log(
             client(base, token[:-1] + "x").load(APP)
     assert token[4:] not in caplog.text and token[4:-1] not in caplog.text
     assert "app-value" not in caplog.text
+
+
+def test_a_malformed_load_without_a_good_token_gets_401_before_422(
+    url: str, access: AccessStore
+) -> None:
+    """Deny by default: the load checks its query before its handler authenticates; a bad
+    query from a client without a valid token is answered 401, as on every other route."""
+    token = token_with(access, "worker", {"blocks": {"*/*": ["read"]}})
+    for query in ("version=abc", "version=0", "validate=maybe", "stage=nope"):
+        for headers in ({}, {"Authorization": "Bearer blk_" + "B" * 43},
+                        {"Authorization": "Basic x"}):
+            answer = httpx.get(f"{url}/v1/blocks/{APP}?{query}", headers=headers)
+            assert answer.status_code == 401, (query, headers, answer.text)
+            assert answer.json()["error"]["type"] == "Unauthorized"
+        answer = httpx.get(f"{url}/v1/blocks/{APP}?{query}",
+                           headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 422, (query, answer.text)
+        assert "query." in answer.json()["error"]["message"]
