@@ -15,6 +15,7 @@ from blocks.errors import ConflictError, WorkQueueNotFound
 from blocks.pools.engine_store import EngineStore, pool_id_of, tables
 from blocks.pools.priorities import shifted
 from blocks.pools.store import DEFAULT_QUEUE, QUEUE_FIELDS
+from blocks.store import audit_log
 from blocks.store.records import check_expected_version
 from blocks.store.sql import utc
 
@@ -122,6 +123,7 @@ class QueueStore(EngineStore):
                     priority=priority, concurrency_limit=concurrency_limit, is_paused=is_paused,
                     version=1, created_at=now, updated_at=now, mac_term=term, mac=mac,
                 ))
+                audit_log.annotate(version=1)
         except IntegrityError:
             raise ConflictError(
                 f"work pool {pool_name!r} already has a queue {name!r}; update it instead"
@@ -182,6 +184,7 @@ class QueueStore(EngineStore):
                 raise ConflictError(
                     f"queue {name!r} of work pool {pool_name!r} changed during the update; retry"
                 )
+            audit_log.annotate(version=old.version + 1)
         return self.get_queue(pool_name, name)
 
     def _make_room(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from blocks.codec import canonical_json
 from blocks.errors import ConflictError, ValidationError, WorkPoolNotFound
 from blocks.pools.engine_store import EngineStore, no_pool_message, pool_id_of, tables
+from blocks.store import audit_log
 from blocks.store.records import check_expected_version
 from blocks.store.sealing import (
     pool_head_message,
@@ -251,6 +252,7 @@ class PoolStore(EngineStore):
             pool_id=pool_id, version=version, document=body, note=note, created_at=now,
             mac_term=mac_term, mac=mac,
         ))
+        audit_log.annotate(version=version)  # the save's audit record names the new version
         return version
 
     def rename_pool(self, name: str, new_name: str) -> PoolRecord:

@@ -154,14 +154,22 @@ def test_pool_changes_are_recorded_in_their_transaction(registry: Registry) -> N
     assert [(a, o) for a, o, _ in actions(registry)] == [
         ("pool-write", "etl"), ("queue-create", "etl/fast"), ("queue-update", "etl/fast"),
         ("pool-rename", "etl")]
+    pools.save_pool("etl2", "process", {"job_configuration": {}, "variables": {"x": 1}},
+                    overwrite=True)
+    pools.update_queue("etl2", "fast", {"priority": 1})
+    # each write names the version it made, as a block save's record does
+    assert [(e.action, e.version) for e in records(registry)
+            if e.action != "pool-rename"] == [
+        ("pool-write", 1), ("queue-create", 1), ("queue-update", 2), ("pool-write", 2),
+        ("queue-update", 3)]
     _break_the_trail(registry)
     with pytest.raises(AuditUnavailable):
         pools.save_pool("etl2", "process", {"job_configuration": {}, "variables": {}},
                         overwrite=True)
     with pytest.raises(AuditUnavailable):
         pools.delete_queue("etl2", "fast")
-    assert [p.version for p in pools.pool_history("etl2")] == [1]
-    assert [q.name for q in pools.list_queues("etl2")] == ["default", "fast"]
+    assert [p.version for p in pools.pool_history("etl2")] == [1, 2]
+    assert sorted(q.name for q in pools.list_queues("etl2")) == ["default", "fast"]
 
 
 def test_two_writers_take_turns_on_the_one_chain(registry: Registry) -> None:
