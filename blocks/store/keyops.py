@@ -191,19 +191,20 @@ def retire_term(store: SqlStore, term: int) -> None:
                 f"keyring term {term} still wraps the data keys of {used} version(s); run "
                 f"'blocks keys rewrap --term {term}' first"
             )
-        sealed = sum(
-            int(conn.execute(
+        sealed: dict[str, int] = {}
+        for kind in KINDS:
+            count = int(conn.execute(
                 # table and column names are constants of KINDS, never input
                 text(f"SELECT COUNT(*) FROM {kind.table} WHERE {kind.term} = :t"),  # noqa: S608
                 {"t": term},
             ).scalar_one())
-            for kind in KINDS
-        )
+            if count:
+                sealed[kind.table] = sealed.get(kind.table, 0) + count
         if sealed:
+            rows = ", ".join(f"{n} in {table}" for table, n in sorted(sealed.items()))
             raise KeyringError(
-                f"keyring term {term} still seals {sealed} head(s), pool document(s), "
-                f"queue(s), rotation record(s), API token(s) or access polic(ies); run "
-                f"'blocks keys rewrap --term {term}' first"
+                f"keyring term {term} still seals {sum(sealed.values())} record(s) ({rows}); "
+                f"run 'blocks keys rewrap --term {term}' first"
             )
         conn.execute(text("DELETE FROM keyring_term WHERE term = :t"), {"t": term})
 

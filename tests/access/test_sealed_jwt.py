@@ -130,8 +130,9 @@ def test_rewrap_and_retire_cover_issuers_and_roles(registry: Registry, setup: st
     keys = KeyManager(registry)
     old = registry.keyring.current_term
     keys.rotate()
-    with pytest.raises(Exception, match="still seals"):
+    with pytest.raises(Exception, match="still seals") as refused:
         keys.retire(old)
+    assert "in jwt_config" in str(refused.value)  # the message names what the term seals
     keys.rewrap()
     assert {r[0] for r in [_row(registry, "SELECT mac_term FROM jwt_config WHERE kind = ?", k)
                            for k in ("issuer", "role")]} == {registry.keyring.current_term}
