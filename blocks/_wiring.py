@@ -3,17 +3,15 @@
 Each hook imports its module on first call: ``import blocks`` loads neither rotation, mirrors
 nor the Prefect bridge, and a block that is never rotated or mirrored never loads them.
 
-Those first imports happen under one lock. ``blocks.rotation`` and its submodules import each
-other (the package re-exports them), and two threads importing such a cycle for the first time
-at once deadlock in Python's import machinery (``_DeadlockError``) or see a partially
-initialised module (``ImportError``): the Terraform provider serves calls on a gRPC thread pool,
-``blocks server`` on worker threads. Processes that serve threads call :func:`preload` first.
+Those first imports happen under :data:`blocks.hooks.IMPORTING` (two threads importing the
+rotation package for the first time at once deadlock): the Terraform provider serves calls on a
+gRPC thread pool, ``blocks server`` on worker threads. Processes that serve threads call
+:func:`preload` first.
 """
 
 from __future__ import annotations
 
 import importlib
-import threading
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +20,6 @@ from blocks import hooks
 if TYPE_CHECKING:
     from blocks.core import Block
     from blocks.registry import Registry
-
-_IMPORTING = threading.RLock()
-"""Held while a hook imports its module (see the module docstring)."""
 
 HOOK_MODULES = (
     "blocks.rotation.attached", "blocks.rotation.engine", "blocks.rotation.remote",
@@ -37,69 +32,69 @@ pools that publish load it)."""
 def preload() -> None:
     """Import every hook's module now, from this thread: call it before serving calls on
     several threads (the first imports of the rotation package must not race)."""
-    with _IMPORTING:
+    with hooks.IMPORTING:
         for module in HOOK_MODULES:
             importlib.import_module(module)
 
 
 def _policy_of(block: Block) -> Any:
-    with _IMPORTING:
+    with hooks.IMPORTING:
         from blocks.rotation.attached import policy_of
 
     return policy_of(block)
 
 
 def _assign(block: Block, value: Any) -> None:
-    with _IMPORTING:
+    with hooks.IMPORTING:
         from blocks.rotation.attached import assign
 
     assign(block, value)
 
 
 def _check(block_type: type[Block], policy: Any, what: str) -> None:
-    with _IMPORTING:
+    with hooks.IMPORTING:
         from blocks.rotation.attached import check
 
     check(block_type, policy, what)
 
 
 def _persist(registry: Registry, ref: str, policy: Any) -> None:
-    with _IMPORTING:
+    with hooks.IMPORTING:
         from blocks.rotation.attached import persist
 
     persist(registry, ref, policy)
 
 
 def _engine(registry: Registry, actor: str | None) -> Any:
-    with _IMPORTING:
+    with hooks.IMPORTING:
         from blocks.rotation.engine import Rotation
 
     return Rotation(registry, actor=actor)
 
 
 def _remote_rotation(registry: Any, actor: str | None) -> Any:
-    with _IMPORTING:
+    with hooks.IMPORTING:
         from blocks.rotation.remote import RemoteRotation
 
     return RemoteRotation(registry, actor)
 
 
 def _after_save(registry: Registry, block_id: str) -> None:
-    with _IMPORTING:
+    with hooks.IMPORTING:
         from blocks.integrations.mirrors import after_save
 
     after_save(registry, block_id)
 
 
 def _deleting(registry: Registry, slug: str, name: str) -> AbstractContextManager[None]:
-    with _IMPORTING:
+    with hooks.IMPORTING:
         from blocks.integrations.mirrors import deleting
 
     return deleting(registry, slug, name)
 
 
 def _add_mirror(registry: Registry, ref: str, target: str) -> None:
-    with _IMPORTING:
+    with hooks.IMPORTING:
         from blocks.integrations.mirrors import add_mirror
 
     add_mirror(registry, ref, target)
@@ -107,7 +102,7 @@ def _add_mirror(registry: Registry, ref: str, target: str) -> None:
 
 def _publish(registry: Registry, name: str) -> None:
     # Loaded only for pools that publish: the bridge needs the 'prefect' extra (httpx).
-    with _IMPORTING:
+    with hooks.IMPORTING:
         from blocks.integrations.prefect.hooks import publish_saved_pool
 
     publish_saved_pool(registry, name)

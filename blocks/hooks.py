@@ -10,6 +10,7 @@ built-in ones; each loads its module on first call, so ``import blocks`` stays l
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,13 @@ MIRRORS_ADD = "mirrors.add"
 """``(registry, ref, target) -> None``: start mirroring a block (``save(mirror_to_prefect=)``)."""
 POOLS_PUBLISH = "pools.publish"
 """``(registry, pool_name) -> None``: publish a pool saved with ``publish_to_prefect``."""
+
+IMPORTING = threading.RLock()
+"""Held while a module is imported on first use (a hook's module, a built-in rotator's):
+``blocks.rotation`` and its submodules import each other, and two threads importing such a
+cycle for the first time at once deadlock in Python's import machinery (``_DeadlockError``) or
+see a partially initialised module (``ImportError``). Reentrant: such an import may import
+another the same way."""
 
 _hooks: dict[str, Callable[..., Any]] = {}
 

@@ -12,6 +12,7 @@ import importlib
 import threading
 from typing import Any
 
+from blocks import hooks
 from blocks.errors import ConfigurationError
 from blocks.rotation.base import Rotator
 
@@ -56,7 +57,7 @@ def get(name: str) -> Rotator:
     cls = _registered.get(name)
     if cls is None and name in BUILTIN_ROTATORS:
         module, _, attr = BUILTIN_ROTATORS[name].partition(":")
-        with _lock:  # first imports from several threads (provider, server) do not race
+        with hooks.IMPORTING:  # first imports from several threads do not race
             cls = getattr(importlib.import_module(module), attr)
     if cls is None:
         ep = _plugins().get(name)
