@@ -91,7 +91,8 @@ class Generator:
         if self.tool == "wrk":
             threads = str(min(concurrency, 2))
             return [*prefix, shutil.which("wrk") or "wrk", "-t", threads, "-c", str(concurrency),
-                    "-d", f"{seconds:g}s", "--latency", *flags, url]
+                    # wrk reads whole seconds only ("3.3s" is an error)
+                    "-d", f"{max(1, round(seconds))}s", "--latency", *flags, url]
         return [*prefix, shutil.which("hey") or "hey", "-z", f"{seconds:g}s", "-c",
                 str(concurrency), *flags, url]
 

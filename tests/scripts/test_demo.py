@@ -186,10 +186,29 @@ def test_keep_refuses_a_directory_that_is_not_empty(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["something"]
 
 
+def _as_from_a_terminal() -> None:
+    """In the child before it runs the demo: SIGINT as a terminal's shell leaves it for a
+    foreground job (default action, not blocked). A pytest worker's process may have it
+    ignored or blocked by what ran in it before, and a child inherits both through exec:
+    bash then cannot even trap it, and the journey ran to its end (seen in CI)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
+def _signal_state(pid: int) -> str:
+    """The ``SigBlk``/``SigIgn``/``SigCgt`` masks of ``pid`` (for a failure's message)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return "(no /proc status)"
+    return " ".join(line.replace("\t", "") for line in status.splitlines()
+                    if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
+
+
 def test_ctrl_c_stops_the_servers_and_removes_the_directory() -> None:
     proc = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=ROOT, env=_env(), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_as_from_a_terminal)
     assert proc.stdout is not None
     lines: list[str] = []
     deadline = time.monotonic() + 400
@@ -197,10 +216,12 @@ def test_ctrl_c_stops_the_servers_and_removes_the_directory() -> None:
         lines.append(line)
         if re.match(r"^\s+Prefect [\d.]+ on http", line) or time.monotonic() > deadline:
             break
+    assert re.match(r"^\s+Prefect [\d.]+ on http", lines[-1]), "".join(lines)
+    signals = _signal_state(proc.pid)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the foreground process group
     rest, _ = proc.communicate(timeout=120)
     out = "".join(lines) + rest
-    assert proc.returncode == 130, out
+    assert proc.returncode == 130, f"bash's signal masks: {signals}\n{out}"
     assert "FAILED at step" in out and "interrupted" in out, out
     assert "stopped blocks-server, moto" in out, out
     demo_dir = re.search(r"^== the main journey in (\S+) ", out, re.M).group(1)  # type: ignore[union-attr]
