@@ -47,6 +47,7 @@ from blocks.registry_protocol import RegistryProtocol, local, open_registry
 from blocks.sealed_refs import document_referrers
 from blocks.settings import Settings
 from blocks.store.deletion import schedule_block
+from blocks.store.generation import Memo
 from blocks.store.records import BlockSummary, SealedVersion, StoredVersion, VersionInfo
 from blocks.store.sql import SqlStore
 
@@ -86,6 +87,7 @@ class Registry(RegistryRecovery, RegistryServices):
         self._new_id = new_id
         self._rng = rng
         self._weak = weakref.ref(self)
+        self._rows: Memo[StoredVersion] = Memo()
         self._found = False
 
     def __repr__(self) -> str:
@@ -209,7 +211,15 @@ class Registry(RegistryRecovery, RegistryServices):
     def _row(
         self, slug: str, name: str, version: int | None, stage: Stage | None
     ) -> StoredVersion:
-        """The checked row of ``slug/name`` at ``version`` or ``stage`` (internal)."""
+        """The checked row of ``slug/name`` at ``version`` or ``stage`` (internal); the one
+        checked before while the database is unchanged (:mod:`blocks.store.generation`)."""
+        self._existing()  # before the mark: reading it opens (and would create) the database
+        return self._rows.get((slug, name, version, stage), self.store.mark(),
+                              lambda: self._read_row(slug, name, version, stage))
+
+    def _read_row(
+        self, slug: str, name: str, version: int | None, stage: Stage | None
+    ) -> StoredVersion:
         self._existing()  # seals a freshly upgraded database before reading its rows
         if stage is not None and stage != "current":
             if version is not None:

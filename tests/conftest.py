@@ -219,7 +219,6 @@ PREFECT_SERVER_TESTS = (
     "tests/integrations/test_worker_run.py",
     "tests/prefect/test_dropin.py",
     "tests/prefect/test_parameter_schemas.py",
-    "tests/prefect/test_prefect_aws_suite.py",
     "tests/ui/test_pools_prefect.py",
 )
 """Test files whose tests use the run's one Prefect server (``prefect_server``)."""

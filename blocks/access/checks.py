@@ -15,6 +15,7 @@ from blocks.errors import IntegrityError
 from blocks.store import access_seals as seals
 from blocks.store import census
 from blocks.store.access_seals import TOKENS
+from blocks.store.generation import Memo
 
 if TYPE_CHECKING:
     from blocks.store.sealing import KeyringSealer
@@ -29,6 +30,7 @@ class RowChecks:
     cache: seals.CensusCache
     _parsed: dict[tuple[str, str], Policy]
     _seen: dict[tuple[Any, ...], Any]
+    _census_memo: Memo[dict[str, tuple[int, str]]]
 
     def _check_token(self, row: tuple[Any, ...]) -> None:
         self.sealer.check(row[9], row[10], seals.token_message(row), seals.describe_token(row[1]))
@@ -61,7 +63,13 @@ class RowChecks:
         return int(self._memo(("policy", row[0], row[1], row[3], _bytes(row[4])), verify))
 
     def _censuses(self, names: Sequence[str]) -> dict[str, tuple[int, str]]:
-        """The verified ``(count, digest)`` of the named access censuses (one read)."""
+        """The verified ``(count, digest)`` of the named access censuses (one read; none
+        while the database is unchanged: :mod:`blocks.store.generation`)."""
+        found = self._census_memo.get(tuple(names), self.store.mark(),
+                                      lambda: self._read_censuses(names))
+        return dict(found)
+
+    def _read_censuses(self, names: Sequence[str]) -> dict[str, tuple[int, str]]:
         marks = ", ".join("?" for _ in names)
         rows = self.store._fetchall(
             "SELECT name, members, digest, mac_term, mac FROM sealed_census "  # noqa: S608

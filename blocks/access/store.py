@@ -35,6 +35,7 @@ from blocks.errors import (
 from blocks.store import access_seals as seals
 from blocks.store import census
 from blocks.store.access_seals import POLICIES, TOKENS
+from blocks.store.generation import Memo
 from blocks.store.sql import utc
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ class AccessStore(RowChecks):
         self.cache = seals.CensusCache()
         self._parsed: dict[tuple[str, str], Policy] = {}
         self._seen: dict[tuple[Any, ...], Any] = {}
+        self._census_memo: Memo[dict[str, tuple[int, str]]] = Memo(64)
         self._used: dict[str, datetime] = {}
         # token hash -> (the censuses' verified values, its row's info, its principal)
         self._verified: dict[str, tuple[Any, TokenInfo, TokenPrincipal]] = {}

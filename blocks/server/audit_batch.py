@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from blocks._nowait import WouldBlock, without_waiting
 from blocks.errors import AuditUnavailable
-from blocks.store import audit_log, chain, engine
+from blocks.store import audit_log, chain, generation
 
 if TYPE_CHECKING:
     from blocks.registry import Registry
@@ -75,7 +74,6 @@ class AuditBatcher:
         self._jobs: SimpleQueue[_Job | str | None] = SimpleQueue()
         self._gathered: list[_Job] = []
         self._loop_conn: Any = None
-        self._loop_pid = 0
         self._since_checkpoint = 0
         self.on_loop = registry.store.dialect == "sqlite"
         """Try each batch on the event loop first (SQLite)."""
@@ -144,25 +142,26 @@ class AuditBatcher:
         events = [p.event(outcome, err)
                   for p, (_, outcome, err, _, _) in zip(pendings, batch, strict=True)]
         conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            chain.append(conn, writer, registry.sealer, events)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        with generation.exempt(conn):  # audit records only: nothing memoised depends on them
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                chain.append(conn, writer, registry.sealer, events)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def _connection(self) -> Any:
-        """The loop's SQLite connection: no busy timeout, no automatic WAL checkpoint."""
-        if self._loop_conn is None or self._loop_pid != os.getpid():
-            store = self._registry.store
-            path = engine.sqlite_path(store.url)
-            conn = sqlite3.connect(path, timeout=0, isolation_level=None,
-                                   check_same_thread=False)
-            engine.sqlite_pragmas(conn, getattr(store, "_synchronous", "NORMAL"), busy_ms=0)
+        """The loop thread's own reading connection (inside ``without_waiting``: no busy
+        timeout), with no automatic WAL checkpoint. The loads answered on the loop read
+        through it too: its own audit records leave their memos valid (a commit from another
+        connection would move its :func:`~blocks.store.generation.mark` every request, and
+        empty its page cache)."""
+        conn = self._registry.store.writer.connection()
+        if conn is not self._loop_conn:
             conn.execute("PRAGMA wal_autocheckpoint = 0")
-            self._loop_conn, self._loop_pid = conn, os.getpid()
-        return self._loop_conn
+            self._loop_conn = conn
+        return conn
 
     def _start(self) -> None:
         if self._thread is not None:
@@ -180,10 +179,7 @@ class AuditBatcher:
         if thread is not None:
             self._jobs.put(None)
             thread.join(timeout=30)
-        conn, self._loop_conn = self._loop_conn, None
-        if conn is not None and self._loop_pid == os.getpid():
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
+        self._loop_conn = None  # the store's connection: the store closes it
 
     def _run(self) -> None:
         while True:

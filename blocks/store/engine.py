@@ -17,6 +17,7 @@ from urllib.parse import unquote
 from blocks import _nowait
 from blocks.errors import ConfigurationError, MissingExtraError, RegistryLockedError, StoreError
 from blocks.private_files import private_file
+from blocks.store import generation
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -189,11 +190,17 @@ class ReadConnections:
                 self._all.append(conn)
         return local.nowait_conn
 
+    def mark(self) -> generation.Mark | None:
+        """This thread's connection's :func:`blocks.store.generation.mark` (SQLite; ``None``
+        for PostgreSQL, which has none)."""
+        return generation.mark(self.get()) if self.sqlite else None
+
     def close(self) -> None:
         """Close every connection this process opened."""
         with self._lock:
             conns, self._all = self._all, []
         for conn in conns:
+            generation.forget(conn)
             with contextlib.suppress(Exception):  # closing is best effort
                 conn.close()
         self._local = threading.local()

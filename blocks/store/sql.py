@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from blocks import _nowait
 from blocks.crypto.keyring import TermRecord
 from blocks.errors import BlocksError, StoreError
-from blocks.store import audit_log, census, terms
+from blocks.store import audit_log, census, generation, terms
 from blocks.store.deletion import delete_block
 from blocks.store.engine import (
     ReadConnections,
@@ -108,6 +108,11 @@ class SqlStore:
 
         event.listen(engine, "commit", commit)
         return engine
+
+    def mark(self) -> generation.Mark | None:
+        """A mark that stays equal while the database is unchanged as this thread reads it
+        (:mod:`blocks.store.generation`; ``None`` on PostgreSQL)."""
+        return self._reads.mark()
 
     def close(self) -> None:
         """Close every connection."""

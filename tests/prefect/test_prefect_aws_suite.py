@@ -6,7 +6,9 @@ Blocks, and they run in a pytest of their own (prefect-aws's settings, pytest-as
 flows against this run's Prefect server. prefect-aws's tasks (``s3_download``...) stay
 prefect-aws's, so they run with our blocks as arguments. excluded.txt lists every test left
 out, with the reason. The suite runs on two pytest-xdist workers (prefect-aws's tests start
-moto in-process for each test, which is most of their time).
+moto in-process for each test, which is most of their time), against a Prefect server of its
+own: on the run's shared one it had to hold the shared server's turn (tests/conftest.py) for
+its whole run, 100-150 s in which no other Prefect test of the run could go on.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import _start_or_skip
 from tests.prefect.prefect_aws_suite.prepare import VERSION, prepare
-from tests.prefect_server import client_env
+from tests.prefect_server import client_env, start_prefect
 from tests.servers import Server
 
 EXCLUDED = Path(__file__).parent / "prefect_aws_suite" / "excluded.txt"
@@ -52,11 +56,20 @@ def suite_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return prepare(tmp_path_factory.mktemp("prefect-aws-suite"))
 
 
+@pytest.fixture(scope="module")
+def own_prefect(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A Prefect 3.8 server for this suite alone (stopped after it)."""
+    server = _start_or_skip(start_prefect, tmp_path_factory.mktemp("prefect-aws-prefect"))
+    yield server
+    server.stop()
+
+
+@pytest.mark.timeout(900)
 def test_prefect_aws_suite_passes_against_blocks(
-        suite_root: Path, prefect_server: Server, tmp_path: Path) -> None:
+        suite_root: Path, own_prefect: Server, tmp_path: Path) -> None:
     root = suite_root
     junit = tmp_path / "junit.xml"
-    env = client_env(prefect_server, tmp_path / "prefect-home")
+    env = client_env(own_prefect, tmp_path / "prefect-home")
     env.update(
         PYTHONPATH=str(root),
         PREFECT_TEST_MODE="1",  # prefect-aws's pytest-env setting
