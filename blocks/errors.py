@@ -92,6 +92,10 @@ class ReferenceChainError(BlocksError):
 class ConflictError(BlocksError):
     """Someone else wrote first (compare-and-set failed) or the name is taken."""
 
+    after_unanswered_try = False
+    """Set by the HTTP client when an earlier try of the same call reached a server and got
+    no answer: that try may be what "wrote first" (``blocks.remote.landed``)."""
+
 
 class BlockAlreadyExists(ConflictError, ValueError):
     """A block with that name exists and ``overwrite`` was not given.

@@ -25,10 +25,11 @@ from urllib.parse import quote
 from blocks import catalog, codec, hooks
 from blocks._saving import prepare_save
 from blocks.core import Block, split_ref, validate_name
-from blocks.errors import ConfigurationError
+from blocks.errors import ConfigurationError, ConflictError
 from blocks.parsing import parse
 from blocks.remote import admin, recovery
 from blocks.remote.jwt_auth import jwt_auth
+from blocks.remote.landed import landed, unresolved
 from blocks.remote.tls import server_trust
 from blocks.remote.transport import Transport
 from blocks.reports import KeyStatus, Report
@@ -132,10 +133,19 @@ class RemoteRegistry:
         body = {"document": encoded.document.decode(), "overwrite": overwrite,
                 "expected_version": expected_version, "note": note, "stage": stage}
         # Idempotent only as a compare-and-set: a retried plain save could write twice.
-        response = self.transport.request(
-            "POST", _path(ref), json=body, idempotent=expected_version is not None)
-        self._forget(ref)
-        info = version_from(response.json())
+        try:
+            response = self.transport.request(
+                "POST", _path(ref), json=body, idempotent=expected_version is not None)
+            info = version_from(response.json())
+        except ConflictError as exc:
+            if expected_version is None or not exc.after_unanswered_try:
+                raise
+            found = landed(self.transport, ref, expected_version, encoded.document, note)
+            if found is None:
+                raise unresolved(exc, ref, expected_version) from None
+            info = found  # the unanswered try saved it: this save succeeded
+        finally:
+            self._forget(ref)
         block._stamp(info.block_id, name, info.version, self._weak)
         prepared.attach_policy(self)
         return info

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from blocks import _nowait
-from blocks.errors import ServerUnavailable
+from blocks.errors import ConflictError, ServerUnavailable
 from blocks.wire import raise_from_wire
 
 log = logging.getLogger("blocks.remote")
@@ -123,6 +123,7 @@ class Transport:
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         tried: list[str] = []
         reason = ""
+        unanswered = False  # a try was sent and got no answer: it may have taken effect
         pause = self._backoff
         for attempt in range(self._attempts):
             index = (self._preferred + attempt) % len(self.urls)
@@ -140,6 +141,7 @@ class Transport:
                 reason = _reason(exc)  # nothing was sent: any call may go elsewhere
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 reason = _reason(exc)
+                unanswered = True
                 if not idempotent:
                     raise ServerUnavailable(
                         f"the blocks server at {base} did not answer {method} {path} "
@@ -152,11 +154,16 @@ class Transport:
                 if response.status_code in RETRY_STATUS and idempotent \
                         and attempt + 1 < self._attempts and _is_transient(response):
                     reason = f"HTTP {response.status_code}"
+                    unanswered = True  # a proxy's 502/504 may follow a call that took effect
                 else:
                     self._preferred = index
                     if response.is_success or response.status_code in ok:
                         return response
-                    raise_from_wire(response.status_code, _body(response), base)
+                    try:
+                        raise_from_wire(response.status_code, _body(response), base)
+                    except ConflictError as exc:
+                        exc.after_unanswered_try = unanswered
+                        raise
             log.debug("%s %s: %s at %s (try %d of %d)", method, path, reason, base,
                       attempt + 1, self._attempts)
             if attempt + 1 < self._attempts:
