@@ -124,12 +124,14 @@ def dependencies(
     row = registry._row(slug, name, version, stage)
     if row.wrapped_key is None or row.version is None:
         return None  # purged: the full load says so
-    with _edges_lock:
-        known = dict(_edges.get(registry) or {})
+    with _edges_lock:  # looked up, not copied: up to MAX_EDGES entries, on every 304
+        known = _edges.get(registry) or {}
     rows = [row]
     stack: list[Key] = [(row.block_id, row.version)]
     while stack:
-        targets = known.get(stack.pop())
+        key = stack.pop()
+        with _edges_lock:
+            targets = list(known.get(key) or ()) if key in known else None
         if targets is None or len(rows) > _MAX_DEPENDENCIES:
             return None
         for target_id in targets:
