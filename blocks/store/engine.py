@@ -193,7 +193,13 @@ class ReadConnections:
     def mark(self) -> generation.Mark | None:
         """This thread's connection's :func:`blocks.store.generation.mark` (SQLite; ``None``
         for PostgreSQL, which has none)."""
-        return generation.mark(self.get()) if self.sqlite else None
+        if not self.sqlite:
+            return None
+        try:
+            conn = self.get()
+        except sqlite3.Error:  # opening met a lock (no busy timeout here): the read says more
+            return None
+        return generation.mark(conn)
 
     def close(self) -> None:
         """Close every connection this process opened."""
