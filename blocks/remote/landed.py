@@ -8,6 +8,8 @@ it was the client's own. :func:`landed` tells that case apart: the version after
 one exists and holds exactly the document (and note) this save sent. Then the save succeeded
 and its :class:`VersionInfo` is the answer; anything else (another writer's document, a token
 that may not read it back) leaves the conflict as it is, with a hint to look.
+:func:`landed_rollback` does the same for a rollback with ``expected_version``: the version
+after the expected one holds the rollback's note and the content rolled back to.
 """
 
 from __future__ import annotations
@@ -28,20 +30,47 @@ def landed(transport: Transport, ref: str, expected_version: int, document: byte
            note: str | None) -> VersionInfo | None:
     """The info of version ``expected_version + 1`` of ``ref`` if it is this save's (same
     document, same note), else ``None`` (also when this token cannot read it back)."""
-    slug, name = ref.split("/", 1)
-    path = f"/v1/blocks/{quote(slug, safe='')}/{quote(name, safe='')}"
-    version = expected_version + 1
+    path = _path(ref)
     try:
-        history = transport.request("GET", f"{path}/history", idempotent=True).json()
-        info = next((version_from(v) for v in history if v.get("version") == version), None)
+        info = _entry(transport, path, expected_version + 1)
         if info is None or (info.note or None) != (note or None):
             return None
-        answer = transport.request("GET", path, idempotent=True,
-                                   params={"version": version, "validate": "false"}).json()
+        stored = _stored(transport, path, info.version)
     except BlocksError:  # no right to read it back, or it went meanwhile: cannot tell
         return None
-    stored = _document(answer.get("block") if isinstance(answer, dict) else None)
     return info if stored is not None and stored == json.loads(document) else None
+
+
+def landed_rollback(transport: Transport, ref: str, expected_version: int,
+                    version: int) -> VersionInfo | None:
+    """The info of version ``expected_version + 1`` of ``ref`` if it is this rollback's (the
+    rollback's note, the content of ``version``), else ``None``."""
+    path = _path(ref)
+    try:
+        info = _entry(transport, path, expected_version + 1)
+        if info is None or info.note != f"rollback to version {version}":
+            return None
+        stored = _stored(transport, path, info.version)
+        wanted = _stored(transport, path, version)
+    except BlocksError:
+        return None
+    return info if stored is not None and stored == wanted else None
+
+
+def _path(ref: str) -> str:
+    slug, name = ref.split("/", 1)
+    return f"/v1/blocks/{quote(slug, safe='')}/{quote(name, safe='')}"
+
+
+def _entry(transport: Transport, path: str, version: int) -> VersionInfo | None:
+    history = transport.request("GET", f"{path}/history", idempotent=True).json()
+    return next((version_from(v) for v in history if v.get("version") == version), None)
+
+
+def _stored(transport: Transport, path: str, version: int) -> Any:
+    answer = transport.request("GET", path, idempotent=True,
+                               params={"version": version, "validate": "false"}).json()
+    return _document(answer.get("block") if isinstance(answer, dict) else None)
 
 
 def _document(block: Any) -> Any:
@@ -53,9 +82,10 @@ def _document(block: Any) -> Any:
         return None
 
 
-def unresolved(exc: ConflictError, ref: str, expected_version: int) -> ConflictError:
+def unresolved(exc: ConflictError, ref: str, expected_version: int,
+               what: str = "save") -> ConflictError:
     """``exc`` with a hint that the unanswered try may have saved ``ref`` itself."""
-    hint = (f" (an earlier try of this save got no answer and may have saved it as version "
+    hint = (f" (an earlier try of this {what} got no answer and may have saved it as version "
             f"{expected_version + 1}: check with 'blocks history {ref}')")
     found = type(exc)(f"{exc}{hint}")
     found.after_unanswered_try = True

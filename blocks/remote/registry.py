@@ -29,7 +29,7 @@ from blocks.errors import ConfigurationError, ConflictError
 from blocks.parsing import parse
 from blocks.remote import admin, recovery
 from blocks.remote.jwt_auth import jwt_auth
-from blocks.remote.landed import landed, unresolved
+from blocks.remote.landed import landed, landed_rollback, unresolved
 from blocks.remote.tls import server_trust
 from blocks.remote.transport import Transport
 from blocks.reports import KeyStatus, Report
@@ -255,11 +255,20 @@ class RemoteRegistry:
     def rollback(
         self, ref: str, version: int, *, expected_version: int | None = None
     ) -> VersionInfo:
-        response = self.transport.request(
-            "POST", f"{_path(ref)}/rollback", idempotent=expected_version is not None,
-            json={"version": version, "expected_version": expected_version})
-        self._forget(ref)
-        return version_from(response.json())
+        try:
+            response = self.transport.request(
+                "POST", f"{_path(ref)}/rollback", idempotent=expected_version is not None,
+                json={"version": version, "expected_version": expected_version})
+            return version_from(response.json())
+        except ConflictError as exc:
+            if expected_version is None or not exc.after_unanswered_try:
+                raise
+            found = landed_rollback(self.transport, ref, expected_version, version)
+            if found is None:
+                raise unresolved(exc, ref, expected_version, "rollback") from None
+            return found  # the unanswered try rolled it back: this rollback succeeded
+        finally:
+            self._forget(ref)
 
     def parse(self, slug: str, data: Mapping[str, Any], *, ref: str = "") -> Block:
         """Build a block of type ``slug`` from JSON (``$ref`` resolved through the server)."""

@@ -157,3 +157,43 @@ def test_a_plain_conflict_without_a_lost_try_is_unchanged(server_url: str) -> No
     assert not caught.value.after_unanswered_try
     assert "may have saved" not in str(caught.value)
     direct.close()
+
+
+ROLLBACK = b"POST /v1/blocks/secret/api/rollback "
+
+
+def test_a_rollback_whose_answer_was_lost_after_its_commit_succeeds_once(
+        server_url: str, served_registry: Registry) -> None:
+    direct = RemoteRegistry(remote_settings(server_url))
+    Secret(value="v1").save("api", registry=direct)
+    Secret(value="v2").save("api", registry=direct, overwrite=True)
+    with losing(server_url, ROLLBACK) as proxy:
+        remote = RemoteRegistry(remote_settings(proxy.url))
+        info = remote.rollback("secret/api", 1, expected_version=2)
+        remote.close()
+    assert proxy.lost == 1
+    assert (info.version, info.note) == (3, "rollback to version 1")
+    assert [v.version for v in served_registry.history("secret/api")] == [1, 2, 3]
+    assert Secret.load("api", registry=direct).get() == "v1"
+    direct.close()
+
+
+def test_a_lost_rollback_and_another_writers_version_stay_a_conflict(
+        server_url: str, served_registry: Registry) -> None:
+    direct = RemoteRegistry(remote_settings(server_url))
+    Secret(value="v1").save("api", registry=direct)
+    Secret(value="v2").save("api", registry=direct, overwrite=True)
+
+    def another_writer() -> None:
+        Secret(value=SECRET).save("api", registry=served_registry, overwrite=True)
+
+    with losing(server_url, ROLLBACK, forward=False, meanwhile=another_writer) as proxy:
+        remote = RemoteRegistry(remote_settings(proxy.url))
+        with pytest.raises(ConflictError) as caught:
+            remote.rollback("secret/api", 1, expected_version=2)
+        remote.close()
+    message = str(caught.value)
+    assert "this rollback got no answer and may have saved it as version 3" in message
+    assert SECRET not in message
+    assert Secret.load("api", registry=direct).get() == SECRET
+    direct.close()
