@@ -129,9 +129,9 @@ def dependencies(
     rows = [row]
     stack: list[Key] = [(row.block_id, row.version)]
     while stack:
-        key = stack.pop()
         with _edges_lock:
-            targets = list(known.get(key) or ()) if key in known else None
+            found = known.get(stack.pop())
+            targets = None if found is None else list(found)
         if targets is None or len(rows) > _MAX_DEPENDENCIES:
             return None
         for target_id in targets:

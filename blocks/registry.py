@@ -213,14 +213,15 @@ class Registry(RegistryRecovery, RegistryServices):
     ) -> StoredVersion:
         """The checked row of ``slug/name`` at ``version`` or ``stage`` (internal); the one
         checked before while the database is unchanged (:mod:`blocks.store.generation`)."""
-        self._existing()  # before the mark: reading it opens (and would create) the database
+        # Before the mark (reading it opens, and would create, the database); seals a
+        # freshly upgraded database before its rows are read.
+        self._existing()
         return self._rows.get((slug, name, version, stage), self.store.mark(),
                               lambda: self._read_row(slug, name, version, stage))
 
     def _read_row(
         self, slug: str, name: str, version: int | None, stage: Stage | None
     ) -> StoredVersion:
-        self._existing()  # seals a freshly upgraded database before reading its rows
         if stage is not None and stage != "current":
             if version is not None:
                 raise TypeError("give version or stage, not both")

@@ -31,7 +31,7 @@ def mark(conn: Any) -> Mark | None:
     try:
         version = conn.execute("PRAGMA data_version").fetchone()[0]
         own = conn.total_changes
-    except (sqlite3.Error, AttributeError, TypeError):
+    except sqlite3.Error:
         return None
     return (id(conn), int(version), int(own) - _exempt.get(id(conn), 0))
 
@@ -80,7 +80,3 @@ class Memo(Generic[T]):
             self._entries.clear()
         self._entries[key] = (now, value)
         return value
-
-    def clear(self) -> None:
-        """Forget every entry."""
-        self._entries.clear()
