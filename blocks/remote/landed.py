@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from blocks.errors import BlocksError, ConflictError
 from blocks.wire import version_from
@@ -26,11 +25,11 @@ if TYPE_CHECKING:
     from blocks.store.records import VersionInfo
 
 
-def landed(transport: Transport, ref: str, expected_version: int, document: bytes,
+def landed(transport: Transport, path: str, expected_version: int, document: bytes,
            note: str | None) -> VersionInfo | None:
-    """The info of version ``expected_version + 1`` of ``ref`` if it is this save's (same
-    document, same note), else ``None`` (also when this token cannot read it back)."""
-    path = _path(ref)
+    """The info of version ``expected_version + 1`` of the block at ``path`` (its API path,
+    ``/v1/blocks/SLUG/NAME``) if it is this save's (same document, same note), else ``None``
+    (also when this token cannot read it back)."""
     try:
         info = _entry(transport, path, expected_version + 1)
         if info is None or (info.note or None) != (note or None):
@@ -41,11 +40,10 @@ def landed(transport: Transport, ref: str, expected_version: int, document: byte
     return info if stored is not None and stored == json.loads(document) else None
 
 
-def landed_rollback(transport: Transport, ref: str, expected_version: int,
+def landed_rollback(transport: Transport, path: str, expected_version: int,
                     version: int) -> VersionInfo | None:
-    """The info of version ``expected_version + 1`` of ``ref`` if it is this rollback's (the
-    rollback's note, the content of ``version``), else ``None``."""
-    path = _path(ref)
+    """The info of version ``expected_version + 1`` of the block at ``path`` if it is this
+    rollback's (the rollback's note, the content of ``version``), else ``None``."""
     try:
         info = _entry(transport, path, expected_version + 1)
         if info is None or info.note != f"rollback to version {version}":
@@ -55,11 +53,6 @@ def landed_rollback(transport: Transport, ref: str, expected_version: int,
     except BlocksError:
         return None
     return info if stored is not None and stored == wanted else None
-
-
-def _path(ref: str) -> str:
-    slug, name = ref.split("/", 1)
-    return f"/v1/blocks/{quote(slug, safe='')}/{quote(name, safe='')}"
 
 
 def _entry(transport: Transport, path: str, version: int) -> VersionInfo | None:

@@ -140,7 +140,8 @@ class RemoteRegistry:
         except ConflictError as exc:
             if expected_version is None or not exc.after_unanswered_try:
                 raise
-            found = landed(self.transport, ref, expected_version, encoded.document, note)
+            found = landed(self.transport, _path(ref), expected_version, encoded.document,
+                           note)
             if found is None:
                 raise unresolved(exc, ref, expected_version) from None
             info = found  # the unanswered try saved it: this save succeeded
@@ -263,7 +264,7 @@ class RemoteRegistry:
         except ConflictError as exc:
             if expected_version is None or not exc.after_unanswered_try:
                 raise
-            found = landed_rollback(self.transport, ref, expected_version, version)
+            found = landed_rollback(self.transport, _path(ref), expected_version, version)
             if found is None:
                 raise unresolved(exc, ref, expected_version, "rollback") from None
             return found  # the unanswered try rolled it back: this rollback succeeded

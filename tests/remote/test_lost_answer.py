@@ -94,106 +94,93 @@ class LosingProxy:
             client.close()
             server.close()
 
-    def close(self) -> None:
+    def __enter__(self) -> LosingProxy:
+        return self
+
+    def __exit__(self, *_: object) -> None:
         self.listener.close()
 
 
 @contextmanager
-def losing(upstream: str, lose: bytes, **options: object) -> Iterator[LosingProxy]:
-    proxy = LosingProxy(upstream, lose, **options)  # type: ignore[arg-type]
+def client(url: str) -> Iterator[RemoteRegistry]:
+    """A client of the server at ``url`` (only the API settings), closed after."""
+    remote = RemoteRegistry(remote_settings(url))
     try:
-        yield proxy
+        yield remote
     finally:
-        proxy.close()
+        remote.close()
+
+
+@pytest.fixture
+def direct(server_url: str) -> Iterator[RemoteRegistry]:
+    """A client straight to the server, after it saved version 1 of secret/api."""
+    with client(server_url) as remote:
+        Secret(value="v1").save("api", registry=remote)
+        yield remote
 
 
 SAVE = b"POST /v1/blocks/secret/api "
+ROLLBACK = b"POST /v1/blocks/secret/api/rollback "
 
 
 def test_a_save_whose_answer_was_lost_after_its_commit_succeeds_once(
-        server_url: str, served_registry: Registry) -> None:
-    direct = RemoteRegistry(remote_settings(server_url))
-    Secret(value="v1").save("api", registry=direct)
-    with losing(server_url, SAVE) as proxy:
-        remote = RemoteRegistry(remote_settings(proxy.url))
+        server_url: str, served_registry: Registry, direct: RemoteRegistry) -> None:
+    with LosingProxy(server_url, SAVE) as proxy, client(proxy.url) as remote:
         info = remote.save(Secret(value=SECRET), "api", overwrite=True, expected_version=1,
                            note="rotated")
-        remote.close()
     assert proxy.lost == 1
     assert (info.version, info.note) == (2, "rotated")
     assert [v.version for v in served_registry.history("secret/api")] == [1, 2]
     assert Secret.load("api", registry=direct).get() == SECRET
-    direct.close()
 
 
 def test_a_lost_try_and_another_writers_version_stay_a_conflict(
-        server_url: str, served_registry: Registry) -> None:
-    direct = RemoteRegistry(remote_settings(server_url))
-    Secret(value="v1").save("api", registry=direct)
-
+        server_url: str, served_registry: Registry, direct: RemoteRegistry) -> None:
     def another_writer() -> None:
         Secret(value="theirs").save("api", registry=served_registry, overwrite=True)
 
-    with losing(server_url, SAVE, forward=False, meanwhile=another_writer) as proxy:
-        remote = RemoteRegistry(remote_settings(proxy.url))
-        with pytest.raises(ConflictError) as caught:
-            remote.save(Secret(value=SECRET), "api", overwrite=True, expected_version=1)
-        remote.close()
+    with LosingProxy(server_url, SAVE, forward=False, meanwhile=another_writer) as proxy, \
+            client(proxy.url) as remote, pytest.raises(ConflictError) as caught:
+        remote.save(Secret(value=SECRET), "api", overwrite=True, expected_version=1)
     assert proxy.lost == 1
     message = str(caught.value)
     assert "may have saved it as version 2" in message and "blocks history secret/api" in message
     assert SECRET not in message
     assert Secret.load("api", registry=direct).get() == "theirs"
     assert [v.version for v in served_registry.history("secret/api")] == [1, 2]
-    direct.close()
 
 
-def test_a_plain_conflict_without_a_lost_try_is_unchanged(server_url: str) -> None:
-    direct = RemoteRegistry(remote_settings(server_url))
-    Secret(value="v1").save("api", registry=direct)
+def test_a_plain_conflict_without_a_lost_try_is_unchanged(direct: RemoteRegistry) -> None:
     Secret(value="v2").save("api", registry=direct, overwrite=True)
     with pytest.raises(ConflictError) as caught:
         direct.save(Secret(value=SECRET), "api", overwrite=True, expected_version=1)
     assert not caught.value.after_unanswered_try
     assert "may have saved" not in str(caught.value)
-    direct.close()
-
-
-ROLLBACK = b"POST /v1/blocks/secret/api/rollback "
 
 
 def test_a_rollback_whose_answer_was_lost_after_its_commit_succeeds_once(
-        server_url: str, served_registry: Registry) -> None:
-    direct = RemoteRegistry(remote_settings(server_url))
-    Secret(value="v1").save("api", registry=direct)
+        server_url: str, served_registry: Registry, direct: RemoteRegistry) -> None:
     Secret(value="v2").save("api", registry=direct, overwrite=True)
-    with losing(server_url, ROLLBACK) as proxy:
-        remote = RemoteRegistry(remote_settings(proxy.url))
+    with LosingProxy(server_url, ROLLBACK) as proxy, client(proxy.url) as remote:
         info = remote.rollback("secret/api", 1, expected_version=2)
-        remote.close()
     assert proxy.lost == 1
     assert (info.version, info.note) == (3, "rollback to version 1")
     assert [v.version for v in served_registry.history("secret/api")] == [1, 2, 3]
     assert Secret.load("api", registry=direct).get() == "v1"
-    direct.close()
 
 
 def test_a_lost_rollback_and_another_writers_version_stay_a_conflict(
-        server_url: str, served_registry: Registry) -> None:
-    direct = RemoteRegistry(remote_settings(server_url))
-    Secret(value="v1").save("api", registry=direct)
+        server_url: str, served_registry: Registry, direct: RemoteRegistry) -> None:
     Secret(value="v2").save("api", registry=direct, overwrite=True)
 
     def another_writer() -> None:
         Secret(value=SECRET).save("api", registry=served_registry, overwrite=True)
 
-    with losing(server_url, ROLLBACK, forward=False, meanwhile=another_writer) as proxy:
-        remote = RemoteRegistry(remote_settings(proxy.url))
-        with pytest.raises(ConflictError) as caught:
-            remote.rollback("secret/api", 1, expected_version=2)
-        remote.close()
+    with LosingProxy(server_url, ROLLBACK, forward=False, meanwhile=another_writer) as proxy, \
+            client(proxy.url) as remote, pytest.raises(ConflictError) as caught:
+        remote.rollback("secret/api", 1, expected_version=2)
+    assert proxy.lost == 1
     message = str(caught.value)
     assert "this rollback got no answer and may have saved it as version 3" in message
     assert SECRET not in message
     assert Secret.load("api", registry=direct).get() == SECRET
-    direct.close()
