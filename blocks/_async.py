@@ -27,16 +27,16 @@ from datetime import timedelta
 from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from blocks._block_base import BlockProtocol, _registry
 from blocks._nowait import WouldBlock, without_waiting
 
 if TYPE_CHECKING:
-    from blocks.core import Block
-    from blocks.registry_protocol import RegistryProtocol as Registry
+    from blocks._block_base import BlockRegistry as Registry
     from blocks.store.records import VersionInfo
 
 P = ParamSpec("P")
 T = TypeVar("T")
-B = TypeVar("B", bound="Block")
+B = TypeVar("B", bound=BlockProtocol)
 
 WORKERS = 4
 _Job = tuple[Callable[[], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
@@ -90,12 +90,12 @@ async def run_sync(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> 
 class AsyncTwins:
     """``aload``/``asave``/``adelete``/``ahistory``/``arollback``, mixed into ``Block``.
 
-    The ``self``/``cls`` annotations name ``Block`` (which subclasses this mixin); mypy cannot
-    see that relation from here, hence the ``misc`` ignores.
+    The ``self``/``cls`` annotations name :class:`~blocks._block_base.BlockProtocol`, the
+    members of ``Block`` (which subclasses this mixin) that the twins call.
     """
 
     @classmethod
-    async def aload(  # type: ignore[misc]
+    async def aload(
         cls: type[B],
         name: str,
         *,
@@ -104,8 +104,6 @@ class AsyncTwins:
         registry: Registry | None = None,
     ) -> B:
         """``await S3Bucket.aload("data-lake")``: :meth:`load` without blocking the loop."""
-        from blocks.core import _registry
-
         chosen = _registry(registry)
         if chosen.loads_on_loop:
             try:
@@ -115,8 +113,8 @@ class AsyncTwins:
                 pass  # a step would wait: run it where waiting is harmless
         return await run_sync(cls.load, name, version=version, validate=validate, registry=chosen)
 
-    async def asave(  # type: ignore[misc]
-        self: Block,
+    async def asave(
+        self: BlockProtocol,
         name: str | None = None,
         *,
         overwrite: bool = False,
@@ -130,23 +128,23 @@ class AsyncTwins:
         )
 
     @classmethod
-    async def adelete(  # type: ignore[misc]
-        cls: type[Block], name: str, *, registry: Registry | None = None,
+    async def adelete(
+        cls: type[BlockProtocol], name: str, *, registry: Registry | None = None,
         recovery_window: timedelta | int | str | None = None,
     ) -> None:
         """:meth:`delete` without blocking the event loop."""
         await run_sync(cls.delete, name, registry=registry, recovery_window=recovery_window)
 
     @classmethod
-    async def ahistory(  # type: ignore[misc]
-        cls: type[Block], name: str, *, registry: Registry | None = None
+    async def ahistory(
+        cls: type[BlockProtocol], name: str, *, registry: Registry | None = None
     ) -> list[VersionInfo]:
         """:meth:`history` without blocking the event loop."""
         return await run_sync(cls.history, name, registry=registry)
 
     @classmethod
-    async def arollback(  # type: ignore[misc]
-        cls: type[Block],
+    async def arollback(
+        cls: type[BlockProtocol],
         name: str,
         version: int,
         *,

@@ -15,7 +15,7 @@ import base64
 import binascii
 import uuid
 from collections.abc import Generator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 from pydantic import BaseModel, SecretBytes
@@ -23,10 +23,9 @@ from pydantic import BaseModel, SecretBytes
 from blocks.errors import InvalidName
 
 if TYPE_CHECKING:
-    from blocks.core import Block
-    from blocks.registry_protocol import RegistryProtocol as Registry
+    from blocks._block_base import BlockProtocol
+    from blocks._block_base import BlockRegistry as Registry
 
-B = TypeVar("B", bound="Block")
 STORED_CONTEXT = "blocks.stored"
 """Validation context flag of a document read back from the store (bytes are base64 there)."""
 BASE64_KEY = "base64"
@@ -63,7 +62,7 @@ def same_values(left: BaseModel, right: object) -> bool:
     return left.__dict__ == right.__dict__ and left.__pydantic_extra__ == right.__pydantic_extra__
 
 
-def ref_of(cls: type[Block], ref: object, registry: Registry) -> str:
+def ref_of(cls: type[BlockProtocol], ref: object, registry: Registry) -> str:
     """The ``slug/name`` that Prefect's ``load_from_ref`` argument names.
 
     ``ref`` is a block id (``str`` or ``UUID``), a name or ``slug/name``, or one of Prefect's

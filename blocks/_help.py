@@ -45,12 +45,10 @@ class BlockType(ModelMetaclass):
 def own_methods(cls: type[Any]) -> list[tuple[str, Any]]:
     """The public methods a block type defines (not ``Block``'s, not pydantic's, no async
     twins whose sync method is listed), in definition order."""
-    from blocks.core import Block
-
+    # The block classes of the MRO, ``Block`` first: the classes whose metaclass is this one.
+    block_classes = [k for k in reversed(cls.__mro__) if isinstance(k, BlockType)]
     found: dict[str, Any] = {}
-    for klass in reversed(cls.__mro__):
-        if klass is Block or not issubclass(klass, Block):
-            continue
+    for klass in block_classes[1:]:  # not ``Block`` itself
         for name, value in vars(klass).items():
             if name.startswith("_") or name.startswith("model_"):
                 continue

@@ -1,41 +1,26 @@
 """``Block.save``/``load``/``delete``/... : the recipe API, delegating to a registry.
 
-``blocks.registry`` installs the process's default registry with :func:`set_registry_factory`,
-so this module (below the registry) never imports it.
+``blocks.registry`` installs the process's default registry with
+:func:`~blocks._block_base.set_registry_factory`, so this module (below the registry) never
+imports it.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from blocks import _compat, hooks
 from blocks._async import run_sync
+from blocks._block_base import _registry
 from blocks._compat import Deleted
 from blocks.errors import BlockNotSaved, BlocksError, PrefectError
 
 if TYPE_CHECKING:
-    from blocks.registry_protocol import RegistryProtocol as Registry
+    from blocks._block_base import BlockRegistry as Registry
     from blocks.store.records import BlockSummary, VersionInfo
-
-_registry_factory: Callable[[], Registry] | None = None
-
-
-def set_registry_factory(factory: Callable[[], Registry]) -> None:
-    """Install the function that gives ``Block`` methods their default registry."""
-    global _registry_factory
-    _registry_factory = factory
-
-
-def _registry(registry: Registry | None) -> Registry:
-    if registry is not None:
-        return registry
-    if _registry_factory is None:
-        raise RuntimeError("blocks.registry was not imported")
-    return _registry_factory()
-
 
 class Persistence:
     """The registry-backed methods of :class:`~blocks.core.Block` (mixed into it)."""
@@ -92,7 +77,7 @@ class Persistence:
                 )
         chosen = _registry(registry)
         info = chosen.save(
-            self, name,  # type: ignore[arg-type]
+            self, name,
             overwrite=overwrite, expected_version=expected_version,
         )
         if mirror_to_prefect:
@@ -167,7 +152,7 @@ class Persistence:
             TypeError: the block is of another type than ``cls``.
         """
         chosen = _registry(registry)
-        ref_text = _compat.ref_of(cls, ref, chosen)  # type: ignore[arg-type]
+        ref_text = _compat.ref_of(cls, ref, chosen)
         return cls.load(ref_text, validate=validate, registry=chosen)
 
     @classmethod

@@ -12,17 +12,17 @@ from typing import TYPE_CHECKING
 from blocks import hooks
 from blocks._registry_audit import AuditedAccess
 from blocks._registry_stages import RegistryStages
+from blocks.access.jwt_store import JwtStore
+from blocks.access.store import AccessStore
 from blocks.errors import BlockNotFound
 from blocks.store import presence
 
 if TYPE_CHECKING:
     from blocks.access.admin import AccessAdmin
     from blocks.access.jwt_store import JwtAdmin
-    from blocks.key_management import KeyStatus
-    from blocks.pools.store_protocol import LocalPoolStore
-    from blocks.registry import Registry
+    from blocks.pool_types.store import WorkPoolStore
+    from blocks.reports import KeyStatus, Report
     from blocks.rotation_types.service import RotationService
-    from blocks.verify import Report
 
 
 class RegistryServices(RegistryStages):
@@ -54,18 +54,14 @@ class RegistryServices(RegistryStages):
 
     def purge(self, ref: str, version: int) -> None:
         """Crypto-shred one earlier version of ``slug/name`` (see ``KeyManager.purge``)."""
-        from blocks.key_management import KeyManager  # it builds on this module
-
         with self._recording("purge", ref, version=version):
-            KeyManager(self._registry()).purge(ref, version)
+            hooks.get(hooks.KEYS_MANAGER)(self).purge(ref, version)
 
-    def pool_store(self) -> LocalPoolStore:
+    def pool_store(self) -> WorkPoolStore:
         """The work pools and queues kept in this registry's database."""
-        # pools sit beside the registry, on its store (and import it: hence here)
-        from blocks.pools.audited import AuditedPoolStore
-
-        return AuditedPoolStore(lambda: self.store.engine, lambda: self.sealer,
-                                registry=self._registry(), recording=self.audit.recording)
+        # pools sit above the registry, on its store (their recipe API goes through it)
+        found: WorkPoolStore = hooks.get(hooks.POOLS_STORE)(self)
+        return found
 
     def rotation(self, actor: str | None = None) -> RotationService:
         """The rotation engine over this registry (policies, runs, events), acting as
@@ -76,33 +72,21 @@ class RegistryServices(RegistryStages):
 
     def verify(self) -> Report:
         """Check every sealed record and stored version (``blocks verify``)."""
-        from blocks.verify import verify  # it builds on this module
-
         with self._reading("verify", "*", kind="registry"):  # not one read per version
-            return verify(self._registry())
+            report: Report = hooks.get(hooks.REGISTRY_VERIFY)(self)
+            return report
 
     def keys_status(self) -> KeyStatus:
         """The master key, keyring terms and versions per term (``blocks keys status``)."""
-        from blocks.key_management import KeyManager  # it builds on this module
-
-        return KeyManager(self._registry()).status()
+        status: KeyStatus = hooks.get(hooks.KEYS_MANAGER)(self).status()
+        return status
 
     def access(self) -> AccessAdmin:
         """The API tokens and access policies kept in this registry's database."""
-        from blocks.access.store import AccessStore  # it builds on the store and the keyring
-
         access: AccessAdmin = AuditedAccess(
             AccessStore(self.store, self.sealer), self.audit)
         return access
 
     def jwt_auth(self) -> JwtAdmin:
         """The trusted JWT issuers and roles kept in this registry's database."""
-        from blocks.access.jwt_store import JwtStore  # it builds on the store and the keyring
-
         return JwtStore(self.store, self.sealer)
-
-    def _registry(self) -> Registry:
-        from blocks.registry import Registry  # the subclass this base is part of
-
-        assert isinstance(self, Registry)
-        return self

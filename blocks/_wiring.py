@@ -12,6 +12,7 @@ gRPC thread pool, ``blocks server`` on worker threads. Processes that serve thre
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from blocks import hooks
 if TYPE_CHECKING:
     from blocks.core import Block
     from blocks.registry import Registry
+    from blocks.settings import Settings
 
 HOOK_MODULES = (
     "blocks.rotation.attached", "blocks.rotation.engine", "blocks.rotation.remote",
@@ -100,6 +102,47 @@ def _add_mirror(registry: Registry, ref: str, target: str) -> None:
     add_mirror(registry, ref, target)
 
 
+def _pool_store(registry: Registry) -> Any:
+    from blocks.pools.audited import AuditedPoolStore
+
+    return AuditedPoolStore(lambda: registry.store.engine, lambda: registry.sealer,
+                            registry=registry, recording=registry.audit.recording)
+
+
+def _render_pool(registry: Any, name: str, values: Mapping[str, Any] | None, queue: str,
+                 version: int | None) -> Any:
+    from blocks.pools.models import WorkPool
+
+    pool = WorkPool.load(name, version=version, registry=registry)
+    return pool.render_job(dict(values or {}), queue=queue, registry=registry)
+
+
+def _key_manager(registry: Registry) -> Any:
+    from blocks.key_management import KeyManager
+
+    return KeyManager(registry)
+
+
+def _verify(registry: Registry) -> Any:
+    from blocks.verify import verify
+
+    return verify(registry)
+
+
+def _local_registry(settings: Settings) -> Registry:
+    from blocks.registry import Registry
+
+    return Registry(settings)
+
+
+def _remote_registry(settings: Settings) -> Any:
+    # Loaded only when BLOCKS_API_URL is set: a local registry never loads the HTTP client.
+    with hooks.IMPORTING:
+        from blocks.remote.registry import RemoteRegistry
+
+    return RemoteRegistry(settings)
+
+
 def _publish(registry: Registry, name: str) -> None:
     # Loaded only for pools that publish: the bridge needs the 'prefect' extra (httpx).
     with hooks.IMPORTING:
@@ -120,3 +163,9 @@ def install() -> None:
     hooks.register(hooks.MIRRORS_DELETING, _deleting)
     hooks.register(hooks.MIRRORS_ADD, _add_mirror)
     hooks.register(hooks.POOLS_PUBLISH, _publish)
+    hooks.register(hooks.POOLS_STORE, _pool_store)
+    hooks.register(hooks.POOLS_RENDER, _render_pool)
+    hooks.register(hooks.KEYS_MANAGER, _key_manager)
+    hooks.register(hooks.REGISTRY_VERIFY, _verify)
+    hooks.register(hooks.REGISTRY_LOCAL, _local_registry)
+    hooks.register(hooks.REGISTRY_REMOTE, _remote_registry)

@@ -15,13 +15,14 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from blocks.audit_actor import Actor, current_actor
 from blocks.audit_report import AuditReport, ReadCount, parse_since
+from blocks.core import split_ref
 from blocks.errors import (
     AuditUnavailable,
     BlocksError,
@@ -33,11 +34,32 @@ from blocks.store import audit_buffer, audit_log, audit_prune, chain
 from blocks.store.audit_log import OUTCOMES, AuditEntry, Pending
 
 if TYPE_CHECKING:
-    from blocks._registry_audit import RegistryAudit
+    from blocks.crypto.keyring import Keyring
+    from blocks.settings import Settings
+    from blocks.store.sealing import KeyringSealer
+    from blocks.store.sql import SqlStore
 
 __all__ = ["AuditEntry", "AuditReport", "AuditTrail", "ReadCount", "parse_since"]
 
 READ_ACTIONS = ("read",)
+
+
+class AuditedRegistry(Protocol):
+    """What :class:`AuditTrail` uses of its local registry (``blocks.registry.Registry``)."""
+
+    settings: Settings
+    store: SqlStore
+    _clock: Callable[[], datetime]
+
+    @property
+    def sealer(self) -> KeyringSealer:
+        """The sealer that MACs the chain's events."""
+        ...
+
+    @property
+    def keyring(self) -> Keyring:
+        """The keyring holding the audit hash key."""
+        ...
 
 
 class AuditTrail:
@@ -47,7 +69,7 @@ class AuditTrail:
         registry: the registry whose chain holds the records.
     """
 
-    def __init__(self, registry: RegistryAudit) -> None:
+    def __init__(self, registry: AuditedRegistry) -> None:
         self._registry = registry
         self.reads: bool = registry.settings.audit_reads
         """Record reads too (``BLOCKS_AUDIT_READS=1``; ``blocks server`` turns it on)."""
@@ -316,8 +338,6 @@ class AuditTrail:
     # -- internals -------------------------------------------------------------------------
 
     def _block_id(self, ref: str) -> str:
-        from blocks.core import split_ref
-
         slug, name = split_ref(ref)
         found = self._registry.store.summary(slug, name)
         return found.id if found is not None else ""

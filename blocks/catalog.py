@@ -2,19 +2,23 @@
 
 Built-in types are imported on first use, and the ``blocks.types`` entry-point group is read
 only when a slug is not found otherwise, so ``import blocks`` stays fast.
+
+``Block`` adds each subclass as it is defined, to the index below it in the imports
+(:mod:`blocks._block_base`); this module looks types up there.
 """
 
 from __future__ import annotations
 
 import importlib
-import re
-import threading
-from typing import TYPE_CHECKING
+from typing import cast
 
+from blocks._block_base import _lock
+from blocks._block_base import _registered as _indexed
+from blocks._block_base import check_slug as check_slug
+from blocks._block_base import register as register
+from blocks._block_base import slug_from_class_name as slug_from_class_name
+from blocks.core import Block
 from blocks.errors import UnknownBlockType
-
-if TYPE_CHECKING:
-    from blocks.core import Block
 
 ENTRY_POINT_GROUP = "blocks.types"
 
@@ -31,42 +35,10 @@ BUILTIN_TYPES: dict[str, str] = {
     "sqlalchemy-connector": "blocks.types.database:SqlAlchemyConnector",
 }
 
-_SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_lock = threading.RLock()
-_registered: dict[str, type[Block]] = {}
+_registered = cast("dict[str, type[Block]]", _indexed)
+"""The index by slug (the same dict): only ``Block.__pydantic_init_subclass__`` adds to it, so
+every class in it is a ``Block`` subclass."""
 _entry_points_loaded = False
-
-
-def slug_from_class_name(name: str) -> str:
-    """``S3Bucket`` -> ``s3-bucket``, ``AwsCredentials`` -> ``aws-credentials``."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", name)
-    return spaced.lower()
-
-
-def check_slug(slug: str) -> None:
-    """Raise ``ValueError`` unless ``slug`` is lowercase words joined by single dashes."""
-    if not _SLUG_RE.match(slug):
-        raise ValueError(
-            f"block type slug {slug!r} must be lowercase letters and digits in words joined by "
-            "single dashes, e.g. 's3-bucket'"
-        )
-
-
-def register(cls: type[Block]) -> None:
-    """Add a block class to the catalog (called for every ``Block`` subclass).
-
-    Redefining a class with the same module and qualified name replaces it (useful in notebooks);
-    a different class claiming a taken slug is refused.
-    """
-    slug = cls.block_type_slug
-    with _lock:
-        existing = _registered.get(slug)
-        if existing is not None and _qualname(existing) != _qualname(cls):
-            raise ValueError(
-                f"block type slug {slug!r} of {_qualname(cls)} is already used by "
-                f"{_qualname(existing)}; set a different block_type_slug"
-            )
-        _registered[slug] = cls
 
 
 def get(slug: str) -> type[Block]:
@@ -113,7 +85,3 @@ def _load_entry_points() -> None:
 
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         ep.load()  # importing the class registers it through Block.__pydantic_init_subclass__
-
-
-def _qualname(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"

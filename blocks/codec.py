@@ -23,6 +23,7 @@ from pydantic_core import to_jsonable_python
 from blocks import _lenient
 from blocks._compat import STORED_CONTEXT
 from blocks.core import CONTEXT_RESOLVER, REF_KEY, Block, pydantic_errors
+from blocks.crypto.integrity import canonical_json as canonical_json
 from blocks.errors import ReferenceChainError, ValidationError
 
 MASK = "********"
@@ -45,13 +46,6 @@ class Encoded:
 
     document: bytes
     refs: dict[str, str] = field(default_factory=dict)
-
-
-def canonical_json(value: Any) -> bytes:
-    """Canonical JSON bytes: sorted keys, no insignificant whitespace, UTF-8, no NaN."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
 
 
 def encode(block: Block) -> Encoded:

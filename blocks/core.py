@@ -24,8 +24,10 @@ from pydantic import (
     model_validator,
 )
 
-from blocks import _compat, _introspect, _json_schema, catalog, hooks
+from blocks import _block_base, _compat, _introspect, _json_schema, hooks
 from blocks._async import AsyncTwins
+from blocks._block_base import _registry as _registry
+from blocks._block_base import set_registry_factory as set_registry_factory
 from blocks._compat import ready
 from blocks._help import BlockType
 from blocks._models import HIDDEN_INPUT as HIDDEN_INPUT
@@ -34,8 +36,6 @@ from blocks._models import model_secret_paths
 from blocks._models import pydantic_errors as pydantic_errors
 from blocks._models import without_inputs as without_inputs
 from blocks._persistence import Persistence
-from blocks._persistence import _registry as _registry
-from blocks._persistence import set_registry_factory as set_registry_factory
 from blocks._reveal import reveal_secrets, wants_secrets
 from blocks.errors import BlockNotSaved, InvalidName, ValidationError
 
@@ -79,7 +79,7 @@ def split_ref(ref: str) -> tuple[str, str]:
     if not sep or not slug:
         raise InvalidName(f"invalid block reference {_shown(ref)}: use 'type-slug/name'")
     try:
-        catalog.check_slug(slug)
+        _block_base.check_slug(slug)
     except ValueError:
         raise InvalidName(
             f"invalid block reference {_shown(ref)}: the type slug must be lowercase words "
@@ -143,12 +143,12 @@ class Block(Persistence, AsyncTwins, InputSafeModel, metaclass=BlockType):
         super().__pydantic_init_subclass__(**kwargs)
         if "block_type_slug" not in cls.__dict__:
             prefect_slug = cls.__dict__.get("_block_type_slug")
-            cls.block_type_slug = prefect_slug or catalog.slug_from_class_name(cls.__name__)
-        catalog.check_slug(cls.block_type_slug)
+            cls.block_type_slug = prefect_slug or _block_base.slug_from_class_name(cls.__name__)
+        _block_base.check_slug(cls.block_type_slug)
         cls._secret_paths_cache = None
         cls._schema_cache = None
         _introspect.install(cls)
-        catalog.register(cls)
+        _block_base.register(cls)
 
     _secret_paths_cache: ClassVar[tuple[str, ...] | None] = None
     _schema_cache: ClassVar[dict[str, Any] | None] = None

@@ -33,6 +33,22 @@ MIRRORS_DELETING = "mirrors.deleting"
 """``(registry, slug, name) -> ContextManager``: around a delete."""
 MIRRORS_ADD = "mirrors.add"
 """``(registry, ref, target) -> None``: start mirroring a block (``save(mirror_to_prefect=)``)."""
+POOLS_STORE = "pools.store"
+"""``(registry) -> LocalPoolStore``: ``registry.pool_store()`` of a local registry (pools sit above
+the registry: their recipe API loads and saves through it)."""
+POOLS_RENDER = "pools.render"
+"""``(registry, name, values, queue, version) -> RenderedJob``: render a stored pool's job through
+its recipe API (``WorkPool.load(...).render_job(...)``)."""
+KEYS_MANAGER = "keys.manager"
+"""``(registry) -> KeyManager``: key status, purge, rewrap and retire of a local registry."""
+REGISTRY_VERIFY = "registry.verify"
+"""``(registry) -> Report``: check every sealed record and stored version (``blocks verify``)."""
+REGISTRY_LOCAL = "registry.local"
+"""``(settings) -> Registry``: the local registry ``open_registry`` builds (database and key in
+this process)."""
+REGISTRY_REMOTE = "registry.remote"
+"""``(settings) -> RemoteRegistry``: the registry ``open_registry`` builds when
+``BLOCKS_API_URL`` is set (a blocks server over HTTP)."""
 POOLS_PUBLISH = "pools.publish"
 """``(registry, pool_name) -> None``: publish a pool saved with ``publish_to_prefect``."""
 

@@ -12,7 +12,7 @@ from blocks.core import CONTEXT_RESOLVER, Block, pydantic_errors
 from blocks.errors import BlocksError, ValidationError
 
 if TYPE_CHECKING:
-    from blocks.registry_protocol import RegistryProtocol as Registry
+    from blocks._block_base import BlockRegistry as Registry
 
 
 def parse(registry: Registry, slug: str, data: Mapping[str, Any], *, ref: str = "") -> Block:

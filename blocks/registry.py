@@ -17,10 +17,9 @@ import uuid
 import weakref
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from blocks import catalog, codec, hooks
-from blocks._registry_documents import Opened
 from blocks._registry_recovery import RecoveryWindow, RegistryRecovery
 from blocks._registry_services import RegistryServices
 from blocks._registry_stages import STAGES as STAGES
@@ -36,6 +35,7 @@ from blocks.crypto import envelope
 from blocks.crypto.keyring import Keyring
 from blocks.errors import (
     BlockNotFound,
+    ConfigurationError,
     ConflictError,
     IntegrityError,
     ReferencedBlockError,
@@ -43,7 +43,7 @@ from blocks.errors import (
 from blocks.keys.base import KeyProvider
 from blocks.parsing import parse
 from blocks.references import check_references
-from blocks.registry_protocol import RegistryProtocol, local, open_registry
+from blocks.registry_protocol import RegistryProtocol, open_registry
 from blocks.sealed_refs import document_referrers
 from blocks.settings import Settings
 from blocks.store.deletion import schedule_block
@@ -55,6 +55,17 @@ __all__ = ["BlockSummary", "Registry", "VersionInfo"]
 
 _default: RegistryProtocol | None = None
 _default_lock = threading.Lock()
+
+
+class OpenSink(Protocol):
+    """Collects what one load opens (``blocks._registry_documents.Opened``: the documents a
+    blocks server sends its client)."""
+
+    def opened(self, row: StoredVersion, document: bytes) -> None:
+        """``row`` was decrypted to ``document``."""
+
+    def referenced(self, row: StoredVersion, target_id: str) -> None:
+        """``row``'s document references the block ``target_id``."""
 
 
 class Registry(RegistryRecovery, RegistryServices):
@@ -356,7 +367,7 @@ class Registry(RegistryRecovery, RegistryServices):
 
     def _open(
         self, cls: type[Block], row: StoredVersion, seen: set[str], validate: bool = True,
-        sink: Opened | None = None,
+        sink: OpenSink | None = None,
     ) -> Block:
         """Decrypt and decode ``row``, resolving its references; ``sink`` also collects the
         documents opened (what the server sends a client, see ``blocks._registry_documents``)."""
@@ -404,6 +415,17 @@ def _default_factory() -> RegistryProtocol:
 set_registry_factory(_default_factory)
 
 
-def describe(block: Block, *, show_secrets: bool = False) -> dict[str, Any]:
-    """A block as a JSON-able dict with secrets masked (unless ``show_secrets``)."""
-    return codec.to_display(block, show_secrets=show_secrets)
+def local(registry: RegistryProtocol, purpose: str) -> Registry:
+    """``registry``, for ``purpose`` that needs the database and the key in this process.
+
+    Raises:
+        ConfigurationError: ``registry`` is a blocks server's (``BLOCKS_API_URL``).
+    """
+    if not isinstance(registry, Registry):
+        raise ConfigurationError(
+            f"{purpose} does not go through a blocks server yet, and BLOCKS_API_URL is set: "
+            "run it where the registry is (BLOCKS_HOME or BLOCKS_DATABASE_URL, without "
+            "BLOCKS_API_URL)"
+        )
+    return registry
+

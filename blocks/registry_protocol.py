@@ -16,7 +16,7 @@ import builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from blocks.errors import ConfigurationError
+from blocks import hooks
 from blocks.settings import Settings
 
 if TYPE_CHECKING:
@@ -28,13 +28,11 @@ if TYPE_CHECKING:
     from blocks.access.jwt_store import JwtAdmin
     from blocks.audit_trail import AuditReport, ReadCount
     from blocks.core import Block
-    from blocks.key_management import KeyStatus
-    from blocks.pools.store_protocol import WorkPoolStore
-    from blocks.registry import Registry
+    from blocks.pool_types.store import WorkPoolStore
+    from blocks.reports import KeyStatus, Report
     from blocks.rotation_types.service import RotationService
     from blocks.store.audit_log import AuditEntry
     from blocks.store.records import BlockSummary, DeletedBlock, GcResult, VersionInfo
-    from blocks.verify import Report
 
 Stage = Literal["current", "pending", "previous"]
 
@@ -201,36 +199,16 @@ class AuditService(Protocol):
 def open_registry(settings: Settings | None = None) -> RegistryProtocol:
     """The registry ``settings`` describe: a :class:`~blocks.remote.registry.RemoteRegistry`
     when ``api_url`` is set (``BLOCKS_API_URL``), else a local
-    :class:`~blocks.registry.Registry`.
+    :class:`~blocks.registry.Registry`. Both sit above this module: each is built by the hook
+    ``import blocks`` registers (:data:`blocks.hooks.REGISTRY_REMOTE`,
+    :data:`blocks.hooks.REGISTRY_LOCAL`), so a process with a local registry never loads the
+    HTTP client.
 
     Raises:
         ConfigurationError: the settings are invalid (e.g. ``BLOCKS_API_URL`` together with
             ``BLOCKS_DATABASE_URL``).
     """
     settings = settings if settings is not None else Settings()
-    if settings.api_url:
-        # Imported here: a process with a local registry never loads the HTTP client.
-        from blocks.remote.registry import RemoteRegistry
-
-        remote: RegistryProtocol = RemoteRegistry(settings)
-        return remote
-    from blocks.registry import Registry
-
-    return Registry(settings)
-
-
-def local(registry: RegistryProtocol, purpose: str) -> Registry:
-    """``registry``, for ``purpose`` that needs the database and the key in this process.
-
-    Raises:
-        ConfigurationError: ``registry`` is a blocks server's (``BLOCKS_API_URL``).
-    """
-    from blocks.registry import Registry
-
-    if not isinstance(registry, Registry):
-        raise ConfigurationError(
-            f"{purpose} does not go through a blocks server yet, and BLOCKS_API_URL is set: "
-            "run it where the registry is (BLOCKS_HOME or BLOCKS_DATABASE_URL, without "
-            "BLOCKS_API_URL)"
-        )
+    build = hooks.get(hooks.REGISTRY_REMOTE if settings.api_url else hooks.REGISTRY_LOCAL)
+    registry: RegistryProtocol = build(settings)
     return registry

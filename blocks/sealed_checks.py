@@ -16,7 +16,7 @@ from blocks.store.engine import read_only
 
 if TYPE_CHECKING:
     from blocks.registry import Registry
-    from blocks.verify import Report
+    from blocks.reports import Report
 
 
 def censuses(registry: Registry, report: Report) -> None:

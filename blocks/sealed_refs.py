@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from blocks import catalog
 from blocks.core import REF_KEY
@@ -22,7 +22,7 @@ from blocks.store.recovery import is_tombstone
 from blocks.store.sealing import KeyringSealer, seal_refs_and_mirrors
 
 if TYPE_CHECKING:
-    from blocks.registry import Registry
+    from blocks.crypto.keyring import Keyring
     from blocks.store.records import StoredVersion
     from blocks.store.sql import SqlStore
 
@@ -60,6 +60,19 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield from _walk(item, f"{path}.{index}" if path else str(index))
 
 
+class CheckingRegistry(Protocol):
+    """What these checks need of the local registry (:class:`blocks.registry.Registry`, which
+    imports this module): its store, its keyring and its check of a row's sealed head."""
+
+    @property
+    def store(self) -> SqlStore: ...
+
+    @property
+    def keyring(self) -> Keyring: ...
+
+    def _check(self, row: StoredVersion, what: str, version: int | None) -> None: ...
+
+
 def may_reference(slug: str) -> bool:
     """Whether blocks of type ``slug`` can hold references (unknown types: assume so)."""
     try:
@@ -69,7 +82,7 @@ def may_reference(slug: str) -> bool:
     return bool(cls.block_schema().get("block_references"))
 
 
-def current_document(registry: Registry, row: StoredVersion, what: str) -> bytes | None:
+def current_document(registry: CheckingRegistry, row: StoredVersion, what: str) -> bytes | None:
     """The decrypted current document of a verified row (``None`` if it was purged)."""
     registry._check(row, what, None)
     if row.wrapped_key is None or row.ciphertext is None or row.term is None:
@@ -80,7 +93,7 @@ def current_document(registry: Registry, row: StoredVersion, what: str) -> bytes
     return envelope.unseal(data_key, row.ciphertext, aad)
 
 
-def document_referrers(registry: Registry, slug: str, name: str) -> list[str]:
+def document_referrers(registry: CheckingRegistry, slug: str, name: str) -> list[str]:
     """The live blocks whose current documents reference ``slug/name`` (``type/name (field
     p)``). Deleted blocks in their recovery window are left out: the delete's transaction
     names them from their reference rows (they hold up a shred, not a scheduled delete).

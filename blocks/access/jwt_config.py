@@ -28,8 +28,8 @@ from datetime import timedelta
 from typing import Any
 
 from blocks.access.tokens import parse_ttl
-from blocks.codec import canonical_json
 from blocks.core import validate_name
+from blocks.crypto.integrity import canonical_json
 from blocks.errors import InvalidArgument, ValidationError
 
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from blocks.access.jwt_config import Role
 from blocks.access.principal import TokenPrincipal
-from blocks.codec import canonical_json
 from blocks.crypto import integrity
+from blocks.crypto.integrity import canonical_json
 from blocks.errors import JwtConfigNotFound, Unauthorized
 
 if TYPE_CHECKING:

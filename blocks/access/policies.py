@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from blocks.codec import canonical_json
+from blocks.crypto.integrity import canonical_json
 from blocks.errors import ValidationError
 
 CAPABILITIES = ("read", "read-metadata", "write", "delete", "rotate", "admin")

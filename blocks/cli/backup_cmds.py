@@ -29,7 +29,7 @@ from blocks.cli.output import (
 from blocks.errors import BackupError, ConfigurationError
 from blocks.keys.factory import SPEC_HELP
 from blocks.private_files import private_file
-from blocks.registry_protocol import local
+from blocks.registry import local
 from blocks.settings import Settings
 from blocks.store import presence
 

@@ -27,7 +27,7 @@ from blocks.cli.rotation_cmds import print_events, rotation_events
 from blocks.cli.schema_table import print_type
 from blocks.codec import parse_json, to_display
 from blocks.core import split_ref
-from blocks.registry_protocol import local
+from blocks.registry import local
 from blocks.store.engine import display_url
 from blocks.store.records import BlockSummary, VersionInfo
 

@@ -85,7 +85,7 @@ def candidates(root: argparse.ArgumentParser, words: Sequence[str]) -> list[str]
         if wanted == "refs":
             return sorted(b.ref for b in registry.list())
         from blocks.pools import WorkPool
-        from blocks.registry_protocol import local
+        from blocks.registry import local
 
         pools = local(registry, "completing pool names")
         if wanted == "pools":

@@ -12,8 +12,8 @@ from typing import Any, TypeAlias, TypeVar
 
 from blocks.errors import ConfigurationError, ValidationError
 from blocks.keys.factory import SPEC_HELP, ProviderSpec, parse_provider_spec
-from blocks.registry import Registry
-from blocks.registry_protocol import RegistryProtocol, local, open_registry
+from blocks.registry import Registry, local
+from blocks.registry_protocol import RegistryProtocol, open_registry
 from blocks.settings import Settings
 from blocks.settings import provider_settings_lines as provider_settings_lines
 

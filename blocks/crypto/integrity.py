@@ -10,12 +10,22 @@ made for one kind of record never verifies as another.
 
 from __future__ import annotations
 
+import json
 from json.encoder import encode_basestring_ascii as _quote
+from typing import Any
 
 HEAD = "blocks/head/v1"
 POOL_HEAD = "blocks/pool-head/v1"
 POOL_VERSION = "blocks/pool-version/v1"
 QUEUE = "blocks/queue/v1"
+
+
+def canonical_json(value: Any) -> bytes:
+    """Canonical JSON bytes: sorted keys, no insignificant whitespace, UTF-8, no NaN (what a
+    sealed document's MAC covers; ``blocks.codec`` writes stored documents the same way)."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
 
 
 def _s(value: object) -> str:

@@ -7,11 +7,10 @@ Queues live in the registry database beside their pool (see :mod:`blocks.pools.s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from blocks.errors import ConflictError, WorkQueueNotFound
+from blocks.pool_types.records import QueueRecord as QueueRecord
 from blocks.pools.engine_store import EngineStore, pool_id_of, tables
 from blocks.pools.priorities import shifted
 from blocks.pools.store import DEFAULT_QUEUE, QUEUE_FIELDS
@@ -24,20 +23,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Row
 
 
-@dataclass(frozen=True)
-class QueueRecord:
-    """A queue as stored."""
-
-    id: str
-    pool: str
-    name: str
-    description: str
-    priority: int
-    concurrency_limit: int | None
-    is_paused: bool
-    version: int
-    created_at: datetime
-    updated_at: datetime
 
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from blocks.codec import canonical_json
+from blocks.crypto.integrity import canonical_json
 from blocks.errors import ConflictError, ValidationError, WorkPoolNotFound
+from blocks.pool_types.records import DEFAULT_QUEUE as DEFAULT_QUEUE
+from blocks.pool_types.records import PoolRecord as PoolRecord
 from blocks.pools.engine_store import EngineStore, no_pool_message, pool_id_of, tables
 from blocks.store import audit_log
 from blocks.store.records import check_expected_version
@@ -29,25 +29,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.engine import Connection, Row
 
-DEFAULT_QUEUE = "default"
 DEFAULT_QUEUE_DESCRIPTION = "The pool's default queue; runs that name no queue go here."
 QUEUE_FIELDS = ("description", "priority", "concurrency_limit", "is_paused")
 _RETRIES = 5
-
-
-@dataclass(frozen=True)
-class PoolRecord:
-    """One version of a pool as stored."""
-
-    id: str
-    name: str
-    type: str
-    version: int
-    current_version: int
-    document: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    note: str | None = None
 
 
 class PoolStore(EngineStore):

@@ -27,16 +27,24 @@ import logging
 import os
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from blocks.errors import AuditUnavailable
+from blocks.errors import AuditUnavailable, BlocksError
 from blocks.store import chain
 
 if TYPE_CHECKING:
-    from blocks.store.audit_log import Pending
-    from blocks.store.writer import Writer
+    from blocks.store.ports import ChainWriter, Signer
 
-Entry = tuple["Pending", str, "str | None"]
+
+class Record(Protocol):
+    """A staged audit record (:class:`blocks.store.audit_log.Pending`)."""
+
+    def event(self, outcome: str = "allowed", error: str | None = None) -> chain.NewEvent:
+        """The chain event of this record with ``outcome`` (and the error's class)."""
+        ...
+
+
+Entry = tuple[Record, str, str | None]
 """A buffered record: what was read by whom (filled in by the read), its outcome and error."""
 
 log = logging.getLogger("blocks.audit")
@@ -57,7 +65,7 @@ class ReadBuffer:
         sealer: the registry's :class:`~blocks.store.sealing.KeyringSealer`.
     """
 
-    def __init__(self, writer: Writer, sealer: Any) -> None:
+    def __init__(self, writer: ChainWriter, sealer: Signer) -> None:
         self.writer, self.sealer = writer, sealer
         self._events: list[Entry] = []
         self._lock = threading.Condition(threading.Lock())
@@ -71,7 +79,7 @@ class ReadBuffer:
         _all.add(self)
         _by_writer[id(writer)] = self
 
-    def add(self, pending: Pending, outcome: str = "allowed", error: str | None = None) -> None:
+    def add(self, pending: Record, outcome: str = "allowed", error: str | None = None) -> None:
         """Keep the record of ``pending`` with ``outcome`` for the next batch (its event is
         made there, off the read's path).
 
@@ -122,8 +130,6 @@ class ReadBuffer:
         Raises:
             AuditUnavailable: they could not be written (they stay for the next batch).
         """
-        from blocks.store import audit_log
-
         with self._flushing:
             events = self.take()
             if not events:
@@ -131,7 +137,7 @@ class ReadBuffer:
                 return
             try:
                 with self.writer.transaction() as conn:
-                    audit_log.append(conn, self.writer, self.sealer, events_of(events), "read")
+                    append(conn, self.writer, self.sealer, events_of(events), "read")
             except Exception as exc:
                 self.put_back(events)
                 self.failed = type(exc).__name__
@@ -179,6 +185,21 @@ def events_of(entries: list[Entry]) -> list[chain.NewEvent]:
     return [pending.event(outcome, error) for pending, outcome, error in entries]
 
 
+def append(conn: Any, writer: ChainWriter, sealer: Signer, events: list[chain.NewEvent],
+           action: str) -> None:
+    """Append ``events`` (a failure of the database is :class:`AuditUnavailable`): a batch of
+    reads here, a change's records at its commit (:func:`blocks.store.audit_log.flush`)."""
+    try:
+        chain.append(conn, writer, sealer, events)
+    except BlocksError:
+        raise
+    except Exception as exc:
+        raise AuditUnavailable(
+            f"the audit trail could not record the {action}, so it was not done: the "
+            f"database refused the record ({type(exc).__name__}); check that the database "
+            "is writable and not locked, then retry") from None
+
+
 def _run(ref: weakref.ref[ReadBuffer]) -> None:
     while True:
         buffer = ref()
@@ -198,7 +219,7 @@ _by_writer: weakref.WeakValueDictionary[int, ReadBuffer] = weakref.WeakValueDict
 """By ``id(writer)``: a buffer holds its writer, so the writer outlives the entry."""
 
 
-def of(writer: Writer) -> ReadBuffer | None:
+def of(writer: ChainWriter) -> ReadBuffer | None:
     """The read buffer appending through ``writer`` (``None``: reads are not buffered)."""
     found = _by_writer.get(id(writer))
     return found if found is not None and found.writer is writer else None

@@ -26,17 +26,17 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from blocks.audit_actor import Actor
 from blocks.errors import AuditUnavailable, BlocksError, IntegrityError
-from blocks.store import chain
+from blocks.store import audit_buffer, chain
+from blocks.store.audit_buffer import append as append  # the commits append as the batches do
 from blocks.store.records import utc
 
 if TYPE_CHECKING:
     from blocks.crypto.keyring import Keyring
-    from blocks.store.sealing import KeyringSealer
-    from blocks.store.writer import Writer
+    from blocks.store.ports import ChainWriter, Sealer, Signer
 
 KIND = chain.AUDIT
 OUTCOMES = ("allowed", "denied", "error")
@@ -186,7 +186,7 @@ def annotate(*, subject: str | None = None, version: int | None = None) -> None:
                 pending.version = version
 
 
-def flush(conn: Any, writer: Writer, sealer: Any) -> None:
+def flush(conn: Any, writer: ChainWriter, sealer: Signer | None) -> None:
     """Append the staged records to the chain on ``conn``, inside its transaction.
 
     Raises:
@@ -196,8 +196,6 @@ def flush(conn: Any, writer: Writer, sealer: Any) -> None:
     waiting = [p for p in _pending.get() if not p.written]
     if not waiting or sealer is None:
         return
-    from blocks.store import audit_buffer
-
     buffer = audit_buffer.of(writer)
     reads = buffer.piggyback() if buffer is not None else []
     try:
@@ -214,21 +212,7 @@ def flush(conn: Any, writer: Writer, sealer: Any) -> None:
         pending.written = True
 
 
-def append(conn: Any, writer: Writer, sealer: Any, events: list[chain.NewEvent],
-           action: str) -> None:
-    """Append ``events`` (a failure of the database is :class:`AuditUnavailable`)."""
-    try:
-        chain.append(conn, writer, cast("KeyringSealer", sealer), events)
-    except BlocksError:
-        raise
-    except Exception as exc:
-        raise AuditUnavailable(
-            f"the audit trail could not record the {action}, so it was not done: the "
-            f"database refused the record ({type(exc).__name__}); check that the database "
-            "is writable and not locked, then retry") from None
-
-
-def write_now(writer: Writer, sealer: Any, pending: Pending, outcome: str = "allowed",
+def write_now(writer: ChainWriter, sealer: Signer, pending: Pending, outcome: str = "allowed",
               error: str | None = None) -> None:
     """Append one record in its own transaction (a read, or an operation that failed)."""
     try:
@@ -256,7 +240,7 @@ def outcome_of(exc: BaseException) -> str:
 _PAGE = 500
 
 
-def scan(writer: Writer, sealer: Any, *, where: str = "", params: tuple[Any, ...] = (),
+def scan(writer: ChainWriter, sealer: Sealer, *, where: str = "", params: tuple[Any, ...] = (),
          oldest_first: bool = False, cursor: int | None = None) -> Iterator[AuditEntry]:
     """Every audit record matching ``where`` (SQL of the caller's constants), each
     authenticated, newest first (or oldest first), read a page at a time (constant memory);
@@ -273,7 +257,7 @@ def scan(writer: Writer, sealer: Any, *, where: str = "", params: tuple[Any, ...
     while True:
         rows = writer.connection().execute(sql, (KIND, mark, *params)).fetchall()
         for row in rows:
-            digest = chain.authentic(cast("KeyringSealer", sealer), row)
+            digest = chain.authentic(sealer, row)
             if digest is None:
                 raise IntegrityError(f"{chain.WHAT} (event {row[0]})")
             yield AuditEntry.from_event(chain.ChainEvent(
@@ -291,7 +275,7 @@ class HashKey:
     ``registry_state`` (``keys rewrap`` moves it to the current term; ``keys retire`` refuses
     a term that still wraps it), so hashes stay comparable across key rotations."""
 
-    def __init__(self, writer: Writer, keyring: Keyring) -> None:
+    def __init__(self, writer: ChainWriter, keyring: Keyring) -> None:
         self.writer, self.keyring = writer, keyring
         self._key: bytes | None = None
         self._lock = threading.Lock()

@@ -6,25 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from blocks.errors import IntegrityError
 from blocks.store import chain
 from blocks.store.audit_log import KIND
 
 if TYPE_CHECKING:
-    from blocks.store.sealing import KeyringSealer
-    from blocks.store.writer import Writer
+    from blocks.store.ports import ChainWriter, Sealer, Signer
 
 
-def prune(writer: Writer, sealer: Any, before: datetime) -> int:
+def prune(writer: ChainWriter, sealer: Sealer, before: datetime) -> int:
     """Delete the audit records stamped before ``before`` and seal the chain's checkpoint
     (the newest event removed and the events kept at or before it), in one transaction.
 
     Raises:
         IntegrityError: the chain does not verify (a prune must not seal a tampered log).
     """
-    sealer_ = cast("KeyringSealer", sealer)
     stamp = writer.stamp(before)
     with writer.transaction() as conn:
         top = conn.execute(writer.native(
@@ -32,10 +30,10 @@ def prune(writer: Writer, sealer: Any, before: datetime) -> int:
         ).fetchone()[0]
         if top is None:
             return 0
-        events, problems = chain.walk(conn, writer, sealer_, keep=lambda kind: kind != KIND)
+        events, problems = chain.walk(conn, writer, sealer, keep=lambda kind: kind != KIND)
         if problems:
             raise IntegrityError(chain.WHAT, problems[0] + "; nothing was pruned")
-        found = chain.checkpoint(conn, writer, sealer_)
+        found = chain.checkpoint(conn, writer, sealer)
         if found is not None and found[0][0] >= top:
             return 0
         row = conn.execute(writer.native(
@@ -51,11 +49,11 @@ def prune(writer: Writer, sealer: Any, before: datetime) -> int:
         if left != len(kept):  # an audit record kept (stamped after ``before``) is kept too
             digests = {e.seq: e.digest for e in events}
             kept = _kept_rows(conn, writer, top, digests)
-        put_checkpoint(conn, writer, sealer_, (int(top), last), kept)
+        put_checkpoint(conn, writer, sealer, (int(top), last), kept)
         return int(gone)
 
 
-def _kept_rows(conn: Any, writer: Writer, top: int, known: dict[int, str]
+def _kept_rows(conn: Any, writer: ChainWriter, top: int, known: dict[int, str]
                ) -> list[tuple[int, str]]:
     out = []
     for row in conn.execute(writer.native(
@@ -65,7 +63,7 @@ def _kept_rows(conn: Any, writer: Writer, top: int, known: dict[int, str]
     return out
 
 
-def put_checkpoint(conn: Any, writer: Writer, sealer: KeyringSealer, last: tuple[int, str],
+def put_checkpoint(conn: Any, writer: ChainWriter, sealer: Signer, last: tuple[int, str],
                    kept: Sequence[tuple[int, str]]) -> None:
     """Seal the checkpoint of a prune (inside the prune's transaction)."""
     for name, seq, digest in ((chain.CHECKPOINT, last[0], last[1]),

@@ -8,7 +8,8 @@ off the tail, is found by :func:`walk` (``blocks verify``). The exact bytes are 
 :mod:`blocks.crypto.integrity`. Appending takes the head's row lock (PostgreSQL ``FOR UPDATE``;
 SQLite's write transaction holds the database), so concurrent writers link one after another.
 
-Functions here run on the store's DB-API connection inside :meth:`Writer.transaction`.
+Functions here run on the store's DB-API connection inside :meth:`Writer.transaction`; they
+take the writer and the sealer as :mod:`blocks.store.ports` describes them.
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from blocks.errors import IntegrityError
 from blocks.store.records import utc
 
 if TYPE_CHECKING:
-    from blocks.store.sealing import KeyringSealer
-    from blocks.store.writer import Writer
+    from blocks.store.ports import ChainWriter, Sealer, Signer
 
 NAME = "events"
 """The registry's one chain (``event_chain.name``)."""
@@ -98,7 +98,7 @@ def row_digest(row: Sequence[Any]) -> str | None:
     return digest_of(seq, prev, kind, subject, stamp, actor, body)
 
 
-def authentic(sealer: KeyringSealer, row: Sequence[Any]) -> str | None:
+def authentic(sealer: Sealer, row: Sequence[Any]) -> str | None:
     """The digest of a stored event row if it authenticates on its own (its link is checked
     by walk), else ``None``."""
     digest = row_digest(row)
@@ -107,7 +107,7 @@ def authentic(sealer: KeyringSealer, row: Sequence[Any]) -> str | None:
     return digest
 
 
-def _head(conn: Any, writer: Writer, sealer: KeyringSealer, lock: bool) -> tuple[int, str]:
+def _head(conn: Any, writer: ChainWriter, sealer: Signer, lock: bool) -> tuple[int, str]:
     sql = writer.native("SELECT seq, digest, mac_term, mac FROM event_chain WHERE name = ?")
     row = conn.execute(sql + (" FOR UPDATE" if lock and not writer.sqlite else ""),
                        (NAME,)).fetchone()
@@ -118,7 +118,7 @@ def _head(conn: Any, writer: Writer, sealer: KeyringSealer, lock: bool) -> tuple
     return int(seq), str(digest)
 
 
-def start(conn: Any, writer: Writer, sealer: KeyringSealer) -> None:
+def start(conn: Any, writer: ChainWriter, sealer: Signer) -> None:
     """Create the empty chain's sealed head (once, when the schema is first sealed)."""
     found = conn.execute(writer.native("SELECT 1 FROM event_chain WHERE name = ?"),
                          (NAME,)).fetchone()
@@ -129,13 +129,13 @@ def start(conn: Any, writer: Writer, sealer: KeyringSealer) -> None:
         ), (NAME, term, mac))
 
 
-_heads: weakref.WeakKeyDictionary[Writer, tuple[int, str]] = weakref.WeakKeyDictionary()
+_heads: weakref.WeakKeyDictionary[ChainWriter, tuple[int, str]] = weakref.WeakKeyDictionary()
 """The head this process last wrote or verified, per writer: an append moves it with a
 compare-and-set on its number and digest instead of reading and verifying it first; a head
 moved by anyone else fails the compare and is read and verified."""
 
 
-def append(conn: Any, writer: Writer, sealer: KeyringSealer, events: Sequence[NewEvent]) -> int:
+def append(conn: Any, writer: ChainWriter, sealer: Signer, events: Sequence[NewEvent]) -> int:
     """Append ``events`` in order inside the caller's transaction; returns the last ``seq``.
 
     Raises:
@@ -188,7 +188,7 @@ _MOVE_AND_INSERT = (f"WITH moved AS ({_MOVE} RETURNING 1) "  # noqa: S608 - cons
                     "FROM moved")
 
 
-def read(conn: Any, writer: Writer, sealer: KeyringSealer, where: str = "",
+def read(conn: Any, writer: ChainWriter, sealer: Sealer, where: str = "",
          params: Sequence[Any] = (), tail: str = "") -> list[ChainEvent]:
     """Events selected by ``where`` (SQL of the caller's constants), each authenticated on its
     own (for listings; :func:`walk` checks the links).
@@ -220,7 +220,7 @@ def kept_digest(pairs: Sequence[tuple[int, str]]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def checkpoint(conn: Any, writer: Writer, sealer: KeyringSealer
+def checkpoint(conn: Any, writer: ChainWriter, sealer: Signer
                ) -> tuple[tuple[int, str], tuple[int, str]] | None:
     """The sealed prune checkpoint ``((seq, digest), (kept count, kept digest))``, if any.
 
@@ -255,14 +255,14 @@ def _not_audit(kind: str) -> bool:
     return kind != AUDIT
 
 
-def walk(conn: Any, writer: Writer, sealer: KeyringSealer, after: int = 0, digest: str = "",
+def walk(conn: Any, writer: ChainWriter, sealer: Sealer, after: int = 0, digest: str = "",
          keep: Callable[[str], bool] = _everything) -> tuple[list[ChainEvent], list[str]]:
     """:func:`walk_to` without the position it ended at."""
     events, problems, _ = walk_to(conn, writer, sealer, after, digest, keep)
     return events, problems
 
 
-def walk_to(conn: Any, writer: Writer, sealer: KeyringSealer, after: int = 0, digest: str = "",
+def walk_to(conn: Any, writer: ChainWriter, sealer: Sealer, after: int = 0, digest: str = "",
             keep: Callable[[str], bool] = _everything
             ) -> tuple[list[ChainEvent], list[str], tuple[int, str]]:
     """Check the whole chain: every MAC, every link, no gap, the head. Returns the events that
@@ -339,7 +339,7 @@ def walk_to(conn: Any, writer: Writer, sealer: KeyringSealer, after: int = 0, di
 
 
 @contextmanager
-def snapshot(writer: Writer) -> Iterator[Any]:
+def snapshot(writer: ChainWriter) -> Iterator[Any]:
     """A read transaction on the DB-API connection that sees one state of the database (the
     head and the events it names, though writers commit meanwhile)."""
     conn = writer.connection()
@@ -355,11 +355,11 @@ def snapshot(writer: Writer) -> Iterator[Any]:
         yield conn
 
 
-_verified: weakref.WeakKeyDictionary[Writer, tuple[int, str, list[ChainEvent]]] = (
+_verified: weakref.WeakKeyDictionary[ChainWriter, tuple[int, str, list[ChainEvent]]] = (
     weakref.WeakKeyDictionary())
 
 
-def verified(writer: Writer, sealer: KeyringSealer) -> list[ChainEvent]:
+def verified(writer: ChainWriter, sealer: Sealer) -> list[ChainEvent]:
     """Every event, after checking the chain whole up to its sealed head.
 
     A process keeps the events it verified (all but the audit trail's records) and, on the

@@ -15,7 +15,7 @@ from blocks.store.recovery import Schedule, at_text
 from blocks.store.writer import HeadSealer, ref_message
 
 if TYPE_CHECKING:
-    from blocks.store.sql import SqlStore
+    from blocks.store.ports import DeletionStore
 
 _HEAD = (
     "SELECT id, type_slug, name, current_version, latest_version, stages, head_term, head_mac "
@@ -29,7 +29,7 @@ _DELETES = (
 )
 
 
-def delete_block(store: SqlStore, sealer: HeadSealer, slug: str, name: str) -> None:
+def delete_block(store: DeletionStore, sealer: HeadSealer, slug: str, name: str) -> None:
     """Delete ``slug/name`` with every version.
 
     In the same transaction the block leaves its type's sealed census, and its mirror rows
@@ -74,7 +74,7 @@ def delete_block(store: SqlStore, sealer: HeadSealer, slug: str, name: str) -> N
 
 
 def schedule_block(
-    store: SqlStore, sealer: HeadSealer, slug: str, name: str, *, now: datetime,
+    store: DeletionStore, sealer: HeadSealer, slug: str, name: str, *, now: datetime,
     shred_after: datetime,
 ) -> None:
     """Delete ``slug/name`` until ``shred_after``: out of loads, lists and references at once,

@@ -25,9 +25,7 @@ from blocks.errors import IntegrityError
 from blocks.store import chain
 
 if TYPE_CHECKING:
-    from blocks.store.sealing import KeyringSealer
-    from blocks.store.sql import SqlStore
-    from blocks.store.writer import Writer
+    from blocks.store.ports import ChainWriter, KeyedSigner, RotationStore, Signer
 
 log = logging.getLogger("blocks")
 
@@ -66,12 +64,12 @@ def policy_event(block_id: str, at: datetime, actor: str, outcome: str) -> chain
     return chain.NewEvent(POLICY_KIND, block_id, at, actor, body)
 
 
-def has_marker(store: SqlStore) -> bool:
+def has_marker(store: RotationStore) -> bool:
     """True while the database has rotation rows from before ``0011_seal_rotation`` to seal."""
     return store._fetchone("SELECT 1 FROM registry_state WHERE name = ?", (MARKER,)) is not None
 
 
-def seal_unsealed_rotation(store: SqlStore, sealer: KeyringSealer) -> int:
+def seal_unsealed_rotation(store: RotationStore, sealer: KeyedSigner) -> int:
     """Seal the rotation rows of a database upgraded to 0011 (once); returns how many."""
     writer = store.writer
     q = writer.native
@@ -102,7 +100,7 @@ def seal_unsealed_rotation(store: SqlStore, sealer: KeyringSealer) -> int:
     return events + policies
 
 
-def _seal_events(conn: Any, writer: Writer, sealer: KeyringSealer) -> int:
+def _seal_events(conn: Any, writer: ChainWriter, sealer: Signer) -> int:
     """Link and seal the events the migration copied (they follow the head in ``seq`` order)."""
     head = conn.execute(writer.native(
         "SELECT seq, digest FROM event_chain WHERE name = ?"), (chain.NAME,)).fetchone()

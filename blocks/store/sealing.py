@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from blocks.codec import canonical_json
 from blocks.crypto import integrity
+from blocks.crypto.integrity import canonical_json
 from blocks.errors import IntegrityError
 from blocks.store import access_seals, census, chain, jwt_seals, recovery, rotation_seals
 from blocks.store.records import Head

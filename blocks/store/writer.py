@@ -30,7 +30,7 @@ from blocks.errors import (
 )
 from blocks.store import audit_log, census
 from blocks.store.engine import is_lock_timeout
-from blocks.store.records import BlockSummary, Head, SealedVersion, VersionInfo
+from blocks.store.records import BlockSummary, Head, SealedVersion, VersionInfo, utc
 
 _HEAD = (
     "SELECT id, type_slug, name, current_version, latest_version, stages, head_term, head_mac, "
@@ -350,8 +350,6 @@ class Writer:
                 f"cannot rename {ref_name}: {slug}/{new_name} already exists; delete or rename "
                 "it first"
             ) from None
-        from blocks.store.sql import utc
-
         return BlockSummary(head.block_id, slug, new_name, head.current_version, utc(created),
                             now)
 

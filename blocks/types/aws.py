@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from blocks import catalog
 from blocks.core import Block
 from blocks.types._aws_params import AssumeRoleParameters, AwsClientParameters, ClientType
 from blocks.types._aws_sessions import Boto3Clients
@@ -275,9 +276,8 @@ def region_problems(model: str, region: str | None) -> list[tuple[str, str]]:
 
 
 def __getattr__(name: str) -> Any:
-    # S3Bucket moved to blocks.types.s3; it stays importable from here.
+    # S3Bucket moved to blocks.types.s3 (which builds on this module); it stays importable
+    # from here, found through the catalog of block types as any stored block's type is.
     if name == "S3Bucket":
-        from blocks.types.s3 import S3Bucket
-
-        return S3Bucket
+        return catalog.get("s3-bucket")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

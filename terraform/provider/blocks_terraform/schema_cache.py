@@ -82,6 +82,7 @@ def build() -> dict[str, Any]:
         catalog.__file__,
         typed_schema.__file__,
         str(Path(catalog.__file__).with_name("core.py")),
+        str(Path(catalog.__file__).with_name("_block_base.py")),  # the slug rules
         str(Path(catalog.__file__).with_name("settings.py")),
     }
     types_dir = Path(catalog.__file__).with_name("types")

@@ -9,23 +9,12 @@ loaded by a Prefect worker, never by ``import blocks``.
 
 from __future__ import annotations
 
-import contextlib
-import io
+from prefect import flow
 
-from prefect import flow, get_run_logger
-
-from blocks.cli.main import main
+from blocks.integrations.prefect.flows.command import run_blocks
 
 
 @flow(name="blocks-gc")
 def gc() -> str:
     """Shred every deleted block whose recovery window has passed."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["gc"])
-    logger = get_run_logger()
-    for line in (out.getvalue() + err.getvalue()).splitlines():
-        logger.info(line)
-    if code != 0:
-        raise RuntimeError(f"blocks gc exited with code {code}: {err.getvalue()[-500:]}")
-    return out.getvalue()
+    return run_blocks("gc")

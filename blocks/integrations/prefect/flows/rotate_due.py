@@ -7,23 +7,12 @@ This module imports ``prefect``: it is loaded by a Prefect worker, never by ``im
 
 from __future__ import annotations
 
-import contextlib
-import io
+from prefect import flow
 
-from prefect import flow, get_run_logger
-
-from blocks.cli.main import main
+from blocks.integrations.prefect.flows.command import run_blocks
 
 
 @flow(name="blocks-rotate-due")
 def rotate_due() -> str:
     """Rotate every block whose rotation is due, resuming interrupted rotations."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["rotate", "--due"])
-    logger = get_run_logger()
-    for line in (out.getvalue() + err.getvalue()).splitlines():
-        logger.info(line)
-    if code != 0:
-        raise RuntimeError(f"blocks rotate --due exited with code {code}: {err.getvalue()[-500:]}")
-    return out.getvalue()
+    return run_blocks("rotate", "--due")
