@@ -179,5 +179,5 @@ def _registry(registry: BlockRegistry | None) -> BlockRegistry:
     if registry is not None:
         return registry
     if _registry_factory is None:
-        raise RuntimeError("blocks.registry was not imported")
+        raise RuntimeError("no default registry: import blocks (the package) first")
     return _registry_factory()

@@ -25,10 +25,12 @@ if TYPE_CHECKING:
 
 HOOK_MODULES = (
     "blocks.rotation.attached", "blocks.rotation.engine", "blocks.rotation.remote",
-    "blocks.integrations.mirrors",
+    "blocks.integrations.mirrors", "blocks.pools.audited", "blocks.pools.models",
+    "blocks.key_management", "blocks.verify", "blocks.registry",
 )
 """The modules the hooks load, but the Prefect bridge's (it needs the 'prefect' extra and only
-pools that publish load it)."""
+pools that publish load it) and the HTTP client's (``blocks.remote.registry``: it needs httpx,
+and only a process with ``BLOCKS_API_URL`` loads it)."""
 
 
 def preload() -> None:
@@ -103,7 +105,8 @@ def _add_mirror(registry: Registry, ref: str, target: str) -> None:
 
 
 def _pool_store(registry: Registry) -> Any:
-    from blocks.pools.audited import AuditedPoolStore
+    with hooks.IMPORTING:
+        from blocks.pools.audited import AuditedPoolStore
 
     return AuditedPoolStore(lambda: registry.store.engine, lambda: registry.sealer,
                             registry=registry, recording=registry.audit.recording)
@@ -111,26 +114,30 @@ def _pool_store(registry: Registry) -> Any:
 
 def _render_pool(registry: Any, name: str, values: Mapping[str, Any] | None, queue: str,
                  version: int | None) -> Any:
-    from blocks.pools.models import WorkPool
+    with hooks.IMPORTING:
+        from blocks.pools.models import WorkPool
 
     pool = WorkPool.load(name, version=version, registry=registry)
     return pool.render_job(dict(values or {}), queue=queue, registry=registry)
 
 
 def _key_manager(registry: Registry) -> Any:
-    from blocks.key_management import KeyManager
+    with hooks.IMPORTING:
+        from blocks.key_management import KeyManager
 
     return KeyManager(registry)
 
 
 def _verify(registry: Registry) -> Any:
-    from blocks.verify import verify
+    with hooks.IMPORTING:
+        from blocks.verify import verify
 
     return verify(registry)
 
 
 def _local_registry(settings: Settings) -> Registry:
-    from blocks.registry import Registry
+    with hooks.IMPORTING:
+        from blocks.registry import Registry
 
     return Registry(settings)
 

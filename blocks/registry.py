@@ -27,7 +27,6 @@ from blocks._registry_stages import Stage as Stage
 from blocks._saving import prepare_save
 from blocks.core import (
     Block,
-    set_registry_factory,
     split_ref,
     validate_name,
 )
@@ -43,7 +42,7 @@ from blocks.errors import (
 from blocks.keys.base import KeyProvider
 from blocks.parsing import parse
 from blocks.references import check_references
-from blocks.registry_protocol import RegistryProtocol, open_registry
+from blocks.registry_protocol import RegistryProtocol, default_registry, reset_default_registry
 from blocks.sealed_refs import document_referrers
 from blocks.settings import Settings
 from blocks.store.deletion import schedule_block
@@ -52,10 +51,6 @@ from blocks.store.records import BlockSummary, SealedVersion, StoredVersion, Ver
 from blocks.store.sql import SqlStore
 
 __all__ = ["BlockSummary", "Registry", "VersionInfo"]
-
-_default: RegistryProtocol | None = None
-_default_lock = threading.Lock()
-
 
 class OpenSink(Protocol):
     """Collects what one load opens (``blocks._registry_documents.Opened``: the documents a
@@ -109,12 +104,7 @@ class Registry(RegistryRecovery, RegistryServices):
         """The process-wide registry built from the environment (created on first use): this
         one, or a :class:`~blocks.remote.registry.RemoteRegistry` when ``BLOCKS_API_URL`` is
         set (:func:`blocks.registry_protocol.open_registry` decides)."""
-        global _default
-        if _default is None:
-            with _default_lock:
-                if _default is None:
-                    _default = open_registry()
-        return _default
+        return default_registry()
 
     @classmethod
     def default_local(cls, purpose: str) -> Registry:
@@ -128,11 +118,7 @@ class Registry(RegistryRecovery, RegistryServices):
     @classmethod
     def reset_default(cls) -> None:
         """Forget the process-wide registry (after changing ``BLOCKS_*`` variables)."""
-        global _default
-        with _default_lock:
-            if _default is not None:
-                _default.close()
-            _default = None
+        reset_default_registry()
 
     def close(self) -> None:
         """Close database connections and drop unwrapped keys from memory."""
@@ -406,13 +392,6 @@ class Registry(RegistryRecovery, RegistryServices):
         if version is not None and self.store.summary(slug, name) is not None:
             return f"{slug}/{name} has no version {version}; see 'blocks history {slug}/{name}'"
         return f"no block {slug}/{name}{self._deletion_note(slug, name)}; see 'blocks ls {slug}'"
-
-
-def _default_factory() -> RegistryProtocol:
-    return Registry.default()
-
-
-set_registry_factory(_default_factory)
 
 
 def local(registry: RegistryProtocol, purpose: str) -> Registry:

@@ -13,10 +13,12 @@ Example:
 from __future__ import annotations
 
 import builtins
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from blocks import hooks
+from blocks._block_base import set_registry_factory
 from blocks.settings import Settings
 
 if TYPE_CHECKING:
@@ -212,3 +214,30 @@ def open_registry(settings: Settings | None = None) -> RegistryProtocol:
     build = hooks.get(hooks.REGISTRY_REMOTE if settings.api_url else hooks.REGISTRY_LOCAL)
     registry: RegistryProtocol = build(settings)
     return registry
+
+
+_default: RegistryProtocol | None = None
+_default_lock = threading.Lock()
+
+
+def default_registry() -> RegistryProtocol:
+    """The process-wide registry built from the environment on first use
+    (:func:`open_registry`): what ``Block.save``/``load``/... use without ``registry=``."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = open_registry()
+    return _default
+
+
+def reset_default_registry() -> None:
+    """Forget the process-wide registry (after changing ``BLOCKS_*`` variables)."""
+    global _default
+    with _default_lock:
+        if _default is not None:
+            _default.close()
+        _default = None
+
+
+set_registry_factory(default_registry)

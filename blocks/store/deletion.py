@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from blocks.errors import BlockNotFound, BlocksError, ConflictError, ReferencedBlockError
 from blocks.store import census
+from blocks.store.ports import HeadSealer
 from blocks.store.records import Head
 from blocks.store.recovery import Schedule, at_text
-from blocks.store.writer import HeadSealer, ref_message
+from blocks.store.writer import ref_message
 
 if TYPE_CHECKING:
     from blocks.store.ports import DeletionStore

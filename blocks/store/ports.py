@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from blocks.crypto.keyring import Keyring
     from blocks.store import census
+    from blocks.store.records import Head
 
 
 class Signer(Protocol):
@@ -126,4 +127,21 @@ class DeletionStore(Protocol):
 
     def executor(self, conn: Connection) -> census.Execute:
         """Runs ``?``-placeholder SQL on a SQLAlchemy connection of this store."""
+        ...
+
+
+class HeadSealer(Signer, Protocol):
+    """Seals and checks block heads, reference rows and censuses (the registry's
+    :class:`~blocks.store.sealing.KeyringSealer`)."""
+
+    def seal_head(self, head: Head) -> Head:
+        """``head`` with ``term`` and ``mac`` set under the current term."""
+        ...
+
+    def check_head(self, head: Head, what: str) -> None:
+        """Raise :class:`IntegrityError` naming ``what`` unless ``head`` authenticates."""
+        ...
+
+    def stale(self) -> None:
+        """A write failed on a constraint: refresh cached keys (a term may be retired)."""
         ...

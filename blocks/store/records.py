@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -168,3 +168,26 @@ def utc(value: Any) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def stages_json(stages: Mapping[str, int]) -> str:
+    """Canonical JSON of a stage map (sorted keys, no spaces)."""
+    return "{" + ",".join(f'"{k}":{int(v)}' for k, v in sorted(stages.items())) + "}"
+
+
+def saved_stages(head: Head | None, version: int) -> dict[str, int]:
+    """The stage map after an ordinary save of ``version`` over ``head``.
+
+    As AWS Secrets Manager's ``PutSecretValue``: the new version is ``current``, the version
+    that was current becomes ``previous`` (a holder of it keeps a label to load it by, and
+    a verifier can accept both), and a rotation's ``pending`` version keeps its label: that
+    rotation is not lost; its promotion then fails on the moved ``current`` and
+    ``blocks rotate --cancel`` rolls it back upstream.
+    """
+    stages = {"current": version}
+    if head is not None:
+        stages["previous"] = head.current_version
+        pending = head.stage_map().get("pending")
+        if pending is not None:
+            stages["pending"] = pending
+    return stages

@@ -16,8 +16,8 @@ from blocks.crypto import integrity
 from blocks.crypto.integrity import canonical_json
 from blocks.errors import IntegrityError
 from blocks.store import access_seals, census, chain, jwt_seals, recovery, rotation_seals
-from blocks.store.records import Head
-from blocks.store.writer import ref_message, stages_json
+from blocks.store.records import Head, stages_json
+from blocks.store.writer import ref_message
 
 if TYPE_CHECKING:
     from blocks.crypto.keyring import Keyring

@@ -20,6 +20,7 @@ from blocks.store.engine import (
     native_sql,
 )
 from blocks.store.migrations import HEAD_REVISION
+from blocks.store.ports import HeadSealer
 from blocks.store.records import (
     BlockSummary,
     Head,
@@ -29,7 +30,7 @@ from blocks.store.records import (
     check_expected_version,
 )
 from blocks.store.records import utc as utc
-from blocks.store.writer import HeadSealer, Writer
+from blocks.store.writer import Writer
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine

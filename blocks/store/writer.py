@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from blocks import _nowait
 from blocks.crypto import integrity
@@ -30,7 +30,16 @@ from blocks.errors import (
 )
 from blocks.store import audit_log, census
 from blocks.store.engine import is_lock_timeout
-from blocks.store.records import BlockSummary, Head, SealedVersion, VersionInfo, utc
+from blocks.store.ports import HeadSealer
+from blocks.store.records import (
+    BlockSummary,
+    Head,
+    SealedVersion,
+    VersionInfo,
+    saved_stages,
+    stages_json,
+    utc,
+)
 
 _HEAD = (
     "SELECT id, type_slug, name, current_version, latest_version, stages, head_term, head_mac, "
@@ -68,53 +77,6 @@ _VERSION_EXISTS = (
     "SELECT wrapped_key IS NOT NULL FROM block_version WHERE block_id = ? AND version = ?"
 )
 _RETRIES = 5
-
-
-class HeadSealer(Protocol):
-    """Seals and checks block heads (the Registry's keyring implements it)."""
-
-    def seal_head(self, head: Head) -> Head:
-        """``head`` with ``term`` and ``mac`` set under the current term."""
-        ...
-
-    def check_head(self, head: Head, what: str) -> None:
-        """Raise :class:`IntegrityError` naming ``what`` unless ``head`` authenticates."""
-        ...
-
-    def stale(self) -> None:
-        """A write failed on a constraint: refresh cached keys (a term may be retired)."""
-        ...
-
-    def sign(self, message: Callable[[int], bytes]) -> tuple[int, bytes]:
-        """``(term, mac)`` of ``message(term)`` (reference rows, censuses)."""
-        ...
-
-    def check(self, term: Any, mac: Any, message: Callable[[int], bytes], what: str) -> None:
-        """Raise :class:`IntegrityError` naming ``what`` unless the record authenticates."""
-        ...
-
-
-def stages_json(stages: Mapping[str, int]) -> str:
-    """Canonical JSON of a stage map (sorted keys, no spaces)."""
-    return "{" + ",".join(f'"{k}":{int(v)}' for k, v in sorted(stages.items())) + "}"
-
-
-def saved_stages(head: Head | None, version: int) -> dict[str, int]:
-    """The stage map after an ordinary save of ``version`` over ``head``.
-
-    As AWS Secrets Manager's ``PutSecretValue``: the new version is ``current``, the version
-    that was current becomes ``previous`` (a holder of it keeps a label to load it by, and
-    a verifier can accept both), and a rotation's ``pending`` version keeps its label: that
-    rotation is not lost; its promotion then fails on the moved ``current`` and
-    ``blocks rotate --cancel`` rolls it back upstream.
-    """
-    stages = {"current": version}
-    if head is not None:
-        stages["previous"] = head.current_version
-        pending = head.stage_map().get("pending")
-        if pending is not None:
-            stages["pending"] = pending
-    return stages
 
 
 class Writer:

@@ -8,7 +8,7 @@ from tf import utils as tf_utils
 from tf.schema import Attribute
 from tf.types import Bool, String, Unknown
 
-from blocks_terraform import framework
+from blocks_terraform import framework, serving
 from blocks_terraform.framework import Json
 from blocks_terraform.nested import NestedAttribute, Object
 
@@ -18,13 +18,13 @@ def test_refined_unknowns_decode_as_unknown() -> None:
     refined = msgpack.packb({"name": msgpack.ExtType(12, msgpack.packb({2: "lake-"}))})
     original = tf_utils._msgpack_ext_hook
     try:
-        tf_utils._msgpack_ext_hook = framework._msgpack_ext_hook
+        tf_utils._msgpack_ext_hook = serving._msgpack_ext_hook
         decoded = tf_utils.read_dynamic_value(tf_utils.pb.DynamicValue(msgpack=refined))
     finally:
         tf_utils._msgpack_ext_hook = original
     assert decoded == {"name": Unknown}
     assert not framework.is_known(decoded)
-    other = framework._msgpack_ext_hook(5, b"x")
+    other = serving._msgpack_ext_hook(5, b"x")
     assert isinstance(other, msgpack.ExtType) and other.code == 5
 
 

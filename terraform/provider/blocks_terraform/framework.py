@@ -37,24 +37,22 @@ Also: ``plan()`` receives the configuration (``ctx.config``), so "omitted" can m
 default" rather than "keep the prior value"; data-source results are encoded through their
 schema (``tf`` sends them raw); exceptions in plans, CRUD and data sources become diagnostics
 instead of plugin crashes; heavy imports happen once, under a lock, before the first call that
-needs them (gRPC serves calls on threads). :func:`serve` installs our servicer and a faster
-certificate cache into ``tf.runner``, which looks both up by name when it starts.
+needs them (gRPC serves calls on threads). ``blocks_terraform.serving.serve`` installs our
+servicer and a faster certificate cache into ``tf.runner``, which looks both up by name when it
+starts.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from msgpack import ExtType  # type: ignore[import-untyped]
 from tf import provider as tf_provider
-from tf import runner
-from tf import utils as tf_utils
 from tf.gen import tfplugin_pb2 as pb
 from tf.iface import Config, DataSource, Provider, State
 from tf.iface import PlanContext as TfPlanContext
@@ -63,10 +61,10 @@ from tf.schema import Attribute, Block, NestedBlock, NestMode, Schema
 from tf.types import NormalizedJson, Unknown
 from tf.utils import Diagnostics, _to_attribute_path, read_dynamic_value, to_dynamic_value
 
-from blocks_terraform import ephemeral, numbers
+from blocks_terraform import numbers
 from blocks_terraform.ephemeral import EphemeralCalls
 from blocks_terraform.functions import FunctionCalls
-from blocks_terraform.interrupt import ShutdownInterceptor, StopCalls, ignore_interrupts
+from blocks_terraform.interrupt import StopCalls
 from blocks_terraform.json_check import json_problem
 from blocks_terraform.protocol import WriteOnlyCalls
 from blocks_terraform.replacement import ReplacementCalls
@@ -316,7 +314,7 @@ class ProviderServicer(tf_provider.ProviderServicer):
 
 class Servicer(StopCalls, ReplacementCalls, EphemeralCalls, FunctionCalls, WriteOnlyCalls,
                ProviderServicer):
-    """The servicer :func:`serve` installs: ours, plus interrupts (:mod:`.interrupt`), the
+    """The servicer ``serving.serve`` installs: ours, plus interrupts (:mod:`.interrupt`), the
     replacement marker (:mod:`.replacement`), ephemeral resources, function errors that name the
     argument, and write-only attributes."""
 
@@ -395,69 +393,6 @@ def already_exists(diags: Diagnostics, resource: Any, planned: dict[str, Any]) -
     )
 
 
-def _cached_cert() -> tuple[bytes, Any]:
-    """``tf``'s TLS certificate without parsing it on every start.
-
-    ``tf`` caches its self-signed certificate but loads it with ``cryptography.x509`` to check
-    the expiry, which costs about a fifth of the start-up budget. We keep the expiry next to
-    ``tf``'s cache and only fall back to ``tf`` (which regenerates when needed) after it.
-    """
-    import base64
-    import time
-
-    import grpc
-
-    cache = runner._get_cert_cache_path()
-    expiry_file = cache.with_name("ssl_cert.not_after")
-    try:
-        if float(expiry_file.read_text()) > time.time() + 3600:
-            cached = json.loads(cache.read_text())
-            return base64.b64decode(cached["cert_chain"]), grpc.ssl_server_credentials(
-                private_key_certificate_chain_pairs=[
-                    (cached["key_pem"].encode(), cached["cert_pem"].encode())
-                ],
-                require_client_auth=False,
-            )
-    except (OSError, ValueError, KeyError):
-        pass
-    chain, credentials = _tf_cert()
-    try:
-        from cryptography import x509
-
-        cert = x509.load_pem_x509_certificate(json.loads(cache.read_text())["cert_pem"].encode())
-        expiry_file.write_text(str(cert.not_valid_after_utc.timestamp()))
-    except (OSError, ValueError, KeyError):
-        pass
-    return chain, credentials
-
-
-_tf_cert = runner._self_signed_cert
-
-UNKNOWN_EXTENSIONS = (0, 12)
-"""cty's msgpack extension codes of an unknown value: plain, and with refinements."""
-
-
-def _msgpack_ext_hook(code: int, data: bytes) -> Any:
-    return Unknown if code in UNKNOWN_EXTENSIONS else _tf_ext_hook(code, data)
-
-
-_tf_ext_hook = tf_utils._msgpack_ext_hook
-
-
-def serve(provider: Provider, argv: Iterable[str] | None = None) -> None:
-    """Run ``provider`` as a Terraform plugin (prints the go-plugin handshake, then serves)."""
-    # run_provider builds tf's servicer and certificate through module globals at call time;
-    # ours replace them here (see ProviderServicer and _cached_cert).
-    tf_provider.ProviderServicer = Servicer
-    runner._self_signed_cert = _cached_cert
-    tf_utils._msgpack_ext_hook = _msgpack_ext_hook
-    runner._ShutdownInterceptor = ShutdownInterceptor  # see interrupt.py
-    ephemeral.install()
-    args = list(argv) if argv is not None else sys.argv
-    ignore_interrupts(args)
-    runner.run_provider(provider, args)
-
-
 __all__ = [
     "SCHEMA_VERSION",
     "Config",
@@ -472,5 +407,4 @@ __all__ = [
     "loads",
     "read_dynamic_value",
     "report_exception",
-    "serve",
 ]

@@ -13,7 +13,7 @@ from tf.schema import Attribute
 
 from blocks_terraform.ephemeral_resources.base import EphemeralResource
 from blocks_terraform.nested import NestedAttribute
-from blocks_terraform.resources.typed import tf_type
+from blocks_terraform.resources.typed_fields import tf_type
 
 _RESOURCE_NOTES = (" Required.", " Default: ", " Optional.", " Sensitive:")
 
