@@ -72,9 +72,59 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
         registry.close()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's chromium driven by Playwright, one per test session."""
+class SharedBrowser:
+    """Debian's chromium driven by Playwright, shared by the browser tests that run one after
+    another in a process, and stopped before any other test runs there
+    (:func:`pytest_runtest_teardown`): while Playwright's sync API is started, its event loop
+    counts as running in this thread, so a later ``asyncio.run`` would fail."""
+
+    def __init__(self) -> None:
+        self._playwright: Any = None
+        self._browser: Any = None
+
+    def get(self) -> Any:
+        """The browser, launched on first use."""
+        if self._browser is None:
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+            try:
+                self._browser = self._playwright.chromium.launch(
+                    executable_path=str(CHROMIUM), headless=True,
+                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            except BaseException:
+                self.stop()
+                raise
+        return self._browser
+
+    def stop(self) -> None:
+        """Close the browser and stop Playwright (its event loop with it)."""
+        browser, self._browser = self._browser, None
+        playwright, self._playwright = self._playwright, None
+        try:
+            if browser is not None:
+                browser.close()
+        finally:
+            if playwright is not None:
+                playwright.stop()
+
+
+_shared = SharedBrowser()
+UI_TESTS = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After a browser test's own teardown (its page closed): stop the shared browser unless
+    the next test of this process is a browser test too."""
+    yield
+    if nextitem is None or UI_TESTS not in Path(str(nextitem.path)).resolve().parents:
+        _shared.stop()
+
+
+@pytest.fixture
+def browser() -> Any:
+    """Debian's chromium driven by Playwright (:class:`SharedBrowser`)."""
     if not CHROMIUM.exists():
         message = (f"the browser tests need Debian's chromium at {CHROMIUM} "
                    "(apt-get install chromium; scripts/test.sh installs it)")
@@ -82,19 +132,12 @@ def browser() -> Iterator[Any]:
             pytest.fail(message)
         pytest.skip(message)
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         if os.environ.get("CI") == "true":
             pytest.fail("the browser tests need playwright (the dev extra)")
         pytest.skip("the browser tests need playwright (the dev extra)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        try:
-            yield launched
-        finally:
-            launched.close()
+    return _shared.get()
 
 
 @pytest.fixture
