@@ -31,6 +31,9 @@ from blocks._block_base import BlockProtocol, _registry
 from blocks._nowait import WouldBlock, without_waiting
 
 if TYPE_CHECKING:
+    # Named as the signatures show them (help(Block.asave)): the protocols of what a block and
+    # a registry offer, as the twins call them.
+    from blocks._block_base import BlockProtocol as Block
     from blocks._block_base import BlockRegistry as Registry
     from blocks.store.records import VersionInfo
 
@@ -114,7 +117,7 @@ class AsyncTwins:
         return await run_sync(cls.load, name, version=version, validate=validate, registry=chosen)
 
     async def asave(
-        self: BlockProtocol,
+        self: Block,
         name: str | None = None,
         *,
         overwrite: bool = False,
