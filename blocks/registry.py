@@ -408,3 +408,8 @@ def local(registry: RegistryProtocol, purpose: str) -> Registry:
         )
     return registry
 
+
+
+def describe(block: Block, *, show_secrets: bool = False) -> dict[str, Any]:
+    """A block as a JSON-able dict with secrets masked (unless ``show_secrets``)."""
+    return codec.to_display(block, show_secrets=show_secrets)
