@@ -1,6 +1,6 @@
 """Work pools and queues through a ``blocks server`` (``/v1/pools/...``).
 
-:class:`RemotePoolStore` is the :class:`~blocks.pools.store_protocol.WorkPoolStore` a
+:class:`RemotePoolStore` is the :class:`~blocks.pool_types.store.WorkPoolStore` a
 :class:`~blocks.remote.registry.RemoteRegistry` gives ``WorkPool`` and ``WorkQueue``: the same
 records and the same errors as the local store (the server sends them in the wire envelope and
 the transport raises them again), so the recipe API does not know where pools live.
