@@ -73,24 +73,24 @@ class SpreadingMultiprocess(Multiprocess):
             self.processes.append(self._start([self.sockets[index % len(self.sockets)]]))
 
     def keep_subprocess_alive(self) -> None:
-        # uvicorn 0.55's, except that the replacement gets the dead worker's socket.
-        if self.should_exit.is_set():
-            return
+        """Each worker that stopped answering is replaced on the socket it had (uvicorn's
+        supervisor would hand the new one every socket); one that could not start at all
+        stops the server, as uvicorn's does."""
         for index, process in enumerate(self.processes):
+            if self.should_exit.is_set():
+                return
             if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
                 continue
             process.kill()
             process.join()
             if process.exitcode == STARTUP_FAILURE:
-                logger.error(f"Child process [{process.pid}] failed to start, stopping the "
-                             "parent process.")
+                logger.error("worker process %s could not start: stopping the server",
+                             process.pid)
                 self.should_exit.set()
                 return
-            if self.should_exit.is_set():
-                return
-            logger.info(f"Child process [{process.pid}] died")
+            logger.info("worker process %s stopped: starting another on its socket",
+                        process.pid)
             self.processes[index] = self._start(self.own.pop(id(process), self.sockets))
-
 
 def run(config: Config, *, spread: bool = False) -> None:
     """Run ``config.workers`` worker processes of ``config``'s app (an import string) until
