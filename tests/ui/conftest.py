@@ -151,6 +151,9 @@ def page(browser: Any) -> Iterator[Any]:
     # 30 s: CI runs four test processes on two cores beside Terraform and Prefect; a page
     # load there once took over 10 s (speed is measured in benchmarks/ui_pages.py).
     context.set_default_timeout(30_000)
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)  # expect(...) waits as long as the page's actions do
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from blocks import Secret
 from tests.ui.accessibility import check_page
@@ -40,8 +41,8 @@ def test_a_policy_with_errors_shows_them_at_their_json_path_then_saves(
         "aria-invalid") == "true"
     assert policy not in ui_server.registry.access().policies()
     _put_policy(page, policy, '{"blocks": {"secret/*": ["read"]}, "description": "readers"}')
-    assert page.get_by_text(f"Policy {policy} saved.").is_visible()
-    assert page.get_by_role("heading", name=f"Policy {policy}").is_visible()
+    expect(page.get_by_text(f"Policy {policy} saved.")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Policy {policy}")).to_be_visible()
     check_page(page)
     stored = ui_server.registry.access().get_policy(policy)
     assert dict(stored.document)["blocks"] == {"secret/*": ["read"]}
@@ -58,7 +59,7 @@ def test_a_token_is_shown_once_and_revoked(page: Any, ui_server: UiServer,
     page.get_by_label(policy, exact=True).check()
     page.get_by_label("Time to live", exact=False).fill("1d")
     page.get_by_role("button", name="Create the token").click()
-    assert page.get_by_role("heading", name=f"Token {name} created").is_visible()
+    expect(page.get_by_role("heading", name=f"Token {name} created")).to_be_visible()
     check_page(page)
     token = page.get_by_label("The token", exact=False).input_value()
     assert token.startswith("blk_") and _authenticates(ui_server, token)
@@ -67,7 +68,7 @@ def test_a_token_is_shown_once_and_revoked(page: Any, ui_server: UiServer,
     row = page.locator(f"#token-{name}")
     assert row.locator(".state").inner_text() == "active" and policy in row.inner_text()
     row.get_by_role("button", name=f"Revoke {name}").click()
-    assert page.get_by_text(f"Token {name} revoked.").is_visible()
+    expect(page.get_by_text(f"Token {name} revoked.")).to_be_visible()
     assert page.locator(f"#token-{name} .state").inner_text() == "revoked"
     assert not _authenticates(ui_server, token)
     assert token not in caplog.text  # in the page's answer once, never in a log
@@ -121,7 +122,7 @@ def test_the_audit_page_lists_the_reveals_and_edits_with_filters(
     page.locator("#f-interval").fill("30d")
     page.get_by_role("button", name="Save the policy").click()
     page.get_by_role("button", name="Rotate now").click()
-    assert page.get_by_text("Rotation rotated").is_visible()
+    expect(page.get_by_text("Rotation rotated")).to_be_visible()
     page.goto(ui_server.ui(f"/admin/audit?ref={ref}"))
     check_page(page)
     rows = page.locator("#audit tbody tr")
@@ -136,9 +137,9 @@ def test_the_audit_page_lists_the_reveals_and_edits_with_filters(
     assert shown == ["reveal"], shown
     page.get_by_label("Actor").fill("token:nobody")
     page.get_by_role("button", name="Filter").click()
-    assert page.get_by_text("No record matches.").is_visible()
+    expect(page.get_by_text("No record matches.")).to_be_visible()
     page.goto(ui_server.ui("/admin/audit?since=soonish"))
-    assert page.locator(".flash-error").is_visible()
+    expect(page.locator(".flash-error")).to_be_visible()
 
 
 def test_the_sign_in_form_in_tab_order(page: Any, ui_server: UiServer) -> None:

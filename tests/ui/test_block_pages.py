@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from blocks import catalog
 from tests.ui.conftest import UiServer, sign_in, unique
@@ -44,12 +45,12 @@ def test_the_list_shows_blocks_by_type_with_counts_and_search(
     page.get_by_role("button", name="Search").click()
     rows = page.locator("#blocks-table tbody tr")
     assert rows.count() == 4
-    assert page.get_by_role("link", name=re.compile(r"aws-credentials \(\d+\)")).is_visible()
+    expect(page.get_by_role("link", name=re.compile(r"aws-credentials \(\d+\)"))).to_be_visible()
     page.get_by_label("Type", exact=True).select_option("s3-bucket")
     page.get_by_role("button", name="Search").click()
     assert rows.count() == 1
     page.get_by_role("link", name=f"{prefix}-bucket").click()
-    assert page.get_by_role("heading", name=f"{prefix}-bucket").is_visible()
+    expect(page.get_by_role("heading", name=f"{prefix}-bucket")).to_be_visible()
 
 
 def test_reveal_needs_read_and_hides_again(page: Any, ui_server: UiServer) -> None:
@@ -61,7 +62,7 @@ def test_reveal_needs_read_and_hides_again(page: Any, ui_server: UiServer) -> No
     assert "wJalr-reveal-me" not in page.content()
     row = page.locator("#fields tr", has_text="aws_secret_access_key")
     assert row.locator(".secret").inner_text() == "********"
-    assert page.locator("#fields").get_by_text("AKIAEXAMPLE").is_visible()
+    expect(page.locator("#fields").get_by_text("AKIAEXAMPLE")).to_be_visible()
     assert page.locator("#edit-link").count() == 0  # read only: no edit
     row.get_by_role("button", name=re.compile("Reveal")).click()
     page.wait_for_function("document.querySelector('.secret.revealed') !== null")
@@ -82,7 +83,7 @@ def test_read_metadata_sees_no_values_no_reveal_no_edit_and_forged_posts_fail(
     ui_server.registry.save(_creds(secret="wJalr-never-shown-2"), name, overwrite=True)
     token = ui_server.token(unique("meta"), {"blocks": {"*/*": ["read-metadata"]}})
     sign_in(page, ui_server, token, after=f"/blocks/aws-credentials/{name}")
-    assert page.locator("#no-read").is_visible()
+    expect(page.locator("#no-read")).to_be_visible()
     assert page.locator("#history tbody tr").count() == 2
     for absent in ("#fields", "button.reveal", "#edit-link", "#rename-form", "#delete-form"):
         assert page.locator(absent).count() == 0, absent
@@ -118,10 +119,10 @@ def test_html_in_user_data_is_shown_as_text(page: Any, ui_server: UiServer) -> N
     sign_in(page, ui_server, ui_server.admin, after=f"/blocks/s3-bucket/{name}")
     page.wait_for_load_state("load")  # the injected <img onerror> would have run by now
     assert page.evaluate("window.__pwned") is None
-    assert page.locator("#fields").get_by_text(XSS).is_visible()
+    expect(page.locator("#fields").get_by_text(XSS)).to_be_visible()
     assert page.locator("#history td.note").first.inner_text() == XSS
     page.goto(ui_server.ui("/blocks/s3-bucket/%3Cscript%3Ewindow.__pwned=3%3C%2Fscript%3E"))
-    assert page.locator("#error-message").is_visible()
+    expect(page.locator("#error-message")).to_be_visible()
     page.goto(ui_server.ui("/blocks?q=" + "%3Cscript%3Ewindow.__pwned%3D4%3C%2Fscript%3E"))
     assert page.evaluate("window.__pwned") is None
 
@@ -145,7 +146,7 @@ def test_history_diff_and_rollback_then_a_conflict(page: Any, ui_server: UiServe
     page.goto(ui_server.ui(f"/blocks/{ref}"))
     page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Roll back to version 1").click()
-    assert page.get_by_text("rolled back").is_visible()
+    expect(page.get_by_text("rolled back")).to_be_visible()
     assert page.locator("#current-version").inner_text() == "3"
     who = {row.locator("td").nth(0).inner_text().split()[0]:
            (row.locator("td").nth(2).inner_text(), row.locator("td").nth(3).inner_text())
@@ -161,7 +162,7 @@ def test_history_diff_and_rollback_then_a_conflict(page: Any, ui_server: UiServe
     assert ui_server.registry.load(ref).aws_access_key_id == "AKIAFOUR"
     page.goto(ui_server.ui(f"/blocks/{ref}"))  # the page shows what the Python API saved
     assert page.locator("#current-version").inner_text() == "4"
-    assert page.locator("#fields").get_by_text("AKIAFOUR").is_visible()
+    expect(page.locator("#fields").get_by_text("AKIAFOUR")).to_be_visible()
 
 
 def test_references_rename_and_delete_refused_while_referenced(
@@ -173,21 +174,21 @@ def test_references_rename_and_delete_refused_while_referenced(
     sign_in(page, ui_server, ui_server.admin, after=f"/blocks/s3-bucket/{bucket}")
     page.locator("#refs-out").get_by_role("link", name=f"aws-credentials/{creds}").click()
     page.locator("#refs-in").get_by_role("link", name=f"s3-bucket/{bucket}").wait_for()
-    assert page.locator("#delete-blocked").is_visible()
+    expect(page.locator("#delete-blocked")).to_be_visible()
     page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete").click()
-    assert page.get_by_role("heading", name="Still referenced").is_visible()
-    assert page.get_by_text(f"s3-bucket/{bucket}").first.is_visible()
+    expect(page.get_by_role("heading", name="Still referenced")).to_be_visible()
+    expect(page.get_by_text(f"s3-bucket/{bucket}").first).to_be_visible()
     page.goto(ui_server.ui(f"/blocks/aws-credentials/{creds}"))
     page.get_by_label("New name").fill(f"{creds}-renamed")
     page.get_by_role("button", name="Rename").click()
     page.wait_for_url(ui_server.ui(f"/blocks/aws-credentials/{creds}-renamed"))
     page.goto(ui_server.ui(f"/blocks/s3-bucket/{bucket}"))
-    assert page.locator("#refs-out").get_by_text(f"{creds}-renamed").is_visible()
+    expect(page.locator("#refs-out").get_by_text(f"{creds}-renamed")).to_be_visible()
     page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete").click()
     page.wait_for_url(ui_server.ui("/blocks") + "*")
-    assert page.get_by_text(f"deleted s3-bucket/{bucket}").is_visible()
+    expect(page.get_by_text(f"deleted s3-bucket/{bucket}")).to_be_visible()
     with pytest.raises(Exception, match="no block"):
         ui_server.registry.summary(f"s3-bucket/{bucket}")
 
@@ -200,11 +201,11 @@ def test_a_referenced_block_the_token_may_not_see_is_not_named(
     ui_server.registry.save(S3Bucket(bucket_name="data-lake", credentials=saved), bucket)
     token = ui_server.token(unique("buckets"), {"blocks": {"s3-bucket/*": ["read"]}})
     sign_in(page, ui_server, token, after=f"/blocks/s3-bucket/{bucket}")
-    assert page.locator("#fields").get_by_text("data-lake").is_visible()
-    assert page.locator("#fields").get_by_text("a block you may not see").is_visible()
+    expect(page.locator("#fields").get_by_text("data-lake")).to_be_visible()
+    expect(page.locator("#fields").get_by_text("a block you may not see")).to_be_visible()
     assert creds not in page.content() and "wJalr" not in page.content()
     page.goto(ui_server.ui(f"/blocks/aws-credentials/{creds}"))
-    assert page.get_by_role("heading", name="Not allowed").is_visible()
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
 
 
 def _ui_stale_type(with_required_field: bool) -> type[Any]:
@@ -230,8 +231,8 @@ def test_a_version_that_no_longer_fits_its_type_is_shown_as_stored(
     _ui_stale_type(True)
     try:
         sign_in(page, ui_server, ui_server.admin, after=f"/blocks/{slug}/{name}")
-        assert page.locator("#stale").is_visible()
-        assert page.locator("#fields").get_by_text("as saved").is_visible()
+        expect(page.locator("#stale")).to_be_visible()
+        expect(page.locator("#fields").get_by_text("as saved")).to_be_visible()
     finally:  # leave no block of a test-only type behind for the module's other tests
         ui_server.registry.delete(f"{slug}/{name}", recovery_window="0")
         catalog._registered.pop(slug, None)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from blocks import AwsCredentials, S3Bucket
 from blocks.errors import BlockNotFound
@@ -41,13 +42,13 @@ def test_a_block_reference_is_picked_without_javascript(no_js_page: Any,
     bucket = unique("nojs")
     sign_in(page, ui_server, ui_server.admin)
     page.goto(ui_server.ui("/blocks/new?type=s3-bucket"))
-    assert not page.locator("select[name='credentials.$ref']").is_visible()  # member hidden
+    expect(page.locator("select[name='credentials.$ref']")).to_be_hidden()  # member hidden
     page.get_by_label("Block name").fill(bucket)
     page.get_by_label("Bucket Name").fill("acme-nojs")
     page.get_by_label("Kind of Credentials").select_option(label="A saved block")
     page.locator("#f-credentials").get_by_role("button", name="Show its fields").click()
     picker = page.locator("select[name='credentials.$ref']")
-    assert picker.is_visible()
+    expect(picker).to_be_visible()
     assert page.get_by_label("Bucket Name").input_value() == "acme-nojs"  # nothing lost
     picker.select_option(f"aws-credentials/{creds}")
     page.get_by_role("button", name="Create S3Bucket").click()

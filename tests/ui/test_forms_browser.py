@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
+from playwright.sync_api import expect
 from pydantic import Field
 
 from blocks import AwsCredentials, Block, S3Bucket, SecretDict
@@ -56,7 +57,7 @@ def test_create_reference_edit_and_load_through_forms(page: Any, ui_server: UiSe
     page.get_by_label("Bucket Name").fill("ab")
     page.get_by_label("Kind of Credentials").select_option(label="A saved block")
     picker = page.locator("select[name='credentials.$ref']")
-    assert picker.is_visible()
+    expect(picker).to_be_visible()
     picker.select_option(f"aws-credentials/{creds}")
     page.get_by_role("button", name="Create S3Bucket").click()
 
@@ -140,7 +141,8 @@ def test_union_members_and_rows_with_javascript(page: Any, ui_server: UiServer) 
     members = page.locator("#f-credentials > fieldset[data-member]")
     page.get_by_label("Kind of Credentials").select_option(
         label="A new MinIOCredentials, stored inside this block")
-    assert members.nth(2).is_visible() and not members.nth(1).is_visible()
+    expect(members.nth(2)).to_be_visible()
+    expect(members.nth(1)).to_be_hidden()
     page.locator("#f-credentials-m2-minio_root_user").fill("admin")
     page.locator("#f-credentials-m2-minio_root_password").fill(SECRET)
     config = page.locator("#f-credentials-m2-aws_client_parameters-config")
@@ -189,7 +191,7 @@ def test_schema_text_and_values_are_shown_as_text(page: Any, ui_server: UiServer
     ui_server.registry.save(XssProbe(note=markup, mode="<i>a</i>"), "probe")
     sign_in(page, ui_server, ui_server.admin)
     page.goto(ui_server.ui("/blocks/new"))
-    assert page.get_by_text('<img src=x onerror="window.__xss=1"> a type').is_visible()
+    expect(page.get_by_text('<img src=x onerror="window.__xss=1"> a type')).to_be_visible()
     for path in ("/blocks/new?type=ui-test-xss-probe", "/blocks/ui-test-xss-probe/probe/edit",
                  "/blocks/ui-test-xss-probe/probe/copy-as"):
         page.goto(ui_server.ui(path))

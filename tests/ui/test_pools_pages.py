@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from blocks import Secret
 from blocks.pools import WorkPool
@@ -40,7 +41,7 @@ def test_the_list_and_the_pool_page_with_queues_and_a_masked_preview(
     assert "process" in row.inner_text() and "\t2\t" in row.inner_text()
     row.get_by_role("link", name=name).click()
     check_page(page)
-    assert page.get_by_text("nightly <b>ETL</b>").is_visible()  # shown as text
+    expect(page.get_by_text("nightly <b>ETL</b>")).to_be_visible()  # shown as text
     queues = page.locator("#queues tbody tr")
     assert [queues.nth(i).locator("td").nth(1).inner_text() for i in range(2)] == [
         "urgent", "default"]
@@ -67,7 +68,7 @@ def test_a_template_error_is_shown_at_its_json_path_and_nothing_is_saved(
     page.locator("#template").fill(json.dumps(template, indent=2))
     page.get_by_role("button", name="Save the template").click()
     errors = page.locator("#template-errors")
-    assert errors.is_visible()
+    expect(errors).to_be_visible()
     assert errors.locator("code.path").first.inner_text() == "job_configuration.command"
     assert "nmespace" in errors.inner_text()
     assert page.locator("#template").get_attribute("aria-invalid") == "true"
@@ -79,7 +80,7 @@ def test_a_template_error_is_shown_at_its_json_path_and_nothing_is_saved(
     template["job_configuration"]["command"] = "python -m etl"
     page.locator("#template").fill(json.dumps(template))
     page.get_by_role("button", name="Save the template").click()
-    assert page.get_by_text("Saved version 2 of the template.").is_visible()
+    expect(page.get_by_text("Saved version 2 of the template.")).to_be_visible()
     saved = WorkPool.load(name, registry=ui_server.registry)
     assert saved.base_job_template["job_configuration"]["command"] == "python -m etl"
 
@@ -90,15 +91,15 @@ def test_queues_are_added_reprioritised_and_deleted(page: Any, ui_server: UiServ
     page.get_by_label("Name", exact=True).fill("backfill")
     page.get_by_label("Priority (empty", exact=False).fill("1")
     page.get_by_role("button", name="Add the queue").click()
-    assert page.get_by_text("Queue backfill added with priority 1.").is_visible()
+    expect(page.get_by_text("Queue backfill added with priority 1.")).to_be_visible()
     queues = WorkPool.load(name, registry=ui_server.registry).queues(
         registry=ui_server.registry)
     assert [(q.name, q.priority) for q in queues] == [("backfill", 1), ("default", 2)]
     page.locator("#prio-default").fill("1")
     page.locator("tr", has_text="default").get_by_role("button", name="Save").click()
-    assert page.get_by_text("Queue default saved (priority 1).").is_visible()
+    expect(page.get_by_text("Queue default saved (priority 1).")).to_be_visible()
     page.get_by_role("button", name="Delete backfill").click()
-    assert page.get_by_text("Queue backfill deleted.").is_visible()
+    expect(page.get_by_text("Queue backfill deleted.")).to_be_visible()
     assert page.locator("#queues tbody tr").count() == 1
 
 
@@ -137,7 +138,7 @@ def test_an_unreachable_prefect_server_is_reported_not_fatal(
     page.get_by_role("button", name="Publish now").click()
     problem = page.locator("main .flash-error").first.inner_text()
     assert "is saved in Blocks, but publishing it to Prefect failed" in problem, problem
-    assert page.locator("#queues").is_visible()  # the pool page still works
+    expect(page.locator("#queues")).to_be_visible()  # the pool page still works
 
 
 def test_a_bad_queue_field_is_named_and_nothing_changes(page: Any, ui_server: UiServer) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from blocks.integrations.prefect import PrefectClient
 from blocks.pools import WorkPool
@@ -31,7 +32,7 @@ def test_compare_and_publish_a_pool_to_prefect(page: Any, ui_server: UiServer,
         assert status.inner_text().startswith("Out of sync"), status.inner_text()
         assert f"+ work pool {name}" in page.locator("#prefect pre").inner_text()
         page.get_by_role("button", name="Publish now").click()
-        assert page.get_by_text("Published to Prefect.").is_visible()
+        expect(page.get_by_text("Published to Prefect.")).to_be_visible()
         page.get_by_role("link", name="Compare with Prefect").click()
         assert status.inner_text().startswith("In sync"), page.locator("#prefect").inner_text()
         with PrefectClient(prefect_server.url) as client:

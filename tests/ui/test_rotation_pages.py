@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from playwright.sync_api import expect
 
 from blocks import Secret
 from blocks.rotation import RotationPolicy
@@ -36,7 +37,7 @@ def test_rotate_now_on_a_generated_secret_shows_the_new_version_and_its_events(
     assert page.locator("#versions tbody tr").count() == 1
     page.get_by_role("button", name="Rotate now").click()
     page.wait_for_url(ui_server.ui(f"/rotation/secret/{name}"))
-    assert page.get_by_text("Rotation rotated: version 2 is current.").is_visible()
+    expect(page.get_by_text("Rotation rotated: version 2 is current.")).to_be_visible()
     rows = page.locator("#versions tbody tr")
     assert rows.count() == 2
     assert rows.nth(0).locator("td").nth(0).inner_text() == "2"
@@ -56,7 +57,7 @@ def test_set_change_and_remove_a_policy_through_the_form(
     name = _secret(ui_server)
     ref = f"secret/{name}"
     sign_in(page, ui_server, ui_server.admin, after=f"/rotation/secret/{name}")
-    assert page.locator("#no-policy").is_visible()
+    expect(page.locator("#no-policy")).to_be_visible()
     check_page(page)
     page.get_by_label("Rotator", exact=True).select_option("generated")
     page.locator("#f-interval").fill("soon")
@@ -68,7 +69,7 @@ def test_set_change_and_remove_a_policy_through_the_form(
     interval.fill("12h")
     page.locator("#f-options").fill('{"length": 40}')
     page.get_by_role("button", name="Save the policy").click()
-    assert page.get_by_text("Rotation policy saved.").is_visible()
+    expect(page.get_by_text("Rotation policy saved.")).to_be_visible()
     stored = ui_server.registry.rotation("test").policy(ref)
     assert stored is not None and stored.policy.schedule() == "every 12h"
     assert stored.policy.options == {"length": 40}
@@ -80,14 +81,14 @@ def test_set_change_and_remove_a_policy_through_the_form(
     page.locator("#f-interval").fill("")
     page.locator("#f-cron").fill("0 3 * * 1")
     page.get_by_role("button", name="Save the policy").click()
-    assert page.get_by_text("Rotation policy saved.").is_visible()
+    expect(page.get_by_text("Rotation policy saved.")).to_be_visible()
     assert ui_server.registry.rotation("test").policy(ref).policy.schedule() == "cron 0 3 * * 1"  # type: ignore[union-attr]
     page.locator("#f-interval").fill("1d")
     page.get_by_role("button", name="Save the policy").click()  # interval and cron: refused
     assert "give interval or cron, not both" in page.locator("main").inner_text()
     page.get_by_role("button", name="Remove the policy").click()
-    assert page.get_by_text("Rotation policy removed").is_visible()
-    assert page.locator("#no-policy").is_visible()
+    expect(page.get_by_text("Rotation policy removed")).to_be_visible()
+    expect(page.locator("#no-policy")).to_be_visible()
     assert ui_server.registry.rotation("test").policy(ref) is None
 
 
@@ -99,7 +100,7 @@ def test_a_read_metadata_token_sees_the_rotation_but_cannot_rotate(
         ref, RotationPolicy(rotator="generated", interval="30d"))
     token = ui_server.token(unique("meta"), {"blocks": {"secret/*": ["read-metadata"]}})
     sign_in(page, ui_server, token, after=f"/rotation/secret/{name}")
-    assert page.get_by_text("every 30d").is_visible()
+    expect(page.get_by_text("every 30d")).to_be_visible()
     assert page.get_by_role("button", name="Rotate now").count() == 0
     assert page.get_by_role("button", name="Save the policy").count() == 0
     csrf = page.locator("input[name=csrf]").first.get_attribute("value")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from playwright.sync_api import expect
 
 from tests.ui.conftest import UiServer, sign_in
 
@@ -15,8 +16,8 @@ def test_unsigned_visit_goes_to_sign_in_and_back(page: Any, ui_server: UiServer)
     page.get_by_label("API token").fill(ui_server.admin)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(ui_server.ui("/blocks"))
-    assert page.get_by_role("heading", name="Blocks").is_visible()
-    assert page.get_by_text("signed in as ui-admin").is_visible()
+    expect(page.get_by_role("heading", name="Blocks")).to_be_visible()
+    expect(page.get_by_text("signed in as ui-admin")).to_be_visible()
     cookie = next(c for c in page.context.cookies() if c["name"] == "blocks_ui")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/ui"
     assert ui_server.admin not in cookie["value"]  # encrypted, never the token itself
@@ -31,7 +32,7 @@ def test_a_bad_token_is_refused_with_a_message(page: Any, ui_server: UiServer) -
     page.goto(ui_server.ui("/sign-in"))
     page.get_by_label("API token").fill("blk_" + "0" * 43)
     page.get_by_role("button", name="Sign in").click()
-    assert page.locator("#sign-in-error").is_visible()
+    expect(page.locator("#sign-in-error")).to_be_visible()
     assert "sign-in refused" in page.locator("#sign-in-error").inner_text()
     assert not [c for c in page.context.cookies() if c["name"] == "blocks_ui"]
 
@@ -42,7 +43,7 @@ def test_revoking_the_token_ends_the_session_at_once(page: Any, ui_server: UiSer
     ui_server.registry.access().revoke("revoked-soon")
     page.goto(ui_server.ui("/blocks"))
     assert "/ui/sign-in" in page.url
-    assert page.get_by_text("your session ended").is_visible()
+    expect(page.get_by_text("your session ended")).to_be_visible()
 
 
 def _cookie_client(page: Any, server: UiServer) -> httpx.Client:
