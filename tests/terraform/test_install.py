@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -71,18 +70,18 @@ def test_lock_file_stays_valid_after_reinstalling_with_another_python(tmp_path: 
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_launcher_hands_shake_quickly(tmp_path: Path) -> None:
+def test_the_launcher_answers_the_plugin_handshake(tmp_path: Path) -> None:
+    """The installed launcher starts the provider, which prints go-plugin's handshake line
+    (protocol 6, a unix socket). How fast is measured by benchmarks/terraform_bench.py, not
+    here: a time bound in a test fails on a busy machine (CI once took 2.3 s)."""
     done = install.install(tmp_path / "m", python=sys.executable)
     launcher = next(p for p in done.launchers if "linux_amd64" in str(p))
-    start = time.perf_counter()
     proc = subprocess.Popen([str(launcher)], stdout=subprocess.PIPE, env={**os.environ})
     assert proc.stdout is not None
     line = proc.stdout.readline().decode()
-    elapsed = time.perf_counter() - start
     proc.terminate()
     proc.wait()
     assert line.startswith("1|6|unix|")
-    assert elapsed < 2.0  # the real target (150 ms) is measured by benchmarks/terraform_bench.py
 
 
 def test_schema_calls_import_neither_store_nor_sdks(tmp_path: Path) -> None:
