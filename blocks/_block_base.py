@@ -6,7 +6,7 @@
   (:func:`register`); :mod:`blocks.catalog` looks types up in it.
 * :class:`BlockRegistry`: what a block's own methods call on a registry (both registries
   offer it), to type their ``registry=`` by.
-* The process's default registry: ``blocks.registry`` installs it with
+* The process's default registry: ``blocks.registry_protocol`` installs it with
   :func:`set_registry_factory`, and ``Block.save``/``load``/... without ``registry=`` use it.
 """
 

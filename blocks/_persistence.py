@@ -1,6 +1,6 @@
 """``Block.save``/``load``/``delete``/... : the recipe API, delegating to a registry.
 
-``blocks.registry`` installs the process's default registry with
+``blocks.registry_protocol`` installs the process's default registry with
 :func:`~blocks._block_base.set_registry_factory`, so this module (below the registry) never
 imports it.
 """
@@ -21,6 +21,7 @@ from blocks.errors import BlockNotSaved, BlocksError, PrefectError
 if TYPE_CHECKING:
     from blocks._block_base import BlockRegistry as Registry
     from blocks.store.records import BlockSummary, VersionInfo
+
 
 class Persistence:
     """The registry-backed methods of :class:`~blocks.core.Block` (mixed into it)."""

@@ -53,6 +53,7 @@ CONTEXT_RESOLVER = "blocks.resolver"
 ROTATION_KEY = "_block_rotation"
 """Private-storage key of a rotation policy assigned to ``block.rotation`` and not saved yet."""
 
+
 @dataclass(slots=True)
 class BlockMeta:
     """Identity of a saved block instance: which block, name and version it is."""

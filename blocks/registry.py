@@ -52,6 +52,7 @@ from blocks.store.sql import SqlStore
 
 __all__ = ["BlockSummary", "Registry", "VersionInfo"]
 
+
 class OpenSink(Protocol):
     """Collects what one load opens (``blocks._registry_documents.Opened``: the documents a
     blocks server sends its client)."""

@@ -88,9 +88,12 @@ class SpreadingMultiprocess(Multiprocess):
                              process.pid)
                 self.should_exit.set()
                 return
+            if self.should_exit.is_set():  # asked to stop while that worker was reaped
+                return
             logger.info("worker process %s stopped: starting another on its socket",
                         process.pid)
             self.processes[index] = self._start(self.own.pop(id(process), self.sockets))
+
 
 def run(config: Config, *, spread: bool = False) -> None:
     """Run ``config.workers`` worker processes of ``config``'s app (an import string) until

@@ -6,17 +6,42 @@ with a recovery window, takes it out of use until its shred date (:func:`schedul
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from blocks.errors import BlockNotFound, BlocksError, ConflictError, ReferencedBlockError
 from blocks.store import census
 from blocks.store.ports import HeadSealer
 from blocks.store.records import Head
 from blocks.store.recovery import Schedule, at_text
-from blocks.store.writer import ref_message
+from blocks.store.writer import Writer, ref_message
 
 if TYPE_CHECKING:
-    from blocks.store.ports import DeletionStore
+    from sqlalchemy.engine import Connection, Engine
+
+
+class DeletionStore(Protocol):
+    """The store as deleting a block uses it (:class:`~blocks.store.sql.SqlStore`, which imports
+    this module)."""
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        ...
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine."""
+        ...
+
+    @property
+    def writer(self) -> Writer:
+        """The store's writer."""
+        ...
+
+    def executor(self, conn: Connection) -> census.Execute:
+        """Runs ``?``-placeholder SQL on a SQLAlchemy connection of this store."""
+        ...
+
 
 _HEAD = (
     "SELECT id, type_slug, name, current_version, latest_version, stages, head_term, head_mac "

@@ -1,4 +1,4 @@
-"""What the chain, the audit trail, rotation's seals and deletion need of the modules above them."""
+"""What the chain, the audit trail and rotation's seals need of the modules above them."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
-
     from blocks.crypto.keyring import Keyring
-    from blocks.store import census
     from blocks.store.records import Head
 
 
@@ -69,7 +66,7 @@ class ChainWriter(Protocol):
         ...
 
 
-class RotationStore(Protocol):
+class UpgradeSealingStore(Protocol):
     """The store as rotation's one-time sealing reads it (:class:`~blocks.store.sql.SqlStore`)."""
 
     @property
@@ -79,54 +76,6 @@ class RotationStore(Protocol):
 
     def _fetchone(self, sql: str, params: tuple[Any, ...]) -> Any:
         """One row of a ``?``-placeholder query on the read connection (``None``: no row)."""
-        ...
-
-
-class DeletionWriter(Protocol):
-    """The store's writer as a scheduled deletion uses it (:class:`~blocks.store.writer.Writer`)."""
-
-    @property
-    def lock(self) -> str:
-        """``" FOR UPDATE"`` on PostgreSQL, else empty (SQLite's transaction holds the lock)."""
-        ...
-
-    def transaction(self) -> AbstractContextManager[Any]:
-        """One write transaction holding the write lock; commits, or rolls back on error."""
-        ...
-
-    def executor(self, conn: Any) -> census.Execute:
-        """Runs ``?``-placeholder SQL on ``conn`` (a DB-API connection of this writer)."""
-        ...
-
-    def stamp(self, now: datetime) -> Any:
-        """A timestamp as the dialect stores it."""
-        ...
-
-    def is_constraint(self, exc: BaseException) -> bool:
-        """True for a unique or foreign-key violation."""
-        ...
-
-
-class DeletionStore(Protocol):
-    """The store as deleting a block uses it (:class:`~blocks.store.sql.SqlStore`)."""
-
-    @property
-    def dialect(self) -> str:
-        """``sqlite`` or ``postgresql``."""
-        ...
-
-    @property
-    def engine(self) -> Engine:
-        """The SQLAlchemy engine."""
-        ...
-
-    @property
-    def writer(self) -> DeletionWriter:
-        """The store's writer."""
-        ...
-
-    def executor(self, conn: Connection) -> census.Execute:
-        """Runs ``?``-placeholder SQL on a SQLAlchemy connection of this store."""
         ...
 
 

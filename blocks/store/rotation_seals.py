@@ -25,7 +25,7 @@ from blocks.errors import IntegrityError
 from blocks.store import chain
 
 if TYPE_CHECKING:
-    from blocks.store.ports import ChainWriter, KeyedSigner, RotationStore, Signer
+    from blocks.store.ports import ChainWriter, KeyedSigner, Signer, UpgradeSealingStore
 
 log = logging.getLogger("blocks")
 
@@ -64,12 +64,12 @@ def policy_event(block_id: str, at: datetime, actor: str, outcome: str) -> chain
     return chain.NewEvent(POLICY_KIND, block_id, at, actor, body)
 
 
-def has_marker(store: RotationStore) -> bool:
+def has_marker(store: UpgradeSealingStore) -> bool:
     """True while the database has rotation rows from before ``0011_seal_rotation`` to seal."""
     return store._fetchone("SELECT 1 FROM registry_state WHERE name = ?", (MARKER,)) is not None
 
 
-def seal_unsealed_rotation(store: RotationStore, sealer: KeyedSigner) -> int:
+def seal_unsealed_rotation(store: UpgradeSealingStore, sealer: KeyedSigner) -> int:
     """Seal the rotation rows of a database upgraded to 0011 (once); returns how many."""
     writer = store.writer
     q = writer.native
