@@ -13,6 +13,9 @@ Terraform itself, the lock file, the configuration and every RPC are the real on
 exercised is the launcher (``python.env``, the installed executable) and a fresh process per
 walk. Tests marked ``@pytest.mark.tf_launcher`` keep that path, as do ``test_install.py`` and
 the tests that read the provider's own log lines in ``TF_LOG`` output.
+
+The server is forked from a pre-imported zygote (``zygote.py``) rather than started as a new
+interpreter, unless ``BLOCKS_TEST_TF_ZYGOTE=0``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+from tests.terraform import zygote
 
 START_TIMEOUT = 60.0
 _LINE = re.compile(r"TF_REATTACH_PROVIDERS='(?P<value>.*)'")
@@ -43,7 +49,7 @@ class ProviderServer:
 
     def __init__(self, cwd: Path, log_path: Path) -> None:
         self.cwd, self.log_path = cwd, log_path
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: Any = None  # a subprocess.Popen or a zygote.Forked
         self._env: dict[str, str] | None = None
         self._value = ""
         self._tmp = ""
@@ -60,13 +66,16 @@ class ProviderServer:
         # A short private TMPDIR: tf puts its socket there (unix socket paths are limited to
         # ~100 bytes) and it is removed with the server.
         self._tmp = tempfile.mkdtemp(prefix="blocks-tfp-")
+        child_env = {**env, "TMPDIR": self._tmp, "PYTHONUNBUFFERED": "1"}
         with self.log_path.open("a") as log:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "blocks_terraform", "--dev"], cwd=self.cwd,
-                env={**env, "TMPDIR": self._tmp, "PYTHONUNBUFFERED": "1"},
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=log,
-            )
+            if zygote.enabled(child_env):
+                self._process = zygote.Zygote.get().spawn(self.cwd, child_env, log)
+            else:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "blocks_terraform", "--dev"], cwd=self.cwd,
+                    env=child_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=log,
+                )
         self._env = env
         self._value = self._read_reattach_line()
 

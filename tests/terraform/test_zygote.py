@@ -1,0 +1,77 @@
+"""The zygote that forks the Terraform tests' provider processes (``zygote.py``): each child
+becomes exactly what ``python -m blocks_terraform --dev`` started by the test would be (its
+environment, working directory, ``sys.path`` with the test's ``PYTHONPATH``, temporary
+directory), serves the provider, and stops when the test stops it."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.terraform import zygote
+from tests.terraform.reattach import ProviderServer
+
+
+@pytest.fixture
+def forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forking on, whatever this run's ``BLOCKS_TEST_TF_ZYGOTE`` says."""
+    monkeypatch.delenv("BLOCKS_TEST_TF_ZYGOTE", raising=False)
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLOCKS_")}
+    env.update(BLOCKS_HOME=str(tmp_path / "home"), **extra)
+    return env
+
+
+@pytest.mark.usefixtures("forking")
+def test_a_child_takes_the_tests_environment_directory_and_path(tmp_path: Path) -> None:
+    work, extra, tmp = tmp_path / "work", tmp_path / "extra", tmp_path / "tmp"
+    for directory in (work, extra, tmp):
+        directory.mkdir()
+    env = _env(tmp_path, PYTHONPATH=str(extra), TMPDIR=str(tmp), BLOCKS_TEST_MARKER="one")
+    with (tmp_path / "err").open("w") as err:
+        child = zygote.Zygote.get().spawn(work, env, err, probe=True)
+    seen = json.loads(child.stdout.read())
+    child.stdout.close()
+    assert seen["env"] == env  # exactly the test's: nothing of the zygote's own is left
+    assert seen["cwd"] == str(work)
+    assert seen["path"][:2] == [str(work), str(extra)]  # as `python -m` with PYTHONPATH
+    assert seen["tmp"] == str(tmp)
+    child.wait(timeout=10)
+    assert child.poll() is not None
+
+
+@pytest.mark.usefixtures("forking")
+def test_a_forked_provider_serves_and_stops(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    server = ProviderServer(work, tmp_path / "provider.log")
+    value = server.reattach(_env(tmp_path))
+    first = server._process
+    assert isinstance(first, zygote.Forked)
+    config = json.loads(value)["registry.terraform.io/blocks-registry/blocks"]  # go-plugin's
+    assert config["Pid"] == first.pid
+    assert "/blocks-tfp-" in config["Addr"]["String"]  # its socket is in the test's TMPDIR
+    assert Path(config["Addr"]["String"]).exists()
+    assert first.poll() is None
+    # Another environment: the first child stops and a second one serves.
+    server.reattach(_env(tmp_path, BLOCKS_TEST_MARKER="second"))
+    assert first.poll() is not None
+    second = server._process
+    assert second is not first and second.poll() is None
+    server.stop()
+    assert second.poll() is not None
+
+
+@pytest.mark.usefixtures("forking")
+def test_interpreter_settings_other_than_the_path_need_a_new_interpreter() -> None:
+    env = dict(os.environ)
+    assert zygote.enabled(env)
+    assert zygote.enabled({**env, "PYTHONPATH": "/elsewhere"})
+    for name, value in (("PYTHONHASHSEED", "123"), ("PYTHONDEVMODE", "1")):
+        if os.environ.get(name) != value:
+            assert not zygote.enabled({**env, name: value})

@@ -1,0 +1,282 @@
+"""A pre-imported parent that forks each test's provider process (``python -m blocks_terraform
+--dev``) instead of starting a new interpreter for it.
+
+Each Terraform test gets a provider process of its own (``reattach.py``), and a new
+interpreter spends most of its CPU time importing the provider, Blocks, pydantic, gRPC and
+SQLAlchemy before it answers its first call (about 0.35 s of CPU on a quiet machine, several
+hundred times per run). The zygote, one per pytest process, imports all of that once, with no
+registry opened, no thread started and no environment read; for each test it forks a child
+that takes the test's working directory, environment, standard output and error, and then runs
+exactly what ``blocks_terraform/__main__.py`` runs. Everything the child does after the fork
+(settings, the registry, the gRPC server, the types of the test's own modules) is done in the
+child, with the test's environment, as in a fresh process.
+
+What a fork does not exercise: the interpreter's start-up and the imports. Those are exercised
+by the tests that let Terraform launch the installed provider (``@pytest.mark.tf_launcher``,
+``test_install.py``) and by every other test that starts ``blocks`` processes.
+``BLOCKS_TEST_TF_ZYGOTE=0`` starts a new interpreter per test instead.
+
+Protocol (a Unix socket in a private directory): the test side sends one JSON line
+``{"cwd": ..., "env": {...}}`` with two file descriptors (the child's standard output and
+error) attached; the zygote answers ``{"pid": N}``. The test side watches the child through a
+pidfd (it is the zygote's child, not the test's) and signals it through the same pidfd.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+START_TIMEOUT = 60.0
+
+
+_AT_START_BUT_PATH = ("PYTHONUNBUFFERED", "PYTHONPATH")
+"""Interpreter start-up variables a forked child can honour: the zygote's output is already
+unbuffered, and the child puts ``PYTHONPATH`` on ``sys.path`` itself."""
+
+
+def enabled(env: dict[str, str]) -> bool:
+    """Fork the provider for ``env`` from the zygote: unless ``BLOCKS_TEST_TF_ZYGOTE=0``, and
+    only when every other ``PYTHON*`` variable (read when an interpreter starts) is the
+    zygote's own; otherwise a new interpreter must read them."""
+    if os.environ.get("BLOCKS_TEST_TF_ZYGOTE", "1") == "0":
+        return False
+    names = {k for k in (*env, *os.environ)
+             if k.startswith("PYTHON") and k not in _AT_START_BUT_PATH}
+    return all(env.get(k) == os.environ.get(k) for k in names)
+
+
+def _entries(pythonpath: str | None) -> list[str]:
+    return [os.path.abspath(p) for p in (pythonpath or "").split(os.pathsep) if p]
+
+
+# ------------------------------------------------------------------------------------------
+# The test side
+# ------------------------------------------------------------------------------------------
+
+class Forked:
+    """A provider process forked by the zygote: the part of ``subprocess.Popen`` that
+    ``ProviderServer`` uses (it cannot ``waitpid`` a process that is not its child)."""
+
+    def __init__(self, pid: int, stdout: Any) -> None:
+        self.pid = pid
+        self.stdout = stdout
+        self.returncode: int | None = None
+        self._pidfd = os.pidfd_open(pid)
+
+    def poll(self) -> int | None:
+        """``None`` while it runs; then -1 (its status went to the zygote, which reaped it)."""
+        if self.returncode is None and select.select([self._pidfd], [], [], 0)[0]:
+            self.returncode = -1
+            os.close(self._pidfd)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            if not select.select([self._pidfd], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired(f"provider {self.pid}", timeout or 0)
+            self.poll()
+        assert self.returncode is not None
+        return self.returncode
+
+    def _signal(self, number: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self._pidfd, number)
+
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+
+class Zygote:
+    """The zygote of this pytest process (started on first use, stopped at exit)."""
+
+    _instance: Zygote | None = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._dir = tempfile.mkdtemp(prefix="blocks-zyg-")
+        self.path = os.path.join(self._dir, "s")
+        self._process = subprocess.Popen(
+            [sys.executable, "-u", __file__, self.path], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, cwd=self._dir)
+        assert self._process.stdout is not None
+        ready, _, _ = select.select([self._process.stdout], [], [], START_TIMEOUT)
+        line = self._process.stdout.readline() if ready else b""
+        if line.strip() != b"ready":
+            self.stop()
+            raise RuntimeError(f"the provider zygote did not start: {line!r}")
+        atexit.register(self.stop)
+
+    @classmethod
+    def get(cls) -> Zygote:
+        with cls._lock:
+            if cls._instance is None or cls._instance._process.poll() is not None:
+                cls._instance = cls()
+            return cls._instance
+
+    def spawn(self, cwd: Path, env: dict[str, str], stderr: Any, probe: bool = False
+              ) -> Forked:
+        """A child serving the provider in ``cwd`` with exactly ``env``; its standard output
+        is the returned handle's ``stdout`` (a pipe), its standard error ``stderr``. With
+        ``probe`` the child prints what it became (directory, environment, ``sys.path``,
+        temporary directory) as one JSON line and ends instead."""
+        read_end, write_end = os.pipe()
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.settimeout(START_TIMEOUT)
+                conn.connect(self.path)
+                request = json.dumps({"cwd": str(cwd), "env": env, "probe": probe})
+                data = request.encode() + b"\n"
+                sent = socket.send_fds(conn, [data], [write_end, stderr.fileno()])
+                conn.sendall(data[sent:])
+                answer = b""
+                while not answer.endswith(b"\n"):
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    answer += chunk
+        finally:
+            os.close(write_end)
+        try:
+            pid = int(json.loads(answer)["pid"])
+        except (ValueError, KeyError) as exc:
+            os.close(read_end)
+            raise RuntimeError(f"the provider zygote did not fork: {answer!r}") from exc
+        return Forked(pid, os.fdopen(read_end, "rb", buffering=0))
+
+    def stop(self) -> None:
+        process = self._process
+        if process.poll() is None:
+            if process.stdin is not None:
+                process.stdin.close()  # the zygote ends when its standard input does
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        if process.stdout is not None:
+            process.stdout.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------
+# The zygote itself (``python -u zygote.py SOCKET``)
+# ------------------------------------------------------------------------------------------
+
+PRELOAD = ("sqlalchemy", "sqlalchemy.dialects.sqlite", "blocks.audit_actor",
+           "blocks_terraform.provider", "blocks_terraform.serving")
+"""Imported by the zygote: the store's engine (imported when a registry opens) and
+``blocks_terraform/__main__.py``'s own imports; then the provider's ``import_blocks``."""
+
+
+def _preload() -> None:
+    """What every provider process imports before (and during) its first calls."""
+    for name in PRELOAD:
+        importlib.import_module(name)
+    from blocks_terraform.runtime import import_blocks
+
+    import_blocks()
+
+
+def _child(conn: socket.socket, listener: socket.socket, request: dict[str, Any],
+           fds: list[int]) -> None:
+    """In the forked child: become ``python -m blocks_terraform --dev`` for the test."""
+    code = 0
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the provider waits for its own
+        listener.close()
+        conn.close()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(fds[0], 1)
+        os.dup2(fds[1], 2)
+        for fd in (devnull, *fds):
+            os.close(fd)
+        os.chdir(request["cwd"])
+        ours = _entries(os.environ.get("PYTHONPATH"))
+        os.environ.clear()
+        os.environ.update(request["env"])
+        tempfile.tempdir = None  # computed again from the test's TMPDIR
+        # sys.path as `python -m` makes it in the test's directory with the test's PYTHONPATH.
+        base = [p for p in sys.path if p not in ours]
+        sys.path[:] = [os.getcwd(), *_entries(os.environ.get("PYTHONPATH")), *base]
+        importlib.invalidate_caches()
+        if request.get("probe"):  # test_zygote.py: what the child became, instead of serving
+            print(json.dumps({"cwd": os.getcwd(), "env": dict(os.environ), "path": sys.path,
+                              "tmp": tempfile.gettempdir(), "argv": sys.argv}))
+            return
+        import blocks_terraform.__main__ as entry
+        sys.argv = [entry.__file__, "--dev"]
+        from blocks.audit_actor import set_via
+        from blocks_terraform.provider import BlocksProvider
+        from blocks_terraform.serving import serve
+
+        set_via("terraform")
+        serve(BlocksProvider())
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # reported on the test's log, then the child ends
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def main(path: str) -> None:
+    _preload()
+    if threading.active_count() != 1:
+        raise SystemExit(f"the zygote has threads after its imports: {threading.enumerate()}")
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(16)
+    print("ready", flush=True)
+    while True:
+        ready, _, _ = select.select([listener, sys.stdin], [], [])
+        if sys.stdin in ready:
+            return  # the test process closed our standard input (or ended)
+        conn, _ = listener.accept()
+        with conn:
+            message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 2)
+            while not message.endswith(b"\n"):
+                more = conn.recv(1 << 20)
+                if not more:
+                    break
+                message += more
+            request = json.loads(message)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                _child(conn, listener, request, fds)
+            for fd in fds:
+                os.close(fd)
+            conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+
+
+if __name__ == "__main__":
+    if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
+        del sys.path[0]  # this directory's modules (versions.py, ...) must not shadow any
+    main(sys.argv[1])
