@@ -75,3 +75,30 @@ def test_interpreter_settings_other_than_the_path_need_a_new_interpreter() -> No
     for name, value in (("PYTHONHASHSEED", "123"), ("PYTHONDEVMODE", "1")):
         if os.environ.get(name) != value:
             assert not zygote.enabled({**env, name: value})
+
+
+@pytest.mark.usefixtures("forking")
+def test_a_zygote_that_answers_before_the_request_call_returns(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under load the zygote can read the request, fork, answer and close before the test
+    side's send returns; the test side must then send nothing more (CI: BrokenPipeError)."""
+    import select
+    import socket
+    import time
+
+    real = socket.send_fds
+
+    def send_then_fall_behind(sock: socket.socket, *args: object, **kwargs: object) -> int:
+        sent = real(sock, *args, **kwargs)  # type: ignore[arg-type]
+        select.select([sock], [], [], 10)  # the zygote's answer has arrived ...
+        time.sleep(0.3)  # ... and it has closed the connection
+        return sent
+
+    monkeypatch.setattr(socket, "send_fds", send_then_fall_behind)
+    work = tmp_path / "work"
+    work.mkdir()
+    with (tmp_path / "err").open("w") as err:
+        child = zygote.Zygote.get().spawn(work, _env(tmp_path), err, probe=True)
+    assert json.loads(child.stdout.read())["cwd"] == str(work)
+    child.stdout.close()
+    child.wait(timeout=10)

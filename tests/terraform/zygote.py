@@ -18,8 +18,10 @@ by the tests that let Terraform launch the installed provider (``@pytest.mark.tf
 
 Protocol (a Unix socket in a private directory): the test side sends one JSON line
 ``{"cwd": ..., "env": {...}}`` with two file descriptors (the child's standard output and
-error) attached; the zygote answers ``{"pid": N}``. The test side watches the child through a
-pidfd (it is the zygote's child, not the test's) and signals it through the same pidfd.
+error) attached; the zygote forks and answers ``{"pid": N}``; the test side opens a pidfd of
+the child (it is the zygote's child, not the test's: the pidfd is how it watches and signals
+it) and answers ``opened``. Only then may the zygote reap the child, so the pid cannot be
+another process's by the time the test side opens it.
 """
 
 from __future__ import annotations
@@ -71,11 +73,11 @@ class Forked:
     """A provider process forked by the zygote: the part of ``subprocess.Popen`` that
     ``ProviderServer`` uses (it cannot ``waitpid`` a process that is not its child)."""
 
-    def __init__(self, pid: int, stdout: Any) -> None:
+    def __init__(self, pid: int, pidfd: int, stdout: Any) -> None:
         self.pid = pid
         self.stdout = stdout
         self.returncode: int | None = None
-        self._pidfd = os.pidfd_open(pid)
+        self._pidfd = pidfd
 
     def poll(self) -> int | None:
         """``None`` while it runs; then -1 (its status went to the zygote, which reaped it)."""
@@ -145,21 +147,27 @@ class Zygote:
                 request = json.dumps({"cwd": str(cwd), "env": env, "probe": probe})
                 data = request.encode() + b"\n"
                 sent = socket.send_fds(conn, [data], [write_end, stderr.fileno()])
-                conn.sendall(data[sent:])
+                if sent < len(data):
+                    # Only then: sendall(b"") still sends, and meets EPIPE when the zygote
+                    # has already answered and closed (CI saw it under load).
+                    conn.sendall(data[sent:])
                 answer = b""
                 while not answer.endswith(b"\n"):
                     chunk = conn.recv(4096)
                     if not chunk:
                         break
                     answer += chunk
+                try:
+                    pid = int(json.loads(answer)["pid"])
+                except (ValueError, KeyError) as exc:
+                    os.close(read_end)
+                    raise RuntimeError(f"the provider zygote did not fork: {answer!r}") from exc
+                # The zygote reaps the child only after this: the pid is still ours to open.
+                pidfd = os.pidfd_open(pid)
+                conn.sendall(b"opened\n")
         finally:
             os.close(write_end)
-        try:
-            pid = int(json.loads(answer)["pid"])
-        except (ValueError, KeyError) as exc:
-            os.close(read_end)
-            raise RuntimeError(f"the provider zygote did not fork: {answer!r}") from exc
-        return Forked(pid, os.fdopen(read_end, "rb", buffering=0))
+        return Forked(pid, pidfd, os.fdopen(read_end, "rb", buffering=0))
 
     def stop(self) -> None:
         process = self._process
@@ -200,7 +208,6 @@ def _child(conn: socket.socket, listener: socket.socket, request: dict[str, Any]
     """In the forked child: become ``python -m blocks_terraform --dev`` for the test."""
     code = 0
     try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the provider waits for its own
         listener.close()
         conn.close()
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -244,19 +251,33 @@ def _child(conn: socket.socket, listener: socket.socket, request: dict[str, Any]
         os._exit(code)
 
 
+def _reap() -> None:
+    """Collect the children that have ended (each one's pidfd, opened by the test side before
+    it let us go on, tells the test side)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
 def main(path: str) -> None:
     _preload()
     if threading.active_count() != 1:
         raise SystemExit(f"the zygote has threads after its imports: {threading.enumerate()}")
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(16)
     print("ready", flush=True)
     while True:
-        ready, _, _ = select.select([listener, sys.stdin], [], [])
+        _reap()
+        ready, _, _ = select.select([listener, sys.stdin], [], [], 1.0)
         if sys.stdin in ready:
             return  # the test process closed our standard input (or ended)
+        if listener not in ready:
+            continue
         conn, _ = listener.accept()
         with conn:
             message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 2)
@@ -274,6 +295,7 @@ def main(path: str) -> None:
             for fd in fds:
                 os.close(fd)
             conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            conn.recv(16)  # "opened": the test side holds its pidfd; the child may be reaped
 
 
 if __name__ == "__main__":
