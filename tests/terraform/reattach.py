@@ -112,15 +112,7 @@ class ProviderServer:
         """Stop the server (terminate, then kill) and remove its socket directory."""
         process, self._process = self._process, None
         if process is not None:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=5)
-            if process.stdout is not None:
-                process.stdout.close()
+            zygote.end(process, process.terminate)
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = ""

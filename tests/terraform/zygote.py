@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -170,18 +171,23 @@ class Zygote:
         return Forked(pid, pidfd, os.fdopen(read_end, "rb", buffering=0))
 
     def stop(self) -> None:
-        process = self._process
-        if process.poll() is None:
-            if process.stdin is not None:
-                process.stdin.close()  # the zygote ends when its standard input does
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        if process.stdout is not None:
-            process.stdout.close()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        stdin = self._process.stdin
+        end(self._process, stdin.close if stdin is not None else self._process.terminate)
+        shutil.rmtree(self._dir, ignore_errors=True)  # the zygote ends when its stdin does
+
+
+def end(process: Any, ask: Callable[[], None]) -> None:
+    """Ask a running ``process`` (a ``Popen`` or a :class:`Forked`) to end with ``ask()``,
+    kill it if it has not ended 5 s later, and close its standard output."""
+    if process.poll() is None:
+        ask()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 # ------------------------------------------------------------------------------------------
