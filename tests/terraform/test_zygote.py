@@ -50,21 +50,45 @@ def test_a_forked_provider_serves_and_stops(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
     server = ProviderServer(work, tmp_path / "provider.log")
-    value = server.reattach(_env(tmp_path))
-    first = server._process
-    assert isinstance(first, zygote.Forked)
-    config = json.loads(value)["registry.terraform.io/blocks-registry/blocks"]  # go-plugin's
-    assert config["Pid"] == first.pid
-    assert "/blocks-tfp-" in config["Addr"]["String"]  # its socket is in the test's TMPDIR
-    assert Path(config["Addr"]["String"]).exists()
-    assert first.poll() is None
-    # Another environment: the first child stops and a second one serves.
-    server.reattach(_env(tmp_path, BLOCKS_TEST_MARKER="second"))
-    assert first.poll() is not None
-    second = server._process
-    assert second is not first and second.poll() is None
-    server.stop()
+    try:
+        value = server.reattach(_env(tmp_path))
+        first = server._process
+        assert isinstance(first, zygote.Forked)
+        config = json.loads(value)["registry.terraform.io/blocks-registry/blocks"]  # go-plugin
+        assert config["Pid"] == first.pid
+        assert "/blocks-tfp-" in config["Addr"]["String"]  # its socket: in the test's TMPDIR
+        assert Path(config["Addr"]["String"]).exists()
+        assert first.poll() is None
+        # Another environment: the first child stops and a second one serves.
+        server.reattach(_env(tmp_path, BLOCKS_TEST_MARKER="second"))
+        assert first.poll() is not None
+        second = server._process
+        assert second is not first and second.poll() is None
+    finally:
+        server.stop()
     assert second.poll() is not None
+
+
+def test_the_zygote_stops_the_children_left_running_when_its_test_process_ends(
+        tmp_path: Path) -> None:
+    """A provider no test stopped does not outlive the pytest process that started it."""
+    own = zygote.Zygote()  # not the shared one: this test ends it
+    work = tmp_path / "work"
+    work.mkdir()
+    with (tmp_path / "err").open("w") as err:
+        child = own.spawn(work, _env(tmp_path), err)
+    try:
+        seen = b""
+        while b"TF_REATTACH_PROVIDERS=" not in seen:  # dev mode's lines: it is serving
+            line = child.stdout.readline()
+            assert line, seen
+            seen += line
+        assert child.poll() is None
+        own.stop()  # what the pytest process's exit does (atexit, or its pipe closing)
+        child.wait(timeout=10)
+    finally:
+        child.kill()
+        child.stdout.close()
 
 
 @pytest.mark.usefixtures("forking")

@@ -257,7 +257,7 @@ def _child(conn: socket.socket, listener: socket.socket, request: dict[str, Any]
         os._exit(code)
 
 
-def _reap() -> None:
+def _reap(children: set[int]) -> None:
     """Collect the children that have ended (each one's pidfd, opened by the test side before
     it let us go on, tells the test side)."""
     while True:
@@ -267,6 +267,12 @@ def _reap() -> None:
             return
         if pid == 0:
             return
+        children.discard(pid)
+
+
+def _stop(pid: int, number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, number)
 
 
 def main(path: str) -> None:
@@ -277,31 +283,45 @@ def main(path: str) -> None:
     listener.bind(path)
     listener.listen(16)
     print("ready", flush=True)
-    while True:
-        _reap()
-        ready, _, _ = select.select([listener, sys.stdin], [], [], 1.0)
-        if sys.stdin in ready:
-            return  # the test process closed our standard input (or ended)
-        if listener not in ready:
-            continue
-        conn, _ = listener.accept()
-        with conn:
-            message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 2)
-            while not message.endswith(b"\n"):
-                more = conn.recv(1 << 20)
-                if not more:
-                    break
-                message += more
-            request = json.loads(message)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:
-                _child(conn, listener, request, fds)
-            for fd in fds:
-                os.close(fd)
+    children: set[int] = set()
+    try:
+        while True:
+            _reap(children)
+            ready, _, _ = select.select([listener, sys.stdin], [], [], 1.0)
+            if sys.stdin in ready:
+                return  # the test process closed our standard input (or ended)
+            if listener in ready:
+                _serve_one(listener, children)
+    finally:
+        for pid in children:  # a provider no test stopped ends with the test process
+            _stop(pid, signal.SIGTERM)
+
+
+def _serve_one(listener: socket.socket, children: set[int]) -> None:
+    conn, _ = listener.accept()
+    with conn:
+        message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 2)
+        while not message.endswith(b"\n"):
+            more = conn.recv(1 << 20)
+            if not more:
+                break
+            message += more
+        request = json.loads(message)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _child(conn, listener, request, fds)
+        children.add(pid)
+        for fd in fds:
+            os.close(fd)
+        try:
             conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
-            conn.recv(16)  # "opened": the test side holds its pidfd; the child may be reaped
+            opened = conn.recv(16)  # the test side holds its pidfd: the child may be reaped
+        except OSError:
+            opened = b""
+        if not opened:  # the test side is gone before it could ever stop this child
+            _stop(pid, signal.SIGKILL)
 
 
 if __name__ == "__main__":
