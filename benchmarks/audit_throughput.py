@@ -9,8 +9,9 @@ block: ``blocks server``'s application as ``blocks server run`` serves it (acces
 options, HTTP protocol), one with the audit trail and one built with
 ``create_app(..., record_requests=False)`` (which nothing but this measurement uses). Each
 round measures off then on at each concurrency; the ratio printed is the median over rounds of
-on/off requests/s (target >= 0.8), with p50s and the load average. Also prints how many
-records the run appended and in how many transactions (group commit).
+on/off requests/s (target >= 0.8), with p50s and the load average. Each figure also gives the
+server process's CPU time per request (from ``/proc``: what the audit costs, less sensitive to
+a busy machine than requests/s). Also prints how many records the run appended.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -61,8 +63,14 @@ def serve(port: int, record: bool) -> None:
         registry.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process ``pid`` so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def server(home: Path, record: bool) -> Iterator[str]:
+def server(home: Path, record: bool) -> Iterator[tuple[str, int]]:
     port = free_port()
     url = f"http://{HOST}:{port}"
     log = (home / f"server-{port}.log").open("wb")
@@ -80,7 +88,7 @@ def server(home: Path, record: bool) -> Iterator[str]:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         try:
@@ -125,27 +133,35 @@ def main() -> int:
         home = Path(tmp)
         token = prepare_registry(home, None)
         auth = {"Authorization": f"Bearer {token}"}
-        with server(home, False) as off, server(home, True) as on:
+        with server(home, False) as (off, off_pid), server(home, True) as (on, on_pid):
             for base in (off, on):
                 gen.run(f"{base}/v1/blocks/secret/bench", auth, 2, max(levels))  # warm-up
             before = count_records(home)[0]
             requests_on = 0
+
+            def measure(base: str, pid: int, conc: int) -> tuple[Any, float]:
+                start = cpu_seconds(pid)
+                figure = gen.run(f"{base}/v1/blocks/secret/bench", auth, args.seconds, conc)
+                spent = cpu_seconds(pid) - start
+                return figure, spent / max(1, sum(figure.statuses.values())) * 1e6
+
             for conc in levels:
-                ratios, offs, ons = [], [], []
+                ratios, rows = [], []
                 for _ in range(args.rounds):
-                    f_off = gen.run(f"{off}/v1/blocks/secret/bench", auth, args.seconds, conc)
-                    f_on = gen.run(f"{on}/v1/blocks/secret/bench", auth, args.seconds, conc)
+                    f_off, cpu_off = measure(off, off_pid, conc)
+                    f_on, cpu_on = measure(on, on_pid, conc)
                     requests_on += sum(f_on.statuses.values())
-                    offs.append(f_off)
-                    ons.append(f_on)
+                    rows.append((f_off, cpu_off, f_on, cpu_on))
                     ratios.append(f_on.rps / f_off.rps)
                 ratio = statistics.median(ratios)
                 print(f"-- concurrency {conc} (load average {load_average()})")
-                for i, (a, b) in enumerate(zip(offs, ons, strict=True)):
-                    print(f"round {i + 1}: audit off {a}; audit on {b}; on/off "
-                          f"{ratios[i]:.2f}")
+                for i, (a, cpu_a, b, cpu_b) in enumerate(rows):
+                    print(f"round {i + 1}: audit off {a}, {cpu_a:.0f} us CPU/request; audit on "
+                          f"{b}, {cpu_b:.0f} us CPU/request; on/off {ratios[i]:.2f}")
+                cpu_ratio = statistics.median(r[1] / r[3] for r in rows)
                 print(f"{'PASS' if ratio >= 0.8 else 'FAIL'}  audit on / audit off req/s = "
-                      f"{ratio:.2f} (median of {len(ratios)}; target >= 0.8)")
+                      f"{ratio:.2f} (median of {len(ratios)}; target >= 0.8); server CPU per "
+                      f"request off/on = {cpu_ratio:.2f}")
         after = count_records(home)[0]
         print(f"records appended by the audited server: {after - before:,} for "
               f"{requests_on:,} measured requests (plus the warm-up)")

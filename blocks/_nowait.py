@@ -12,8 +12,6 @@ microseconds without a thread hand-off, as an uncontended ``asyncio.Lock.acquire
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 
 _ACTIVE: ContextVar[bool] = ContextVar("blocks_without_waiting", default=False)
@@ -40,11 +38,14 @@ def check() -> None:
         raise WouldBlock
 
 
-@contextmanager
-def without_waiting() -> Iterator[None]:
-    """Run the body in the mode where waiting steps raise :class:`WouldBlock`."""
-    token = _ACTIVE.set(True)
-    try:
-        yield
-    finally:
-        _ACTIVE.reset(token)
+class without_waiting:  # used as a function: ``with without_waiting():``
+    """Run the body in the mode where waiting steps raise :class:`WouldBlock` (a class, not a
+    generator: it wraps every load answered on an event loop)."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _ACTIVE.set(True)
+
+    def __exit__(self, *exc: object) -> None:
+        _ACTIVE.reset(self._token)

@@ -87,7 +87,14 @@ class AuditTrail:
     def _pending(self, action: str, kind: str, obj: str, version: int | None,
                  stage: str | None, pool: str | None, detail: Mapping[str, Any] | None,
                  subject: str = "") -> Pending:
-        actor = current_actor()
+        return self._pending_as(current_actor(), action, kind, obj, version, stage, pool,
+                                detail, subject)
+
+    def _pending_as(self, actor: Actor, action: str, kind: str, obj: str,
+                    version: int | None, stage: str | None, pool: str | None,
+                    detail: Mapping[str, Any] | None, subject: str = "") -> Pending:
+        """A record of ``action`` by ``actor``: its id (a token's) stored as its HMAC, and a
+        ``bytes`` value of ``detail`` too."""
         if actor.id is not None and not actor.id.startswith(audit_log.HASH_PREFIX):
             hashed = self._ids.get(actor.id)  # a server sees the same few tokens all day
             if hashed is None:
@@ -97,8 +104,10 @@ class AuditTrail:
                 self._ids[actor.id] = hashed
             actor = Actor(actor.kind, actor.name, hashed, actor.via, actor.source,
                           actor.request_id)
-        plain = {k: (self.hash(v) if isinstance(v, bytes) else v)
-                 for k, v in (detail or {}).items()}
+        if detail and any(type(v) is bytes for v in detail.values()):
+            plain = {k: (self.hash(v) if isinstance(v, bytes) else v) for k, v in detail.items()}
+        else:
+            plain = dict(detail) if detail else {}
         return Pending(action, kind, obj, actor, self._registry._clock(), version, stage, pool,
                        plain, subject)
 

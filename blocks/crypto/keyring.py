@@ -179,6 +179,15 @@ class Keyring:
         """
         return hmac.digest(self._mac_key(term), message, hashlib.sha256)
 
+    def sign(self, message: Callable[[int], bytes]) -> tuple[int, bytes]:
+        """``(term, mac)``: the HMAC-SHA256 of ``message(term)`` under the current term (as
+        :meth:`mac` of :attr:`current_term`, with one look at the keyring's freshness)."""
+        term = self.current_term
+        key = self._macs.get(term)
+        if key is None:  # pragma: no cover - current_term has just loaded it
+            key = self._mac_key(term)
+        return term, hmac.digest(key, message(term), hashlib.sha256)
+
     def verify(self, term: int | None, message: bytes, tag: bytes | None) -> bool:
         """True if ``tag`` is the MAC of ``message`` under ``term`` (False for unknown terms)."""
         if type(term) is not int or type(tag) is not bytes:

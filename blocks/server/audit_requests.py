@@ -7,7 +7,7 @@ which records its own) it keeps a
 
 * the registry records its own operations (writes in the transaction of the change; loads,
   lists and histories because the server turns ``registry.audit.reads`` on) as the request's
-  actor: :class:`ServerAuditTrail` makes each of those records under ``acting_as(actor)``,
+  actor: :class:`ServerAuditTrail` makes each of those records as ``actor``,
   the actor being the request's principal (token or JWT name and id), the client's address
   and the request id, ``via="server"``; and it notes that the request is recorded;
 * a request the registry did not record (the load's fast lane, which reads documents without
@@ -31,13 +31,13 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from blocks.audit_actor import Actor, acting_as
+from blocks.audit_actor import Actor
 from blocks.audit_trail import AuditTrail
 from blocks.errors import AuditUnavailable
 from blocks.server.audit_batch import AuditBatcher
@@ -70,16 +70,25 @@ class RequestAudit:
     batched: bool = False
     """The read of a block is recorded here, batched (:func:`batch_reads`)."""
 
+    _actor: tuple[Any, Actor] | None = field(default=None, init=False, repr=False)
+    """The actor made for ``principal`` (kept: the records of one request share it)."""
+
     def actor(self) -> Actor:
         """The request's actor: its principal, or ``anonymous`` before authentication."""
         principal = self.principal
+        made = self._actor
+        if made is not None and made[0] is principal:
+            return made[1]
         if principal is None:
-            return Actor("anonymous", "anonymous", None, "server", self.source,
-                         self.request_id)
-        token_id = getattr(principal, "token_id", None)
-        kind = str(getattr(principal, "kind", "") or "token")  # JWT principals say "jwt"
-        return Actor(kind, str(principal.name), token_id, "server", self.source,
-                     self.request_id)
+            actor = Actor("anonymous", "anonymous", None, "server", self.source,
+                          self.request_id)
+        else:
+            token_id = getattr(principal, "token_id", None)
+            kind = str(getattr(principal, "kind", "") or "token")  # JWT principals say "jwt"
+            actor = Actor(kind, str(principal.name), token_id, "server", self.source,
+                          self.request_id)
+        self._actor = (principal, actor)
+        return actor
 
 
 _current: ContextVar[RequestAudit | None] = ContextVar("blocks_server_request", default=None)
@@ -121,7 +130,7 @@ def batch_reads() -> None:
 
 class ServerAuditTrail(AuditTrail):
     """The registry's audit trail inside the server: each of the registry's records is made
-    as the current request's actor (``acting_as``), and marks the request as recorded. The
+    as the current request's actor, and marks the request as recorded. The
     read of the load's route (:func:`batch_reads`) is left to :class:`AuditRequests`, which
     appends it with the other requests' records (group commit) before the answer leaves."""
 
@@ -132,8 +141,7 @@ class ServerAuditTrail(AuditTrail):
         if found is None:
             return super()._pending(*args, **kwargs)
         found.recorded = True
-        with acting_as(found.actor()):
-            return super()._pending(*args, **kwargs)
+        return self._pending_as(found.actor(), *args, **kwargs)
 
     @contextmanager
     def recording(self, action: str, *, kind: str = "blocks", obj: str,
@@ -279,9 +287,8 @@ class AuditRequests:
         detail = {"method": scope.get("method"), "status": status}
 
         def make() -> Pending:
-            with acting_as(actor):
-                return AuditTrail._pending(trail, action, kind, obj, version, None, None,
-                                           detail, subject)
+            return trail._pending_as(actor, action, kind, obj, version, None, None, detail,
+                                     subject)
 
         await self.batcher.record(make, outcome, error)
 

@@ -77,7 +77,7 @@ class Pending:
         written out directly (a record is made for every request and every save)."""
         detail = self.detail
         return (f'{{"action":{_str(self.action)},"actor":{_actor_json(self.actor)},'
-                f'"detail":{_json(detail) if detail else "{}"},"error":{_opt(error)},'
+                f'"detail":{_detail_json(detail) if detail else "{}"},"error":{_opt(error)},'
                 f'"object":{{"kind":{_str(self.kind)},"name":{_str(self.obj)},'
                 f'"pool":{_opt(self.pool)},"stage":{_opt(self.stage)},'
                 f'"version":{_int(self.version)}}},"outcome":{_str(outcome)}}}')
@@ -85,6 +85,21 @@ class Pending:
 
 _str = json.encoder.encode_basestring
 """A JSON string as ``json.dumps(..., ensure_ascii=False)`` writes it (C)."""
+
+
+def _detail_json(detail: dict[str, Any]) -> str:
+    """``_json(detail)``, written out directly when every key is a string and every value a
+    string or an int (a request's method and status); else ``_json``."""
+    if not all(type(key) is str for key in detail):
+        return _json(detail)
+    parts = []
+    for key in sorted(detail):
+        value = detail[key]
+        kind = type(value)
+        if kind is not str and kind is not int:
+            return _json(detail)
+        parts.append(f"{_str(key)}:{_str(value) if kind is str else value}")
+    return "{" + ",".join(parts) + "}"
 
 
 def _opt(value: Any) -> str:
@@ -95,18 +110,15 @@ def _int(value: Any) -> str:
     return "null" if value is None else str(value) if type(value) is int else _json(value)
 
 
-_actors: dict[Actor, str] = {}
-
-
 def _actor_json(actor: Actor) -> str:
-    """The actor's JSON, remembered (a server answers the same few tokens all day)."""
-    found = _actors.get(actor)
-    if found is None:
-        found = _json(actor.to_json())
-        if len(_actors) >= 1024:
-            _actors.clear()
-        _actors[actor] = found
-    return found
+    """``_json(actor.to_json())``, written out directly (a server's actors differ in their
+    request ids, so each record has its own)."""
+    kind, name, via = actor.kind, actor.name, actor.via
+    if type(kind) is not str or type(name) is not str or type(via) is not str:
+        return _json(actor.to_json())
+    return (f'{{"id":{_opt(actor.id)},"kind":{_str(kind)},"name":{_str(name)},'
+            f'"request_id":{_opt(actor.request_id)},"source":{_opt(actor.source)},'
+            f'"via":{_str(via)}}}')
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from blocks.crypto import integrity
 from blocks.errors import IntegrityError
@@ -37,9 +37,9 @@ WHAT = "the event log"
 _COLUMNS = "seq, prev, kind, subject, at, actor, body, mac_term, mac"
 
 
-@dataclass(frozen=True)
-class NewEvent:
-    """An event to append: what kind, about which record, when, by whom, and its JSON body."""
+class NewEvent(NamedTuple):
+    """An event to append: what kind, about which record, when, by whom, and its JSON body
+    (a named tuple: one is made for every request a server records)."""
 
     kind: str
     subject: str
@@ -64,7 +64,17 @@ class ChainEvent:
 
 def at_text(value: Any) -> str:
     """A timestamp as the MAC covers it: ISO 8601 in UTC with microseconds."""
+    if type(value) is datetime and value.tzinfo is UTC:  # a new event's: already UTC
+        return value.isoformat(timespec="microseconds")
     return utc(value).astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _stored_at(writer: ChainWriter, at: datetime, text: str) -> Any:
+    """``writer.stamp(at)``; for SQLite, made from ``text`` (:func:`at_text` of ``at``: the
+    same instant, written ``YYYY-MM-DD HH:MM:SS.ffffff`` as SQLite stores it)."""
+    if writer.sqlite and len(text) == 32 and text.endswith("+00:00"):
+        return f"{text[:10]} {text[11:26]}"
+    return writer.stamp(at)
 
 
 def digest_of(seq: int, prev: str, kind: str, subject: str, at: str, actor: str,
@@ -154,11 +164,13 @@ def append(conn: Any, writer: ChainWriter, sealer: Signer, events: Sequence[NewE
         rows = []
         for event in events:
             seq += 1
-            new = digest_of(seq, digest, event.kind, event.subject, at_text(event.at),
-                            event.actor, event.body)
+            text = at_text(event.at)
+            new = digest_of(seq, digest, event.kind, event.subject, text, event.actor,
+                            event.body)
             term, mac = sealer.sign(event_mac_message(new))
-            rows.append((seq, digest, event.kind, event.subject, writer.stamp(event.at),
-                         event.actor, event.body, term, mac))
+            rows.append((seq, digest, event.kind, event.subject,
+                         _stored_at(writer, event.at, text), event.actor, event.body, term,
+                         mac))
             digest = new
         term, mac = sealer.sign(head_mac_message(NAME, seq, digest))
         if one:  # the head's compare-and-set and the insert in one statement

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -36,18 +35,25 @@ def mark(conn: Any) -> Mark | None:
     return (id(conn), int(version), int(own) - _exempt.get(id(conn), 0))
 
 
-@contextmanager
-def exempt(conn: Any) -> Iterator[None]:
+class exempt:  # used as a function: ``with exempt(conn):``
     """Rows written on ``conn`` inside the block (audit records only: they change the event
-    log and its head, which nothing memoised depends on) leave its :func:`mark` unmoved."""
-    before = conn.total_changes
-    try:
-        yield
-    finally:
-        moved = conn.total_changes - before
+    log and its head, which nothing memoised depends on) leave its :func:`mark` unmoved.
+    (A class, not a generator: it wraps every audit record a server appends.)"""
+
+    __slots__ = ("_before", "_conn")
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._before = self._conn.total_changes
+
+    def __exit__(self, *exc: object) -> None:
+        moved = self._conn.total_changes - self._before
         if moved:
+            key = id(self._conn)
             with _exempt_lock:
-                _exempt[id(conn)] = _exempt.get(id(conn), 0) + moved
+                _exempt[key] = _exempt.get(key, 0) + moved
 
 
 def forget(conn: Any) -> None:

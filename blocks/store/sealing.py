@@ -55,8 +55,7 @@ class KeyringSealer:
 
     def sign(self, message: Message) -> tuple[int, bytes]:
         """``(term, mac)`` of ``message(term)`` under the current term."""
-        term = self.keyring.current_term
-        return term, self.keyring.mac(term, message(term))
+        return self.keyring.sign(message)
 
     def valid(self, term: Any, mac: Any, message: Message) -> bool:
         """True if ``mac`` authenticates ``message(term)`` under ``term``."""
