@@ -104,7 +104,7 @@ class AuditTrail:
                 self._ids[actor.id] = hashed
             actor = Actor(actor.kind, actor.name, hashed, actor.via, actor.source,
                           actor.request_id)
-        if detail and any(type(v) is bytes for v in detail.values()):
+        if detail and any(isinstance(v, bytes) for v in detail.values()):
             plain = {k: (self.hash(v) if isinstance(v, bytes) else v) for k, v in detail.items()}
         else:
             plain = dict(detail) if detail else {}

@@ -130,3 +130,27 @@ def test_records_appended_by_the_server_path_verify_and_read_back(blocks_home: P
     finally:
         batcher.close()
         registry.close()
+
+
+def test_a_bytes_value_of_a_detail_is_stored_as_its_hmac_whatever_its_class(
+        blocks_home: Path) -> None:
+    """``detail`` holds names, never values: a ``bytes`` value (a subclass too) is recorded as
+    its HMAC, and the bytes never reach the record."""
+    from blocks import Registry, Settings
+
+    class Token(bytes):
+        pass
+
+    registry = Registry(Settings(home=blocks_home))
+    registry.init()
+    try:
+        trail = registry.audit
+        for value in (b"s3cr3t-token-id", Token(b"s3cr3t-token-id")):
+            pending = trail._pending_as(  # type: ignore[attr-defined]
+                Actor("os", "me@h"), "read", "blocks", "secret/x", None, None, None,
+                {"token": value})
+            body = pending.body()
+            assert "s3cr3t" not in body
+            assert pending.detail == {"token": trail.hash(b"s3cr3t-token-id")}
+    finally:
+        registry.close()
