@@ -69,14 +69,6 @@ def at_text(value: Any) -> str:
     return utc(value).astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _stored_at(writer: ChainWriter, at: datetime, text: str) -> Any:
-    """``writer.stamp(at)``; for SQLite, made from ``text`` (:func:`at_text` of ``at``: the
-    same instant, written ``YYYY-MM-DD HH:MM:SS.ffffff`` as SQLite stores it)."""
-    if writer.sqlite and len(text) == 32 and text.endswith("+00:00"):
-        return f"{text[:10]} {text[11:26]}"
-    return writer.stamp(at)
-
-
 def digest_of(seq: int, prev: str, kind: str, subject: str, at: str, actor: str,
               body: str) -> str:
     """The SHA-256 (hex) of an event's content: what the next event links to."""
@@ -168,9 +160,8 @@ def append(conn: Any, writer: ChainWriter, sealer: Signer, events: Sequence[NewE
             new = digest_of(seq, digest, event.kind, event.subject, text, event.actor,
                             event.body)
             term, mac = sealer.sign(event_mac_message(new))
-            rows.append((seq, digest, event.kind, event.subject,
-                         _stored_at(writer, event.at, text), event.actor, event.body, term,
-                         mac))
+            rows.append((seq, digest, event.kind, event.subject, writer.stamp(event.at),
+                         event.actor, event.body, term, mac))
             digest = new
         term, mac = sealer.sign(head_mac_message(NAME, seq, digest))
         if one:  # the head's compare-and-set and the insert in one statement

@@ -370,7 +370,9 @@ class Writer:
         """A timestamp as the dialect stores it (SQLAlchemy's SQLite text format)."""
         if not self.sqlite:
             return now
-        return now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        if now.tzinfo is not UTC:  # already UTC (every clock here): no conversion
+            now = now.astimezone(UTC)
+        return now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
     def _read_head(
         self, conn: Any, sealer: HeadSealer, slug: str, name: str
