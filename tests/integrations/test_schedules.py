@@ -89,17 +89,20 @@ def run_until_one_more_completes(client: PrefectClient, server: Server, home: Pa
     window of the earliest run has passed the query) exits having run nothing: start
     another. A run that fails or crashes is a failure of what it ran: stop and show why.
     """
-    before = {r["id"] for r in completed(client, deployment_id)}
+    ended = ("COMPLETED", "FAILED", "CRASHED")
+    # Other tests deploy the same deployment (one id) and one fails a run on purpose: only
+    # the runs that end from here on count.
+    before = {r["id"] for r in runs_of(client, deployment_id) if r["state_type"] in ended}
     outputs: list[str] = []
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         outputs.append(run_next_scheduled(server, home, pool))
-        runs = runs_of(client, deployment_id)
+        runs = [r for r in runs_of(client, deployment_id) if r["id"] not in before]
         broken = [r for r in runs if r["state_type"] in ("FAILED", "CRASHED")]
         assert not broken, (f"runs {[r['id'] for r in broken]} ended "
                             f"{[r['state_type'] for r in broken]}:\n" + "\n".join(outputs)
                             + logs_of(client, [r["id"] for r in broken]))
-        new = [r for r in runs if r["state_type"] == "COMPLETED" and r["id"] not in before]
+        new = [r for r in runs if r["state_type"] == "COMPLETED"]
         if new:
             return new[0], "\n".join(outputs)
     raise AssertionError(
