@@ -29,6 +29,8 @@ from typing import Any
 
 import httpx
 
+from tests.cli_process import run_cli
+
 START_TIMEOUT = 60.0
 ANNOUNCE = re.compile(r"blocks server: serving on (\S+)")
 
@@ -62,11 +64,8 @@ def server_env(base: Mapping[str, str] | None = None, **settings: str) -> dict[s
 
 def blocks_cli(args: Sequence[str], env: Mapping[str, str], *, timeout: float = 60.0,
                check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run ``blocks ARGS`` in a subprocess with ``env``."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "blocks.cli", *args], env=dict(env), text=True,
-        capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
-    )
+    """Run ``blocks ARGS`` in a process of its own with ``env`` (``tests/cli_process.py``)."""
+    proc = run_cli(args, env=env, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"blocks {' '.join(args)} exited {proc.returncode}:\n"
                              f"{proc.stderr[-2000:]}")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +18,7 @@ from blocks.errors import Forbidden
 from blocks.remote.registry import RemoteRegistry
 from blocks.server.app import create_app
 from blocks.server.auth import TokenAuthenticator
+from tests.cli_process import run_cli
 from tests.server_fixtures import remote_settings, serve_app
 
 PW = "served-warehouse-pw-77a1"
@@ -117,11 +116,8 @@ def test_the_cli_through_the_server(url: str, tokens: dict[str, str]) -> None:
     reader.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLOCKS_")}
     env.update(BLOCKS_API_URL=url, BLOCKS_API_TOKEN=tokens["admin"])
-    out = subprocess.run([sys.executable, "-m", "blocks.cli", "audit", "who-read",
-                          "secret/warehouse", "--since", "30d", "--json"], env=env,
-                         capture_output=True, text=True, timeout=60, check=True).stdout
+    out = run_cli(["audit", "who-read", "secret/warehouse", "--since", "30d", "--json"],
+                  env=env, check=True).stdout
     assert [r["count"] for r in json.loads(out)] == [1]
-    export = subprocess.run([sys.executable, "-m", "blocks.cli", "audit", "export", "--jsonl"],
-                            env=env, capture_output=True, text=True, timeout=60,
-                            check=True).stdout
+    export = run_cli(["audit", "export", "--jsonl"], env=env, check=True).stdout
     assert len(export.splitlines()) >= 2 and PW not in export

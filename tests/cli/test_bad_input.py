@@ -16,6 +16,7 @@ import pytest
 from blocks import Registry, Secret, Settings
 from blocks.cli.main import main
 from blocks.errors import ConfigurationError, ValidationError
+from tests.cli_process import run_cli
 
 MARK = "zq-unique-input-7f3"
 
@@ -39,8 +40,7 @@ SETTINGS_CASES = {
 
 
 def _cli(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "blocks.cli", *argv], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return run_cli(argv, env=env)
 
 
 def _assert_one_line_error(stderr: str, expected: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 from blocks import Registry, Secret, Settings
 from blocks.cli.main import main
 from blocks.pools import WorkPool, default_base_job_template
+from tests.cli_process import run_cli
 
 SECRET = "hunter2-k8s-db-password"
 PLACEHOLDER = "{{ blocks.secret.db-password }}"
@@ -193,10 +193,7 @@ def test_render_reports_a_bad_value_naming_the_variable(
 def blocks_cli(home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLOCKS_")}
     env["BLOCKS_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "blocks.cli", *argv], env=env, capture_output=True, text=True,
-        timeout=60, check=False,
-    )
+    return run_cli(argv, env=env)
 
 
 def test_kubernetes_pool_renders_the_secret_and_the_cli_never_prints_it(

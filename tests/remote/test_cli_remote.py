@@ -10,7 +10,6 @@ import hmac
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from fastapi import Request
 from blocks import Registry, Secret
 from blocks.errors import Unauthorized
 from blocks.server.security import ADMIN, Principal
+from tests.cli_process import run_cli
 from tests.server_fixtures import serve
 
 TOKEN = "tok-" + "9f" * 16
@@ -49,8 +49,7 @@ def client_env(tmp_path: Path, cli_server: str) -> dict[str, str]:
 
 def blocks(env: dict[str, str], *argv: str, stdin: str | None = None,
            check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "blocks.cli", *argv], env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+    done = run_cli(argv, env=env, input=stdin, timeout=120)
     if check:
         assert done.returncode == 0, done.stderr
     return done

@@ -17,6 +17,7 @@ from blocks import Registry, Secret, Settings
 from blocks.codec import secret_values
 from blocks.errors import ConfigurationError
 from blocks.rotation import RotationPolicy, plugins, rotate, set_rotation
+from tests.cli_process import run_cli
 from tests.rotation.contract import all_secrets
 
 LOOP = textwrap.dedent("""
@@ -57,8 +58,7 @@ def client_env(request: pytest.FixtureRequest, blocks_home: Path) -> Iterator[di
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "blocks.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return run_cli(args, env=env, timeout=120)
 
 
 def test_a_process_loading_in_a_loop_sees_the_new_version(

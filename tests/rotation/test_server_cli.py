@@ -17,6 +17,7 @@ from blocks import Registry, Secret
 from blocks.access.store import AccessStore
 from blocks.codec import secret_values
 from blocks.rotation import rotation_events
+from tests.cli_process import run_cli
 from tests.server_fixtures import serve
 
 FIRST = "first-value-0123456789"
@@ -46,9 +47,7 @@ def test_the_cli_rotates_verifies_and_reports_through_the_server(
     Secret(value=FIRST).save("tok", registry=served_registry)
 
     def cli(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-m", "blocks.cli", *args],
-                              env=_env(home, url, token), capture_output=True, text=True,
-                              timeout=120)
+        done = run_cli(args, env=_env(home, url, token), timeout=120)
         assert done.returncode == code, (args, done.stdout, done.stderr)
         assert "Traceback" not in done.stderr, done.stderr
         outputs.append(done.stdout + done.stderr)

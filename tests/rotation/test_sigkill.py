@@ -19,6 +19,7 @@ import pytest
 from blocks import Registry, Settings
 from blocks.rotation import RotationPolicy, rotation_events, set_rotation
 from blocks.types.database import DatabaseCredentials
+from tests.cli_process import run_cli
 from tests.rotation.conftest import PrivatePostgres, accepts_on
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -46,8 +47,7 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def _blocks(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "blocks.cli", *args], env=_env(home),
-                          capture_output=True, text=True, timeout=120)
+    return run_cli(args, env=_env(home), timeout=120)
 
 
 @pytest.fixture

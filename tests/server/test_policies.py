@@ -12,6 +12,7 @@ import pytest
 
 from blocks import Registry
 from blocks.access.store import AccessStore
+from tests.cli_process import run_cli
 from tests.server_fixtures import serve
 
 
@@ -131,7 +132,6 @@ def test_the_cli_manages_tokens_through_the_server_with_an_admin_token(
     import json
     import os
     import subprocess
-    import sys
 
     def blocks(token: str, *argv: str, stdin: str | None = None
                ) -> subprocess.CompletedProcess[str]:
@@ -139,8 +139,7 @@ def test_the_cli_manages_tokens_through_the_server_with_an_admin_token(
                                                                          "AWS_"))}
         env.update(HOME=str(tmp_path), BLOCKS_HOME=str(tmp_path / "b"), BLOCKS_API_URL=url,
                    BLOCKS_API_TOKEN=token)
-        return subprocess.run([sys.executable, "-m", "blocks.cli", *argv], env=env,
-                              input=stdin, capture_output=True, text=True, timeout=120)
+        return run_cli(argv, env=env, input=stdin, timeout=120)
 
     with serve(served_registry) as url:
         done = blocks(admin, "policies", "put", "etl", "--file", "-",

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from blocks import Registry, Secret
 from blocks.pools import WorkPool
 from blocks.server.security import ADMIN, StaticPrincipal, static_authenticator
+from tests.cli_process import run_cli
 from tests.server_fixtures import serve
 
 SECRET = "pools-cli-remote-secret-4d2a"
@@ -23,8 +23,7 @@ def blocks_cli(home: Path, url: str, *argv: str) -> subprocess.CompletedProcess[
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLOCKS_")}
     env.update(BLOCKS_HOME=str(home), BLOCKS_API_URL=url,
                BLOCKS_API_TOKEN="tok-not-checked-by-the-static-authenticator")
-    return subprocess.run([sys.executable, "-m", "blocks.cli", *argv], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return run_cli(argv, env=env, timeout=120)
 
 
 def test_pool_commands_work_through_a_server_with_only_the_api_settings(

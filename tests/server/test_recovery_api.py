@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +26,7 @@ from blocks.server.app import create_app
 from blocks.server.auth import TokenAuthenticator
 from blocks.verify import verify
 from tests.access.helpers import Clock
+from tests.cli_process import run_cli
 from tests.core.models import TestCreds, TestService
 from tests.server_fixtures import remote_settings, serve_app
 
@@ -187,8 +187,7 @@ def test_each_recovery_call_needs_its_capability(
 
 def blocks_cli(env: dict[str, str], *argv: str, ok: bool = True
                ) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "blocks.cli", *argv], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = run_cli(argv, env=env, timeout=120)
     assert SECRET not in done.stdout + done.stderr
     assert env["BLOCKS_API_TOKEN"] not in done.stdout + done.stderr
     if ok:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pytest
 
 from blocks import Registry, Secret, Settings
 from blocks.key_management import KeyManager
+from tests.cli_process import run_cli
 
 
 def wrapped_keys(db: Path, name: str, version: int | None = None) -> list[bytes]:
@@ -76,12 +75,10 @@ def test_cli_rm_and_purge_leave_nothing_in_the_wal(blocks_home: Path) -> None:
     env = {**os.environ, "BLOCKS_HOME": str(blocks_home)}
     for argv in (["keys", "purge", "secret/api", "--version", "1", "--yes"],
                  ["rm", "secret/gone", "--now", "--yes"]):
-        subprocess.run([sys.executable, "-m", "blocks.cli", *argv], env=env, check=True,
-                       capture_output=True, timeout=60)
+        run_cli(argv, env=env, check=True)
     on_disk = files(db)
     assert len(old + gone) == 2 and all(k not in on_disk for k in old + gone)
     retired = term_key(db, 1)
     for argv in (["keys", "rotate"], ["keys", "rewrap"], ["keys", "retire", "1", "--yes"]):
-        subprocess.run([sys.executable, "-m", "blocks.cli", *argv], env=env, check=True,
-                       capture_output=True, timeout=60)
+        run_cli(argv, env=env, check=True)
     assert retired not in files(db)

@@ -29,6 +29,7 @@ import pytest
 from blocks.registry import Registry
 from blocks.settings import Settings
 from blocks_terraform import install
+from tests.cli_process import run_cli
 from tests.terraform.reattach import ProviderServer, enabled
 from tests.terraform.summary import NOT_RUN, USED
 from tests.terraform.versions import PINNED, TerraformBinary, binaries, probe
@@ -121,8 +122,7 @@ class Terraform:
         """Run the real ``blocks`` CLI on this test's registry (an out-of-band change)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("BLOCKS_")}
         env["BLOCKS_HOME"] = str(self.home)
-        return subprocess.run([sys.executable, "-m", "blocks.cli", *args], env=env,
-                              capture_output=True, text=True, timeout=120)
+        return run_cli(args, env=env, timeout=120)
 
 
 @pytest.fixture(scope="session")

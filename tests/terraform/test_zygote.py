@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,39 @@ def test_a_zygote_that_answers_before_the_request_call_returns(
     assert json.loads(child.stdout.read())["cwd"] == str(work)
     child.stdout.close()
     child.wait(timeout=10)
+
+
+@pytest.mark.usefixtures("forking")
+def test_a_forked_cli_run_answers_as_a_new_interpreter_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tests/cli_process.run_cli``: the same exit codes, output, error and input handling
+    from a fork of the zygote as from ``python -m blocks.cli`` started anew."""
+    from tests.cli_process import run_cli
+
+    monkeypatch.delenv("BLOCKS_TEST_CLI_ZYGOTE", raising=False)
+    runs = [(["init"], None), (["save", "secret/api", "-f", "-"], '{"value": "pw-1"}'),
+            (["ls", "--json"], None), (["inspect", "secret/missing"], None),
+            (["save", "secret/bad", "-f", "-"], "{not json"), (["nonsense-command"], None)]
+    answers = {}
+    for mode in ("1", "0"):
+        monkeypatch.setenv("BLOCKS_TEST_CLI_ZYGOTE", mode)
+        env = _env(tmp_path / mode)
+        answers[mode] = [run_cli(argv, env=env, input=data, cwd=tmp_path)
+                         for argv, data in runs]
+    forked, fresh = answers["1"], answers["0"]
+    assert [r.returncode for r in forked] == [r.returncode for r in fresh] == [0, 0, 0, 1, 1, 2]
+    for a, b in zip(forked, fresh, strict=True):
+        assert (a.stdout, a.stderr) == (b.stdout, b.stderr) or a.args[3] in ("init", "ls")
+    assert json.loads(forked[2].stdout)[0]["name"] == "api"
+    assert "pw-1" not in "".join(r.stdout + r.stderr for r in forked)
+
+
+@pytest.mark.usefixtures("forking")
+def test_a_forked_cli_run_past_its_timeout_is_killed(tmp_path: Path) -> None:
+    from tests.cli_process import run_cli
+
+    env = _env(tmp_path)
+    run_cli(["init"], env=env, check=True)
+    # `server run` serves until stopped: the timeout must end it.
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_cli(["server", "run", "--port", "0"], env=env, timeout=3)
