@@ -6,7 +6,6 @@ other gets ConflictError, and the stored pool holds the winner's change (no lost
 
 from __future__ import annotations
 
-import multiprocessing
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 
 from blocks import Registry, Settings
 from blocks.pools import WorkPool
+from tests.forked import writer_context
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ROUNDS = 3
@@ -45,7 +45,7 @@ def _writer(home: str, url: str, writer: int, barrier: Barrier, target: str, out
 
 
 def _race(home: Path, url: str, target: str) -> dict[int, str]:
-    ctx = multiprocessing.get_context("spawn")
+    ctx = writer_context(__name__)
     barrier, out = ctx.Barrier(2), ctx.Queue()
     procs = [
         ctx.Process(target=_writer, args=(str(home), url, i, barrier, target, out))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import pytest
 
 from blocks import ConflictError, Registry, Settings
 from tests.core.models import TestCreds
+from tests.forked import writer_context
 
 
 def _writer(home: str, url: str, password: str, barrier: Any, results: Any) -> None:
@@ -39,7 +39,7 @@ def _appender(home: str, url: str, password: str, barrier: Any, results: Any) ->
 
 
 def run(target: Any, home: Path, url: str, names: list[str]) -> list[tuple[str, str, Any]]:
-    ctx = mp.get_context("spawn")
+    ctx = writer_context(__name__)
     barrier, results = ctx.Barrier(len(names)), ctx.Queue()
     procs = [ctx.Process(target=target, args=(str(home), url, n, barrier, results))
              for n in names]
