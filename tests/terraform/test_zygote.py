@@ -139,7 +139,8 @@ def test_a_forked_cli_run_answers_as_a_new_interpreter_does(
     monkeypatch.delenv("BLOCKS_TEST_CLI_ZYGOTE", raising=False)
     runs = [(["init"], None), (["save", "secret/api", "-f", "-"], '{"value": "pw-1"}'),
             (["ls", "--json"], None), (["inspect", "secret/missing"], None),
-            (["save", "secret/bad", "-f", "-"], "{not json"), (["nonsense-command"], None)]
+            (["save", "secret/bad", "-f", "-"], "{not json"), (["nonsense-command"], None),
+            (["--help"], None)]
     answers = {}
     for mode in ("1", "0"):
         monkeypatch.setenv("BLOCKS_TEST_CLI_ZYGOTE", mode)
@@ -147,7 +148,7 @@ def test_a_forked_cli_run_answers_as_a_new_interpreter_does(
         answers[mode] = [run_cli(argv, env=env, input=data, cwd=tmp_path)
                          for argv, data in runs]
     forked, fresh = answers["1"], answers["0"]
-    assert [r.returncode for r in forked] == [r.returncode for r in fresh] == [0, 0, 0, 1, 1, 2]
+    assert [r.returncode for r in forked] == [r.returncode for r in fresh] == [0, 0, 0, 1, 1, 2, 0]
     for a, b in zip(forked, fresh, strict=True):
         assert (a.stdout, a.stderr) == (b.stdout, b.stderr) or a.args[3] in ("init", "ls")
     assert json.loads(forked[2].stdout)[0]["name"] == "api"

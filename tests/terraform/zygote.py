@@ -11,7 +11,7 @@ exactly what ``blocks_terraform/__main__.py`` runs. Everything the child does af
 (settings, the registry, the gRPC server, the types of the test's own modules) is done in the
 child, with the test's environment, as in a fresh process.
 
-The same zygote also runs ``blocks`` CLI commands for tests (:func:`run_cli`, used through
+The same zygote also runs ``blocks`` CLI commands for tests (:meth:`Zygote.run_cli`, through
 ``tests/cli_process.py``): a child takes the test's standard input, output and error and
 environment, runs what ``python -m blocks.cli ARGS`` runs, and reports its exit code on a pipe
 of its own (the zygote, not the test, reaps it). A CLI run costs a fork instead of an
@@ -228,8 +228,9 @@ def end(process: Any, ask: Callable[[], None]) -> None:
 
 PRELOAD = ("sqlalchemy", "sqlalchemy.dialects.sqlite", "blocks.audit_actor",
            "blocks_terraform.provider", "blocks_terraform.serving", "blocks.cli.main")
-"""Imported by the zygote: the store's engine (imported when a registry opens) and
-``blocks_terraform/__main__.py``'s own imports; then the provider's ``import_blocks``."""
+"""Imported by the zygote: the store's engine (imported when a registry opens),
+``blocks_terraform/__main__.py``'s own imports and the CLI's entry point; then the provider's
+``import_blocks``."""
 
 
 def _preload() -> None:
@@ -270,7 +271,7 @@ def _child(conn: socket.socket, listener: socket.socket, request: dict[str, Any]
                               "tmp": tempfile.gettempdir(), "argv": sys.argv}))
             return
         if cli:
-            code = _cli(request["argv"])
+            _cli(request["argv"])  # ends with SystemExit, as the real entry point
             return
         import blocks_terraform.__main__ as entry
         sys.argv = [entry.__file__, "--dev"]
@@ -280,8 +281,12 @@ def _child(conn: socket.socket, listener: socket.socket, request: dict[str, Any]
 
         set_via("terraform")
         serve(BlocksProvider())
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+    except SystemExit as exc:  # as the interpreter ends: None is 0, a message goes to stderr
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
     except BaseException:  # reported on the test's log, then the child ends
         import traceback
 
@@ -297,13 +302,13 @@ def _child(conn: socket.socket, listener: socket.socket, request: dict[str, Any]
         os._exit(code)
 
 
-def _cli(argv: list[str]) -> int:
+def _cli(argv: list[str]) -> None:
     """What ``python -m blocks.cli ARGV`` runs, in the child (standard streams in place)."""
     import blocks.cli
     from blocks.cli.main import main
 
     sys.argv = [os.path.join(os.path.dirname(blocks.cli.__file__), "__main__.py"), *argv]
-    return main(list(argv))
+    sys.exit(main(list(argv)))  # as ``blocks/cli/__main__.py`` ends
 
 
 def _reap(children: set[int]) -> None:
