@@ -156,9 +156,8 @@ def append(conn: Any, writer: ChainWriter, sealer: Signer, events: Sequence[NewE
         rows = []
         for event in events:
             seq += 1
-            text = at_text(event.at)
-            new = digest_of(seq, digest, event.kind, event.subject, text, event.actor,
-                            event.body)
+            new = digest_of(seq, digest, event.kind, event.subject, at_text(event.at),
+                            event.actor, event.body)
             term, mac = sealer.sign(event_mac_message(new))
             rows.append((seq, digest, event.kind, event.subject, writer.stamp(event.at),
                          event.actor, event.body, term, mac))

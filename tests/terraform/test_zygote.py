@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_process import run_cli
 from tests.terraform import zygote
 from tests.terraform.reattach import ProviderServer
 
@@ -134,8 +135,6 @@ def test_a_forked_cli_run_answers_as_a_new_interpreter_does(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``tests/cli_process.run_cli``: the same exit codes, output, error and input handling
     from a fork of the zygote as from ``python -m blocks.cli`` started anew."""
-    from tests.cli_process import run_cli
-
     monkeypatch.delenv("BLOCKS_TEST_CLI_ZYGOTE", raising=False)
     runs = [(["init"], None), (["save", "secret/api", "-f", "-"], '{"value": "pw-1"}'),
             (["ls", "--json"], None), (["inspect", "secret/missing"], None),
@@ -157,8 +156,6 @@ def test_a_forked_cli_run_answers_as_a_new_interpreter_does(
 
 @pytest.mark.usefixtures("forking")
 def test_a_forked_cli_run_past_its_timeout_is_killed(tmp_path: Path) -> None:
-    from tests.cli_process import run_cli
-
     env = _env(tmp_path)
     run_cli(["init"], env=env, check=True)
     # `server run` serves until stopped: the timeout must end it.
