@@ -17,7 +17,6 @@ import contextlib
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
@@ -32,6 +31,11 @@ def _forks(env: dict[str, str]) -> bool:
 def _text(data: bytes) -> str:
     """As ``subprocess.run(..., text=True)`` decodes: UTF-8 here, universal newlines."""
     return data.decode().replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _in_memory(name: str) -> IO[bytes]:
+    """A file in memory only (a test's input and output may hold secrets: never on disk)."""
+    return os.fdopen(os.memfd_create(f"blocks-cli-{name}"), "w+b")
 
 
 def run_cli(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
@@ -53,12 +57,10 @@ def run_cli(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
                               capture_output=True, timeout=timeout, cwd=cwd, check=check,
                               stdin=subprocess.DEVNULL if input is None else None)
     with contextlib.ExitStack() as stack:
-        stdin: IO[bytes] = stack.enter_context(tempfile.TemporaryFile())
+        stdin, out, err = (stack.enter_context(_in_memory(name)) for name in ("in", "out", "err"))
         stdin.write((input or "").encode())
         stdin.flush()
         stdin.seek(0)
-        out = stack.enter_context(tempfile.TemporaryFile())
-        err = stack.enter_context(tempfile.TemporaryFile())
         child, status = zygote.Zygote.get().run_cli(
             list(argv), environment, Path(cwd) if cwd is not None else None, stdin, out, err)
         stack.callback(os.close, status)
