@@ -1,8 +1,9 @@
 """`blocks server` against OpenBao (issue 20, "Speed"). Run by hand from the repository root:
 ``.venv/bin/python benchmarks/server_vs_openbao.py [--seconds 10] [--concurrency 1,4]``
 (``--workers 2``: the SQLite server with two worker processes, ``--reuse-port`` with a socket
-of its own each; ``--no-audit``: the server without the audit of requests; ``--tool wrk``:
-wrk instead of hey; ``--pin``: the load generator on one core, the servers on the other).
+of its own each; ``--no-audit``: the server without the audit of requests; ``--peer-audit``:
+OpenBao with a file audit device, like for like; ``--tool wrk``: wrk instead of hey;
+``--pin``: the load generator on one core, the servers on the other).
 
 Starts, on 127.0.0.1 at free ports, ``bao server -dev`` with one KV v2 secret and a
 ``blocks server run`` over SQLite with one ``Secret`` block, and drives both with the same load
@@ -46,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.servers import (  # noqa: E402
     HOST,
+    Server,
     ServerUnavailable,
     find_binary,
     free_port,
@@ -287,6 +289,19 @@ def openbao_url(bao_url: str, token: str) -> str:
     return f"{bao_url}/v1/secret/data/{SECRET_NAME}"
 
 
+def audited_openbao(workdir: Path) -> Server:
+    """``bao server -dev`` with a file audit device writing into ``workdir`` (``--peer-audit``)."""
+    return start_openbao(workdir, audit_file=workdir / "audit.log")
+
+
+def check_audit_device(bao_url: str, token: str) -> None:
+    """Refuse to measure unless OpenBao lists a file audit device (``--peer-audit``)."""
+    found = httpx.get(f"{bao_url}/v1/sys/audit", headers={"X-Vault-Token": token},
+                      timeout=10).json().get("data") or {}
+    if not any(device.get("type") == "file" for device in found.values()):
+        raise RuntimeError(f"OpenBao lists no file audit device: {sorted(found)}")
+
+
 def cached_load_p50(base: str, token: str, n: int = 20000) -> float:
     """p50 in ms of ``Secret.load`` through the server with BLOCKS_API_CACHE_SECONDS=300."""
     from blocks import Secret, Settings
@@ -367,6 +382,10 @@ def main() -> int:
     parser.add_argument("--reuse-port", action="store_true",
                         help="with --workers: blocks server run --reuse-port (a SO_REUSEPORT "
                              "socket per worker instead of one shared socket)")
+    parser.add_argument("--peer-audit", action="store_true",
+                        help="OpenBao with a file audit device (every request and response "
+                             "logged, as the server records every request): like for like; "
+                             "the targets name the dev server without one")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     global GEN, VARIANT
@@ -383,15 +402,18 @@ def main() -> int:
           f"{' (pinned)' if args.pin else ''} {args.seconds:g}s per figure, concurrency "
           f"{', '.join(map(str, levels))}, "
           f"server workers {args.workers}{' (--reuse-port)' if VARIANT.reuse_port else ''}, "
-          f"audit of requests {'on' if VARIANT.audit else 'off'}")
+          f"audit of requests {'on' if VARIANT.audit else 'off'}, OpenBao audit device "
+          f"{'file' if args.peer_audit else 'none (dev server)'}")
     with tempfile.TemporaryDirectory(prefix="blocks-bench-") as tmp, \
-            running(start_openbao) as bao:
+            running(audited_openbao if args.peer_audit else start_openbao) as bao:
         home = Path(tmp) / "sqlite"
         token = prepare_registry(home, None)
         bao_token = bao.extra["token"]
         if bao.process is not None:
             pin_server(bao.process.pid)
         bao_read = openbao_url(bao.url, bao_token)
+        if args.peer_audit:
+            check_audit_device(bao.url, bao_token)
         with blocks_server(home, workers=args.workers) as base:
             url = block_url(base)
             etag = etag_of(url, token)

@@ -9,6 +9,7 @@ use these live in ``tests/conftest.py``.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -160,8 +161,11 @@ def start_moto(workdir: Path, *, no_auth_actions: int | None = None) -> Server:
     return server
 
 
-def start_openbao(workdir: Path) -> Server:
-    """Start ``bao server -dev`` on a free loopback port with a random root token."""
+def start_openbao(workdir: Path, *, audit_file: Path | None = None) -> Server:
+    """Start ``bao server -dev`` on a free loopback port with a random root token.
+
+    ``audit_file``: also a file audit device writing there (OpenBao declares audit devices in
+    its configuration only; ``benchmarks/server_vs_openbao.py --peer-audit``)."""
     port = free_port_pair()
     token = secrets.token_urlsafe(24)
     argv = [
@@ -170,6 +174,11 @@ def start_openbao(workdir: Path) -> Server:
         f"-dev-root-token-id={token}",
         "-dev-no-store-token",
     ]
+    if audit_file is not None:
+        config = workdir / "audit.hcl"
+        config.write_text(f'audit "file" "to-file" {{\n  options {{\n'
+                          f'    file_path = {json.dumps(str(audit_file))}\n  }}\n}}\n')
+        argv.append(f"-config={config}")
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))
     }
