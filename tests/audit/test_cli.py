@@ -7,7 +7,6 @@ import contextlib
 import io
 import json
 import sys
-import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from blocks.audit_actor import Actor, acting_as
 from blocks.cli.main import main
 from blocks.settings import Settings
 from blocks.store import audit_log
+from tests.peak_memory import peak_of
 
 PW = "warehouse-pw-cli-8c1f"
 
@@ -127,13 +127,12 @@ def _fill(registry: Registry, count: int) -> None:
 
 def _peak_of_export() -> tuple[int, int]:
     sink = _Sink()
-    tracemalloc.start()
-    try:
+
+    def export() -> None:
         with contextlib.redirect_stdout(sink):  # type: ignore[type-var]
             assert main(["audit", "export", "--jsonl"]) == 0
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+
+    _, peak = peak_of(export)
     return sink.lines, peak
 
 
