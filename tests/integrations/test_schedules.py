@@ -14,6 +14,7 @@ import secrets
 import shutil
 import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,35 @@ def run_until_one_more_completes(client: PrefectClient, server: Server, home: Pa
             return new[0], "\n".join(outputs)
     raise AssertionError(
         f"no run of the deployment completed in 240 s; states: "
-        f"{[r['state_type'] for r in runs_of(client, deployment_id)]}\n" + "\n".join(outputs))
+        f"{[r['state_type'] for r in runs_of(client, deployment_id)]}\n"
+        + diagnosis(client, deployment_id, pool) + "\n".join(outputs))
+
+
+def diagnosis(client: PrefectClient, deployment_id: str, pool: str) -> str:
+    """What a worker of ``pool`` had to choose from when it found nothing to run: the
+    deployment's pool, queue and schedules, the pool's and its queues' state, and the next
+    scheduled runs (when, in which queue, made by which schedule), against the time now."""
+    dep = client.request("GET", f"deployments/{deployment_id}", "deployment")
+    lines = [f"now (UTC) {datetime.now(UTC).isoformat()}",
+             f"deployment: pool {dep.get('work_pool_name')!r}, queue "
+             f"{dep.get('work_queue_name')!r} ({dep.get('work_queue_id')}), paused "
+             f"{dep.get('paused')}, updated {dep.get('updated')}, schedules "
+             + str([(s.get("id"), s["schedule"].get("cron"), s.get("active"))
+                    for s in dep.get("schedules") or []])]
+    found = client.request("GET", f"work_pools/{pool}", "work pool", missing_ok=True) or {}
+    lines.append(f"pool {pool!r}: paused {found.get('is_paused')}, concurrency "
+                 f"{found.get('concurrency_limit')}, default queue "
+                 f"{found.get('default_queue_id')}")
+    for queue in client.request("POST", f"work_pools/{pool}/queues/filter", "queues", json={}):
+        lines.append(f"  queue {queue['name']!r} ({queue['id']}): paused "
+                     f"{queue.get('is_paused')}, concurrency {queue.get('concurrency_limit')}")
+    scheduled = [r for r in runs_of(client, deployment_id) if r["state_type"] == "SCHEDULED"]
+    for run in scheduled[:8]:
+        lines.append(f"  run {run['id']}: expected {run['expected_start_time']}, state "
+                     f"{run['state_name']}, queue {run.get('work_queue_name')!r} "
+                     f"({run.get('work_queue_id')}), schedule "
+                     f"{(run.get('created_by') or {}).get('id')}, created {run.get('created')}")
+    return "\n".join(lines) + "\n"
 
 
 def logs_of(client: PrefectClient, run_ids: list[str]) -> str:
