@@ -14,7 +14,7 @@ import secrets
 import shutil
 import subprocess
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,14 @@ def run_until_one_more_completes(client: PrefectClient, server: Server, home: Pa
 
 
 def diagnosis(client: PrefectClient, deployment_id: str, pool: str) -> str:
+    """:func:`what_workers_saw`, or why it could not be had (the failure it explains stays)."""
+    try:
+        return what_workers_saw(client, deployment_id, pool)
+    except Exception as exc:  # the test's own failure must not be hidden by this one
+        return f"(no diagnosis: {type(exc).__name__}: {exc})\n"
+
+
+def what_workers_saw(client: PrefectClient, deployment_id: str, pool: str) -> str:
     """What a worker of ``pool`` had to choose from when it found nothing to run: the
     deployment's pool, queue and schedules, the pool's and its queues' state, and the next
     scheduled runs (when, in which queue, made by which schedule), against the time now."""
@@ -130,6 +138,11 @@ def diagnosis(client: PrefectClient, deployment_id: str, pool: str) -> str:
     for queue in client.request("POST", f"work_pools/{pool}/queues/filter", "queues", json={}):
         lines.append(f"  queue {queue['name']!r} ({queue['id']}): paused "
                      f"{queue.get('is_paused')}, concurrency {queue.get('concurrency_limit')}")
+    soon = (datetime.now(UTC) + timedelta(seconds=PERIOD_S + 5)).isoformat()
+    offered = client.request("POST", f"work_pools/{pool}/get_scheduled_flow_runs",
+                             "scheduled runs", json={"scheduled_before": soon})
+    lines.append("a worker asking now would get: " + str(
+        [(r["flow_run"]["id"], r["flow_run"]["expected_start_time"]) for r in offered]))
     scheduled = [r for r in runs_of(client, deployment_id) if r["state_type"] == "SCHEDULED"]
     for run in scheduled[:8]:
         lines.append(f"  run {run['id']}: expected {run['expected_start_time']}, state "
