@@ -32,15 +32,16 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prefect-deployment
 DOC_CRON = 'cron: "0 6 * * *"'
 FAST_CRON = "* * * * * */15"  # seconds 0, 15, 30, 45 of every minute
 PERIOD_S = 15
+PREFETCH_S = PERIOD_S + 5
+"""A worker takes the next scheduled run even if it is a whole period away (it then waits for
+its time: Prefect's server does not let a run start early)."""
 
 
 def worker_env(server: Server, home: Path) -> dict[str, str]:
     """A worker's environment: the Prefect API and nothing of Blocks (the runs get that from
     the pool's env defaults or the deployment's job variables)."""
     env = {k: v for k, v in client_env(server, home).items() if not k.startswith("BLOCKS_")}
-    # Take the next scheduled run even if it is a whole period away (it then waits for its
-    # time: Prefect's server does not let a run start early).
-    env["PREFECT_WORKER_PREFETCH_SECONDS"] = str(PERIOD_S + 5)
+    env["PREFECT_WORKER_PREFETCH_SECONDS"] = str(PREFETCH_S)
     env["PREFECT_LOGGING_LEVEL"] = "INFO"  # the flow's own log lines reach the server
     return env
 
@@ -138,7 +139,7 @@ def what_workers_saw(client: PrefectClient, deployment_id: str, pool: str) -> st
     for queue in client.request("POST", f"work_pools/{pool}/queues/filter", "queues", json={}):
         lines.append(f"  queue {queue['name']!r} ({queue['id']}): paused "
                      f"{queue.get('is_paused')}, concurrency {queue.get('concurrency_limit')}")
-    soon = (datetime.now(UTC) + timedelta(seconds=PERIOD_S + 5)).isoformat()
+    soon = (datetime.now(UTC) + timedelta(seconds=PREFETCH_S)).isoformat()
     offered = client.request("POST", f"work_pools/{pool}/get_scheduled_flow_runs",
                              "scheduled runs", json={"scheduled_before": soon})
     lines.append("a worker asking now would get: " + str(

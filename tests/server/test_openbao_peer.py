@@ -3,7 +3,6 @@ dev server with a file audit device really records every read, and never the val
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.servers import ServerUnavailable, start_openbao
+from tests.conftest import _start_or_skip
+from tests.servers import start_openbao
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,12 +28,7 @@ def bench() -> Any:
 
 
 def test_the_audited_peer_logs_each_read_without_its_value(bench: Any, tmp_path: Path) -> None:
-    try:
-        bao = bench.audited_openbao(tmp_path)
-    except ServerUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(str(exc))
-        pytest.skip(str(exc))
+    bao = _start_or_skip(bench.audited_openbao, tmp_path)
     try:
         token = bao.extra["token"]
         bench.check_audit_device(bao.url, token)  # raises unless a file device is listed
@@ -52,12 +47,7 @@ def test_the_audited_peer_logs_each_read_without_its_value(bench: Any, tmp_path:
 
 
 def test_without_the_option_the_peer_has_no_audit_device(bench: Any, tmp_path: Path) -> None:
-    try:
-        bao = start_openbao(tmp_path)
-    except ServerUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(str(exc))
-        pytest.skip(str(exc))
+    bao = _start_or_skip(start_openbao, tmp_path)
     try:
         with pytest.raises(RuntimeError, match="no file audit device"):
             bench.check_audit_device(bao.url, bao.extra["token"])
