@@ -70,7 +70,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     for command, job, what in (("deploy-rotation", "rotate-due", "'blocks rotate --due'"),
                                ("deploy-gc", "gc", "'blocks gc' (shred what is due)")):
         p = pfsub.add_parser(command, help=f"deploy the shipped {what} flow on a pool")
-        p.add_argument("--pool", required=True, help="a pool published to Prefect")
+        p.add_argument("--pool", required=True,
+                       help="a pool published to Prefect (onto another pool or queue than "
+                            "before, the deployment is created anew, with a new id)")
         p.add_argument("--cron", required=True, help='schedule, e.g. "*/15 * * * *"')
         p.add_argument("--queue", help="queue of the pool (default: the pool's default)")
         p.add_argument("--timezone", default="UTC",

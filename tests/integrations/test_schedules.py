@@ -37,6 +37,10 @@ PREFETCH_S = PERIOD_S + 5
 its time: Prefect's server does not let a run start early)."""
 
 
+ROTATION_DEPLOYMENT = "blocks-rotate-due/rotate-due"
+"""``blocks prefect deploy-rotation``'s deployment (flow/deployment)."""
+
+
 def worker_env(server: Server, home: Path) -> dict[str, str]:
     """A worker's environment: the Prefect API and nothing of Blocks (the runs get that from
     the pool's env defaults or the deployment's job variables)."""
@@ -145,6 +149,11 @@ def what_workers_saw(client: PrefectClient, deployment_id: str, pool: str) -> st
     lines.append("a worker asking now would get: " + str(
         [(r["flow_run"]["id"], r["flow_run"]["expected_start_time"]) for r in offered]))
     scheduled = [r for r in runs_of(client, deployment_id) if r["state_type"] == "SCHEDULED"]
+    elsewhere = {str(r.get("work_queue_id")) for r in scheduled
+                 if r.get("work_queue_id") != dep.get("work_queue_id")}
+    lines.append(f"{sum(str(r.get('work_queue_id')) in elsewhere for r in scheduled)} of "
+                 f"{len(scheduled)} scheduled runs are in queues other than the "
+                 f"deployment's: {sorted(elsewhere)}")
     for run in scheduled[:8]:
         lines.append(f"  run {run['id']}: expected {run['expected_start_time']}, state "
                      f"{run['state_name']}, queue {run.get('work_queue_name')!r} "
@@ -258,18 +267,31 @@ def test_deploy_rotation_cron_rotates_a_due_secret_on_schedule(
     assert main(["rotation", "set", "secret/scheduled", "--rotator", "generated",
                  "--every", "1s"]) == 0
     time.sleep(1.5)  # due now
-    assert main(["pools", "create", "rotation-cron", "--type", "process"]) == 0
-    assert main(["pools", "publish", "rotation-cron"]) == 0
-    assert main(["prefect", "deploy-rotation", "--pool", "rotation-cron",
-                 "--cron", FAST_CRON]) == 0
+    for pool in ("rotation-before", "rotation-cron"):
+        assert main(["pools", "create", pool, "--type", "process"]) == 0
+        assert main(["pools", "publish", pool]) == 0
     with PrefectClient(prefect_server.url) as client:
-        deployment = client.request("GET", "deployments/name/blocks-rotate-due/rotate-due",
+        # Scheduled on another pool first, as a team moving it would have it: the second
+        # deploy moves it (blocks.integrations.prefect.deploy._forget_if_moving).
+        assert main(["prefect", "deploy-rotation", "--pool", "rotation-before",
+                     "--cron", FAST_CRON]) == 0
+        before = client.request("GET", f"deployments/name/{ROTATION_DEPLOYMENT}",
+                                "deployment")
+        wait_for_scheduled_runs(client, prefect_server, before["id"], "rotation-before")
+        assert main(["prefect", "deploy-rotation", "--pool", "rotation-cron",
+                     "--cron", FAST_CRON]) == 0
+        deployment = client.request("GET", f"deployments/name/{ROTATION_DEPLOYMENT}",
                                     "deployment")
         dep_id = deployment["id"]
         try:
-            # The deployment keeps its id across deploys (other tests deploy it too): count
-            # only the runs completed here.
+            assert dep_id != before["id"], "moved in place: Prefect may make its runs in the " \
+                "old pool's queue"
+            assert client.request("GET", f"deployments/{before['id']}", "deployment",
+                                  missing_ok=True) is None
             wait_for_scheduled_runs(client, prefect_server, dep_id, "rotation-cron")
+            queues = {r["work_queue_id"] for r in runs_of(client, dep_id)
+                      if r["state_type"] == "SCHEDULED"}
+            assert queues == {deployment["work_queue_id"]}, queues
             run, logs = run_until_one_more_completes(
                 client, prefect_server, tmp_path / "worker", "rotation-cron", dep_id)
             assert run["auto_scheduled"], logs

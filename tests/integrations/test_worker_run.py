@@ -230,3 +230,33 @@ def test_deploy_refuses_an_inline_master_key_and_an_unpublished_pool(
     with pytest.raises(ConfigurationError, match="would store the master key in Prefect"):
         deploy_rotation(prefect, inline, pool="inline-key", cron="* * * * *")
     inline.close()
+
+
+def test_deploying_again_updates_in_place_and_another_pool_or_queue_gets_a_new_deployment(
+    bridge_registry: Registry, prefect: PrefectClient
+) -> None:
+    from blocks.integrations.prefect.deploy import deploy_rotation
+
+    for name in ("redeploy-a", "redeploy-b"):
+        WorkPool(name=name, type="process").save(registry=bridge_registry)
+        publish(prefect, [WorkPool.load(name, registry=bridge_registry)], bridge_registry)
+    first = deploy_rotation(prefect, bridge_registry, pool="redeploy-a", cron="0 0 1 1 *",
+                            job="gc")
+    again = deploy_rotation(prefect, bridge_registry, pool="redeploy-a", cron="0 6 * * *",
+                            job="gc")
+    assert again["id"] == first["id"]  # same pool and queue: Prefect updates it
+    assert [s["schedule"]["cron"] for s in again["schedules"]] == ["0 6 * * *"]
+
+    queued = deploy_rotation(prefect, bridge_registry, pool="redeploy-a", cron="0 6 * * *",
+                             queue="urgent", job="gc")
+    moved = deploy_rotation(prefect, bridge_registry, pool="redeploy-b", cron="0 6 * * *",
+                            job="gc")
+    assert len({first["id"], queued["id"], moved["id"]}) == 3  # each move: created anew
+    found = prefect.request("GET", "deployments/name/blocks-gc/gc", "deployment")
+    assert found["id"] == moved["id"] and found["work_pool_name"] == "redeploy-b"
+    assert found["work_queue_id"] == prefect.request(
+        "GET", "work_pools/redeploy-b", "work pool")["default_queue_id"]
+    for gone in (first["id"], queued["id"]):
+        assert prefect.request("GET", f"deployments/{gone}", "deployment",
+                               missing_ok=True) is None
+    prefect.request("DELETE", f"deployments/{moved['id']}", "deployment")

@@ -123,23 +123,28 @@ def deploy_rotation(
     job: str = "rotate-due",
 ) -> dict[str, Any]:
     """Create or update the rotation deployment (``job="gc"``: the ``blocks gc`` one) on
-    ``pool``; the deployment as Prefect has it.
+    ``pool``; the deployment as Prefect has it. One that exists in another pool or queue is
+    deleted and created anew there, with a new id (:func:`_forget_if_moving`).
 
     Raises:
-        PrefectError: the pool is not on Prefect (publish it first) or the server refused.
+        PrefectError: the pool is not on Prefect (publish it first) or the server refused
+            (a deployment being moved may then be deleted already: run it again).
         ConfigurationError: as :func:`registry_env`, or ``env`` holds a credential
             (:func:`check_no_credentials`); nothing is sent to Prefect then.
     """
     job_env = {**registry_env(registry), **(env or {})}
     check_no_credentials(job_env)  # before anything reaches Prefect
     what = f"work pool {pool!r}"
-    if client.request("GET", f"work_pools/{pool}", what, missing_ok=True) is None:
+    found = client.request("GET", f"work_pools/{pool}", what, missing_ok=True)
+    if found is None:
         from blocks.errors import PrefectError
 
         raise PrefectError(f"Prefect server {client.api_url} has no {what}; publish it first: "
                            f"blocks pools publish {pool}")
     flow_name, deployment_name, entrypoint, description = JOBS[job]
     flow = client.request("POST", "flows/", f"flow {flow_name!r}", json={"name": flow_name})
+    _forget_if_moving(client, f"{flow_name}/{deployment_name}",
+                      _queue_id(client, found, pool, queue))
     source_root = Path(__file__).resolve().parents[3]
     body = {
         "name": deployment_name, "flow_id": flow["id"], "work_pool_name": pool,
@@ -154,3 +159,34 @@ def deploy_rotation(
     deployment = client.request("POST", "deployments/", f"deployment {deployment_name!r}",
                                 json=body)
     return deployment  # type: ignore[no-any-return]
+
+
+def _queue_id(client: PrefectClient, pool: dict[str, Any], name: str,
+              queue: str | None) -> str | None:
+    """The id of the queue a deployment on ``pool`` (its JSON) and ``queue`` lands in, or
+    ``None`` when Prefect will create that queue with the deployment."""
+    if queue is None:
+        return pool.get("default_queue_id")
+    found = client.request("GET", f"work_pools/{name}/queues/{queue}",
+                           f"work queue '{name}/{queue}'", missing_ok=True)
+    return None if found is None else found.get("id")
+
+
+def _forget_if_moving(client: PrefectClient, name: str, queue_id: str | None) -> None:
+    """Delete the deployment ``name`` (flow/deployment) when it exists in another queue than
+    ``queue_id``, so that the deploy creates it anew there instead of moving it.
+
+    Moving a scheduled deployment races with Prefect's scheduler (3.8), which reads a
+    deployment's row and then its schedules in separate statements: a deploy committed between
+    the two gives runs of the NEW schedule in the OLD queue, holding the new schedule's
+    idempotency keys, so the runs the new pool's workers should get are never made (up to the
+    scheduler's 100 runs ahead: 100 days of a daily rotation). Seen on a loaded machine: of 30
+    moves between two pools, 16 to 28 left runs in the old queue, most one to four, three about
+    100; created anew, none of 30 did. A deployment created anew has no old row for the
+    scheduler to read; runs it was making for the old one at that moment can only land in the
+    old pool, as runs of a deleted deployment.
+    """
+    what = f"deployment {name!r}"
+    existing = client.request("GET", f"deployments/name/{name}", what, missing_ok=True)
+    if existing is not None and (queue_id is None or existing.get("work_queue_id") != queue_id):
+        client.request("DELETE", f"deployments/{existing['id']}", what, missing_ok=True)
