@@ -10,7 +10,7 @@ The bridge (and httpx) is imported only when one of these commands runs.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from blocks.cli.output import (
     EXIT_ERROR,
@@ -208,15 +208,21 @@ def cmd_deploy_rotation(args: argparse.Namespace) -> int:
             raise ConfigurationError(f"--env {item!r}: use NAME=VALUE")
         env[key] = value
     reg = local_registry(args)
+    replaced: list[dict[str, Any]] = []
     with client(reg) as api:
         deployment = deploy_rotation(api, reg, pool=args.pool, cron=args.cron, queue=args.queue,
-                                     timezone=args.timezone, env=env, job=args.job)
+                                     timezone=args.timezone, env=env, job=args.job,
+                                     on_replace=replaced.append)
     if wants_json(args):
         print_json({"id": deployment["id"], "name": deployment["name"], "pool": args.pool,
-                    "cron": args.cron})
-    else:
-        info(f"deployed {deployment['name']} (id {deployment['id']}) on pool {args.pool}, "
-             f"schedule {args.cron!r}")
+                    "cron": args.cron, "replaced": replaced[0]["id"] if replaced else None})
+        return EXIT_OK
+    for old in replaced:
+        info(f"{deployment['name']} was on pool {old.get('work_pool_name')!r}, queue "
+             f"{old.get('work_queue_name')!r}: deleted it (id {old['id']}) and created it "
+             "anew, so that Prefect makes its runs in the new queue")
+    info(f"deployed {deployment['name']} (id {deployment['id']}) on pool {args.pool}, "
+         f"schedule {args.cron!r}")
     return EXIT_OK
 
 

@@ -258,6 +258,7 @@ def _report(registry: Registry, run: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.timeout(600)
 def test_deploy_rotation_cron_rotates_a_due_secret_on_schedule(
     blocks_home: Path, prefect_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from blocks.cli.main import main
 
@@ -278,8 +279,12 @@ def test_deploy_rotation_cron_rotates_a_due_secret_on_schedule(
         before = client.request("GET", f"deployments/name/{ROTATION_DEPLOYMENT}",
                                 "deployment")
         wait_for_scheduled_runs(client, prefect_server, before["id"], "rotation-before")
+        capsys.readouterr()
         assert main(["prefect", "deploy-rotation", "--pool", "rotation-cron",
                      "--cron", FAST_CRON]) == 0
+        said = capsys.readouterr().err
+        assert (f"rotate-due was on pool 'rotation-before', queue 'default': deleted it (id "
+                f"{before['id']}) and created it anew") in said, said
         deployment = client.request("GET", f"deployments/name/{ROTATION_DEPLOYMENT}",
                                     "deployment")
         dep_id = deployment["id"]

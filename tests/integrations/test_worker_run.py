@@ -233,8 +233,9 @@ def test_deploy_refuses_an_inline_master_key_and_an_unpublished_pool(
 
 
 def test_deploying_again_updates_in_place_and_another_pool_or_queue_gets_a_new_deployment(
-    bridge_registry: Registry, prefect: PrefectClient
+    bridge_registry: Registry, prefect: PrefectClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from blocks.cli.main import main
     from blocks.integrations.prefect.deploy import deploy_rotation
 
     for name in ("redeploy-a", "redeploy-b"):
@@ -247,11 +248,14 @@ def test_deploying_again_updates_in_place_and_another_pool_or_queue_gets_a_new_d
     assert again["id"] == first["id"]  # same pool and queue: Prefect updates it
     assert [s["schedule"]["cron"] for s in again["schedules"]] == ["0 6 * * *"]
 
+    replaced: list[dict[str, Any]] = []
     queued = deploy_rotation(prefect, bridge_registry, pool="redeploy-a", cron="0 6 * * *",
-                             queue="urgent", job="gc")
+                             queue="urgent", job="gc", on_replace=replaced.append)
     moved = deploy_rotation(prefect, bridge_registry, pool="redeploy-b", cron="0 6 * * *",
-                            job="gc")
+                            job="gc", on_replace=replaced.append)
     assert len({first["id"], queued["id"], moved["id"]}) == 3  # each move: created anew
+    assert [(r["id"], r["work_pool_name"], r["work_queue_name"]) for r in replaced] == [
+        (first["id"], "redeploy-a", "default"), (queued["id"], "redeploy-a", "urgent")]
     found = prefect.request("GET", "deployments/name/blocks-gc/gc", "deployment")
     assert found["id"] == moved["id"] and found["work_pool_name"] == "redeploy-b"
     assert found["work_queue_id"] == prefect.request(
@@ -259,4 +263,14 @@ def test_deploying_again_updates_in_place_and_another_pool_or_queue_gets_a_new_d
     for gone in (first["id"], queued["id"]):
         assert prefect.request("GET", f"deployments/{gone}", "deployment",
                                missing_ok=True) is None
-    prefect.request("DELETE", f"deployments/{moved['id']}", "deployment")
+
+    capsys.readouterr()  # the CLI names the deployment it replaced
+    assert main(["prefect", "deploy-gc", "--pool", "redeploy-a", "--cron", "0 6 * * *",
+                 "--json"]) == 0
+    back = json.loads(capsys.readouterr().out)
+    assert back["replaced"] == moved["id"] and back["id"] != moved["id"]
+    assert main(["prefect", "deploy-gc", "--pool", "redeploy-a", "--cron", "0 7 * * *",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {**back, "cron": "0 7 * * *",
+                                                   "replaced": None}
+    prefect.request("DELETE", f"deployments/{back['id']}", "deployment")

@@ -11,6 +11,7 @@ that would carry one is refused before Prefect is called.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -120,11 +121,12 @@ def registry_env(registry: Registry) -> dict[str, str]:
 def deploy_rotation(
     client: PrefectClient, registry: Registry, *, pool: str, cron: str,
     queue: str | None = None, timezone: str = "UTC", env: dict[str, str] | None = None,
-    job: str = "rotate-due",
+    job: str = "rotate-due", on_replace: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Create or update the rotation deployment (``job="gc"``: the ``blocks gc`` one) on
     ``pool``; the deployment as Prefect has it. One that exists in another pool or queue is
-    deleted and created anew there, with a new id (:func:`_forget_if_moving`).
+    deleted and created anew there, with a new id (:func:`_forget_if_moving`); ``on_replace``
+    is then called with the deleted one (as Prefect had it).
 
     Raises:
         PrefectError: the pool is not on Prefect (publish it first) or the server refused
@@ -143,8 +145,10 @@ def deploy_rotation(
                            f"blocks pools publish {pool}")
     flow_name, deployment_name, entrypoint, description = JOBS[job]
     flow = client.request("POST", "flows/", f"flow {flow_name!r}", json={"name": flow_name})
-    _forget_if_moving(client, f"{flow_name}/{deployment_name}",
-                      _queue_id(client, found, pool, queue))
+    replaced = _forget_if_moving(client, f"{flow_name}/{deployment_name}",
+                                 _queue_id(client, found, pool, queue))
+    if replaced is not None and on_replace is not None:
+        on_replace(replaced)
     source_root = Path(__file__).resolve().parents[3]
     body = {
         "name": deployment_name, "flow_id": flow["id"], "work_pool_name": pool,
@@ -172,9 +176,11 @@ def _queue_id(client: PrefectClient, pool: dict[str, Any], name: str,
     return None if found is None else found.get("id")
 
 
-def _forget_if_moving(client: PrefectClient, name: str, queue_id: str | None) -> None:
+def _forget_if_moving(client: PrefectClient, name: str,
+                      queue_id: str | None) -> dict[str, Any] | None:
     """Delete the deployment ``name`` (flow/deployment) when it exists in another queue than
-    ``queue_id``, so that the deploy creates it anew there instead of moving it.
+    ``queue_id``, so that the deploy creates it anew there instead of moving it; the deleted
+    deployment, or ``None``.
 
     Moving a scheduled deployment races with Prefect's scheduler (3.8), which reads a
     deployment's row and then its schedules in separate statements: a deploy committed between
@@ -188,5 +194,7 @@ def _forget_if_moving(client: PrefectClient, name: str, queue_id: str | None) ->
     """
     what = f"deployment {name!r}"
     existing = client.request("GET", f"deployments/name/{name}", what, missing_ok=True)
-    if existing is not None and (queue_id is None or existing.get("work_queue_id") != queue_id):
-        client.request("DELETE", f"deployments/{existing['id']}", what, missing_ok=True)
+    if existing is None or (queue_id is not None and existing.get("work_queue_id") == queue_id):
+        return None
+    client.request("DELETE", f"deployments/{existing['id']}", what, missing_ok=True)
+    return existing  # type: ignore[no-any-return]
