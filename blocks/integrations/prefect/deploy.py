@@ -145,8 +145,7 @@ def deploy_rotation(
                            f"blocks pools publish {pool}")
     flow_name, deployment_name, entrypoint, description = JOBS[job]
     flow = client.request("POST", "flows/", f"flow {flow_name!r}", json={"name": flow_name})
-    replaced = _forget_if_moving(client, f"{flow_name}/{deployment_name}",
-                                 _queue_id(client, found, pool, queue))
+    replaced = _forget_if_moving(client, f"{flow_name}/{deployment_name}", found, pool, queue)
     if replaced is not None and on_replace is not None:
         on_replace(replaced)
     source_root = Path(__file__).resolve().parents[3]
@@ -176,11 +175,11 @@ def _queue_id(client: PrefectClient, pool: dict[str, Any], name: str,
     return None if found is None else found.get("id")
 
 
-def _forget_if_moving(client: PrefectClient, name: str,
-                      queue_id: str | None) -> dict[str, Any] | None:
+def _forget_if_moving(client: PrefectClient, name: str, pool: dict[str, Any], pool_name: str,
+                      queue: str | None) -> dict[str, Any] | None:
     """Delete the deployment ``name`` (flow/deployment) when it exists in another queue than
-    ``queue_id``, so that the deploy creates it anew there instead of moving it; the deleted
-    deployment, or ``None``.
+    the one a deploy on ``pool`` (its JSON) and ``queue`` lands in (:func:`_queue_id`), so that
+    the deploy creates it anew there instead of moving it; the deleted deployment, or ``None``.
 
     Moving a scheduled deployment races with Prefect's scheduler (3.8), which reads a
     deployment's row and then its schedules in separate statements: a deploy committed between
@@ -194,7 +193,10 @@ def _forget_if_moving(client: PrefectClient, name: str,
     """
     what = f"deployment {name!r}"
     existing = client.request("GET", f"deployments/name/{name}", what, missing_ok=True)
-    if existing is None or (queue_id is not None and existing.get("work_queue_id") == queue_id):
+    if existing is None:
+        return None
+    queue_id = _queue_id(client, pool, pool_name, queue)
+    if queue_id is not None and existing.get("work_queue_id") == queue_id:
         return None
     client.request("DELETE", f"deployments/{existing['id']}", what, missing_ok=True)
     return existing  # type: ignore[no-any-return]
