@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from blocks import Registry, Settings
 from blocks.errors import PrefectError
 from blocks.integrations.prefect import PrefectClient
-from blocks.integrations.prefect.deploy import deploy_rotation
+from blocks.integrations.prefect.deploy import (
+    DEPLOYMENT_NAME,
+    ENTRYPOINT,
+    FLOW_NAME,
+    deploy_rotation,
+)
 from blocks.integrations.prefect.publish import publish
 from blocks.pools import WorkPool
 from tests.prefect_server import start_prefect
@@ -67,23 +73,22 @@ def retried(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(client: PrefectClient, registry: Registry, way: str, moves: int) -> None:
-    flow = client.request("POST", "flows/", "flow", json={"name": "blocks-rotate-due"})
+    flow = client.request("POST", "flows/", "flow", json={"name": FLOW_NAME})
 
     def upsert(pool: str) -> dict[str, Any]:
         return client.request("POST", "deployments/", "deployment", json={  # type: ignore[no-any-return]
-            "name": "rotate-due", "flow_id": flow["id"], "work_pool_name": pool,
-            "entrypoint": "blocks/integrations/prefect/flows/rotate_due.py:rotate_due",
+            "name": DEPLOYMENT_NAME, "flow_id": flow["id"], "work_pool_name": pool,
+            "entrypoint": ENTRYPOINT,
             "schedules": [{"schedule": {"cron": CRON, "timezone": "UTC"}, "active": True}]})
 
+    def rotation(pool: str) -> dict[str, Any]:
+        return deploy_rotation(client, registry, pool=pool, cron=CRON)
+
+    move = upsert if way == "upsert" else rotation
     ids: list[str] = []
     bad_moves = most = 0
     for i in range(moves):
-        pool = POOLS[i % 2]
-        if way == "upsert":
-            dep = retried(lambda pool=pool: upsert(pool))  # type: ignore[misc]
-        else:
-            dep = retried(lambda pool=pool: deploy_rotation(  # type: ignore[misc]
-                client, registry, pool=pool, cron=CRON))
+        dep = retried(partial(move, POOLS[i % 2]))
         ids.append(dep["id"])
         time.sleep(3 + (i % 7) * 0.29)  # the moves fall at different points of the loop
         outside = [r for r in scheduled(client, [dep["id"]])

@@ -149,11 +149,10 @@ def what_workers_saw(client: PrefectClient, deployment_id: str, pool: str) -> st
     lines.append("a worker asking now would get: " + str(
         [(r["flow_run"]["id"], r["flow_run"]["expected_start_time"]) for r in offered]))
     scheduled = [r for r in runs_of(client, deployment_id) if r["state_type"] == "SCHEDULED"]
-    elsewhere = {str(r.get("work_queue_id")) for r in scheduled
-                 if r.get("work_queue_id") != dep.get("work_queue_id")}
-    lines.append(f"{sum(str(r.get('work_queue_id')) in elsewhere for r in scheduled)} of "
-                 f"{len(scheduled)} scheduled runs are in queues other than the "
-                 f"deployment's: {sorted(elsewhere)}")
+    elsewhere = [r for r in scheduled if r.get("work_queue_id") != dep.get("work_queue_id")]
+    lines.append(f"{len(elsewhere)} of {len(scheduled)} scheduled runs are in queues other "
+                 f"than the deployment's: "
+                 f"{sorted({str(r.get('work_queue_id')) for r in elsewhere})}")
     for run in scheduled[:8]:
         lines.append(f"  run {run['id']}: expected {run['expected_start_time']}, state "
                      f"{run['state_name']}, queue {run.get('work_queue_name')!r} "
