@@ -96,8 +96,8 @@ def run_until_one_more_completes(client: PrefectClient, server: Server, home: Pa
     another. A run that fails or crashes is a failure of what it ran: stop and show why.
     """
     ended = ("COMPLETED", "FAILED", "CRASHED")
-    # Other tests deploy the same deployment (one id) and one fails a run on purpose: only
-    # the runs that end from here on count.
+    # Runs that ended before (a test's first run, when it waits for a second) do not count:
+    # only the runs that end from here on.
     before = {r["id"] for r in runs_of(client, deployment_id) if r["state_type"] in ended}
     outputs: list[str] = []
     deadline = time.monotonic() + 240
