@@ -14,8 +14,6 @@ from blocks.integrations.prefect import PrefectClient
 from tests.core.test_json_schema import inline, sample_documents
 from tests.servers import Server
 
-pytest.importorskip("prefect", reason="needs the dev extra (prefect==3.8.*)")
-
 
 @pytest.fixture
 def client(prefect_server: Server) -> Iterator[PrefectClient]:
@@ -26,6 +24,9 @@ def client(prefect_server: Server) -> Iterator[PrefectClient]:
 def test_prefect_accepts_every_block_type_as_a_deployment_parameter(
     client: PrefectClient,
 ) -> None:
+    # Imported here, not at collection: every pytest process collects this file, and
+    # importing Prefect costs each of them a second of CPU.
+    pytest.importorskip("prefect", reason="needs the dev extra (prefect==3.8.*)")
     from prefect.utilities.callables import parameter_schema
 
     flow = client.request("POST", "flows/", "flow", json={"name": "blocks-parameter-schemas"})
