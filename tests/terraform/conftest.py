@@ -190,7 +190,8 @@ def tf(tf_mirror: install.Installed, tf_initialised: Path, terraform_binary: Ter
 
     Its commands reach one provider process of the test's own (``reattach.py``), unless the
     test is marked ``tf_launcher`` or ``BLOCKS_TEST_TF_REATTACH=0``: Terraform then launches
-    the installed provider for every walk, as for users."""
+    the installed provider for every walk, as for users. ``tf_launcher(oldest_only=True)``
+    does that on the oldest binary only (the others reattach)."""
     workdir = tmp_path / "work"
     shutil.copytree(tf_initialised / ".terraform", workdir / ".terraform", symlinks=True)
     shutil.copy(tf_initialised / ".terraform.lock.hcl", workdir / ".terraform.lock.hcl")
@@ -199,11 +200,18 @@ def tf(tf_mirror: install.Installed, tf_initialised: Path, terraform_binary: Ter
     env = _base_env(tf_mirror)
     env["BLOCKS_HOME"] = str(home)
     server = None
-    if enabled() and request.node.get_closest_marker("tf_launcher") is None:
+    if enabled() and not _launched(request.node.get_closest_marker("tf_launcher"),
+                                   terraform_binary):
         server = ProviderServer(workdir, tmp_path / "provider.log")
     yield Terraform(workdir, home, env, binary=terraform_binary, server=server)
     if server is not None:
         server.stop()
+
+
+def _launched(marker: pytest.Mark | None, binary: TerraformBinary) -> bool:
+    if marker is None:
+        return False
+    return not marker.kwargs.get("oldest_only") or binary == binaries()[0]
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "without one the test is reported as not run (tests/terraform/conftest.py)")
     config.addinivalue_line(
         "markers", "tf_launcher: Terraform launches the installed provider for every walk "
-        "instead of reattaching to the test's own provider process (tests/terraform/reattach.py)")
+        "instead of reattaching to the test's own provider process (tests/terraform/reattach.py); "
+        "tf_launcher(oldest_only=True): on the oldest binary only")
     config.stash[NOT_RUN] = []
     config.stash[USED] = set()
 

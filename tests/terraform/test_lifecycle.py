@@ -252,13 +252,16 @@ def _assert(condition: bool) -> None:
     assert condition
 
 
-# One walk as users run it: Terraform launches the installed provider for every command.
+# One walk as users run it: Terraform launches the installed provider for every command. On
+# the oldest binary only: the newer one launches it in test_interrupt, test_secrets_in_state and
+# test_ephemeral, and 34 provider starts cost this walk 15 s of CPU per binary.
 LAUNCHED = "blocks_secret"
 
 
 @pytest.mark.parametrize("case", [
     pytest.param(c, id=c.address.split(".")[0],
-                 marks=[pytest.mark.tf_launcher] if c.address.startswith(LAUNCHED + ".") else [])
+                 marks=[pytest.mark.tf_launcher(oldest_only=True)]
+                 if c.address.startswith(LAUNCHED + ".") else [])
     for c in CASES])
 def test_resource_lifecycle(case: Case, tf: Terraform, tf_registry: Registry) -> None:
     tf.write(case.create)
