@@ -5,12 +5,16 @@ process comes from the ``prefect`` next to the interpreter (the dev extra instal
 ``prefect==3.8.*`` with ``fastapi==0.150.*``: newer FastAPI 0.151-0.154 makes Prefect 3.8's
 server reject ``limit: null``). Reusable by any test that needs Prefect: start it with
 :func:`start_prefect` (or ``tests.servers.running(start_prefect)``) and give client processes
-:func:`client_env`.
+:func:`client_env`. A server's new database is a copy of the migrated one the first server of
+this Prefect version kept (:func:`database`, :func:`keep_template`; in the virtualenv's cache).
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
+import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from tests.servers import HOST, Server, ServerUnavailable, _spawn, find_binary, free_port, wait_http
@@ -19,6 +23,46 @@ START_TIMEOUT = 180.0  # first start runs Prefect's migrations; slow on a busy 2
 SCHEDULER_LOOP_SECONDS = 2
 """Prefect's scheduler loops (default 60 s and 5 s) run this often on the test server, so a
 test of a schedule waits seconds for its runs (tests/integrations/test_schedules.py)."""
+
+
+TEMPLATES = Path(sys.prefix) / "cache" / "prefect-db"
+"""Where :func:`database` keeps a migrated Prefect database per Prefect version."""
+
+
+def _template() -> Path:
+    return TEMPLATES / f"prefect-{version('prefect')}.db"
+
+
+def database(workdir: Path) -> str:
+    """The database URL of a test server in ``workdir``: a new SQLite file, copied from the
+    migrated database a first server of this Prefect version left (:func:`keep_template`) if
+    there is one. Prefect's migrations of a new database cost a start ~9 s of CPU, half of it."""
+    path = workdir / "prefect.db"
+    template = _template()
+    if template.is_file() and not path.exists():
+        path.write_bytes(template.read_bytes())
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def keep_template(workdir: Path) -> None:
+    """Keep the database of a server just started (migrated, nothing of a test in it yet) as
+    the template of later ones, once per Prefect version (SQLite's backup: the server may be
+    writing meanwhile)."""
+    template = _template()
+    if template.is_file():
+        return
+    template.parent.mkdir(parents=True, exist_ok=True)
+    partial = template.with_name(f"{template.name}.{os.getpid()}.part")
+    source = sqlite3.connect(f"file:{workdir / 'prefect.db'}?mode=ro", uri=True)
+    try:
+        target = sqlite3.connect(partial)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    os.replace(partial, template)
 
 
 def _base_env(home: Path) -> dict[str, str]:
@@ -38,7 +82,7 @@ def start_prefect(workdir: Path) -> Server:
     home = workdir / "prefect-home"
     home.mkdir(parents=True, exist_ok=True)
     env = _base_env(home)
-    env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{workdir}/prefect.db"
+    env["PREFECT_API_DATABASE_CONNECTION_URL"] = database(workdir)
     env["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"] = str(SCHEDULER_LOOP_SECONDS)
     env["PREFECT_SERVER_SERVICES_SCHEDULER_RECENT_DEPLOYMENTS_LOOP_SECONDS"] = str(
         SCHEDULER_LOOP_SECONDS)
@@ -52,6 +96,7 @@ def start_prefect(workdir: Path) -> Server:
     except ServerUnavailable as exc:
         server.stop()
         raise ServerUnavailable(f"prefect server start: {exc}\n{server.log_tail()}") from None
+    keep_template(workdir)
     return server
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.prefect_server import START_TIMEOUT, _base_env
+from tests.prefect_server import START_TIMEOUT, _base_env, database
 from tests.servers import HOST, Server, ServerUnavailable, _spawn, find_binary, free_port, wait_http
 
 AUTH_STRING = "blocks-admin:auth-s3cr3t-7c1e"
@@ -21,7 +21,7 @@ def start_prefect_with_auth(workdir: Path, auth_string: str = AUTH_STRING) -> Se
     home = workdir / "prefect-home"
     home.mkdir(parents=True, exist_ok=True)
     env = _base_env(home)
-    env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{workdir}/prefect.db"
+    env["PREFECT_API_DATABASE_CONNECTION_URL"] = database(workdir)
     env["PREFECT_SERVER_API_AUTH_STRING"] = auth_string
     argv = [find_binary("prefect"), "server", "start", "--host", HOST, "--port", str(port)]
     process, log_path = _spawn("prefect-auth", argv, env, workdir)
