@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+from contextlib import closing
 from importlib.metadata import version
 from pathlib import Path
 
@@ -56,15 +57,9 @@ def keep_template(workdir: Path) -> None:
     partial = template.with_name(f"{template.name}.{os.getpid()}.part")
     try:
         template.parent.mkdir(parents=True, exist_ok=True)
-        source = sqlite3.connect(f"file:{workdir / 'prefect.db'}?mode=ro", uri=True)
-        try:
-            target = sqlite3.connect(partial)
-            try:
-                source.backup(target)
-            finally:
-                target.close()
-        finally:
-            source.close()
+        with closing(sqlite3.connect(f"file:{workdir / 'prefect.db'}?mode=ro", uri=True)
+                     ) as source, closing(sqlite3.connect(partial)) as target:
+            source.backup(target)
         os.replace(partial, template)
     except (OSError, sqlite3.Error):
         partial.unlink(missing_ok=True)
