@@ -318,10 +318,11 @@ class Registry(RegistryRecovery, RegistryServices):
 
     def _history(self, slug: str, name: str) -> builtins.list[VersionInfo]:
         self._existing()  # seals a freshly upgraded database before reading its rows
-        versions = self.store.history(slug, name)
+        with self.store.snapshot():  # a save committed between the two reads: not a gap
+            versions = self.store.history(slug, name)
+            head = self.store.get_version(slug, name) if versions else None
         if not versions:
             raise BlockNotFound(f"no block {slug}/{name}")
-        head = self.store.get_version(slug, name)
         if head is not None:
             self._check(head, f"{slug}/{name}", None)
             numbers = [v.version for v in versions]

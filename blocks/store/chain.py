@@ -343,8 +343,13 @@ def walk_to(conn: Any, writer: ChainWriter, sealer: Sealer, after: int = 0, dige
 @contextmanager
 def snapshot(writer: ChainWriter) -> Iterator[Any]:
     """A read transaction on the DB-API connection that sees one state of the database (the
-    head and the events it names, though writers commit meanwhile)."""
+    head and the events it names, though writers commit meanwhile). Inside a transaction
+    already open on that connection (a write holding the lock), that transaction is the
+    snapshot."""
     conn = writer.connection()
+    if _in_transaction(conn, writer.sqlite):
+        yield conn
+        return
     if writer.sqlite:
         conn.execute("BEGIN")  # deferred: a WAL read snapshot, no write lock
         try:
@@ -355,6 +360,12 @@ def snapshot(writer: ChainWriter) -> Iterator[Any]:
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield conn
+
+
+def _in_transaction(conn: Any, sqlite: bool) -> bool:
+    if sqlite:
+        return bool(conn.in_transaction)
+    return str(conn.info.transaction_status.name) != "IDLE"  # psycopg
 
 
 _verified: weakref.WeakKeyDictionary[ChainWriter, tuple[int, str, list[ChainEvent]]] = (

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from blocks import _nowait
 from blocks.crypto.keyring import TermRecord
 from blocks.errors import BlocksError, StoreError
-from blocks.store import audit_log, census, generation, terms
+from blocks.store import audit_log, census, chain, generation, terms
 from blocks.store.deletion import delete_block
 from blocks.store.engine import (
     ReadConnections,
@@ -334,6 +335,12 @@ class SqlStore:
         if row is None:
             return None
         return BlockSummary(row[0], row[1], row[2], row[3], utc(row[4]), utc(row[5]))
+
+    def snapshot(self) -> AbstractContextManager[Any]:
+        """Reads inside see the database as of one moment, though other connections commit
+        meanwhile (a read transaction: SQLite's WAL snapshot, PostgreSQL's repeatable read).
+        For reads checked against each other, such as a history against its sealed head."""
+        return chain.snapshot(self.writer)
 
     def history(self, slug: str, name: str) -> list[VersionInfo]:
         """Every version's metadata, oldest first."""
