@@ -176,9 +176,10 @@ class JwtStore:
     def config(self) -> Config:
         """Every issuer and role, each row and the set checked against the census."""
         self.store.ensure_schema()
-        rows = [tuple(r) for r in self.store._fetchall(jwt_seals.SELECT + " ORDER BY kind, name",
-                                                       ())]
-        sealed = self._sealed()
+        with self.store.snapshot():  # the rows and their census as of one moment
+            rows = [tuple(r) for r in self.store._fetchall(
+                jwt_seals.SELECT + " ORDER BY kind, name", ())]
+            sealed = self._sealed()
         if sealed is None:
             if rows:
                 raise IntegrityError("the JWT issuers and roles", "their sealed census is "
@@ -196,20 +197,23 @@ class JwtStore:
             IntegrityError: the row or the set does not authenticate.
         """
         self.store.ensure_schema()
-        found = self.store._fetchone(jwt_seals.SELECT + " WHERE kind = 'role' AND name = ?",
-                                     (name,))
-        if found is None:
-            raise not_found("role", name)
-        row = tuple(found)
-        sealed = self._sealed()
-        if sealed is None:
-            raise IntegrityError("the JWT issuers and roles", "their sealed record is missing")
-        member = self._member(row)
+        with self.store.snapshot():  # the row, its set and their census as of one moment
+            found = self.store._fetchone(
+                jwt_seals.SELECT + " WHERE kind = 'role' AND name = ?", (name,))
+            if found is None:
+                raise not_found("role", name)
+            row = tuple(found)
+            sealed = self._sealed()
+            if sealed is None:
+                raise IntegrityError("the JWT issuers and roles",
+                                     "their sealed record is missing")
+            member = self._member(row)
 
-        def recount() -> list[int]:
-            return [self._member(tuple(r)) for r in self.store._fetchall(jwt_seals.SELECT, ())]
+            def recount() -> list[int]:
+                return [self._member(tuple(r))
+                        for r in self.store._fetchall(jwt_seals.SELECT, ())]
 
-        self.cache.confirm(JWT, sealed, [member], recount)
+            self.cache.confirm(JWT, sealed, [member], recount)
         role = self._parse(row)
         assert isinstance(role, Role)
         return role, member

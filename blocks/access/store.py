@@ -252,28 +252,31 @@ class AccessStore(RowChecks):
     def list_tokens(self) -> list[TokenInfo]:
         """Every token, checked, by name."""
         self.store.ensure_schema()
-        rows = [tuple(r) for r in self.store._fetchall(seals.TOKEN_SELECT + " ORDER BY name", ())]
-        members = [self._token_member(row) for row in rows]
-        if rows or self.initialized():
-            self._confirm(TOKENS, members)
+        with self.store.snapshot():  # the rows and their census as of one moment
+            rows = [tuple(r) for r in self.store._fetchall(seals.TOKEN_SELECT + " ORDER BY name",
+                                                           ())]
+            members = [self._token_member(row) for row in rows]
+            if rows or self.initialized():
+                self._confirm(TOKENS, members)
         return [self._info(r[:9]) for r in rows]
 
     def policies(self, names: Sequence[str] | None = None,
                  sealed: tuple[int, str] | None = None) -> dict[str, Policy]:
         """The named policies (all if ``names`` is None), checked and parsed, by name."""
         self.store.ensure_schema()
-        if names is None:
-            rows = self.store._fetchall(seals.POLICY_SELECT + " ORDER BY name", ())
-        elif not names:
+        if names is not None and not names:
             return {}
-        else:
-            marks = ", ".join("?" for _ in names)
-            rows = self.store._fetchall(seals.POLICY_SELECT + f" WHERE name IN ({marks})",
-                                        tuple(names))
-        rows = [tuple(r) for r in rows]
-        members = [self._policy_member(row) for row in rows]
-        if rows or (names is None and self.initialized()):
-            self._confirm(POLICIES, members, sealed)
+        with self.store.snapshot():  # the rows and their census as of one moment
+            if names is None:
+                rows = self.store._fetchall(seals.POLICY_SELECT + " ORDER BY name", ())
+            else:
+                marks = ", ".join("?" for _ in names)
+                rows = self.store._fetchall(seals.POLICY_SELECT + f" WHERE name IN ({marks})",
+                                            tuple(names))
+            rows = [tuple(r) for r in rows]
+            members = [self._policy_member(row) for row in rows]
+            if rows or (names is None and self.initialized()):
+                self._confirm(POLICIES, members, sealed)
         return {str(r[0]): self._parse(str(r[0]), str(r[1])) for r in rows}
 
     def get_policy(self, name: str) -> Policy:
@@ -310,16 +313,18 @@ class AccessStore(RowChecks):
             raise Unauthorized(_UNAUTHORIZED)
         digest = token_hash(token)
         self.store.ensure_schema()
-        try:
-            sealed: dict[str, tuple[int, str]] | None = self._censuses((TOKENS, POLICIES))
-        except IntegrityError:  # no tokens yet, or altered: the full check says which
-            sealed = None
+        sealed = self._sealed()
         version = None if sealed is None else (sealed[TOKENS], sealed[POLICIES])
         known = self._verified.get(digest)
         if known is not None and version is not None and known[0] == version:
             info, principal = known[1], known[2]
         else:
-            info, principal = self._verify(digest, sealed)
+            # The censuses, the token's row and its policies as of one moment: a token or
+            # policy changed by another process between two of these reads is no tampering.
+            with self.store.snapshot():
+                sealed = self._sealed()
+                info, principal = self._verify(digest, sealed)
+            version = None if sealed is None else (sealed[TOKENS], sealed[POLICIES])
             if version is not None:
                 if len(self._verified) >= MAX_VERIFIED:
                     self._verified.clear()
@@ -328,6 +333,14 @@ class AccessStore(RowChecks):
             raise Unauthorized(_UNAUTHORIZED)
         self._touch(info)
         return principal
+
+    def _sealed(self) -> dict[str, tuple[int, str]] | None:
+        """The token and policy censuses' verified values; ``None`` when there are none yet
+        or they do not authenticate (:meth:`_verify` then says which)."""
+        try:
+            return self._censuses((TOKENS, POLICIES))
+        except IntegrityError:
+            return None
 
     def _verify(self, digest: str, sealed: dict[str, tuple[int, str]] | None
                 ) -> tuple[TokenInfo, TokenPrincipal]:
