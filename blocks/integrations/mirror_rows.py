@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from blocks.errors import IntegrityError
 from blocks.store import census
+from blocks.store.engine import read_only
 from blocks.store.sealing import mirror_message
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def ref_of(registry: Registry, block_id: str) -> tuple[str, int | None]:
 
 def checked_census(registry: Registry) -> list[tuple[str, str, str]]:
     """Every mirror row, checked against the sealed mirror census."""
-    with registry.store.engine.connect() as conn:
+    with read_only(registry.store.engine).connect() as conn:  # one moment, no write lock
         return census.check_mirrors(registry.store.executor(conn), registry.sealer)
 
 
@@ -71,7 +72,7 @@ def rows(registry: Registry, block_id: str) -> list[dict[str, Any]]:
 
     table = mirror_table()
     sealer = registry.sealer
-    with registry.store.engine.connect() as conn:
+    with read_only(registry.store.engine).connect() as conn:  # one moment, no write lock
         census.check_mirrors(registry.store.executor(conn), sealer)
         stored = [dict(r._mapping) for r in conn.execute(
             select(table).where(table.c.block_id == block_id))]

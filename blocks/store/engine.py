@@ -149,9 +149,16 @@ READ_ONLY_OPTION = "blocks_read_only"
 
 
 def read_only(engine: Engine) -> Engine:
-    """``engine`` for transactions that only read: on SQLite they begin with a plain ``BEGIN``
-    (a WAL snapshot that neither waits for nor blocks a writer) instead of ``BEGIN IMMEDIATE``.
-    A write inside one can fail at once with "database is locked": never write through it."""
+    """``engine`` for transactions that only read, each seeing the database as of one moment
+    though writers commit meanwhile (reads in one are checked against each other: heads
+    against versions, censuses against rows). On SQLite they begin with a plain ``BEGIN`` (a
+    WAL snapshot that neither waits for nor blocks a writer) instead of ``BEGIN IMMEDIATE``;
+    on PostgreSQL they are ``REPEATABLE READ`` (its default, read committed, gives each
+    statement a snapshot of its own). A write inside one can fail at once with "database is
+    locked" or a serialization error: never write through it."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(**{READ_ONLY_OPTION: True},
+                                        isolation_level="REPEATABLE READ")
     return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 

@@ -122,8 +122,10 @@ class Schedule:
             IntegrityError: a row, the census or a head does not authenticate, or they
                 disagree (a row inserted, deleted, edited or put back outside Blocks).
         """
-        every = [tuple(r) for r in self.run(_SELECT_ALL, ()).fetchall()]
+        # The census first, locked (PostgreSQL): a deletion committed between the two reads
+        # would otherwise be in the census and not in the rows read before it.
         found = census.read(self.run, self.sealer, DELETED, lock=self.lock)
+        every = [tuple(r) for r in self.run(_SELECT_ALL, ()).fetchall()]
         have = (len(every), census.digest(member(*r[:3]) for r in every))
         if (found or (0, census.digest(()))) != have:
             raise IntegrityError(

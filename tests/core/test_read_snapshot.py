@@ -36,3 +36,99 @@ def test_history_read_while_another_process_saves_is_not_an_integrity_error(
     monkeypatch.undo()
     assert [v.version for v in registry.history("secret/raced")] == [1, 2]
     assert registry.verify().ok
+
+
+@pytest.mark.postgres
+def test_deleted_blocks_listed_while_another_process_deletes_one_on_postgres(
+    pg_registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL only: on SQLite the listing's transaction holds the write lock, so no other
+    process can delete in between (on PostgreSQL the deletion schedule's rows were read before
+    its census was locked)."""
+    from blocks.store import census
+
+    registry = pg_registry
+    Secret(value="a").save("first", registry=registry)
+    Secret(value="b").save("second", registry=registry)
+    registry.delete("secret/first")
+    other = Registry(Settings(home=registry.settings.home,
+                              database_url=registry.settings.database_url))
+    read_census = census.read
+    ran: list[bool] = []
+
+    def a_deletion_commits_first(*args: Any, **kwargs: Any) -> Any:
+        if not ran and args[2] == "deleted" and kwargs.get("lock"):
+            ran.append(True)
+            with monkeypatch.context() as inner:
+                inner.setattr(census, "read", read_census)
+                other.delete("secret/second")
+        return read_census(*args, **kwargs)
+
+    monkeypatch.setattr(census, "read", a_deletion_commits_first)
+    try:
+        listed = registry.deleted()
+    finally:
+        other.close()
+    assert ran
+    assert {d.name for d in listed} <= {"first", "second"}
+    assert "first" in {d.name for d in listed}
+    monkeypatch.undo()
+    assert {d.name for d in registry.deleted()} == {"first", "second"}
+
+
+def test_verify_while_another_process_saves_and_creates_reports_nothing(registry: Registry) -> None:
+    """``blocks verify`` compares heads with versions and censuses with rows, each within one
+    read transaction: on PostgreSQL that transaction must see one moment too."""
+    from sqlalchemy import event
+
+    Secret(value="v1").save("raced", registry=registry)
+    other = Registry(Settings(home=registry.settings.home,
+                              database_url=registry.settings.database_url))
+    engine = registry.store.engine
+    ran: list[str] = []
+
+    def a_save_commits_meanwhile(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM block ORDER BY" in statement and not ran:
+            ran.append(statement)
+            Secret(value="v2").save("raced", overwrite=True, registry=other)
+            Secret(value="new").save("created-meanwhile", registry=other)
+
+    event.listen(engine, "after_cursor_execute", a_save_commits_meanwhile)
+    try:
+        report = registry.verify()
+    finally:
+        event.remove(engine, "after_cursor_execute", a_save_commits_meanwhile)
+        other.close()
+    assert ran
+    assert report.ok, report.problems
+    assert registry.verify().ok
+
+
+def test_mirror_rows_read_while_another_process_adds_a_mirror(registry: Registry) -> None:
+    from sqlalchemy import event
+
+    from blocks.integrations import mirror_rows
+
+    Secret(value="a").save("mirrored", registry=registry)
+    Secret(value="b").save("mirrored-too", registry=registry)
+    mine, theirs = (registry.summary(f"secret/{n}").id for n in ("mirrored", "mirrored-too"))
+    mirror_rows.write_rows(registry, mine, "prefect", [{"target_name": "mirrored"}])
+    other = Registry(Settings(home=registry.settings.home,
+                              database_url=registry.settings.database_url))
+    engine = registry.store.engine
+    ran: list[str] = []
+
+    def a_mirror_added_meanwhile(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM sealed_census" in statement and not ran:
+            ran.append(statement)
+            mirror_rows.write_rows(other, theirs, "prefect", [{"target_name": "too"}])
+
+    event.listen(engine, "after_cursor_execute", a_mirror_added_meanwhile)
+    try:
+        rows = mirror_rows.rows(registry, mine)
+    finally:
+        event.remove(engine, "after_cursor_execute", a_mirror_added_meanwhile)
+        other.close()
+    assert ran
+    assert [r["target_name"] for r in rows] == ["mirrored"]
+    assert [r["target_name"] for r in mirror_rows.rows(registry, theirs)] == ["too"]
