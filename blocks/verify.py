@@ -138,7 +138,17 @@ def _versions(registry: Registry, report: Report, bad: set[tuple[str, Any]]) -> 
             except BlocksError as exc:
                 if "purged" in str(exc):
                     continue  # crypto-shredded on purpose
+                if _moved(registry, block_id, name, latest):
+                    break  # renamed, deleted or saved by another process meanwhile: next run
                 report.add("version", f"{ref} version {version}", _first_line(exc))
+
+
+def _moved(registry: Registry, block_id: str, name: str, latest: Any) -> bool:
+    """True if the block's head no longer has the name and latest version verify read (a
+    rename, delete or save committed since; its sealed head is checked with the others)."""
+    row = registry.store._fetchone(
+        "SELECT name, latest_version FROM block WHERE id = ?", (block_id,))
+    return row is None or (row[0], row[1]) != (name, latest)
 
 
 def _references(registry: Registry, report: Report) -> None:

@@ -132,3 +132,59 @@ def test_mirror_rows_read_while_another_process_adds_a_mirror(registry: Registry
     assert ran
     assert [r["target_name"] for r in rows] == ["mirrored"]
     assert [r["target_name"] for r in mirror_rows.rows(registry, theirs)] == ["too"]
+
+
+def _verify_with(registry: Registry, needle: str, meanwhile: Any) -> Any:
+    """``registry.verify()`` with ``meanwhile(other)`` committed by another process right
+    after the first statement holding ``needle``."""
+    from sqlalchemy import event
+
+    other = Registry(Settings(home=registry.settings.home,
+                              database_url=registry.settings.database_url))
+    engine = registry.store.engine
+    ran: list[str] = []
+
+    def commit_meanwhile(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if needle in statement and not ran:
+            ran.append(statement)
+            meanwhile(other)
+
+    event.listen(engine, "after_cursor_execute", commit_meanwhile)
+    try:
+        report = registry.verify()
+    finally:
+        event.remove(engine, "after_cursor_execute", commit_meanwhile)
+        other.close()
+    assert ran
+    return report
+
+
+def test_verify_while_another_process_deletes_a_block_reports_nothing(
+    registry: Registry
+) -> None:
+    Secret(value="a").save("kept", registry=registry)
+    Secret(value="b").save("going", registry=registry)
+    Secret(value="c").save("going-too", registry=registry)
+    for needle, name in (("SELECT name, members, digest FROM sealed_census", "going"),
+                         ("FROM block_version ORDER BY", "going-too")):
+        report = _verify_with(registry, needle, lambda other, n=name: other.delete(f"secret/{n}"))
+        assert report.ok, (needle, report.problems)
+    assert registry.verify().ok
+
+
+def test_verify_while_another_process_repoints_a_reference_reports_nothing(
+    registry: Registry
+) -> None:
+    from tests.core.models import TestCreds, TestService
+
+    for name in ("one", "two"):
+        registry.save(TestCreds(user=name, password="pw", blob=b"", headers={}), name)
+    registry.save(TestService(url="u", creds=registry.load("test-creds/one")), "api")
+
+    def repoint(other: Registry) -> None:
+        other.save(TestService(url="u", creds=other.load("test-creds/two")), "api",
+                   overwrite=True)
+
+    report = _verify_with(registry, "SELECT block_id, path, ref_block_id FROM block_ref", repoint)
+    assert report.ok, report.problems
+    assert registry.verify().ok
