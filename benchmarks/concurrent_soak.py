@@ -128,6 +128,28 @@ def workload(one: str, two: str, token: str, env: dict[str, str]) -> dict[str, W
             reg.stages(f"secret/s{i % 3}")
         return work
 
+    from blocks.rotation_types.policy import RotationPolicy
+
+    Secret(value="r").save("rotated", registry=first)
+    first.rotation().set_policy("secret/rotated", RotationPolicy(
+        rotator="generated", interval="1d", options={"length": 24}))
+
+    def rotations(reg: Any) -> Work:
+        def work(i: int) -> None:
+            with contextlib.suppress(ConflictError):  # the other replica's rotation is on
+                reg.rotation().rotate("secret/rotated", force=True)
+            reg.rotation().events("secret/rotated")
+            reg.rotation().listing()
+            reg.load("secret/rotated", stage="current")
+        return work
+
+    def renames(i: int) -> None:
+        Secret(value="n").save(f"named-{i}", registry=second)
+        second.rename(f"secret/named-{i}", f"renamed-{i}")
+        second.load(f"secret/renamed-{i}")
+        Secret(value="n2").save(f"renamed-{i}", overwrite=True, registry=second)
+        second.rollback(f"secret/renamed-{i}", 1)
+
     def verifies(i: int) -> None:
         blocks_cli(env, "verify")
         blocks_cli(env, "audit", "verify")
@@ -144,6 +166,8 @@ def workload(one: str, two: str, token: str, env: dict[str, str]) -> dict[str, W
         "tokens": tokens, "delete/undo": deletes,
         "listings via 1": listings(first), "listings via 2": listings(second),
         "verify": verifies,
+        "rotate via 1": rotations(first), "rotate via 2": rotations(second),
+        "rename/rollback": renames,
     }
 
 

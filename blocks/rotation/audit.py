@@ -12,7 +12,6 @@ import json
 from typing import TYPE_CHECKING
 
 from blocks.store import chain
-from blocks.store.engine import read_only
 from blocks.store.rotation_seals import KIND, POLICY_KIND
 
 if TYPE_CHECKING:
@@ -25,8 +24,12 @@ Problem = tuple[str, str, str]
 def chain_problems(registry: Registry) -> list[Problem]:
     """Problems of the event chain and of the rotation policies against it."""
     writer, sealer = registry.store.writer, registry.sealer
-    with chain.snapshot(writer) as conn:
+    with chain.snapshot(writer) as conn:  # the events and the rows as of one moment
         events, broken = chain.walk(conn, writer, sealer, keep=lambda kind: kind != chain.AUDIT)
+        blocks = {bid: f"{slug}/{name}" for bid, slug, name in conn.execute(
+            "SELECT id, type_slug, name FROM block").fetchall()}
+        rows: dict[str, int | None] = {row[0]: row[1] for row in conn.execute(
+            "SELECT block_id, event_seq FROM rotation_policy").fetchall()}
     problems: list[Problem] = [("event-chain", chain.WHAT, p) for p in broken]
     newest: dict[str, int] = {}
     policy_set: dict[str, tuple[bool, int]] = {}
@@ -36,12 +39,6 @@ def chain_problems(registry: Registry) -> list[Problem]:
         if event.kind == POLICY_KIND:
             policy_set[event.subject] = (json.loads(event.body).get("outcome") == "set",
                                          event.seq)
-    with read_only(registry.store.engine).connect() as conn:
-        blocks = {bid: f"{slug}/{name}" for bid, slug, name in conn.exec_driver_sql(
-            "SELECT id, type_slug, name FROM block").all()}
-        rows: dict[str, int | None] = {
-            row[0]: row[1] for row in conn.exec_driver_sql(
-                "SELECT block_id, event_seq FROM rotation_policy").all()}
     for block_id, (is_set, seq) in sorted(policy_set.items()):
         if is_set and block_id in blocks and block_id not in rows:
             problems.append(("rotation-policy", f"{blocks[block_id]} (rotation policy)",

@@ -126,6 +126,11 @@ class Schedule:
         # would otherwise be in the census and not in the rows read before it.
         found = census.read(self.run, self.sealer, DELETED, lock=self.lock)
         every = [tuple(r) for r in self.run(_SELECT_ALL, ()).fetchall()]
+        if found is None and every and self.lock:
+            # No census row yet, so none was locked: the first deletion, which makes it, may
+            # have committed in between. Read both again, under its lock this time.
+            found = census.read(self.run, self.sealer, DELETED, lock=self.lock)
+            every = [tuple(r) for r in self.run(_SELECT_ALL, ()).fetchall()]
         have = (len(every), census.digest(member(*r[:3]) for r in every))
         if (found or (0, census.digest(()))) != have:
             raise IntegrityError(

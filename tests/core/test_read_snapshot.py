@@ -188,3 +188,70 @@ def test_verify_while_another_process_repoints_a_reference_reports_nothing(
     report = _verify_with(registry, "SELECT block_id, path, ref_block_id FROM block_ref", repoint)
     assert report.ok, report.problems
     assert registry.verify().ok
+
+
+def test_verify_while_another_process_rotates_reports_nothing(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from blocks.rotation_types.policy import RotationPolicy
+    from blocks.store import chain
+
+    Secret(value="r").save("rotated", registry=registry)
+    registry.rotation().set_policy("secret/rotated", RotationPolicy(
+        rotator="generated", interval="1d", options={"length": 24}))
+    walk = chain.walk
+    ran: list[bool] = []
+
+    def a_rotation_commits_after_the_walk(*args: Any, **kwargs: Any) -> Any:
+        found = walk(*args, **kwargs)
+        if not ran and kwargs.get("keep") is not None:
+            ran.append(True)
+            with monkeypatch.context() as inner:
+                inner.setattr(chain, "walk", walk)
+                other.rotation().rotate("secret/rotated", force=True)
+        return found
+
+    other = Registry(Settings(home=registry.settings.home,
+                              database_url=registry.settings.database_url))
+    monkeypatch.setattr(chain, "walk", a_rotation_commits_after_the_walk)
+    try:
+        report = registry.verify()
+    finally:
+        other.close()
+    assert ran
+    assert report.ok, report.problems
+    monkeypatch.undo()
+    assert registry.verify().ok
+
+
+@pytest.mark.postgres
+def test_deleted_blocks_listed_while_the_first_deletion_commits_on_postgres(
+    pg_registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deletion schedule's census row is made by the first deletion: a listing that found
+    none locked nothing, and the first deletion may commit before it reads the rows."""
+    from blocks.store import census
+
+    registry = pg_registry
+    Secret(value="a").save("first", registry=registry)
+    other = Registry(Settings(home=registry.settings.home,
+                              database_url=registry.settings.database_url))
+    read_census = census.read
+    ran: list[bool] = []
+
+    def the_first_deletion_commits_after(*args: Any, **kwargs: Any) -> Any:
+        found = read_census(*args, **kwargs)
+        if not ran and args[2] == "deleted" and kwargs.get("lock"):
+            ran.append(True)
+            with monkeypatch.context() as inner:
+                inner.setattr(census, "read", read_census)
+                other.delete("secret/first")
+        return found
+
+    monkeypatch.setattr(census, "read", the_first_deletion_commits_after)
+    try:
+        listed = registry.deleted()
+    finally:
+        other.close()
+    assert ran
+    assert [d.name for d in listed] == ["first"]
