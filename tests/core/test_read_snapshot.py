@@ -3,11 +3,76 @@ another process between its two reads never makes an intact block look altered."
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import pytest
 
 from blocks import Registry, Secret, Settings
+
+T = TypeVar("T")
+
+
+def reopened(registry: Registry) -> Registry:
+    """The same registry opened again: its own connections, as another process."""
+    return Registry(Settings(home=registry.settings.home,
+                             database_url=registry.settings.database_url))
+
+
+@contextmanager
+def interleaved(registry: Registry, module: Any, attr: str, when: Callable[..., bool],
+                commit: Callable[[Registry], Any], *, after: bool) -> Iterator[list[bool]]:
+    """Inside the block, the first call of ``module.attr`` whose arguments ``when`` accepts
+    has ``commit(other)`` done by another process just before it (or ``after`` it); the
+    yielded list is non-empty once that happened."""
+    original = getattr(module, attr)
+    other = reopened(registry)
+    ran: list[bool] = []
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        now = not ran and when(*args, **kwargs)
+        if now:
+            ran.append(True)
+            setattr(module, attr, original)  # the other process's own calls are plain
+        if now and not after:
+            commit(other)
+        found = original(*args, **kwargs)
+        if now and after:
+            commit(other)
+        return found
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, attr, call)
+        try:
+            yield ran
+        finally:
+            other.close()
+
+
+def meanwhile(registry: Registry, needle: str, commit: Callable[[Registry], Any],
+              call: Callable[[], T]) -> T:
+    """``call()``, with ``commit(other)`` done by another process right after the first
+    SQLAlchemy statement of ``registry`` that holds ``needle``."""
+    from sqlalchemy import event
+
+    other = reopened(registry)
+    engine = registry.store.engine
+    ran: list[str] = []
+
+    def commit_meanwhile(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if needle in statement and not ran:
+            ran.append(statement)
+            commit(other)
+
+    event.listen(engine, "after_cursor_execute", commit_meanwhile)
+    try:
+        found = call()
+    finally:
+        event.remove(engine, "after_cursor_execute", commit_meanwhile)
+        other.close()
+    assert ran, f"no statement held {needle!r}"
+    return found
 
 
 def test_history_read_while_another_process_saves_is_not_an_integrity_error(
@@ -15,8 +80,7 @@ def test_history_read_while_another_process_saves_is_not_an_integrity_error(
 ) -> None:
     Secret(value="v1").save("raced", registry=registry)
     # Another registry object: its own connection, as another process (the CLI, a replica).
-    other = Registry(Settings(home=registry.settings.home,
-                              database_url=registry.settings.database_url))
+    other = reopened(registry)
     read_versions = registry.store.history
     saved: list[int] = []
 
@@ -40,7 +104,7 @@ def test_history_read_while_another_process_saves_is_not_an_integrity_error(
 
 @pytest.mark.postgres
 def test_deleted_blocks_listed_while_another_process_deletes_one_on_postgres(
-    pg_registry: Registry, monkeypatch: pytest.MonkeyPatch
+    pg_registry: Registry
 ) -> None:
     """PostgreSQL only: on SQLite the listing's transaction holds the write lock, so no other
     process can delete in between (on PostgreSQL the deletion schedule's rows were read before
@@ -51,112 +115,41 @@ def test_deleted_blocks_listed_while_another_process_deletes_one_on_postgres(
     Secret(value="a").save("first", registry=registry)
     Secret(value="b").save("second", registry=registry)
     registry.delete("secret/first")
-    other = Registry(Settings(home=registry.settings.home,
-                              database_url=registry.settings.database_url))
-    read_census = census.read
-    ran: list[bool] = []
-
-    def a_deletion_commits_first(*args: Any, **kwargs: Any) -> Any:
-        if not ran and args[2] == "deleted" and kwargs.get("lock"):
-            ran.append(True)
-            with monkeypatch.context() as inner:
-                inner.setattr(census, "read", read_census)
-                other.delete("secret/second")
-        return read_census(*args, **kwargs)
-
-    monkeypatch.setattr(census, "read", a_deletion_commits_first)
-    try:
+    with interleaved(registry, census, "read",
+                     lambda *a, **k: a[2] == "deleted" and bool(k.get("lock")),
+                     lambda other: other.delete("secret/second"), after=False) as ran:
         listed = registry.deleted()
-    finally:
-        other.close()
     assert ran
-    assert {d.name for d in listed} <= {"first", "second"}
-    assert "first" in {d.name for d in listed}
-    monkeypatch.undo()
-    assert {d.name for d in registry.deleted()} == {"first", "second"}
+    assert {d.name for d in listed} == {"first", "second"}
 
 
 def test_verify_while_another_process_saves_and_creates_reports_nothing(registry: Registry) -> None:
     """``blocks verify`` compares heads with versions and censuses with rows, each within one
     read transaction: on PostgreSQL that transaction must see one moment too."""
-    from sqlalchemy import event
-
     Secret(value="v1").save("raced", registry=registry)
-    other = Registry(Settings(home=registry.settings.home,
-                              database_url=registry.settings.database_url))
-    engine = registry.store.engine
-    ran: list[str] = []
 
-    def a_save_commits_meanwhile(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if "FROM block ORDER BY" in statement and not ran:
-            ran.append(statement)
-            Secret(value="v2").save("raced", overwrite=True, registry=other)
-            Secret(value="new").save("created-meanwhile", registry=other)
+    def save_and_create(other: Registry) -> None:
+        Secret(value="v2").save("raced", overwrite=True, registry=other)
+        Secret(value="new").save("created-meanwhile", registry=other)
 
-    event.listen(engine, "after_cursor_execute", a_save_commits_meanwhile)
-    try:
-        report = registry.verify()
-    finally:
-        event.remove(engine, "after_cursor_execute", a_save_commits_meanwhile)
-        other.close()
-    assert ran
+    report = meanwhile(registry, "FROM block ORDER BY", save_and_create, registry.verify)
     assert report.ok, report.problems
     assert registry.verify().ok
 
 
 def test_mirror_rows_read_while_another_process_adds_a_mirror(registry: Registry) -> None:
-    from sqlalchemy import event
-
     from blocks.integrations import mirror_rows
 
     Secret(value="a").save("mirrored", registry=registry)
     Secret(value="b").save("mirrored-too", registry=registry)
     mine, theirs = (registry.summary(f"secret/{n}").id for n in ("mirrored", "mirrored-too"))
     mirror_rows.write_rows(registry, mine, "prefect", [{"target_name": "mirrored"}])
-    other = Registry(Settings(home=registry.settings.home,
-                              database_url=registry.settings.database_url))
-    engine = registry.store.engine
-    ran: list[str] = []
-
-    def a_mirror_added_meanwhile(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if "FROM sealed_census" in statement and not ran:
-            ran.append(statement)
-            mirror_rows.write_rows(other, theirs, "prefect", [{"target_name": "too"}])
-
-    event.listen(engine, "after_cursor_execute", a_mirror_added_meanwhile)
-    try:
-        rows = mirror_rows.rows(registry, mine)
-    finally:
-        event.remove(engine, "after_cursor_execute", a_mirror_added_meanwhile)
-        other.close()
-    assert ran
+    rows = meanwhile(
+        registry, "FROM sealed_census",
+        lambda other: mirror_rows.write_rows(other, theirs, "prefect", [{"target_name": "too"}]),
+        lambda: mirror_rows.rows(registry, mine))
     assert [r["target_name"] for r in rows] == ["mirrored"]
     assert [r["target_name"] for r in mirror_rows.rows(registry, theirs)] == ["too"]
-
-
-def _verify_with(registry: Registry, needle: str, meanwhile: Any) -> Any:
-    """``registry.verify()`` with ``meanwhile(other)`` committed by another process right
-    after the first statement holding ``needle``."""
-    from sqlalchemy import event
-
-    other = Registry(Settings(home=registry.settings.home,
-                              database_url=registry.settings.database_url))
-    engine = registry.store.engine
-    ran: list[str] = []
-
-    def commit_meanwhile(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if needle in statement and not ran:
-            ran.append(statement)
-            meanwhile(other)
-
-    event.listen(engine, "after_cursor_execute", commit_meanwhile)
-    try:
-        report = registry.verify()
-    finally:
-        event.remove(engine, "after_cursor_execute", commit_meanwhile)
-        other.close()
-    assert ran
-    return report
 
 
 def test_verify_while_another_process_deletes_a_block_reports_nothing(
@@ -167,7 +160,8 @@ def test_verify_while_another_process_deletes_a_block_reports_nothing(
     Secret(value="c").save("going-too", registry=registry)
     for needle, name in (("SELECT name, members, digest FROM sealed_census", "going"),
                          ("FROM block_version ORDER BY", "going-too")):
-        report = _verify_with(registry, needle, lambda other, n=name: other.delete(f"secret/{n}"))
+        report = meanwhile(registry, needle, lambda other, n=name: other.delete(f"secret/{n}"),
+                           registry.verify)
         assert report.ok, (needle, report.problems)
     assert registry.verify().ok
 
@@ -185,48 +179,31 @@ def test_verify_while_another_process_repoints_a_reference_reports_nothing(
         other.save(TestService(url="u", creds=other.load("test-creds/two")), "api",
                    overwrite=True)
 
-    report = _verify_with(registry, "SELECT block_id, path, ref_block_id FROM block_ref", repoint)
+    report = meanwhile(registry, "SELECT block_id, path, ref_block_id FROM block_ref",
+                       repoint, registry.verify)
     assert report.ok, report.problems
     assert registry.verify().ok
 
 
-def test_verify_while_another_process_rotates_reports_nothing(
-    registry: Registry, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_verify_while_another_process_rotates_reports_nothing(registry: Registry) -> None:
     from blocks.rotation_types.policy import RotationPolicy
     from blocks.store import chain
 
     Secret(value="r").save("rotated", registry=registry)
     registry.rotation().set_policy("secret/rotated", RotationPolicy(
         rotator="generated", interval="1d", options={"length": 24}))
-    walk = chain.walk
-    ran: list[bool] = []
-
-    def a_rotation_commits_after_the_walk(*args: Any, **kwargs: Any) -> Any:
-        found = walk(*args, **kwargs)
-        if not ran and kwargs.get("keep") is not None:
-            ran.append(True)
-            with monkeypatch.context() as inner:
-                inner.setattr(chain, "walk", walk)
-                other.rotation().rotate("secret/rotated", force=True)
-        return found
-
-    other = Registry(Settings(home=registry.settings.home,
-                              database_url=registry.settings.database_url))
-    monkeypatch.setattr(chain, "walk", a_rotation_commits_after_the_walk)
-    try:
+    with interleaved(registry, chain, "walk", lambda *a, **k: k.get("keep") is not None,
+                     lambda other: other.rotation().rotate("secret/rotated", force=True),
+                     after=True) as ran:
         report = registry.verify()
-    finally:
-        other.close()
     assert ran
     assert report.ok, report.problems
-    monkeypatch.undo()
     assert registry.verify().ok
 
 
 @pytest.mark.postgres
 def test_deleted_blocks_listed_while_the_first_deletion_commits_on_postgres(
-    pg_registry: Registry, monkeypatch: pytest.MonkeyPatch
+    pg_registry: Registry
 ) -> None:
     """The deletion schedule's census row is made by the first deletion: a listing that found
     none locked nothing, and the first deletion may commit before it reads the rows."""
@@ -234,24 +211,9 @@ def test_deleted_blocks_listed_while_the_first_deletion_commits_on_postgres(
 
     registry = pg_registry
     Secret(value="a").save("first", registry=registry)
-    other = Registry(Settings(home=registry.settings.home,
-                              database_url=registry.settings.database_url))
-    read_census = census.read
-    ran: list[bool] = []
-
-    def the_first_deletion_commits_after(*args: Any, **kwargs: Any) -> Any:
-        found = read_census(*args, **kwargs)
-        if not ran and args[2] == "deleted" and kwargs.get("lock"):
-            ran.append(True)
-            with monkeypatch.context() as inner:
-                inner.setattr(census, "read", read_census)
-                other.delete("secret/first")
-        return found
-
-    monkeypatch.setattr(census, "read", the_first_deletion_commits_after)
-    try:
+    with interleaved(registry, census, "read",
+                     lambda *a, **k: a[2] == "deleted" and bool(k.get("lock")),
+                     lambda other: other.delete("secret/first"), after=True) as ran:
         listed = registry.deleted()
-    finally:
-        other.close()
     assert ran
     assert [d.name for d in listed] == ["first"]
