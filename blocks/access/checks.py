@@ -14,7 +14,7 @@ from blocks.access.policies import Policy
 from blocks.errors import IntegrityError
 from blocks.store import access_seals as seals
 from blocks.store import census
-from blocks.store.access_seals import TOKENS
+from blocks.store.access_seals import POLICIES, TOKENS
 from blocks.store.generation import Memo
 
 if TYPE_CHECKING:
@@ -68,6 +68,14 @@ class RowChecks:
         found = self._census_memo.get(tuple(names), self.store.mark(),
                                       lambda: self._read_censuses(names))
         return dict(found)
+
+    def _sealed(self) -> dict[str, tuple[int, str]] | None:
+        """The token and policy censuses' verified values; ``None`` when there are none yet
+        or they do not authenticate (the full check then says which)."""
+        try:
+            return self._censuses((TOKENS, POLICIES))
+        except IntegrityError:
+            return None
 
     def _read_censuses(self, names: Sequence[str]) -> dict[str, tuple[int, str]]:
         marks = ", ".join("?" for _ in names)

@@ -25,7 +25,6 @@ from blocks.access.tokens import TokenInfo, new_token, token_hash, well_formed
 from blocks.core import validate_name
 from blocks.errors import (
     ConflictError,
-    IntegrityError,
     InvalidArgument,
     PolicyNotFound,
     StoreError,
@@ -319,9 +318,7 @@ class AccessStore(RowChecks):
         if known is not None and version is not None and known[0] == version:
             info, principal = known[1], known[2]
         else:
-            # The censuses, the token's row and its policies as of one moment: a token or
-            # policy changed by another process between two of these reads is no tampering.
-            with self.store.snapshot():
+            with self.store.snapshot():  # another process's commit between reads: no tamper
                 sealed = self._sealed()
                 info, principal = self._verify(digest, sealed)
             version = None if sealed is None else (sealed[TOKENS], sealed[POLICIES])
@@ -333,14 +330,6 @@ class AccessStore(RowChecks):
             raise Unauthorized(_UNAUTHORIZED)
         self._touch(info)
         return principal
-
-    def _sealed(self) -> dict[str, tuple[int, str]] | None:
-        """The token and policy censuses' verified values; ``None`` when there are none yet
-        or they do not authenticate (:meth:`_verify` then says which)."""
-        try:
-            return self._censuses((TOKENS, POLICIES))
-        except IntegrityError:
-            return None
 
     def _verify(self, digest: str, sealed: dict[str, tuple[int, str]] | None
                 ) -> tuple[TokenInfo, TokenPrincipal]:

@@ -343,9 +343,8 @@ def walk_to(conn: Any, writer: ChainWriter, sealer: Sealer, after: int = 0, dige
 @contextmanager
 def snapshot(writer: ChainWriter) -> Iterator[Any]:
     """A read transaction on the DB-API connection that sees one state of the database (the
-    head and the events it names, though writers commit meanwhile). Inside a transaction
-    already open on that connection (a write holding the lock), that transaction is the
-    snapshot."""
+    head and the events it names, though writers commit meanwhile); inside a transaction
+    already open on it (a write holding the lock), that one."""
     conn = writer.connection()
     if _in_transaction(conn, writer.sqlite):
         yield conn
@@ -363,9 +362,7 @@ def snapshot(writer: ChainWriter) -> Iterator[Any]:
 
 
 def _in_transaction(conn: Any, sqlite: bool) -> bool:
-    if sqlite:
-        return bool(conn.in_transaction)
-    return str(conn.info.transaction_status.name) != "IDLE"  # psycopg
+    return bool(conn.in_transaction) if sqlite else conn.info.transaction_status.name != "IDLE"
 
 
 _verified: weakref.WeakKeyDictionary[ChainWriter, tuple[int, str, list[ChainEvent]]] = (
