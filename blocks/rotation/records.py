@@ -205,22 +205,24 @@ class RotationStore:
         key = "acquire"
         if steal_from is not None:
             params, key = (*params, steal_from), "steal"
-        with self.writer.transaction() as conn:
+        with self.writer.transaction() as conn:  # the row and the newest event: one moment
             row = conn.execute(self._sql[key], params).fetchone()
+            newest = None if row is None else conn.execute(
+                self._sql["newest"], (block_id, KIND, POLICY_KIND)).fetchone()[0]
         if row is None:
             return None
         try:
             rec = self._row(row, what)
-            self._check_newest(rec, what)
+            self._check_newest(rec, what, newest)
         except IntegrityError:
             with self.writer.transaction() as conn:
                 conn.execute(self._sql["release"], (block_id, owner))
             raise
         return rec
 
-    def _check_newest(self, rec: PolicyRecord, ref: str | None) -> None:
-        """A row put back from an older copy names an event that is no longer the newest."""
-        newest = self._read("newest", (rec.block_id, KIND, POLICY_KIND))[0][0]
+    def _check_newest(self, rec: PolicyRecord, ref: str | None, newest: Any) -> None:
+        """A row put back from an older copy names an event that is no longer the newest
+        (``newest``, read in the transaction that read the row)."""
         if newest != rec.event_seq:
             raise IntegrityError(_what(rec.block_id, ref), "it is older than the block's newest "
                                  "rotation event (put back from a copy?)")

@@ -217,3 +217,35 @@ def test_deleted_blocks_listed_while_the_first_deletion_commits_on_postgres(
         listed = registry.deleted()
     assert ran
     assert [d.name for d in listed] == ["first"]
+
+
+def test_a_policy_set_elsewhere_just_as_a_rotation_takes_its_lease(registry: Registry) -> None:
+    """The lease's row and the block's newest rotation event are read in one transaction: a
+    policy set by another process right after the lease was taken is not "put back from a
+    copy" (the rotation goes on with the row it leased)."""
+    from blocks.rotation import records
+    from blocks.rotation_types.policy import RotationPolicy
+
+    Secret(value="r").save("leased", registry=registry)
+    registry.rotation().set_policy("secret/leased", RotationPolicy(
+        rotator="generated", interval="1d", options={"length": 24}))
+    before = registry.load("secret/leased").value.get_secret_value()  # type: ignore[attr-defined]
+    wider = RotationPolicy(rotator="generated", interval="2d", options={"length": 32})
+    acquire = records.RotationStore.acquire
+
+    def leased(self: Any, *args: Any, **kwargs: Any) -> Any:
+        def then_a_policy_elsewhere(*a: Any, **k: Any) -> bool:
+            return True
+
+        with interleaved(registry, records, "_check", then_a_policy_elsewhere,
+                         lambda other: other.rotation().set_policy("secret/leased", wider),
+                         after=True) as ran:
+            found = acquire(self, *args, **kwargs)
+        assert ran
+        return found
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(records.RotationStore, "acquire", leased)
+        registry.rotation().rotate("secret/leased", force=True)
+    assert registry.load("secret/leased").value.get_secret_value() != before  # type: ignore[attr-defined]
+    assert registry.verify().ok
