@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from server_vs_openbao import (  # noqa: E402
     PG_BASE,
     block_url,
+    blocks_cli,
     blocks_env,
     blocks_server,
     prepare_registry,
@@ -63,20 +64,13 @@ class Tally:
                 work(i)
                 key = None
             except Exception as exc:  # every unexpected error is counted, by kind and text
-                key = f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+                key = f"{name}: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
             with self._lock:
                 if key is None:
                     self.done[name] += 1
                 else:
                     self.errors[key] += 1
             i += 1
-
-
-def blocks_cli(env: dict[str, str], *argv: str) -> None:
-    done = subprocess.run([find_binary("blocks"), *argv], env=env, capture_output=True,
-                          text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"blocks {' '.join(argv)}: {(done.stdout + done.stderr)[-300:]}")
 
 
 def workload(one: str, two: str, token: str, env: dict[str, str]) -> dict[str, Work]:

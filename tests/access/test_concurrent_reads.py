@@ -10,19 +10,19 @@ from typing import Any
 
 import pytest
 
-from blocks import Registry, Settings
+from blocks import Registry
 from blocks.access.jwt_config import parse_role
 from blocks.access.jwt_store import JwtStore
 from blocks.store.sql import SqlStore
 from tests.access.helpers import access_store, put
 from tests.access.jwt_helpers import ec_key, jwks, setup_config
+from tests.concurrency import reopened
 
 
 @pytest.fixture
 def other(registry: Registry) -> Iterator[Registry]:
     """The same registry opened again: its own connections, as another process."""
-    found = Registry(Settings(home=registry.settings.home,
-                              database_url=registry.settings.database_url))
+    found = reopened(registry)
     yield found
     found.close()
 

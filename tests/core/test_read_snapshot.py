@@ -3,101 +3,28 @@ another process between its two reads never makes an intact block look altered."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
-from blocks import Registry, Secret, Settings
-
-T = TypeVar("T")
-
-
-def reopened(registry: Registry) -> Registry:
-    """The same registry opened again: its own connections, as another process."""
-    return Registry(Settings(home=registry.settings.home,
-                             database_url=registry.settings.database_url))
-
-
-@contextmanager
-def interleaved(registry: Registry, module: Any, attr: str, when: Callable[..., bool],
-                commit: Callable[[Registry], Any], *, after: bool) -> Iterator[list[bool]]:
-    """Inside the block, the first call of ``module.attr`` whose arguments ``when`` accepts
-    has ``commit(other)`` done by another process just before it (or ``after`` it); the
-    yielded list is non-empty once that happened."""
-    original = getattr(module, attr)
-    other = reopened(registry)
-    ran: list[bool] = []
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        now = not ran and when(*args, **kwargs)
-        if now:
-            ran.append(True)
-            setattr(module, attr, original)  # the other process's own calls are plain
-        if now and not after:
-            commit(other)
-        found = original(*args, **kwargs)
-        if now and after:
-            commit(other)
-        return found
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(module, attr, call)
-        try:
-            yield ran
-        finally:
-            other.close()
-
-
-def meanwhile(registry: Registry, needle: str, commit: Callable[[Registry], Any],
-              call: Callable[[], T]) -> T:
-    """``call()``, with ``commit(other)`` done by another process right after the first
-    SQLAlchemy statement of ``registry`` that holds ``needle``."""
-    from sqlalchemy import event
-
-    other = reopened(registry)
-    engine = registry.store.engine
-    ran: list[str] = []
-
-    def commit_meanwhile(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if needle in statement and not ran:
-            ran.append(statement)
-            commit(other)
-
-    event.listen(engine, "after_cursor_execute", commit_meanwhile)
-    try:
-        found = call()
-    finally:
-        event.remove(engine, "after_cursor_execute", commit_meanwhile)
-        other.close()
-    assert ran, f"no statement held {needle!r}"
-    return found
+from blocks import Registry, Secret
+from tests.concurrency import interleaved, meanwhile
 
 
 def test_history_read_while_another_process_saves_is_not_an_integrity_error(
-    registry: Registry, monkeypatch: pytest.MonkeyPatch
+    registry: Registry
 ) -> None:
     Secret(value="v1").save("raced", registry=registry)
-    # Another registry object: its own connection, as another process (the CLI, a replica).
-    other = reopened(registry)
-    read_versions = registry.store.history
     saved: list[int] = []
 
-    def versions_then_a_save_elsewhere(slug: str, name: str) -> Any:
-        found = read_versions(slug, name)
-        if not saved:  # right after the versions are read, before the head is
-            saved.append(Secret(value="v2").save("raced", overwrite=True, registry=other).version)
-        return found
+    def save_elsewhere(other: Registry) -> None:  # right after the versions are read
+        saved.append(Secret(value="v2").save("raced", overwrite=True, registry=other).version)
 
-    monkeypatch.setattr(registry.store, "history", versions_then_a_save_elsewhere)
-    try:
+    with interleaved(registry, registry.store, "history", lambda *a, **k: True, save_elsewhere,
+                     after=True):
         versions = registry.history("secret/raced")
-    finally:
-        other.close()
     assert saved == [2]
     assert [v.version for v in versions] == [1]  # as of the moment the read began
-    monkeypatch.undo()
     assert [v.version for v in registry.history("secret/raced")] == [1, 2]
     assert registry.verify().ok
 
